@@ -1,0 +1,744 @@
+//! The exec transport: an implementation as a subprocess speaking JSON lines.
+//!
+//! One process per worker, one request in flight. Three threads per process keep the harness
+//! from ever blocking on it: a writer (a request larger than the pipe buffer cannot stall the
+//! caller), a stdout reader (lines capped at [`MESSAGE_LIMIT`](super::MESSAGE_LIMIT), the rest of
+//! an oversized line discarded as it streams by) and a stderr drain (the last
+//! [`STDERR_LIMIT`] bytes kept). The caller waits on a channel with `recv_timeout`.
+//!
+//! Any adapter error kills the process (its whole process group, so `sh -c` or `npx` wrappers do
+//! not leave a hung child behind) and the next call starts a fresh one, replaying the handshake.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{
+    decode_answer, decode_hello, Adapter, AdapterError, AdapterErrorKind, AdapterFactory, Channel,
+    StartError, MESSAGE_LIMIT, SEEN_LIMIT,
+};
+use crate::contract::{FromAdapter, HelloReply, HelloRequest, ToAdapter, PROTOCOL_VERSION};
+
+/// How much of an adapter's stderr is kept between two [`Adapter::take_stderr`] calls: the last
+/// 64 KiB.
+pub const STDERR_LIMIT: usize = 64 * 1024;
+
+/// How long an adapter may take to exit after `bye` and the end of its stdin.
+pub const BYE_GRACE: Duration = Duration::from_millis(500);
+
+/// The least time an adapter gets to answer its first `hello` (interpreters and JVMs start
+/// slowly; a request timeout of 300 ms should not make them unstartable).
+pub const MIN_START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts `command` once per worker and speaks the exec transport with it.
+#[derive(Debug, Clone)]
+pub struct ExecFactory {
+    /// The program and its arguments.
+    pub command: Vec<String>,
+    /// How long one request may take.
+    pub timeout: Duration,
+    /// How long the process may take to answer `hello` (at start and after each restart).
+    pub start_timeout: Duration,
+    /// Check every answer against the protocol's JSON Schema (`--validate-protocol`).
+    pub validate_protocol: bool,
+    /// The longest stdout line read.
+    pub line_limit: usize,
+}
+
+impl ExecFactory {
+    pub fn new(command: Vec<String>, timeout: Duration) -> Self {
+        ExecFactory {
+            command,
+            timeout,
+            start_timeout: timeout.max(MIN_START_TIMEOUT),
+            validate_protocol: false,
+            line_limit: MESSAGE_LIMIT,
+        }
+    }
+
+    /// Validate every answer against the protocol's JSON Schema.
+    pub fn validate_protocol(mut self, on: bool) -> Self {
+        self.validate_protocol = on;
+        self
+    }
+}
+
+impl AdapterFactory for ExecFactory {
+    fn start(&self) -> Result<Box<dyn Adapter>, StartError> {
+        Ok(Box::new(ExecAdapter::start(self.clone())?))
+    }
+
+    fn describe(&self) -> String {
+        format!("exec:{}", display_command(&self.command))
+    }
+}
+
+/// The command as a person would type it (arguments with spaces quoted).
+pub fn display_command(command: &[String]) -> String {
+    command
+        .iter()
+        .map(|arg| {
+            if arg.is_empty() || arg.chars().any(|c| c.is_whitespace() || "'\"\\$`".contains(c)) {
+                format!("'{}'", arg.replace('\'', r"'\''"))
+            } else {
+                arg.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A subprocess implementation that has answered `hello`; restarts itself after an error.
+pub struct ExecAdapter {
+    config: ExecFactory,
+    hello: HelloReply,
+    process: Option<ExecProcess>,
+    /// Shared by every process this adapter starts, so what a killed one wrote is not lost.
+    stderr: StderrSink,
+    restarts: usize,
+}
+
+impl ExecAdapter {
+    /// Starts the process and checks its `hello`.
+    pub fn start(config: ExecFactory) -> Result<ExecAdapter, StartError> {
+        let stderr = StderrSink::default();
+        let (process, hello) = launch(&config, &stderr)?;
+        Ok(ExecAdapter { config, hello, process: Some(process), stderr, restarts: 0 })
+    }
+
+    /// How many times the process was started again after an adapter error.
+    pub fn restarts(&self) -> usize {
+        self.restarts
+    }
+
+    /// The running process's id, if one is running.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.id())
+    }
+
+    fn running(&mut self) -> Result<&mut ExecProcess, AdapterError> {
+        if self.process.is_none() {
+            let (process, _hello) = launch(&self.config, &self.stderr).map_err(|error| {
+                AdapterError::new(AdapterErrorKind::Exited, format!("the adapter could not be restarted: {}", error.0))
+            })?;
+            self.restarts += 1;
+            self.process = Some(process);
+        }
+        self.process
+            .as_mut()
+            .ok_or_else(|| AdapterError::new(AdapterErrorKind::Exited, "the adapter is not running"))
+    }
+
+    /// Kills the process; the next call starts a new one.
+    fn discard(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+    }
+}
+
+impl Adapter for ExecAdapter {
+    fn hello(&self) -> &HelloReply {
+        &self.hello
+    }
+
+    fn call(&mut self, message: &ToAdapter) -> Result<FromAdapter, AdapterError> {
+        if matches!(message, ToAdapter::Bye) {
+            return Err(AdapterError::new(AdapterErrorKind::WrongAnswer, "`bye` has no answer"));
+        }
+        let timeout = self.config.timeout;
+        let validate = self.config.validate_protocol;
+        let result = self
+            .running()
+            .and_then(|process| process.exchange(message, timeout))
+            .and_then(|raw| decode_answer(message, &raw, validate, Channel::Stdout));
+        if result.is_err() {
+            self.discard();
+        }
+        result
+    }
+
+    fn take_stderr(&mut self) -> String {
+        self.stderr.take()
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.say_bye(BYE_GRACE);
+        }
+    }
+}
+
+impl Drop for ExecAdapter {
+    fn drop(&mut self) {
+        self.discard();
+    }
+}
+
+/// Spawns the command and runs the handshake; on failure the process is killed and the error
+/// carries the tail of what it wrote to stderr.
+fn launch(config: &ExecFactory, stderr: &StderrSink) -> Result<(ExecProcess, HelloReply), StartError> {
+    let mut process = ExecProcess::spawn(&config.command, stderr.clone(), config.line_limit)?;
+    match handshake(&mut process, config) {
+        Ok(hello) => Ok((process, hello)),
+        Err(message) => {
+            process.kill();
+            Err(StartError(with_stderr_tail(message, &stderr.peek_tail(1024))))
+        }
+    }
+}
+
+fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloReply, String> {
+    let shown = display_command(&config.command);
+    process.send(&ToAdapter::Hello(HelloRequest { protocol: PROTOCOL_VERSION }));
+    match process.receive(config.start_timeout) {
+        Ok(line) => decode_hello(&line, config.validate_protocol, Channel::Stdout),
+        Err(error) => Err(match error.kind {
+            AdapterErrorKind::Timeout => format!(
+                "`{shown}` did not answer hello within {} ms: an adapter reads one JSON object per line on stdin, answers on stdout and flushes after each line{}",
+                config.start_timeout.as_millis(),
+                error.seen.map(|s| format!(" (saw: {s})")).unwrap_or_default()
+            ),
+            AdapterErrorKind::Oversized => {
+                format!("`{shown}` printed a line over {} bytes before its hello", config.line_limit)
+            }
+            _ => format!("`{shown}` did not answer hello: {error}"),
+        }),
+    }
+}
+
+fn with_stderr_tail(message: String, tail: &str) -> String {
+    let tail = tail.trim_end();
+    if tail.is_empty() {
+        message
+    } else {
+        format!("{message}\n--- the adapter's stderr (last lines) ---\n{tail}")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One process
+// ---------------------------------------------------------------------------------------------
+
+/// What the stdout reader (or the stdin writer) reports.
+#[derive(Debug)]
+enum StdoutEvent {
+    /// One complete line, without its `\n`.
+    Line(String),
+    /// A complete line that is not UTF-8 (shown lossily).
+    NotUtf8(String),
+    /// A line longer than the limit: its first bytes. The rest is being discarded.
+    Oversized(String),
+    /// End of stdout; `partial` is an unterminated last line, if any.
+    Closed { partial: Option<String> },
+    ReadFailed(String),
+    WriteFailed(String),
+}
+
+/// The start of a line the reader has not seen the end of yet, for "no answer" errors.
+#[derive(Debug, Default)]
+struct Pending {
+    head: Vec<u8>,
+    len: usize,
+}
+
+/// A running adapter process: the raw exec transport. [`ExecAdapter`] builds on it; `smoke`
+/// uses it directly to see every line.
+pub struct ExecProcess {
+    child: Child,
+    stdin: Option<Sender<Vec<u8>>>,
+    events: Receiver<StdoutEvent>,
+    pending: Arc<Mutex<Pending>>,
+    stderr: StderrSink,
+    line_limit: usize,
+    /// A sentence about how the process ended, once known.
+    ended: Option<String>,
+    /// Killed and reaped: never signal its pid again.
+    killed: bool,
+}
+
+impl ExecProcess {
+    /// Starts `command` with piped stdio, in its own process group.
+    pub fn spawn(command: &[String], stderr: StderrSink, line_limit: usize) -> Result<ExecProcess, StartError> {
+        let (program, args) = command
+            .split_first()
+            .ok_or_else(|| StartError("no adapter command was given (put it after `--`)".into()))?;
+        let mut cmd = Command::new(program);
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own group, so a kill reaches the children of wrapper commands too.
+            cmd.process_group(0);
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|error| StartError(format!("could not start `{}`: {error}", display_command(command))))?;
+        let (Some(stdin), Some(stdout), Some(child_stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(StartError("could not open the adapter's stdin, stdout and stderr pipes".into()));
+        };
+        // Bounded: a process that floods stdout while nobody asks blocks on its own pipe.
+        let (event_sender, events) = mpsc::sync_channel(4);
+        let pending = Arc::new(Mutex::new(Pending::default()));
+        let spawned = spawn_reader(stdout, event_sender.clone(), Arc::clone(&pending), line_limit)
+            .and_then(|()| spawn_writer(stdin, event_sender))
+            .and_then(|to_stdin| stderr.drain(child_stderr).map(|()| to_stdin));
+        match spawned {
+            Ok(to_stdin) => Ok(ExecProcess {
+                child,
+                stdin: Some(to_stdin),
+                events,
+                pending,
+                stderr,
+                line_limit,
+                ended: None,
+                killed: false,
+            }),
+            Err(error) => {
+                kill_group(&mut child);
+                Err(StartError(format!("could not start the threads that read the adapter: {error}")))
+            }
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Queues one message as a line on stdin.
+    pub fn send(&mut self, message: &ToAdapter) {
+        let line = serde_json::to_string(message).unwrap_or_default();
+        self.send_line(&line);
+    }
+
+    /// Queues one raw line (a `\n` is added). A write that fails shows up in [`receive`](Self::receive).
+    pub fn send_line(&mut self, line: &str) {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        if let Some(stdin) = &self.stdin {
+            // A closed writer already reported why (WriteFailed).
+            let _ = stdin.send(bytes);
+        }
+    }
+
+    /// Closes stdin (after what was queued is written): the adapter sees end of input.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Lines that arrived without being asked for, taken without waiting.
+    pub fn unsolicited(&mut self) -> Option<Result<String, AdapterError>> {
+        match self.events.try_recv() {
+            Ok(event) => Some(self.interpret(event)),
+            Err(_) => None,
+        }
+    }
+
+    /// Waits up to `timeout` for the next stdout line.
+    pub fn receive(&mut self, timeout: Duration) -> Result<String, AdapterError> {
+        match self.events.recv_timeout(timeout) {
+            Ok(event) => self.interpret(event),
+            Err(RecvTimeoutError::Timeout) => {
+                let mut error =
+                    AdapterError::new(AdapterErrorKind::Timeout, format!("no answer within {} ms", timeout.as_millis()));
+                let pending = lock(&self.pending);
+                if pending.len > 0 {
+                    let head = String::from_utf8_lossy(&pending.head).into_owned();
+                    error.detail.push_str(&format!(
+                        "; {} bytes arrived without a newline: end each message with \\n and flush",
+                        pending.len
+                    ));
+                    error = error.with_seen(&head);
+                }
+                Err(error)
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(AdapterError::new(AdapterErrorKind::Exited, format!("stdout is gone: {}", self.ending())))
+            }
+        }
+    }
+
+    fn interpret(&mut self, event: StdoutEvent) -> Result<String, AdapterError> {
+        match event {
+            StdoutEvent::Line(line) => Ok(line),
+            StdoutEvent::NotUtf8(lossy) => Err(AdapterError::new(
+                AdapterErrorKind::InvalidMessage,
+                "the line is not UTF-8; the protocol is UTF-8 JSON",
+            )
+            .with_seen(&lossy)),
+            StdoutEvent::Oversized(head) => Err(AdapterError::new(
+                AdapterErrorKind::Oversized,
+                format!("a line longer than {} bytes (the limit); a message must fit on one line", self.line_limit),
+            )
+            .with_seen(&head)),
+            StdoutEvent::Closed { partial } => {
+                let mut error =
+                    AdapterError::new(AdapterErrorKind::Exited, format!("the adapter closed stdout: {}", self.ending()));
+                if let Some(partial) = partial {
+                    error.detail.push_str("; its last line had no \\n");
+                    error = error.with_seen(&partial);
+                }
+                Err(error)
+            }
+            StdoutEvent::ReadFailed(reason) => {
+                Err(AdapterError::new(AdapterErrorKind::Exited, format!("could not read stdout ({reason}): {}", self.ending())))
+            }
+            StdoutEvent::WriteFailed(reason) => Err(AdapterError::new(
+                AdapterErrorKind::Exited,
+                format!("could not write the request to its stdin ({reason}): {}", self.ending()),
+            )),
+        }
+    }
+
+    /// Sends one request and waits for one line. A line already waiting before the request is
+    /// an error for this request: an extra answer to an earlier one, or a log line on stdout.
+    pub fn exchange(&mut self, message: &ToAdapter, timeout: Duration) -> Result<String, AdapterError> {
+        if let Some(early) = self.unsolicited() {
+            return Err(match early {
+                Ok(line) => AdapterError::new(
+                    AdapterErrorKind::InvalidMessage,
+                    "the adapter printed a line before this request was sent (one answer per request; logs go to stderr)",
+                )
+                .with_seen(&line),
+                Err(mut error) => {
+                    error.detail = format!("before this request was sent, {}", error.detail);
+                    error
+                }
+            });
+        }
+        self.send(message);
+        self.receive(timeout)
+    }
+
+    /// How the process ended, in words (waits up to 250 ms for it to be reaped).
+    fn ending(&mut self) -> String {
+        if self.ended.is_none() {
+            if let Some(status) = self.wait_exit(Duration::from_millis(250)) {
+                self.ended = Some(describe_status(status));
+            }
+        }
+        self.ended.clone().unwrap_or_else(|| "the process is still running".into())
+    }
+
+    /// Waits up to `within` for the process to exit.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// `bye`, end of stdin, up to `grace` to exit, then kill. Returns how it ended.
+    pub fn say_bye(&mut self, grace: Duration) -> Option<ExitStatus> {
+        self.send(&ToAdapter::Bye);
+        self.close_stdin();
+        let status = self.wait_exit(grace);
+        self.kill();
+        status
+    }
+
+    /// Kills the process group and reaps the process; waits briefly for stderr to be drained.
+    pub fn kill(&mut self) {
+        if !self.killed {
+            kill_group(&mut self.child);
+            self.killed = true;
+        }
+        self.stdin = None;
+        self.stderr.wait_drained(Duration::from_millis(200));
+    }
+
+    /// What the process wrote to stderr since the last take.
+    pub fn take_stderr(&mut self) -> String {
+        self.stderr.take()
+    }
+}
+
+impl Drop for ExecProcess {
+    fn drop(&mut self) {
+        if !self.killed {
+            kill_group(&mut self.child);
+        }
+    }
+}
+
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+            // SAFETY: kill(2) with a negative pid signals the process group we created for this
+            // child (process_group(0) makes its pid the group id); it touches no memory.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("it exited with status {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("it was killed by signal {signal}");
+        }
+    }
+    format!("it ended ({status})")
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn spawn_writer(mut stdin: ChildStdin, events: SyncSender<StdoutEvent>) -> std::io::Result<Sender<Vec<u8>>> {
+    let (sender, lines) = mpsc::channel::<Vec<u8>>();
+    thread::Builder::new().name("adapter-stdin".into()).spawn(move || {
+        for line in lines {
+            if let Err(error) = stdin.write_all(&line).and_then(|()| stdin.flush()) {
+                let _ = events.send(StdoutEvent::WriteFailed(error.to_string()));
+                return;
+            }
+        }
+        // `stdin` drops here: the adapter sees end of input.
+    })?;
+    Ok(sender)
+}
+
+fn spawn_reader(
+    stdout: impl Read + Send + 'static,
+    events: SyncSender<StdoutEvent>,
+    pending: Arc<Mutex<Pending>>,
+    limit: usize,
+) -> std::io::Result<()> {
+    thread::Builder::new().name("adapter-stdout".into()).spawn(move || read_lines(stdout, &events, &pending, limit))?;
+    Ok(())
+}
+
+/// Reads `\n`-terminated lines of at most `limit` bytes. Memory stays bounded by `limit` plus
+/// the read buffer, whatever the process prints.
+fn read_lines(stdout: impl Read, events: &SyncSender<StdoutEvent>, pending: &Mutex<Pending>, limit: usize) {
+    let mut reader = BufReader::with_capacity(64 * 1024, stdout);
+    let mut line: Vec<u8> = Vec::new();
+    // Bytes of the current line seen so far, kept or not.
+    let mut line_len: usize = 0;
+    let mut discarding = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                let _ = events.send(StdoutEvent::ReadFailed(error.to_string()));
+                return;
+            }
+        };
+        if chunk.is_empty() {
+            let partial = (!discarding && !line.is_empty()).then(|| String::from_utf8_lossy(&line).into_owned());
+            let _ = events.send(StdoutEvent::Closed { partial });
+            return;
+        }
+        let (taken, complete) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(at) => (at, true),
+            None => (chunk.len(), false),
+        };
+        if !discarding {
+            if line.len() + taken > limit {
+                let room = limit.saturating_sub(line.len());
+                line.extend_from_slice(&chunk[..room.min(taken)]);
+                let head = String::from_utf8_lossy(&line[..line.len().min(SEEN_LIMIT)]).into_owned();
+                line = Vec::new();
+                discarding = true;
+                if events.send(StdoutEvent::Oversized(head)).is_err() {
+                    return;
+                }
+            } else {
+                line.extend_from_slice(&chunk[..taken]);
+            }
+        }
+        line_len += taken;
+        let consumed = if complete { taken + 1 } else { taken };
+        reader.consume(consumed);
+        if complete {
+            let event = if discarding {
+                None
+            } else {
+                let bytes = std::mem::take(&mut line);
+                Some(match String::from_utf8(bytes) {
+                    Ok(text) => StdoutEvent::Line(text.strip_suffix('\r').map(str::to_string).unwrap_or(text)),
+                    Err(error) => StdoutEvent::NotUtf8(String::from_utf8_lossy(error.as_bytes()).into_owned()),
+                })
+            };
+            discarding = false;
+            line_len = 0;
+            *lock(pending) = Pending::default();
+            if let Some(event) = event {
+                if events.send(event).is_err() {
+                    return;
+                }
+            }
+        } else if !discarding {
+            let mut pending = lock(pending);
+            pending.len = line_len;
+            if pending.head.len() < SEEN_LIMIT {
+                pending.head = line[..line.len().min(SEEN_LIMIT)].to_vec();
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// stderr
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct StderrState {
+    bytes: Vec<u8>,
+    /// Bytes dropped from the front since the last take.
+    dropped: usize,
+    /// Drain threads still reading.
+    open: usize,
+}
+
+/// The last [`STDERR_LIMIT`] bytes an adapter wrote to stderr, across restarts.
+#[derive(Debug, Clone, Default)]
+pub struct StderrSink(Arc<(Mutex<StderrState>, Condvar)>);
+
+impl StderrSink {
+    /// Reads `stream` to its end on a thread of its own, keeping the tail.
+    fn drain(&self, mut stream: impl Read + Send + 'static) -> std::io::Result<()> {
+        lock(&self.0 .0).open += 1;
+        let sink = self.clone();
+        let spawned = thread::Builder::new().name("adapter-stderr".into()).spawn(move || {
+            let mut buffer = [0u8; 8192];
+            loop {
+                match stream.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => sink.push(&buffer[..n]),
+                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            let (state, done) = &*sink.0;
+            lock(state).open -= 1;
+            done.notify_all();
+        });
+        if spawned.is_err() {
+            lock(&self.0 .0).open -= 1;
+        }
+        spawned.map(|_| ())
+    }
+
+    fn push(&self, bytes: &[u8]) {
+        let mut state = lock(&self.0 .0);
+        state.bytes.extend_from_slice(bytes);
+        // Trim in batches so a chatty adapter costs amortised O(1) per byte.
+        if state.bytes.len() > 2 * STDERR_LIMIT {
+            let excess = state.bytes.len() - STDERR_LIMIT;
+            state.bytes.drain(..excess);
+            state.dropped += excess;
+        }
+    }
+
+    /// Everything kept since the last take (the last [`STDERR_LIMIT`] bytes), and clears it.
+    pub fn take(&self) -> String {
+        let mut state = lock(&self.0 .0);
+        if state.bytes.len() > STDERR_LIMIT {
+            let excess = state.bytes.len() - STDERR_LIMIT;
+            state.bytes.drain(..excess);
+            state.dropped += excess;
+        }
+        let text = String::from_utf8_lossy(&state.bytes).into_owned();
+        let dropped = std::mem::take(&mut state.dropped);
+        state.bytes.clear();
+        if dropped > 0 {
+            format!("[{dropped} earlier bytes of stderr left out]\n{text}")
+        } else {
+            text
+        }
+    }
+
+    /// The last `limit` bytes, without clearing.
+    pub fn peek_tail(&self, limit: usize) -> String {
+        let state = lock(&self.0 .0);
+        let start = state.bytes.len().saturating_sub(limit);
+        String::from_utf8_lossy(&state.bytes[start..]).into_owned()
+    }
+
+    /// Waits up to `within` until every drain thread has reached the end of its stream.
+    fn wait_drained(&self, within: Duration) {
+        let (state, done) = &*self.0;
+        let guard = lock(state);
+        let _ = done.wait_timeout_while(guard, within, |s| s.open > 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(input: &[u8], limit: usize) -> Vec<StdoutEvent> {
+        let (sender, receiver) = mpsc::sync_channel(64);
+        let pending = Mutex::new(Pending::default());
+        read_lines(input, &sender, &pending, limit);
+        drop(sender);
+        receiver.into_iter().collect()
+    }
+
+    #[test]
+    fn splits_lines_and_reports_the_unterminated_tail() {
+        let events = lines_of(b"{\"a\":1}\r\n{\"b\":2}\nrest", 100);
+        assert!(matches!(&events[0], StdoutEvent::Line(l) if l == "{\"a\":1}"));
+        assert!(matches!(&events[1], StdoutEvent::Line(l) if l == "{\"b\":2}"));
+        assert!(matches!(&events[2], StdoutEvent::Closed { partial: Some(p) } if p == "rest"));
+    }
+
+    #[test]
+    fn an_oversized_line_is_reported_once_and_skipped() {
+        let mut input = vec![b'x'; 1000];
+        input.extend_from_slice(b"\nok\n");
+        let events = lines_of(&input, 100);
+        assert!(matches!(&events[0], StdoutEvent::Oversized(head) if head.len() == 100));
+        assert!(matches!(&events[1], StdoutEvent::Line(l) if l == "ok"));
+        assert!(matches!(&events[2], StdoutEvent::Closed { partial: None }));
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_read() {
+        let mut input = vec![b'y'; 100];
+        input.push(b'\n');
+        let events = lines_of(&input, 100);
+        assert!(matches!(&events[0], StdoutEvent::Line(l) if l.len() == 100));
+    }
+
+    #[test]
+    fn stderr_keeps_the_tail() {
+        let sink = StderrSink::default();
+        sink.push(&vec![b'a'; STDERR_LIMIT]);
+        sink.push(&vec![b'b'; STDERR_LIMIT * 2]);
+        let text = sink.take();
+        let (note, kept) = text.split_once('\n').unwrap_or_default();
+        assert_eq!(note, format!("[{} earlier bytes of stderr left out]", 2 * STDERR_LIMIT));
+        assert_eq!(kept, "b".repeat(STDERR_LIMIT));
+        assert_eq!(sink.take(), "");
+    }
+
+    #[test]
+    fn commands_display_as_typed() {
+        let command = vec!["python3".to_string(), "my adapter.py".to_string()];
+        assert_eq!(display_command(&command), "python3 'my adapter.py'");
+    }
+}

@@ -1,0 +1,186 @@
+//! The http transport: each message is POSTed as a JSON body to one URL; the answer is the
+//! body of a 200 response.
+//!
+//! One keep-alive agent per worker, a global deadline per call (connect, send and read
+//! together), status codes read rather than turned into errors, and answer bodies capped at
+//! [`MESSAGE_LIMIT`](super::MESSAGE_LIMIT).
+
+use std::time::Duration;
+
+use super::{
+    decode_answer, decode_hello, Adapter, AdapterError, AdapterErrorKind, AdapterFactory, Channel, StartError,
+    MESSAGE_LIMIT, SEEN_LIMIT,
+};
+use crate::contract::{FromAdapter, HelloReply, HelloRequest, ToAdapter, PROTOCOL_VERSION};
+
+/// Talks to the implementation at `url`.
+#[derive(Debug, Clone)]
+pub struct HttpFactory {
+    pub url: String,
+    /// How long one request may take, connection included.
+    pub timeout: Duration,
+    /// Check every answer against the protocol's JSON Schema (`--validate-protocol`).
+    pub validate_protocol: bool,
+    /// The largest answer body read.
+    pub body_limit: usize,
+}
+
+impl HttpFactory {
+    pub fn new(url: impl Into<String>, timeout: Duration) -> Self {
+        HttpFactory { url: url.into(), timeout, validate_protocol: false, body_limit: MESSAGE_LIMIT }
+    }
+
+    /// Validate every answer against the protocol's JSON Schema.
+    pub fn validate_protocol(mut self, on: bool) -> Self {
+        self.validate_protocol = on;
+        self
+    }
+}
+
+impl AdapterFactory for HttpFactory {
+    fn start(&self) -> Result<Box<dyn Adapter>, StartError> {
+        Ok(Box::new(HttpAdapter::start(self.clone())?))
+    }
+
+    fn describe(&self) -> String {
+        format!("http:{}", self.url)
+    }
+}
+
+/// An HTTP implementation that has answered `hello`.
+pub struct HttpAdapter {
+    config: HttpFactory,
+    client: HttpClient,
+    hello: HelloReply,
+    /// After an adapter error the next call says `hello` again first, as a restarted process
+    /// would (the server may have restarted too).
+    needs_hello: bool,
+}
+
+impl HttpAdapter {
+    pub fn start(config: HttpFactory) -> Result<HttpAdapter, StartError> {
+        let client = HttpClient::new(&config.url, config.timeout, config.body_limit);
+        let hello = handshake(&client, &config)?;
+        Ok(HttpAdapter { config, client, hello, needs_hello: false })
+    }
+}
+
+fn handshake(client: &HttpClient, config: &HttpFactory) -> Result<HelloReply, StartError> {
+    let url = &config.url;
+    let hello = ToAdapter::Hello(HelloRequest { protocol: PROTOCOL_VERSION });
+    let raw = client.exchange(&hello).map_err(|error| {
+        StartError(match error.kind {
+            AdapterErrorKind::Timeout => format!(
+                "{url} did not answer hello within {} ms: is the server up, and does it answer a POST to this exact URL?",
+                config.timeout.as_millis()
+            ),
+            AdapterErrorKind::Transport if error.detail.starts_with("HTTP ") => format!(
+                "{url} answered hello with {}: the harness POSTs every message to exactly this URL; check the path{}",
+                error.detail,
+                error.seen.map(|s| format!(" (body: {s})")).unwrap_or_default()
+            ),
+            _ => format!(
+                "could not reach {url}: {}. Check that the server is running and listening there (scheme, host, port and path); `messenger-conformance serve --http 127.0.0.1:8080` serves the reference for comparison",
+                error.detail
+            ),
+        })
+    })?;
+    decode_hello(&raw, config.validate_protocol, Channel::HttpBody).map_err(|message| StartError(format!("{url}: {message}")))
+}
+
+impl Adapter for HttpAdapter {
+    fn hello(&self) -> &HelloReply {
+        &self.hello
+    }
+
+    fn call(&mut self, message: &ToAdapter) -> Result<FromAdapter, AdapterError> {
+        if matches!(message, ToAdapter::Bye) {
+            return Err(AdapterError::new(AdapterErrorKind::WrongAnswer, "`bye` has no answer"));
+        }
+        if self.needs_hello {
+            handshake(&self.client, &self.config).map_err(|error| {
+                AdapterError::new(AdapterErrorKind::Transport, format!("the hello before this request failed: {}", error.0))
+            })?;
+            self.needs_hello = false;
+        }
+        let result = self
+            .client
+            .exchange(message)
+            .and_then(|raw| decode_answer(message, &raw, self.config.validate_protocol, Channel::HttpBody));
+        if result.is_err() {
+            self.needs_hello = true;
+        }
+        result
+    }
+
+    fn shutdown(&mut self) {
+        // A courtesy: servers may ignore it, and whatever they answer changes nothing.
+        let _ = self.client.post(&serde_json::to_string(&ToAdapter::Bye).unwrap_or_default());
+    }
+}
+
+/// The raw http transport: POST one body, read one body. [`HttpAdapter`] builds on it; `smoke`
+/// uses it directly.
+pub struct HttpClient {
+    agent: ureq::Agent,
+    url: String,
+    body_limit: usize,
+}
+
+impl HttpClient {
+    pub fn new(url: &str, timeout: Duration, body_limit: usize) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        HttpClient { agent, url: url.to_string(), body_limit }
+    }
+
+    /// POSTs `body` and returns the status and the body read (capped).
+    pub fn post(&self, body: &str) -> Result<(u16, String), AdapterError> {
+        let mut response = self
+            .agent
+            .post(&self.url)
+            .content_type("application/json")
+            .send(body)
+            .map_err(|error| transport_error(&error))?;
+        let status = response.status().as_u16();
+        let limit = if status == 200 { self.body_limit } else { SEEN_LIMIT * 4 };
+        let body = response.body_mut().with_config().limit(limit as u64).lossy_utf8(status != 200).read_to_string();
+        match body {
+            Ok(text) => Ok((status, text)),
+            Err(error) if status != 200 => Ok((status, format!("(the body could not be read: {error})"))),
+            Err(ureq::Error::BodyExceedsLimit(_)) => Err(AdapterError::new(
+                AdapterErrorKind::Oversized,
+                format!("the response body is longer than {} bytes (the limit)", self.body_limit),
+            )),
+            Err(error) => Err(transport_error(&error)),
+        }
+    }
+
+    /// POSTs one message; anything but a 200 is a transport error carrying the body.
+    pub fn exchange(&self, message: &ToAdapter) -> Result<String, AdapterError> {
+        let request = serde_json::to_string(message).unwrap_or_default();
+        let (status, body) = self.post(&request)?;
+        if status != 200 {
+            return Err(AdapterError::new(AdapterErrorKind::Transport, format!("HTTP {status}, not 200")).with_seen(&body));
+        }
+        Ok(body)
+    }
+}
+
+fn transport_error(error: &ureq::Error) -> AdapterError {
+    match error {
+        ureq::Error::Timeout(which) => {
+            AdapterError::new(AdapterErrorKind::Timeout, format!("no answer in time ({which} timeout)"))
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            AdapterError::new(AdapterErrorKind::Timeout, format!("no answer in time ({io})"))
+        }
+        ureq::Error::BodyExceedsLimit(limit) => {
+            AdapterError::new(AdapterErrorKind::Oversized, format!("the response body is longer than {limit} bytes (the limit)"))
+        }
+        other => AdapterError::new(AdapterErrorKind::Transport, other.to_string()),
+    }
+}

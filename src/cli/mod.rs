@@ -1,0 +1,118 @@
+//! The command line: every flag documented in one place, each command a thin layer over the
+//! library. Exit codes: 0 conforms, 1 nonconformance found, 2 usage, case-file or adapter-start
+//! error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+mod check;
+mod diff;
+mod merge;
+mod report;
+mod run;
+mod serve;
+mod smoke;
+mod target;
+
+/// Exit codes, as documented in the README.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_NONCONFORMANT: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "messenger-conformance", version, about = "Conformance harness for Messenger Identity Verification (user_hash) and Messenger Security with JWTs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the suite against an implementation (the built-in reference by default).
+    Run(run::RunArgs),
+    /// List the cases the suite holds (after filters), one `area::id` per line.
+    List(ListArgs),
+    /// Lint the case files: parse, unique ids, known requirements, coverage of must-level rules.
+    Check(CasesArg),
+    /// Print a JSON Schema: the case format (default), fixtures, or the adapter protocol.
+    Schema(SchemaArgs),
+    /// Print the spec (docs/spec.md), rendered from the requirement registry.
+    Spec,
+    /// Re-render every report of a report directory from its events.jsonl, and gate it again.
+    Report(report::ReportArgs),
+    /// Compare two runs case by case (new failures, fixed, reason changed, added, removed).
+    Diff(diff::DiffArgs),
+    /// Merge the report directories of a run's shards (`run --partition K/N`) into one.
+    Merge(merge::MergeArgs),
+    /// Serve the reference (or a bundled broken implementation) over the adapter protocol.
+    Serve(serve::ServeArgs),
+    /// Check an adapter's plumbing: handshake, one verify, one sign, every message against the
+    /// protocol schema. For adapter authors.
+    Smoke(smoke::SmokeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CasesArg {
+    /// The directory of case files.
+    #[arg(long, default_value = "cases", value_name = "DIR")]
+    pub cases: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub cases: CasesArg,
+    #[command(flatten)]
+    pub select: run::SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value = "case")]
+    pub which: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaKind {
+    Case,
+    Fixtures,
+    Protocol,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::List(args) => run::list(args),
+        Command::Check(args) => check::check(&args.cases),
+        Command::Report(args) => report::report(args),
+        Command::Diff(args) => diff::diff_command(args),
+        Command::Merge(args) => merge::merge_command(args),
+        Command::Schema(args) => {
+            let schema = match args.which {
+                SchemaKind::Case => crate::scenario::case_schema(),
+                SchemaKind::Fixtures => crate::scenario::fixtures_schema(),
+                SchemaKind::Protocol => crate::contract::schema::protocol_schema(),
+            };
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            EXIT_OK
+        }
+        Command::Spec => {
+            print!("{}", crate::spec::render_markdown());
+            EXIT_OK
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Load the suite or print every error and say so (exit 2).
+pub(crate) fn load_or_report(cases: &std::path::Path) -> Result<crate::scenario::Suite, u8> {
+    crate::scenario::load_suite(cases).map_err(|errors| {
+        eprintln!("{errors}");
+        eprintln!("error: the case files under {} have errors (see above); nothing was run", cases.display());
+        EXIT_USAGE
+    })
+}

@@ -1,0 +1,380 @@
+//! The baseline: known failures an implementation has accepted for now, so that CI fails only
+//! on new ones (`run --baseline FILE`).
+//!
+//! ```yaml
+//! known_failures:
+//!   - id: JWT-ALG-004
+//!     outcome: wrong_error_code     # the outcome class it fails with
+//!     error: jwt_malformed          # the error code it answers (null when none)
+//!     severity: minor
+//!     reason: "our parser checks the header's form before alg; fixed in 2.0"
+//!     link: https://tracker.example.com/SEC-12
+//!     expires: 2026-06-30
+//! ```
+//!
+//! An entry matches only the failure it describes: the same case failing with another class,
+//! error code or severity is a new failure (the *reason* must match, as in the Protocol Buffers
+//! conformance runner's failure lists). A critical failure (an authentication bypass) can be
+//! listed only with a non-empty `reason`; a file that lists one without is refused at load.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::judge::{OutcomeClass, Severity};
+use crate::report::event::CaseEvent;
+use crate::report::text::{error_code, Date};
+
+/// One known failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// The case id.
+    pub id: String,
+    /// The outcome class the case is known to fail with.
+    pub outcome: OutcomeClass,
+    /// The error code it answers with, or null.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The severity of the failure; when left out, any severity matches (but a critical
+    /// failure still needs a `reason`).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// Why the failure is accepted for now. Required (non-empty) for critical failures.
+    #[serde(default)]
+    pub reason: String,
+    /// Where the fix is tracked.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// `YYYY-MM-DD`: from the day after, the entry fails the run until it is renewed or fixed.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+impl Entry {
+    /// The entry that describes `event`'s failure, with nothing said about why.
+    pub fn for_failure(event: &CaseEvent) -> Entry {
+        Entry {
+            id: event.id.clone(),
+            outcome: event.outcome,
+            error: error_code(event),
+            severity: event.severity,
+            reason: String::new(),
+            link: None,
+            expires: None,
+        }
+    }
+
+    /// Whether `event` fails exactly the way this entry says (class, error code and, when the
+    /// entry names one, severity), and the entry may excuse it.
+    pub fn matches(&self, event: &CaseEvent) -> bool {
+        self.id == event.id
+            && event.failed()
+            && self.outcome == event.outcome
+            && self.error == error_code(event)
+            && self.severity.is_none_or(|s| Some(s) == event.severity)
+            && (event.severity != Some(Severity::Critical) || self.is_justified())
+    }
+
+    /// Whether the entry says why (a non-blank `reason`).
+    pub fn is_justified(&self) -> bool {
+        !self.reason.trim().is_empty()
+    }
+
+    pub fn expiry(&self) -> Option<Date> {
+        self.expires.as_deref().and_then(Date::parse)
+    }
+
+    /// The failure it describes, in words: `wrong_error_code (jwt_malformed), minor`.
+    pub fn describe(&self) -> String {
+        describe(self.outcome, self.error.as_deref(), self.severity)
+    }
+}
+
+/// `class (code), severity`, the words for a failure's reason.
+pub fn describe(outcome: OutcomeClass, error: Option<&str>, severity: Option<Severity>) -> String {
+    let mut text = outcome.as_str().to_string();
+    if let Some(code) = error {
+        let _ = write!(text, " ({code})");
+    }
+    if let Some(severity) = severity {
+        let _ = write!(text, ", {}", severity.as_str());
+    }
+    text
+}
+
+/// A loaded baseline: its entries in file order, each with the line it starts on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Baseline {
+    /// Where it was read from (for messages), if from a file.
+    pub path: Option<PathBuf>,
+    pub entries: Vec<Entry>,
+    /// The 1-based line of each entry (parallel to `entries`; 0 when unknown).
+    pub lines: Vec<u64>,
+}
+
+/// Why a baseline cannot be used. Every variant is a usage error (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read the baseline {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the baseline {path} is not valid: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("the baseline has errors:\n{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    known_failures: Vec<serde_saphyr::Spanned<Entry>>,
+}
+
+impl Baseline {
+    /// Read and check a baseline file (see [`Baseline::check`]).
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let baseline = Baseline::read(path)?;
+        let errors = baseline.check();
+        if errors.is_empty() {
+            Ok(baseline)
+        } else {
+            Err(BaselineError::Invalid(errors))
+        }
+    }
+
+    /// Read a baseline file without the checks (what `--update-baseline` starts from).
+    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+        let text = fs::read_to_string(path).map_err(|source| BaselineError::Io { path: path.to_path_buf(), source })?;
+        Baseline::parse(&text, path)
+    }
+
+    /// Parse the YAML text of a baseline; `path` names it in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
+        let only_comments = text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        if only_comments {
+            return Ok(Baseline { path: Some(path.to_path_buf()), ..Baseline::default() });
+        }
+        let file: File = serde_saphyr::from_str(text)
+            .map_err(|e| BaselineError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
+        let lines = file.known_failures.iter().map(|e| e.referenced.line()).collect();
+        let entries = file.known_failures.into_iter().map(|e| e.value).collect();
+        Ok(Baseline { path: Some(path.to_path_buf()), entries, lines })
+    }
+
+    /// Every reason the baseline cannot be used, each as `file:line: message`: a critical
+    /// entry without a reason, an entry for a passing or skipped outcome, a malformed expiry
+    /// date, a case listed twice.
+    pub fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let mut seen: BTreeMap<&str, u64> = BTreeMap::new();
+        for (index, entry) in self.entries.iter().enumerate() {
+            let at = self.location(index);
+            if entry.severity == Some(Severity::Critical) && !entry.is_justified() {
+                errors.push(format!(
+                    "{at}: {} is a critical failure (an authentication bypass) listed without a reason: \
+                     write in `reason` why it is accepted for now (and a `link` to the fix), or remove the entry",
+                    entry.id
+                ));
+            }
+            if !entry.outcome.is_failure() {
+                errors.push(format!(
+                    "{at}: {} has outcome `{}`, which is not a failure (use one of wrong_verdict, \
+                     wrong_error_code, wrong_detail, adapter_error, timeout)",
+                    entry.id,
+                    entry.outcome.as_str()
+                ));
+            }
+            if let Some(expires) = &entry.expires {
+                if Date::parse(expires).is_none() {
+                    errors.push(format!("{at}: {}: `expires: {expires}` is not a date (write YYYY-MM-DD)", entry.id));
+                }
+            }
+            if let Some(first) = seen.insert(&entry.id, self.lines.get(index).copied().unwrap_or(0)) {
+                errors.push(format!("{at}: {} is listed twice (first on line {first}); keep one entry per case", entry.id));
+            }
+        }
+        errors
+    }
+
+    /// `file:line` of the entry at `index`.
+    pub fn location(&self, index: usize) -> String {
+        let path = self.path.as_deref().map_or_else(|| "<baseline>".to_string(), |p| p.display().to_string());
+        match self.lines.get(index) {
+            Some(&line) if line > 0 => format!("{path}:{line}"),
+            _ => path,
+        }
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// The baseline `--update-baseline` writes: one entry per failed case, in case order.
+    /// Entries of `previous` that still match keep their reason, link and expiry.
+    pub fn updated(previous: Option<&Baseline>, cases: &[CaseEvent]) -> Baseline {
+        let entries: Vec<Entry> = cases
+            .iter()
+            .filter(|c| c.failed())
+            .map(|case| {
+                let fresh = Entry::for_failure(case);
+                match previous.and_then(|b| b.find(&case.id)) {
+                    Some(old) if old.outcome == fresh.outcome && old.error == fresh.error && old.severity.is_none_or(|s| Some(s) == fresh.severity) => {
+                        Entry { reason: old.reason.clone(), link: old.link.clone(), expires: old.expires.clone(), ..fresh }
+                    }
+                    _ => fresh,
+                }
+            })
+            .collect();
+        let lines = vec![0; entries.len()];
+        Baseline { path: previous.and_then(|b| b.path.clone()), entries, lines }
+    }
+
+    /// Entries that are critical and say no reason (they make the file unusable until filled).
+    pub fn unjustified_critical(&self) -> Vec<&Entry> {
+        self.entries.iter().filter(|e| e.severity == Some(Severity::Critical) && !e.is_justified()).collect()
+    }
+
+    /// The YAML text of the baseline, with a comment that says how it is used.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# messenger-conformance baseline: failures accepted for now.\n\
+             # `run --baseline FILE` fails only on failures not listed here (or listed with another\n\
+             # outcome, error code or severity), on entries whose case now passes or is gone, and on\n\
+             # entries past `expires`. A critical failure needs a non-empty `reason`.\n\
+             # Regenerate with `run --baseline FILE --update-baseline` (reasons, links and expiry of\n\
+             # entries that still match are kept).\n",
+        );
+        if self.entries.is_empty() {
+            out.push_str("known_failures: []\n");
+            return out;
+        }
+        out.push_str("known_failures:\n");
+        for entry in &self.entries {
+            let _ = writeln!(out, "  - id: {}", yaml_string(&entry.id));
+            let _ = writeln!(out, "    outcome: {}", entry.outcome.as_str());
+            let _ = writeln!(out, "    error: {}", entry.error.as_deref().map_or("null".to_string(), yaml_string));
+            if let Some(severity) = entry.severity {
+                let _ = writeln!(out, "    severity: {}", severity.as_str());
+            }
+            let _ = write!(out, "    reason: {}", yaml_string(&entry.reason));
+            if entry.severity == Some(Severity::Critical) && !entry.is_justified() {
+                out.push_str("  # critical: say why it is accepted, or fix it; the file is refused until then");
+            }
+            out.push('\n');
+            let _ = writeln!(out, "    link: {}", entry.link.as_deref().map_or("null".to_string(), yaml_string));
+            let _ = writeln!(out, "    expires: {}", entry.expires.as_deref().map_or("null".to_string(), yaml_string));
+        }
+        out
+    }
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn yaml_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::case;
+
+    fn parse(text: &str) -> Result<Baseline, BaselineError> {
+        let baseline = Baseline::parse(text, Path::new("baseline.yaml"))?;
+        let errors = baseline.check();
+        if errors.is_empty() {
+            Ok(baseline)
+        } else {
+            Err(BaselineError::Invalid(errors))
+        }
+    }
+
+    #[test]
+    fn renders_and_parses_back() {
+        let cases = vec![
+            case("A-1", "jwt", OutcomeClass::WrongErrorCode),
+            case("A-2", "jwt", OutcomeClass::Pass),
+            case("A-3", "idv", OutcomeClass::Timeout),
+        ];
+        let baseline = Baseline::updated(None, &cases);
+        assert_eq!(baseline.entries.len(), 2);
+        let text = baseline.render();
+        let back = parse(&text).unwrap();
+        assert_eq!(back.entries, baseline.entries);
+        assert_eq!(back.lines, vec![8, 15]);
+        assert_eq!(back.entries[0].error.as_deref(), Some("jwt_malformed"));
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_baseline() {
+        assert!(parse("").unwrap().entries.is_empty());
+        assert!(parse("# nothing yet\n").unwrap().entries.is_empty());
+        assert!(parse("known_failures: []\n").unwrap().entries.is_empty());
+    }
+
+    #[test]
+    fn a_critical_entry_without_reason_is_refused_with_its_line() {
+        let text = "known_failures:\n  - id: A-1\n    outcome: wrong_detail\n    severity: minor\n  - id: A-2\n    outcome: wrong_verdict\n    severity: critical\n    reason: \"  \"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("baseline.yaml:5: A-2 is a critical failure"), "{err}");
+        let ok = text.replace("reason: \"  \"", "reason: tracked in SEC-1");
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn bad_entries_are_refused() {
+        let err = parse("known_failures:\n  - id: A-1\n    outcome: pass\n    expires: 2026-02-30\n  - id: A-1\n    outcome: timeout\n").unwrap_err().to_string();
+        assert!(err.contains("baseline.yaml:2: A-1 has outcome `pass`"), "{err}");
+        assert!(err.contains("2026-02-30` is not a date"), "{err}");
+        assert!(err.contains("baseline.yaml:5: A-1 is listed twice (first on line 2)"), "{err}");
+        let err = parse("known_failures:\n  - id: A-1\n    outcome: broken\n").unwrap_err().to_string();
+        assert!(err.contains("baseline.yaml is not valid"), "{err}");
+        let err = parse("known_failures:\n  - id: A-1\n    outcome: timeout\n    colour: red\n").unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn matching_needs_the_same_reason() {
+        let failing = case("A-1", "jwt", OutcomeClass::WrongErrorCode);
+        let entry = Entry::for_failure(&failing);
+        assert!(entry.matches(&failing));
+        let other_code = Entry { error: Some("jwt_expired".into()), ..entry.clone() };
+        assert!(!other_code.matches(&failing));
+        let other_class = Entry { outcome: OutcomeClass::WrongDetail, ..entry.clone() };
+        assert!(!other_class.matches(&failing));
+        let any_severity = Entry { severity: None, ..entry.clone() };
+        assert!(any_severity.matches(&failing));
+        assert!(!entry.matches(&case("A-1", "jwt", OutcomeClass::Pass)));
+        // A critical failure is excused only by a justified entry.
+        let critical = case("A-2", "jwt", OutcomeClass::WrongVerdict);
+        let bare = Entry { severity: None, ..Entry::for_failure(&critical) };
+        assert!(!bare.matches(&critical));
+        assert!(Entry { reason: "SEC-1".into(), ..bare }.matches(&critical));
+    }
+
+    #[test]
+    fn update_keeps_what_people_wrote_for_entries_that_still_match() {
+        let old_cases = vec![case("A-1", "jwt", OutcomeClass::WrongErrorCode), case("A-2", "jwt", OutcomeClass::WrongDetail)];
+        let mut previous = Baseline::updated(None, &old_cases);
+        for entry in &mut previous.entries {
+            entry.reason = format!("known: {}", entry.id);
+            entry.link = Some("https://example.com/1".into());
+            entry.expires = Some("2030-01-01".into());
+        }
+        let mut changed = case("A-2", "jwt", OutcomeClass::WrongErrorCode);
+        changed.id = "A-2".into();
+        let new_cases = vec![case("A-1", "jwt", OutcomeClass::WrongErrorCode), changed, case("A-3", "jwt", OutcomeClass::WrongVerdict)];
+        let updated = Baseline::updated(Some(&previous), &new_cases);
+        assert_eq!(updated.entries[0].reason, "known: A-1");
+        assert_eq!(updated.entries[0].expires.as_deref(), Some("2030-01-01"));
+        assert_eq!(updated.entries[1].reason, "", "A-2 fails differently now: its reason no longer applies");
+        assert_eq!(updated.unjustified_critical().len(), 1);
+        let text = updated.render();
+        assert!(text.contains("# critical: say why"), "{text}");
+        assert!(parse(&text).is_err(), "a fresh critical entry must be justified before use");
+    }
+}

@@ -1,0 +1,70 @@
+//! Records for the renderers' unit tests.
+
+use serde_json::json;
+
+use crate::contract::Implementation;
+use crate::judge::{OutcomeClass, Problem, Severity};
+use crate::report::event::{CaseEvent, Exchange, RunHeader};
+use crate::spec::Level;
+
+pub fn header() -> RunHeader {
+    RunHeader {
+        harness_version: "0.1.0".into(),
+        target: "builtin:reference".into(),
+        implementation: Implementation { name: "test impl".into(), version: "1.2.3".into() },
+        roles: vec!["verifier".into(), "signer".into()],
+        clock: "injected".into(),
+        seed: None,
+        options: json!({"filter": [], "skip": [], "strict": false, "partition": null}),
+        started_at: 1_767_225_600,
+    }
+}
+
+/// A case with the given outcome; failures get one problem whose severity follows the class
+/// (wrong verdict: critical, wrong error code: minor, anything else: major).
+pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
+    let severity = match outcome {
+        OutcomeClass::Pass | OutcomeClass::Skipped => None,
+        OutcomeClass::WrongVerdict => Some(Severity::Critical),
+        OutcomeClass::WrongErrorCode => Some(Severity::Minor),
+        _ => Some(Severity::Major),
+    };
+    let problems = severity
+        .map(|severity| Problem {
+            field: "outcome".into(),
+            expected: "rejected (jwt_algorithm_not_allowed)".into(),
+            actual: "accepted".into(),
+            why: "it accepted a request that must be refused".into(),
+            severity,
+        })
+        .into_iter()
+        .collect();
+    let error = match outcome {
+        OutcomeClass::WrongErrorCode => json!("jwt_malformed"),
+        _ => json!(null),
+    };
+    CaseEvent {
+        id: id.into(),
+        area: area.into(),
+        title: format!("case {id}"),
+        kind: "case".into(),
+        requirements: vec!["JWT-ALG".into()],
+        level: Level::Must,
+        outcome,
+        severity,
+        problems,
+        expected: json!({"outcome": "rejected", "error": "jwt_algorithm_not_allowed"}),
+        actual: json!({"type": "verdict", "outcome": "accepted", "error": error}),
+        message: Some(format!("message of {id}")),
+        skip_reason: (outcome == OutcomeClass::Skipped).then(|| "the implementation does not offer the signer role".into()),
+        chosen: None,
+        location: Some(format!("cases/{area}/x.yaml:1")),
+        duration_ms: 1.5,
+        transcript: vec![Exchange {
+            request: json!({"type": "verify", "id": id}),
+            response: json!({"type": "verdict", "id": id, "outcome": "accepted"}),
+            seen: None,
+        }],
+        stderr: String::new(),
+    }
+}

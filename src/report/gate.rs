@@ -1,0 +1,379 @@
+//! The gate: does this run pass CI? One decision, used by the CLI's exit code and written to
+//! `summary.json`, so the two can never disagree.
+//!
+//! A failure *counts* when its case is `must` level, or `should` level under `--strict`, or
+//! when it is an adapter error or a timeout (whatever the level); `may` cases never count.
+//! Without a baseline every failure that counts fails the run. With one, the run fails on:
+//! - **new failures**: failures that count and that no baseline entry describes exactly
+//!   (same class, error code and severity; a critical one only with a reason);
+//! - **stale entries**: entries whose case now passes or is skipped, or (in a run of the whole
+//!   suite) names a case the run does not have, or that now fails another way that does not
+//!   count;
+//! - **expired entries**: entries whose `expires` date is before today.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::judge::{OutcomeClass, Severity};
+use crate::report::baseline::{describe, Baseline};
+use crate::report::event::CaseEvent;
+use crate::report::text::{error_code, Date};
+use crate::spec::Level;
+
+/// What the gate is given besides the events and the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateOptions {
+    /// `--strict`: should-level failures count too.
+    pub strict: bool,
+    /// The date expiry is checked against.
+    pub today: Date,
+    /// Whether the run covered the whole suite, so a baseline entry for a case it lacks is
+    /// stale (false after `--filter`, `--skip`, `--role` or `--partition`).
+    pub complete: bool,
+}
+
+impl GateOptions {
+    pub fn new(strict: bool, complete: bool) -> GateOptions {
+        GateOptions { strict, today: Date::today(), complete }
+    }
+}
+
+/// One failed case, as the gate sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub area: String,
+    pub title: String,
+    pub level: Level,
+    pub outcome: OutcomeClass,
+    pub severity: Option<Severity>,
+    pub error: Option<String>,
+    /// Why it is new, e.g. `listed in the baseline as wrong_error_code (jwt_malformed), minor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Finding {
+    fn of(event: &CaseEvent, note: Option<String>) -> Finding {
+        Finding {
+            id: event.id.clone(),
+            area: event.area.clone(),
+            title: event.title.clone(),
+            level: event.level,
+            outcome: event.outcome,
+            severity: event.severity,
+            error: error_code(event),
+            note,
+        }
+    }
+
+    /// `class (code), severity`.
+    pub fn reason(&self) -> String {
+        describe(self.outcome, self.error.as_deref(), self.severity)
+    }
+}
+
+/// A baseline entry that no longer describes the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaleEntry {
+    pub id: String,
+    /// `now passes`, `now skipped: ...`, `not in this run`, `now fails as ...`.
+    pub why: String,
+    /// `file:line` of the entry.
+    pub location: String,
+}
+
+/// A baseline entry past its `expires` date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpiredEntry {
+    pub id: String,
+    pub expires: String,
+    pub location: String,
+}
+
+/// The gate's decision and everything it was made of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateDecision {
+    /// Whether the run passes (exit 0).
+    pub passed: bool,
+    pub strict: bool,
+    /// The baseline file, when one was used.
+    pub baseline: Option<String>,
+    /// Failures that count and that the baseline does not excuse: each fails the run.
+    pub new_failures: Vec<Finding>,
+    /// Failures the baseline describes exactly.
+    pub known_failures: Vec<Finding>,
+    /// Failures that do not count (should without `--strict`, may) and are not in the baseline.
+    pub ignored_failures: Vec<Finding>,
+    pub stale: Vec<StaleEntry>,
+    pub expired: Vec<ExpiredEntry>,
+}
+
+/// Whether a failure of this case counts towards the gate (see the module docs).
+pub fn counts(event: &CaseEvent, strict: bool) -> bool {
+    event.failed()
+        && match event.level {
+            _ if matches!(event.outcome, OutcomeClass::AdapterError | OutcomeClass::Timeout) => true,
+            Level::Must => true,
+            Level::Should => strict,
+            Level::May => false,
+        }
+}
+
+/// Decide whether `cases` pass the gate, given an optional baseline.
+pub fn decide(cases: &[CaseEvent], baseline: Option<&Baseline>, options: &GateOptions) -> GateDecision {
+    let mut decision = GateDecision {
+        passed: true,
+        strict: options.strict,
+        baseline: baseline.and_then(|b| b.path.as_ref()).map(|p| p.display().to_string()),
+        new_failures: vec![],
+        known_failures: vec![],
+        ignored_failures: vec![],
+        stale: vec![],
+        expired: vec![],
+    };
+    for event in cases.iter().filter(|e| e.failed()) {
+        let entry = baseline.and_then(|b| b.find(&event.id));
+        if entry.is_some_and(|entry| entry.matches(event)) {
+            decision.known_failures.push(Finding::of(event, None));
+            continue;
+        }
+        if !counts(event, options.strict) {
+            decision.ignored_failures.push(Finding::of(event, None));
+            continue;
+        }
+        let note = entry.map(|entry| {
+            if event.severity == Some(Severity::Critical)
+                && entry.outcome == event.outcome
+                && entry.error == error_code(event)
+                && !entry.is_justified()
+            {
+                "listed in the baseline without a reason, which a critical failure needs".to_string()
+            } else {
+                format!("listed in the baseline as {}, but now fails as {}", entry.describe(), describe(event.outcome, error_code(event).as_deref(), event.severity))
+            }
+        });
+        let note = note.or_else(|| baseline.map(|_| "not in the baseline".to_string()));
+        decision.new_failures.push(Finding::of(event, note));
+    }
+    if let Some(baseline) = baseline {
+        for (index, entry) in baseline.entries.iter().enumerate() {
+            let location = baseline.location(index);
+            let case = cases.iter().find(|c| c.id == entry.id);
+            let why = match case {
+                None if options.complete => Some("not in this run: the case is gone or was renamed".to_string()),
+                None => None,
+                Some(case) if case.outcome == OutcomeClass::Pass => Some("now passes".to_string()),
+                Some(case) if case.outcome == OutcomeClass::Skipped => {
+                    Some(format!("now skipped: {}", case.skip_reason.as_deref().unwrap_or("no reason given")))
+                }
+                Some(case) if !entry.matches(case) && !counts(case, options.strict) => Some(format!(
+                    "now fails as {}, not as listed ({})",
+                    describe(case.outcome, error_code(case).as_deref(), case.severity),
+                    entry.describe()
+                )),
+                Some(_) => None,
+            };
+            if let Some(why) = why {
+                decision.stale.push(StaleEntry { id: entry.id.clone(), why, location: location.clone() });
+            }
+            if let Some(expires) = entry.expiry().filter(|date| *date < options.today) {
+                decision.expired.push(ExpiredEntry { id: entry.id.clone(), expires: expires.to_string(), location });
+            }
+        }
+    }
+    decision.passed = decision.new_failures.is_empty() && decision.stale.is_empty() && decision.expired.is_empty();
+    decision
+}
+
+impl GateDecision {
+    /// 0 when the run passes, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.passed {
+            crate::cli::EXIT_OK
+        } else {
+            crate::cli::EXIT_NONCONFORMANT
+        }
+    }
+
+    /// The one-line verdict: `gate: passed ...` or `gate: FAILED: ...`.
+    pub fn headline(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.new_failures.is_empty() {
+            let critical = self.new_failures.iter().filter(|f| f.severity == Some(Severity::Critical)).count();
+            let noun = if self.baseline.is_some() { "new failure" } else { "failure" };
+            let mut part = plural(self.new_failures.len(), noun);
+            if critical > 0 {
+                let _ = write!(part, " ({critical} critical)");
+            }
+            parts.push(part);
+        }
+        if !self.stale.is_empty() {
+            parts.push(plural(self.stale.len(), "stale baseline entry"));
+        }
+        if !self.expired.is_empty() {
+            parts.push(plural(self.expired.len(), "expired baseline entry"));
+        }
+        let strict = if self.strict { " (strict)" } else { "" };
+        if self.passed {
+            let mut line = format!("gate{strict}: passed");
+            if !self.known_failures.is_empty() {
+                let _ = write!(line, " ({} listed in the baseline)", plural(self.known_failures.len(), "known failure"));
+            }
+            line
+        } else {
+            format!("gate{strict}: FAILED: {}", parts.join(", "))
+        }
+    }
+
+    /// The headline and one line per finding, critical first, each saying what to do.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.headline());
+        let mut new_failures: Vec<&Finding> = self.new_failures.iter().collect();
+        new_failures.sort_by_key(|f| f.severity.unwrap_or(Severity::Minor));
+        for finding in new_failures {
+            let _ = write!(out, "  new failure: {}::{} [{}] {}", finding.area, finding.id, finding.level, finding.reason());
+            if let Some(note) = &finding.note {
+                let _ = write!(out, ": {note}");
+            }
+            out.push('\n');
+        }
+        for entry in &self.stale {
+            let _ = writeln!(
+                out,
+                "  stale baseline entry: {} ({}) {}: remove it, or rerun with --update-baseline",
+                entry.id, entry.location, entry.why
+            );
+        }
+        for entry in &self.expired {
+            let _ = writeln!(
+                out,
+                "  expired baseline entry: {} ({}) expired {}: fix the failure, or renew `expires` with a reason",
+                entry.id, entry.location, entry.expires
+            );
+        }
+        out
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix("entry") {
+        format!("{count} {stem}entries")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::baseline::Entry;
+    use crate::report::fixtures::case;
+
+    fn options() -> GateOptions {
+        GateOptions { strict: false, today: Date::parse("2026-01-15").unwrap(), complete: true }
+    }
+
+    fn baseline(entries: Vec<Entry>) -> Baseline {
+        let lines = (1..=entries.len() as u64).map(|i| i * 10).collect();
+        Baseline { path: Some("b.yaml".into()), entries, lines }
+    }
+
+    #[test]
+    fn without_a_baseline_must_failures_gate() {
+        let mut should = case("S-1", "jwt", OutcomeClass::WrongDetail);
+        should.level = Level::Should;
+        let mut may = case("M-1", "jwt", OutcomeClass::WrongDetail);
+        may.level = Level::May;
+        let mut may_timeout = case("M-2", "jwt", OutcomeClass::Timeout);
+        may_timeout.level = Level::May;
+        let passing = vec![case("P-1", "jwt", OutcomeClass::Pass), should.clone(), may.clone()];
+        let decision = decide(&passing, None, &options());
+        assert!(decision.passed, "{decision:?}");
+        assert_eq!(decision.ignored_failures.len(), 2);
+        assert!(!decide(&passing, None, &GateOptions { strict: true, ..options() }).passed);
+        assert!(!decide(&[may_timeout], None, &options()).passed, "an adapter error gates at any level");
+        let failing = decide(&[case("F-1", "jwt", OutcomeClass::WrongVerdict)], None, &options());
+        assert!(!failing.passed);
+        assert_eq!(failing.exit_code(), 1);
+        assert_eq!(failing.headline(), "gate: FAILED: 1 failure (1 critical)");
+    }
+
+    #[test]
+    fn a_baseline_excuses_exactly_what_it_lists() {
+        let cases = vec![case("A-1", "jwt", OutcomeClass::WrongErrorCode), case("A-2", "jwt", OutcomeClass::WrongDetail)];
+        let listed = baseline(vec![Entry::for_failure(&cases[0]), Entry::for_failure(&cases[1])]);
+        let decision = decide(&cases, Some(&listed), &options());
+        assert!(decision.passed, "{}", decision.render_text());
+        assert_eq!(decision.known_failures.len(), 2);
+        assert_eq!(decision.headline(), "gate: passed (2 known failures listed in the baseline)");
+
+        let mut changed = cases.clone();
+        changed[0].actual = serde_json::json!({"outcome": "rejected", "error": "jwt_expired"});
+        let decision = decide(&changed, Some(&listed), &options());
+        assert!(!decision.passed);
+        assert_eq!(decision.new_failures.len(), 1);
+        let note = decision.new_failures[0].note.as_deref().unwrap();
+        assert!(note.contains("listed in the baseline as wrong_error_code (jwt_malformed), minor, but now fails as wrong_error_code (jwt_expired), minor"), "{note}");
+        assert!(decision.stale.is_empty(), "a gating failure that changed is a new failure, not a stale entry");
+    }
+
+    #[test]
+    fn entries_for_passing_skipped_or_missing_cases_are_stale() {
+        let entries = vec![
+            Entry::for_failure(&case("A-1", "jwt", OutcomeClass::WrongErrorCode)),
+            Entry::for_failure(&case("A-2", "jwt", OutcomeClass::WrongErrorCode)),
+            Entry::for_failure(&case("A-3", "jwt", OutcomeClass::WrongErrorCode)),
+        ];
+        let cases = vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "jwt", OutcomeClass::Skipped)];
+        let decision = decide(&cases, Some(&baseline(entries.clone())), &options());
+        assert!(!decision.passed);
+        let whys: Vec<(&str, &str)> = decision.stale.iter().map(|s| (s.id.as_str(), s.why.as_str())).collect();
+        assert_eq!(whys[0], ("A-1", "now passes"));
+        assert!(whys[1].1.starts_with("now skipped: the implementation does not offer"), "{whys:?}");
+        assert_eq!(whys[2], ("A-3", "not in this run: the case is gone or was renamed"));
+        assert_eq!(decision.stale[2].location, "b.yaml:30");
+        assert_eq!(decision.headline(), "gate: FAILED: 3 stale baseline entries");
+        // In a partial run, a case that was not selected says nothing about its entry.
+        let partial = decide(&cases, Some(&baseline(entries)), &GateOptions { complete: false, ..options() });
+        assert_eq!(partial.stale.len(), 2);
+    }
+
+    #[test]
+    fn expired_entries_fail_the_run_by_name() {
+        let failing = case("A-1", "jwt", OutcomeClass::WrongErrorCode);
+        let mut entry = Entry::for_failure(&failing);
+        entry.expires = Some("2026-01-14".into());
+        let decision = decide(std::slice::from_ref(&failing), Some(&baseline(vec![entry.clone()])), &options());
+        assert!(!decision.passed);
+        assert_eq!(decision.expired[0].id, "A-1");
+        assert!(decision.render_text().contains("expired baseline entry: A-1 (b.yaml:10) expired 2026-01-14"), "{}", decision.render_text());
+        entry.expires = Some("2026-01-15".into());
+        assert!(decide(&[failing], Some(&baseline(vec![entry])), &options()).passed, "an entry is valid through its expiry day");
+    }
+
+    #[test]
+    fn a_critical_failure_needs_a_justified_entry() {
+        let critical = case("C-1", "jwt", OutcomeClass::WrongVerdict);
+        let bare = Entry { severity: None, ..Entry::for_failure(&critical) };
+        let decision = decide(std::slice::from_ref(&critical), Some(&baseline(vec![bare.clone()])), &options());
+        assert!(!decision.passed);
+        assert!(decision.new_failures[0].note.as_deref().unwrap().contains("without a reason"));
+        let justified = Entry { reason: "vendor fix due in March".into(), ..bare };
+        assert!(decide(&[critical], Some(&baseline(vec![justified])), &options()).passed);
+    }
+
+    #[test]
+    fn a_non_counting_failure_that_changed_makes_its_entry_stale() {
+        let mut should = case("S-1", "jwt", OutcomeClass::WrongErrorCode);
+        should.level = Level::Should;
+        let entry = Entry { outcome: OutcomeClass::WrongDetail, ..Entry::for_failure(&should) };
+        let decision = decide(&[should], Some(&baseline(vec![entry])), &options());
+        assert!(!decision.passed);
+        assert!(decision.stale[0].why.starts_with("now fails as wrong_error_code"), "{:?}", decision.stale);
+    }
+}

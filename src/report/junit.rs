@@ -1,0 +1,226 @@
+//! `junit.xml`: one `testsuite` per area, one `testcase` per case named `area::id` with
+//! classname `area`. A failure carries the first problem as its message and the rendered
+//! failure plus the transcript as its body; a skip carries its reason. Suites are in order of
+//! first appearance; within a suite, failures come first, critical before major before minor
+//! (CI viewers show the top of the list), then the other cases in run order.
+
+use std::fmt::Write as _;
+
+use crate::judge::{OutcomeClass, Severity};
+use crate::report::event::CaseEvent;
+use crate::report::stream::Stream;
+use crate::report::terminal::{render_failure, Totals};
+use crate::report::text::{case_name, first_problem_line, render_transcript, xml_escape as esc};
+
+pub fn render(stream: &Stream) -> String {
+    let mut areas: Vec<(&str, Vec<&CaseEvent>)> = Vec::new();
+    for case in &stream.cases {
+        match areas.iter_mut().find(|(area, _)| *area == case.area) {
+            Some((_, cases)) => cases.push(case),
+            None => areas.push((&case.area, vec![case])),
+        }
+    }
+    let totals = Totals::of(&stream.cases);
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"messenger-conformance\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\">",
+        stream.cases.len(),
+        totals.failed,
+        totals.skipped,
+        seconds(stream.footer.duration_ms)
+    );
+    for (index, (area, mut cases)) in areas.into_iter().enumerate() {
+        cases.sort_by_key(|c| if c.failed() { c.severity.unwrap_or(Severity::Minor) as u8 } else { u8::MAX });
+        let totals = Totals::of(cases.iter().copied());
+        let time: f64 = cases.iter().map(|c| c.duration_ms).sum();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\">",
+            esc(area),
+            cases.len(),
+            totals.failed,
+            totals.skipped,
+            seconds(time)
+        );
+        if index == 0 {
+            let _ = writeln!(out, "    <properties>");
+            property(&mut out, "implementation", &format!("{} {}", stream.header.implementation.name, stream.header.implementation.version));
+            property(&mut out, "target", &stream.header.target);
+            property(&mut out, "harness_version", &stream.header.harness_version);
+            let _ = writeln!(out, "    </properties>");
+        }
+        for case in cases {
+            render_case(&mut out, case);
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn property(out: &mut String, name: &str, value: &str) {
+    let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", esc(name), esc(value));
+}
+
+fn render_case(out: &mut String, case: &CaseEvent) {
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
+        esc(&case_name(case)),
+        esc(&case.area),
+        seconds(case.duration_ms)
+    );
+    if case.failed() {
+        let severity = case.severity.map_or("", |s| s.as_str());
+        let _ = writeln!(
+            out,
+            ">\n      <failure message=\"{}\" type=\"{}\">{}\n{}</failure>",
+            esc(&format!("[{severity}] {}", first_problem_line(case))),
+            esc(case.outcome.as_str()),
+            esc(&render_failure(case)),
+            esc(&render_transcript(case))
+        );
+        if !case.stderr.trim().is_empty() {
+            let _ = writeln!(out, "      <system-err>{}</system-err>", esc(&case.stderr));
+        }
+        let _ = writeln!(out, "    </testcase>");
+    } else if case.outcome == OutcomeClass::Skipped {
+        match &case.skip_reason {
+            Some(reason) => {
+                let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", esc(reason));
+            }
+            None => {
+                let _ = writeln!(out, ">\n      <skipped/>\n    </testcase>");
+            }
+        }
+    } else {
+        let _ = writeln!(out, "/>");
+    }
+}
+
+fn seconds(ms: f64) -> String {
+    format!("{:.3}", ms.max(0.0) / 1000.0)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::report::fixtures::{case, header};
+
+    /// A small well-formedness check: tags nest and close, attributes are quoted, every `&`
+    /// starts a known entity, and no `<` or raw control character appears in text.
+    pub(crate) fn check_well_formed(xml: &str) -> Result<usize, String> {
+        let body = xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").ok_or("no XML declaration")?;
+        let mut stack: Vec<String> = Vec::new();
+        let mut elements = 0;
+        let mut rest = body;
+        let check_text = |text: &str| -> Result<(), String> {
+            if text.chars().any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) {
+                return Err(format!("control character in {text:?}"));
+            }
+            let mut parts = text.split('&');
+            parts.next();
+            for part in parts {
+                if !["amp;", "lt;", "gt;", "quot;", "apos;"].iter().any(|e| part.starts_with(e)) {
+                    return Err(format!("bad entity in {text:?}"));
+                }
+            }
+            Ok(())
+        };
+        while let Some(start) = rest.find('<') {
+            check_text(&rest[..start])?;
+            let end = rest[start..].find('>').ok_or("unclosed tag")? + start;
+            let tag = &rest[start + 1..end];
+            if let Some(name) = tag.strip_prefix('/') {
+                let open = stack.pop().ok_or(format!("unexpected </{name}>"))?;
+                if open != name {
+                    return Err(format!("</{name}> closes <{open}>"));
+                }
+            } else {
+                let self_closing = tag.ends_with('/');
+                let tag = tag.trim_end_matches('/');
+                let name = tag.split_whitespace().next().ok_or("empty tag")?.to_string();
+                let attributes = &tag[name.len()..];
+                // Attribute values: name="value" pairs; a value holds no `<` or `"`.
+                let mut attrs = attributes.trim();
+                while !attrs.is_empty() {
+                    let eq = attrs.find("=\"").ok_or(format!("bad attribute in <{tag}>"))?;
+                    let close = attrs[eq + 2..].find('"').ok_or("unterminated attribute")? + eq + 2;
+                    let value = &attrs[eq + 2..close];
+                    if value.contains('<') {
+                        return Err(format!("`<` in attribute value {value:?}"));
+                    }
+                    check_text(value)?;
+                    attrs = attrs[close + 1..].trim_start();
+                }
+                elements += 1;
+                if !self_closing {
+                    stack.push(name);
+                }
+            }
+            rest = &rest[end + 1..];
+        }
+        check_text(rest)?;
+        if !rest.trim().is_empty() {
+            return Err("text after the root element".into());
+        }
+        if let Some(open) = stack.pop() {
+            return Err(format!("<{open}> is never closed"));
+        }
+        Ok(elements)
+    }
+
+    fn stream() -> Stream {
+        let mut hostile = case("J-2", "jwt", OutcomeClass::WrongVerdict);
+        hostile.title = "quotes \" ' & <tags> ]]> \u{1b}[31m".into();
+        hostile.message = Some("<script>alert(1)</script>".into());
+        hostile.problems[0].actual = "accepted \"<b>\" & \u{0}".into();
+        hostile.stderr = "warn: <x>".into();
+        Stream::new(
+            header(),
+            vec![
+                case("J-1", "jwt", OutcomeClass::Pass),
+                hostile,
+                case("I-1", "idv", OutcomeClass::Skipped),
+                case("I-2", "idv", OutcomeClass::WrongErrorCode),
+            ],
+            2500.0,
+        )
+    }
+
+    #[test]
+    fn is_well_formed_and_escaped() {
+        let xml = render(&stream());
+        let elements = check_well_formed(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        assert!(elements > 10);
+        assert!(!xml.contains("<script>"));
+        assert!(xml.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!xml.contains('\u{0}'));
+    }
+
+    #[test]
+    fn one_suite_per_area_and_one_case_per_case() {
+        let xml = render(&stream());
+        assert_eq!(xml.matches("<testsuite ").count(), 2);
+        assert!(xml.contains("<testsuites name=\"messenger-conformance\" tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\" time=\"2.500\">"));
+        assert!(xml.contains("<testsuite name=\"jwt\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\""));
+        assert!(xml.contains("<testcase name=\"jwt::J-1\" classname=\"jwt\" time=\"0.002\"/>"));
+        assert!(xml.contains("<failure message=\"[critical] outcome: expected rejected (jwt_algorithm_not_allowed), got accepted &quot;&lt;b&gt;&quot; &amp; \u{FFFD}\" type=\"wrong_verdict\">"), "{xml}");
+        assert!(xml.contains("<skipped message=\"the implementation does not offer the signer role\"/>"));
+        assert!(xml.contains("step 1: request"), "the transcript is in the failure body");
+        // Within a suite, failures lead.
+        let idv = &xml[xml.find("name=\"idv\"").unwrap()..];
+        assert!(idv.find("idv::I-2").unwrap() < idv.find("idv::I-1").unwrap());
+    }
+
+    #[test]
+    fn the_checker_catches_broken_xml() {
+        assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a><b></a></b>").is_err());
+        assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>x & y</a>").is_err());
+        assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a x=\"<\"/>").is_err());
+        assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>").is_err());
+        assert_eq!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a x=\"1\"><b/>t</a>\n"), Ok(2));
+    }
+}

@@ -1,0 +1,204 @@
+//! `summary.md`, made for GitHub's job summary (`$GITHUB_STEP_SUMMARY`): the gate and totals
+//! line, the critical findings, what the gate found about the baseline, then one table of
+//! cases, failures first (critical, major, minor), then skips, then passes (left out with
+//! `--failures-only`). GitHub refuses a step summary over 1 MiB, so the text is cut at
+//! [`MarkdownOptions::limit_bytes`] with a note saying how many rows were left out.
+
+use std::fmt::Write as _;
+
+use crate::judge::{OutcomeClass, Severity};
+use crate::report::event::CaseEvent;
+use crate::report::gate::GateDecision;
+use crate::report::stream::Stream;
+use crate::report::terminal::{failures_by_severity, Totals};
+use crate::report::text::{case_name, clip, first_problem_line, md_cell};
+
+/// GitHub's limit for one step's summary is 1 MiB; stay clearly below it.
+pub const GITHUB_SUMMARY_LIMIT: usize = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkdownOptions {
+    /// Leave passing cases out of the table.
+    pub failures_only: bool,
+    /// The most bytes the text may have.
+    pub limit_bytes: usize,
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> Self {
+        MarkdownOptions { failures_only: false, limit_bytes: GITHUB_SUMMARY_LIMIT }
+    }
+}
+
+pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -> String {
+    let mut head = String::new();
+    let header = &stream.header;
+    let _ = writeln!(
+        head,
+        "## Messenger conformance: {} {}\n",
+        md_cell(&header.implementation.name),
+        md_cell(&header.implementation.version)
+    );
+    let totals = Totals::of(&stream.cases);
+    let mark = if gate.passed { "✅" } else { "❌" };
+    let _ = writeln!(
+        head,
+        "{mark} **{}** · {} · target `{}` · harness {}{}\n",
+        md_cell(&gate.headline()),
+        totals.closing_line(),
+        md_cell(&header.target).replace('`', "'"),
+        md_cell(&header.harness_version),
+        if stream.complete { "" } else { " · **the run was cut short: no footer record**" }
+    );
+
+    let critical: Vec<&CaseEvent> =
+        failures_by_severity(&stream.cases).into_iter().filter(|c| c.severity == Some(Severity::Critical)).collect();
+    if !critical.is_empty() {
+        let _ = writeln!(head, "> [!CAUTION]\n> **{} critical finding(s): authentication bypass.**", critical.len());
+        for case in critical.iter().take(50) {
+            let _ = writeln!(
+                head,
+                "> - `{}` {}: {}",
+                md_cell(&case_name(case)).replace('`', "'"),
+                md_cell(&clip(&case.title, 120)),
+                md_cell(&clip(&first_problem_line(case), 200))
+            );
+        }
+        if critical.len() > 50 {
+            let _ = writeln!(head, "> - … and {} more (see the table below)", critical.len() - 50);
+        }
+        head.push('\n');
+    }
+
+    if (!gate.new_failures.is_empty() && gate.baseline.is_some()) || !gate.stale.is_empty() || !gate.expired.is_empty() {
+        let _ = writeln!(head, "### Baseline ({})\n", md_cell(gate.baseline.as_deref().unwrap_or("none")));
+        for finding in gate.new_failures.iter().take(100) {
+            let _ = writeln!(
+                head,
+                "- new failure `{}::{}`: {}{}",
+                md_cell(&finding.area),
+                md_cell(&finding.id),
+                md_cell(&finding.reason()),
+                finding.note.as_deref().map(|n| format!(" ({})", md_cell(n))).unwrap_or_default()
+            );
+        }
+        for entry in gate.stale.iter().take(100) {
+            let _ = writeln!(head, "- stale entry `{}` ({}): {}", md_cell(&entry.id), md_cell(&entry.location), md_cell(&entry.why));
+        }
+        for entry in gate.expired.iter().take(100) {
+            let _ = writeln!(head, "- expired entry `{}` ({}): expired {}", md_cell(&entry.id), md_cell(&entry.location), entry.expires);
+        }
+        head.push('\n');
+    }
+
+    let mut rows: Vec<&CaseEvent> = failures_by_severity(&stream.cases);
+    rows.extend(stream.cases.iter().filter(|c| c.outcome == OutcomeClass::Skipped));
+    if !options.failures_only {
+        rows.extend(stream.cases.iter().filter(|c| c.outcome == OutcomeClass::Pass));
+    }
+    let title = if options.failures_only { "Failures and skips" } else { "Cases" };
+    let _ = writeln!(head, "### {title}\n");
+    if rows.is_empty() {
+        let _ = writeln!(head, "No failures.");
+        return head;
+    }
+    head.push_str("| Result | Severity | Level | Case | Title | Details |\n| --- | --- | --- | --- | --- | --- |\n");
+
+    let mut out = head;
+    // Leave room for the note that says what was cut.
+    let reserve = 300;
+    for (index, case) in rows.iter().enumerate() {
+        let row = row(case);
+        if out.len() + row.len() + reserve > options.limit_bytes {
+            let _ = write!(
+                out,
+                "\n_{} more row(s) left out to keep this summary under GitHub's 1 MiB limit: see `report.html` or `events.jsonl` for every case._\n",
+                rows.len() - index
+            );
+            return out;
+        }
+        out.push_str(&row);
+    }
+    out
+}
+
+fn row(case: &CaseEvent) -> String {
+    let result = match case.outcome {
+        OutcomeClass::Pass => "✅ pass".to_string(),
+        OutcomeClass::Skipped => "⏭️ skipped".to_string(),
+        class => format!("❌ {}", class.as_str()),
+    };
+    let details = match case.outcome {
+        OutcomeClass::Pass => String::new(),
+        _ => md_cell(&clip(&first_problem_line(case), 300)),
+    };
+    format!(
+        "| {result} | {} | {} | `{}` | {} | {details} |\n",
+        case.severity.map_or("", |s| s.as_str()),
+        case.level,
+        md_cell(&case_name(case)).replace('`', "'"),
+        md_cell(&clip(&case.title, 160)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::{case, header};
+    use crate::report::gate::{decide, GateOptions};
+    use crate::report::text::Date;
+
+    fn gate(stream: &Stream) -> GateDecision {
+        decide(&stream.cases, None, &GateOptions { strict: false, today: Date::from_unix(0), complete: true })
+    }
+
+    fn stream(count: usize) -> Stream {
+        let mut cases = vec![case("F-1", "jwt", OutcomeClass::WrongErrorCode), case("F-2", "jwt", OutcomeClass::WrongVerdict)];
+        cases[1].title = "a | pipe <script>alert(1)</script>\nnewline".into();
+        cases.extend((0..count).map(|i| case(&format!("P-{i}"), "idv", OutcomeClass::Pass)));
+        cases.push(case("S-1", "sign", OutcomeClass::Skipped));
+        Stream::new(header(), cases, 1.0)
+    }
+
+    #[test]
+    fn criticals_lead_and_cells_are_escaped() {
+        let s = stream(2);
+        let md = render(&s, &gate(&s), &MarkdownOptions::default());
+        let caution = md.find("[!CAUTION]").unwrap();
+        let table = md.find("| Result |").unwrap();
+        assert!(caution < table);
+        assert!(md.contains("❌ **gate: FAILED: 2 failures (1 critical)** · 2 passed, 2 failed, 1 skipped"), "{md}");
+        assert!(md.find("`jwt::F-2`").unwrap() < md.find("`jwt::F-1`").unwrap(), "critical rows first");
+        assert!(!md.contains("<script>"));
+        assert!(md.contains("a \\| pipe &lt;script&gt;"));
+        assert!(md.find("sign::S-1").unwrap() < md.find("idv::P-0").unwrap(), "skips before passes");
+    }
+
+    #[test]
+    fn failures_only_leaves_out_passing_rows() {
+        let s = stream(3);
+        let md = render(&s, &gate(&s), &MarkdownOptions { failures_only: true, ..MarkdownOptions::default() });
+        assert!(!md.contains("idv::P-0"));
+        assert!(md.contains("sign::S-1"));
+        assert!(md.contains("### Failures and skips"));
+    }
+
+    #[test]
+    fn stays_under_the_limit_with_a_note() {
+        let s = stream(5000);
+        let limit = 20_000;
+        let md = render(&s, &gate(&s), &MarkdownOptions { failures_only: false, limit_bytes: limit });
+        assert!(md.len() <= limit, "{} bytes", md.len());
+        assert!(md.contains("more row(s) left out to keep this summary under GitHub's 1 MiB limit"));
+        let full = render(&s, &gate(&s), &MarkdownOptions::default());
+        assert!(full.len() < GITHUB_SUMMARY_LIMIT && !full.contains("left out"));
+    }
+
+    #[test]
+    fn says_so_when_all_pass() {
+        let s = Stream::new(header(), vec![case("P-1", "jwt", OutcomeClass::Pass)], 1.0);
+        let md = render(&s, &gate(&s), &MarkdownOptions { failures_only: true, ..MarkdownOptions::default() });
+        assert!(md.contains("✅ **gate: passed**"), "{md}");
+        assert!(md.ends_with("No failures.\n"));
+    }
+}

@@ -1,0 +1,288 @@
+//! `events.jsonl`: reading it back, writing it (as the run goes, then whole), and the final
+//! redaction pass that keeps every secret out of it and so out of every report.
+//!
+//! The file holds one JSON record per line: a `header`, one `case` per case in suite order,
+//! and a `footer` with the totals. While a run is going, [`EventLog`] appends cases in the order
+//! they complete, so a cut run still leaves a readable stream (without a footer); at the end the
+//! whole file is rewritten in suite order.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::report::event::{redact, CaseEvent, Record, RunFooter, RunHeader};
+use crate::report::terminal::Totals;
+use crate::scenario::{LoadedCase, Suite};
+
+/// The name of the event stream inside a report directory.
+pub const EVENTS_FILE: &str = "events.jsonl";
+
+/// A whole run, as read from or written to `events.jsonl`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stream {
+    pub header: RunHeader,
+    pub cases: Vec<CaseEvent>,
+    /// The totals record; recomputed when the file has none (then `complete` is false).
+    pub footer: RunFooter,
+    /// Whether the file ended with a footer, i.e. the run was not cut short.
+    pub complete: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}:{line}: {message}")]
+    Invalid { path: PathBuf, line: usize, message: String },
+}
+
+impl StreamError {
+    /// Whether the file is simply not there (a directory that holds no run).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, StreamError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+/// The totals record of `cases`.
+pub fn footer_for(cases: &[CaseEvent], duration_ms: f64) -> RunFooter {
+    let totals = Totals::of(cases);
+    RunFooter { passed: totals.passed, failed: totals.failed, skipped: totals.skipped, duration_ms }
+}
+
+impl Stream {
+    /// A complete stream: the footer is computed from the cases.
+    pub fn new(header: RunHeader, cases: Vec<CaseEvent>, duration_ms: f64) -> Stream {
+        let footer = footer_for(&cases, duration_ms);
+        Stream { header, cases, footer, complete: true }
+    }
+
+    /// Parse the text of an `events.jsonl`; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Stream, StreamError> {
+        let invalid = |line: usize, message: String| StreamError::Invalid { path: path.to_path_buf(), line, message };
+        let mut header = None;
+        let mut cases = Vec::new();
+        let mut footer = None;
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record: Record = serde_json::from_str(line).map_err(|e| invalid(number, format!("not an event record: {e}")))?;
+            match record {
+                Record::Header(h) if header.is_none() && cases.is_empty() => header = Some(h),
+                Record::Header(_) => return Err(invalid(number, "a second header record".into())),
+                _ if header.is_none() => return Err(invalid(number, "the first record must be the header".into())),
+                _ if footer.is_some() => return Err(invalid(number, "a record after the footer".into())),
+                Record::Case(case) => cases.push(case),
+                Record::Footer(f) => footer = Some(f),
+            }
+        }
+        let header = header.ok_or_else(|| invalid(1, "no header record: this is not an event stream".into()))?;
+        let complete = footer.is_some();
+        let footer = footer.unwrap_or_else(|| footer_for(&cases, cases.iter().map(|c| c.duration_ms).sum()));
+        Ok(Stream { header, cases, footer, complete })
+    }
+
+    pub fn read(path: &Path) -> Result<Stream, StreamError> {
+        let text = fs::read_to_string(path).map_err(|source| StreamError::Io { path: path.to_path_buf(), source })?;
+        Stream::parse(&text, path)
+    }
+
+    /// Read `DIR/events.jsonl`.
+    pub fn read_dir(dir: &Path) -> Result<Stream, StreamError> {
+        Stream::read(&dir.join(EVENTS_FILE))
+    }
+
+    /// The file's text: header, cases, footer, one JSON object per line.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        push_record(&mut out, &Record::Header(self.header.clone()));
+        for case in &self.cases {
+            push_record(&mut out, &Record::Case(case.clone()));
+        }
+        push_record(&mut out, &Record::Footer(self.footer.clone()));
+        out
+    }
+
+    /// The safety pass: replace every occurrence of any secret in every string of every
+    /// record (header options and target included) by `[redacted]`.
+    pub fn redact(&mut self, secrets: &[String]) {
+        if secrets.iter().all(|s| s.is_empty()) {
+            return;
+        }
+        self.header = redacted(&self.header, secrets);
+        for case in &mut self.cases {
+            *case = redacted(case, secrets);
+        }
+    }
+
+    /// The run's options as recorded in the header (an object, or null).
+    pub fn option(&self, name: &str) -> Option<&Value> {
+        self.header.options.get(name).filter(|v| !v.is_null())
+    }
+
+    /// Whether the run left out part of the selected suite: `--filter`, `--skip`, `--role` or
+    /// `--partition` (anything that makes "missing from the run" mean nothing).
+    pub fn is_partial(&self) -> bool {
+        is_partial(&self.header.options)
+    }
+}
+
+/// See [`Stream::is_partial`]: whether run options select only part of the suite.
+pub fn is_partial(options: &Value) -> bool {
+    ["filter", "skip", "role", "roles", "partition"].iter().any(|name| match options.get(*name) {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Array(items)) => !items.is_empty(),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    })
+}
+
+fn push_record(out: &mut String, record: &Record) {
+    // Serialising these types cannot fail (string keys, finite numbers or null).
+    out.push_str(&serde_json::to_string(record).unwrap_or_default());
+    out.push('\n');
+}
+
+/// A copy of `value` with every secret replaced, through its JSON form.
+pub fn redacted<T: Serialize + DeserializeOwned + Clone>(value: &T, secrets: &[String]) -> T {
+    let Ok(mut json) = serde_json::to_value(value) else { return value.clone() };
+    redact(&mut json, secrets);
+    serde_json::from_value(json).unwrap_or_else(|_| value.clone())
+}
+
+/// Every secret a report of these cases must not contain: those of every fixture workspace and
+/// of the fixture key library, and those the cases' own steps use (`literal:` secrets
+/// included), longest first so that no secret is half-replaced through a shorter one.
+pub fn suite_secrets(suite: &Suite, cases: &[&LoadedCase]) -> Vec<String> {
+    let mut secrets: Vec<String> = suite
+        .fixtures
+        .workspaces
+        .values()
+        .flat_map(|w| w.secrets().into_iter().map(str::to_string))
+        .chain(suite.fixtures.keys.iter().map(|k| k.secret.clone()))
+        .collect();
+    for case in cases {
+        if let Ok(steps) = case.build(case.now) {
+            secrets.extend(steps.into_iter().flat_map(|s| s.secrets));
+        }
+    }
+    secrets.retain(|s| !s.is_empty());
+    secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    secrets.dedup();
+    secrets
+}
+
+/// Write `text` to `path` through a temporary file and a rename, so readers never see half.
+pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
+    fs::write(&tmp, text)?;
+    fs::rename(&tmp, path)
+}
+
+/// `events.jsonl` while the run is going: the header first, then each case as it completes,
+/// redacted and flushed, so a crash or a cancelled CI job still leaves what ran.
+pub struct EventLog {
+    file: fs::File,
+    secrets: Vec<String>,
+}
+
+impl EventLog {
+    pub fn create(dir: &Path, header: &RunHeader, secrets: &[String]) -> io::Result<EventLog> {
+        fs::create_dir_all(dir)?;
+        let file = fs::File::create(dir.join(EVENTS_FILE))?;
+        let mut log = EventLog { file, secrets: secrets.to_vec() };
+        let header = redacted(header, secrets);
+        log.write(&Record::Header(header))?;
+        Ok(log)
+    }
+
+    pub fn append(&mut self, case: &CaseEvent) -> io::Result<()> {
+        let case = redacted(case, &self.secrets);
+        self.write(&Record::Case(case))
+    }
+
+    fn write(&mut self, record: &Record) -> io::Result<()> {
+        let line = serde_json::to_string(record).map_err(io::Error::other)?;
+        writeln!(self.file, "{line}")?;
+        self.file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::{case, header};
+    use crate::judge::OutcomeClass;
+
+    #[test]
+    fn round_trips_through_jsonl() {
+        let stream = Stream::new(header(), vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "idv", OutcomeClass::WrongVerdict)], 12.5);
+        let text = stream.to_jsonl();
+        assert_eq!(text.lines().count(), 4);
+        let back = Stream::parse(&text, Path::new("events.jsonl")).unwrap();
+        assert_eq!(back, stream);
+        assert_eq!(back.footer.failed, 1);
+    }
+
+    #[test]
+    fn a_cut_stream_reads_without_its_footer() {
+        let stream = Stream::new(header(), vec![case("A-1", "jwt", OutcomeClass::Pass)], 1.0);
+        let text = stream.to_jsonl();
+        let cut: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        let back = Stream::parse(&cut, Path::new("e")).unwrap();
+        assert!(!back.complete);
+        assert_eq!(back.footer.passed, 1);
+    }
+
+    #[test]
+    fn malformed_streams_say_where() {
+        let err = Stream::parse("{\"record\":\"footer\",\"passed\":0,\"failed\":0,\"skipped\":0,\"duration_ms\":0}\n", Path::new("e.jsonl")).unwrap_err();
+        assert!(err.to_string().starts_with("e.jsonl:1: the first record must be the header"), "{err}");
+        let err = Stream::parse("not json\n", Path::new("e.jsonl")).unwrap_err();
+        assert!(err.to_string().starts_with("e.jsonl:1: not an event record"), "{err}");
+        assert!(Stream::read_dir(Path::new("/nonexistent/dir")).unwrap_err().is_missing());
+    }
+
+    #[test]
+    fn redaction_reaches_every_string() {
+        let mut first = case("A-1", "jwt", OutcomeClass::WrongVerdict);
+        first.message = Some("the key was s3cr3t-value".into());
+        first.stderr = "debug: s3cr3t-value".into();
+        let mut h = header();
+        h.options = serde_json::json!({"target_args": ["--key", "s3cr3t-value"]});
+        let mut stream = Stream::new(h, vec![first], 0.0);
+        stream.redact(&["s3cr3t-value".to_string()]);
+        let text = stream.to_jsonl();
+        assert!(!text.contains("s3cr3t-value"), "{text}");
+        assert!(text.contains("[redacted]"));
+    }
+
+    #[test]
+    fn partial_runs_are_recognised() {
+        assert!(!is_partial(&serde_json::json!({"filter": [], "skip": [], "partition": null, "strict": true})));
+        assert!(is_partial(&serde_json::json!({"filter": ["jwt"]})));
+        assert!(is_partial(&serde_json::json!({"partition": "1/3"})));
+        assert!(is_partial(&serde_json::json!({"role": "verifier"})));
+    }
+
+    #[test]
+    fn the_event_log_writes_as_it_goes() {
+        let dir = std::env::temp_dir().join(format!("mc-eventlog-{}", std::process::id()));
+        let mut log = EventLog::create(&dir, &header(), &["hidden".to_string()]).unwrap();
+        let mut event = case("A-1", "jwt", OutcomeClass::Pass);
+        event.title = "a hidden title".into();
+        log.append(&event).unwrap();
+        let back = Stream::read_dir(&dir).unwrap();
+        assert!(!back.complete);
+        assert_eq!(back.cases[0].title, "a [redacted] title");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,132 @@
+//! The terminal renderer: a libtest-like line per case, failure details (critical first), a
+//! summary by area and severity, and the closing `N passed, N failed` line.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::judge::{OutcomeClass, Severity};
+use crate::report::event::CaseEvent;
+use crate::spec::{self, Level};
+
+/// `ok`, `FAILED` or `skipped`, libtest style.
+pub fn progress_line(event: &CaseEvent) -> String {
+    let status = match event.outcome {
+        OutcomeClass::Pass => "ok".to_string(),
+        OutcomeClass::Skipped => "skipped".to_string(),
+        class => match event.severity {
+            Some(severity) => format!("FAILED ({}, {})", class.as_str(), severity.as_str()),
+            None => format!("FAILED ({})", class.as_str()),
+        },
+    };
+    format!("case {}::{} ... {status}", event.area, event.id)
+}
+
+/// Everything a reader needs to understand one failure and act on it.
+pub fn render_failure(event: &CaseEvent) -> String {
+    let mut out = String::new();
+    let severity = event.severity.map_or("", |s| s.as_str());
+    let _ = writeln!(out, "--- {}::{} [{} {}] {}", event.area, event.id, event.level, severity, event.title);
+    if let Some(location) = &event.location {
+        let _ = writeln!(out, "  defined at {location}");
+    }
+    for id in &event.requirements {
+        match spec::find(id) {
+            Some(req) => {
+                let _ = writeln!(out, "  breaks {} ({}): {}", req.id, req.level, req.title);
+                let _ = writeln!(out, "    {}", req.text.trim());
+            }
+            None => {
+                let _ = writeln!(out, "  breaks {id}");
+            }
+        }
+    }
+    for problem in &event.problems {
+        let _ = writeln!(out, "  {}: expected {}, got {}", problem.field, problem.expected, problem.actual);
+        let _ = writeln!(out, "    why it matters ({}): {}", problem.severity.as_str(), problem.why);
+    }
+    if let Some(message) = &event.message {
+        let _ = writeln!(out, "  the implementation said: {message:?}");
+    }
+    if !event.stderr.trim().is_empty() {
+        let _ = writeln!(out, "  stderr: {}", crate::adapter::truncate(event.stderr.trim(), 400));
+    }
+    let _ = writeln!(
+        out,
+        "  next: rerun it alone with `messenger-conformance run --filter {}` and read its transcript in the report's events.jsonl",
+        event.id
+    );
+    out
+}
+
+/// Failures in reading order: critical first, then major, then minor; case order within.
+pub fn failures_by_severity(events: &[CaseEvent]) -> Vec<&CaseEvent> {
+    let mut failures: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
+    failures.sort_by_key(|e| e.severity.unwrap_or(Severity::Minor));
+    failures
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl Totals {
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a CaseEvent>) -> Totals {
+        let mut totals = Totals::default();
+        for event in events {
+            match event.outcome {
+                OutcomeClass::Pass => totals.passed += 1,
+                OutcomeClass::Skipped => totals.skipped += 1,
+                _ => totals.failed += 1,
+            }
+        }
+        totals
+    }
+
+    /// The closing line: `N passed, N failed` and `, N skipped` when any were.
+    pub fn closing_line(&self) -> String {
+        let mut line = format!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped > 0 {
+            let _ = write!(line, ", {} skipped", self.skipped);
+        }
+        line
+    }
+}
+
+/// The summary after the failures: by area, by severity and level, then the closing line.
+pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
+    let mut out = String::new();
+    let mut areas: BTreeMap<&str, Vec<&CaseEvent>> = BTreeMap::new();
+    for event in events {
+        areas.entry(event.area.as_str()).or_default().push(event);
+    }
+    let _ = writeln!(out, "summary by area:");
+    for (area, events) in &areas {
+        let t = Totals::of(events.iter().copied());
+        let _ = writeln!(out, "  {area:<12} {:>4} passed {:>4} failed {:>4} skipped", t.passed, t.failed, t.skipped);
+    }
+    let failures: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
+    if !failures.is_empty() {
+        let count = |s: Severity| failures.iter().filter(|e| e.severity == Some(s)).count();
+        let level = |l: Level| failures.iter().filter(|e| e.level == l).count();
+        let _ = writeln!(
+            out,
+            "failures by severity: {} critical, {} major, {} minor; by level: {} must, {} should, {} may",
+            count(Severity::Critical),
+            count(Severity::Major),
+            count(Severity::Minor),
+            level(Level::Must),
+            level(Level::Should),
+            level(Level::May)
+        );
+        let critical: Vec<&str> = failures.iter().filter(|e| e.severity == Some(Severity::Critical)).map(|e| e.id.as_str()).collect();
+        if !critical.is_empty() {
+            let _ = writeln!(out, "CRITICAL (authentication bypass): {}", critical.join(", "));
+        }
+    }
+    let _ = writeln!(out, "finished in {elapsed_secs:.3}s");
+    let _ = writeln!(out, "{}", Totals::of(events).closing_line());
+    out
+}

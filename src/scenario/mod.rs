@@ -1,0 +1,36 @@
+//! Case files: the format ([`model`]), loading and linting, and resolving templates into
+//! protocol messages and expectations.
+//!
+//! - [`load_suite`] reads `cases/fixtures.yaml` and every case file, checks everything (format,
+//!   fixtures, keys, secrets, times, templates, unique ids, known requirements) and reports every
+//!   problem with `file:line:column`, a snippet and a hint ([`LoadErrors`]).
+//! - [`LoadedCase::build`] turns a case into [`BuiltStep`]s: the protocol message of each step
+//!   and its resolved [`Expectation`], at the instant the harness chooses.
+//! - [`lint`] and [`coverage_gaps`] check the suite as a whole against [`crate::spec`].
+//! - [`case_schema`] and [`fixtures_schema`] give editors the format as JSON Schema.
+
+pub mod expectation;
+pub mod model;
+pub mod time;
+
+mod crypto;
+mod error;
+mod hash;
+mod lint;
+mod load;
+mod patch;
+mod resolve;
+mod schema;
+mod secret;
+mod source;
+mod token;
+
+pub use error::{LoadError, LoadErrors};
+pub use expectation::{Expectation, ExpectedVerdict};
+pub use lint::{coverage_gaps, lint};
+pub use load::{load_suite, LoadedCase, Suite, FIXTURES_FILE};
+pub use patch::merge_patch;
+pub use resolve::{BuildError, BuiltStep, DEFAULT_NOW, DEFAULT_WORKSPACE};
+pub use schema::{case_schema, fixtures_schema};
+pub use secret::{SecretRef, SECRET_FORMS};
+pub use source::FieldPath;

@@ -1,0 +1,62 @@
+//! JSON Schemas (draft-07) of the case format, for editors: every case file starts with
+//! `# yaml-language-server: $schema=../../schema/case.schema.json`, and `fixtures.yaml` with
+//! `# yaml-language-server: $schema=../schema/fixtures.schema.json`.
+//!
+//! Generated from [`model`](super::model), so they cannot drift; a test compares them with the
+//! committed files under `schema/` (`UPDATE_SCHEMA=1 cargo test --lib scenario::schema` rewrites
+//! them).
+
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde_json::Value;
+
+use super::model::{CaseFile, Fixtures};
+
+/// The schema of a case file (`cases/<area>/<topic>.yaml`).
+pub fn case_schema() -> Value {
+    schema_for::<CaseFile>("messenger-conformance case file")
+}
+
+/// The schema of `cases/fixtures.yaml`.
+pub fn fixtures_schema() -> Value {
+    schema_for::<Fixtures>("messenger-conformance fixtures")
+}
+
+fn schema_for<T: JsonSchema>(title: &str) -> Value {
+    let mut schema = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>().to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("title".into(), title.into());
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(file: &str, schema: Value) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").join(file);
+        let generated = serde_json::to_string_pretty(&schema).expect("a schema serializes") + "\n";
+        if std::env::var("UPDATE_SCHEMA").as_deref() == Ok("1") {
+            std::fs::create_dir_all(path.parent().expect("schema/ has a parent")).expect("create schema/");
+            std::fs::write(&path, &generated).expect("write the schema");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default().replace("\r\n", "\n");
+        assert!(
+            committed == generated,
+            "schema/{file} is out of date with src/scenario/model.rs; regenerate it with \
+             `UPDATE_SCHEMA=1 cargo test --lib scenario::schema` and review the diff"
+        );
+    }
+
+    #[test]
+    fn case_schema_is_committed() {
+        check("case.schema.json", case_schema());
+    }
+
+    #[test]
+    fn fixtures_schema_is_committed() {
+        check("fixtures.schema.json", fixtures_schema());
+    }
+}

@@ -1,0 +1,201 @@
+//! Secret references: how a case names a secret without writing it.
+//!
+//! `web`, `ios`, `android`: this workspace's identity verification secret for that platform (the
+//! step's workspace, patches applied). `test/web`: another fixture workspace's (as defined in
+//! fixtures.yaml). `key:k-web`: a JWT key's secret, looked up in the step's workspace, then in the
+//! fixture key library. `literal:some text`: the text after the colon. `empty`: the empty string.
+
+use crate::contract::{JwtKey, Platform, Workspace};
+
+use super::error::closest;
+use super::model::Fixtures;
+
+/// A parsed secret reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretRef<'a> {
+    /// This workspace's identity verification secret.
+    Platform(Platform),
+    /// Another fixture workspace's identity verification secret.
+    Fixture { workspace: &'a str, platform: Platform },
+    /// A JWT key's secret.
+    Key(&'a str),
+    Literal(&'a str),
+    Empty,
+}
+
+/// The accepted forms, for error messages.
+pub const SECRET_FORMS: &str =
+    "web, ios, android, <workspace>/<platform> (e.g. test/web), key:<key id>, literal:<text> or empty";
+
+/// A secret reference that cannot be resolved, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl<'a> SecretRef<'a> {
+    pub fn parse(text: &'a str) -> Result<SecretRef<'a>, SecretError> {
+        if let Some(literal) = text.strip_prefix("literal:") {
+            return Ok(SecretRef::Literal(literal));
+        }
+        if let Some(key) = text.strip_prefix("key:") {
+            if key.is_empty() {
+                return Err(bad(text, Some("name the key: `key:k-web`".into())));
+            }
+            return Ok(SecretRef::Key(key));
+        }
+        if text == "empty" {
+            return Ok(SecretRef::Empty);
+        }
+        if let Some(platform) = Platform::parse(text) {
+            return Ok(SecretRef::Platform(platform));
+        }
+        if let Some((workspace, platform)) = text.split_once('/') {
+            return match Platform::parse(platform) {
+                Some(platform) if !workspace.is_empty() => Ok(SecretRef::Fixture { workspace, platform }),
+                _ => Err(bad(text, Some(format!("after the `/` comes web, ios or android: `{workspace}/web`")))),
+            };
+        }
+        let hint = closest(text, &["web", "ios", "android", "empty", "key:", "literal:"])
+            .map(|best| format!("did you mean `{best}`?"));
+        Err(bad(text, hint))
+    }
+
+    /// The secret's value, for a step whose workspace is `workspace`.
+    pub fn resolve(self, workspace: &Workspace, fixtures: &Fixtures) -> Result<String, SecretError> {
+        match self {
+            SecretRef::Platform(platform) => platform_secret(workspace, platform),
+            SecretRef::Fixture { workspace: name, platform } => match fixtures.workspaces.get(name) {
+                Some(other) => platform_secret(other, platform),
+                None => Err(unknown_workspace(name, fixtures)),
+            },
+            SecretRef::Key(id) => match find_key(id, workspace, fixtures) {
+                Some(key) => Ok(key.secret.clone()),
+                None => Err(unknown_key(id, workspace, fixtures)),
+            },
+            SecretRef::Literal(text) => Ok(text.to_string()),
+            SecretRef::Empty => Ok(String::new()),
+        }
+    }
+}
+
+fn bad(text: &str, hint: Option<String>) -> SecretError {
+    SecretError {
+        message: format!("bad secret reference `{text}`: expected {SECRET_FORMS}"),
+        hint,
+    }
+}
+
+fn platform_secret(workspace: &Workspace, platform: Platform) -> Result<String, SecretError> {
+    match workspace.platform(platform) {
+        Some(settings) => Ok(settings.identity_verification.secret.clone()),
+        None => Err(SecretError {
+            message: format!("workspace `{}` has no {platform} settings", workspace.name),
+            hint: None,
+        }),
+    }
+}
+
+/// A JWT key by id: the workspace's own keys first, then the fixture key library.
+pub fn find_key<'a>(id: &str, workspace: &'a Workspace, fixtures: &'a Fixtures) -> Option<&'a JwtKey> {
+    workspace.jwt_keys.iter().chain(&fixtures.keys).find(|key| key.id == id)
+}
+
+pub(crate) fn unknown_workspace(name: &str, fixtures: &Fixtures) -> SecretError {
+    let known: Vec<&str> = fixtures.workspaces.keys().map(String::as_str).collect();
+    let mut hint = format!("fixture workspaces (cases/fixtures.yaml): {}", known.join(", "));
+    if let Some(best) = closest(name, &known) {
+        hint = format!("did you mean `{best}`? {hint}");
+    }
+    SecretError {
+        message: format!("unknown fixture workspace `{name}`"),
+        hint: Some(hint),
+    }
+}
+
+pub(crate) fn unknown_key(id: &str, workspace: &Workspace, fixtures: &Fixtures) -> SecretError {
+    let own: Vec<&str> = workspace.jwt_keys.iter().map(|k| k.id.as_str()).collect();
+    let library: Vec<&str> = fixtures.keys.iter().map(|k| k.id.as_str()).collect();
+    let all: Vec<&str> = own.iter().chain(&library).copied().collect();
+    let show = |ids: &[&str]| if ids.is_empty() { "none".to_string() } else { ids.join(", ") };
+    let mut hint = format!(
+        "keys of workspace `{}`: {}; key library (fixtures.yaml `keys:`): {}",
+        workspace.name,
+        show(&own),
+        show(&library)
+    );
+    if let Some(best) = closest(id, &all) {
+        hint = format!("did you mean `{best}`? {hint}");
+    } else if let Some((name, _)) =
+        fixtures.workspaces.iter().find(|(_, ws)| ws.jwt_keys.iter().any(|k| k.id == id))
+    {
+        hint = format!("`{id}` is a key of workspace `{name}`, not of this one; {hint}");
+    }
+    SecretError {
+        message: format!("unknown key `{id}`"),
+        hint: Some(hint),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixtures() -> Fixtures {
+        serde_json::from_value(serde_json::json!({
+            "workspaces": {
+                "production": workspace("production", "p"),
+                "test": workspace("test", "t"),
+            },
+            "keys": [{"id": "k-retired", "secret": "retired-secret", "platforms": ["web"]}]
+        }))
+        .unwrap()
+    }
+
+    fn workspace(name: &str, prefix: &str) -> serde_json::Value {
+        let platform = |p: &str| serde_json::json!({
+            "identity_verification": {"secret": format!("{prefix}-{p}"), "enforced": true},
+            "jwt": {"enabled": p == "web"}
+        });
+        serde_json::json!({
+            "name": name,
+            "platforms": {"web": platform("web"), "ios": platform("ios"), "android": platform("android")},
+            "jwt_keys": [{"id": format!("k-{prefix}"), "secret": format!("{prefix}-jwt"), "platforms": ["web"]}]
+        })
+    }
+
+    fn resolve(text: &str) -> Result<String, SecretError> {
+        let fixtures = fixtures();
+        let production = fixtures.workspaces["production"].clone();
+        SecretRef::parse(text)?.resolve(&production, &fixtures)
+    }
+
+    #[test]
+    fn resolves_every_form() {
+        assert_eq!(resolve("web").unwrap(), "p-web");
+        assert_eq!(resolve("android").unwrap(), "p-android");
+        assert_eq!(resolve("test/ios").unwrap(), "t-ios");
+        assert_eq!(resolve("key:k-p").unwrap(), "p-jwt");
+        assert_eq!(resolve("key:k-retired").unwrap(), "retired-secret");
+        assert_eq!(resolve("literal:some text: with colon").unwrap(), "some text: with colon");
+        assert_eq!(resolve("literal:").unwrap(), "");
+        assert_eq!(resolve("empty").unwrap(), "");
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        let error = resolve("wbe").unwrap_err();
+        assert!(error.message.starts_with("bad secret reference `wbe`: expected web, ios"));
+        assert_eq!(error.hint.as_deref(), Some("did you mean `web`?"));
+        assert!(resolve("test/desktop").unwrap_err().message.starts_with("bad secret reference"));
+        let error = resolve("prod/web").unwrap_err();
+        assert_eq!(error.message, "unknown fixture workspace `prod`");
+        assert!(error.hint.unwrap().starts_with("did you mean `production`?"));
+        let error = resolve("key:k-t").unwrap_err();
+        assert_eq!(error.message, "unknown key `k-t`");
+        // k-t is near k-p, so the typo hint wins; a key far from every other says where it lives.
+        assert!(error.hint.unwrap().contains("keys of workspace `production`: k-p"));
+        assert!(resolve("key:").is_err());
+    }
+}

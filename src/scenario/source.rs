@@ -1,0 +1,384 @@
+//! Where things are in a YAML file: a tree of node locations, paths into it, and snippets.
+//!
+//! serde gives a located error only while it parses. Problems found afterwards (an unknown
+//! fixture, a duplicate id, a tamper op that does not fit the token) are reported against a
+//! [`FieldPath`] such as `steps[1].request.jwt.tamper[0]`; the loader parses each file a second
+//! time into a [`Node`] tree that only records where every key and value starts, and looks the
+//! path up there.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A position in a file: 1-based line and column (in characters), and the length of the
+/// token there. Line 0 means "no position" (the whole file, or no file at all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Loc {
+    pub line: usize,
+    pub column: usize,
+    pub len: usize,
+}
+
+impl Loc {
+    pub const NONE: Loc = Loc { line: 0, column: 0, len: 0 };
+
+    pub fn from_saphyr(location: serde_saphyr::Location) -> Loc {
+        if location == serde_saphyr::Location::UNKNOWN {
+            return Loc::NONE;
+        }
+        Loc {
+            line: location.line() as usize,
+            column: location.column() as usize,
+            len: location.span().len() as usize,
+        }
+    }
+}
+
+/// One step of a path into a YAML document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A path into a YAML document, shown as `steps[1].request.jwt.tamper[0]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPath(pub(crate) Vec<Seg>);
+
+impl FieldPath {
+    pub fn root() -> FieldPath {
+        FieldPath(Vec::new())
+    }
+
+    /// This path, one key deeper.
+    pub fn key(&self, key: &str) -> FieldPath {
+        let mut segs = self.0.clone();
+        segs.push(Seg::Key(key.to_string()));
+        FieldPath(segs)
+    }
+
+    /// This path, one list item deeper.
+    pub fn index(&self, index: usize) -> FieldPath {
+        let mut segs = self.0.clone();
+        segs.push(Seg::Index(index));
+        FieldPath(segs)
+    }
+
+    /// `prefix` followed by this path.
+    pub(crate) fn under(&self, prefix: &FieldPath) -> FieldPath {
+        let mut segs = prefix.0.clone();
+        segs.extend(self.0.iter().cloned());
+        FieldPath(segs)
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The last key on the path, ignoring list indexes after it.
+    pub(crate) fn last_key(&self) -> Option<&str> {
+        self.0.iter().rev().find_map(|seg| match seg {
+            Seg::Key(key) => Some(key.as_str()),
+            Seg::Index(_) => None,
+        })
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(key) if i == 0 => write!(f, "{key}")?,
+                Seg::Key(key) => write!(f, ".{key}")?,
+                Seg::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where each key and value of a YAML document starts; nothing else.
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub loc: Loc,
+    pub kind: Kind,
+}
+
+#[derive(Debug)]
+pub(crate) enum Kind {
+    Scalar,
+    Seq(Vec<Node>),
+    /// Key text, key location, value.
+    Map(Vec<(String, Loc, Node)>),
+}
+
+impl Node {
+    /// The location tree of a document that parses as YAML; `None` if it does not.
+    pub fn parse(text: &str) -> Option<Node> {
+        serde_saphyr::from_str::<Spanned<Node>>(text).ok().map(|spanned| {
+            let mut node = spanned.value;
+            node.loc = Loc::from_saphyr(spanned.referenced);
+            node
+        })
+    }
+
+    fn child(&self, seg: &Seg) -> Option<(Loc, &Node)> {
+        match (&self.kind, seg) {
+            (Kind::Map(entries), Seg::Key(key)) => entries
+                .iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, key_loc, node)| (*key_loc, node)),
+            (Kind::Seq(items), Seg::Index(index)) => items.get(*index).map(|node| (node.loc, node)),
+            _ => None,
+        }
+    }
+
+    /// Where a problem at `path` should point: a scalar value itself, the key of a mapping or
+    /// list (the value spans many lines), or, when the path leads nowhere (a missing field), the
+    /// deepest node that exists on the way.
+    pub fn locate(&self, path: &FieldPath) -> Loc {
+        let mut node = self;
+        let mut loc = self.loc;
+        for seg in &path.0 {
+            match node.child(seg) {
+                Some((key_loc, child)) => {
+                    loc = match child.kind {
+                        Kind::Scalar => child.loc,
+                        Kind::Seq(_) | Kind::Map(_) if matches!(seg, Seg::Key(_)) => key_loc,
+                        _ => child.loc,
+                    };
+                    node = child;
+                }
+                None => break,
+            }
+        }
+        loc
+    }
+
+    /// The path of the node (key or value) that starts exactly at `line:column`, if any.
+    pub fn path_at(&self, line: usize, column: usize) -> Option<FieldPath> {
+        fn walk(node: &Node, line: usize, column: usize, path: &mut Vec<Seg>) -> bool {
+            let here = |loc: Loc| loc.line == line && loc.column == column;
+            match &node.kind {
+                Kind::Scalar => here(node.loc),
+                Kind::Seq(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        path.push(Seg::Index(i));
+                        if walk(item, line, column, path) {
+                            return true;
+                        }
+                        path.pop();
+                    }
+                    here(node.loc)
+                }
+                Kind::Map(entries) => {
+                    for (key, key_loc, value) in entries {
+                        path.push(Seg::Key(key.clone()));
+                        if walk(value, line, column, path) || here(*key_loc) {
+                            return true;
+                        }
+                        path.pop();
+                    }
+                    here(node.loc)
+                }
+            }
+        }
+        let mut path = Vec::new();
+        walk(self, line, column, &mut path).then_some(FieldPath(path))
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+fn scalar<E>() -> Result<Node, E> {
+    Ok(Node { loc: Loc::NONE, kind: Kind::Scalar })
+}
+
+fn with_loc(spanned: Spanned<Node>) -> Node {
+    let mut node = spanned.value;
+    node.loc = Loc::from_saphyr(spanned.referenced);
+    node
+}
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_i128<E>(self, _: i128) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_u128<E>(self, _: u128) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_bytes<E>(self, _: &[u8]) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_none<E>(self) -> Result<Node, E> {
+        scalar()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        Node::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+            items.push(with_loc(item));
+        }
+        Ok(Node { loc: Loc::NONE, kind: Kind::Seq(items) })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
+            let value = map.next_value::<Spanned<Node>>()?;
+            entries.push((key.value.0, Loc::from_saphyr(key.referenced), with_loc(value)));
+        }
+        Ok(Node { loc: Loc::NONE, kind: Kind::Map(entries) })
+    }
+}
+
+/// A mapping key as text, whatever scalar it is.
+struct KeyText(String);
+
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = KeyText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar mapping key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_unit<E>(self) -> Result<KeyText, E> {
+                Ok(KeyText("null".to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeyText, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(KeyText(String::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyText, A::Error> {
+                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                Ok(KeyText(String::new()))
+            }
+        }
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+/// The source lines around `loc`, with a gutter and a caret line under the token:
+///
+/// ```text
+///   |
+/// 3 |     level: must
+/// 4 |     expected: 1
+///   |     ^^^^^^^^
+/// ```
+pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
+    if loc.line == 0 {
+        return None;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let target = loc.line.min(lines.len());
+    let first = target.saturating_sub(2).max(1);
+    let width = target.to_string().len();
+    let show = |line: &str| -> String {
+        line.trim_end_matches('\r')
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
+    let mut out = format!("{:width$} |\n", "");
+    for number in first..=target {
+        let line = show(lines[number - 1]);
+        out.push_str(format!("{number:>width$} | {line}").trim_end());
+        out.push('\n');
+    }
+    let line_len = show(lines[target - 1]).chars().count();
+    let column = if loc.line == target { loc.column.max(1) } else { line_len + 1 };
+    let room = (line_len + 1).saturating_sub(column).max(1);
+    let carets = loc.len.clamp(1, room);
+    out.push_str(&format!("{:width$} | {}{}", "", " ".repeat(column - 1), "^".repeat(carets)));
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "# c\ncases:\n  - id: A\n    request:\n      jwt: {claims: {exp: now}}\n    tags: [x, y]\n";
+
+    #[test]
+    fn locates_values_keys_and_missing_fields() {
+        let node = Node::parse(DOC).unwrap();
+        let case = FieldPath::root().key("cases").index(0);
+        assert_eq!(node.locate(&case.key("id")), Loc { line: 3, column: 9, len: 1 });
+        // A mapping value: point at its key.
+        assert_eq!(node.locate(&case.key("request")).line, 4);
+        assert_eq!(node.locate(&case.key("request")).column, 5);
+        let exp = case.key("request").key("jwt").key("claims").key("exp");
+        assert_eq!(node.locate(&exp), Loc { line: 5, column: 27, len: 3 });
+        // Missing: the deepest existing node.
+        assert_eq!(node.locate(&case.key("request").key("sign")).line, 4);
+        assert_eq!(node.locate(&case.key("tags").index(1)), Loc { line: 6, column: 15, len: 1 });
+    }
+
+    #[test]
+    fn finds_the_path_at_a_position() {
+        let node = Node::parse(DOC).unwrap();
+        assert_eq!(node.path_at(5, 27).unwrap().to_string(), "cases[0].request.jwt.claims.exp");
+        assert_eq!(node.path_at(4, 5).unwrap().to_string(), "cases[0].request");
+        assert!(node.path_at(1, 1).is_none());
+    }
+
+    #[test]
+    fn snippet_underlines_the_token() {
+        let text = "a: 1\nb: 2\nc: hello\n";
+        let shown = snippet(text, Loc { line: 3, column: 4, len: 5 }).unwrap();
+        assert_eq!(shown, "  |\n1 | a: 1\n2 | b: 2\n3 | c: hello\n  |    ^^^^^");
+        // Past the end of the text: clamp to the last line.
+        assert!(snippet("a: 1", Loc { line: 9, column: 1, len: 0 }).unwrap().contains("1 | a: 1"));
+    }
+}

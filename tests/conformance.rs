@@ -1,0 +1,44 @@
+//! The suite as cargo tests: one trial per case, named `<area>::<id>`, run against the built-in
+//! reference. `cargo test --test conformance -- --list`, filters, `--exact` and
+//! `cargo nextest run` all work (libtest-mimic).
+
+use std::path::Path;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use messenger_conformance::adapter::builtin::BuiltinFactory;
+use messenger_conformance::adapter::AdapterFactory;
+use messenger_conformance::judge::OutcomeClass;
+use messenger_conformance::report::terminal::render_failure;
+use messenger_conformance::run::run_case;
+use messenger_conformance::scenario::{load_suite, LoadedCase};
+
+fn main() {
+    let args = Arguments::from_args();
+    let cases_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let suite = match load_suite(&cases_dir) {
+        Ok(suite) => suite,
+        Err(errors) => {
+            eprintln!("{errors}");
+            std::process::exit(2);
+        }
+    };
+    let trials = suite
+        .cases
+        .into_iter()
+        .map(|case| {
+            let name = format!("{}::{}", case.area, case.id);
+            Trial::test(name, move || run_against_reference(&case))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn run_against_reference(case: &LoadedCase) -> Result<(), Failed> {
+    let mut adapter = BuiltinFactory::reference().start().map_err(|e| Failed::from(e.to_string()))?;
+    let event = run_case(adapter.as_mut(), case);
+    match event.outcome {
+        OutcomeClass::Pass => Ok(()),
+        OutcomeClass::Skipped => Err(format!("the reference skipped this case: {:?}", event.skip_reason).into()),
+        _ => Err(render_failure(&event).into()),
+    }
+}
