@@ -10,6 +10,7 @@ pub mod adapter;
 pub mod cli;
 pub mod contract;
 pub mod judge;
+pub mod mutants;
 pub mod reference;
 pub mod report;
 pub mod run;

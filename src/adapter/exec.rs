@@ -192,20 +192,23 @@ fn launch(config: &ExecFactory, stderr: &StderrSink) -> Result<(ExecProcess, Hel
 }
 
 fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloReply, String> {
-    let shown = display_command(&config.command);
     process.send(&ToAdapter::Hello(HelloRequest { protocol: PROTOCOL_VERSION }));
     match process.receive(config.start_timeout) {
         Ok(line) => decode_hello(&line, config.validate_protocol, Channel::Stdout),
         Err(error) => Err(match error.kind {
             AdapterErrorKind::Timeout => format!(
-                "`{shown}` did not answer hello within {} ms: an adapter reads one JSON object per line on stdin, answers on stdout and flushes after each line{}",
+                "the adapter did not answer hello within {} ms: an adapter reads one JSON object per line on stdin, answers on stdout and flushes after each line{}",
                 config.start_timeout.as_millis(),
                 error.seen.map(|s| format!(" (saw: {s})")).unwrap_or_default()
             ),
             AdapterErrorKind::Oversized => {
-                format!("`{shown}` printed a line over {} bytes before its hello", config.line_limit)
+                format!("the adapter printed a line over {} bytes before its hello", config.line_limit)
             }
-            _ => format!("`{shown}` did not answer hello: {error}"),
+            _ => format!(
+                "the adapter did not answer hello: {}{}",
+                error.detail,
+                error.seen.map(|s| format!(" (saw: {s})")).unwrap_or_default()
+            ),
         }),
     }
 }
@@ -276,7 +279,7 @@ impl ExecProcess {
         }
         let mut child = cmd
             .spawn()
-            .map_err(|error| StartError(format!("could not start `{}`: {error}", display_command(command))))?;
+            .map_err(|error| StartError(spawn_failure(program, &error)))?;
         let (Some(stdin), Some(stdout), Some(child_stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ = child.kill();
@@ -424,7 +427,7 @@ impl ExecProcess {
                 self.ended = Some(describe_status(status));
             }
         }
-        self.ended.clone().unwrap_or_else(|| "the process is still running".into())
+        self.ended.clone().unwrap_or_else(|| "it is still running".into())
     }
 
     /// Waits up to `within` for the process to exit.
@@ -469,6 +472,14 @@ impl Drop for ExecProcess {
         if !self.killed {
             kill_group(&mut self.child);
         }
+    }
+}
+
+fn spawn_failure(program: &str, error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => format!("`{program}` was not found ({error}): is it installed and on PATH, or is the path right?"),
+        std::io::ErrorKind::PermissionDenied => format!("`{program}` cannot be run ({error}): is it executable?"),
+        _ => format!("`{program}` could not be started: {error}"),
     }
 }
 

@@ -91,6 +91,8 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::report(args),
         Command::Diff(args) => diff::diff_command(args),
         Command::Merge(args) => merge::merge_command(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Smoke(args) => smoke::smoke(args),
         Command::Schema(args) => {
             let schema = match args.which {
                 SchemaKind::Case => crate::scenario::case_schema(),

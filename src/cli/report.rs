@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::run::SelectArgs;
-use super::{EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE};
+use super::EXIT_USAGE;
 use crate::adapter::AdapterFactory;
 use crate::report::baseline::Baseline;
 use crate::report::gate::{decide, GateDecision, GateOptions};
@@ -200,17 +200,16 @@ impl ReportSession {
         let mut stream = Stream::new(header, events, elapsed_secs * 1000.0);
         stream.redact(&secrets);
         let mut out = std::io::stdout().lock();
-        let mut code = None;
-
+        // After --update-baseline the gate is the new baseline's: what remains is its critical
+        // entries without a reason, and entries whose kept `expires` has passed.
         let baseline = if args.update_baseline {
             let path = args.baseline.clone().unwrap_or_default();
             match update_baseline(&path, &stream.cases) {
-                Ok((baseline, message, update_code)) => {
+                Ok((baseline, message)) => {
                     let _ = writeln!(out, "{message}");
-                    code = Some(update_code);
                     Some(baseline)
                 }
-                Err(update_code) => return update_code,
+                Err(code) => return code,
             }
         } else {
             baseline
@@ -240,20 +239,13 @@ impl ReportSession {
                 }
             }
         }
-        match code {
-            // After an update, the gate is the new baseline's: only unjustified criticals remain.
-            Some(update_code) => update_code,
-            None => {
-                let _ = write!(out, "{}", gate.render_text());
-                gate.exit_code()
-            }
-        }
+        let _ = write!(out, "{}", gate.render_text());
+        gate.exit_code()
     }
 }
 
-/// Write the baseline at `path` from the run's failures. Returns it, what to print, and the
-/// exit code: 0, or 1 when critical entries still need a reason.
-fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String, u8), u8> {
+/// Write the baseline at `path` from the run's failures. Returns it and what to print.
+fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String), u8> {
     let previous = if path.exists() {
         match Baseline::read(path) {
             Ok(previous) => Some(previous),
@@ -281,18 +273,15 @@ fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String
         baseline.entries.len(),
         path.display()
     );
-    let unjustified: Vec<&str> = baseline.unjustified_critical().iter().map(|e| e.id.as_str()).collect();
-    if unjustified.is_empty() {
-        return Ok((baseline, message, EXIT_OK));
+    let unjustified = baseline.unjustified_critical().len();
+    if unjustified > 0 {
+        message.push_str(&format!(
+            "\nbaseline: {unjustified} critical failure(s) are listed with `reason: \"\"`. A critical failure is an \
+             authentication bypass: the baseline is refused until each says why it is accepted (and, ideally, a \
+             link and an expiry date)."
+        ));
     }
-    message.push_str(&format!(
-        "\nbaseline: {} critical failure(s) are listed with `reason: \"\"`: {}. A critical failure is an \
-         authentication bypass; the baseline is refused until each says why it is accepted (and, ideally, a \
-         link and an expiry date).",
-        unjustified.len(),
-        unjustified.join(", ")
-    ));
-    Ok((baseline, message, EXIT_NONCONFORMANT))
+    Ok((baseline, message))
 }
 
 /// `report DIR`: re-render every report in DIR from its events.jsonl.

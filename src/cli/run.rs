@@ -6,7 +6,6 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{load_or_report, CasesArg, EXIT_OK, EXIT_USAGE};
-use crate::adapter::AdapterFactory;
 use crate::report::terminal;
 use crate::run::{run_cases, RunOptions};
 use crate::scenario::{LoadedCase, Suite};
@@ -62,6 +61,10 @@ pub struct RunArgs {
     pub report: super::report::RunReportArgs,
     #[command(flatten)]
     pub target: super::target::TargetArgs,
+    /// Test a bundled broken implementation (the reference with one realistic bug) instead of
+    /// the reference; an unknown NAME lists the names.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["url", "command"])]
+    pub broken: Option<String>,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -69,9 +72,15 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(suite) => suite,
         Err(code) => return code,
     };
-    let cases = args.report.partition_cases(args.select.apply(&suite));
+    let cases = args.select.apply(&suite);
     let cases: Vec<&LoadedCase> = cases.into_iter().filter(|case| args.target.role.includes(case.role)).collect();
-    let factory = match args.target.factory() {
+    // Partition last, over the final selection, so shards are balanced and merge restores order.
+    let cases = args.report.partition_cases(cases);
+    let factory = match &args.broken {
+        Some(name) => broken_factory(name),
+        None => args.target.factory(),
+    };
+    let factory = match factory {
         Ok(factory) => factory,
         Err(message) => {
             eprintln!("error: {message}");
@@ -113,6 +122,17 @@ pub fn run(args: RunArgs) -> u8 {
     let _ = write!(out, "{}", terminal::render_summary(&events, elapsed));
     // The gate (crate::report::gate) decides the exit code, with the baseline if any.
     session.finish(events, elapsed)
+}
+
+/// The factory of the bundled broken implementation `name`, or a usage error naming them all.
+fn broken_factory(name: &str) -> Result<Box<dyn crate::adapter::AdapterFactory>, String> {
+    match crate::mutants::factory(name) {
+        Some(factory) => Ok(Box::new(factory)),
+        None => Err(format!(
+            "unknown broken implementation `{name}`; the bundled ones are:\n  {}",
+            crate::mutants::names().join("\n  ")
+        )),
+    }
 }
 
 pub fn list(args: super::ListArgs) -> u8 {

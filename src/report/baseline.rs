@@ -68,15 +68,15 @@ impl Entry {
         }
     }
 
-    /// Whether `event` fails exactly the way this entry says (class, error code and, when the
-    /// entry names one, severity), and the entry may excuse it.
-    pub fn matches(&self, event: &CaseEvent) -> bool {
+    /// Whether `event` fails exactly the way this entry says: same class, error code and (when
+    /// the entry names one) severity. (Whether the entry may excuse a critical failure is the
+    /// gate's question: only with a reason.)
+    pub fn describes(&self, event: &CaseEvent) -> bool {
         self.id == event.id
             && event.failed()
             && self.outcome == event.outcome
             && self.error == error_code(event)
             && self.severity.is_none_or(|s| Some(s) == event.severity)
-            && (event.severity != Some(Severity::Critical) || self.is_justified())
     }
 
     /// Whether the entry says why (a non-blank `reason`).
@@ -222,7 +222,7 @@ impl Baseline {
             .map(|case| {
                 let fresh = Entry::for_failure(case);
                 match previous.and_then(|b| b.find(&case.id)) {
-                    Some(old) if old.outcome == fresh.outcome && old.error == fresh.error && old.severity.is_none_or(|s| Some(s) == fresh.severity) => {
+                    Some(old) if old.describes(case) => {
                         Entry { reason: old.reason.clone(), link: old.link.clone(), expires: old.expires.clone(), ..fresh }
                     }
                     _ => fresh,
@@ -273,9 +273,17 @@ impl Baseline {
     }
 }
 
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+/// A YAML scalar for `text`: plain when that cannot be misread (ids, codes, dates, URLs without
+/// special characters), else double-quoted (JSON string syntax is valid YAML).
 fn yaml_string(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
+    let plain = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !matches!(text.to_ascii_lowercase().as_str(), "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n");
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
+    }
 }
 
 #[cfg(test)]
@@ -310,6 +318,17 @@ mod tests {
     }
 
     #[test]
+    fn scalars_are_plain_only_when_safe() {
+        assert_eq!(yaml_string("JWT-ALG-003"), "JWT-ALG-003");
+        assert_eq!(yaml_string("jwt_malformed"), "jwt_malformed");
+        for quoted in ["", "null", "No", "2026-01-01", "a: b", "#x", "héllo", "say \"hi\"", "1abc"] {
+            assert!(yaml_string(quoted).starts_with('"'), "{quoted}");
+            let back: String = serde_saphyr::from_str(&yaml_string(quoted)).unwrap();
+            assert_eq!(back, quoted);
+        }
+    }
+
+    #[test]
     fn an_empty_file_is_an_empty_baseline() {
         assert!(parse("").unwrap().entries.is_empty());
         assert!(parse("# nothing yet\n").unwrap().entries.is_empty());
@@ -341,19 +360,17 @@ mod tests {
     fn matching_needs_the_same_reason() {
         let failing = case("A-1", "jwt", OutcomeClass::WrongErrorCode);
         let entry = Entry::for_failure(&failing);
-        assert!(entry.matches(&failing));
+        assert!(entry.describes(&failing));
         let other_code = Entry { error: Some("jwt_expired".into()), ..entry.clone() };
-        assert!(!other_code.matches(&failing));
+        assert!(!other_code.describes(&failing));
         let other_class = Entry { outcome: OutcomeClass::WrongDetail, ..entry.clone() };
-        assert!(!other_class.matches(&failing));
+        assert!(!other_class.describes(&failing));
+        let other_severity = Entry { severity: Some(Severity::Major), ..entry.clone() };
+        assert!(!other_severity.describes(&failing));
         let any_severity = Entry { severity: None, ..entry.clone() };
-        assert!(any_severity.matches(&failing));
-        assert!(!entry.matches(&case("A-1", "jwt", OutcomeClass::Pass)));
-        // A critical failure is excused only by a justified entry.
-        let critical = case("A-2", "jwt", OutcomeClass::WrongVerdict);
-        let bare = Entry { severity: None, ..Entry::for_failure(&critical) };
-        assert!(!bare.matches(&critical));
-        assert!(Entry { reason: "SEC-1".into(), ..bare }.matches(&critical));
+        assert!(any_severity.describes(&failing));
+        assert!(!entry.describes(&case("A-1", "jwt", OutcomeClass::Pass)));
+        assert!(!entry.describes(&case("A-9", "jwt", OutcomeClass::WrongErrorCode)));
     }
 
     #[test]

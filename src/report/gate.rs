@@ -9,7 +9,9 @@
 //! - **stale entries**: entries whose case now passes or is skipped, or (in a run of the whole
 //!   suite) names a case the run does not have, or that now fails another way that does not
 //!   count;
-//! - **expired entries**: entries whose `expires` date is before today.
+//! - **expired entries**: entries whose `expires` date is before today;
+//! - **unjustified entries**: entries for a critical failure whose `reason` is empty (loading a
+//!   baseline refuses them already; `--update-baseline` writes them, and the run says so).
 
 use std::fmt::Write as _;
 
@@ -108,6 +110,10 @@ pub struct GateDecision {
     pub ignored_failures: Vec<Finding>,
     pub stale: Vec<StaleEntry>,
     pub expired: Vec<ExpiredEntry>,
+    /// Entries for critical failures that say no reason: a critical failure (an
+    /// authentication bypass) is never accepted silently.
+    #[serde(default)]
+    pub unjustified: Vec<StaleEntry>,
 }
 
 /// Whether a failure of this case counts towards the gate (see the module docs).
@@ -132,10 +138,11 @@ pub fn decide(cases: &[CaseEvent], baseline: Option<&Baseline>, options: &GateOp
         ignored_failures: vec![],
         stale: vec![],
         expired: vec![],
+        unjustified: vec![],
     };
     for event in cases.iter().filter(|e| e.failed()) {
         let entry = baseline.and_then(|b| b.find(&event.id));
-        if entry.is_some_and(|entry| entry.matches(event)) {
+        if entry.is_some_and(|entry| entry.describes(event)) {
             decision.known_failures.push(Finding::of(event, None));
             continue;
         }
@@ -143,18 +150,16 @@ pub fn decide(cases: &[CaseEvent], baseline: Option<&Baseline>, options: &GateOp
             decision.ignored_failures.push(Finding::of(event, None));
             continue;
         }
-        let note = entry.map(|entry| {
-            if event.severity == Some(Severity::Critical)
-                && entry.outcome == event.outcome
-                && entry.error == error_code(event)
-                && !entry.is_justified()
-            {
-                "listed in the baseline without a reason, which a critical failure needs".to_string()
-            } else {
-                format!("listed in the baseline as {}, but now fails as {}", entry.describe(), describe(event.outcome, error_code(event).as_deref(), event.severity))
-            }
-        });
-        let note = note.or_else(|| baseline.map(|_| "not in the baseline".to_string()));
+        let note = match entry {
+            Some(entry) => format!(
+                "listed in the baseline as {}, but now fails as {}",
+                entry.describe(),
+                describe(event.outcome, error_code(event).as_deref(), event.severity)
+            ),
+            None if baseline.is_some() => "not in the baseline".to_string(),
+            None => String::new(),
+        };
+        let note = Some(note).filter(|n| !n.is_empty());
         decision.new_failures.push(Finding::of(event, note));
     }
     if let Some(baseline) = baseline {
@@ -168,7 +173,7 @@ pub fn decide(cases: &[CaseEvent], baseline: Option<&Baseline>, options: &GateOp
                 Some(case) if case.outcome == OutcomeClass::Skipped => {
                     Some(format!("now skipped: {}", case.skip_reason.as_deref().unwrap_or("no reason given")))
                 }
-                Some(case) if !entry.matches(case) && !counts(case, options.strict) => Some(format!(
+                Some(case) if !entry.describes(case) && !counts(case, options.strict) => Some(format!(
                     "now fails as {}, not as listed ({})",
                     describe(case.outcome, error_code(case).as_deref(), case.severity),
                     entry.describe()
@@ -178,12 +183,26 @@ pub fn decide(cases: &[CaseEvent], baseline: Option<&Baseline>, options: &GateOp
             if let Some(why) = why {
                 decision.stale.push(StaleEntry { id: entry.id.clone(), why, location: location.clone() });
             }
+            let critical = entry.severity == Some(Severity::Critical)
+                || case.is_some_and(|c| entry.describes(c) && c.severity == Some(Severity::Critical));
+            if critical && !entry.is_justified() {
+                decision.unjustified.push(StaleEntry {
+                    id: entry.id.clone(),
+                    why: "a critical failure (an authentication bypass) listed without a reason".to_string(),
+                    location: location.clone(),
+                });
+            }
             if let Some(expires) = entry.expiry().filter(|date| *date < options.today) {
                 decision.expired.push(ExpiredEntry { id: entry.id.clone(), expires: expires.to_string(), location });
             }
         }
     }
-    decision.passed = decision.new_failures.is_empty() && decision.stale.is_empty() && decision.expired.is_empty();
+    // Critical first, then major, then minor; case order within (the sort is stable).
+    decision.new_failures.sort_by_key(|f| f.severity.unwrap_or(Severity::Minor));
+    decision.passed = decision.new_failures.is_empty()
+        && decision.stale.is_empty()
+        && decision.expired.is_empty()
+        && decision.unjustified.is_empty();
     decision
 }
 
@@ -215,6 +234,9 @@ impl GateDecision {
         if !self.expired.is_empty() {
             parts.push(plural(self.expired.len(), "expired baseline entry"));
         }
+        if !self.unjustified.is_empty() {
+            parts.push(format!("{} without a reason", plural(self.unjustified.len(), "critical baseline entry")));
+        }
         let strict = if self.strict { " (strict)" } else { "" };
         if self.passed {
             let mut line = format!("gate{strict}: passed");
@@ -231,9 +253,7 @@ impl GateDecision {
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.headline());
-        let mut new_failures: Vec<&Finding> = self.new_failures.iter().collect();
-        new_failures.sort_by_key(|f| f.severity.unwrap_or(Severity::Minor));
-        for finding in new_failures {
+        for finding in &self.new_failures {
             let _ = write!(out, "  new failure: {}::{} [{}] {}", finding.area, finding.id, finding.level, finding.reason());
             if let Some(note) = &finding.note {
                 let _ = write!(out, ": {note}");
@@ -252,6 +272,13 @@ impl GateDecision {
                 out,
                 "  expired baseline entry: {} ({}) expired {}: fix the failure, or renew `expires` with a reason",
                 entry.id, entry.location, entry.expires
+            );
+        }
+        for entry in &self.unjustified {
+            let _ = writeln!(
+                out,
+                "  critical baseline entry without a reason: {} ({}): write in `reason` why it is accepted for now, or fix it",
+                entry.id, entry.location
             );
         }
         out
@@ -359,10 +386,18 @@ mod tests {
     #[test]
     fn a_critical_failure_needs_a_justified_entry() {
         let critical = case("C-1", "jwt", OutcomeClass::WrongVerdict);
+        // Even an entry that does not say it is critical, and a failure that does not count.
         let bare = Entry { severity: None, ..Entry::for_failure(&critical) };
-        let decision = decide(std::slice::from_ref(&critical), Some(&baseline(vec![bare.clone()])), &options());
-        assert!(!decision.passed);
-        assert!(decision.new_failures[0].note.as_deref().unwrap().contains("without a reason"));
+        let mut should = critical.clone();
+        should.level = Level::Should;
+        for case in [&critical, &should] {
+            let decision = decide(std::slice::from_ref(case), Some(&baseline(vec![bare.clone()])), &options());
+            assert!(!decision.passed);
+            assert!(decision.new_failures.is_empty() && decision.known_failures.len() == 1);
+            assert_eq!(decision.unjustified[0].location, "b.yaml:10");
+            assert_eq!(decision.headline(), "gate: FAILED: 1 critical baseline entry without a reason");
+            assert!(decision.render_text().contains("critical baseline entry without a reason: C-1 (b.yaml:10)"));
+        }
         let justified = Entry { reason: "vendor fix due in March".into(), ..bare };
         assert!(decide(&[critical], Some(&baseline(vec![justified])), &options()).passed);
     }

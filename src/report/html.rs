@@ -141,8 +141,8 @@ pub fn render(stream: &Stream, gate: &GateDecision) -> String {
         if stream.complete { "" } else { " · <strong>the run was cut short (no footer record)</strong>" }
     );
 
-    render_gate(&mut out, gate);
     render_critical(&mut out, &stream.cases);
+    render_gate(&mut out, gate);
     render_totals(&mut out, &stream.cases);
     render_cases(&mut out, &stream.cases);
     render_coverage(&mut out, &stream.cases);
@@ -154,8 +154,9 @@ pub fn render(stream: &Stream, gate: &GateDecision) -> String {
 fn render_gate(out: &mut String, gate: &GateDecision) {
     let class = if gate.passed { "passed" } else { "failed" };
     let _ = writeln!(out, "<section id=\"gate\" class=\"gate {class}\">\n<h2>{}</h2>", esc(&gate.headline()));
-    let lines: Vec<String> = gate
-        .new_failures
+    // Without a baseline every failure that counts is new: the case table lists them all.
+    let listed = if gate.baseline.is_some() { gate.new_failures.as_slice() } else { &[] };
+    let lines: Vec<String> = listed
         .iter()
         .map(|f| {
             format!(
@@ -173,7 +174,13 @@ fn render_gate(out: &mut String, gate: &GateDecision) {
                 .iter()
                 .map(|e| format!("expired baseline entry <code>{}</code> ({}): expired {}", esc(&e.id), esc(&e.location), esc(&e.expires))),
         )
+        .chain(gate.unjustified.iter().map(|u| {
+            format!("critical baseline entry without a reason <code>{}</code> ({})", esc(&u.id), esc(&u.location))
+        }))
         .collect();
+    if gate.baseline.is_none() && !gate.new_failures.is_empty() {
+        out.push_str("<p>Every failure that counts fails the run (no baseline): see the cases below, failures first.</p>\n");
+    }
     if !lines.is_empty() {
         out.push_str("<ul>\n");
         for line in lines.iter().take(200) {
@@ -462,7 +469,8 @@ mod tests {
         assert!(html.contains("<option value=\"idv\">idv</option>"));
         assert_eq!(html.matches("<tr id=\"case-").count(), 3);
         assert!(html.find("id=\"case-F-1\"").unwrap() < html.find("id=\"case-P-1\"").unwrap(), "failures first");
-        assert!(html.find("id=\"critical\"").unwrap() < html.find("id=\"cases\"").unwrap(), "criticals lead");
+        assert!(html.find("id=\"critical\"").unwrap() < html.find("id=\"gate\"").unwrap(), "criticals lead");
+        assert!(html.find("id=\"gate\"").unwrap() < html.find("id=\"cases\"").unwrap());
         assert!(html.contains("data-severity=\"critical\" data-outcome=\"wrong_verdict\" data-failed=\"true\""));
         assert!(html.contains("<tr id=\"req-JWT-ALG\" data-requirement=\"JWT-ALG\"><td><a href=\"#requirement=JWT-ALG\"><code>JWT-ALG</code></a></td><td>must</td>"), "coverage row with level from the registry");
         assert!(html.contains("<td class=\"num has-pass\">1</td><td class=\"num has-fail\">1</td><td class=\"num has-skip\">1</td>"));

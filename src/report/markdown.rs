@@ -70,7 +70,8 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
         head.push('\n');
     }
 
-    if (!gate.new_failures.is_empty() && gate.baseline.is_some()) || !gate.stale.is_empty() || !gate.expired.is_empty() {
+    let baseline_findings = !gate.stale.is_empty() || !gate.expired.is_empty() || !gate.unjustified.is_empty();
+    if (!gate.new_failures.is_empty() && gate.baseline.is_some()) || baseline_findings {
         let _ = writeln!(head, "### Baseline ({})\n", md_cell(gate.baseline.as_deref().unwrap_or("none")));
         for finding in gate.new_failures.iter().take(100) {
             let _ = writeln!(
@@ -87,6 +88,9 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
         }
         for entry in gate.expired.iter().take(100) {
             let _ = writeln!(head, "- expired entry `{}` ({}): expired {}", md_cell(&entry.id), md_cell(&entry.location), entry.expires);
+        }
+        for entry in gate.unjustified.iter().take(100) {
+            let _ = writeln!(head, "- critical entry without a reason `{}` ({})", md_cell(&entry.id), md_cell(&entry.location));
         }
         head.push('\n');
     }

@@ -136,6 +136,8 @@ impl Stream {
 pub fn is_partial(options: &Value) -> bool {
     ["filter", "skip", "role", "roles", "partition"].iter().any(|name| match options.get(*name) {
         None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        // `--role all` (the default) leaves nothing out.
+        Some(Value::String(s)) if s == "all" => false,
         Some(Value::Array(items)) => !items.is_empty(),
         Some(Value::String(s)) => !s.is_empty(),
         Some(_) => true,
@@ -271,6 +273,7 @@ mod tests {
         assert!(is_partial(&serde_json::json!({"filter": ["jwt"]})));
         assert!(is_partial(&serde_json::json!({"partition": "1/3"})));
         assert!(is_partial(&serde_json::json!({"role": "verifier"})));
+        assert!(!is_partial(&serde_json::json!({"role": "all", "filter": []})));
     }
 
     #[test]

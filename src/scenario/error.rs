@@ -176,6 +176,9 @@ fn hint_for_yaml(message: &str, loc: Loc, path: Option<&FieldPath>, what: FileKi
             "the file ends in the middle of a value: close every bracket and quote".into()
         });
     }
+    if message.contains("limits breached") || message.contains("recursion limit") {
+        return Some("the file nests deeper (or is larger) than any case needs: flatten it".into());
+    }
     if message.contains("tab") {
         return Some("indent with spaces: YAML does not allow tabs in indentation".into());
     }
@@ -193,11 +196,11 @@ fn hint_for_yaml(message: &str, loc: Loc, path: Option<&FieldPath>, what: FileKi
         return Some(hint.to_string());
     }
     if message.starts_with("missing field") && what == FileKind::Cases {
-        if let Some(path) = path.filter(|p| p.0.len() <= 2) {
-            let _ = path;
-            return Some("every case needs id, title, requirements and level".into());
-        }
-        return Some("add the field (see schema/case.schema.json for every field)".into());
+        return Some(if path.is_some_and(|p| p.0.len() <= 2) {
+            "every case needs id, title, requirements and level".into()
+        } else {
+            "add the field (schema/case.schema.json lists every field)".into()
+        });
     }
     if message.starts_with("invalid u64") || message.starts_with("invalid usize") {
         return Some("write a whole number, 0 or more".into());

@@ -17,7 +17,7 @@ pub enum Expectation {
     /// A signer's `signed` answer with exactly this `user_hash`.
     UserHash { user_hash: String },
     /// A signer's `signed` answer with a JWT that verifies under `secret` (HS256), whose header
-    /// has exactly `header`'s members (`typ` optional when `header` leaves it out), and whose
+    /// has exactly `header`'s members (a listed `kid` may be absent: the contract makes it optional), and whose
     /// claims are exactly `claims` plus an optional integer `iat`.
     Jwt {
         #[serde(skip)]

@@ -19,7 +19,7 @@ use super::error::{from_yaml, FileKind, LoadError, LoadErrors};
 use super::lint::{check_ids_and_requirements, CaseRef};
 use super::model::{Case, CaseFile, Fixtures};
 use super::resolve::{build_steps, check_structure, BuildError, BuiltStep, Problem, DEFAULT_NOW, DEFAULT_WORKSPACE};
-use super::source::{FieldPath, Loc, Node};
+use super::source::{parse_options, FieldPath, Loc, Node};
 
 /// The fixtures file, directly in the cases directory.
 pub const FIXTURES_FILE: &str = "fixtures.yaml";
@@ -251,13 +251,6 @@ fn list_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn parse_options() -> serde_saphyr::Options {
-    let mut options = serde_saphyr::Options::default();
-    // `yes`, `no`, `on`, `off` are strings, as in YAML 1.2 (a tag named `no` stays a word).
-    options.strict_booleans = true;
-    options
-}
-
 /// Read and parse one file; on failure, record the error and return `None`.
 fn read_yaml<T: DeserializeOwned>(
     path: &Path,
@@ -291,10 +284,10 @@ fn read_yaml<T: DeserializeOwned>(
 fn load_fixtures(cases_dir: &Path, dir: &Path, errors: &mut Vec<LoadError>) -> Option<Fixtures> {
     let shown = dir.join(FIXTURES_FILE);
     let (source, fixtures) = read_yaml::<Fixtures>(&cases_dir.join(FIXTURES_FILE), &shown, FileKind::Fixtures, errors)?;
+    // Fixtures that parse are used even with problems, so that cases are still checked.
     let problems = check_fixtures(&fixtures);
-    let ok = problems.is_empty();
     errors.extend(problems.into_iter().map(|p| source.problem(&FieldPath::root(), p)));
-    ok.then_some(fixtures)
+    Some(fixtures)
 }
 
 /// What the format cannot say: names match keys, every platform is configured, a key id means

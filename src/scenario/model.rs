@@ -358,7 +358,7 @@ pub struct ExpectedIdentity {
 }
 
 /// What a signed token must be: it verifies under `key`'s secret with HS256, its header is
-/// `header` (exactly, `typ` optional), and its claims are exactly `claims` (times as `now+Ns`),
+/// `header` (exactly; a listed `kid` may be absent, since the contract makes it optional), and its claims are exactly `claims` (times as `now+Ns`),
 /// plus an optional integer `iat`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -23,11 +23,18 @@ pub fn fixtures_schema() -> Value {
 }
 
 fn schema_for<T: JsonSchema>(title: &str) -> Value {
-    let mut schema = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>().to_value();
-    if let Some(object) = schema.as_object_mut() {
-        object.insert("title".into(), title.into());
+    let generated = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>().to_value();
+    let Value::Object(mut members) = generated else { return generated };
+    // `$schema`, `title` and `description` first, for whoever reads the file.
+    let mut schema = serde_json::Map::new();
+    schema.insert("$schema".into(), members.shift_remove("$schema").unwrap_or(Value::Null));
+    schema.insert("title".into(), title.into());
+    members.shift_remove("title");
+    if let Some(description) = members.shift_remove("description") {
+        schema.insert("description".into(), description);
     }
-    schema
+    schema.extend(members);
+    Value::Object(schema)
 }
 
 #[cfg(test)]

@@ -113,10 +113,25 @@ pub(crate) enum Kind {
     Map(Vec<(String, Loc, Node)>),
 }
 
+/// How every file is parsed: YAML 1.2 booleans (`yes`, `no`, `on`, `off` are strings, so a tag
+/// named `no` stays a word), and nesting limited to a depth no case needs (the deepest field of
+/// the format is about 10 levels down), so that no input can exhaust the 2 MiB stack of a test
+/// thread, even in a debug build.
+pub(crate) fn parse_options() -> serde_saphyr::Options {
+    const MAX_DEPTH: usize = 24;
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let mut budget = options.budget.clone().unwrap_or_default();
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    options.budget = Some(budget);
+    options
+}
+
 impl Node {
     /// The location tree of a document that parses as YAML; `None` if it does not.
     pub fn parse(text: &str) -> Option<Node> {
-        serde_saphyr::from_str::<Spanned<Node>>(text).ok().map(|spanned| {
+        serde_saphyr::from_str_with_options::<Spanned<Node>>(text, parse_options()).ok().map(|spanned| {
             let mut node = spanned.value;
             node.loc = Loc::from_saphyr(spanned.referenced);
             node
@@ -324,25 +339,40 @@ pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
     let target = loc.line.min(lines.len());
     let first = target.saturating_sub(2).max(1);
     let width = target.to_string().len();
+    let target_len = lines[target - 1].chars().count();
+    let column = if loc.line == target { loc.column.clamp(1, target_len + 1) } else { target_len + 1 };
+    // Long lines are shown as a window around the column, the same window for every line.
+    let start = column.saturating_sub(SNIPPET_WIDTH / 2).min(target_len.saturating_sub(SNIPPET_WIDTH));
     let show = |line: &str| -> String {
-        line.trim_end_matches('\r')
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect()
+        let chars: Vec<char> = line.trim_end_matches('\r').chars().collect();
+        let end = (start + SNIPPET_WIDTH).min(chars.len());
+        let mut shown = String::new();
+        if start > 0 {
+            shown.push('…');
+        }
+        if start < end {
+            shown.extend(chars[start..end].iter().map(|&c| if c.is_control() { ' ' } else { c }));
+        }
+        if end < chars.len() {
+            shown.push('…');
+        }
+        shown
     };
     let mut out = format!("{:width$} |\n", "");
     for number in first..=target {
-        let line = show(lines[number - 1]);
-        out.push_str(format!("{number:>width$} | {line}").trim_end());
+        out.push_str(format!("{number:>width$} | {}", show(lines[number - 1])).trim_end());
         out.push('\n');
     }
-    let line_len = show(lines[target - 1]).chars().count();
-    let column = if loc.line == target { loc.column.max(1) } else { line_len + 1 };
-    let room = (line_len + 1).saturating_sub(column).max(1);
-    let carets = loc.len.clamp(1, room);
-    out.push_str(&format!("{:width$} | {}{}", "", " ".repeat(column - 1), "^".repeat(carets)));
+    let offset = usize::from(start > 0);
+    let caret_column = column - start + offset;
+    let end = (start + SNIPPET_WIDTH).min(target_len);
+    let carets = loc.len.clamp(1, (end + 1).saturating_sub(column - 1).max(1));
+    out.push_str(&format!("{:width$} | {}{}", "", " ".repeat(caret_column - 1), "^".repeat(carets)));
     Some(out)
 }
+
+/// How many characters of a line a snippet shows at most.
+const SNIPPET_WIDTH: usize = 100;
 
 #[cfg(test)]
 mod tests {
@@ -378,6 +408,13 @@ mod tests {
         let text = "a: 1\nb: 2\nc: hello\n";
         let shown = snippet(text, Loc { line: 3, column: 4, len: 5 }).unwrap();
         assert_eq!(shown, "  |\n1 | a: 1\n2 | b: 2\n3 | c: hello\n  |    ^^^^^");
+        // A long line: a window around the column.
+        let long = format!("k: {}X{}", "a".repeat(300), "b".repeat(300));
+        let shown = snippet(&long, Loc { line: 1, column: 304, len: 1 }).unwrap();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines[1].starts_with("1 | …aaa") && lines[1].ends_with("bbb…"), "{shown}");
+        let caret = lines[2].find('^').unwrap();
+        assert_eq!(lines[1].chars().nth(lines[2][..caret].chars().count()), Some('X'), "{shown}");
         // Past the end of the text: clamp to the last line.
         assert!(snippet("a: 1", Loc { line: 9, column: 1, len: 0 }).unwrap().contains("1 | a: 1"));
     }

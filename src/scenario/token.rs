@@ -359,9 +359,10 @@ mod tests {
 
     #[test]
     fn truncate_signature_removes_bytes() {
+        let original = token().finish();
         let token = tampered(&[Tamper::TruncateSignature(2)]).unwrap();
         assert_eq!(decode(parts(&token)[2]), SIG[..30]);
-        assert_eq!(parts(&token)[..2], parts(&token())[..2]);
+        assert_eq!(parts(&token)[..2], parts(&original)[..2]);
         assert_eq!(
             tampered(&[Tamper::TruncateSignature(33)]).unwrap_err(),
             "cannot remove 33 bytes of a 32-byte signature"

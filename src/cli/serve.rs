@@ -1,0 +1,59 @@
+//! `serve`: the reference (or a bundled broken implementation) over the adapter protocol.
+
+use clap::Args;
+
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::serve::{implementation, serve_stdio, HttpServer};
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("transport").required(true).args(["stdio", "http"]))]
+pub struct ServeArgs {
+    /// Speak JSON lines on stdin and stdout (the exec transport): `run -- messenger-conformance
+    /// serve --stdio`. Exits 0 on `bye` or at the end of input.
+    #[arg(long)]
+    pub stdio: bool,
+    /// Listen on ADDR for messages POSTed as JSON bodies (the http transport). Port 0 picks a free
+    /// port; the address is printed on stderr as `listening on http://ADDR/`.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// Serve a bundled broken implementation instead of the reference.
+    #[arg(long, value_name = "NAME")]
+    pub broken: Option<String>,
+    /// With --http: worker threads, each with its own implementation.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub threads: usize,
+}
+
+pub fn serve(args: ServeArgs) -> u8 {
+    let make = match implementation(args.broken.as_deref()) {
+        Ok(make) => make,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Some(address) = &args.http {
+        let server = match HttpServer::bind(address) {
+            Ok(server) => server,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        };
+        eprintln!("listening on {}", server.url());
+        server.serve(&make, args.threads);
+        return EXIT_OK;
+    }
+    let mut implementation = make();
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    match serve_stdio(implementation.as_mut(), stdin.lock(), stdout.lock(), std::io::stderr()) {
+        Ok(()) => EXIT_OK,
+        // The harness went away (closed stdout): nothing left to answer.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_USAGE
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! Bundled broken implementations ("mutants"): the reference with one realistic bug each.
+//!
+//! They prove the suite has teeth: every mutant must fail at least one case, and one that names
+//! a requirement the mutant breaks (`tests/mutants.rs`). They also give adapter authors and
+//! report readers a known-bad target: `messenger-conformance run --broken NAME`.
+//!
+//! Each mutant is a small wrapper around [`crate::reference`], which stays untouched and reads
+//! like the spec. A wrapper does one of three things:
+//!
+//! - changes what the reference is asked: the workspace (one secret for every platform,
+//!   enforcement off) or the request (the request's `user_id` replaced by the claim's);
+//! - changes what the reference answers (every error code `invalid_request`);
+//! - for token and hash bugs, decides one check the buggy way and hands the reference a request
+//!   that leads it to the same decision: a token the buggy code would accept (say, expired) is
+//!   decoded with the reference's codec, its claims edited (`exp` removed) and re-signed with the
+//!   platform key it verified under; a `user_hash` the buggy code would accept is replaced by the
+//!   right one, and one it would refuse by a wrong one.
+//!
+//! Each instance is built fresh per worker ([`factory`]), so a stateful bug (a key cache that
+//! never forgets) stays within one worker, as it would within one server process.
+
+use crate::adapter::builtin::{BuiltinFactory, InProcess};
+use crate::contract::{
+    Clock, FromAdapter, HelloReply, Implementation, Role, SignRequest, Verdict, VerifyRequest, PROTOCOL_VERSION,
+};
+use crate::reference::requirement as req;
+
+mod idv;
+mod jwt;
+mod keys;
+mod signer;
+mod tools;
+mod verdict;
+
+/// One broken implementation: a name, the bug in one line, the requirements it breaks.
+pub struct Mutant {
+    /// Kebab case, area first: `idv-...`, `jwt-...`, `key-...`, `attr-...`, `sign-...`.
+    pub name: &'static str,
+    /// The bug in one line, as an integrator would make it.
+    pub summary: &'static str,
+    /// Requirement ids (`src/spec/requirements.yaml`) the bug breaks.
+    pub breaks: &'static [&'static str],
+    make: fn() -> Box<dyn InProcess>,
+}
+
+impl Mutant {
+    /// A fresh instance (stateful mutants start with an empty memory).
+    pub fn instance(&self) -> Box<dyn InProcess> {
+        Box::new(Named { name: self.name, inner: (self.make)() })
+    }
+}
+
+impl std::fmt::Debug for Mutant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mutant").field("name", &self.name).field("breaks", &self.breaks).finish_non_exhaustive()
+    }
+}
+
+/// Every bundled broken implementation, verifier bugs first, then signer bugs.
+pub fn all() -> &'static [Mutant] {
+    &MUTANTS
+}
+
+/// The names of [`all`], in order.
+pub fn names() -> Vec<&'static str> {
+    MUTANTS.iter().map(|m| m.name).collect()
+}
+
+/// The mutant called `name`.
+pub fn find(name: &str) -> Option<&'static Mutant> {
+    MUTANTS.iter().find(|m| m.name == name)
+}
+
+/// A fresh instance of the mutant called `name`.
+pub fn by_name(name: &str) -> Option<Box<dyn InProcess>> {
+    find(name).map(Mutant::instance)
+}
+
+/// A factory that builds one instance of the mutant per worker, named `builtin:broken:NAME`.
+pub fn factory(name: &str) -> Option<BuiltinFactory> {
+    let mutant = find(name)?;
+    Some(BuiltinFactory::new(format!("broken:{}", mutant.name), move || mutant.instance()))
+}
+
+/// A verifier bug; the signer is the reference's.
+fn verifier(verify: fn(&VerifyRequest) -> Verdict) -> Box<dyn InProcess> {
+    Box::new(Stateless { verify, sign: crate::reference::sign })
+}
+
+/// A signer bug; the verifier is the reference's.
+fn signer(sign: fn(&SignRequest) -> FromAdapter) -> Box<dyn InProcess> {
+    Box::new(Stateless { verify: crate::reference::verify, sign })
+}
+
+struct Stateless {
+    verify: fn(&VerifyRequest) -> Verdict,
+    sign: fn(&SignRequest) -> FromAdapter,
+}
+
+impl InProcess for Stateless {
+    fn hello(&self) -> HelloReply {
+        crate::reference::Reference.hello()
+    }
+
+    fn verify(&mut self, request: &VerifyRequest) -> Verdict {
+        (self.verify)(request)
+    }
+
+    fn sign(&mut self, request: &SignRequest) -> FromAdapter {
+        (self.sign)(request)
+    }
+}
+
+/// Gives a mutant its own name in `hello`, so reports say which one ran.
+struct Named {
+    name: &'static str,
+    inner: Box<dyn InProcess>,
+}
+
+impl InProcess for Named {
+    fn hello(&self) -> HelloReply {
+        HelloReply {
+            protocol: PROTOCOL_VERSION,
+            implementation: Implementation {
+                name: format!("broken:{}", self.name),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            roles: vec![Role::Verifier, Role::Signer],
+            clock: Clock::Injected,
+        }
+    }
+
+    fn verify(&mut self, request: &VerifyRequest) -> Verdict {
+        self.inner.verify(request)
+    }
+
+    fn sign(&mut self, request: &SignRequest) -> FromAdapter {
+        self.inner.sign(request)
+    }
+}
+
+/// The catalogue. Each summary says the mistake as the integrator made it; the function it
+/// points to says how the wrapper reproduces it.
+static MUTANTS: [Mutant; 31] = [
+    // --- Identity Verification (rule 3) ---
+    Mutant {
+        name: "idv-hashes-email",
+        summary: "checks the user_hash over the email whenever one is sent, even beside a user_id",
+        breaks: &[req::IDV_PRECEDENCE],
+        make: || verifier(idv::hashes_email),
+    },
+    Mutant {
+        name: "idv-web-secret-everywhere",
+        summary: "checks every platform's user_hash with the web secret (one secret for all platforms)",
+        breaks: &[req::IDV_PLATFORM_SECRET],
+        make: || verifier(idv::web_secret_everywhere),
+    },
+    Mutant {
+        name: "idv-enforcement-ignored",
+        summary: "never enforces identity verification: a missing or wrong user_hash is accepted unverified",
+        breaks: &[req::IDV_ENFORCED],
+        make: || verifier(idv::enforcement_ignored),
+    },
+    Mutant {
+        name: "idv-prefix-compare",
+        summary: "compares only as many characters as were sent (strncmp(given, expected, strlen(given))): a truncated or empty user_hash matches",
+        breaks: &[req::IDV_MALFORMED_HASH, "IDV-CONSTANT-TIME"],
+        make: || verifier(idv::prefix_compare),
+    },
+    Mutant {
+        name: "idv-uppercase-on-mobile",
+        summary: "accepts uppercase hex on iOS and Android too (compares case-insensitively everywhere)",
+        breaks: &[req::IDV_HEX_CASE],
+        make: || verifier(idv::uppercase_on_mobile),
+    },
+    Mutant {
+        name: "idv-normalised-identifier",
+        summary: "trims and lowercases the identifier before hashing it (\" Ada@Example.com\" hashed as \"ada@example.com\")",
+        breaks: &["IDENT-EXACT-BYTES"],
+        make: || verifier(idv::normalised_identifier),
+    },
+    Mutant {
+        name: "idv-jwt-required-ignored",
+        summary: "still accepts a user_hash (or nothing) on a platform where JWT is enabled: jwt_required is never enforced",
+        breaks: &[req::IDV_JWT_REQUIRED],
+        make: || verifier(idv::jwt_required_ignored),
+    },
+    // --- the token itself (rules 2.1, 2.3, 2.4) ---
+    Mutant {
+        name: "jwt-not-enabled-accepted",
+        summary: "verifies any JWT it is sent, whether or not JWT is enabled on the platform",
+        breaks: &[req::JWT_ENABLED],
+        make: || verifier(jwt::not_enabled_accepted),
+    },
+    Mutant {
+        name: "jwt-alg-none",
+        summary: "accepts an unsigned token whose alg is none in any casing (none, None, NONE, nOnE)",
+        breaks: &[req::JWT_ALG],
+        make: || verifier(jwt::alg_none),
+    },
+    Mutant {
+        name: "jwt-alg-hs512",
+        summary: "accepts HS384 and HS512 tokens MACed with the platform key (algorithms not pinned to HS256)",
+        breaks: &[req::JWT_ALG],
+        make: || verifier(jwt::alg_hs384_hs512),
+    },
+    // --- keys (rule 2.4) ---
+    Mutant {
+        name: "key-any-platform",
+        summary: "tries every key in jwt_keys, whatever platforms it is configured for",
+        breaks: &[req::KEY_PLATFORM_SCOPE],
+        make: || verifier(keys::any_platform),
+    },
+    Mutant {
+        name: "key-kid-selects-any-key",
+        summary: "looks the header's kid up among all the workspace's keys, so kid picks a key of another platform",
+        breaks: &[req::KEY_HEADER_INJECTION, req::KEY_PLATFORM_SCOPE],
+        make: || verifier(keys::kid_selects_any_key),
+    },
+    Mutant {
+        name: "key-rotated-out-remembered",
+        summary: "caches every JWT key it has ever been configured with and never evicts one: a rotated-out key still verifies",
+        breaks: &[req::KEY_ROTATION],
+        make: || Box::new(keys::RememberingKeys::default()),
+    },
+    // --- claims (rules 2.5–2.8) ---
+    Mutant {
+        name: "jwt-missing-user-id-fallback",
+        summary: "takes the user_id from the request when the token has no user_id claim",
+        breaks: &[req::JWT_USER_ID],
+        make: || verifier(jwt::missing_user_id_fallback),
+    },
+    Mutant {
+        name: "jwt-exp-ignored",
+        summary: "never checks exp: expired tokens are accepted",
+        breaks: &[req::JWT_EXP],
+        make: || verifier(jwt::exp_ignored),
+    },
+    Mutant {
+        name: "jwt-exp-off-by-one",
+        summary: "treats a token as expired only after exp (now > exp): at the very second of exp it is still accepted",
+        breaks: &[req::JWT_EXP],
+        make: || verifier(jwt::exp_off_by_one),
+    },
+    Mutant {
+        name: "jwt-fixed-leeway",
+        summary: "applies a fixed 60 s clock leeway (a JWT library's default) instead of the workspace's jwt_leeway_seconds",
+        breaks: &[req::JWT_EXP, req::JWT_LEEWAY, req::JWT_NBF],
+        make: || verifier(jwt::fixed_leeway),
+    },
+    Mutant {
+        name: "jwt-exp-required",
+        summary: "refuses tokens without exp (a JWT library's required-claims default): exp is optional",
+        breaks: &[req::JWT_EXP_OPTIONAL],
+        make: || verifier(jwt::exp_required),
+    },
+    Mutant {
+        name: "jwt-nbf-ignored",
+        summary: "never checks nbf: a token that is not yet valid is accepted",
+        breaks: &[req::JWT_NBF],
+        make: || verifier(jwt::nbf_ignored),
+    },
+    Mutant {
+        name: "jwt-identity-mismatch-ignored",
+        summary: "takes the identity from the claims without comparing it with the request's user_id and email",
+        breaks: &[req::JWT_IDENTITY_MATCH],
+        make: || verifier(jwt::identity_mismatch_ignored),
+    },
+    // --- attributes and verdicts ---
+    Mutant {
+        name: "attr-locked-from-request",
+        summary: "applies locked attributes sent in the request, as if only unlocked ones were checked",
+        breaks: &[req::ATTR_LOCKED],
+        make: || verifier(verdict::locked_from_request),
+    },
+    Mutant {
+        name: "attr-jwt-claims-ignored",
+        summary: "uses the JWT for the identity only: its other claims are never applied as attributes",
+        breaks: &[req::ATTR_JWT_CLAIMS_APPLIED, req::ATTR_OVERRIDDEN_BY_JWT],
+        make: || verifier(verdict::jwt_claims_ignored),
+    },
+    Mutant {
+        name: "generic-error-codes",
+        summary: "answers every rejection with invalid_request",
+        breaks: &[
+            req::IDV_ENFORCED,
+            req::IDV_JWT_REQUIRED,
+            req::JWT_ENABLED,
+            req::JWT_FORMAT,
+            req::JWT_ALG,
+            req::JWT_SIGNATURE,
+            req::JWT_EXP,
+            req::VISITOR_HASH_WITHOUT_IDENTIFIER,
+        ],
+        make: || verifier(verdict::generic_error_codes),
+    },
+    // --- signer ---
+    Mutant {
+        name: "sign-hash-email",
+        summary: "signs the user_hash over the email whenever the user has one, even beside a user_id",
+        breaks: &["SIGN-HASH"],
+        make: || signer(signer::hash_email),
+    },
+    Mutant {
+        name: "sign-hash-uppercase",
+        summary: "writes the user_hash as uppercase hex (iOS and Android refuse it)",
+        breaks: &["SIGN-HASH"],
+        make: || signer(signer::hash_uppercase),
+    },
+    Mutant {
+        name: "sign-exp-milliseconds",
+        summary: "writes exp in milliseconds (Date.now() + expires_in * 1000): the token never expires",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::exp_milliseconds),
+    },
+    Mutant {
+        name: "sign-drops-exp",
+        summary: "leaves exp out of the token even when expires_in is given",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::drops_exp),
+    },
+    Mutant {
+        name: "sign-drops-attributes",
+        summary: "puts only the identity in the token: the attributes are left out",
+        breaks: &["SIGN-JWT-CLAIMS"],
+        make: || signer(signer::drops_attributes),
+    },
+    Mutant {
+        name: "sign-numeric-user-id",
+        summary: "writes a numeric-looking user_id as a JSON number (\"42\" becomes 42)",
+        breaks: &["SIGN-JWT-CLAIMS"],
+        make: || signer(signer::numeric_user_id),
+    },
+    Mutant {
+        name: "sign-hs512",
+        summary: "signs the JWT with HS512 instead of HS256",
+        breaks: &["SIGN-JWT-HEADER", "SIGN-JWT-SIGNATURE"],
+        make: || signer(signer::hs512),
+    },
+    Mutant {
+        name: "sign-jwt-without-user-id",
+        summary: "signs a JWT for a user without user_id, identified by the email alone, instead of refusing",
+        breaks: &["SIGN-JWT-REFUSE"],
+        make: || signer(signer::jwt_without_user_id),
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for mutant in all() {
+            assert!(seen.insert(mutant.name), "{} listed twice", mutant.name);
+            assert!(mutant.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{}", mutant.name);
+            assert!(!mutant.summary.is_empty() && !mutant.breaks.is_empty(), "{}", mutant.name);
+        }
+        assert!(all().len() >= 24);
+    }
+
+    #[test]
+    fn every_broken_requirement_is_in_the_registry() {
+        for mutant in all() {
+            for id in mutant.breaks {
+                assert!(crate::spec::find(id).is_some(), "{}: {id} is not in src/spec/requirements.yaml", mutant.name);
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_agree() {
+        assert_eq!(names().len(), all().len());
+        for name in names() {
+            assert_eq!(by_name(name).unwrap().hello().implementation.name, format!("broken:{name}"));
+            assert!(factory(name).is_some());
+        }
+        assert!(by_name("nosuch").is_none());
+        assert!(factory("nosuch").is_none());
+    }
+}

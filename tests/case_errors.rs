@@ -1,0 +1,148 @@
+//! Broken case directories and the errors the loader reports for them, pinned as snapshots.
+//!
+//! Each directory under `tests/fixtures/broken/` is a tiny cases directory (its own
+//! `fixtures.yaml`) with one kind of mistake; the snapshot is the full text a user sees:
+//! `file:line:column`, the lines around it, and the hint. Paths in messages start at the cases
+//! directory's own name, so the snapshots do not depend on where the repository lives.
+
+use std::path::{Path, PathBuf};
+
+use messenger_conformance::scenario::{load_suite, LoadErrors};
+
+fn broken(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken").join(name)
+}
+
+fn errors_of(name: &str) -> LoadErrors {
+    match load_suite(&broken(name)) {
+        Ok(suite) => panic!("{name}: loaded {} cases, expected errors", suite.cases.len()),
+        Err(errors) => errors,
+    }
+}
+
+fn rendered(name: &str) -> String {
+    errors_of(name).to_string()
+}
+
+#[test]
+fn yaml_syntax_error() {
+    insta::assert_snapshot!("yaml_syntax", rendered("yaml-syntax"));
+}
+
+#[test]
+fn unknown_field_suggests_the_right_one() {
+    let errors = errors_of("unknown-field");
+    assert_eq!(errors.errors[0].hint.as_deref(), Some("did you mean `expect`?"));
+    insta::assert_snapshot!("unknown_field", errors.to_string());
+}
+
+#[test]
+fn wrong_type() {
+    insta::assert_snapshot!("wrong_type", rendered("wrong-type"));
+}
+
+#[test]
+fn unknown_requirement() {
+    insta::assert_snapshot!("unknown_requirement", rendered("unknown-requirement"));
+}
+
+#[test]
+fn duplicate_id_across_two_files() {
+    insta::assert_snapshot!("duplicate_id", rendered("duplicate-id"));
+}
+
+#[test]
+fn unknown_fixture_workspace() {
+    insta::assert_snapshot!("unknown_fixture", rendered("unknown-fixture"));
+}
+
+#[test]
+fn unknown_key() {
+    insta::assert_snapshot!("unknown_key", rendered("unknown-key"));
+}
+
+#[test]
+fn bad_time_expression() {
+    insta::assert_snapshot!("bad_time", rendered("bad-time"));
+}
+
+#[test]
+fn two_bodies_in_one_case() {
+    insta::assert_snapshot!("two_bodies", rendered("two-bodies"));
+}
+
+#[test]
+fn rejected_without_error_code() {
+    insta::assert_snapshot!("rejected_without_error", rendered("rejected-without-error"));
+}
+
+#[test]
+fn every_error_in_every_file_is_reported() {
+    let errors = errors_of("many-errors");
+    let files: std::collections::BTreeSet<String> =
+        errors.errors.iter().map(|e| e.file.display().to_string()).collect();
+    assert!(files.len() >= 5, "errors in only {files:?}");
+    insta::assert_snapshot!("many_errors", errors.to_string());
+}
+
+#[test]
+fn every_error_has_a_location_and_a_message() {
+    for entry in std::fs::read_dir(broken("")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        for error in errors_of(&name).errors {
+            assert!(!error.message.is_empty(), "{name}: empty message");
+            assert!(error.file.starts_with(&name), "{name}: file {}", error.file.display());
+            if error.line > 0 {
+                assert!(error.snippet.is_some(), "{name}: {} has no snippet", error.location());
+            }
+        }
+    }
+}
+
+/// Whatever bytes a file holds, the loader reports an error for it and never panics.
+#[test]
+fn garbage_never_panics() {
+    let dir = std::env::temp_dir().join(format!("mc-garbage-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("junk")).unwrap();
+    std::fs::copy(broken("bad-time").join("fixtures.yaml"), dir.join("fixtures.yaml")).unwrap();
+    let deep = format!("cases: [{}{}]\n", "[".repeat(5000), "]".repeat(5000));
+    let deep_map = format!("cases:\n  - id: A\n    patch: {}1{}\n", "{a: ".repeat(3000), "}".repeat(3000));
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("bytes.yaml", vec![0xff, 0xfe, 0x00, 0x9f, 0x92, 0x96, b'\n', 0x00]),
+        ("empty.yaml", vec![]),
+        ("comment.yaml", b"# nothing here\n".to_vec()),
+        ("list.yaml", b"- id: A\n- id: B\n".to_vec()),
+        ("scalar.yaml", b"just words\n".to_vec()),
+        ("tabs.yaml", b"cases:\n\t- id: A\n".to_vec()),
+        ("deep.yaml", deep.into_bytes()),
+        ("deep-map.yaml", deep_map.into_bytes()),
+        ("nul.yaml", b"cases:\n  - id: \"\0\"\n".to_vec()),
+        ("alias-bomb.yaml", b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\ncases: []\n".to_vec()),
+        ("two-docs.yaml", b"cases: []\n---\ncases: []\n".to_vec()),
+        ("big-number.yaml", b"cases:\n  - id: A\n    title: t\n    requirements: [JWT-ALG]\n    level: must\n    now: 99999999999999999999999\n".to_vec()),
+        ("huge-now.yaml", b"cases:\n  - id: A\n    title: t\n    requirements: [JWT-EXP]\n    level: must\n    now: 9223372036854775807\n    request: {user_id: u, jwt: {claims: {user_id: u, exp: now+1d}}}\n    expect: {outcome: rejected, error: jwt_signature_invalid}\n".to_vec()),
+        ("bom.yaml", b"\xef\xbb\xbfcases: 5\n".to_vec()),
+        ("crlf.yaml", b"cases:\r\n  - id: A\r\n    titel: x\r\n".to_vec()),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join("junk").join(name), bytes).unwrap();
+    }
+    let errors = match load_suite(&dir) {
+        Ok(_) => panic!("garbage loaded"),
+        Err(errors) => errors,
+    };
+    let text = errors.to_string();
+    for (name, _) in &files {
+        assert!(text.contains(&format!("junk/{name}")), "no error for {name}:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_missing_directory_is_one_error() {
+    let errors = load_suite(Path::new("/nonexistent/cases")).unwrap_err();
+    assert_eq!(errors.errors.len(), 1);
+    assert!(errors.errors[0].message.starts_with("cannot read the cases directory"));
+}

@@ -1,0 +1,183 @@
+//! The suite has teeth: every bundled broken implementation (`src/mutants/`) fails at least one
+//! case, and at least one of its failing cases names a requirement the mutant says it breaks, so
+//! the failure points at the rule that was broken. And the reference fails none.
+//!
+//! A mutant that is not caught means either the mutant is unrealistic or the suite has a gap:
+//! add the case that catches it; never weaken this test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use messenger_conformance::adapter::builtin::BuiltinFactory;
+use messenger_conformance::adapter::AdapterFactory;
+use messenger_conformance::mutants::{self, Mutant};
+use messenger_conformance::report::event::CaseEvent;
+use messenger_conformance::run::{run_cases, RunOptions};
+use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+fn suite() -> Suite {
+    load_suite(&cases_dir()).unwrap_or_else(|errors| panic!("the suite does not load:\n{errors}"))
+}
+
+/// Every case, on one worker: one instance of the implementation sees the whole suite in order,
+/// as one server process would.
+fn run_suite(suite: &Suite, factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
+    let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
+    run_cases(&cases, factory, &RunOptions { jobs: 1 }, |_| {}).expect("an in-process implementation starts")
+}
+
+#[test]
+fn the_reference_passes_every_case() {
+    let suite = suite();
+    let events = run_suite(&suite, &BuiltinFactory::reference());
+    let failures: Vec<String> = events
+        .iter()
+        .filter(|e| e.failed() || e.skip_reason.is_some())
+        .map(messenger_conformance::report::terminal::render_failure)
+        .collect();
+    assert!(failures.is_empty(), "the reference does not pass its own suite:\n{}", failures.join("\n"));
+    assert_eq!(events.len(), suite.cases.len());
+}
+
+/// How the suite did against one mutant.
+struct Catch<'a> {
+    mutant: &'a Mutant,
+    failing: Vec<&'a CaseEvent>,
+    /// The failing cases that name a requirement the mutant breaks.
+    naming: Vec<&'a CaseEvent>,
+}
+
+impl Catch<'_> {
+    fn verdict(&self) -> &'static str {
+        match (self.failing.is_empty(), self.naming.is_empty()) {
+            (true, _) => "UNCAUGHT",
+            (false, true) => "CAUGHT, BUT NO FAILING CASE NAMES WHAT IT BREAKS",
+            (false, false) => "caught",
+        }
+    }
+}
+
+#[test]
+fn the_suite_catches_every_mutant() {
+    let suite = suite();
+    let runs: Vec<(&Mutant, Vec<CaseEvent>)> = mutants::all()
+        .iter()
+        .map(|mutant| {
+            let factory = mutants::factory(mutant.name).expect("every listed mutant has a factory");
+            (mutant, run_suite(&suite, &factory))
+        })
+        .collect();
+    let catches: Vec<Catch> = runs
+        .iter()
+        .map(|(mutant, events)| {
+            let failing: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
+            let naming =
+                failing.iter().copied().filter(|e| e.requirements.iter().any(|r| mutant.breaks.contains(&r.as_str()))).collect();
+            Catch { mutant, failing, naming }
+        })
+        .collect();
+
+    let mut table = format!(
+        "{:<30} {:>7} {:>7}  {}\n",
+        "mutant", "failing", "naming", "first failing cases (those naming what it breaks first)"
+    );
+    for catch in &catches {
+        let mut first: Vec<&str> = catch.naming.iter().map(|e| e.id.as_str()).collect();
+        first.extend(catch.failing.iter().map(|e| e.id.as_str()).filter(|id| !first.contains(id)));
+        first.truncate(5);
+        table.push_str(&format!(
+            "{:<30} {:>7} {:>7}  {}{}\n",
+            catch.mutant.name,
+            catch.failing.len(),
+            catch.naming.len(),
+            first.join(", "),
+            match catch.verdict() {
+                "caught" => String::new(),
+                other => format!("  <- {other} (breaks {})", catch.mutant.breaks.join(", ")),
+            }
+        ));
+    }
+    println!("{table}");
+
+    let missed: Vec<String> = catches
+        .iter()
+        .filter(|c| c.verdict() != "caught")
+        .map(|c| format!("{}: {} ({}; breaks {})", c.mutant.name, c.verdict(), c.mutant.summary, c.mutant.breaks.join(", ")))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "the suite misses {} of {} mutants; add a case that catches each (or show the mutant is unrealistic):\n  {}\n\n{table}",
+        missed.len(),
+        catches.len(),
+        missed.join("\n  ")
+    );
+}
+
+#[test]
+fn a_stateful_bug_stays_within_its_instance() {
+    use messenger_conformance::contract::{Outcome, VerifyRequest};
+    use messenger_conformance::reference::jws;
+    use serde_json::json;
+
+    let request = |keys: serde_json::Value| -> VerifyRequest {
+        let token = jws::sign_hs256(&json!({"alg": "HS256", "typ": "JWT"}), &json!({"user_id": "u-1"}), b"old-secret");
+        serde_json::from_value(json!({
+            "id": "r1", "now": 1767225600,
+            "workspace": {"name": "w", "platforms": {"web": {
+                "identity_verification": {"secret": "s-web", "enforced": true}, "jwt": {"enabled": true}}},
+                "jwt_keys": keys},
+            "request": {"action": "boot", "platform": "web", "intercom_user_jwt": token}
+        }))
+        .unwrap()
+    };
+    let both = request(json!([{"id": "k-old", "secret": "old-secret", "platforms": ["web"]},
+                              {"id": "k-new", "secret": "new-secret", "platforms": ["web"]}]));
+    let rotated = request(json!([{"id": "k-new", "secret": "new-secret", "platforms": ["web"]}]));
+
+    let mut remembering = mutants::by_name("key-rotated-out-remembered").unwrap();
+    assert_eq!(remembering.verify(&both).outcome, Outcome::Accepted);
+    assert_eq!(remembering.verify(&rotated).outcome, Outcome::Accepted, "the bug: k-old is remembered");
+    // A fresh instance (another worker) never saw k-old.
+    let mut fresh = mutants::by_name("key-rotated-out-remembered").unwrap();
+    assert_eq!(fresh.verify(&rotated).outcome, Outcome::Rejected);
+    let factory = mutants::factory("key-rotated-out-remembered").unwrap();
+    assert_eq!(factory.describe(), "builtin:broken:key-rotated-out-remembered");
+    assert_eq!(factory.start().unwrap().hello().implementation.name, "broken:key-rotated-out-remembered");
+}
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+#[test]
+fn run_broken_fails_the_gate() {
+    let output = binary()
+        .args(["run", "--broken", "idv-enforcement-ignored", "--no-report", "--quiet", "--cases"])
+        .arg(cases_dir())
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("IDV-ENFORCED"), "{stdout}");
+}
+
+#[test]
+fn run_broken_with_an_unknown_name_lists_the_names() {
+    let output = binary()
+        .args(["run", "--broken", "nosuch", "--no-report", "--cases"])
+        .arg(cases_dir())
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(stderr.contains("nosuch"), "{stderr}");
+    for name in mutants::names() {
+        assert!(stderr.contains(name), "{name} is not listed:\n{stderr}");
+    }
+}

@@ -1,0 +1,674 @@
+//! Reports and CI gating, end to end: the event stream and everything rendered from it, the
+//! baseline gate, `diff`, `--partition` with `merge`, insta snapshots, and report.html in a
+//! real headless Chromium.
+//!
+//! The broken implementation is [`Broken`], written here: the reference verifier with two bugs
+//! (a critical one and a minor one) and a bad habit (it echoes the workspace secret and some
+//! HTML in its `message`), so the tests can prove that no secret and no markup gets through.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use messenger_conformance::adapter::builtin::{BuiltinFactory, InProcess};
+use messenger_conformance::adapter::AdapterFactory;
+use messenger_conformance::contract::{ErrorCode, FromAdapter, HelloReply, Outcome, SignRequest, Verdict, VerifyRequest};
+use messenger_conformance::judge::{OutcomeClass, Severity};
+use messenger_conformance::reference::{self, Reference};
+use messenger_conformance::report::baseline::Baseline;
+use messenger_conformance::report::gate::{decide, GateOptions};
+use messenger_conformance::report::stream::suite_secrets;
+use messenger_conformance::report::{write_report, CaseEvent, RenderOptions, Stream};
+use messenger_conformance::run::{header_for, run_cases, RunOptions};
+use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reports-tests").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn suite() -> Suite {
+    load_suite(&root().join("cases")).unwrap_or_else(|errors| panic!("the suite does not load:\n{errors}"))
+}
+
+/// The reference verifier with two bugs and a leaky, markup-happy message.
+struct Broken;
+
+impl InProcess for Broken {
+    fn hello(&self) -> HelloReply {
+        let mut hello = Reference.hello();
+        hello.implementation.name = "broken <b>test</b> implementation".into();
+        hello
+    }
+
+    fn verify(&mut self, request: &VerifyRequest) -> Verdict {
+        let mut verdict = reference::verify(request);
+        match verdict.error {
+            // Critical: lets a logged-in user without a user_hash in (unverified).
+            Some(ErrorCode::UserHashRequired) => {
+                verdict.outcome = Outcome::Accepted;
+                verdict.error = None;
+                verdict.verified = false;
+                verdict.identity = None;
+            }
+            // Minor: the right decision with the wrong code.
+            Some(ErrorCode::UserHashMismatch) => verdict.error = Some(ErrorCode::InvalidRequest),
+            _ => {}
+        }
+        let secret = request.workspace.secrets().first().map(|s| s.to_string()).unwrap_or_default();
+        verdict.message = Some(format!("<script>alert('pwned')</script> checked with secret {secret}"));
+        verdict
+    }
+
+    fn sign(&mut self, request: &SignRequest) -> FromAdapter {
+        reference::sign(request)
+    }
+}
+
+fn broken_factory() -> BuiltinFactory {
+    BuiltinFactory::new("broken-test", || Box::new(Broken))
+}
+
+/// What `run` does, through the library: run every case, build the stream, redact it.
+fn run_library(factory: &dyn AdapterFactory, suite: &Suite) -> Stream {
+    let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
+    let mut adapter = factory.start().expect("start the implementation");
+    let hello = adapter.hello().clone();
+    adapter.shutdown();
+    let options = json!({"filter": [], "skip": [], "strict": false, "partition": null});
+    let header = header_for(factory, &hello, options, None);
+    let events = run_cases(&cases, factory, &RunOptions { jobs: 2 }, |_| {}).expect("run");
+    let mut stream = Stream::new(header, events, 0.0);
+    stream.redact(&suite_secrets(suite, &cases));
+    stream
+}
+
+/// Run the broken implementation and write its report (no baseline) into `dir`.
+fn broken_report(dir: &Path) -> Stream {
+    let stream = run_library(&broken_factory(), &suite());
+    let gate = decide(&stream.cases, None, &GateOptions::new(false, true));
+    write_report(dir, &stream, &gate, &RenderOptions::default()).expect("write the report");
+    stream
+}
+
+/// Every `secret` value in cases/fixtures.yaml.
+fn fixture_secrets() -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    match value {
+                        Value::String(s) if key == "secret" && !s.is_empty() => out.push(s.clone()),
+                        other => walk(other, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let text = fs::read_to_string(root().join("cases/fixtures.yaml")).expect("read cases/fixtures.yaml");
+    let value: Value = serde_saphyr::from_str(&text).expect("parse cases/fixtures.yaml");
+    let mut secrets = Vec::new();
+    walk(&value, &mut secrets);
+    secrets
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Run the CLI from the crate root (so `cases/` is found).
+fn cli(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run messenger-conformance");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// A case record without what differs from run to run.
+fn comparable(case: &CaseEvent) -> Value {
+    let mut value = serde_json::to_value(case).expect("serialize");
+    value.as_object_mut().expect("object").remove("duration_ms");
+    value
+}
+
+/// A small XML well-formedness check: the declaration, tags that nest and close, quoted
+/// attributes without `<`, only the five predefined entities, no raw control characters.
+fn check_xml(xml: &str) -> Result<usize, String> {
+    let body = xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").ok_or("no XML declaration")?;
+    let text_ok = |text: &str| -> Result<(), String> {
+        if text.chars().any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) {
+            return Err(format!("control character in {text:?}"));
+        }
+        for part in text.split('&').skip(1) {
+            if !["amp;", "lt;", "gt;", "quot;", "apos;"].iter().any(|e| part.starts_with(e)) {
+                return Err(format!("bad entity in {text:?}"));
+            }
+        }
+        Ok(())
+    };
+    let (mut stack, mut elements, mut rest) = (Vec::<String>::new(), 0, body);
+    while let Some(start) = rest.find('<') {
+        text_ok(&rest[..start])?;
+        let end = rest[start..].find('>').ok_or("unclosed tag")? + start;
+        let tag = &rest[start + 1..end];
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack.pop().ok_or(format!("stray </{name}>"))?;
+            if open != name {
+                return Err(format!("</{name}> closes <{open}>"));
+            }
+        } else {
+            let closed = tag.ends_with('/');
+            let tag = tag.trim_end_matches('/');
+            let name = tag.split_whitespace().next().ok_or("empty tag")?.to_string();
+            let mut attrs = tag[name.len()..].trim();
+            while !attrs.is_empty() {
+                let eq = attrs.find("=\"").ok_or(format!("bad attribute in <{tag}>"))?;
+                let close = attrs[eq + 2..].find('"').ok_or("unterminated attribute")? + eq + 2;
+                let value = &attrs[eq + 2..close];
+                if value.contains('<') {
+                    return Err(format!("`<` in attribute {value:?}"));
+                }
+                text_ok(value)?;
+                attrs = attrs[close + 1..].trim_start();
+            }
+            elements += 1;
+            if !closed {
+                stack.push(name);
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    if !rest.trim().is_empty() || !stack.is_empty() {
+        return Err(format!("unclosed elements {stack:?} or trailing text"));
+    }
+    Ok(elements)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The issue's acceptance test
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn acceptance_a_baseline_gates_only_new_failures_and_no_secret_reaches_a_report() {
+    let suite = suite();
+    let dir = scratch("acceptance");
+    let baseline_path = dir.join("baseline.yaml");
+
+    // 1. The broken implementation fails, critically among others.
+    let first = run_library(&broken_factory(), &suite);
+    let failures: Vec<&CaseEvent> = first.cases.iter().filter(|c| c.failed()).collect();
+    assert!(failures.iter().any(|c| c.severity == Some(Severity::Critical)), "the broken implementation must fail critically");
+    assert!(failures.iter().any(|c| c.outcome == OutcomeClass::WrongErrorCode), "and with a wrong code");
+    let gate = decide(&first.cases, None, &GateOptions::new(false, true));
+    assert_eq!(gate.exit_code(), 1, "{}", gate.render_text());
+    write_report(&dir.join("broken-unbaselined"), &first, &gate, &RenderOptions::default()).unwrap();
+
+    // 2. --update-baseline writes every failure; critical ones with an empty reason, which
+    //    makes the file refused (with file:line) until someone justifies them.
+    let written = Baseline::updated(None, &first.cases);
+    assert_eq!(written.entries.len(), failures.len());
+    fs::write(&baseline_path, written.render()).unwrap();
+    let refused = Baseline::load(&baseline_path).unwrap_err().to_string();
+    assert!(refused.contains(&format!("{}:", baseline_path.display())) && refused.contains("is a critical failure"), "{refused}");
+    let justified = fs::read_to_string(&baseline_path).unwrap().replace("reason: \"\"", "reason: \"known bug BRK-1, fixed in 2.0\"");
+    fs::write(&baseline_path, justified).unwrap();
+    let baseline = Baseline::load(&baseline_path).expect("a justified baseline loads");
+
+    // 3. The same implementation with the baseline: known failures only, exit 0.
+    let second = run_library(&broken_factory(), &suite);
+    let gate = decide(&second.cases, Some(&baseline), &GateOptions::new(false, true));
+    assert!(gate.passed, "{}", gate.render_text());
+    assert_eq!(gate.exit_code(), 0);
+    assert_eq!(gate.known_failures.len(), failures.len());
+    write_report(&dir.join("broken-baselined"), &second, &gate, &RenderOptions::default()).unwrap();
+    let summary: Value = serde_json::from_str(&fs::read_to_string(dir.join("broken-baselined/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["gate"]["passed"], true);
+    assert_eq!(summary["gate"]["known_failures"].as_array().map(Vec::len), Some(failures.len()));
+
+    // 4. The conforming reference against that baseline: every entry is stale, exit 1.
+    let fixed = run_library(&BuiltinFactory::reference(), &suite);
+    let gate = decide(&fixed.cases, Some(&baseline), &GateOptions::new(false, true));
+    assert_eq!(gate.exit_code(), 1);
+    assert!(gate.new_failures.is_empty());
+    assert_eq!(gate.stale.len(), failures.len(), "{}", gate.render_text());
+    assert!(gate.stale.iter().all(|entry| entry.why == "now passes"));
+    assert!(gate.headline().contains("stale baseline entr"), "{}", gate.headline());
+    write_report(&dir.join("reference"), &fixed, &gate, &RenderOptions::default()).unwrap();
+
+    // 5. No secret of any fixture workspace appears in any file under the report directory,
+    //    although the broken implementation put one in every message.
+    let secrets = fixture_secrets();
+    assert!(secrets.len() >= 10, "fixtures.yaml holds the suite's secrets: {secrets:?}");
+    let files = files_under(&dir);
+    assert!(files.len() >= 3 * 6, "{files:?}");
+    for file in &files {
+        let text = String::from_utf8_lossy(&fs::read(file).unwrap()).into_owned();
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{} contains the secret {secret}", file.display());
+        }
+    }
+    let events = fs::read_to_string(dir.join("broken-unbaselined/events.jsonl")).unwrap();
+    assert!(events.contains("checked with secret [redacted]"), "the leak was there, and redacted");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renderers on a real run
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn junit_is_well_formed_with_one_suite_per_area_and_one_case_per_case() {
+    let dir = scratch("junit");
+    let stream = broken_report(&dir);
+    let xml = fs::read_to_string(dir.join("junit.xml")).unwrap();
+    check_xml(&xml).unwrap_or_else(|e| panic!("junit.xml is not well-formed: {e}"));
+    let mut areas: Vec<&str> = stream.cases.iter().map(|c| c.area.as_str()).collect();
+    areas.dedup();
+    assert_eq!(xml.matches("<testsuite ").count(), areas.len());
+    assert_eq!(xml.matches("<testcase ").count(), stream.cases.len());
+    let failed = stream.cases.iter().filter(|c| c.failed()).count();
+    assert_eq!(xml.matches("<failure ").count(), failed);
+    let example = stream.cases.iter().find(|c| c.failed()).unwrap();
+    assert!(xml.contains(&format!("<testcase name=\"{}::{}\" classname=\"{}\"", example.area, example.id, example.area)));
+    assert!(!xml.contains("<script>") && xml.contains("&lt;script&gt;"));
+}
+
+#[test]
+fn html_report_escapes_what_implementations_say() {
+    let dir = scratch("html-escape");
+    broken_report(&dir);
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("<script").count(), 1, "only the page's own script element");
+    assert!(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
+    assert!(html.contains("broken &lt;b&gt;test&lt;/b&gt; implementation"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "no network");
+}
+
+#[test]
+fn summaries_lead_with_criticals_and_fit_github() {
+    let dir = scratch("summaries");
+    let stream = broken_report(&dir);
+    let md = fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.len() < 1024 * 1024);
+    let caution = md.find("[!CAUTION]").expect("a critical callout");
+    assert!(caution < md.find("| Result |").unwrap());
+    assert!(md.contains("❌ **gate: FAILED"));
+    let badge: Value = serde_json::from_str(&fs::read_to_string(dir.join("badge.json")).unwrap()).unwrap();
+    assert_eq!(badge["schemaVersion"], 1);
+    assert_eq!(badge["color"], "red");
+    let must: Vec<&CaseEvent> = stream.cases.iter().filter(|c| c.level.as_str() == "must" && c.outcome != OutcomeClass::Skipped).collect();
+    let passed = must.iter().filter(|c| c.outcome == OutcomeClass::Pass).count();
+    assert_eq!(badge["message"], format!("{passed}/{} must", must.len()));
+    let summary: Value = serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["cases"], stream.cases.len());
+    assert!(summary["by_severity"]["critical"].as_u64().unwrap() > 0);
+    assert_eq!(summary["gate"]["passed"], false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn report_command_rerenders_every_artefact_from_events_alone() {
+    let dir = scratch("rerender");
+    let out = cli(&["run", "-q", "--report", s(&dir)]);
+    assert_eq!(out.code, 0, "{out}");
+    let names = ["junit.xml", "summary.md", "summary.json", "badge.json", "report.html"];
+    let before: Vec<String> = names.iter().map(|n| fs::read_to_string(dir.join(n)).unwrap()).collect();
+    for name in names {
+        fs::remove_file(dir.join(name)).unwrap();
+    }
+    let out = cli(&["report", s(&dir)]);
+    assert_eq!(out.code, 0, "{out}");
+    for (name, before) in names.iter().zip(before) {
+        assert_eq!(fs::read_to_string(dir.join(name)).unwrap(), before, "{name} differs when re-rendered");
+    }
+    let missing = scratch("rerender-missing");
+    let out = cli(&["report", s(&missing)]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("holds no events.jsonl"), "{out}");
+}
+
+#[test]
+fn no_report_writes_nothing() {
+    let dir = scratch("no-report");
+    let target = dir.join("never");
+    let out = cli(&["run", "-q", "--no-report", "--report", s(&target)]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(!target.exists());
+}
+
+#[test]
+fn update_baseline_is_refused_after_a_narrowed_run() {
+    let dir = scratch("refuse-update");
+    let baseline = dir.join("baseline.yaml");
+    for narrowing in [&["--filter", "idv"][..], &["--skip", "idv"][..], &["--partition", "1/2"][..], &["--role", "verifier"][..]] {
+        let mut args = vec!["run", "-q", "--no-report", "--baseline", s(&baseline), "--update-baseline"];
+        args.extend_from_slice(narrowing);
+        let out = cli(&args);
+        assert_eq!(out.code, 2, "{out}");
+        assert!(out.stderr.contains("--update-baseline needs a run of the whole suite"), "{out}");
+        assert!(out.stderr.contains(narrowing[0]), "the message names {}: {out}", narrowing[0]);
+        assert!(!baseline.exists(), "nothing is written");
+    }
+    let out = cli(&["run", "-q", "--no-report", "--update-baseline"]);
+    assert_eq!(out.code, 2, "--update-baseline without --baseline is a usage error: {out}");
+}
+
+#[test]
+fn update_baseline_from_a_conforming_run_is_empty_and_gates_clean() {
+    let dir = scratch("update-clean");
+    let baseline = dir.join("baseline.yaml");
+    let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline), "--update-baseline"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("baseline: wrote 0 known failure(s)"), "{out}");
+    assert!(fs::read_to_string(&baseline).unwrap().contains("known_failures: []"));
+    let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline)]);
+    assert_eq!(out.code, 0, "{out}");
+}
+
+#[test]
+fn a_critical_entry_without_a_reason_is_a_usage_error_with_its_line() {
+    let dir = scratch("critical-no-reason");
+    let baseline = dir.join("baseline.yaml");
+    let case = &suite().cases[0].id.clone();
+    fs::write(&baseline, format!("# known failures\nknown_failures:\n  - id: {case}\n    outcome: wrong_verdict\n    error: null\n    severity: critical\n    reason: \"\"\n")).unwrap();
+    let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline)]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains(&format!("{}:3: {case} is a critical failure", baseline.display())), "{out}");
+}
+
+#[test]
+fn stale_and_expired_entries_fail_the_run_by_name() {
+    let dir = scratch("stale-expired");
+    let baseline = dir.join("baseline.yaml");
+    let case = &suite().cases[0].id.clone();
+    fs::write(
+        &baseline,
+        format!(
+            "known_failures:\n  - id: {case}\n    outcome: wrong_error_code\n    error: jwt_malformed\n    severity: minor\n    \
+             reason: was broken\n    expires: 2000-01-01\n  - id: NO-SUCH-CASE\n    outcome: timeout\n"
+        ),
+    )
+    .unwrap();
+    let out = cli(&["run", "-q", "--report", s(&dir.join("report")), "--baseline", s(&baseline)]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stdout.contains(&format!("stale baseline entry: {case} ({}:2) now passes", baseline.display())), "{out}");
+    assert!(out.stdout.contains("stale baseline entry: NO-SUCH-CASE"), "{out}");
+    assert!(out.stdout.contains("not in this run"), "{out}");
+    assert!(out.stdout.contains(&format!("expired baseline entry: {case}")) && out.stdout.contains("expired 2000-01-01"), "{out}");
+    let summary: Value = serde_json::from_str(&fs::read_to_string(dir.join("report/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["gate"]["stale"].as_array().map(Vec::len), Some(2));
+    assert_eq!(summary["gate"]["expired"][0]["id"], case.as_str());
+
+    // In a narrowed run, an entry for a case that was not selected is not stale.
+    let out = cli(&["run", "-q", "--no-report", "--filter", case, "--exact", "--baseline", s(&baseline)]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(!out.stdout.contains("NO-SUCH-CASE"), "{out}");
+}
+
+#[test]
+fn partitioned_runs_merge_into_the_unsharded_run() {
+    let dir = scratch("partition");
+    let full = dir.join("full");
+    let out = cli(&["run", "-q", "--report", s(&full)]);
+    assert_eq!(out.code, 0, "{out}");
+    let shards = 3;
+    let mut shard_dirs = Vec::new();
+    for k in 1..=shards {
+        let shard = dir.join(format!("shard-{k}"));
+        let out = cli(&["run", "-q", "--partition", &format!("{k}/{shards}"), "--report", s(&shard)]);
+        assert_eq!(out.code, 0, "{out}");
+        shard_dirs.push(shard);
+    }
+    // Shards are disjoint and balanced.
+    let sizes: Vec<usize> = shard_dirs.iter().map(|d| Stream::read_dir(d).unwrap().cases.len()).collect();
+    let total = Stream::read_dir(&full).unwrap().cases.len();
+    assert_eq!(sizes.iter().sum::<usize>(), total);
+    assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{sizes:?}");
+
+    let merged = dir.join("merged");
+    let mut args = vec!["merge", s(&merged)];
+    // In any order.
+    args.extend(shard_dirs.iter().rev().map(|d| s(d)));
+    let out = cli(&args);
+    assert_eq!(out.code, 0, "{out}");
+    let full = Stream::read_dir(&full).unwrap();
+    let merged = Stream::read_dir(&merged).unwrap();
+    assert_eq!(merged.cases.iter().map(comparable).collect::<Vec<_>>(), full.cases.iter().map(comparable).collect::<Vec<_>>());
+    assert_eq!((merged.footer.passed, merged.footer.failed, merged.footer.skipped), (full.footer.passed, full.footer.failed, full.footer.skipped));
+    assert_eq!(merged.header.options["partition"], Value::Null);
+    assert_eq!(merged.header.options["merged"], shards);
+    assert!(fs::metadata(dir.join("merged/report.html")).is_ok());
+
+    let out = cli(&["merge", s(&dir.join("out2")), s(&shard_dirs[0]), s(&shard_dirs[0])]);
+    assert_eq!(out.code, 2, "the same shard twice: {out}");
+    let out = cli(&["run", "-q", "--no-report", "--partition", "4/3"]);
+    assert_eq!(out.code, 2, "{out}");
+}
+
+#[test]
+fn diff_classifies_and_gates_on_new_failures() {
+    let dir = scratch("diff");
+    let good = dir.join("good");
+    let out = cli(&["run", "-q", "--report", s(&good)]);
+    assert_eq!(out.code, 0, "{out}");
+    let bad = dir.join("bad");
+    let broken = broken_report(&bad);
+    let failed = broken.cases.iter().filter(|c| c.failed()).count();
+
+    let out = cli(&["diff", s(&good), s(&bad)]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stdout.contains(&format!("{failed} new failures, 0 reason changed, 0 fixed, 0 added, 0 removed")), "{out}");
+    let first_row = out.stdout.lines().nth(2).unwrap_or_default();
+    assert!(first_row.starts_with("new failure") && first_row.ends_with("critical"), "critical new failures lead: {out}");
+
+    let out = cli(&["diff", s(&bad), s(&good)]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains(&format!("0 new failures, 0 reason changed, {failed} fixed")), "{out}");
+
+    let out = cli(&["diff", s(&good), s(&good)]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("0 new failures, 0 reason changed, 0 fixed, 0 added, 0 removed"), "{out}");
+
+    let out = cli(&["diff", s(&good), s(&dir.join("nowhere"))]);
+    assert_eq!(out.code, 2, "{out}");
+}
+
+#[test]
+fn snapshots_are_insta_files_and_changes_go_pending() {
+    let dir = scratch("snapshots");
+    let snaps = dir.join("snaps");
+    let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("new, 0 changed, 0 unchanged"), "{out}");
+    let files: Vec<PathBuf> = files_under(&snaps);
+    assert!(!files.is_empty());
+    let any = &files[0];
+    let stem = any.file_stem().unwrap().to_string_lossy().into_owned();
+    assert!(stem.contains("__"), "{stem}");
+    let snapshot = insta::Snapshot::from_file(any).expect("insta reads it");
+    assert_eq!(snapshot.metadata().expression(), Some("message"));
+    assert_eq!(snapshot.metadata().source(), Some("messenger-conformance"));
+
+    // A rerun changes nothing; an edited snapshot is a change to review.
+    let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
+    assert!(out.stdout.contains(" 0 new, 0 changed,"), "{out}");
+    fs::write(any, "---\nsource: messenger-conformance\nexpression: message\n---\nan older wording\n").unwrap();
+    let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
+    assert!(out.stdout.contains("1 changed") && out.stdout.contains("cargo insta review --workspace-root"), "{out}");
+    assert!(any.with_extension("snap.new").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// report.html in a real browser
+// ---------------------------------------------------------------------------------------------
+
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// The Chromium binary (`$CHROMIUM`, or `chromium` on PATH), or None when the browser test is
+/// skipped on purpose (`MC_SKIP_BROWSER=1`). Missing without that is a failure.
+fn chromium() -> Option<String> {
+    if std::env::var("MC_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("MC_SKIP_BROWSER=1: skipping the headless Chromium test of report.html");
+        return None;
+    }
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
+    match Command::new(&binary).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
+        Ok(_) => Some(binary),
+        Err(error) => panic!(
+            "cannot run `{binary}` ({error}): the report.html test needs a headless Chromium. Install it \
+             (`apt-get install -y chromium`, as .ci/run does), point $CHROMIUM at one, or set \
+             MC_SKIP_BROWSER=1 to skip this test on purpose."
+        ),
+    }
+}
+
+/// Run Chromium with a fresh profile; returns stdout. Fails after 90 s.
+fn run_chromium(binary: &str, profile: &Path, args: &[&str]) -> String {
+    let mut child = Command::new(binary)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        match child.try_wait().expect("wait for chromium") {
+            Some(status) => {
+                assert!(status.success(), "chromium {args:?} exited with {status}");
+                break;
+            }
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium {args:?} did not finish within 90 s");
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    reader.join().expect("reader thread").expect("read chromium's output")
+}
+
+/// The case rows of a dumped DOM: (id, hidden).
+fn case_rows(dom: &str) -> Vec<(String, bool)> {
+    let mut rows = Vec::new();
+    for chunk in dom.split("<tr ").skip(1) {
+        let tag = &chunk[..chunk.find('>').unwrap_or(chunk.len())];
+        if !tag.contains("class=\"case ") {
+            continue;
+        }
+        let id = tag.split("id=\"case-").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default();
+        let hidden = tag.split_whitespace().any(|attr| attr == "hidden" || attr.starts_with("hidden="));
+        rows.push((id.to_string(), hidden));
+    }
+    rows
+}
+
+#[test]
+fn report_html_filters_from_the_url_in_headless_chromium() {
+    let Some(binary) = chromium() else { return };
+    let dir = scratch("browser");
+    let stream = broken_report(&dir);
+    let page = dir.join("report.html");
+    let url = |fragment: &str| format!("file://{}{fragment}", page.display());
+
+    // A filter in the fragment: the failures of one area.
+    let area = stream.cases.iter().find(|c| c.failed()).map(|c| c.area.clone()).unwrap();
+    let expected: Vec<&str> = stream.cases.iter().filter(|c| c.area == area && c.failed()).map(|c| c.id.as_str()).collect();
+    let dom = run_chromium(&binary, &dir.join("profile-1"), &["--dump-dom", &url(&format!("#area={area}&outcome=fail"))]);
+    assert!(dom.contains("data-ready=\"true\""), "the page's script ran: {}", &dom[..dom.len().min(500)]);
+    let rows = case_rows(&dom);
+    assert_eq!(rows.len(), stream.cases.len(), "every case has a row");
+    let visible: Vec<&str> = rows.iter().filter(|(_, hidden)| !hidden).map(|(id, _)| id.as_str()).collect();
+    let mut sorted_visible = visible.clone();
+    sorted_visible.sort_unstable();
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort_unstable();
+    assert_eq!(sorted_visible, sorted_expected, "rows shown for area={area}&outcome=fail");
+    assert!(dom.contains(&format!("showing {} of {} cases", expected.len(), stream.cases.len())));
+    assert!(dom.contains(&format!("<option value=\"{area}\" selected=\"\">")), "the select shows the filter");
+
+    // A filter in the query: critical findings only, and a filter that matches nothing.
+    let critical = stream.cases.iter().filter(|c| c.failed() && c.severity == Some(Severity::Critical)).count();
+    let dom = run_chromium(&binary, &dir.join("profile-2"), &["--dump-dom", &url("?severity=critical")]);
+    assert_eq!(case_rows(&dom).iter().filter(|(_, hidden)| !hidden).count(), critical);
+    let dom = run_chromium(&binary, &dir.join("profile-3"), &["--dump-dom", &url("#level=may&severity=critical")]);
+    assert!(case_rows(&dom).iter().all(|(_, hidden)| *hidden));
+    assert!(dom.contains("showing 0 of"));
+
+    // The artefact: a screenshot of the failures.
+    let screenshots = root().join("reports/screenshots");
+    fs::create_dir_all(&screenshots).unwrap();
+    let png = screenshots.join("report.png");
+    let _ = fs::remove_file(&png);
+    run_chromium(
+        &binary,
+        &dir.join("profile-4"),
+        &["--hide-scrollbars", "--window-size=1280,1600", &format!("--screenshot={}", png.display()), &url("#outcome=fail")],
+    );
+    let bytes = fs::read(&png).expect("the screenshot was written");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000, "{} bytes", bytes.len());
+}
