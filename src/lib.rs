@@ -9,8 +9,10 @@
 pub mod adapter;
 pub mod cli;
 pub mod contract;
+pub mod diagnose;
 pub mod judge;
 pub mod mutants;
+pub mod properties;
 pub mod reference;
 pub mod report;
 pub mod run;

@@ -56,27 +56,38 @@ pub fn run_cases(
     options: &RunOptions,
     mut on_event: impl FnMut(&CaseEvent),
 ) -> Result<Vec<CaseEvent>, StartError> {
-    let jobs = options.jobs.clamp(1, cases.len().max(1));
+    run_parallel(cases, factory, options.jobs, |adapter, case| run_case(adapter, case), |event| on_event(event))
+}
+
+/// Do `work` for every item on up to `jobs` workers, each with its own adapter. `on_result`
+/// sees each result as it completes; the returned results are in the order of `items`.
+pub fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    factory: &dyn AdapterFactory,
+    jobs: usize,
+    work: impl Fn(&mut dyn Adapter, &T) -> R + Sync,
+    mut on_result: impl FnMut(&R),
+) -> Result<Vec<R>, StartError> {
+    let jobs = jobs.clamp(1, items.len().max(1));
     let mut adapters = (0..jobs).map(|_| factory.start()).collect::<Result<Vec<_>, _>>()?;
     let next = AtomicUsize::new(0);
-    let (sender, receiver) = mpsc::channel::<(usize, CaseEvent)>();
-    let mut slots: Vec<Option<CaseEvent>> = vec![None; cases.len()];
+    let (sender, receiver) = mpsc::channel::<(usize, R)>();
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         for adapter in adapters.iter_mut() {
-            let sender = sender.clone();
-            let next = &next;
+            let (sender, next, work) = (sender.clone(), &next, &work);
             scope.spawn(move || loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(case) = cases.get(index) else { break };
-                if sender.send((index, run_case(adapter.as_mut(), case))).is_err() {
+                let Some(item) = items.get(index) else { break };
+                if sender.send((index, work(adapter.as_mut(), item))).is_err() {
                     break;
                 }
             });
         }
         drop(sender);
-        for (index, event) in receiver {
-            on_event(&event);
-            slots[index] = Some(event);
+        for (index, result) in receiver {
+            on_result(&result);
+            slots[index] = Some(result);
         }
     });
     for adapter in adapters.iter_mut() {

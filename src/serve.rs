@@ -23,14 +23,26 @@ pub const REQUEST_LIMIT: usize = 16 << 20;
 /// The reference, or with `broken` a bundled broken implementation.
 pub fn implementation(broken: Option<&str>) -> Result<MakeImplementation, String> {
     match broken {
-        None => Ok(Arc::new(|| Box::new(crate::reference::Reference) as Box<dyn InProcess>)),
+        None => Ok(Arc::new(|| {
+            Box::new(crate::reference::Reference) as Box<dyn InProcess>
+        })),
         Some(name) => broken_implementation(name),
     }
 }
 
-/// The bundled broken implementations are not part of this build yet.
+/// A bundled broken implementation ([`crate::mutants`]), by name.
 fn broken_implementation(name: &str) -> Result<MakeImplementation, String> {
-    Err(format!("unknown broken implementation `{name}`: this build bundles none"))
+    if crate::mutants::by_name(name).is_none() {
+        return Err(format!(
+            "unknown broken implementation `{name}`; the bundled ones are: {}",
+            crate::mutants::names().join(", ")
+        ));
+    }
+    let name = name.to_string();
+    Ok(Arc::new(move || {
+        // Checked above; the reference is only a fallback that cannot be reached.
+        crate::mutants::by_name(&name).unwrap_or_else(|| Box::new(crate::reference::Reference))
+    }))
 }
 
 /// The answer to one message; `None` for `bye`, which has none.
@@ -48,8 +60,15 @@ pub fn answer(implementation: &mut dyn InProcess, message: &ToAdapter) -> Option
 /// stderr or the HTTP status line.
 fn unreadable(raw: &str, error: &serde_json::Error) -> (Option<FromAdapter>, String) {
     let reason = format!("could not read this message: {error}");
-    let id = serde_json::from_str::<Value>(raw).ok().and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
-    let answer = id.map(|id| FromAdapter::Unsupported(Unsupported { id, message: reason.clone() }));
+    let id = serde_json::from_str::<Value>(raw)
+        .ok()
+        .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
+    let answer = id.map(|id| {
+        FromAdapter::Unsupported(Unsupported {
+            id,
+            message: reason.clone(),
+        })
+    });
     (answer, reason)
 }
 
@@ -74,7 +93,10 @@ pub fn serve_stdio(
         if line.len() > REQUEST_LIMIT && line.last() != Some(&b'\n') {
             input.set_limit(u64::MAX);
             skip_line(&mut input)?;
-            writeln!(log, "messenger-conformance serve: skipped a line over {REQUEST_LIMIT} bytes")?;
+            writeln!(
+                log,
+                "messenger-conformance serve: skipped a line over {REQUEST_LIMIT} bytes"
+            )?;
             continue;
         }
         let text = String::from_utf8_lossy(&line);
@@ -124,12 +146,16 @@ pub struct HttpServer {
 impl HttpServer {
     /// Binds `address` (`127.0.0.1:0` picks a free port).
     pub fn bind(address: &str) -> Result<HttpServer, String> {
-        let server = tiny_http::Server::http(address).map_err(|error| format!("could not listen on {address}: {error}"))?;
+        let server = tiny_http::Server::http(address)
+            .map_err(|error| format!("could not listen on {address}: {error}"))?;
         let address = server
             .server_addr()
             .to_ip()
             .ok_or_else(|| format!("{address} is not an IP address and port"))?;
-        Ok(HttpServer { server: Arc::new(server), address })
+        Ok(HttpServer {
+            server: Arc::new(server),
+            address,
+        })
     }
 
     /// The address actually bound.
@@ -165,19 +191,29 @@ impl HttpServer {
 }
 
 fn respond(implementation: &mut dyn InProcess, mut request: tiny_http::Request) {
-    let text = |status: u16, body: String| tiny_http::Response::from_string(body).with_status_code(status);
+    let text =
+        |status: u16, body: String| tiny_http::Response::from_string(body).with_status_code(status);
     if *request.method() != tiny_http::Method::Post {
-        let _ = request.respond(text(405, "POST one protocol message as a JSON body\n".into()));
+        let _ = request.respond(text(
+            405,
+            "POST one protocol message as a JSON body\n".into(),
+        ));
         return;
     }
     let mut body = Vec::new();
-    let read = request.as_reader().take(REQUEST_LIMIT as u64 + 1).read_to_end(&mut body);
+    let read = request
+        .as_reader()
+        .take(REQUEST_LIMIT as u64 + 1)
+        .read_to_end(&mut body);
     if let Err(error) = read {
         let _ = request.respond(text(400, format!("could not read the body: {error}\n")));
         return;
     }
     if body.len() > REQUEST_LIMIT {
-        let _ = request.respond(text(413, format!("a message is at most {REQUEST_LIMIT} bytes\n")));
+        let _ = request.respond(text(
+            413,
+            format!("a message is at most {REQUEST_LIMIT} bytes\n"),
+        ));
         return;
     }
     let raw = String::from_utf8_lossy(&body);
@@ -191,7 +227,8 @@ fn respond(implementation: &mut dyn InProcess, mut request: tiny_http::Request) 
     };
     let response = match reply {
         Some(reply) => {
-            let encoded = serde_json::to_string(&reply).unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string());
+            let encoded = serde_json::to_string(&reply)
+                .unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string());
             let response = tiny_http::Response::from_string(encoded).with_status_code(200);
             match tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]) {
                 Ok(header) => response.with_header(header),
@@ -212,7 +249,10 @@ mod tests {
         let mut log = Vec::new();
         let mut reference = crate::reference::Reference;
         serve_stdio(&mut reference, input.as_bytes(), &mut output, &mut log).unwrap();
-        (String::from_utf8(output).unwrap(), String::from_utf8(log).unwrap())
+        (
+            String::from_utf8(output).unwrap(),
+            String::from_utf8(log).unwrap(),
+        )
     }
 
     #[test]

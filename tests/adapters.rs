@@ -32,7 +32,10 @@ fn cases_dir() -> PathBuf {
 }
 
 fn misbehave_script() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapters/misbehave.py").display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/adapters/misbehave.py")
+        .display()
+        .to_string()
 }
 
 fn suite() -> Suite {
@@ -41,7 +44,12 @@ fn suite() -> Suite {
 
 /// The first `n` cases of an area: enough requests for the 3rd to break.
 fn some_cases(suite: &Suite, n: usize) -> Vec<&LoadedCase> {
-    let cases: Vec<&LoadedCase> = suite.cases.iter().filter(|c| c.area == "visitors").take(n).collect();
+    let cases: Vec<&LoadedCase> = suite
+        .cases
+        .iter()
+        .filter(|c| c.area == "visitors")
+        .take(n)
+        .collect();
     assert_eq!(cases.len(), n, "the visitors area has fewer than {n} cases");
     cases
 }
@@ -51,7 +59,11 @@ fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("adapters");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+    let path = dir.join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_file(&path);
     path
 }
@@ -77,7 +89,11 @@ fn python() -> String {
 fn misbehaving(mode: &str, extra: &[&str]) -> Vec<String> {
     let mut command = vec![python(), misbehave_script(), mode.to_string()];
     command.extend(extra.iter().map(|s| s.to_string()));
-    command.extend(["--", BIN, "serve", "--stdio"].iter().map(|s| s.to_string()));
+    command.extend(
+        ["--", BIN, "serve", "--stdio"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     command
 }
 
@@ -86,18 +102,31 @@ fn exec(command: Vec<String>, timeout_ms: u64) -> ExecFactory {
 }
 
 fn run(cases: &[&LoadedCase], factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
-    run_cases(cases, factory, &RunOptions { jobs: 1 }, |_| {}).unwrap_or_else(|error| panic!("could not start: {error}"))
+    run_cases(cases, factory, &RunOptions { jobs: 1 }, |_| {})
+        .unwrap_or_else(|error| panic!("could not start: {error}"))
 }
 
 /// What the report says about a failed case: its problems, transcript and stderr.
 fn story(event: &CaseEvent) -> String {
     let problems: Vec<String> = event.problems.iter().map(|p| p.actual.clone()).collect();
-    let seen: Vec<String> = event.transcript.iter().filter_map(|x| x.seen.clone()).collect();
-    format!("problems: {}\nseen: {}\nstderr: {}", problems.join(" | "), seen.join(" | "), event.stderr)
+    let seen: Vec<String> = event
+        .transcript
+        .iter()
+        .filter_map(|x| x.seen.clone())
+        .collect();
+    format!(
+        "problems: {}\nseen: {}\nstderr: {}",
+        problems.join(" | "),
+        seen.join(" | "),
+        event.stderr
+    )
 }
 
 fn outcomes(events: &[CaseEvent]) -> String {
-    events.iter().map(|e| format!("{} {:?}\n", e.id, e.outcome)).collect()
+    events
+        .iter()
+        .map(|e| format!("{} {:?}\n", e.id, e.outcome))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,7 +140,11 @@ fn outcomes(events: &[CaseEvent]) -> String {
 #[case::wrong_id("wrong-id", OutcomeClass::AdapterError, "is not the request's id")]
 #[case::non_json("non-json", OutcomeClass::AdapterError, "not JSON")]
 #[case::huge_line("huge-line", OutcomeClass::AdapterError, "longer than 1048576 bytes")]
-#[case::extra_line("extra-line", OutcomeClass::AdapterError, "before this request was sent")]
+#[case::extra_line(
+    "extra-line",
+    OutcomeClass::AdapterError,
+    "before this request was sent"
+)]
 #[case::bad_field("bad-field", OutcomeClass::AdapterError, "unknown variant `ok`")]
 fn one_broken_request_fails_one_case_and_the_restarted_adapter_passes_the_rest(
     #[case] mode: &str,
@@ -121,16 +154,39 @@ fn one_broken_request_fails_one_case_and_the_restarted_adapter_passes_the_rest(
     let suite = suite();
     let cases = some_cases(&suite, 6);
     let once = scratch(mode);
-    let factory = exec(misbehaving(mode, &["--once", &once.display().to_string()]), 300);
+    let factory = exec(
+        misbehaving(mode, &["--once", &once.display().to_string()]),
+        300,
+    );
     let events = run(&cases, &factory);
     assert_eq!(events.len(), cases.len());
-    let failed: Vec<&CaseEvent> = events.iter().filter(|e| e.outcome != OutcomeClass::Pass).collect();
-    assert_eq!(failed.len(), 1, "exactly one case breaks:\n{}", outcomes(&events));
+    let failed: Vec<&CaseEvent> = events
+        .iter()
+        .filter(|e| e.outcome != OutcomeClass::Pass)
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "exactly one case breaks:\n{}",
+        outcomes(&events)
+    );
     let broken = failed[0];
     assert_eq!(broken.outcome, class, "{}", story(broken));
-    assert!(story(broken).contains(says), "the report says {says:?}:\n{}", story(broken));
-    let after = events.iter().position(|e| e.id == broken.id).unwrap_or_default() + 1;
-    assert!(after < events.len(), "a case runs after the broken one:\n{}", outcomes(&events));
+    assert!(
+        story(broken).contains(says),
+        "the report says {says:?}:\n{}",
+        story(broken)
+    );
+    let after = events
+        .iter()
+        .position(|e| e.id == broken.id)
+        .unwrap_or_default()
+        + 1;
+    assert!(
+        after < events.len(),
+        "a case runs after the broken one:\n{}",
+        outcomes(&events)
+    );
     assert!(once.exists(), "the adapter did break");
 }
 
@@ -139,11 +195,33 @@ fn what_was_seen_is_in_the_report() {
     let suite = suite();
     let cases = some_cases(&suite, 4);
     let once = scratch("non-json-seen");
-    let events = run(&cases, &exec(misbehaving("non-json", &["--once", &once.display().to_string()]), 300));
-    let broken = events.iter().find(|e| e.outcome == OutcomeClass::AdapterError).expect("one adapter error");
-    let seen: Vec<&str> = broken.transcript.iter().filter_map(|x| x.seen.as_deref()).collect();
-    assert_eq!(seen, ["Traceback (most recent call last): oops"], "{}", story(broken));
-    assert!(story(broken).contains("print logs to stderr"), "{}", story(broken));
+    let events = run(
+        &cases,
+        &exec(
+            misbehaving("non-json", &["--once", &once.display().to_string()]),
+            300,
+        ),
+    );
+    let broken = events
+        .iter()
+        .find(|e| e.outcome == OutcomeClass::AdapterError)
+        .expect("one adapter error");
+    let seen: Vec<&str> = broken
+        .transcript
+        .iter()
+        .filter_map(|x| x.seen.as_deref())
+        .collect();
+    assert_eq!(
+        seen,
+        ["Traceback (most recent call last): oops"],
+        "{}",
+        story(broken)
+    );
+    assert!(
+        story(broken).contains("print logs to stderr"),
+        "{}",
+        story(broken)
+    );
 }
 
 #[test]
@@ -151,9 +229,22 @@ fn an_exit_mid_run_keeps_what_the_adapter_said_on_stderr() {
     let suite = suite();
     let cases = some_cases(&suite, 4);
     let once = scratch("exit-stderr");
-    let events = run(&cases, &exec(misbehaving("exit", &["--once", &once.display().to_string()]), 300));
-    let broken = events.iter().find(|e| e.outcome == OutcomeClass::AdapterError).expect("one adapter error");
-    assert!(broken.stderr.contains("misbehave: exiting on"), "{}", story(broken));
+    let events = run(
+        &cases,
+        &exec(
+            misbehaving("exit", &["--once", &once.display().to_string()]),
+            300,
+        ),
+    );
+    let broken = events
+        .iter()
+        .find(|e| e.outcome == OutcomeClass::AdapterError)
+        .expect("one adapter error");
+    assert!(
+        broken.stderr.contains("misbehave: exiting on"),
+        "{}",
+        story(broken)
+    );
 }
 
 #[test]
@@ -161,9 +252,19 @@ fn an_adapter_that_breaks_every_third_request_is_restarted_each_time() {
     let suite = suite();
     let cases = some_cases(&suite, 9);
     let events = run(&cases, &exec(misbehaving("wrong-id", &[]), 300));
-    let broken = events.iter().filter(|e| e.outcome == OutcomeClass::AdapterError).count();
-    let passed = events.iter().filter(|e| e.outcome == OutcomeClass::Pass).count();
-    assert!(broken >= 2, "each process breaks its third request:\n{}", outcomes(&events));
+    let broken = events
+        .iter()
+        .filter(|e| e.outcome == OutcomeClass::AdapterError)
+        .count();
+    let passed = events
+        .iter()
+        .filter(|e| e.outcome == OutcomeClass::Pass)
+        .count();
+    assert!(
+        broken >= 2,
+        "each process breaks its third request:\n{}",
+        outcomes(&events)
+    );
     assert_eq!(broken + passed, events.len(), "{}", outcomes(&events));
 }
 
@@ -172,9 +273,20 @@ fn stderr_is_captured_per_case_and_never_read_as_protocol() {
     let suite = suite();
     let cases = some_cases(&suite, 3);
     let events = run(&cases, &exec(misbehaving("stderr", &[]), 3000));
-    assert!(events.iter().all(|e| e.outcome == OutcomeClass::Pass), "{}", outcomes(&events));
+    assert!(
+        events.iter().all(|e| e.outcome == OutcomeClass::Pass),
+        "{}",
+        outcomes(&events)
+    );
     for event in &events {
-        assert!(event.stderr.contains(&format!("misbehave: handling {}", event.id)), "{}: {:?}", event.id, event.stderr);
+        assert!(
+            event
+                .stderr
+                .contains(&format!("misbehave: handling {}", event.id)),
+            "{}: {:?}",
+            event.id,
+            event.stderr
+        );
     }
 }
 
@@ -183,9 +295,16 @@ fn validate_protocol_names_the_field_that_breaks_the_schema() {
     let suite = suite();
     let cases = some_cases(&suite, 4);
     let once = scratch("bad-field-schema");
-    let factory = exec(misbehaving("bad-field", &["--once", &once.display().to_string()]), 3000).validate_protocol(true);
+    let factory = exec(
+        misbehaving("bad-field", &["--once", &once.display().to_string()]),
+        3000,
+    )
+    .validate_protocol(true);
     let events = run(&cases, &factory);
-    let broken = events.iter().find(|e| e.outcome == OutcomeClass::AdapterError).expect("one adapter error");
+    let broken = events
+        .iter()
+        .find(|e| e.outcome == OutcomeClass::AdapterError)
+        .expect("one adapter error");
     assert!(
         story(broken).contains(r#"does not match the protocol schema: /outcome: "ok" is not one of "accepted" or "rejected""#),
         "{}",
@@ -197,9 +316,14 @@ fn validate_protocol_names_the_field_that_breaks_the_schema() {
 fn validate_protocol_passes_the_reference() {
     let suite = suite();
     let cases = some_cases(&suite, 5);
-    let factory = exec(vec![BIN.into(), "serve".into(), "--stdio".into()], 3000).validate_protocol(true);
+    let factory =
+        exec(vec![BIN.into(), "serve".into(), "--stdio".into()], 3000).validate_protocol(true);
     let events = run(&cases, &factory);
-    assert!(events.iter().all(|e| e.outcome == OutcomeClass::Pass), "{}", outcomes(&events));
+    assert!(
+        events.iter().all(|e| e.outcome == OutcomeClass::Pass),
+        "{}",
+        outcomes(&events)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,13 +351,19 @@ fn a_banner_before_hello_is_a_start_error_that_says_where_logs_go() {
 #[test]
 fn protocol_2_is_a_start_error_naming_both_versions() {
     let message = start_error(&exec(misbehaving("protocol2", &[]), 300));
-    assert!(message.contains("says protocol 2; this harness speaks protocol 1"), "{message}");
+    assert!(
+        message.contains("says protocol 2; this harness speaks protocol 1"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_missing_program_is_a_start_error() {
     let message = start_error(&exec(vec!["/nonexistent/adapter".into()], 300));
-    assert!(message.contains("`/nonexistent/adapter` was not found"), "{message}");
+    assert!(
+        message.contains("`/nonexistent/adapter` was not found"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -241,16 +371,29 @@ fn an_adapter_that_dies_at_start_shows_its_stderr() {
     let script = "import sys; sys.stderr.write('ImportError: no module named foo\\n'); sys.exit(1)";
     let message = start_error(&exec(vec![python(), "-c".into(), script.into()], 300));
     assert!(message.contains("exited with status 1"), "{message}");
-    assert!(message.contains("ImportError: no module named foo"), "{message}");
+    assert!(
+        message.contains("ImportError: no module named foo"),
+        "{message}"
+    );
 }
 
 #[test]
 fn an_unreachable_url_is_a_start_error_that_says_what_to_check() {
     // Bind and drop a listener: the port is then (almost certainly) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let message = start_error(&HttpFactory::new(format!("http://127.0.0.1:{port}/"), Duration::from_millis(300)));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let message = start_error(&HttpFactory::new(
+        format!("http://127.0.0.1:{port}/"),
+        Duration::from_millis(300),
+    ));
     assert!(message.contains("could not reach"), "{message}");
-    assert!(message.contains("Check that the server is running"), "{message}");
+    assert!(
+        message.contains("Check that the server is running"),
+        "{message}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,11 +404,18 @@ fn an_unreachable_url_is_a_start_error_that_says_what_to_check() {
 /// gone and not a zombie waiting for init to reap it.
 #[cfg(target_os = "linux")]
 fn group_alive(pgid: u32) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
     entries.flatten().any(|entry| {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { return false };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
         // pid (comm) state ppid pgrp ...: comm may hold spaces, so read after the last ')'.
-        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
         fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" && fields[0] != "X"
     })
 }
@@ -287,13 +437,20 @@ fn a_hung_adapter_and_its_children_are_killed_on_drop() {
     let restarted = adapter.pid().expect("restarted for the next call");
     assert_eq!(adapter.restarts(), 1);
     drop(adapter);
-    assert!(!group_alive(restarted), "dropping the adapter kills its process group");
+    assert!(
+        !group_alive(restarted),
+        "dropping the adapter kills its process group"
+    );
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn shutdown_says_bye_and_the_adapter_exits() {
-    let mut adapter = ExecAdapter::start(exec(vec![BIN.into(), "serve".into(), "--stdio".into()], 3000)).unwrap();
+    let mut adapter = ExecAdapter::start(exec(
+        vec![BIN.into(), "serve".into(), "--stdio".into()],
+        3000,
+    ))
+    .unwrap();
     let pid = adapter.pid().expect("running");
     adapter.shutdown();
     assert!(!group_alive(pid));
@@ -305,7 +462,11 @@ fn shutdown_says_bye_and_the_adapter_exits() {
 // ---------------------------------------------------------------------------------------------
 
 fn harness(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).stdin(Stdio::null()).output().expect("the binary runs")
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
 }
 
 fn text(output: &Output) -> String {
@@ -324,15 +485,34 @@ fn cases_arg() -> String {
 /// The `N passed, M failed` line of a run's summary.
 fn totals(output: &Output) -> (usize, usize) {
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().rev().find(|l| l.contains(" passed, ")).unwrap_or_else(|| panic!("{}", text(output)));
-    let numbers: Vec<usize> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed, "))
+        .unwrap_or_else(|| panic!("{}", text(output)));
+    let numbers: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
     (numbers[0], numbers[1])
 }
 
 #[test]
 fn the_reference_over_exec_passes_the_whole_suite() {
     let cases = cases_arg();
-    let output = harness(&["run", "--no-report", "-q", "--cases", &cases, "-j", "2", "--", BIN, "serve", "--stdio"]);
+    let output = harness(&[
+        "run",
+        "--no-report",
+        "-q",
+        "--cases",
+        &cases,
+        "-j",
+        "2",
+        "--",
+        BIN,
+        "serve",
+        "--stdio",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let (passed, failed) = totals(&output);
     assert!(passed > 0 && failed == 0, "{}", text(&output));
@@ -354,8 +534,14 @@ impl Server {
             .spawn()
             .expect("serve starts");
         let mut first = String::new();
-        BufReader::new(child.stderr.take().expect("stderr")).read_line(&mut first).expect("serve prints its address");
-        let url = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {first:?}")).to_string();
+        BufReader::new(child.stderr.take().expect("stderr"))
+            .read_line(&mut first)
+            .expect("serve prints its address");
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_string();
         Server { child, url }
     }
 }
@@ -371,7 +557,17 @@ impl Drop for Server {
 fn the_reference_over_http_passes_the_whole_suite() {
     let server = Server::start();
     let cases = cases_arg();
-    let output = harness(&["run", "--no-report", "-q", "--cases", &cases, "-j", "2", "--url", &server.url]);
+    let output = harness(&[
+        "run",
+        "--no-report",
+        "-q",
+        "--cases",
+        &cases,
+        "-j",
+        "2",
+        "--url",
+        &server.url,
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let (passed, failed) = totals(&output);
     assert!(passed > 0 && failed == 0, "{}", text(&output));
@@ -381,12 +577,26 @@ fn the_reference_over_http_passes_the_whole_suite() {
 fn a_hang_in_a_run_is_a_timeout_and_exit_1() {
     let once = scratch("binary-hang");
     let cases = cases_arg();
-    let mut args = vec!["run", "--no-report", "--cases", &cases, "--filter", "visitors", "--timeout-ms", "300", "--"];
+    let mut args = vec![
+        "run",
+        "--no-report",
+        "--cases",
+        &cases,
+        "--filter",
+        "visitors",
+        "--timeout-ms",
+        "300",
+        "--",
+    ];
     let command = misbehaving("hang", &["--once", &once.display().to_string()]);
     args.extend(command.iter().map(String::as_str));
     let output = harness(&args);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-    assert!(text(&output).contains("timeout: no answer within 300 ms"), "{}", text(&output));
+    assert!(
+        text(&output).contains("timeout: no answer within 300 ms"),
+        "{}",
+        text(&output)
+    );
     let (passed, failed) = totals(&output);
     assert_eq!(failed, 1, "{}", text(&output));
     assert!(passed > 0, "{}", text(&output));
@@ -395,24 +605,53 @@ fn a_hang_in_a_run_is_a_timeout_and_exit_1() {
 #[test]
 fn a_start_error_is_exit_2_with_the_reason() {
     let cases = cases_arg();
-    let mut args = vec!["run", "--no-report", "--cases", &cases, "--timeout-ms", "300", "--"];
+    let mut args = vec![
+        "run",
+        "--no-report",
+        "--cases",
+        &cases,
+        "--timeout-ms",
+        "300",
+        "--",
+    ];
     let command = misbehaving("banner", &[]);
     args.extend(command.iter().map(String::as_str));
     let output = harness(&args);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("before its hello"), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("before its hello"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
 fn url_and_command_together_is_a_usage_error() {
-    let output = harness(&["run", "--no-report", "--url", "http://127.0.0.1:9/", "--", "true"]);
+    let output = harness(&[
+        "run",
+        "--no-report",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--",
+        "true",
+    ]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
 }
 
 #[test]
 fn role_splits_the_suite_in_two() {
     let cases = cases_arg();
-    let count = |role: &str| totals(&harness(&["run", "--no-report", "-q", "--cases", &cases, "--role", role]));
+    let count = |role: &str| {
+        totals(&harness(&[
+            "run",
+            "--no-report",
+            "-q",
+            "--cases",
+            &cases,
+            "--role",
+            role,
+        ]))
+    };
     let (all, _) = count("all");
     let (verifier, _) = count("verifier");
     let (signer, _) = count("signer");
@@ -434,7 +673,11 @@ fn smoke(extra: &[&str]) -> Output {
 fn smoke_passes_the_reference_over_exec() {
     let output = smoke(&["--", BIN, "serve", "--stdio"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert!(!String::from_utf8_lossy(&output.stdout).contains("FAIL"), "{}", text(&output));
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("FAIL"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
@@ -445,10 +688,19 @@ fn smoke_passes_the_reference_over_http() {
 }
 
 #[rstest]
-#[case::wrong_id("wrong-id", r#"the verdict's id "not-smoke-verify" does not echo the request id "smoke-verify""#)]
-#[case::protocol_2("protocol2", "your hello says protocol 2; this harness speaks protocol 1")]
+#[case::wrong_id(
+    "wrong-id",
+    r#"the verdict's id "not-smoke-verify" does not echo the request id "smoke-verify""#
+)]
+#[case::protocol_2(
+    "protocol2",
+    "your hello says protocol 2; this harness speaks protocol 1"
+)]
 #[case::banner("banner", "stdout carried a non-JSON line: `Misbehaving adapter v0.1 starting up...`: print logs to stderr")]
-#[case::bad_field("bad-field", r#"/outcome: "ok" is not one of "accepted" or "rejected""#)]
+#[case::bad_field(
+    "bad-field",
+    r#"/outcome: "ok" is not one of "accepted" or "rejected""#
+)]
 fn smoke_says_what_to_fix(#[case] mode: &str, #[case] says: &str) {
     let command = misbehaving(mode, &["--at", "1"]);
     let mut args = vec!["--"];
@@ -456,7 +708,13 @@ fn smoke_says_what_to_fix(#[case] mode: &str, #[case] says: &str) {
     let output = smoke(&args);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.lines().any(|l| l.starts_with("FAIL") && l.contains(says)), "{}", text(&output));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains(says)),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
@@ -480,12 +738,102 @@ fn serve_stdio_reports_a_bad_line_goes_on_and_exits_0_on_bye() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"this is not json\n{\"type\":\"hello\",\"protocol\":1}\n{\"type\":\"bye\"}\n").unwrap();
+    stdin
+        .write_all(b"this is not json\n{\"type\":\"hello\",\"protocol\":1}\n{\"type\":\"bye\"}\n")
+        .unwrap();
     drop(stdin);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(stdout.lines().count(), 1, "{}", text(&output));
-    assert!(stdout.starts_with("{\"type\":\"hello\",\"protocol\":1"), "{}", text(&output));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("could not read this message"), "{}", text(&output));
+    assert!(
+        stdout.starts_with("{\"type\":\"hello\",\"protocol\":1"),
+        "{}",
+        text(&output)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("could not read this message"),
+        "{}",
+        text(&output)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// http: status codes and body sizes
+// ---------------------------------------------------------------------------------------------
+
+/// An HTTP implementation that answers with the reference, except that the answers after hello
+/// follow `script`: a status and a body per request (`None`: the reference's answer; status 0:
+/// the reference's answer after a pause of `body` milliseconds).
+fn scripted_server(script: Vec<Option<(u16, String)>>) -> (String, std::thread::JoinHandle<()>) {
+    use messenger_conformance::adapter::builtin::InProcess;
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", server.server_addr().to_ip().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut script = script.into_iter();
+        let mut reference = messenger_conformance::reference::Reference;
+        while let Ok(mut request) = server.recv() {
+            let mut body = String::new();
+            std::io::Read::read_to_string(request.as_reader(), &mut body).unwrap();
+            let message: ToAdapter = serde_json::from_str(&body).unwrap();
+            let scripted = match message {
+                ToAdapter::Hello(_) => None,
+                ToAdapter::Bye => {
+                    let _ = request.respond(tiny_http::Response::empty(204));
+                    return;
+                }
+                _ => script.next().flatten(),
+            };
+            if let Some((0, pause)) = &scripted {
+                // Status 0: answer late, after `pause` milliseconds.
+                std::thread::sleep(Duration::from_millis(pause.parse().unwrap()));
+            }
+            let scripted = scripted.filter(|(status, _)| *status != 0);
+            let (status, body) = scripted.unwrap_or_else(|| {
+                let answer = messenger_conformance::serve::answer(
+                    &mut reference as &mut dyn InProcess,
+                    &message,
+                );
+                (200, serde_json::to_string(&answer).unwrap())
+            });
+            let _ =
+                request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+        }
+    });
+    (url, handle)
+}
+
+#[test]
+fn http_errors_are_adapter_errors_and_the_next_call_says_hello_again() {
+    let suite = suite();
+    let cases = some_cases(&suite, 5);
+    let script = vec![
+        None,
+        Some((500, format!("boom {}", "x".repeat(5000)))),
+        Some((200, "y".repeat(2 << 20))),
+        None,
+        Some((0, "1000".to_string())),
+    ];
+    let (url, server) = scripted_server(script);
+    let events = run(&cases, &HttpFactory::new(url, Duration::from_millis(300)));
+    let classes: Vec<OutcomeClass> = events.iter().map(|e| e.outcome).collect();
+    use OutcomeClass::{AdapterError, Pass, Timeout};
+    assert_eq!(
+        classes,
+        [Pass, AdapterError, AdapterError, Pass, Timeout],
+        "{}",
+        outcomes(&events)
+    );
+    let status = story(&events[1]);
+    assert!(
+        status.contains("transport error: HTTP 500, not 200 (saw: boom xxx"),
+        "{status}"
+    );
+    assert!(status.len() < 5000, "the body is truncated: {status}");
+    let oversized = story(&events[2]);
+    assert!(
+        oversized.contains("the response body is longer than 1048576 bytes"),
+        "{oversized}"
+    );
+    server.join().unwrap();
 }

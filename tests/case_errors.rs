@@ -10,12 +10,17 @@ use std::path::{Path, PathBuf};
 use messenger_conformance::scenario::{load_suite, LoadErrors};
 
 fn broken(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/broken")
+        .join(name)
 }
 
 fn errors_of(name: &str) -> LoadErrors {
     match load_suite(&broken(name)) {
-        Ok(suite) => panic!("{name}: loaded {} cases, expected errors", suite.cases.len()),
+        Ok(suite) => panic!(
+            "{name}: loaded {} cases, expected errors",
+            suite.cases.len()
+        ),
         Err(errors) => errors,
     }
 }
@@ -32,7 +37,10 @@ fn yaml_syntax_error() {
 #[test]
 fn unknown_field_suggests_the_right_one() {
     let errors = errors_of("unknown-field");
-    assert_eq!(errors.errors[0].hint.as_deref(), Some("did you mean `expect`?"));
+    assert_eq!(
+        errors.errors[0].hint.as_deref(),
+        Some("did you mean `expect`?")
+    );
     insta::assert_snapshot!("unknown_field", errors.to_string());
 }
 
@@ -79,8 +87,11 @@ fn rejected_without_error_code() {
 #[test]
 fn every_error_in_every_file_is_reported() {
     let errors = errors_of("many-errors");
-    let files: std::collections::BTreeSet<String> =
-        errors.errors.iter().map(|e| e.file.display().to_string()).collect();
+    let files: std::collections::BTreeSet<String> = errors
+        .errors
+        .iter()
+        .map(|e| e.file.display().to_string())
+        .collect();
     assert!(files.len() >= 5, "errors in only {files:?}");
     insta::assert_snapshot!("many_errors", errors.to_string());
 }
@@ -92,9 +103,17 @@ fn every_error_has_a_location_and_a_message() {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         for error in errors_of(&name).errors {
             assert!(!error.message.is_empty(), "{name}: empty message");
-            assert!(error.file.starts_with(&name), "{name}: file {}", error.file.display());
+            assert!(
+                error.file.starts_with(&name),
+                "{name}: file {}",
+                error.file.display()
+            );
             if error.line > 0 {
-                assert!(error.snippet.is_some(), "{name}: {} has no snippet", error.location());
+                assert!(
+                    error.snippet.is_some(),
+                    "{name}: {} has no snippet",
+                    error.location()
+                );
             }
         }
     }
@@ -106,9 +125,17 @@ fn garbage_never_panics() {
     let dir = std::env::temp_dir().join(format!("mc-garbage-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("junk")).unwrap();
-    std::fs::copy(broken("bad-time").join("fixtures.yaml"), dir.join("fixtures.yaml")).unwrap();
+    std::fs::copy(
+        broken("bad-time").join("fixtures.yaml"),
+        dir.join("fixtures.yaml"),
+    )
+    .unwrap();
     let deep = format!("cases: [{}{}]\n", "[".repeat(5000), "]".repeat(5000));
-    let deep_map = format!("cases:\n  - id: A\n    patch: {}1{}\n", "{a: ".repeat(3000), "}".repeat(3000));
+    let deep_map = format!(
+        "cases:\n  - id: A\n    patch: {}1{}\n",
+        "{a: ".repeat(3000),
+        "}".repeat(3000)
+    );
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("bytes.yaml", vec![0xff, 0xfe, 0x00, 0x9f, 0x92, 0x96, b'\n', 0x00]),
         ("empty.yaml", vec![]),
@@ -135,7 +162,10 @@ fn garbage_never_panics() {
     };
     let text = errors.to_string();
     for (name, _) in &files {
-        assert!(text.contains(&format!("junk/{name}")), "no error for {name}:\n{text}");
+        assert!(
+            text.contains(&format!("junk/{name}")),
+            "no error for {name}:\n{text}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -144,5 +174,7 @@ fn garbage_never_panics() {
 fn a_missing_directory_is_one_error() {
     let errors = load_suite(Path::new("/nonexistent/cases")).unwrap_err();
     assert_eq!(errors.errors.len(), 1);
-    assert!(errors.errors[0].message.starts_with("cannot read the cases directory"));
+    assert!(errors.errors[0]
+        .message
+        .starts_with("cannot read the cases directory"));
 }

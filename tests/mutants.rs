@@ -27,7 +27,8 @@ fn suite() -> Suite {
 /// as one server process would.
 fn run_suite(suite: &Suite, factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
     let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
-    run_cases(&cases, factory, &RunOptions { jobs: 1 }, |_| {}).expect("an in-process implementation starts")
+    run_cases(&cases, factory, &RunOptions { jobs: 1 }, |_| {})
+        .expect("an in-process implementation starts")
 }
 
 #[test]
@@ -39,7 +40,11 @@ fn the_reference_passes_every_case() {
         .filter(|e| e.failed() || e.skip_reason.is_some())
         .map(messenger_conformance::report::terminal::render_failure)
         .collect();
-    assert!(failures.is_empty(), "the reference does not pass its own suite:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "the reference does not pass its own suite:\n{}",
+        failures.join("\n")
+    );
     assert_eq!(events.len(), suite.cases.len());
 }
 
@@ -75,9 +80,20 @@ fn the_suite_catches_every_mutant() {
         .iter()
         .map(|(mutant, events)| {
             let failing: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
-            let naming =
-                failing.iter().copied().filter(|e| e.requirements.iter().any(|r| mutant.breaks.contains(&r.as_str()))).collect();
-            Catch { mutant, failing, naming }
+            let naming = failing
+                .iter()
+                .copied()
+                .filter(|e| {
+                    e.requirements
+                        .iter()
+                        .any(|r| mutant.breaks.contains(&r.as_str()))
+                })
+                .collect();
+            Catch {
+                mutant,
+                failing,
+                naming,
+            }
         })
         .collect();
 
@@ -86,9 +102,13 @@ fn the_suite_catches_every_mutant() {
         "mutant", "failing", "naming", "first failing cases (those naming what it breaks first)"
     );
     for catch in &catches {
-        let mut first: Vec<&str> = catch.naming.iter().map(|e| e.id.as_str()).collect();
-        first.extend(catch.failing.iter().map(|e| e.id.as_str()).filter(|id| !first.contains(id)));
-        first.truncate(5);
+        let naming: Vec<&str> = catch.naming.iter().map(|e| e.id.as_str()).collect();
+        let others = catch
+            .failing
+            .iter()
+            .map(|e| e.id.as_str())
+            .filter(|id| !naming.contains(id));
+        let first: Vec<&str> = naming.iter().copied().chain(others).take(5).collect();
         table.push_str(&format!(
             "{:<30} {:>7} {:>7}  {}{}\n",
             catch.mutant.name,
@@ -106,7 +126,15 @@ fn the_suite_catches_every_mutant() {
     let missed: Vec<String> = catches
         .iter()
         .filter(|c| c.verdict() != "caught")
-        .map(|c| format!("{}: {} ({}; breaks {})", c.mutant.name, c.verdict(), c.mutant.summary, c.mutant.breaks.join(", ")))
+        .map(|c| {
+            format!(
+                "{}: {} ({}; breaks {})",
+                c.mutant.name,
+                c.verdict(),
+                c.mutant.summary,
+                c.mutant.breaks.join(", ")
+            )
+        })
         .collect();
     assert!(
         missed.is_empty(),
@@ -124,7 +152,11 @@ fn a_stateful_bug_stays_within_its_instance() {
     use serde_json::json;
 
     let request = |keys: serde_json::Value| -> VerifyRequest {
-        let token = jws::sign_hs256(&json!({"alg": "HS256", "typ": "JWT"}), &json!({"user_id": "u-1"}), b"old-secret");
+        let token = jws::sign_hs256(
+            &json!({"alg": "HS256", "typ": "JWT"}),
+            &json!({"user_id": "u-1"}),
+            b"old-secret",
+        );
         serde_json::from_value(json!({
             "id": "r1", "now": 1767225600,
             "workspace": {"name": "w", "platforms": {"web": {
@@ -134,36 +166,68 @@ fn a_stateful_bug_stays_within_its_instance() {
         }))
         .unwrap()
     };
-    let both = request(json!([{"id": "k-old", "secret": "old-secret", "platforms": ["web"]},
-                              {"id": "k-new", "secret": "new-secret", "platforms": ["web"]}]));
+    let both = request(
+        json!([{"id": "k-old", "secret": "old-secret", "platforms": ["web"]},
+                              {"id": "k-new", "secret": "new-secret", "platforms": ["web"]}]),
+    );
     let rotated = request(json!([{"id": "k-new", "secret": "new-secret", "platforms": ["web"]}]));
 
     let mut remembering = mutants::by_name("key-rotated-out-remembered").unwrap();
     assert_eq!(remembering.verify(&both).outcome, Outcome::Accepted);
-    assert_eq!(remembering.verify(&rotated).outcome, Outcome::Accepted, "the bug: k-old is remembered");
+    assert_eq!(
+        remembering.verify(&rotated).outcome,
+        Outcome::Accepted,
+        "the bug: k-old is remembered"
+    );
     // A fresh instance (another worker) never saw k-old.
     let mut fresh = mutants::by_name("key-rotated-out-remembered").unwrap();
     assert_eq!(fresh.verify(&rotated).outcome, Outcome::Rejected);
     let factory = mutants::factory("key-rotated-out-remembered").unwrap();
-    assert_eq!(factory.describe(), "builtin:broken:key-rotated-out-remembered");
-    assert_eq!(factory.start().unwrap().hello().implementation.name, "broken:key-rotated-out-remembered");
+    assert_eq!(
+        factory.describe(),
+        "builtin:broken:key-rotated-out-remembered"
+    );
+    assert_eq!(
+        factory.start().unwrap().hello().implementation.name,
+        "broken:key-rotated-out-remembered"
+    );
 }
 
+/// The binary, run from a scratch directory so that nothing it writes lands in the checkout.
 fn binary() -> Command {
+    let scratch = std::env::temp_dir().join(format!(
+        "messenger-conformance-mutants-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&scratch).expect("a scratch directory");
     let mut command = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"));
-    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command.current_dir(scratch);
     command
 }
 
 #[test]
 fn run_broken_fails_the_gate() {
     let output = binary()
-        .args(["run", "--broken", "idv-enforcement-ignored", "--no-report", "--quiet", "--cases"])
+        .args([
+            "run",
+            "--broken",
+            "idv-enforcement-ignored",
+            "--filter",
+            "idv::IDV-ENF",
+            "--no-report",
+            "--quiet",
+            "--cases",
+        ])
         .arg(cases_dir())
         .output()
         .expect("the binary runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("IDV-ENFORCED"), "{stdout}");
 }
 

@@ -22,23 +22,35 @@ use messenger_conformance::reference::jws::{
 use serde_json::Value;
 
 fn load(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/wycheproof").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors/wycheproof")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn hex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "odd hex length: {text}");
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex")).collect()
+    assert!(text.len().is_multiple_of(2), "odd hex length: {text}");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 fn str_field<'a>(test: &'a Value, name: &str) -> &'a str {
-    test[name].as_str().unwrap_or_else(|| panic!("vector without string `{name}`: {test}"))
+    test[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("vector without string `{name}`: {test}"))
 }
 
 /// Fail once, listing every vector that disagreed, with its tcId and comment.
 fn report(failures: Vec<String>, checked: usize) {
-    assert!(failures.is_empty(), "{} of {checked} vectors disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} vectors disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -52,7 +64,11 @@ fn hmac_sha256_vectors() {
             checked += 1;
             let id = &test["tcId"];
             let comment = str_field(test, "comment");
-            let (key, msg, tag) = (hex(str_field(test, "key")), hex(str_field(test, "msg")), hex(str_field(test, "tag")));
+            let (key, msg, tag) = (
+                hex(str_field(test, "key")),
+                hex(str_field(test, "msg")),
+                hex(str_field(test, "tag")),
+            );
             let valid = match str_field(test, "result") {
                 "valid" => true,
                 "invalid" => false,
@@ -80,7 +96,11 @@ fn hmac_sha256_vectors() {
             }
         }
     }
-    assert_eq!(checked as u64, file["numberOfTests"].as_u64().unwrap(), "every vector was checked");
+    assert_eq!(
+        checked as u64,
+        file["numberOfTests"].as_u64().unwrap(),
+        "every vector was checked"
+    );
     report(failures, checked);
 }
 
@@ -88,13 +108,29 @@ fn hmac_sha256_vectors() {
 const PROFILE_OVERRIDES: &[(u64, bool, &str)] = &[
     // The upstream file carries the same bytes as tcId 357 (valid) under an "invalid padding"
     // name: the padding it meant to test was lost. C2SP/wycheproof issue #236. We accept, like 357.
-    (367, true, "byte-identical to valid tcId 357 (C2SP/wycheproof#236)"),
-    (370, true, "byte-identical to valid tcId 357 (C2SP/wycheproof#236)"),
+    (
+        367,
+        true,
+        "byte-identical to valid tcId 357 (C2SP/wycheproof#236)",
+    ),
+    (
+        370,
+        true,
+        "byte-identical to valid tcId 357 (C2SP/wycheproof#236)",
+    ),
     // A `?` inside the header or payload text: the MAC covers the text without it, so a lenient
     // decoder that skips unknown characters accepts. RFC 7515 section 2 and CONTRACT rule 2.2
     // allow only the base64url alphabet, so the profile rejects (requirement JWT-FORMAT).
-    (372, false, "'?' is not base64url (RFC 7515 section 2, CONTRACT rule 2.2)"),
-    (373, false, "'?' is not base64url (RFC 7515 section 2, CONTRACT rule 2.2)"),
+    (
+        372,
+        false,
+        "'?' is not base64url (RFC 7515 section 2, CONTRACT rule 2.2)",
+    ),
+    (
+        373,
+        false,
+        "'?' is not base64url (RFC 7515 section 2, CONTRACT rule 2.2)",
+    ),
 ];
 
 /// For each invalid vector, the CONTRACT rule our codec rejects it under: the right reason,
@@ -138,14 +174,21 @@ fn jws_hs256_and_base64_vectors_at_the_signature_layer() {
                 (None, "valid") => Some(true),
                 (None, "invalid") => Some(false),
                 (None, "acceptable") => {
-                    println!("tcId {id} ({comment}): acceptable; the reference chose accept={}", ours.is_ok());
+                    println!(
+                        "tcId {id} ({comment}): acceptable; the reference chose accept={}",
+                        ours.is_ok()
+                    );
                     None
                 }
                 (None, other) => panic!("tcId {id}: unexpected result {other:?}"),
             };
             match (expected, &ours) {
-                (Some(true), Err(e)) => failures.push(format!("tcId {id} ({comment}): expected accept, rejected: {e}")),
-                (Some(false), Ok(())) => failures.push(format!("tcId {id} ({comment}): expected reject, accepted")),
+                (Some(true), Err(e)) => failures.push(format!(
+                    "tcId {id} ({comment}): expected accept, rejected: {e}"
+                )),
+                (Some(false), Ok(())) => {
+                    failures.push(format!("tcId {id} ({comment}): expected reject, accepted"))
+                }
                 (Some(false), Err(e)) if e.rule() != expected_rule(id) => failures.push(format!(
                     "tcId {id} ({comment}): rejected under rule {} ({e}), expected rule {}",
                     e.rule(),
@@ -156,11 +199,23 @@ fn jws_hs256_and_base64_vectors_at_the_signature_layer() {
             // The two identical-bytes vectors must get exactly the verdict of their twin.
             if [367, 370].contains(&id) {
                 let twin = file["testGroups"][1]["tests"][0]["jws"].as_str();
-                assert_eq!(twin, Some(jws), "tcId {id} is no longer byte-identical to tcId 357: revisit the override");
+                assert_eq!(
+                    twin,
+                    Some(jws),
+                    "tcId {id} is no longer byte-identical to tcId 357: revisit the override"
+                );
             }
         }
     }
-    assert_eq!(verdict_of_357, Some(true), "tcId 357 is the valid reference vector");
-    assert_eq!(checked as u64, file["numberOfTests"].as_u64().unwrap(), "every vector was checked");
+    assert_eq!(
+        verdict_of_357,
+        Some(true),
+        "tcId 357 is the valid reference vector"
+    );
+    assert_eq!(
+        checked as u64,
+        file["numberOfTests"].as_u64().unwrap(),
+        "every vector was checked"
+    );
     report(failures, checked);
 }

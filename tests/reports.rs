@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use messenger_conformance::adapter::builtin::{BuiltinFactory, InProcess};
 use messenger_conformance::adapter::AdapterFactory;
-use messenger_conformance::contract::{ErrorCode, FromAdapter, HelloReply, Outcome, SignRequest, Verdict, VerifyRequest};
+use messenger_conformance::contract::{
+    ErrorCode, FromAdapter, HelloReply, Outcome, SignRequest, Verdict, VerifyRequest,
+};
 use messenger_conformance::judge::{OutcomeClass, Severity};
 use messenger_conformance::reference::{self, Reference};
 use messenger_conformance::report::baseline::Baseline;
@@ -34,14 +36,17 @@ fn root() -> &'static Path {
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reports-tests").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("reports-tests")
+        .join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create scratch dir");
     dir
 }
 
 fn suite() -> Suite {
-    load_suite(&root().join("cases")).unwrap_or_else(|errors| panic!("the suite does not load:\n{errors}"))
+    load_suite(&root().join("cases"))
+        .unwrap_or_else(|errors| panic!("the suite does not load:\n{errors}"))
 }
 
 /// The reference verifier with two bugs and a leaky, markup-happy message.
@@ -68,8 +73,15 @@ impl InProcess for Broken {
             Some(ErrorCode::UserHashMismatch) => verdict.error = Some(ErrorCode::InvalidRequest),
             _ => {}
         }
-        let secret = request.workspace.secrets().first().map(|s| s.to_string()).unwrap_or_default();
-        verdict.message = Some(format!("<script>alert('pwned')</script> checked with secret {secret}"));
+        let secret = request
+            .workspace
+            .secrets()
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        verdict.message = Some(format!(
+            "<script>alert('pwned')</script> checked with secret {secret}"
+        ));
         verdict
     }
 
@@ -120,7 +132,8 @@ fn fixture_secrets() -> Vec<String> {
             _ => {}
         }
     }
-    let text = fs::read_to_string(root().join("cases/fixtures.yaml")).expect("read cases/fixtures.yaml");
+    let text =
+        fs::read_to_string(root().join("cases/fixtures.yaml")).expect("read cases/fixtures.yaml");
     let value: Value = serde_saphyr::from_str(&text).expect("parse cases/fixtures.yaml");
     let mut secrets = Vec::new();
     walk(&value, &mut secrets);
@@ -148,7 +161,11 @@ struct Output {
 
 impl std::fmt::Display for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -180,13 +197,21 @@ fn comparable(case: &CaseEvent) -> Value {
 /// A small XML well-formedness check: the declaration, tags that nest and close, quoted
 /// attributes without `<`, only the five predefined entities, no raw control characters.
 fn check_xml(xml: &str) -> Result<usize, String> {
-    let body = xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").ok_or("no XML declaration")?;
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .ok_or("no XML declaration")?;
     let text_ok = |text: &str| -> Result<(), String> {
-        if text.chars().any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) {
+        if text
+            .chars()
+            .any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+        {
             return Err(format!("control character in {text:?}"));
         }
         for part in text.split('&').skip(1) {
-            if !["amp;", "lt;", "gt;", "quot;", "apos;"].iter().any(|e| part.starts_with(e)) {
+            if !["amp;", "lt;", "gt;", "quot;", "apos;"]
+                .iter()
+                .any(|e| part.starts_with(e))
+            {
                 return Err(format!("bad entity in {text:?}"));
             }
         }
@@ -205,10 +230,16 @@ fn check_xml(xml: &str) -> Result<usize, String> {
         } else {
             let closed = tag.ends_with('/');
             let tag = tag.trim_end_matches('/');
-            let name = tag.split_whitespace().next().ok_or("empty tag")?.to_string();
+            let name = tag
+                .split_whitespace()
+                .next()
+                .ok_or("empty tag")?
+                .to_string();
             let mut attrs = tag[name.len()..].trim();
             while !attrs.is_empty() {
-                let eq = attrs.find("=\"").ok_or(format!("bad attribute in <{tag}>"))?;
+                let eq = attrs
+                    .find("=\"")
+                    .ok_or(format!("bad attribute in <{tag}>"))?;
                 let close = attrs[eq + 2..].find('"').ok_or("unterminated attribute")? + eq + 2;
                 let value = &attrs[eq + 2..close];
                 if value.contains('<') {
@@ -234,8 +265,123 @@ fn check_xml(xml: &str) -> Result<usize, String> {
 // The issue's acceptance test
 // ---------------------------------------------------------------------------------------------
 
+/// The acceptance test, through the command line and a bundled broken implementation
+/// (`run --broken`): update a baseline, pass with it, then see it go stale against the
+/// reference; no fixture secret anywhere in what was written.
 #[test]
-fn acceptance_a_baseline_gates_only_new_failures_and_no_secret_reaches_a_report() {
+fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
+    let dir = scratch("acceptance-cli");
+    let baseline = dir.join("baseline.yaml");
+    let counterexamples = dir.join("counterexamples");
+    let broken = ["--broken", "jwt-exp-off-by-one"];
+    let run = |report: &str, extra: &[&str]| {
+        let report = dir.join(report);
+        let mut args = vec![
+            "run",
+            "-q",
+            "--seed",
+            "1",
+            "--counterexamples",
+            s(&counterexamples),
+            "--report",
+            s(&report),
+        ];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+
+    // Unbaselined, the broken implementation fails (critically).
+    let out = run("broken-first", &broken);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stdout.contains("gate: FAILED") && out.stdout.contains("critical"),
+        "{out}"
+    );
+
+    // --update-baseline writes every failure; its critical entries have no reason yet, which
+    // the run says (exit 1) and which makes the file unusable (exit 2, with file:line).
+    let out = run(
+        "broken-update",
+        &[
+            &broken[..],
+            &["--baseline", s(&baseline), "--update-baseline"],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stdout
+            .contains("critical failure(s) are listed with `reason: \"\"`"),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("critical baseline entry without a reason"),
+        "{out}"
+    );
+    let out = run(
+        "broken-refused",
+        &[&broken[..], &["--baseline", s(&baseline)]].concat(),
+    );
+    assert_eq!(out.code, 2, "{out}");
+    assert!(
+        out.stderr.contains(&format!("{}:", baseline.display()))
+            && out.stderr.contains("is a critical failure"),
+        "{out}"
+    );
+
+    // Justified, the baseline lets the same implementation pass: only known failures.
+    let text = fs::read_to_string(&baseline).unwrap();
+    let entries = text.matches("- id: ").count();
+    assert!(entries > 0, "{text}");
+    fs::write(
+        &baseline,
+        text.replace(
+            "reason: \"\"",
+            "reason: \"off by one at exp, fix in SEC-7\"",
+        ),
+    )
+    .unwrap();
+    let out = run(
+        "broken-baselined",
+        &[&broken[..], &["--baseline", s(&baseline)]].concat(),
+    );
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains(&format!("gate: passed ({entries} known failure")),
+        "{out}"
+    );
+
+    // The conforming reference against the same baseline: every entry is stale.
+    let out = run("reference", &["--baseline", s(&baseline)]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        out.stdout.matches("stale baseline entry: ").count(),
+        entries,
+        "{out}"
+    );
+    assert!(out.stdout.contains("now passes"), "{out}");
+
+    // No secret value of any fixture workspace anywhere in what the runs wrote.
+    let secrets = fixture_secrets();
+    assert!(secrets.len() >= 10, "{secrets:?}");
+    for file in files_under(&dir) {
+        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} contains the secret {secret}",
+                file.display()
+            );
+        }
+    }
+}
+
+/// The same path through the library, with an implementation that echoes the workspace secret
+/// and markup in every message: redacted before anything is written.
+#[test]
+fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
     let suite = suite();
     let dir = scratch("acceptance");
     let baseline_path = dir.join("baseline.yaml");
@@ -243,11 +389,27 @@ fn acceptance_a_baseline_gates_only_new_failures_and_no_secret_reaches_a_report(
     // 1. The broken implementation fails, critically among others.
     let first = run_library(&broken_factory(), &suite);
     let failures: Vec<&CaseEvent> = first.cases.iter().filter(|c| c.failed()).collect();
-    assert!(failures.iter().any(|c| c.severity == Some(Severity::Critical)), "the broken implementation must fail critically");
-    assert!(failures.iter().any(|c| c.outcome == OutcomeClass::WrongErrorCode), "and with a wrong code");
+    assert!(
+        failures
+            .iter()
+            .any(|c| c.severity == Some(Severity::Critical)),
+        "the broken implementation must fail critically"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|c| c.outcome == OutcomeClass::WrongErrorCode),
+        "and with a wrong code"
+    );
     let gate = decide(&first.cases, None, &GateOptions::new(false, true));
     assert_eq!(gate.exit_code(), 1, "{}", gate.render_text());
-    write_report(&dir.join("broken-unbaselined"), &first, &gate, &RenderOptions::default()).unwrap();
+    write_report(
+        &dir.join("broken-unbaselined"),
+        &first,
+        &gate,
+        &RenderOptions::default(),
+    )
+    .unwrap();
 
     // 2. --update-baseline writes every failure; critical ones with an empty reason, which
     //    makes the file refused (with file:line) until someone justifies them.
@@ -255,46 +417,92 @@ fn acceptance_a_baseline_gates_only_new_failures_and_no_secret_reaches_a_report(
     assert_eq!(written.entries.len(), failures.len());
     fs::write(&baseline_path, written.render()).unwrap();
     let refused = Baseline::load(&baseline_path).unwrap_err().to_string();
-    assert!(refused.contains(&format!("{}:", baseline_path.display())) && refused.contains("is a critical failure"), "{refused}");
-    let justified = fs::read_to_string(&baseline_path).unwrap().replace("reason: \"\"", "reason: \"known bug BRK-1, fixed in 2.0\"");
+    assert!(
+        refused.contains(&format!("{}:", baseline_path.display()))
+            && refused.contains("is a critical failure"),
+        "{refused}"
+    );
+    let justified = fs::read_to_string(&baseline_path)
+        .unwrap()
+        .replace("reason: \"\"", "reason: \"known bug BRK-1, fixed in 2.0\"");
     fs::write(&baseline_path, justified).unwrap();
     let baseline = Baseline::load(&baseline_path).expect("a justified baseline loads");
 
     // 3. The same implementation with the baseline: known failures only, exit 0.
     let second = run_library(&broken_factory(), &suite);
-    let gate = decide(&second.cases, Some(&baseline), &GateOptions::new(false, true));
+    let gate = decide(
+        &second.cases,
+        Some(&baseline),
+        &GateOptions::new(false, true),
+    );
     assert!(gate.passed, "{}", gate.render_text());
     assert_eq!(gate.exit_code(), 0);
     assert_eq!(gate.known_failures.len(), failures.len());
-    write_report(&dir.join("broken-baselined"), &second, &gate, &RenderOptions::default()).unwrap();
-    let summary: Value = serde_json::from_str(&fs::read_to_string(dir.join("broken-baselined/summary.json")).unwrap()).unwrap();
+    write_report(
+        &dir.join("broken-baselined"),
+        &second,
+        &gate,
+        &RenderOptions::default(),
+    )
+    .unwrap();
+    let summary: Value = serde_json::from_str(
+        &fs::read_to_string(dir.join("broken-baselined/summary.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(summary["gate"]["passed"], true);
-    assert_eq!(summary["gate"]["known_failures"].as_array().map(Vec::len), Some(failures.len()));
+    assert_eq!(
+        summary["gate"]["known_failures"].as_array().map(Vec::len),
+        Some(failures.len())
+    );
 
     // 4. The conforming reference against that baseline: every entry is stale, exit 1.
     let fixed = run_library(&BuiltinFactory::reference(), &suite);
-    let gate = decide(&fixed.cases, Some(&baseline), &GateOptions::new(false, true));
+    let gate = decide(
+        &fixed.cases,
+        Some(&baseline),
+        &GateOptions::new(false, true),
+    );
     assert_eq!(gate.exit_code(), 1);
     assert!(gate.new_failures.is_empty());
     assert_eq!(gate.stale.len(), failures.len(), "{}", gate.render_text());
     assert!(gate.stale.iter().all(|entry| entry.why == "now passes"));
-    assert!(gate.headline().contains("stale baseline entr"), "{}", gate.headline());
-    write_report(&dir.join("reference"), &fixed, &gate, &RenderOptions::default()).unwrap();
+    assert!(
+        gate.headline().contains("stale baseline entr"),
+        "{}",
+        gate.headline()
+    );
+    write_report(
+        &dir.join("reference"),
+        &fixed,
+        &gate,
+        &RenderOptions::default(),
+    )
+    .unwrap();
 
     // 5. No secret of any fixture workspace appears in any file under the report directory,
     //    although the broken implementation put one in every message.
     let secrets = fixture_secrets();
-    assert!(secrets.len() >= 10, "fixtures.yaml holds the suite's secrets: {secrets:?}");
+    assert!(
+        secrets.len() >= 10,
+        "fixtures.yaml holds the suite's secrets: {secrets:?}"
+    );
     let files = files_under(&dir);
     assert!(files.len() >= 3 * 6, "{files:?}");
     for file in &files {
         let text = String::from_utf8_lossy(&fs::read(file).unwrap()).into_owned();
         for secret in &secrets {
-            assert!(!text.contains(secret.as_str()), "{} contains the secret {secret}", file.display());
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} contains the secret {secret}",
+                file.display()
+            );
         }
     }
     let events = fs::read_to_string(dir.join("broken-unbaselined/events.jsonl")).unwrap();
-    assert!(events.contains("checked with secret [redacted]"), "the leak was there, and redacted");
+    assert!(
+        events.contains("checked with secret [redacted]"),
+        "the leak was there, and redacted"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,7 +522,10 @@ fn junit_is_well_formed_with_one_suite_per_area_and_one_case_per_case() {
     let failed = stream.cases.iter().filter(|c| c.failed()).count();
     assert_eq!(xml.matches("<failure ").count(), failed);
     let example = stream.cases.iter().find(|c| c.failed()).unwrap();
-    assert!(xml.contains(&format!("<testcase name=\"{}::{}\" classname=\"{}\"", example.area, example.id, example.area)));
+    assert!(xml.contains(&format!(
+        "<testcase name=\"{}::{}\" classname=\"{}\"",
+        example.area, example.id, example.area
+    )));
     assert!(!xml.contains("<script>") && xml.contains("&lt;script&gt;"));
 }
 
@@ -323,10 +534,17 @@ fn html_report_escapes_what_implementations_say() {
     let dir = scratch("html-escape");
     broken_report(&dir);
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
-    assert_eq!(html.matches("<script").count(), 1, "only the page's own script element");
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the page's own script element"
+    );
     assert!(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
     assert!(html.contains("broken &lt;b&gt;test&lt;/b&gt; implementation"));
-    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "no network");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no network"
+    );
 }
 
 #[test]
@@ -338,13 +556,22 @@ fn summaries_lead_with_criticals_and_fit_github() {
     let caution = md.find("[!CAUTION]").expect("a critical callout");
     assert!(caution < md.find("| Result |").unwrap());
     assert!(md.contains("❌ **gate: FAILED"));
-    let badge: Value = serde_json::from_str(&fs::read_to_string(dir.join("badge.json")).unwrap()).unwrap();
+    let badge: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("badge.json")).unwrap()).unwrap();
     assert_eq!(badge["schemaVersion"], 1);
     assert_eq!(badge["color"], "red");
-    let must: Vec<&CaseEvent> = stream.cases.iter().filter(|c| c.level.as_str() == "must" && c.outcome != OutcomeClass::Skipped).collect();
-    let passed = must.iter().filter(|c| c.outcome == OutcomeClass::Pass).count();
+    let must: Vec<&CaseEvent> = stream
+        .cases
+        .iter()
+        .filter(|c| c.level.as_str() == "must" && c.outcome != OutcomeClass::Skipped)
+        .collect();
+    let passed = must
+        .iter()
+        .filter(|c| c.outcome == OutcomeClass::Pass)
+        .count();
     assert_eq!(badge["message"], format!("{passed}/{} must", must.len()));
-    let summary: Value = serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["totals"]["cases"], stream.cases.len());
     assert!(summary["by_severity"]["critical"].as_u64().unwrap() > 0);
     assert_eq!(summary["gate"]["passed"], false);
@@ -359,15 +586,28 @@ fn report_command_rerenders_every_artefact_from_events_alone() {
     let dir = scratch("rerender");
     let out = cli(&["run", "-q", "--report", s(&dir)]);
     assert_eq!(out.code, 0, "{out}");
-    let names = ["junit.xml", "summary.md", "summary.json", "badge.json", "report.html"];
-    let before: Vec<String> = names.iter().map(|n| fs::read_to_string(dir.join(n)).unwrap()).collect();
+    let names = [
+        "junit.xml",
+        "summary.md",
+        "summary.json",
+        "badge.json",
+        "report.html",
+    ];
+    let before: Vec<String> = names
+        .iter()
+        .map(|n| fs::read_to_string(dir.join(n)).unwrap())
+        .collect();
     for name in names {
         fs::remove_file(dir.join(name)).unwrap();
     }
     let out = cli(&["report", s(&dir)]);
     assert_eq!(out.code, 0, "{out}");
     for (name, before) in names.iter().zip(before) {
-        assert_eq!(fs::read_to_string(dir.join(name)).unwrap(), before, "{name} differs when re-rendered");
+        assert_eq!(
+            fs::read_to_string(dir.join(name)).unwrap(),
+            before,
+            "{name} differs when re-rendered"
+        );
     }
     let missing = scratch("rerender-missing");
     let out = cli(&["report", s(&missing)]);
@@ -388,27 +628,64 @@ fn no_report_writes_nothing() {
 fn update_baseline_is_refused_after_a_narrowed_run() {
     let dir = scratch("refuse-update");
     let baseline = dir.join("baseline.yaml");
-    for narrowing in [&["--filter", "idv"][..], &["--skip", "idv"][..], &["--partition", "1/2"][..], &["--role", "verifier"][..]] {
-        let mut args = vec!["run", "-q", "--no-report", "--baseline", s(&baseline), "--update-baseline"];
+    let narrowings: [&[&str]; 5] = [
+        &["--filter", "idv"],
+        &["--skip", "idv"],
+        &["--partition", "1/2"],
+        &["--role", "verifier"],
+        &["--only", "cases"],
+    ];
+    for narrowing in narrowings {
+        let mut args = vec![
+            "run",
+            "-q",
+            "--no-report",
+            "--baseline",
+            s(&baseline),
+            "--update-baseline",
+        ];
         args.extend_from_slice(narrowing);
         let out = cli(&args);
         assert_eq!(out.code, 2, "{out}");
-        assert!(out.stderr.contains("--update-baseline needs a run of the whole suite"), "{out}");
-        assert!(out.stderr.contains(narrowing[0]), "the message names {}: {out}", narrowing[0]);
+        assert!(
+            out.stderr
+                .contains("--update-baseline needs a run of the whole suite"),
+            "{out}"
+        );
+        assert!(
+            out.stderr.contains(narrowing[0]),
+            "the message names {}: {out}",
+            narrowing[0]
+        );
         assert!(!baseline.exists(), "nothing is written");
     }
     let out = cli(&["run", "-q", "--no-report", "--update-baseline"]);
-    assert_eq!(out.code, 2, "--update-baseline without --baseline is a usage error: {out}");
+    assert_eq!(
+        out.code, 2,
+        "--update-baseline without --baseline is a usage error: {out}"
+    );
 }
 
 #[test]
 fn update_baseline_from_a_conforming_run_is_empty_and_gates_clean() {
     let dir = scratch("update-clean");
     let baseline = dir.join("baseline.yaml");
-    let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline), "--update-baseline"]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--no-report",
+        "--baseline",
+        s(&baseline),
+        "--update-baseline",
+    ]);
     assert_eq!(out.code, 0, "{out}");
-    assert!(out.stdout.contains("baseline: wrote 0 known failure(s)"), "{out}");
-    assert!(fs::read_to_string(&baseline).unwrap().contains("known_failures: []"));
+    assert!(
+        out.stdout.contains("baseline: wrote 0 known failure(s)"),
+        "{out}"
+    );
+    assert!(fs::read_to_string(&baseline)
+        .unwrap()
+        .contains("known_failures: []"));
     let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline)]);
     assert_eq!(out.code, 0, "{out}");
 }
@@ -421,7 +698,13 @@ fn a_critical_entry_without_a_reason_is_a_usage_error_with_its_line() {
     fs::write(&baseline, format!("# known failures\nknown_failures:\n  - id: {case}\n    outcome: wrong_verdict\n    error: null\n    severity: critical\n    reason: \"\"\n")).unwrap();
     let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline)]);
     assert_eq!(out.code, 2, "{out}");
-    assert!(out.stderr.contains(&format!("{}:3: {case} is a critical failure", baseline.display())), "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "{}:3: {case} is a critical failure",
+            baseline.display()
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -437,18 +720,50 @@ fn stale_and_expired_entries_fail_the_run_by_name() {
         ),
     )
     .unwrap();
-    let out = cli(&["run", "-q", "--report", s(&dir.join("report")), "--baseline", s(&baseline)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--report",
+        s(&dir.join("report")),
+        "--baseline",
+        s(&baseline),
+    ]);
     assert_eq!(out.code, 1, "{out}");
-    assert!(out.stdout.contains(&format!("stale baseline entry: {case} ({}:2) now passes", baseline.display())), "{out}");
-    assert!(out.stdout.contains("stale baseline entry: NO-SUCH-CASE"), "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "stale baseline entry: {case} ({}:2) now passes",
+            baseline.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains("stale baseline entry: NO-SUCH-CASE"),
+        "{out}"
+    );
     assert!(out.stdout.contains("not in this run"), "{out}");
-    assert!(out.stdout.contains(&format!("expired baseline entry: {case}")) && out.stdout.contains("expired 2000-01-01"), "{out}");
-    let summary: Value = serde_json::from_str(&fs::read_to_string(dir.join("report/summary.json")).unwrap()).unwrap();
+    assert!(
+        out.stdout
+            .contains(&format!("expired baseline entry: {case}"))
+            && out.stdout.contains("expired 2000-01-01"),
+        "{out}"
+    );
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("report/summary.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["gate"]["stale"].as_array().map(Vec::len), Some(2));
     assert_eq!(summary["gate"]["expired"][0]["id"], case.as_str());
 
     // In a narrowed run, an entry for a case that was not selected is not stale.
-    let out = cli(&["run", "-q", "--no-report", "--filter", case, "--exact", "--baseline", s(&baseline)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--no-report",
+        "--filter",
+        case,
+        "--exact",
+        "--baseline",
+        s(&baseline),
+    ]);
     assert_eq!(out.code, 1, "{out}");
     assert!(!out.stdout.contains("NO-SUCH-CASE"), "{out}");
 }
@@ -456,22 +771,36 @@ fn stale_and_expired_entries_fail_the_run_by_name() {
 #[test]
 fn partitioned_runs_merge_into_the_unsharded_run() {
     let dir = scratch("partition");
+    // A partitioned run leaves the properties out: compare with a run of the cases.
     let full = dir.join("full");
-    let out = cli(&["run", "-q", "--report", s(&full)]);
+    let out = cli(&["run", "-q", "--only", "cases", "--report", s(&full)]);
     assert_eq!(out.code, 0, "{out}");
     let shards = 3;
     let mut shard_dirs = Vec::new();
     for k in 1..=shards {
         let shard = dir.join(format!("shard-{k}"));
-        let out = cli(&["run", "-q", "--partition", &format!("{k}/{shards}"), "--report", s(&shard)]);
+        let out = cli(&[
+            "run",
+            "-q",
+            "--partition",
+            &format!("{k}/{shards}"),
+            "--report",
+            s(&shard),
+        ]);
         assert_eq!(out.code, 0, "{out}");
         shard_dirs.push(shard);
     }
     // Shards are disjoint and balanced.
-    let sizes: Vec<usize> = shard_dirs.iter().map(|d| Stream::read_dir(d).unwrap().cases.len()).collect();
+    let sizes: Vec<usize> = shard_dirs
+        .iter()
+        .map(|d| Stream::read_dir(d).unwrap().cases.len())
+        .collect();
     let total = Stream::read_dir(&full).unwrap().cases.len();
     assert_eq!(sizes.iter().sum::<usize>(), total);
-    assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{sizes:?}");
+    assert!(
+        sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+        "{sizes:?}"
+    );
 
     let merged = dir.join("merged");
     let mut args = vec!["merge", s(&merged)];
@@ -481,13 +810,29 @@ fn partitioned_runs_merge_into_the_unsharded_run() {
     assert_eq!(out.code, 0, "{out}");
     let full = Stream::read_dir(&full).unwrap();
     let merged = Stream::read_dir(&merged).unwrap();
-    assert_eq!(merged.cases.iter().map(comparable).collect::<Vec<_>>(), full.cases.iter().map(comparable).collect::<Vec<_>>());
-    assert_eq!((merged.footer.passed, merged.footer.failed, merged.footer.skipped), (full.footer.passed, full.footer.failed, full.footer.skipped));
+    assert_eq!(
+        merged.cases.iter().map(comparable).collect::<Vec<_>>(),
+        full.cases.iter().map(comparable).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        (
+            merged.footer.passed,
+            merged.footer.failed,
+            merged.footer.skipped
+        ),
+        (full.footer.passed, full.footer.failed, full.footer.skipped)
+    );
     assert_eq!(merged.header.options["partition"], Value::Null);
     assert_eq!(merged.header.options["merged"], shards);
+    assert_eq!(merged.header.options["only"], "cases");
     assert!(fs::metadata(dir.join("merged/report.html")).is_ok());
 
-    let out = cli(&["merge", s(&dir.join("out2")), s(&shard_dirs[0]), s(&shard_dirs[0])]);
+    let out = cli(&[
+        "merge",
+        s(&dir.join("out2")),
+        s(&shard_dirs[0]),
+        s(&shard_dirs[0]),
+    ]);
     assert_eq!(out.code, 2, "the same shard twice: {out}");
     let out = cli(&["run", "-q", "--no-report", "--partition", "4/3"]);
     assert_eq!(out.code, 2, "{out}");
@@ -496,8 +841,9 @@ fn partitioned_runs_merge_into_the_unsharded_run() {
 #[test]
 fn diff_classifies_and_gates_on_new_failures() {
     let dir = scratch("diff");
+    // The broken run below has no property results: compare runs of the cases.
     let good = dir.join("good");
-    let out = cli(&["run", "-q", "--report", s(&good)]);
+    let out = cli(&["run", "-q", "--only", "cases", "--report", s(&good)]);
     assert_eq!(out.code, 0, "{out}");
     let bad = dir.join("bad");
     let broken = broken_report(&bad);
@@ -505,17 +851,33 @@ fn diff_classifies_and_gates_on_new_failures() {
 
     let out = cli(&["diff", s(&good), s(&bad)]);
     assert_eq!(out.code, 1, "{out}");
-    assert!(out.stdout.contains(&format!("{failed} new failures, 0 reason changed, 0 fixed, 0 added, 0 removed")), "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "{failed} new failures, 0 reason changed, 0 fixed, 0 added, 0 removed"
+        )),
+        "{out}"
+    );
     let first_row = out.stdout.lines().nth(2).unwrap_or_default();
-    assert!(first_row.starts_with("new failure") && first_row.ends_with("critical"), "critical new failures lead: {out}");
+    assert!(
+        first_row.starts_with("new failure") && first_row.ends_with("critical"),
+        "critical new failures lead: {out}"
+    );
 
     let out = cli(&["diff", s(&bad), s(&good)]);
     assert_eq!(out.code, 0, "{out}");
-    assert!(out.stdout.contains(&format!("0 new failures, 0 reason changed, {failed} fixed")), "{out}");
+    assert!(
+        out.stdout
+            .contains(&format!("0 new failures, 0 reason changed, {failed} fixed")),
+        "{out}"
+    );
 
     let out = cli(&["diff", s(&good), s(&good)]);
     assert_eq!(out.code, 0, "{out}");
-    assert!(out.stdout.contains("0 new failures, 0 reason changed, 0 fixed, 0 added, 0 removed"), "{out}");
+    assert!(
+        out.stdout
+            .contains("0 new failures, 0 reason changed, 0 fixed, 0 added, 0 removed"),
+        "{out}"
+    );
 
     let out = cli(&["diff", s(&good), s(&dir.join("nowhere"))]);
     assert_eq!(out.code, 2, "{out}");
@@ -540,9 +902,17 @@ fn snapshots_are_insta_files_and_changes_go_pending() {
     // A rerun changes nothing; an edited snapshot is a change to review.
     let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
     assert!(out.stdout.contains(" 0 new, 0 changed,"), "{out}");
-    fs::write(any, "---\nsource: messenger-conformance\nexpression: message\n---\nan older wording\n").unwrap();
+    fs::write(
+        any,
+        "---\nsource: messenger-conformance\nexpression: message\n---\nan older wording\n",
+    )
+    .unwrap();
     let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
-    assert!(out.stdout.contains("1 changed") && out.stdout.contains("cargo insta review --workspace-root"), "{out}");
+    assert!(
+        out.stdout.contains("1 changed")
+            && out.stdout.contains("cargo insta review --workspace-root"),
+        "{out}"
+    );
     assert!(any.with_extension("snap.new").exists());
 }
 
@@ -609,7 +979,10 @@ fn run_chromium(binary: &str, profile: &Path, args: &[&str]) -> String {
             None => std::thread::sleep(Duration::from_millis(100)),
         }
     }
-    reader.join().expect("reader thread").expect("read chromium's output")
+    reader
+        .join()
+        .expect("reader thread")
+        .expect("read chromium's output")
 }
 
 /// The case rows of a dumped DOM: (id, hidden).
@@ -620,8 +993,14 @@ fn case_rows(dom: &str) -> Vec<(String, bool)> {
         if !tag.contains("class=\"case ") {
             continue;
         }
-        let id = tag.split("id=\"case-").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default();
-        let hidden = tag.split_whitespace().any(|attr| attr == "hidden" || attr.starts_with("hidden="));
+        let id = tag
+            .split("id=\"case-")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default();
+        let hidden = tag
+            .split_whitespace()
+            .any(|attr| attr == "hidden" || attr.starts_with("hidden="));
         rows.push((id.to_string(), hidden));
     }
     rows
@@ -636,26 +1015,73 @@ fn report_html_filters_from_the_url_in_headless_chromium() {
     let url = |fragment: &str| format!("file://{}{fragment}", page.display());
 
     // A filter in the fragment: the failures of one area.
-    let area = stream.cases.iter().find(|c| c.failed()).map(|c| c.area.clone()).unwrap();
-    let expected: Vec<&str> = stream.cases.iter().filter(|c| c.area == area && c.failed()).map(|c| c.id.as_str()).collect();
-    let dom = run_chromium(&binary, &dir.join("profile-1"), &["--dump-dom", &url(&format!("#area={area}&outcome=fail"))]);
-    assert!(dom.contains("data-ready=\"true\""), "the page's script ran: {}", &dom[..dom.len().min(500)]);
+    let area = stream
+        .cases
+        .iter()
+        .find(|c| c.failed())
+        .map(|c| c.area.clone())
+        .unwrap();
+    let expected: Vec<&str> = stream
+        .cases
+        .iter()
+        .filter(|c| c.area == area && c.failed())
+        .map(|c| c.id.as_str())
+        .collect();
+    let dom = run_chromium(
+        &binary,
+        &dir.join("profile-1"),
+        &["--dump-dom", &url(&format!("#area={area}&outcome=fail"))],
+    );
+    assert!(
+        dom.contains("data-ready=\"true\""),
+        "the page's script ran: {}",
+        &dom[..dom.len().min(500)]
+    );
     let rows = case_rows(&dom);
     assert_eq!(rows.len(), stream.cases.len(), "every case has a row");
-    let visible: Vec<&str> = rows.iter().filter(|(_, hidden)| !hidden).map(|(id, _)| id.as_str()).collect();
+    let visible: Vec<&str> = rows
+        .iter()
+        .filter(|(_, hidden)| !hidden)
+        .map(|(id, _)| id.as_str())
+        .collect();
     let mut sorted_visible = visible.clone();
     sorted_visible.sort_unstable();
     let mut sorted_expected = expected.clone();
     sorted_expected.sort_unstable();
-    assert_eq!(sorted_visible, sorted_expected, "rows shown for area={area}&outcome=fail");
-    assert!(dom.contains(&format!("showing {} of {} cases", expected.len(), stream.cases.len())));
-    assert!(dom.contains(&format!("<option value=\"{area}\" selected=\"\">")), "the select shows the filter");
+    assert_eq!(
+        sorted_visible, sorted_expected,
+        "rows shown for area={area}&outcome=fail"
+    );
+    assert!(dom.contains(&format!(
+        "showing {} of {} cases",
+        expected.len(),
+        stream.cases.len()
+    )));
+    assert!(
+        dom.contains(&format!("<option value=\"{area}\" selected=\"\">")),
+        "the select shows the filter"
+    );
 
     // A filter in the query: critical findings only, and a filter that matches nothing.
-    let critical = stream.cases.iter().filter(|c| c.failed() && c.severity == Some(Severity::Critical)).count();
-    let dom = run_chromium(&binary, &dir.join("profile-2"), &["--dump-dom", &url("?severity=critical")]);
-    assert_eq!(case_rows(&dom).iter().filter(|(_, hidden)| !hidden).count(), critical);
-    let dom = run_chromium(&binary, &dir.join("profile-3"), &["--dump-dom", &url("#level=may&severity=critical")]);
+    let critical = stream
+        .cases
+        .iter()
+        .filter(|c| c.failed() && c.severity == Some(Severity::Critical))
+        .count();
+    let dom = run_chromium(
+        &binary,
+        &dir.join("profile-2"),
+        &["--dump-dom", &url("?severity=critical")],
+    );
+    assert_eq!(
+        case_rows(&dom).iter().filter(|(_, hidden)| !hidden).count(),
+        critical
+    );
+    let dom = run_chromium(
+        &binary,
+        &dir.join("profile-3"),
+        &["--dump-dom", &url("#level=may&severity=critical")],
+    );
     assert!(case_rows(&dom).iter().all(|(_, hidden)| *hidden));
     assert!(dom.contains("showing 0 of"));
 
@@ -667,8 +1093,17 @@ fn report_html_filters_from_the_url_in_headless_chromium() {
     run_chromium(
         &binary,
         &dir.join("profile-4"),
-        &["--hide-scrollbars", "--window-size=1280,1600", &format!("--screenshot={}", png.display()), &url("#outcome=fail")],
+        &[
+            "--hide-scrollbars",
+            "--window-size=1280,1600",
+            &format!("--screenshot={}", png.display()),
+            &url("#outcome=fail"),
+        ],
     );
     let bytes = fs::read(&png).expect("the screenshot was written");
-    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000, "{} bytes", bytes.len());
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
 }

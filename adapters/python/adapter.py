@@ -35,7 +35,7 @@ What PyJWT does not check, and this file adds in a few lines each
     - `aud`, `iss`, `sub`, `jti` are not checked by the profile: PyJWT rejects a token with an
       `aud` when no audience is configured, and a non-string `sub` or `jti`; those checks are off.
 
-Known deviations (kept in adapters/python/baseline.yaml with their reasons)
+Known deviations (those the suite exercises are listed, with reasons, in baseline.yaml)
     - a header with `b64: false` and no `crit`: PyJWT refuses it (RFC 7797 says b64 must be
       listed in crit); the profile ignores an unknown header parameter and accepts the token.
     - a non-string `kid`: PyJWT refuses the token; the profile ignores `kid` for key selection.

@@ -70,7 +70,11 @@ const REGISTERED: [&str; 7] = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"];
 fn hex_hmac(secret: &str, text: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(text.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn rejected(code: &str, why: String) -> Value {
@@ -78,7 +82,12 @@ fn rejected(code: &str, why: String) -> Value {
            "attributes": {"applied": {}, "dropped": {}}, "message": why})
 }
 
-fn accepted(verified: bool, identity: Value, applied: Map<String, Value>, dropped: Map<String, Value>) -> Value {
+fn accepted(
+    verified: bool,
+    identity: Value,
+    applied: Map<String, Value>,
+    dropped: Map<String, Value>,
+) -> Value {
     json!({"outcome": "accepted", "verified": verified, "identity": identity, "error": null,
            "attributes": {"applied": applied, "dropped": dropped}, "message": "ok"})
 }
@@ -89,9 +98,18 @@ fn verify(workspace: &Value, raw: &Value) -> Value {
         Err(error) => return rejected("invalid_request", error.to_string()),
     };
     let Some(settings) = workspace["platforms"].get(&request.platform) else {
-        return rejected("invalid_request", format!("unknown platform {}", request.platform));
+        return rejected(
+            "invalid_request",
+            format!("unknown platform {}", request.platform),
+        );
     };
-    let locked = |name: &str| workspace["locked_attributes"].as_array().unwrap().iter().any(|l| l == name);
+    let locked = |name: &str| {
+        workspace["locked_attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == name)
+    };
     let sent = request.attributes.clone().unwrap_or_default();
 
     if let Some(token) = &request.intercom_user_jwt {
@@ -100,10 +118,19 @@ fn verify(workspace: &Value, raw: &Value) -> Value {
         }
         let mut result = Err(ErrorKind::InvalidSignature.into());
         for key in workspace["jwt_keys"].as_array().unwrap() {
-            if key["platforms"].as_array().unwrap().iter().any(|p| *p == request.platform) {
+            if key["platforms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| *p == request.platform)
+            {
                 let secret = key["secret"].as_str().unwrap();
                 let validation = Validation::new(Algorithm::HS256); // the defaults, untouched
-                result = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation);
+                result = decode::<Claims>(
+                    token,
+                    &DecodingKey::from_secret(secret.as_bytes()),
+                    &validation,
+                );
                 if result.is_ok() {
                     break;
                 }
@@ -117,15 +144,18 @@ fn verify(workspace: &Value, raw: &Value) -> Value {
                     ErrorKind::InvalidAlgorithm => "jwt_algorithm_not_allowed",
                     ErrorKind::ExpiredSignature => "jwt_expired",
                     ErrorKind::ImmatureSignature => "jwt_not_yet_valid",
-                    ErrorKind::MissingRequiredClaim(_) | ErrorKind::InvalidClaimFormat(_) | ErrorKind::InvalidAudience => {
-                        "jwt_claims_invalid"
-                    }
+                    ErrorKind::MissingRequiredClaim(_)
+                    | ErrorKind::InvalidClaimFormat(_)
+                    | ErrorKind::InvalidAudience => "jwt_claims_invalid",
                     _ => "jwt_malformed",
                 };
                 return rejected(code, error.to_string());
             }
         };
-        if request.user_id.as_ref().is_some_and(|u| *u != claims.user_id)
+        if request
+            .user_id
+            .as_ref()
+            .is_some_and(|u| *u != claims.user_id)
             || matches!((&request.email, &claims.email), (Some(a), Some(b)) if a != b)
         {
             return rejected("jwt_identity_mismatch", "identity differs".into());
@@ -175,7 +205,9 @@ fn verify(workspace: &Value, raw: &Value) -> Value {
         return rejected("jwt_required", "use a JWT".into());
     }
     let enforced = settings["identity_verification"]["enforced"] == true;
-    let secret = settings["identity_verification"]["secret"].as_str().unwrap();
+    let secret = settings["identity_verification"]["secret"]
+        .as_str()
+        .unwrap();
     let verified = match &request.user_hash {
         Some(given) => hex_hmac(secret, &identifier) == given.to_lowercase(),
         None => false,
@@ -207,14 +239,32 @@ fn sign(message: &Value) -> Value {
     let Some(user_id) = user["user_id"].as_str() else {
         return json!({"type": "refused", "id": id, "message": "no user_id"});
     };
-    let mut other = message["attributes"].as_object().cloned().unwrap_or_default();
+    let mut other = message["attributes"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     if let Some(seconds) = message["expires_in"].as_i64() {
         // The harness's `now` (from the real clock here), so tokens can be compared exactly.
-        other.insert("exp".into(), json!(message["now"].as_i64().unwrap() + seconds));
+        other.insert(
+            "exp".into(),
+            json!(message["now"].as_i64().unwrap() + seconds),
+        );
     }
-    let claims = Claims { user_id: user_id.into(), email: user["email"].as_str().map(String::from), other };
-    let header = Header { kid: message["key_id"].as_str().map(String::from), ..Header::default() };
-    let token = encode(&header, &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap();
+    let claims = Claims {
+        user_id: user_id.into(),
+        email: user["email"].as_str().map(String::from),
+        other,
+    };
+    let header = Header {
+        kid: message["key_id"].as_str().map(String::from),
+        ..Header::default()
+    };
+    let token = encode(
+        &header,
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
     json!({"type": "signed", "id": id, "user_hash": null, "jwt": token})
 }
 
@@ -236,7 +286,11 @@ fn main() {
             "bye" => break,
             other => json!({"type": "unsupported", "id": message["id"], "message": other}),
         };
-        eprintln!("[rust-naive-adapter] {} -> {}", message["type"], reply["error"]);
+        let log = format!(
+            "[rust-naive-adapter] {} {} -> {} {}\n",
+            message["type"], message["id"], reply["type"], reply["error"]
+        );
+        std::io::stderr().write_all(log.as_bytes()).unwrap();
         writeln!(stdout, "{reply}").unwrap();
         stdout.flush().unwrap();
     }

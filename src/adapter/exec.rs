@@ -81,7 +81,11 @@ pub fn display_command(command: &[String]) -> String {
     command
         .iter()
         .map(|arg| {
-            if arg.is_empty() || arg.chars().any(|c| c.is_whitespace() || "'\"\\$`".contains(c)) {
+            if arg.is_empty()
+                || arg
+                    .chars()
+                    .any(|c| c.is_whitespace() || "'\"\\$`".contains(c))
+            {
                 format!("'{}'", arg.replace('\'', r"'\''"))
             } else {
                 arg.clone()
@@ -106,7 +110,13 @@ impl ExecAdapter {
     pub fn start(config: ExecFactory) -> Result<ExecAdapter, StartError> {
         let stderr = StderrSink::default();
         let (process, hello) = launch(&config, &stderr)?;
-        Ok(ExecAdapter { config, hello, process: Some(process), stderr, restarts: 0 })
+        Ok(ExecAdapter {
+            config,
+            hello,
+            process: Some(process),
+            stderr,
+            restarts: 0,
+        })
     }
 
     /// How many times the process was started again after an adapter error.
@@ -122,14 +132,17 @@ impl ExecAdapter {
     fn running(&mut self) -> Result<&mut ExecProcess, AdapterError> {
         if self.process.is_none() {
             let (process, _hello) = launch(&self.config, &self.stderr).map_err(|error| {
-                AdapterError::new(AdapterErrorKind::Exited, format!("the adapter could not be restarted: {}", error.0))
+                AdapterError::new(
+                    AdapterErrorKind::Exited,
+                    format!("the adapter could not be restarted: {}", error.0),
+                )
             })?;
             self.restarts += 1;
             self.process = Some(process);
         }
-        self.process
-            .as_mut()
-            .ok_or_else(|| AdapterError::new(AdapterErrorKind::Exited, "the adapter is not running"))
+        self.process.as_mut().ok_or_else(|| {
+            AdapterError::new(AdapterErrorKind::Exited, "the adapter is not running")
+        })
     }
 
     /// Kills the process; the next call starts a new one.
@@ -147,7 +160,10 @@ impl Adapter for ExecAdapter {
 
     fn call(&mut self, message: &ToAdapter) -> Result<FromAdapter, AdapterError> {
         if matches!(message, ToAdapter::Bye) {
-            return Err(AdapterError::new(AdapterErrorKind::WrongAnswer, "`bye` has no answer"));
+            return Err(AdapterError::new(
+                AdapterErrorKind::WrongAnswer,
+                "`bye` has no answer",
+            ));
         }
         let timeout = self.config.timeout;
         let validate = self.config.validate_protocol;
@@ -180,19 +196,27 @@ impl Drop for ExecAdapter {
 
 /// Spawns the command and runs the handshake; on failure the process is killed and the error
 /// carries the tail of what it wrote to stderr.
-fn launch(config: &ExecFactory, stderr: &StderrSink) -> Result<(ExecProcess, HelloReply), StartError> {
+fn launch(
+    config: &ExecFactory,
+    stderr: &StderrSink,
+) -> Result<(ExecProcess, HelloReply), StartError> {
     let mut process = ExecProcess::spawn(&config.command, stderr.clone(), config.line_limit)?;
     match handshake(&mut process, config) {
         Ok(hello) => Ok((process, hello)),
         Err(message) => {
             process.kill();
-            Err(StartError(with_stderr_tail(message, &stderr.peek_tail(1024))))
+            Err(StartError(with_stderr_tail(
+                message,
+                &stderr.peek_tail(1024),
+            )))
         }
     }
 }
 
 fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloReply, String> {
-    process.send(&ToAdapter::Hello(HelloRequest { protocol: PROTOCOL_VERSION }));
+    process.send(&ToAdapter::Hello(HelloRequest {
+        protocol: PROTOCOL_VERSION,
+    }));
     match process.receive(config.start_timeout) {
         Ok(line) => decode_hello(&line, config.validate_protocol, Channel::Stdout),
         Err(error) => Err(match error.kind {
@@ -236,7 +260,9 @@ enum StdoutEvent {
     /// A line longer than the limit: its first bytes. The rest is being discarded.
     Oversized(String),
     /// End of stdout; `partial` is an unterminated last line, if any.
-    Closed { partial: Option<String> },
+    Closed {
+        partial: Option<String>,
+    },
     ReadFailed(String),
     WriteFailed(String),
 }
@@ -265,12 +291,19 @@ pub struct ExecProcess {
 
 impl ExecProcess {
     /// Starts `command` with piped stdio, in its own process group.
-    pub fn spawn(command: &[String], stderr: StderrSink, line_limit: usize) -> Result<ExecProcess, StartError> {
+    pub fn spawn(
+        command: &[String],
+        stderr: StderrSink,
+        line_limit: usize,
+    ) -> Result<ExecProcess, StartError> {
         let (program, args) = command
             .split_first()
             .ok_or_else(|| StartError("no adapter command was given (put it after `--`)".into()))?;
         let mut cmd = Command::new(program);
-        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
@@ -280,18 +313,26 @@ impl ExecProcess {
         let mut child = cmd
             .spawn()
             .map_err(|error| StartError(spawn_failure(program, &error)))?;
-        let (Some(stdin), Some(stdout), Some(child_stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        let (Some(stdin), Some(stdout), Some(child_stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(StartError("could not open the adapter's stdin, stdout and stderr pipes".into()));
+            return Err(StartError(
+                "could not open the adapter's stdin, stdout and stderr pipes".into(),
+            ));
         };
         // Bounded: a process that floods stdout while nobody asks blocks on its own pipe.
         let (event_sender, events) = mpsc::sync_channel(4);
         let pending = Arc::new(Mutex::new(Pending::default()));
-        let spawned = spawn_reader(stdout, event_sender.clone(), Arc::clone(&pending), line_limit)
-            .and_then(|()| spawn_writer(stdin, event_sender))
-            .and_then(|to_stdin| stderr.drain(child_stderr).map(|()| to_stdin));
+        let spawned = spawn_reader(
+            stdout,
+            event_sender.clone(),
+            Arc::clone(&pending),
+            line_limit,
+        )
+        .and_then(|()| spawn_writer(stdin, event_sender))
+        .and_then(|to_stdin| stderr.drain(child_stderr).map(|()| to_stdin));
         match spawned {
             Ok(to_stdin) => Ok(ExecProcess {
                 child,
@@ -305,7 +346,9 @@ impl ExecProcess {
             }),
             Err(error) => {
                 kill_group(&mut child);
-                Err(StartError(format!("could not start the threads that read the adapter: {error}")))
+                Err(StartError(format!(
+                    "could not start the threads that read the adapter: {error}"
+                )))
             }
         }
     }
@@ -349,8 +392,10 @@ impl ExecProcess {
         match self.events.recv_timeout(timeout) {
             Ok(event) => self.interpret(event),
             Err(RecvTimeoutError::Timeout) => {
-                let mut error =
-                    AdapterError::new(AdapterErrorKind::Timeout, format!("no answer within {} ms", timeout.as_millis()));
+                let mut error = AdapterError::new(
+                    AdapterErrorKind::Timeout,
+                    format!("no answer within {} ms", timeout.as_millis()),
+                );
                 let pending = lock(&self.pending);
                 if pending.len > 0 {
                     let head = String::from_utf8_lossy(&pending.head).into_owned();
@@ -362,9 +407,10 @@ impl ExecProcess {
                 }
                 Err(error)
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                Err(AdapterError::new(AdapterErrorKind::Exited, format!("stdout is gone: {}", self.ending())))
-            }
+            Err(RecvTimeoutError::Disconnected) => Err(AdapterError::new(
+                AdapterErrorKind::Exited,
+                format!("stdout is gone: {}", self.ending()),
+            )),
         }
     }
 
@@ -378,31 +424,44 @@ impl ExecProcess {
             .with_seen(&lossy)),
             StdoutEvent::Oversized(head) => Err(AdapterError::new(
                 AdapterErrorKind::Oversized,
-                format!("a line longer than {} bytes (the limit); a message must fit on one line", self.line_limit),
+                format!(
+                    "a line longer than {} bytes (the limit); a message must fit on one line",
+                    self.line_limit
+                ),
             )
             .with_seen(&head)),
             StdoutEvent::Closed { partial } => {
-                let mut error =
-                    AdapterError::new(AdapterErrorKind::Exited, format!("the adapter closed stdout: {}", self.ending()));
+                let mut error = AdapterError::new(
+                    AdapterErrorKind::Exited,
+                    format!("the adapter closed stdout: {}", self.ending()),
+                );
                 if let Some(partial) = partial {
                     error.detail.push_str("; its last line had no \\n");
                     error = error.with_seen(&partial);
                 }
                 Err(error)
             }
-            StdoutEvent::ReadFailed(reason) => {
-                Err(AdapterError::new(AdapterErrorKind::Exited, format!("could not read stdout ({reason}): {}", self.ending())))
-            }
+            StdoutEvent::ReadFailed(reason) => Err(AdapterError::new(
+                AdapterErrorKind::Exited,
+                format!("could not read stdout ({reason}): {}", self.ending()),
+            )),
             StdoutEvent::WriteFailed(reason) => Err(AdapterError::new(
                 AdapterErrorKind::Exited,
-                format!("could not write the request to its stdin ({reason}): {}", self.ending()),
+                format!(
+                    "could not write the request to its stdin ({reason}): {}",
+                    self.ending()
+                ),
             )),
         }
     }
 
     /// Sends one request and waits for one line. A line already waiting before the request is
     /// an error for this request: an extra answer to an earlier one, or a log line on stdout.
-    pub fn exchange(&mut self, message: &ToAdapter, timeout: Duration) -> Result<String, AdapterError> {
+    pub fn exchange(
+        &mut self,
+        message: &ToAdapter,
+        timeout: Duration,
+    ) -> Result<String, AdapterError> {
         if let Some(early) = self.unsolicited() {
             return Err(match early {
                 Ok(line) => AdapterError::new(
@@ -427,7 +486,9 @@ impl ExecProcess {
                 self.ended = Some(describe_status(status));
             }
         }
-        self.ended.clone().unwrap_or_else(|| "it is still running".into())
+        self.ended
+            .clone()
+            .unwrap_or_else(|| "it is still running".into())
     }
 
     /// Waits up to `within` for the process to exit.
@@ -513,20 +574,27 @@ fn describe_status(status: ExitStatus) -> String {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn spawn_writer(mut stdin: ChildStdin, events: SyncSender<StdoutEvent>) -> std::io::Result<Sender<Vec<u8>>> {
+fn spawn_writer(
+    mut stdin: ChildStdin,
+    events: SyncSender<StdoutEvent>,
+) -> std::io::Result<Sender<Vec<u8>>> {
     let (sender, lines) = mpsc::channel::<Vec<u8>>();
-    thread::Builder::new().name("adapter-stdin".into()).spawn(move || {
-        for line in lines {
-            if let Err(error) = stdin.write_all(&line).and_then(|()| stdin.flush()) {
-                let _ = events.send(StdoutEvent::WriteFailed(error.to_string()));
-                return;
+    thread::Builder::new()
+        .name("adapter-stdin".into())
+        .spawn(move || {
+            for line in lines {
+                if let Err(error) = stdin.write_all(&line).and_then(|()| stdin.flush()) {
+                    let _ = events.send(StdoutEvent::WriteFailed(error.to_string()));
+                    return;
+                }
             }
-        }
-        // `stdin` drops here: the adapter sees end of input.
-    })?;
+            // `stdin` drops here: the adapter sees end of input.
+        })?;
     Ok(sender)
 }
 
@@ -536,13 +604,20 @@ fn spawn_reader(
     pending: Arc<Mutex<Pending>>,
     limit: usize,
 ) -> std::io::Result<()> {
-    thread::Builder::new().name("adapter-stdout".into()).spawn(move || read_lines(stdout, &events, &pending, limit))?;
+    thread::Builder::new()
+        .name("adapter-stdout".into())
+        .spawn(move || read_lines(stdout, &events, &pending, limit))?;
     Ok(())
 }
 
 /// Reads `\n`-terminated lines of at most `limit` bytes. Memory stays bounded by `limit` plus
 /// the read buffer, whatever the process prints.
-fn read_lines(stdout: impl Read, events: &SyncSender<StdoutEvent>, pending: &Mutex<Pending>, limit: usize) {
+fn read_lines(
+    stdout: impl Read,
+    events: &SyncSender<StdoutEvent>,
+    pending: &Mutex<Pending>,
+    limit: usize,
+) {
     let mut reader = BufReader::with_capacity(64 * 1024, stdout);
     let mut line: Vec<u8> = Vec::new();
     // Bytes of the current line seen so far, kept or not.
@@ -558,7 +633,8 @@ fn read_lines(stdout: impl Read, events: &SyncSender<StdoutEvent>, pending: &Mut
             }
         };
         if chunk.is_empty() {
-            let partial = (!discarding && !line.is_empty()).then(|| String::from_utf8_lossy(&line).into_owned());
+            let partial = (!discarding && !line.is_empty())
+                .then(|| String::from_utf8_lossy(&line).into_owned());
             let _ = events.send(StdoutEvent::Closed { partial });
             return;
         }
@@ -570,7 +646,8 @@ fn read_lines(stdout: impl Read, events: &SyncSender<StdoutEvent>, pending: &Mut
             if line.len() + taken > limit {
                 let room = limit.saturating_sub(line.len());
                 line.extend_from_slice(&chunk[..room.min(taken)]);
-                let head = String::from_utf8_lossy(&line[..line.len().min(SEEN_LIMIT)]).into_owned();
+                let head =
+                    String::from_utf8_lossy(&line[..line.len().min(SEEN_LIMIT)]).into_owned();
                 line = Vec::new();
                 discarding = true;
                 if events.send(StdoutEvent::Oversized(head)).is_err() {
@@ -589,8 +666,12 @@ fn read_lines(stdout: impl Read, events: &SyncSender<StdoutEvent>, pending: &Mut
             } else {
                 let bytes = std::mem::take(&mut line);
                 Some(match String::from_utf8(bytes) {
-                    Ok(text) => StdoutEvent::Line(text.strip_suffix('\r').map(str::to_string).unwrap_or(text)),
-                    Err(error) => StdoutEvent::NotUtf8(String::from_utf8_lossy(error.as_bytes()).into_owned()),
+                    Ok(text) => StdoutEvent::Line(
+                        text.strip_suffix('\r').map(str::to_string).unwrap_or(text),
+                    ),
+                    Err(error) => {
+                        StdoutEvent::NotUtf8(String::from_utf8_lossy(error.as_bytes()).into_owned())
+                    }
                 })
             };
             discarding = false;
@@ -633,20 +714,22 @@ impl StderrSink {
     fn drain(&self, mut stream: impl Read + Send + 'static) -> std::io::Result<()> {
         lock(&self.0 .0).open += 1;
         let sink = self.clone();
-        let spawned = thread::Builder::new().name("adapter-stderr".into()).spawn(move || {
-            let mut buffer = [0u8; 8192];
-            loop {
-                match stream.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(n) => sink.push(&buffer[..n]),
-                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(_) => break,
+        let spawned = thread::Builder::new()
+            .name("adapter-stderr".into())
+            .spawn(move || {
+                let mut buffer = [0u8; 8192];
+                loop {
+                    match stream.read(&mut buffer) {
+                        Ok(0) => break,
+                        Ok(n) => sink.push(&buffer[..n]),
+                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => break,
+                    }
                 }
-            }
-            let (state, done) = &*sink.0;
-            lock(state).open -= 1;
-            done.notify_all();
-        });
+                let (state, done) = &*sink.0;
+                lock(state).open -= 1;
+                done.notify_all();
+            });
         if spawned.is_err() {
             lock(&self.0 .0).open -= 1;
         }
@@ -742,7 +825,10 @@ mod tests {
         sink.push(&vec![b'b'; STDERR_LIMIT * 2]);
         let text = sink.take();
         let (note, kept) = text.split_once('\n').unwrap_or_default();
-        assert_eq!(note, format!("[{} earlier bytes of stderr left out]", 2 * STDERR_LIMIT));
+        assert_eq!(
+            note,
+            format!("[{} earlier bytes of stderr left out]", 2 * STDERR_LIMIT)
+        );
         assert_eq!(kept, "b".repeat(STDERR_LIMIT));
         assert_eq!(sink.take(), "");
     }

@@ -5,11 +5,12 @@
 //! together), status codes read rather than turned into errors, and answer bodies capped at
 //! [`MESSAGE_LIMIT`](super::MESSAGE_LIMIT).
 
+use std::io::Read;
 use std::time::Duration;
 
 use super::{
-    decode_answer, decode_hello, Adapter, AdapterError, AdapterErrorKind, AdapterFactory, Channel, StartError,
-    MESSAGE_LIMIT, SEEN_LIMIT,
+    decode_answer, decode_hello, Adapter, AdapterError, AdapterErrorKind, AdapterFactory, Channel,
+    StartError, MESSAGE_LIMIT, SEEN_LIMIT,
 };
 use crate::contract::{FromAdapter, HelloReply, HelloRequest, ToAdapter, PROTOCOL_VERSION};
 
@@ -27,7 +28,12 @@ pub struct HttpFactory {
 
 impl HttpFactory {
     pub fn new(url: impl Into<String>, timeout: Duration) -> Self {
-        HttpFactory { url: url.into(), timeout, validate_protocol: false, body_limit: MESSAGE_LIMIT }
+        HttpFactory {
+            url: url.into(),
+            timeout,
+            validate_protocol: false,
+            body_limit: MESSAGE_LIMIT,
+        }
     }
 
     /// Validate every answer against the protocol's JSON Schema.
@@ -61,13 +67,20 @@ impl HttpAdapter {
     pub fn start(config: HttpFactory) -> Result<HttpAdapter, StartError> {
         let client = HttpClient::new(&config.url, config.timeout, config.body_limit);
         let hello = handshake(&client, &config)?;
-        Ok(HttpAdapter { config, client, hello, needs_hello: false })
+        Ok(HttpAdapter {
+            config,
+            client,
+            hello,
+            needs_hello: false,
+        })
     }
 }
 
 fn handshake(client: &HttpClient, config: &HttpFactory) -> Result<HelloReply, StartError> {
     let url = &config.url;
-    let hello = ToAdapter::Hello(HelloRequest { protocol: PROTOCOL_VERSION });
+    let hello = ToAdapter::Hello(HelloRequest {
+        protocol: PROTOCOL_VERSION,
+    });
     let raw = client.exchange(&hello).map_err(|error| {
         StartError(match error.kind {
             AdapterErrorKind::Timeout => format!(
@@ -85,7 +98,8 @@ fn handshake(client: &HttpClient, config: &HttpFactory) -> Result<HelloReply, St
             ),
         })
     })?;
-    decode_hello(&raw, config.validate_protocol, Channel::HttpBody).map_err(|message| StartError(format!("{url}: {message}")))
+    decode_hello(&raw, config.validate_protocol, Channel::HttpBody)
+        .map_err(|message| StartError(format!("{url}: {message}")))
 }
 
 impl Adapter for HttpAdapter {
@@ -95,18 +109,28 @@ impl Adapter for HttpAdapter {
 
     fn call(&mut self, message: &ToAdapter) -> Result<FromAdapter, AdapterError> {
         if matches!(message, ToAdapter::Bye) {
-            return Err(AdapterError::new(AdapterErrorKind::WrongAnswer, "`bye` has no answer"));
+            return Err(AdapterError::new(
+                AdapterErrorKind::WrongAnswer,
+                "`bye` has no answer",
+            ));
         }
         if self.needs_hello {
             handshake(&self.client, &self.config).map_err(|error| {
-                AdapterError::new(AdapterErrorKind::Transport, format!("the hello before this request failed: {}", error.0))
+                AdapterError::new(
+                    AdapterErrorKind::Transport,
+                    format!("the hello before this request failed: {}", error.0),
+                )
             })?;
             self.needs_hello = false;
         }
-        let result = self
-            .client
-            .exchange(message)
-            .and_then(|raw| decode_answer(message, &raw, self.config.validate_protocol, Channel::HttpBody));
+        let result = self.client.exchange(message).and_then(|raw| {
+            decode_answer(
+                message,
+                &raw,
+                self.config.validate_protocol,
+                Channel::HttpBody,
+            )
+        });
         if result.is_err() {
             self.needs_hello = true;
         }
@@ -115,7 +139,9 @@ impl Adapter for HttpAdapter {
 
     fn shutdown(&mut self) {
         // A courtesy: servers may ignore it, and whatever they answer changes nothing.
-        let _ = self.client.post(&serde_json::to_string(&ToAdapter::Bye).unwrap_or_default());
+        let _ = self
+            .client
+            .post(&serde_json::to_string(&ToAdapter::Bye).unwrap_or_default());
     }
 }
 
@@ -134,7 +160,11 @@ impl HttpClient {
             .timeout_global(Some(timeout))
             .build()
             .into();
-        HttpClient { agent, url: url.to_string(), body_limit }
+        HttpClient {
+            agent,
+            url: url.to_string(),
+            body_limit,
+        }
     }
 
     /// POSTs `body` and returns the status and the body read (capped).
@@ -146,17 +176,55 @@ impl HttpClient {
             .send(body)
             .map_err(|error| transport_error(&error))?;
         let status = response.status().as_u16();
-        let limit = if status == 200 { self.body_limit } else { SEEN_LIMIT * 4 };
-        let body = response.body_mut().with_config().limit(limit as u64).lossy_utf8(status != 200).read_to_string();
-        match body {
-            Ok(text) => Ok((status, text)),
-            Err(error) if status != 200 => Ok((status, format!("(the body could not be read: {error})"))),
-            Err(ureq::Error::BodyExceedsLimit(_)) => Err(AdapterError::new(
-                AdapterErrorKind::Oversized,
-                format!("the response body is longer than {} bytes (the limit)", self.body_limit),
-            )),
-            Err(error) => Err(transport_error(&error)),
+        // Read one byte past the limit to tell a body that fits from one that does not; a
+        // failed answer's body is only shown, so it is cut short instead.
+        let limit = if status == 200 {
+            self.body_limit
+        } else {
+            SEEN_LIMIT * 4
+        };
+        let mut bytes = Vec::new();
+        let read = response
+            .body_mut()
+            .as_reader()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes);
+        if let Err(error) = read {
+            if status == 200 {
+                let kind = if error.kind() == std::io::ErrorKind::TimedOut {
+                    AdapterErrorKind::Timeout
+                } else {
+                    AdapterErrorKind::Transport
+                };
+                return Err(AdapterError::new(
+                    kind,
+                    format!("could not read the body: {error}"),
+                ));
+            }
         }
+        let oversized = bytes.len() > limit;
+        bytes.truncate(limit);
+        if status != 200 {
+            return Ok((status, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+        if oversized {
+            return Err(AdapterError::new(
+                AdapterErrorKind::Oversized,
+                format!("the response body is longer than {limit} bytes (the limit)"),
+            )
+            .with_seen(&String::from_utf8_lossy(
+                &bytes[..bytes.len().min(SEEN_LIMIT)],
+            )));
+        }
+        String::from_utf8(bytes)
+            .map(|text| (status, text))
+            .map_err(|error| {
+                AdapterError::new(
+                    AdapterErrorKind::InvalidMessage,
+                    "the body is not UTF-8; the protocol is UTF-8 JSON",
+                )
+                .with_seen(&String::from_utf8_lossy(error.as_bytes()))
+            })
     }
 
     /// POSTs one message; anything but a 200 is a transport error carrying the body.
@@ -164,7 +232,11 @@ impl HttpClient {
         let request = serde_json::to_string(message).unwrap_or_default();
         let (status, body) = self.post(&request)?;
         if status != 200 {
-            return Err(AdapterError::new(AdapterErrorKind::Transport, format!("HTTP {status}, not 200")).with_seen(&body));
+            return Err(AdapterError::new(
+                AdapterErrorKind::Transport,
+                format!("HTTP {status}, not 200"),
+            )
+            .with_seen(&body));
         }
         Ok(body)
     }
@@ -172,15 +244,18 @@ impl HttpClient {
 
 fn transport_error(error: &ureq::Error) -> AdapterError {
     match error {
-        ureq::Error::Timeout(which) => {
-            AdapterError::new(AdapterErrorKind::Timeout, format!("no answer in time ({which} timeout)"))
-        }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-            AdapterError::new(AdapterErrorKind::Timeout, format!("no answer in time ({io})"))
-        }
-        ureq::Error::BodyExceedsLimit(limit) => {
-            AdapterError::new(AdapterErrorKind::Oversized, format!("the response body is longer than {limit} bytes (the limit)"))
-        }
+        ureq::Error::Timeout(which) => AdapterError::new(
+            AdapterErrorKind::Timeout,
+            format!("no answer in time ({which} timeout)"),
+        ),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => AdapterError::new(
+            AdapterErrorKind::Timeout,
+            format!("no answer in time ({io})"),
+        ),
+        ureq::Error::BodyExceedsLimit(limit) => AdapterError::new(
+            AdapterErrorKind::Oversized,
+            format!("the response body is longer than {limit} bytes (the limit)"),
+        ),
         other => AdapterError::new(AdapterErrorKind::Transport, other.to_string()),
     }
 }

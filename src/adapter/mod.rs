@@ -86,7 +86,11 @@ pub struct AdapterError {
 
 impl AdapterError {
     pub fn new(kind: AdapterErrorKind, detail: impl Into<String>) -> Self {
-        AdapterError { kind, detail: detail.into(), seen: None }
+        AdapterError {
+            kind,
+            detail: detail.into(),
+            seen: None,
+        }
     }
 
     pub fn with_seen(mut self, seen: &str) -> Self {
@@ -131,7 +135,12 @@ pub enum Channel {
 
 /// Turns one raw answer into a message: JSON, then (with `validate`) the protocol's JSON Schema,
 /// then the wire type, then [`check_answer`]. Every failure says what to fix.
-pub fn decode_answer(request: &ToAdapter, raw: &str, validate: bool, channel: Channel) -> Result<FromAdapter, AdapterError> {
+pub fn decode_answer(
+    request: &ToAdapter,
+    raw: &str,
+    validate: bool,
+    channel: Channel,
+) -> Result<FromAdapter, AdapterError> {
     let value: Value = serde_json::from_str(raw).map_err(|error| {
         let advice = match channel {
             Channel::Stdout => "stdout carries only protocol messages, one JSON object per line: print logs to stderr",
@@ -143,14 +152,20 @@ pub fn decode_answer(request: &ToAdapter, raw: &str, validate: bool, channel: Ch
         validate::answer(&value).map_err(|problems| {
             AdapterError::new(
                 AdapterErrorKind::InvalidMessage,
-                format!("the answer does not match the protocol schema: {}", problems.join("; ")),
+                format!(
+                    "the answer does not match the protocol schema: {}",
+                    problems.join("; ")
+                ),
             )
             .with_seen(raw)
         })?;
     }
     let answer: FromAdapter = serde_json::from_value(value).map_err(|error| {
-        AdapterError::new(AdapterErrorKind::InvalidMessage, format!("the answer is not a valid protocol message: {error}"))
-            .with_seen(raw)
+        AdapterError::new(
+            AdapterErrorKind::InvalidMessage,
+            format!("the answer is not a valid protocol message: {error}"),
+        )
+        .with_seen(raw)
     })?;
     check_answer(request, answer).map_err(|error| error.with_seen(raw))
 }
@@ -193,7 +208,10 @@ pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<Hello
     }
     if validate {
         if let Err(problems) = validate::answer(&value) {
-            return Err(format!("the adapter's hello does not match the protocol schema: {} (saw `{shown}`)", problems.join("; ")));
+            return Err(format!(
+                "the adapter's hello does not match the protocol schema: {} (saw `{shown}`)",
+                problems.join("; ")
+            ));
         }
     }
     serde_json::from_value::<HelloReply>(value)
@@ -217,13 +235,22 @@ pub fn check_answer(request: &ToAdapter, answer: FromAdapter) -> Result<FromAdap
     let fits = matches!(
         (request, &answer),
         (ToAdapter::Hello(_), FromAdapter::Hello(_))
-            | (ToAdapter::Verify(_), FromAdapter::Verdict(_) | FromAdapter::Unsupported(_))
-            | (ToAdapter::Sign(_), FromAdapter::Signed(_) | FromAdapter::Refused(_) | FromAdapter::Unsupported(_))
+            | (
+                ToAdapter::Verify(_),
+                FromAdapter::Verdict(_) | FromAdapter::Unsupported(_)
+            )
+            | (
+                ToAdapter::Sign(_),
+                FromAdapter::Signed(_) | FromAdapter::Refused(_) | FromAdapter::Unsupported(_)
+            )
     );
     if !fits {
         return Err(AdapterError::new(
             AdapterErrorKind::WrongAnswer,
-            format!("a `{}` answer does not answer this request", answer.type_name()),
+            format!(
+                "a `{}` answer does not answer this request",
+                answer.type_name()
+            ),
         ));
     }
     if request.id() != answer.id() {

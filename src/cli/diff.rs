@@ -29,8 +29,19 @@ pub fn diff_command(args: DiffArgs) -> u8 {
         Ok(stream) => stream,
         Err(code) => return code,
     };
-    let who = |s: &crate::report::Stream| format!("{} {}", s.header.implementation.name, s.header.implementation.version);
-    println!("diff: {} ({}) -> {} ({})", args.old.display(), who(&old), args.new.display(), who(&new));
+    let who = |s: &crate::report::Stream| {
+        format!(
+            "{} {}",
+            s.header.implementation.name, s.header.implementation.version
+        )
+    };
+    println!(
+        "diff: {} ({}) -> {} ({})",
+        args.old.display(),
+        who(&old),
+        args.new.display(),
+        who(&new)
+    );
     let difference = diff(&old.cases, &new.cases);
     print!("{}", difference.render_table());
     if difference.has_new_failures() {

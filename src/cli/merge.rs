@@ -45,7 +45,11 @@ pub fn merge_command(args: MergeArgs) -> u8 {
     }
     let mut stream = merged.stream;
     if let Value::Object(options) = &mut stream.header.options {
-        let dirs: Vec<Value> = args.dirs.iter().map(|d| Value::String(d.display().to_string())).collect();
+        let dirs: Vec<Value> = args
+            .dirs
+            .iter()
+            .map(|d| Value::String(d.display().to_string()))
+            .collect();
         options.insert("merged_from".into(), Value::Array(dirs));
     }
     let (gate, render) = match args.gate.decide(&stream) {
@@ -53,7 +57,10 @@ pub fn merge_command(args: MergeArgs) -> u8 {
         Err(code) => return code,
     };
     if let Err(error) = write_report(&args.out, &stream, &gate, &render) {
-        eprintln!("error: cannot write the merged report in {}: {error}", args.out.display());
+        eprintln!(
+            "error: cannot write the merged report in {}: {error}",
+            args.out.display()
+        );
         return EXIT_USAGE;
     }
     let totals = crate::report::terminal::Totals::of(&stream.cases);

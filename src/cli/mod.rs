@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod check;
+mod debug;
 mod diff;
 mod merge;
 mod report;
@@ -28,6 +29,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the `run` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the suite against an implementation (the built-in reference by default).
@@ -51,6 +54,9 @@ pub enum Command {
     /// Check an adapter's plumbing: handshake, one verify, one sign, every message against the
     /// protocol schema. For adapter authors.
     Smoke(smoke::SmokeArgs),
+    /// Troubleshooting: `debug jwt TOKEN` (a token debugger) and `debug hash` (what a user_hash
+    /// was computed over, and the mistake). Exit 0 accepted, 1 not, 2 bad input.
+    Debug(debug::DebugArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -93,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge::merge_command(args),
         Command::Serve(args) => serve::serve(args),
         Command::Smoke(args) => smoke::smoke(args),
+        Command::Debug(args) => debug::debug(args),
         Command::Schema(args) => {
             let schema = match args.which {
                 SchemaKind::Case => crate::scenario::case_schema(),

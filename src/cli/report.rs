@@ -37,7 +37,7 @@ pub struct RunReportArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Rewrite the --baseline FILE from this run's failures, keeping the reason, link and
-    /// expiry of entries that still match. Refused after --filter, --skip, --role or
+    /// expiry of entries that still match. Refused after --filter, --skip, --role, --only or
     /// --partition: a baseline comes from a run of the whole suite.
     #[arg(long, requires = "baseline")]
     pub update_baseline: bool,
@@ -74,8 +74,13 @@ impl RunReportArgs {
         if !select.skips.is_empty() {
             flags.push("--skip");
         }
-        if crate::report::stream::is_partial(&json!({"role": options.get("role"), "roles": options.get("roles")})) {
+        if crate::report::stream::is_partial(
+            &json!({"role": options.get("role"), "roles": options.get("roles")}),
+        ) {
             flags.push("--role");
+        }
+        if crate::report::stream::is_partial(&json!({"only": options.get("only")})) {
+            flags.push("--only");
         }
         if self.partition.is_some() {
             flags.push("--partition");
@@ -97,7 +102,13 @@ pub struct ReportSession {
 
 /// The header's `options`: the flags as given, nothing secret (the final pass redacts any
 /// fixture secret anyway).
-pub fn run_options(select: &SelectArgs, jobs: usize, strict: bool, args: &RunReportArgs, extra: Value) -> Value {
+pub fn run_options(
+    select: &SelectArgs,
+    jobs: usize,
+    strict: bool,
+    args: &RunReportArgs,
+    extra: Value,
+) -> Value {
     let mut options = json!({
         "filter": select.filters,
         "exact": select.exact,
@@ -166,7 +177,8 @@ impl ReportSession {
                 return Err(EXIT_USAGE);
             }
         };
-        let header = crate::run::header_for(factory, &hello, options, None);
+        let seed = options.get("seed").and_then(Value::as_u64);
+        let header = crate::run::header_for(factory, &hello, options, seed);
         let secrets = suite_secrets(suite, cases);
         let log = if args.no_report {
             None
@@ -174,19 +186,32 @@ impl ReportSession {
             match EventLog::create(&args.report_dir, &header, &secrets) {
                 Ok(log) => Some(log),
                 Err(error) => {
-                    eprintln!("error: cannot write the report in {}: {error}", args.report_dir.display());
+                    eprintln!(
+                        "error: cannot write the report in {}: {error}",
+                        args.report_dir.display()
+                    );
                     return Err(EXIT_USAGE);
                 }
             }
         };
-        Ok(ReportSession { args: args.clone(), strict, header, secrets, baseline, log })
+        Ok(ReportSession {
+            args: args.clone(),
+            strict,
+            header,
+            secrets,
+            baseline,
+            log,
+        })
     }
 
     /// Append a finished case to `events.jsonl` as the run goes.
     pub fn record(&mut self, event: &CaseEvent) {
         if let Some(log) = &mut self.log {
             if let Err(error) = log.append(event) {
-                eprintln!("warning: cannot append to {}/events.jsonl: {error}", self.args.report_dir.display());
+                eprintln!(
+                    "warning: cannot append to {}/events.jsonl: {error}",
+                    self.args.report_dir.display()
+                );
                 self.log = None;
             }
         }
@@ -195,7 +220,14 @@ impl ReportSession {
     /// After the last case: redact, decide the gate, write the reports, the snapshots and
     /// the updated baseline, print the gate. Returns the exit code.
     pub fn finish(self, events: Vec<CaseEvent>, elapsed_secs: f64) -> u8 {
-        let ReportSession { args, strict, header, secrets, baseline, log } = self;
+        let ReportSession {
+            args,
+            strict,
+            header,
+            secrets,
+            baseline,
+            log,
+        } = self;
         drop(log);
         let mut stream = Stream::new(header, events, elapsed_secs * 1000.0);
         stream.redact(&secrets);
@@ -216,14 +248,24 @@ impl ReportSession {
         };
         let options = GateOptions::new(strict, !stream.is_partial());
         let gate = decide(&stream.cases, baseline.as_ref(), &options);
-        let render = RenderOptions { failures_only: args.failures_only };
+        let render = RenderOptions {
+            failures_only: args.failures_only,
+        };
         if !args.no_report {
             match write_report(&args.report_dir, &stream, &gate, &render) {
                 Ok(_) => {
-                    let _ = writeln!(out, "report: {} ({})", args.report_dir.display(), crate::report::FILES.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "report: {} ({})",
+                        args.report_dir.display(),
+                        crate::report::FILES.join(", ")
+                    );
                 }
                 Err(error) => {
-                    eprintln!("error: cannot write the report in {}: {error}", args.report_dir.display());
+                    eprintln!(
+                        "error: cannot write the report in {}: {error}",
+                        args.report_dir.display()
+                    );
                     return EXIT_USAGE;
                 }
             }
@@ -234,7 +276,10 @@ impl ReportSession {
                     let _ = writeln!(out, "{}", outcome.summary_line(dir));
                 }
                 Err(error) => {
-                    eprintln!("error: cannot write snapshots in {}: {error}", dir.display());
+                    eprintln!(
+                        "error: cannot write snapshots in {}: {error}",
+                        dir.display()
+                    );
                     return EXIT_USAGE;
                 }
             }
@@ -250,7 +295,9 @@ fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String
         match Baseline::read(path) {
             Ok(previous) => Some(previous),
             Err(error) => {
-                eprintln!("error: {error}\n(fix or delete the file, then run --update-baseline again)");
+                eprintln!(
+                    "error: {error}\n(fix or delete the file, then run --update-baseline again)"
+                );
                 return Err(EXIT_USAGE);
             }
         }
@@ -260,14 +307,24 @@ fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String
     let mut baseline = Baseline::updated(previous.as_ref(), cases);
     baseline.path = Some(path.to_path_buf());
     if let Err(error) = std::fs::write(path, baseline.render()) {
-        eprintln!("error: cannot write the baseline {}: {error}", path.display());
+        eprintln!(
+            "error: cannot write the baseline {}: {error}",
+            path.display()
+        );
         return Err(EXIT_USAGE);
     }
     // Read it back so entries know their lines for later messages.
     let baseline = Baseline::read(path).unwrap_or(baseline);
-    let kept = previous
-        .as_ref()
-        .map_or(0, |p| baseline.entries.iter().filter(|e| p.find(&e.id).is_some_and(|old| old.reason == e.reason && !e.reason.is_empty())).count());
+    let kept = previous.as_ref().map_or(0, |p| {
+        baseline
+            .entries
+            .iter()
+            .filter(|e| {
+                p.find(&e.id)
+                    .is_some_and(|old| old.reason == e.reason && !e.reason.is_empty())
+            })
+            .count()
+    });
     let mut message = format!(
         "baseline: wrote {} known failure(s) to {} ({kept} kept their reason)",
         baseline.entries.len(),
@@ -326,8 +383,14 @@ pub(crate) fn read_stream(dir: &Path) -> Result<Stream, u8> {
 impl GateArgs {
     /// The gate of a stored run, with these flags or the run's own options.
     pub(crate) fn decide(&self, stream: &Stream) -> Result<(GateDecision, RenderOptions), u8> {
-        let recorded_strict = stream.option("strict").and_then(Value::as_bool).unwrap_or(false);
-        let recorded_failures_only = stream.option("failures_only").and_then(Value::as_bool).unwrap_or(false);
+        let recorded_strict = stream
+            .option("strict")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let recorded_failures_only = stream
+            .option("failures_only")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let path = match (&self.baseline, self.no_baseline) {
             (_, true) => None,
             (Some(path), false) => Some(path.clone()),
@@ -352,7 +415,12 @@ impl GateArgs {
         };
         let options = GateOptions::new(self.strict || recorded_strict, !stream.is_partial());
         let gate = decide(&stream.cases, baseline.as_ref(), &options);
-        Ok((gate, RenderOptions { failures_only: self.failures_only || recorded_failures_only }))
+        Ok((
+            gate,
+            RenderOptions {
+                failures_only: self.failures_only || recorded_failures_only,
+            },
+        ))
     }
 }
 
@@ -366,11 +434,18 @@ pub fn report(args: ReportArgs) -> u8 {
         Err(code) => return code,
     };
     if let Err(error) = render_artefacts(&args.dir, &stream, &gate, &render) {
-        eprintln!("error: cannot write the reports in {}: {error}", args.dir.display());
+        eprintln!(
+            "error: cannot write the reports in {}: {error}",
+            args.dir.display()
+        );
         return EXIT_USAGE;
     }
     let totals = crate::report::terminal::Totals::of(&stream.cases);
-    println!("report: {}/report.html re-rendered from events.jsonl ({})", args.dir.display(), totals.closing_line());
+    println!(
+        "report: {}/report.html re-rendered from events.jsonl ({})",
+        args.dir.display(),
+        totals.closing_line()
+    );
     if !stream.complete {
         println!("note: events.jsonl has no footer: the run was cut short, and these reports show what it did");
     }

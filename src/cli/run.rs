@@ -7,7 +7,9 @@ use clap::Args;
 
 use super::{load_or_report, CasesArg, EXIT_OK, EXIT_USAGE};
 use crate::report::terminal;
-use crate::run::{run_cases, RunOptions};
+use crate::properties::counterexample::Counterexample;
+use crate::properties::{Property, Settings};
+use crate::run::{run_cases, run_parallel, RunOptions};
 use crate::scenario::{LoadedCase, Suite};
 
 #[derive(Debug, Args, Clone, Default)]
@@ -25,10 +27,15 @@ pub struct SelectArgs {
 
 impl SelectArgs {
     pub fn selects(&self, case: &LoadedCase) -> bool {
-        let name = format!("{}::{}", case.area, case.id);
+        self.selects_name(&case.area, &case.id)
+    }
+
+    /// Whether the case or property `area::id` is selected.
+    pub fn selects_name(&self, area: &str, id: &str) -> bool {
+        let name = format!("{area}::{id}");
         let matches = |pattern: &String| {
             if self.exact {
-                name == *pattern || case.id == *pattern
+                name == *pattern || id == pattern
             } else {
                 name.contains(pattern.as_str())
             }
@@ -65,6 +72,31 @@ pub struct RunArgs {
     /// the reference; an unknown NAME lists the names.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["url", "command"])]
     pub broken: Option<String>,
+    #[command(flatten)]
+    pub properties: PropertyArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PropertyArgs {
+    /// Run only the YAML cases, or only the properties (default: both).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub only: Option<Only>,
+    /// Seed of the properties' generators: the same seed replays the same requests. Default: a
+    /// fresh one, printed so a failing run can be replayed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Generated requests per property.
+    #[arg(long, value_name = "N", default_value_t = crate::properties::DEFAULT_CASES)]
+    pub property_cases: u32,
+    /// Where shrunk counterexamples are written as YAML cases.
+    #[arg(long, value_name = "DIR", default_value = "reports/counterexamples")]
+    pub counterexamples: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    Cases,
+    Properties,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -73,7 +105,17 @@ pub fn run(args: RunArgs) -> u8 {
         Err(code) => return code,
     };
     let cases = args.select.apply(&suite);
-    let cases: Vec<&LoadedCase> = cases.into_iter().filter(|case| args.target.role.includes(case.role)).collect();
+    let cases: Vec<&LoadedCase> = cases
+        .into_iter()
+        .filter(|case| args.target.role.includes(case.role) && args.properties.only != Some(Only::Properties))
+        .collect();
+    let properties: Vec<&Property> = crate::properties::all()
+        .iter()
+        .filter(|p| args.select.selects_name("properties", p.name) && args.target.role.includes(p.role))
+        .filter(|_| args.properties.only != Some(Only::Cases) && args.report.partition.is_none())
+        .collect();
+    let seed = args.properties.seed.unwrap_or_else(fresh_seed);
+    let settings = Settings { seed, cases: args.properties.property_cases };
     // Partition last, over the final selection, so shards are balanced and merge restores order.
     let cases = args.report.partition_cases(cases);
     let factory = match &args.broken {
@@ -88,7 +130,13 @@ pub fn run(args: RunArgs) -> u8 {
         }
     };
     let factory = factory.as_ref();
-    let options = super::report::run_options(&args.select, args.jobs, args.strict, &args.report, args.target.options());
+    let mut extra = args.target.options();
+    if let Some(extra) = extra.as_object_mut() {
+        extra.insert("only".into(), serde_json::json!(args.properties.only.map(|o| format!("{o:?}").to_lowercase())));
+        extra.insert("seed".into(), serde_json::json!(seed));
+        extra.insert("property_cases".into(), serde_json::json!(settings.cases));
+    }
+    let options = super::report::run_options(&args.select, args.jobs, args.strict, &args.report, extra);
     let mut session =
         match super::report::ReportSession::start(&args.report, &args.select, args.strict, options, &suite, &cases, factory) {
             Ok(session) => session,
@@ -102,13 +150,46 @@ pub fn run(args: RunArgs) -> u8 {
             let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(event));
         }
     });
-    let events = match events {
+    let mut events = match events {
         Ok(events) => events,
         Err(error) => {
             eprintln!("error: could not start {}: {error}", factory.describe());
             return EXIT_USAGE;
         }
     };
+    if !properties.is_empty() {
+        if !args.quiet {
+            let _ = writeln!(stdout.lock(), "properties: seed {seed}, {} requests each (replay with --seed {seed})", settings.cases);
+        }
+        let runs = run_parallel(&properties, factory, args.jobs, |adapter, p| p.run(adapter, &settings), |run| {
+            session.record(&run.event);
+            if !args.quiet {
+                let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(&run.event));
+            }
+        });
+        let runs = match runs {
+            Ok(runs) => runs,
+            Err(error) => {
+                eprintln!("error: could not start {}: {error}", factory.describe());
+                return EXIT_USAGE;
+            }
+        };
+        let mut out = stdout.lock();
+        for run in runs {
+            let secs = run.event.duration_ms / 1000.0;
+            let rate = if secs > 0.0 { run.requests as f64 / secs } else { 0.0 };
+            let _ = writeln!(out, "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s)", run.event.id, run.requests);
+            if let Some(counterexample) = &run.counterexample {
+                match write_counterexample(&args.properties.counterexamples, counterexample) {
+                    Ok(path) => {
+                        let _ = writeln!(out, "  counterexample written to {} (seed {seed})", path.display());
+                    }
+                    Err(error) => eprintln!("warning: cannot write the counterexample: {error}"),
+                }
+            }
+            events.push(run.event);
+        }
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let mut out = stdout.lock();
     let failures = terminal::failures_by_severity(&events);
@@ -122,6 +203,18 @@ pub fn run(args: RunArgs) -> u8 {
     let _ = write!(out, "{}", terminal::render_summary(&events, elapsed));
     // The gate (crate::report::gate) decides the exit code, with the baseline if any.
     session.finish(events, elapsed)
+}
+
+/// A seed for a run that was not given one: the clock's nanoseconds are enough to vary runs.
+fn fresh_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64 % 1_000_000_000)
+}
+
+fn write_counterexample(dir: &std::path::Path, counterexample: &Counterexample) -> std::io::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(&counterexample.file_name);
+    std::fs::write(&path, &counterexample.yaml)?;
+    Ok(path)
 }
 
 /// The factory of the bundled broken implementation `name`, or a usage error naming them all.

@@ -47,7 +47,12 @@ pub fn serve(args: ServeArgs) -> u8 {
     let mut implementation = make();
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    match serve_stdio(implementation.as_mut(), stdin.lock(), stdout.lock(), std::io::stderr()) {
+    match serve_stdio(
+        implementation.as_mut(),
+        stdin.lock(),
+        stdout.lock(),
+        std::io::stderr(),
+    ) {
         Ok(()) => EXIT_OK,
         // The harness went away (closed stdout): nothing left to answer.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,

@@ -14,10 +14,13 @@ use serde_json::{json, Value};
 use super::{EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE};
 use crate::adapter::exec::{display_command, ExecProcess, StderrSink};
 use crate::adapter::http::HttpClient;
-use crate::adapter::{truncate, validate, AdapterError, AdapterErrorKind, MESSAGE_LIMIT, SEEN_LIMIT};
+use crate::adapter::{
+    truncate, validate, AdapterError, AdapterErrorKind, MESSAGE_LIMIT, SEEN_LIMIT,
+};
 use crate::contract::{
-    FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings, Platform, PlatformSettings, Role,
-    SignMode, SignRequest, ToAdapter, User, VerifyRequest, Workspace, PROTOCOL_VERSION,
+    FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings, Platform,
+    PlatformSettings, Role, SignMode, SignRequest, ToAdapter, User, VerifyRequest, Workspace,
+    PROTOCOL_VERSION,
 };
 use crate::reference::user_hash::user_hash;
 
@@ -50,11 +53,18 @@ pub fn smoke(args: SmokeArgs) -> u8 {
     let mut checks = Checklist::default();
     let mut peer = match (&args.url, args.command.is_empty()) {
         (Some(url), true) => {
-            println!("smoke test of http:{url} (timeout {} ms)", timeout.as_millis());
+            println!(
+                "smoke test of http:{url} (timeout {} ms)",
+                timeout.as_millis()
+            );
             Peer::Http(HttpClient::new(url, timeout, MESSAGE_LIMIT))
         }
         (None, false) => {
-            println!("smoke test of exec:{} (timeout {} ms)", display_command(&args.command), timeout.as_millis());
+            println!(
+                "smoke test of exec:{} (timeout {} ms)",
+                display_command(&args.command),
+                timeout.as_millis()
+            );
             match ExecProcess::spawn(&args.command, StderrSink::default(), MESSAGE_LIMIT) {
                 Ok(process) => {
                     checks.pass(format!("started (pid {})", process.id()));
@@ -67,7 +77,9 @@ pub fn smoke(args: SmokeArgs) -> u8 {
             }
         }
         _ => {
-            eprintln!("error: give the adapter command after `--` (smoke -- CMD ARGS...) or --url URL");
+            eprintln!(
+                "error: give the adapter command after `--` (smoke -- CMD ARGS...) or --url URL"
+            );
             return EXIT_USAGE;
         }
     };
@@ -80,7 +92,12 @@ pub fn smoke(args: SmokeArgs) -> u8 {
         _ => EXIT_OK,
     };
     println!();
-    println!("{} checks: {} passed, {} failed", checks.passed + checks.failed, checks.passed, checks.failed);
+    println!(
+        "{} checks: {} passed, {} failed",
+        checks.passed + checks.failed,
+        checks.passed,
+        checks.failed
+    );
     if code == EXIT_OK {
         println!("the adapter speaks the protocol; now run the suite: messenger-conformance run -- CMD (or --url URL)");
     }
@@ -97,9 +114,18 @@ enum Stop {
 }
 
 /// The handshake, one verify and one sign; what is left after a [`Stop`] is not tried.
-fn session(peer: &mut Peer, checks: &mut Checklist, timeout: Duration, start_timeout: Duration) -> Result<(), Stop> {
-    let request = ToAdapter::Hello(HelloRequest { protocol: PROTOCOL_VERSION });
-    let raw = peer.ask(&request, "hello", checks, start_timeout).ok_or(Stop::NoHello)?;
+fn session(
+    peer: &mut Peer,
+    checks: &mut Checklist,
+    timeout: Duration,
+    start_timeout: Duration,
+) -> Result<(), Stop> {
+    let request = ToAdapter::Hello(HelloRequest {
+        protocol: PROTOCOL_VERSION,
+    });
+    let raw = peer
+        .ask(&request, "hello", checks, start_timeout)
+        .ok_or(Stop::NoHello)?;
     let hello = handshake(&raw, checks).ok_or(Stop::Gone)?;
     if hello.roles.contains(&Role::Verifier) {
         smoke_verify(peer, checks, timeout).ok_or(Stop::Gone)?;
@@ -138,7 +164,9 @@ fn handshake(raw: &str, checks: &mut Checklist) -> Option<HelloReply> {
             return None;
         }
         None => {
-            checks.fail(format!("your hello has no \"protocol\"; answer with \"protocol\":{PROTOCOL_VERSION}"));
+            checks.fail(format!(
+                "your hello has no \"protocol\"; answer with \"protocol\":{PROTOCOL_VERSION}"
+            ));
             return None;
         }
     }
@@ -150,10 +178,15 @@ fn handshake(raw: &str, checks: &mut Checklist) -> Option<HelloReply> {
                 hello.implementation.name,
                 hello.implementation.version,
                 roles.join(", "),
-                serde_json::to_value(hello.clock).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+                serde_json::to_value(hello.clock)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
             ));
             if hello.roles.is_empty() {
-                checks.fail("hello offers no role: list \"verifier\", \"signer\" or both in \"roles\"");
+                checks.fail(
+                    "hello offers no role: list \"verifier\", \"signer\" or both in \"roles\"",
+                );
             }
             Some(hello)
         }
@@ -166,7 +199,10 @@ fn handshake(raw: &str, checks: &mut Checklist) -> Option<HelloReply> {
 
 fn smoke_workspace() -> Workspace {
     let settings = |secret: &str, enforced: bool| PlatformSettings {
-        identity_verification: IdentityVerification { secret: secret.into(), enforced },
+        identity_verification: IdentityVerification {
+            secret: secret.into(),
+            enforced,
+        },
         jwt: JwtSettings { enabled: false },
     };
     Workspace {
@@ -198,10 +234,20 @@ fn smoke_verify(peer: &mut Peer, checks: &mut Checklist, timeout: Duration) -> O
     let raw = peer.ask(&message, "verify", checks, timeout)?;
     match checked_answer(&message, &raw, "verify", "verdict", checks) {
         Some(FromAdapter::Verdict(verdict)) => {
-            let said = describe(verdict.outcome.as_str(), verdict.verified, verdict.error.map(|e| e.as_str()));
-            let wanted = describe(expected.outcome.as_str(), expected.verified, expected.error.map(|e| e.as_str()));
+            let said = describe(
+                verdict.outcome.as_str(),
+                verdict.verified,
+                verdict.error.map(|e| e.as_str()),
+            );
+            let wanted = describe(
+                expected.outcome.as_str(),
+                expected.verified,
+                expected.error.map(|e| e.as_str()),
+            );
             if said == wanted && verdict.identity == expected.identity {
-                checks.pass(format!("a valid user_hash on web is {said}, as the reference says"));
+                checks.pass(format!(
+                    "a valid user_hash on web is {said}, as the reference says"
+                ));
             } else if said == wanted {
                 checks.fail(format!(
                     "the verdict's identity is {}; the reference's is {}: the identity is the user_id and email as sent",
@@ -238,7 +284,10 @@ fn smoke_sign(peer: &mut Peer, checks: &mut Checklist, timeout: Duration) -> Opt
         platform: Platform::Web,
         secret: SECRET.into(),
         key_id: None,
-        user: User { user_id: Some(USER_ID.into()), email: Some(EMAIL.into()) },
+        user: User {
+            user_id: Some(USER_ID.into()),
+            email: Some(EMAIL.into()),
+        },
         attributes: Default::default(),
         expires_in: None,
     };
@@ -285,17 +334,36 @@ fn answer_json(raw: &str, what: &str, checks: &mut Checklist) -> Option<Value> {
 fn schema_check(value: &Value, name: &str, checks: &mut Checklist) {
     match validate::answer(value) {
         Ok(()) => checks.pass(format!("the {name} matches the protocol schema")),
-        Err(problems) => checks.fail(format!("the {name} does not match the protocol schema: {}", problems.join("; "))),
+        Err(problems) => checks.fail(format!(
+            "the {name} does not match the protocol schema: {}",
+            problems.join("; ")
+        )),
     }
 }
 
 /// JSON, schema, type and id of one answer; the message when it deserializes.
-fn checked_answer(request: &ToAdapter, raw: &str, what: &str, expected: &str, checks: &mut Checklist) -> Option<FromAdapter> {
+fn checked_answer(
+    request: &ToAdapter,
+    raw: &str,
+    what: &str,
+    expected: &str,
+    checks: &mut Checklist,
+) -> Option<FromAdapter> {
     let value = answer_json(raw, what, checks)?;
-    let type_name = value.get("type").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = if type_name.is_empty() { "answer".to_string() } else { type_name.clone() };
+    let type_name = value
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = if type_name.is_empty() {
+        "answer".to_string()
+    } else {
+        type_name.clone()
+    };
     schema_check(&value, &format!("\"{name}\" answer"), checks);
-    let fits = type_name == expected || type_name == "unsupported" || (what == "sign" && type_name == "refused");
+    let fits = type_name == expected
+        || type_name == "unsupported"
+        || (what == "sign" && type_name == "refused");
     if fits {
         checks.pass(format!("{what} is answered by a \"{type_name}\""));
     } else {
@@ -306,9 +374,15 @@ fn checked_answer(request: &ToAdapter, raw: &str, what: &str, expected: &str, ch
     }
     let wanted = request.id().unwrap_or_default();
     match value.get("id") {
-        Some(Value::String(id)) if id == wanted => checks.pass(format!("the {name} echoes the request id \"{wanted}\"")),
-        Some(other) => checks.fail(format!("the {name}'s id {other} does not echo the request id \"{wanted}\"")),
-        None => checks.fail(format!("the {name} has no id: echo the request id \"{wanted}\"")),
+        Some(Value::String(id)) if id == wanted => {
+            checks.pass(format!("the {name} echoes the request id \"{wanted}\""))
+        }
+        Some(other) => checks.fail(format!(
+            "the {name}'s id {other} does not echo the request id \"{wanted}\""
+        )),
+        None => checks.fail(format!(
+            "the {name} has no id: echo the request id \"{wanted}\""
+        )),
     }
     let answer = serde_json::from_value::<FromAdapter>(value).ok();
     if fits {
@@ -327,7 +401,13 @@ enum Peer {
 impl Peer {
     /// Sends `message` and returns the raw answer. On exec, lines that are not messages (not
     /// JSON, or JSON without a `type`) are reported and read past.
-    fn ask(&mut self, message: &ToAdapter, what: &str, checks: &mut Checklist, timeout: Duration) -> Option<String> {
+    fn ask(
+        &mut self,
+        message: &ToAdapter,
+        what: &str,
+        checks: &mut Checklist,
+        timeout: Duration,
+    ) -> Option<String> {
         match self {
             Peer::Http(client) => match client.exchange(message) {
                 Ok(body) => {
@@ -377,7 +457,9 @@ impl Peer {
                         }
                     }
                 }
-                checks.fail(format!("{what}: no answer among the first {NOISE_LINES} lines"));
+                checks.fail(format!(
+                    "{what}: no answer among the first {NOISE_LINES} lines"
+                ));
                 None
             }
         }
@@ -388,7 +470,8 @@ impl Peer {
         match self {
             Peer::Http(client) => {
                 if answered {
-                    let _ = client.post(&serde_json::to_string(&ToAdapter::Bye).unwrap_or_default());
+                    let _ =
+                        client.post(&serde_json::to_string(&ToAdapter::Bye).unwrap_or_default());
                     checks.note("bye sent (an HTTP server may ignore it)");
                 }
             }

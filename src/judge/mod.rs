@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::contract::{FromAdapter, Outcome, Verdict};
+use crate::contract::{ErrorCode, FromAdapter, Outcome, Verdict};
 use crate::scenario::{Expectation, ExpectedVerdict};
 
 mod signed;
@@ -180,7 +180,13 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             Some(code) => format!("{} ({code})", actual.outcome),
             None => actual.outcome.to_string(),
         };
-        let problem = Problem { field: "outcome".into(), expected: expected_text, actual: actual_text, why: why.into(), severity };
+        let mut why = why.to_string();
+        // The judge does not see the request, so it cannot diagnose the hash itself: it says
+        // where a verifier that refuses a right user_hash usually goes wrong.
+        if expected.outcome == Outcome::Accepted && expected.verified && actual.error == Some(ErrorCode::UserHashMismatch) {
+            why.push_str(". Note: the reference verifies this user_hash; check that the implementation hashes the user_id when one is sent (else the email), exactly as sent, with the request platform's own secret, and accepts either hex case on web (`messenger-conformance debug hash` names such mistakes)");
+        }
+        let problem = Problem { field: "outcome".into(), expected: expected_text, actual: actual_text, why, severity };
         return Judgement::from_problems(OutcomeClass::WrongVerdict, vec![problem]);
     }
 

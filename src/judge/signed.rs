@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::{Judgement, OutcomeClass, Problem, Severity};
 use crate::contract::{FromAdapter, Object};
+use crate::diagnose;
 use crate::reference::jws;
 use crate::scenario::Expectation;
 
@@ -28,7 +29,29 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
         (_, other) => return super::unexpected_type("signed or refused", other),
     };
     let problems = match expectation {
-        Expectation::UserHash { user_hash } => judge_user_hash(user_hash, signed.user_hash.as_deref()),
+        Expectation::UserHash { user_hash, user_id, email, platform, secrets } => {
+            let mut problems = judge_user_hash(user_hash, signed.user_hash.as_deref());
+            // Say what the signer hashed instead, when the inputs are known.
+            if let (Some(problem), Some(platform), Some(actual)) = (problems.first_mut(), platform, signed.user_hash.as_deref()) {
+                let query = diagnose::HashQuery {
+                    user_id: user_id.as_deref(),
+                    email: email.as_deref(),
+                    user_hash: Some(actual),
+                    platform: *platform,
+                };
+                let secret = secrets.iter().find(|c| c.platform == *platform).map(|c| c.secret.as_str());
+                let diagnosis = diagnose::diagnose_hash_in(query, "", secret, secrets);
+                let explained = diagnosis.explain().or_else(|| {
+                    (diagnosis.accepted && actual.to_ascii_lowercase() == *user_hash).then(|| {
+                        "the right HMAC, in uppercase hex: signers send lowercase (the iOS and Android SDKs accept nothing else)".to_string()
+                    })
+                });
+                if let Some(text) = explained {
+                    problem.why = format!("{}. Diagnosis: {text}", problem.why);
+                }
+            }
+            problems
+        }
         Expectation::Jwt { secret, header, claims } => match signed.jwt.as_deref() {
             Some(token) => judge_jwt(secret, header, claims, token),
             None => vec![missing("jwt")],
@@ -133,6 +156,10 @@ fn judge_claims(expected: &Object, actual: &Object) -> Vec<Problem> {
                 problem.severity = Severity::Critical;
             }
         }
+        // The token debugger's reading of a time claim ("looks like milliseconds").
+        if let Some(hint) = got.filter(|_| matches!(name.as_str(), "exp" | "nbf" | "iat")).and_then(|v| diagnose::time_claim_hint(name, v)) {
+            problem.why = format!("{}. Diagnosis: {hint}", problem.why);
+        }
         problems.push(problem);
     }
     for (name, got) in actual {
@@ -162,4 +189,58 @@ fn member_problem(part: &str, name: &str, want: Option<&Value>, got: Option<&Val
 
 fn show(value: Option<&Value>) -> String {
     value.map_or_else(|| "absent".to_string(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{Platform, Signed};
+    use crate::diagnose::SecretCandidate;
+    use crate::reference::user_hash::user_hash;
+
+    const SECRET: &str = "signer-web-secret-for-the-judge";
+
+    fn expectation() -> Expectation {
+        Expectation::UserHash {
+            user_hash: user_hash(SECRET, "u-1"),
+            user_id: Some("u-1".into()),
+            email: Some("ada@example.com".into()),
+            platform: Some(Platform::Web),
+            secrets: vec![SecretCandidate::new("", Platform::Web, SECRET)],
+        }
+    }
+
+    fn signed(hash: String) -> FromAdapter {
+        FromAdapter::Signed(Signed { id: "s1".into(), user_hash: Some(hash), jwt: None })
+    }
+
+    #[test]
+    fn a_wrong_user_hash_says_what_was_hashed() {
+        let judgement = judge_signer(&expectation(), &signed(user_hash(SECRET, "ada@example.com")));
+        let why = &judgement.problems[0].why;
+        assert!(
+            why.ends_with("Diagnosis: the user_hash is HMAC(web secret, email) (lowercase hex); hash over the email while a user_id is sent: it must be computed over the user_id"),
+            "{why}"
+        );
+        assert!(!why.contains(SECRET));
+        let judgement = judge_signer(&expectation(), &signed(user_hash(SECRET, "u-1").to_uppercase()));
+        assert_eq!(judgement.class, OutcomeClass::WrongDetail);
+        assert!(judgement.problems[0].why.contains("Diagnosis: the right HMAC, in uppercase hex"), "{}", judgement.problems[0].why);
+        let judgement = judge_signer(&expectation(), &signed(user_hash(SECRET, "u-1")));
+        assert_eq!(judgement.class, OutcomeClass::Pass);
+        // Secrets never reach a report.
+        let json = serde_json::to_string(&expectation()).unwrap();
+        assert!(!json.contains(SECRET), "{json}");
+    }
+
+    #[test]
+    fn a_time_claim_in_milliseconds_is_named() {
+        let mut want = Object::new();
+        want.insert("exp".into(), 1_767_229_200_i64.into());
+        let mut got = Object::new();
+        got.insert("exp".into(), 1_767_229_200_000_i64.into());
+        let problems = judge_claims(&want, &got);
+        assert!(problems[0].why.contains("Diagnosis: exp is 1767229200000: looks like milliseconds"), "{}", problems[0].why);
+        assert_eq!(problems[0].severity, Severity::Critical);
+    }
 }

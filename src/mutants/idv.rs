@@ -18,7 +18,10 @@ pub(super) fn hashes_email(request: &VerifyRequest) -> Verdict {
 /// One `IDENTITY_VERIFICATION_SECRET` in the config, the web one, used for every platform.
 pub(super) fn web_secret_everywhere(request: &VerifyRequest) -> Verdict {
     verify(&with_workspace(request, |workspace| {
-        let Some(web) = workspace.platform(Platform::Web).map(|s| s.identity_verification.secret.clone()) else {
+        let Some(web) = workspace
+            .platform(Platform::Web)
+            .map(|s| s.identity_verification.secret.clone())
+        else {
             return;
         };
         for settings in workspace.platforms.values_mut() {
@@ -41,7 +44,11 @@ pub(super) fn enforcement_ignored(request: &VerifyRequest) -> Verdict {
 pub(super) fn prefix_compare(request: &VerifyRequest) -> Verdict {
     verify(&remap_user_hash(request, |check| {
         let expected = user_hash::user_hash(check.secret, check.identifier());
-        let given = if user_hash::accepts_uppercase(check.platform) { check.given.to_ascii_lowercase() } else { check.given.to_string() };
+        let given = if user_hash::accepts_uppercase(check.platform) {
+            check.given.to_ascii_lowercase()
+        } else {
+            check.given.to_string()
+        };
         !check.secret.is_empty() && expected.starts_with(&given)
     }))
 }
@@ -65,7 +72,9 @@ pub(super) fn normalised_identifier(request: &VerifyRequest) -> Verdict {
 
 /// Rule 3.1 forgotten: without a JWT, the user_hash rules apply even where JWT is enabled.
 pub(super) fn jwt_required_ignored(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else { return verify(request) };
+    let Some(parsed) = parsed(request) else {
+        return verify(request);
+    };
     if parsed.intercom_user_jwt.is_some() {
         return verify(request);
     }

@@ -7,12 +7,17 @@ use serde_json::Value;
 use crate::contract::{ErrorCode, Outcome, Verdict, VerifyRequest};
 use crate::reference::verify;
 
-use super::tools::{decode_lenient, edit_claims, hmac_sha2, parsed, platform_keys, resigned, verified_token, with_workspace};
+use super::tools::{
+    decode_lenient, edit_claims, hmac_sha2, parsed, platform_keys, resigned, verified_token,
+    with_workspace,
+};
 
 /// `if (request.intercom_user_jwt) verifyJwt(...)`: the platform's `jwt.enabled` is read only to
 /// decide whether a JWT is required, never whether one is allowed.
 pub(super) fn not_enabled_accepted(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else { return verify(request) };
+    let Some(parsed) = parsed(request) else {
+        return verify(request);
+    };
     if parsed.intercom_user_jwt.is_none() {
         return verify(request);
     }
@@ -25,11 +30,24 @@ pub(super) fn not_enabled_accepted(request: &VerifyRequest) -> Verdict {
 
 /// A library that honours the header: `alg: none` in any casing means "no signature to check".
 pub(super) fn alg_none(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else { return verify(request) };
-    let Some(token) = parsed.intercom_user_jwt.as_deref().and_then(decode_lenient) else { return verify(request) };
-    let unsigned = token.header.get("alg").and_then(Value::as_str).is_some_and(|alg| alg.eq_ignore_ascii_case("none"));
+    let Some(parsed) = parsed(request) else {
+        return verify(request);
+    };
+    let Some(token) = parsed.intercom_user_jwt.as_deref().and_then(decode_lenient) else {
+        return verify(request);
+    };
+    let unsigned = token
+        .header
+        .get("alg")
+        .and_then(Value::as_str)
+        .is_some_and(|alg| alg.eq_ignore_ascii_case("none"));
     match platform_keys(&request.workspace, parsed.platform).next() {
-        Some(key) if unsigned => verify(&resigned(request, &token.header, &token.claims, &key.secret)),
+        Some(key) if unsigned => verify(&resigned(
+            request,
+            &token.header,
+            &token.claims,
+            &key.secret,
+        )),
         _ => verify(request),
     }
 }
@@ -37,14 +55,27 @@ pub(super) fn alg_none(request: &VerifyRequest) -> Verdict {
 /// `jwt.verify(token, secret)` without `algorithms: ["HS256"]`: HS384 and HS512 MACs under the
 /// same key verify too.
 pub(super) fn alg_hs384_hs512(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else { return verify(request) };
-    let Some(token) = parsed.intercom_user_jwt.as_deref().and_then(decode_lenient) else { return verify(request) };
-    let Some(alg) = token.header.get("alg").and_then(Value::as_str) else { return verify(request) };
+    let Some(parsed) = parsed(request) else {
+        return verify(request);
+    };
+    let Some(token) = parsed.intercom_user_jwt.as_deref().and_then(decode_lenient) else {
+        return verify(request);
+    };
+    let Some(alg) = token.header.get("alg").and_then(Value::as_str) else {
+        return verify(request);
+    };
     let input = token.split.signing_input();
-    let key = platform_keys(&request.workspace, parsed.platform)
-        .find(|k| hmac_sha2(alg, k.secret.as_bytes(), input.as_bytes()).is_some_and(|mac| mac == token.split.signature));
+    let key = platform_keys(&request.workspace, parsed.platform).find(|k| {
+        hmac_sha2(alg, k.secret.as_bytes(), input.as_bytes())
+            .is_some_and(|mac| mac == token.split.signature)
+    });
     match key {
-        Some(key) => verify(&resigned(request, &token.header, &token.claims, &key.secret)),
+        Some(key) => verify(&resigned(
+            request,
+            &token.header,
+            &token.claims,
+            &key.secret,
+        )),
         None => verify(request),
     }
 }
@@ -70,7 +101,9 @@ pub(super) fn missing_user_id_fallback(request: &VerifyRequest) -> Verdict {
 
 /// The decoder is called with expiry checks off (`verify_exp: false`, `ignoreExpiration: true`).
 pub(super) fn exp_ignored(request: &VerifyRequest) -> Verdict {
-    verify(&edit_claims(request, |claims, _| claims.remove("exp").is_some()))
+    verify(&edit_claims(request, |claims, _| {
+        claims.remove("exp").is_some()
+    }))
 }
 
 /// `if (now > exp + leeway) expired`: one second late, so a token is still accepted at the very
@@ -91,7 +124,9 @@ pub(super) fn exp_off_by_one(request: &VerifyRequest) -> Verdict {
 
 /// The JWT library's default leeway of 60 s, whatever the workspace configures.
 pub(super) fn fixed_leeway(request: &VerifyRequest) -> Verdict {
-    verify(&with_workspace(request, |workspace| workspace.jwt_leeway_seconds = 60))
+    verify(&with_workspace(request, |workspace| {
+        workspace.jwt_leeway_seconds = 60
+    }))
 }
 
 /// The JWT library's default of `required_spec_claims = ["exp"]`: a token without `exp` is
@@ -102,23 +137,31 @@ pub(super) fn exp_required(request: &VerifyRequest) -> Verdict {
         return verdict;
     }
     match verified_token(request) {
-        Some(token) if !token.claims.contains_key("exp") => {
-            Verdict::rejected(&request.id, ErrorCode::JwtClaimsInvalid, "missing required claim: exp")
-        }
+        Some(token) if !token.claims.contains_key("exp") => Verdict::rejected(
+            &request.id,
+            ErrorCode::JwtClaimsInvalid,
+            "missing required claim: exp",
+        ),
         _ => verdict,
     }
 }
 
 /// `nbf` is never looked at (a JWT library that skips it by default).
 pub(super) fn nbf_ignored(request: &VerifyRequest) -> Verdict {
-    verify(&edit_claims(request, |claims, _| claims.remove("nbf").is_some()))
+    verify(&edit_claims(request, |claims, _| {
+        claims.remove("nbf").is_some()
+    }))
 }
 
 /// The identity comes from the claims and the request's `user_id` and `email` are never compared
 /// with it: as if the request had sent the claims' values.
 pub(super) fn identity_mismatch_ignored(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else { return verify(request) };
-    let Some(token) = parsed.intercom_user_jwt.as_deref().and_then(decode_lenient) else { return verify(request) };
+    let Some(parsed) = parsed(request) else {
+        return verify(request);
+    };
+    let Some(token) = parsed.intercom_user_jwt.as_deref().and_then(decode_lenient) else {
+        return verify(request);
+    };
     let mut changed = request.clone();
     for (name, sent) in [("user_id", &parsed.user_id), ("email", &parsed.email)] {
         if let (Some(_), Some(Value::String(claimed))) = (sent, token.claims.get(name)) {

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use crate::adapter::builtin::InProcess;
-use crate::contract::{FromAdapter, HelloReply, JwtKey, Platform, SignRequest, Verdict, VerifyRequest};
+use crate::contract::{
+    FromAdapter, HelloReply, JwtKey, Platform, SignRequest, Verdict, VerifyRequest,
+};
 use crate::reference::{sign, verify, Reference};
 
 use super::tools::{decode_lenient, parsed, with_workspace};
@@ -21,13 +23,23 @@ pub(super) fn any_platform(request: &VerifyRequest) -> Verdict {
 /// `key = keys_by_id[header.kid] ?? keys_for(platform)`: a `kid` naming a key of another
 /// platform selects it, so the header, which the attacker writes, picks the key.
 pub(super) fn kid_selects_any_key(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else { return verify(request) };
+    let Some(parsed) = parsed(request) else {
+        return verify(request);
+    };
     let kid = parsed
         .intercom_user_jwt
         .as_deref()
         .and_then(decode_lenient)
-        .and_then(|token| token.header.get("kid").and_then(|v| v.as_str()).map(String::from));
-    let Some(kid) = kid else { return verify(request) };
+        .and_then(|token| {
+            token
+                .header
+                .get("kid")
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        });
+    let Some(kid) = kid else {
+        return verify(request);
+    };
     verify(&with_workspace(request, |workspace| {
         for key in workspace.jwt_keys.iter_mut().filter(|k| k.id == kid) {
             if !key.platforms.contains(&parsed.platform) {

@@ -21,7 +21,8 @@
 
 use crate::adapter::builtin::{BuiltinFactory, InProcess};
 use crate::contract::{
-    Clock, FromAdapter, HelloReply, Implementation, Role, SignRequest, Verdict, VerifyRequest, PROTOCOL_VERSION,
+    Clock, FromAdapter, HelloReply, Implementation, Role, SignRequest, Verdict, VerifyRequest,
+    PROTOCOL_VERSION,
 };
 use crate::reference::requirement as req;
 
@@ -46,13 +47,19 @@ pub struct Mutant {
 impl Mutant {
     /// A fresh instance (stateful mutants start with an empty memory).
     pub fn instance(&self) -> Box<dyn InProcess> {
-        Box::new(Named { name: self.name, inner: (self.make)() })
+        Box::new(Named {
+            name: self.name,
+            inner: (self.make)(),
+        })
     }
 }
 
 impl std::fmt::Debug for Mutant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mutant").field("name", &self.name).field("breaks", &self.breaks).finish_non_exhaustive()
+        f.debug_struct("Mutant")
+            .field("name", &self.name)
+            .field("breaks", &self.breaks)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,17 +86,26 @@ pub fn by_name(name: &str) -> Option<Box<dyn InProcess>> {
 /// A factory that builds one instance of the mutant per worker, named `builtin:broken:NAME`.
 pub fn factory(name: &str) -> Option<BuiltinFactory> {
     let mutant = find(name)?;
-    Some(BuiltinFactory::new(format!("broken:{}", mutant.name), move || mutant.instance()))
+    Some(BuiltinFactory::new(
+        format!("broken:{}", mutant.name),
+        move || mutant.instance(),
+    ))
 }
 
 /// A verifier bug; the signer is the reference's.
 fn verifier(verify: fn(&VerifyRequest) -> Verdict) -> Box<dyn InProcess> {
-    Box::new(Stateless { verify, sign: crate::reference::sign })
+    Box::new(Stateless {
+        verify,
+        sign: crate::reference::sign,
+    })
 }
 
 /// A signer bug; the verifier is the reference's.
 fn signer(sign: fn(&SignRequest) -> FromAdapter) -> Box<dyn InProcess> {
-    Box::new(Stateless { verify: crate::reference::verify, sign })
+    Box::new(Stateless {
+        verify: crate::reference::verify,
+        sign,
+    })
 }
 
 struct Stateless {
@@ -354,8 +370,19 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for mutant in all() {
             assert!(seen.insert(mutant.name), "{} listed twice", mutant.name);
-            assert!(mutant.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{}", mutant.name);
-            assert!(!mutant.summary.is_empty() && !mutant.breaks.is_empty(), "{}", mutant.name);
+            assert!(
+                mutant
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}",
+                mutant.name
+            );
+            assert!(
+                !mutant.summary.is_empty() && !mutant.breaks.is_empty(),
+                "{}",
+                mutant.name
+            );
         }
         assert!(all().len() >= 24);
     }
@@ -364,7 +391,11 @@ mod tests {
     fn every_broken_requirement_is_in_the_registry() {
         for mutant in all() {
             for id in mutant.breaks {
-                assert!(crate::spec::find(id).is_some(), "{}: {id} is not in src/spec/requirements.yaml", mutant.name);
+                assert!(
+                    crate::spec::find(id).is_some(),
+                    "{}: {id} is not in src/spec/requirements.yaml",
+                    mutant.name
+                );
             }
         }
     }
@@ -373,7 +404,10 @@ mod tests {
     fn lookups_agree() {
         assert_eq!(names().len(), all().len());
         for name in names() {
-            assert_eq!(by_name(name).unwrap().hello().implementation.name, format!("broken:{name}"));
+            assert_eq!(
+                by_name(name).unwrap().hello().implementation.name,
+                format!("broken:{name}")
+            );
             assert!(factory(name).is_some());
         }
         assert!(by_name("nosuch").is_none());

@@ -54,7 +54,10 @@ pub(super) fn drops_attributes(request: &SignRequest) -> FromAdapter {
 /// The user's id straight from an integer database column: `"42"` is written as `42`.
 pub(super) fn numeric_user_id(request: &SignRequest) -> FromAdapter {
     edit_token(request, |_, claims| {
-        let number = claims.get("user_id").and_then(Value::as_str).and_then(|id| id.parse::<i64>().ok());
+        let number = claims
+            .get("user_id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.parse::<i64>().ok());
         if let Some(number) = number {
             claims.insert("user_id".into(), number.into());
         }
@@ -65,11 +68,16 @@ pub(super) fn numeric_user_id(request: &SignRequest) -> FromAdapter {
 pub(super) fn hs512(request: &SignRequest) -> FromAdapter {
     let mut answer = sign(request);
     if let FromAdapter::Signed(signed) = &mut answer {
-        if let Some(decoded) = signed.jwt.as_deref().and_then(|t| jws::decode_unverified(t).ok()) {
+        if let Some(decoded) = signed
+            .jwt
+            .as_deref()
+            .and_then(|t| jws::decode_unverified(t).ok())
+        {
             let mut header = decoded.header.members.clone();
             header.insert("alg".into(), "HS512".into());
             let input = jws::signing_input(&encode(&header), &encode(&decoded.claims.members));
-            let mac = hmac_sha2("HS512", request.secret.as_bytes(), input.as_bytes()).expect("HS512 is an HMAC");
+            let mac = hmac_sha2("HS512", request.secret.as_bytes(), input.as_bytes())
+                .expect("HS512 is an HMAC");
             signed.jwt = Some(format!("{input}.{}", jws::b64url_encode(mac)));
         }
     }
@@ -79,7 +87,10 @@ pub(super) fn hs512(request: &SignRequest) -> FromAdapter {
 /// No user_id? The email identifies the user: a token with an `email` claim and no `user_id`,
 /// where the contract says to refuse.
 pub(super) fn jwt_without_user_id(request: &SignRequest) -> FromAdapter {
-    if request.mode != SignMode::Jwt || request.user.user_id.is_some() || request.user.email.is_none() {
+    if request.mode != SignMode::Jwt
+        || request.user.user_id.is_some()
+        || request.user.email.is_none()
+    {
         return sign(request);
     }
     let mut changed = request.clone();
@@ -94,10 +105,21 @@ pub(super) fn jwt_without_user_id(request: &SignRequest) -> FromAdapter {
 fn edit_token(request: &SignRequest, edit: impl FnOnce(&mut Object, &mut Object)) -> FromAdapter {
     let mut answer = sign(request);
     if let FromAdapter::Signed(signed) = &mut answer {
-        if let Some(decoded) = signed.jwt.as_deref().and_then(|t| jws::decode_unverified(t).ok()) {
-            let (mut header, mut claims) = (decoded.header.members.clone(), decoded.claims.members.clone());
+        if let Some(decoded) = signed
+            .jwt
+            .as_deref()
+            .and_then(|t| jws::decode_unverified(t).ok())
+        {
+            let (mut header, mut claims) = (
+                decoded.header.members.clone(),
+                decoded.claims.members.clone(),
+            );
             edit(&mut header, &mut claims);
-            signed.jwt = Some(jws::sign_hs256(&Value::Object(header), &Value::Object(claims), request.secret.as_bytes()));
+            signed.jwt = Some(jws::sign_hs256(
+                &Value::Object(header),
+                &Value::Object(claims),
+                request.secret.as_bytes(),
+            ));
         }
     }
     answer

@@ -23,15 +23,24 @@ pub(super) fn with_token(request: &VerifyRequest, token: String) -> VerifyReques
 }
 
 /// The request against another workspace.
-pub(super) fn with_workspace(request: &VerifyRequest, edit: impl FnOnce(&mut Workspace)) -> VerifyRequest {
+pub(super) fn with_workspace(
+    request: &VerifyRequest,
+    edit: impl FnOnce(&mut Workspace),
+) -> VerifyRequest {
     let mut changed = request.clone();
     edit(&mut changed.workspace);
     changed
 }
 
 /// The keys that apply to `platform` and can verify anything (a non-empty secret).
-pub(super) fn platform_keys(workspace: &Workspace, platform: Platform) -> impl Iterator<Item = &JwtKey> {
-    workspace.jwt_keys.iter().filter(move |k| k.platforms.contains(&platform) && !k.secret.is_empty())
+pub(super) fn platform_keys(
+    workspace: &Workspace,
+    platform: Platform,
+) -> impl Iterator<Item = &JwtKey> {
+    workspace
+        .jwt_keys
+        .iter()
+        .filter(move |k| k.platforms.contains(&platform) && !k.secret.is_empty())
 }
 
 /// A token's header and claims, decoded without judging them: three base64url parts whose
@@ -44,9 +53,17 @@ pub(super) struct Lenient<'a> {
 
 pub(super) fn decode_lenient(token: &str) -> Option<Lenient<'_>> {
     let split = jws::split_compact(token).ok()?;
-    let header = jws::parse_json_object(Part::Header, &split.header).ok()?.members;
-    let claims = jws::parse_json_object(Part::Payload, &split.payload).ok()?.members;
-    Some(Lenient { split, header, claims })
+    let header = jws::parse_json_object(Part::Header, &split.header)
+        .ok()?
+        .members;
+    let claims = jws::parse_json_object(Part::Payload, &split.payload)
+        .ok()?
+        .members;
+    Some(Lenient {
+        split,
+        header,
+        claims,
+    })
 }
 
 /// The request's token, when it passes the reference's codec (rules 2.2 and 2.3) and verifies
@@ -61,7 +78,8 @@ pub(super) fn verified_token(request: &VerifyRequest) -> Option<Verified> {
     let parsed = parsed(request)?;
     let token = parsed.intercom_user_jwt.as_deref()?;
     let decoded = jws::decode_unverified(token).ok()?;
-    let key = platform_keys(&request.workspace, parsed.platform).find(|k| decoded.verifies_under(k.secret.as_bytes()))?;
+    let key = platform_keys(&request.workspace, parsed.platform)
+        .find(|k| decoded.verifies_under(k.secret.as_bytes()))?;
     Some(Verified {
         header: decoded.header.members.clone(),
         claims: decoded.claims.members.clone(),
@@ -71,17 +89,31 @@ pub(super) fn verified_token(request: &VerifyRequest) -> Option<Verified> {
 
 /// The request with a token made of `header` (its `alg` set to HS256) and `claims`, signed
 /// with `secret`: what the reference is handed once the buggy check has let the token through.
-pub(super) fn resigned(request: &VerifyRequest, header: &Object, claims: &Object, secret: &str) -> VerifyRequest {
+pub(super) fn resigned(
+    request: &VerifyRequest,
+    header: &Object,
+    claims: &Object,
+    secret: &str,
+) -> VerifyRequest {
     let mut header = header.clone();
     header.insert("alg".into(), jws::ALG_HS256.into());
-    let token = jws::sign_hs256(&Value::Object(header), &Value::Object(claims.clone()), secret.as_bytes());
+    let token = jws::sign_hs256(
+        &Value::Object(header),
+        &Value::Object(claims.clone()),
+        secret.as_bytes(),
+    );
     with_token(request, token)
 }
 
 /// For a token that verifies under a key of the platform: `edit` its claims (returning whether
 /// it changed anything) and re-sign it with that key. Any other request is left as it is.
-pub(super) fn edit_claims(request: &VerifyRequest, edit: impl FnOnce(&mut Object, &VerifyRequest) -> bool) -> VerifyRequest {
-    let Some(mut token) = verified_token(request) else { return request.clone() };
+pub(super) fn edit_claims(
+    request: &VerifyRequest,
+    edit: impl FnOnce(&mut Object, &VerifyRequest) -> bool,
+) -> VerifyRequest {
+    let Some(mut token) = verified_token(request) else {
+        return request.clone();
+    };
     if edit(&mut token.claims, request) {
         resigned(request, &token.header, &token.claims, &token.secret)
     } else {
@@ -109,10 +141,19 @@ impl HashCheck<'_> {
 /// Rule 3.3 decided by `accepts` instead of the contract: a request whose `user_hash` the buggy
 /// check accepts gets the right hash, one it refuses (that the contract accepts) a wrong one;
 /// the reference then decides everything else (enforcement, identity, attributes) as usual.
-pub(super) fn remap_user_hash(request: &VerifyRequest, accepts: impl Fn(&HashCheck) -> bool) -> VerifyRequest {
-    let Some(parsed) = parsed(request) else { return request.clone() };
-    let (Some(given), None) = (parsed.user_hash.as_deref(), &parsed.intercom_user_jwt) else { return request.clone() };
-    let Some(settings) = request.workspace.platform(parsed.platform) else { return request.clone() };
+pub(super) fn remap_user_hash(
+    request: &VerifyRequest,
+    accepts: impl Fn(&HashCheck) -> bool,
+) -> VerifyRequest {
+    let Some(parsed) = parsed(request) else {
+        return request.clone();
+    };
+    let (Some(given), None) = (parsed.user_hash.as_deref(), &parsed.intercom_user_jwt) else {
+        return request.clone();
+    };
+    let Some(settings) = request.workspace.platform(parsed.platform) else {
+        return request.clone();
+    };
     if parsed.user_id.is_none() && parsed.email.is_none() {
         return request.clone();
     }
@@ -140,12 +181,14 @@ pub(super) fn remap_user_hash(request: &VerifyRequest, accepts: impl Fn(&HashChe
 pub(super) fn hmac_sha2(alg: &str, key: &[u8], message: &[u8]) -> Option<Vec<u8>> {
     match alg {
         "HS384" => {
-            let mut mac = Hmac::<Sha384>::new_from_slice(key).expect("HMAC takes a key of any length");
+            let mut mac =
+                Hmac::<Sha384>::new_from_slice(key).expect("HMAC takes a key of any length");
             mac.update(message);
             Some(mac.finalize().into_bytes().to_vec())
         }
         "HS512" => {
-            let mut mac = Hmac::<Sha512>::new_from_slice(key).expect("HMAC takes a key of any length");
+            let mut mac =
+                Hmac::<Sha512>::new_from_slice(key).expect("HMAC takes a key of any length");
             mac.update(message);
             Some(mac.finalize().into_bytes().to_vec())
         }

@@ -10,11 +10,16 @@ use super::tools::{edit_claims, parsed};
 /// applied as sent.
 pub(super) fn locked_from_request(request: &VerifyRequest) -> Verdict {
     let mut verdict = verify(request);
-    let Some(parsed) = parsed(request) else { return verdict };
+    let Some(parsed) = parsed(request) else {
+        return verdict;
+    };
     for (name, value) in &parsed.attributes {
         if verdict.attributes.dropped.get(name) == Some(&DropReason::LockedAttribute) {
             verdict.attributes.dropped.remove(name);
-            verdict.attributes.applied.insert(name.clone(), value.clone());
+            verdict
+                .attributes
+                .applied
+                .insert(name.clone(), value.clone());
         }
     }
     verdict
@@ -25,7 +30,9 @@ pub(super) fn locked_from_request(request: &VerifyRequest) -> Verdict {
 pub(super) fn jwt_claims_ignored(request: &VerifyRequest) -> Verdict {
     verify(&edit_claims(request, |claims, _| {
         let before = claims.len();
-        claims.retain(|name, _| name == "user_id" || name == "email" || REGISTERED_CLAIMS.contains(&name.as_str()));
+        claims.retain(|name, _| {
+            name == "user_id" || name == "email" || REGISTERED_CLAIMS.contains(&name.as_str())
+        });
         claims.len() != before
     }))
 }

@@ -74,8 +74,15 @@ impl fmt::Display for JsonError {
                 write!(f, "nested deeper than {MAX_DEPTH} levels at byte {offset}")
             }
             JsonError::DuplicateMember { pointer, name } => {
-                let at = if pointer.is_empty() { "the top level".to_string() } else { format!("`{pointer}`") };
-                write!(f, "member name {name:?} appears twice in the object at {at}")
+                let at = if pointer.is_empty() {
+                    "the top level".to_string()
+                } else {
+                    format!("`{pointer}`")
+                };
+                write!(
+                    f,
+                    "member name {name:?} appears twice in the object at {at}"
+                )
             }
         }
     }
@@ -85,7 +92,12 @@ impl std::error::Error for JsonError {}
 
 /// Parse one JSON document, rejecting duplicate member names at any depth.
 pub fn parse(text: &str) -> Result<Parsed, JsonError> {
-    let mut parser = Parser { bytes: text.as_bytes(), text, pos: 0, overflowing: BTreeSet::new() };
+    let mut parser = Parser {
+        bytes: text.as_bytes(),
+        text,
+        pos: 0,
+        overflowing: BTreeSet::new(),
+    };
     parser.skip_whitespace();
     let mut pointer = String::new();
     let value = parser.value(&mut pointer, 0)?;
@@ -93,7 +105,10 @@ pub fn parse(text: &str) -> Result<Parsed, JsonError> {
     if parser.pos != parser.bytes.len() {
         return Err(parser.syntax("trailing characters after the JSON value"));
     }
-    Ok(Parsed { value, overflowing: parser.overflowing })
+    Ok(Parsed {
+        value,
+        overflowing: parser.overflowing,
+    })
 }
 
 /// Escape one reference token of a JSON Pointer (RFC 6901 §3: `~` as `~0`, `/` as `~1`).
@@ -122,7 +137,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn syntax(&self, reason: &'static str) -> JsonError {
-        JsonError::Syntax { offset: self.pos, reason }
+        JsonError::Syntax {
+            offset: self.pos,
+            reason,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -189,7 +207,10 @@ impl Parser<'_> {
             let member = self.value(pointer, depth)?;
             pointer.truncate(parent_len);
             if members.contains_key(&name) {
-                return Err(JsonError::DuplicateMember { pointer: pointer.clone(), name });
+                return Err(JsonError::DuplicateMember {
+                    pointer: pointer.clone(),
+                    name,
+                });
             }
             members.insert(name, member);
             self.skip_whitespace();
@@ -258,7 +279,9 @@ impl Parser<'_> {
                     self.pos += 1;
                     self.escape(&mut out)?;
                 }
-                Some(_) => return Err(self.syntax("control character in a string (it must be escaped)")),
+                Some(_) => {
+                    return Err(self.syntax("control character in a string (it must be escaped)"))
+                }
             }
         }
     }
@@ -288,18 +311,27 @@ impl Parser<'_> {
                         self.pos += 2;
                         let low = self.hex4()?;
                         if !(0xDC00..=0xDFFF).contains(&low) {
-                            return Err(self.syntax("high surrogate not followed by a low surrogate"));
+                            return Err(
+                                self.syntax("high surrogate not followed by a low surrogate")
+                            );
                         }
-                        let code = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                        let code = 0x10000
+                            + ((u32::from(unit) - 0xD800) << 10)
+                            + (u32::from(low) - 0xDC00);
                         char::from_u32(code).ok_or_else(|| self.syntax("invalid code point"))?
                     }
-                    0xDC00..=0xDFFF => return Err(self.syntax("lone low surrogate in a \\u escape")),
-                    _ => char::from_u32(u32::from(unit)).ok_or_else(|| self.syntax("invalid code point"))?,
+                    0xDC00..=0xDFFF => {
+                        return Err(self.syntax("lone low surrogate in a \\u escape"))
+                    }
+                    _ => char::from_u32(u32::from(unit))
+                        .ok_or_else(|| self.syntax("invalid code point"))?,
                 }
             }
             _ => {
                 self.pos -= 1;
-                return Err(self.syntax("invalid escape (only \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)"));
+                return Err(
+                    self.syntax("invalid escape (only \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")
+                );
             }
         };
         out.push(c);
@@ -307,10 +339,15 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u16, JsonError> {
-        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.syntax("truncated \\u escape"))?;
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.syntax("truncated \\u escape"))?;
         let mut unit: u16 = 0;
         for &d in digits {
-            let v = (d as char).to_digit(16).ok_or_else(|| self.syntax("\\u escape needs four hex digits"))?;
+            let v = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.syntax("\\u escape needs four hex digits"))?;
             unit = unit * 16 + v as u16;
         }
         self.pos += 4;
@@ -364,6 +401,10 @@ impl Parser<'_> {
         }
         let text = &self.text[start..self.pos];
         if integer {
+            if text == "-0" {
+                // serde_json reads `-0` as the float -0.0; so do we.
+                return Ok(Value::Number(Number::from_f64(-0.0).expect("finite")));
+            }
             let fits = if negative {
                 text.parse::<i64>().ok().map(Number::from)
             } else {
@@ -394,7 +435,11 @@ mod tests {
     fn ok(text: &str) -> Value {
         match parse(text) {
             Ok(p) => {
-                assert!(p.overflowing.is_empty(), "{text}: unexpected overflow {:?}", p.overflowing);
+                assert!(
+                    p.overflowing.is_empty(),
+                    "{text}: unexpected overflow {:?}",
+                    p.overflowing
+                );
                 p.value
             }
             Err(e) => panic!("{text:?} should parse: {e}"),
@@ -406,7 +451,10 @@ mod tests {
             Err(JsonError::Syntax { .. }) | Err(JsonError::TooDeep { .. }) => {}
             other => panic!("{text:?} should be a syntax error, got {other:?}"),
         }
-        assert!(serde_json::from_str::<Value>(text).is_err(), "serde_json accepts {text:?}");
+        assert!(
+            serde_json::from_str::<Value>(text).is_err(),
+            "serde_json accepts {text:?}"
+        );
     }
 
     #[test]
@@ -493,7 +541,10 @@ mod tests {
         for (text, pointer, name) in cases {
             assert_eq!(
                 parse(text),
-                Err(JsonError::DuplicateMember { pointer: pointer.into(), name: name.into() }),
+                Err(JsonError::DuplicateMember {
+                    pointer: pointer.into(),
+                    name: name.into()
+                }),
                 "{text}"
             );
         }
@@ -504,9 +555,14 @@ mod tests {
 
     #[test]
     fn overflowing_numbers_are_recorded_not_fatal() {
-        let parsed = parse(r#"{"exp":1e400,"nbf":-1e400,"ok":1e308,"deep":{"n":[1,2E999]}}"#).unwrap();
+        let parsed =
+            parse(r#"{"exp":1e400,"nbf":-1e400,"ok":1e308,"deep":{"n":[1,2E999]}}"#).unwrap();
         assert_eq!(
-            parsed.overflowing.iter().map(String::as_str).collect::<Vec<_>>(),
+            parsed
+                .overflowing
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
             ["/deep/n/1", "/exp", "/nbf"]
         );
         assert_eq!(parsed.value["exp"], Value::Null);
@@ -517,6 +573,63 @@ mod tests {
         assert!(!parsed.overflows_within("/de"));
         // serde_json fails the whole document instead.
         assert!(serde_json::from_str::<Value>(r#"{"exp":1e400}"#).is_err());
+    }
+
+    /// Mutate valid documents byte by byte (deterministically) and compare with serde_json:
+    /// never a panic; a syntax error only where serde_json fails too; the same value wherever
+    /// ours parses without overflow; and serde_json fails or keeps a duplicate wherever ours
+    /// rejects a duplicate.
+    #[test]
+    fn mutated_documents_agree_with_serde_json() {
+        let seeds = [
+            r#"{"user_id":"u-1","exp":1767225600,"nbf":1.5e9,"a":[true,false,null,{"b":"\u00e9\n"}]}"#,
+            r#"{"alg":"HS256","typ":"JWT","kid":"k\/1","crit":["b64"],"n":-0.25E+3}"#,
+            r#"[{"x":{"y":[1,2,{"z":"\ud83d\ude00"}]}},"caf\u0065\u0301",12345678901234567890]"#,
+        ];
+        let alphabet = b"{}[]\":,\\/ -+.eE0123456789abcdefnrtu\x01\xc3\xa9xyz";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) as usize) % bound
+        };
+        let mut compared = 0;
+        for seed in seeds {
+            for _ in 0..4000 {
+                let mut bytes = seed.as_bytes().to_vec();
+                for _ in 0..1 + next(3) {
+                    let at = next(bytes.len() + 1);
+                    match next(3) {
+                        0 if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        1 => bytes.insert(at, alphabet[next(alphabet.len())]),
+                        _ if at < bytes.len() => bytes[at] = alphabet[next(alphabet.len())],
+                        _ => {}
+                    }
+                }
+                let Ok(text) = std::str::from_utf8(&bytes) else {
+                    continue;
+                };
+                compared += 1;
+                let theirs = serde_json::from_str::<Value>(text);
+                match parse(text) {
+                    Ok(p) if p.overflowing.is_empty() => {
+                        assert_eq!(theirs.as_ref().ok(), Some(&p.value), "{text}");
+                    }
+                    Ok(_) => assert!(
+                        theirs.is_err(),
+                        "serde_json reads an overflowing number: {text}"
+                    ),
+                    Err(JsonError::Syntax { .. }) | Err(JsonError::TooDeep { .. }) => {
+                        assert!(theirs.is_err(), "we reject, serde_json accepts: {text}");
+                    }
+                    Err(JsonError::DuplicateMember { .. }) => {}
+                }
+            }
+        }
+        assert!(compared > 5000, "only {compared} documents were UTF-8");
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub fn b64url_encode(bytes: impl AsRef<[u8]>) -> String {
 pub enum Base64Error {
     #[error("character {found:?} at position {position} is not in the base64url alphabet (A-Z a-z 0-9 - _){}", hint(*found))]
     InvalidCharacter { position: usize, found: char },
-    #[error("{len} characters leave a single character in the last group, which encodes no whole byte")]
+    #[error(
+        "{len} characters leave a single character in the last group, which encodes no whole byte"
+    )]
     InvalidLength { len: usize },
     #[error("the last character {found:?} sets unused trailing bits; the canonical encoding ends in {canonical:?}")]
     NonCanonical { found: char, canonical: char },
@@ -98,7 +100,10 @@ pub fn b64url_decode_strict(text: &str) -> Result<Vec<u8>, Base64Error> {
     }
     let mut out = Vec::with_capacity(values.len() * 3 / 4);
     for group in values.chunks(4) {
-        let n = group.iter().enumerate().fold(0u32, |n, (i, &v)| n | u32::from(v) << (18 - 6 * i));
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &v)| n | u32::from(v) << (18 - 6 * i));
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
         out.extend_from_slice(&bytes[..group.len() - 1]);
         // A short last group carries 2 (two symbols) or 4 (three symbols) unused bits, which
@@ -189,7 +194,10 @@ impl fmt::Display for Part {
 pub enum JwsError {
     // --- rule 2.2: jwt_malformed ---
     #[error("{}", part_count_message(*found, *json_serialization))]
-    PartCount { found: usize, json_serialization: bool },
+    PartCount {
+        found: usize,
+        json_serialization: bool,
+    },
     #[error("the {part} is not canonical base64url: {error}")]
     Base64 { part: Part, error: Base64Error },
     #[error("the {part} is not UTF-8 (invalid byte at offset {valid_up_to})")]
@@ -211,9 +219,12 @@ pub enum JwsError {
 }
 
 fn part_count_message(found: usize, json_serialization: bool) -> String {
-    let mut message = format!("a compact JWS has exactly three parts separated by '.', this one has {found}");
+    let mut message =
+        format!("a compact JWS has exactly three parts separated by '.', this one has {found}");
     if json_serialization {
-        message.push_str(" (it looks like the JWS JSON serialization, which the profile does not accept)");
+        message.push_str(
+            " (it looks like the JWS JSON serialization, which the profile does not accept)",
+        );
     } else if found == 5 {
         message.push_str(" (five parts is a JWE, which the profile does not accept)");
     }
@@ -249,8 +260,13 @@ impl JwsError {
     pub fn requirement(&self) -> &'static str {
         use super::requirement as req;
         match self {
-            JwsError::Base64 { error: Base64Error::NonCanonical { .. }, .. } => req::JWT_BASE64URL_CANONICAL,
-            JwsError::NotUtf8 { .. } | JwsError::NotJson { .. } | JwsError::NotObject { .. } => req::JWT_JSON_OBJECT,
+            JwsError::Base64 {
+                error: Base64Error::NonCanonical { .. },
+                ..
+            } => req::JWT_BASE64URL_CANONICAL,
+            JwsError::NotUtf8 { .. } | JwsError::NotJson { .. } | JwsError::NotObject { .. } => {
+                req::JWT_JSON_OBJECT
+            }
             JwsError::DuplicateMember { .. } => req::JWT_DUPLICATE_MEMBERS,
             JwsError::AlgorithmNotAllowed { .. } => req::JWT_ALG,
             JwsError::Crit { .. } => req::JWT_CRIT,
@@ -280,7 +296,8 @@ impl Split<'_> {
     /// Whether the signature is the HMAC-SHA256 of the signing input under `secret`, in constant
     /// time. An empty secret never verifies (CONTRACT rule 2.4).
     pub fn verifies_under(&self, secret: &[u8]) -> bool {
-        !secret.is_empty() && hmac_sha256_verify(secret, self.signing_input().as_bytes(), &self.signature)
+        !secret.is_empty()
+            && hmac_sha256_verify(secret, self.signing_input().as_bytes(), &self.signature)
     }
 }
 
@@ -288,9 +305,13 @@ impl Split<'_> {
 pub fn split_compact(token: &str) -> Result<Split<'_>, JwsError> {
     let parts: Vec<&str> = token.split('.').collect();
     let [header_b64, payload_b64, signature_b64] = parts[..] else {
-        return Err(JwsError::PartCount { found: parts.len(), json_serialization: token.trim_start().starts_with('{') });
+        return Err(JwsError::PartCount {
+            found: parts.len(),
+            json_serialization: token.trim_start().starts_with('{'),
+        });
     };
-    let decode = |part, text| b64url_decode_strict(text).map_err(|error| JwsError::Base64 { part, error });
+    let decode =
+        |part, text| b64url_decode_strict(text).map_err(|error| JwsError::Base64 { part, error });
     Ok(Split {
         header_b64,
         payload_b64,
@@ -312,25 +333,36 @@ pub struct JsonObject {
 impl JsonObject {
     /// Whether the top-level member `name` is a number that overflows a double.
     pub fn overflows(&self, name: &str) -> bool {
-        self.parsed.overflows(&format!("/{}", json::pointer_token(name)))
+        self.parsed
+            .overflows(&format!("/{}", json::pointer_token(name)))
     }
 
     /// Whether some number inside the top-level member `name` overflows a double.
     pub fn overflows_within(&self, name: &str) -> bool {
-        self.parsed.overflows_within(&format!("/{}", json::pointer_token(name)))
+        self.parsed
+            .overflows_within(&format!("/{}", json::pointer_token(name)))
     }
 }
 
 /// Parse a decoded part as a UTF-8 JSON object without duplicate members (rule 2.2).
 pub fn parse_json_object(part: Part, bytes: &[u8]) -> Result<JsonObject, JwsError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| JwsError::NotUtf8 { part, valid_up_to: e.valid_up_to() })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| JwsError::NotUtf8 {
+        part,
+        valid_up_to: e.valid_up_to(),
+    })?;
     let parsed = json::parse(text).map_err(|error| match error {
         JsonError::DuplicateMember { .. } => JwsError::DuplicateMember { part, error },
         _ => JwsError::NotJson { part, error },
     })?;
     match &parsed.value {
-        Value::Object(members) => Ok(JsonObject { members: members.clone(), parsed }),
-        other => Err(JwsError::NotObject { part, found: json::kind(other) }),
+        Value::Object(members) => Ok(JsonObject {
+            members: members.clone(),
+            parsed,
+        }),
+        other => Err(JwsError::NotObject {
+            part,
+            found: json::kind(other),
+        }),
     }
 }
 
@@ -338,15 +370,31 @@ pub fn parse_json_object(part: Part, bytes: &[u8]) -> Result<JsonObject, JwsErro
 pub fn check_header(header: &JsonObject) -> Result<(), JwsError> {
     match header.members.get("alg") {
         Some(Value::String(alg)) if alg == ALG_HS256 => {}
-        Some(Value::String(alg)) => return Err(JwsError::AlgorithmNotAllowed { found: format!("{alg:?}") }),
-        None => return Err(JwsError::AlgorithmNotAllowed { found: "missing".into() }),
-        Some(_) if header.overflows("alg") => {
-            return Err(JwsError::AlgorithmNotAllowed { found: "a number that overflows a double".into() })
+        Some(Value::String(alg)) => {
+            return Err(JwsError::AlgorithmNotAllowed {
+                found: format!("{alg:?}"),
+            })
         }
-        Some(other) => return Err(JwsError::AlgorithmNotAllowed { found: format!("{} ({other})", json::kind(other)) }),
+        None => {
+            return Err(JwsError::AlgorithmNotAllowed {
+                found: "missing".into(),
+            })
+        }
+        Some(_) if header.overflows("alg") => {
+            return Err(JwsError::AlgorithmNotAllowed {
+                found: "a number that overflows a double".into(),
+            })
+        }
+        Some(other) => {
+            return Err(JwsError::AlgorithmNotAllowed {
+                found: format!("{} ({other})", json::kind(other)),
+            })
+        }
     }
     if let Some(crit) = header.members.get("crit") {
-        return Err(JwsError::Crit { members: crit.to_string() });
+        return Err(JwsError::Crit {
+            members: crit.to_string(),
+        });
     }
     Ok(())
 }
@@ -378,7 +426,11 @@ pub fn decode_unverified(token: &str) -> Result<Unverified<'_>, JwsError> {
     let header = parse_json_object(Part::Header, &split.header)?;
     let claims = parse_json_object(Part::Payload, &split.payload)?;
     check_header(&header)?;
-    Ok(Unverified { split, header, claims })
+    Ok(Unverified {
+        split,
+        header,
+        claims,
+    })
 }
 
 /// Rules 2.2–2.4 for one key: the token as a whole, claims not judged.
@@ -452,29 +504,97 @@ mod tests {
         use Base64Error::*;
         assert_eq!(b64url_decode_strict("Zm9v").unwrap(), b"foo");
         assert_eq!(b64url_decode_strict("").unwrap(), b"");
-        assert_eq!(b64url_decode_strict("Zg=="), Err(InvalidCharacter { position: 2, found: '=' }));
-        assert_eq!(b64url_decode_strict("Zm8="), Err(InvalidCharacter { position: 3, found: '=' }));
-        assert_eq!(b64url_decode_strict("a+b/"), Err(InvalidCharacter { position: 1, found: '+' }));
-        assert_eq!(b64url_decode_strict("ab/c"), Err(InvalidCharacter { position: 2, found: '/' }));
-        assert_eq!(b64url_decode_strict(" Zm9v"), Err(InvalidCharacter { position: 0, found: ' ' }));
-        assert_eq!(b64url_decode_strict("Zm9v\n"), Err(InvalidCharacter { position: 4, found: '\n' }));
-        assert_eq!(b64url_decode_strict("Zm9vé"), Err(InvalidCharacter { position: 4, found: 'é' }));
+        assert_eq!(
+            b64url_decode_strict("Zg=="),
+            Err(InvalidCharacter {
+                position: 2,
+                found: '='
+            })
+        );
+        assert_eq!(
+            b64url_decode_strict("Zm8="),
+            Err(InvalidCharacter {
+                position: 3,
+                found: '='
+            })
+        );
+        assert_eq!(
+            b64url_decode_strict("a+b/"),
+            Err(InvalidCharacter {
+                position: 1,
+                found: '+'
+            })
+        );
+        assert_eq!(
+            b64url_decode_strict("ab/c"),
+            Err(InvalidCharacter {
+                position: 2,
+                found: '/'
+            })
+        );
+        assert_eq!(
+            b64url_decode_strict(" Zm9v"),
+            Err(InvalidCharacter {
+                position: 0,
+                found: ' '
+            })
+        );
+        assert_eq!(
+            b64url_decode_strict("Zm9v\n"),
+            Err(InvalidCharacter {
+                position: 4,
+                found: '\n'
+            })
+        );
+        assert_eq!(
+            b64url_decode_strict("Zm9vé"),
+            Err(InvalidCharacter {
+                position: 4,
+                found: 'é'
+            })
+        );
         assert_eq!(b64url_decode_strict("Zm9vY"), Err(InvalidLength { len: 5 }));
         assert_eq!(b64url_decode_strict("A"), Err(InvalidLength { len: 1 }));
         // "AA" is one zero byte; "AB" sets one of the four unused bits (Wycheproof tcId 374).
         assert_eq!(b64url_decode_strict("AA").unwrap(), [0]);
-        assert_eq!(b64url_decode_strict("AB"), Err(NonCanonical { found: 'B', canonical: 'A' }));
+        assert_eq!(
+            b64url_decode_strict("AB"),
+            Err(NonCanonical {
+                found: 'B',
+                canonical: 'A'
+            })
+        );
         assert_eq!(b64url_decode_strict("AAA").unwrap(), [0, 0]);
-        assert_eq!(b64url_decode_strict("AAB"), Err(NonCanonical { found: 'B', canonical: 'A' }));
-        assert_eq!(b64url_decode_strict("Zm9"), Err(NonCanonical { found: '9', canonical: '8' }));
+        assert_eq!(
+            b64url_decode_strict("AAB"),
+            Err(NonCanonical {
+                found: 'B',
+                canonical: 'A'
+            })
+        );
+        assert_eq!(
+            b64url_decode_strict("Zm9"),
+            Err(NonCanonical {
+                found: '9',
+                canonical: '8'
+            })
+        );
         assert_eq!(b64url_decode_strict("Zm8").unwrap(), b"fo");
         // The base64 crate's strict URL-safe engine agrees on every two- and three-symbol tail.
         for a in ALPHABET {
             for b in ALPHABET {
                 let two = format!("QUFB{}{}", *a as char, *b as char);
-                assert_eq!(b64url_decode_strict(&two).ok(), URL_SAFE_NO_PAD.decode(&two).ok(), "{two}");
+                assert_eq!(
+                    b64url_decode_strict(&two).ok(),
+                    URL_SAFE_NO_PAD.decode(&two).ok(),
+                    "{two}"
+                );
                 let three = format!("QUFBQ{}{}", *a as char, *b as char);
-                assert_eq!(b64url_decode_strict(&three).ok(), URL_SAFE_NO_PAD.decode(&three).ok(), "{three}");
+                assert_eq!(
+                    b64url_decode_strict(&three).ok(),
+                    URL_SAFE_NO_PAD.decode(&three).ok(),
+                    "{three}"
+                );
             }
         }
     }
@@ -483,12 +603,27 @@ mod tests {
     fn hmac_matches_rfc_4231_test_case_2() {
         let tag = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
         let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-        assert!(hmac_sha256_verify(b"Jefe", b"what do ya want for nothing?", &tag));
-        assert!(!hmac_sha256_verify(b"Jefe", b"what do ya want for nothing?", &tag[..31]));
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert!(hmac_sha256_verify(
+            b"Jefe",
+            b"what do ya want for nothing?",
+            &tag
+        ));
+        assert!(!hmac_sha256_verify(
+            b"Jefe",
+            b"what do ya want for nothing?",
+            &tag[..31]
+        ));
         let mut longer = tag.to_vec();
         longer.push(0);
-        assert!(!hmac_sha256_verify(b"Jefe", b"what do ya want for nothing?", &longer));
+        assert!(!hmac_sha256_verify(
+            b"Jefe",
+            b"what do ya want for nothing?",
+            &longer
+        ));
     }
 
     #[test]
@@ -497,7 +632,10 @@ mod tests {
         assert!(t.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."));
         let decoded = decode_verified(&t, KEY).unwrap();
         assert_eq!(Value::Object(decoded.claims.members), claims());
-        assert_eq!(decoded.header.members.keys().collect::<Vec<_>>(), ["alg", "typ"]);
+        assert_eq!(
+            decoded.header.members.keys().collect::<Vec<_>>(),
+            ["alg", "typ"]
+        );
     }
 
     #[test]
@@ -517,7 +655,9 @@ mod tests {
             assert!(matches!(e, JwsError::PartCount { .. }), "{bad}: {e}");
             assert_eq!(e.code(), ErrorCode::JwtMalformed);
         }
-        let json_serialization = format!(r#"{{"payload":"{p}","signatures":[{{"protected":"{h}","signature":"{s}"}}]}}"#);
+        let json_serialization = format!(
+            r#"{{"payload":"{p}","signatures":[{{"protected":"{h}","signature":"{s}"}}]}}"#
+        );
         let e = err(&json_serialization);
         assert!(e.to_string().contains("JSON serialization"), "{e}");
         let jwe = format!("{h}.{p}.{s}.{p}.{s}");
@@ -553,7 +693,16 @@ mod tests {
         if tweaked != last {
             let bad = format!("{h}.{p}.{}{tweaked}", &s[..s.len() - 1]);
             let e = err(&bad);
-            assert!(matches!(e, JwsError::Base64 { part: Part::Signature, error: Base64Error::NonCanonical { .. } }), "{e}");
+            assert!(
+                matches!(
+                    e,
+                    JwsError::Base64 {
+                        part: Part::Signature,
+                        error: Base64Error::NonCanonical { .. }
+                    }
+                ),
+                "{e}"
+            );
         }
     }
 
@@ -582,14 +731,29 @@ mod tests {
         for (header, payload) in [
             (r#"{"alg":"HS256","alg":"HS256"}"#, r#"{"user_id":"u"}"#),
             (r#"{"alg":"none","alg":"HS256"}"#, r#"{"user_id":"u"}"#),
-            (r#"{"alg":"HS256"}"#, r#"{"user_id":"victim","user_id":"attacker"}"#),
-            (r#"{"alg":"HS256"}"#, r#"{"user_id":"u","plan":{"tier":"free","tier":"pro"}}"#),
-            (r#"{"alg":"HS256"}"#, r#"{"user_id":"u","exp":1,"\u0065xp":99999999999}"#),
+            (
+                r#"{"alg":"HS256"}"#,
+                r#"{"user_id":"victim","user_id":"attacker"}"#,
+            ),
+            (
+                r#"{"alg":"HS256"}"#,
+                r#"{"user_id":"u","plan":{"tier":"free","tier":"pro"}}"#,
+            ),
+            (
+                r#"{"alg":"HS256"}"#,
+                r#"{"user_id":"u","exp":1,"\u0065xp":99999999999}"#,
+            ),
         ] {
             let t = sign_raw(header.as_bytes(), payload.as_bytes(), KEY);
             let e = err(&t);
-            assert!(matches!(e, JwsError::DuplicateMember { .. }), "{header} {payload}: {e}");
-            assert_eq!(e.requirement(), super::super::requirement::JWT_DUPLICATE_MEMBERS);
+            assert!(
+                matches!(e, JwsError::DuplicateMember { .. }),
+                "{header} {payload}: {e}"
+            );
+            assert_eq!(
+                e.requirement(),
+                super::super::requirement::JWT_DUPLICATE_MEMBERS
+            );
         }
     }
 
@@ -617,11 +781,19 @@ mod tests {
         ] {
             let t = sign_hs256(&json!({"alg": alg.clone(), "typ": "JWT"}), &claims(), KEY);
             let e = err(&t);
-            assert!(matches!(e, JwsError::AlgorithmNotAllowed { .. }), "{alg}: {e}");
+            assert!(
+                matches!(e, JwsError::AlgorithmNotAllowed { .. }),
+                "{alg}: {e}"
+            );
             assert_eq!(e.code(), ErrorCode::JwtAlgorithmNotAllowed);
         }
         let missing = sign_hs256(&json!({"typ": "JWT"}), &claims(), KEY);
-        assert_eq!(err(&missing), JwsError::AlgorithmNotAllowed { found: "missing".into() });
+        assert_eq!(
+            err(&missing),
+            JwsError::AlgorithmNotAllowed {
+                found: "missing".into()
+            }
+        );
         let overflow = sign_raw(br#"{"alg":1e400}"#, br#"{"user_id":"u"}"#, KEY);
         assert!(err(&overflow).to_string().contains("overflows"));
         // alg none without a signature at all: still the algorithm, not the signature.
@@ -660,20 +832,39 @@ mod tests {
         assert!(decode_verified(&t, KEY).is_ok());
         assert_eq!(err(&format!("{h}.{p}.")), JwsError::SignatureInvalid);
         let sig = b64url_decode_strict(s).unwrap();
-        assert_eq!(err(&format!("{h}.{p}.{}", b64url_encode(&sig[..16]))), JwsError::SignatureInvalid);
-        assert_eq!(err(&format!("{h}.{p}.{}", b64url_encode(&sig[..31]))), JwsError::SignatureInvalid);
+        assert_eq!(
+            err(&format!("{h}.{p}.{}", b64url_encode(&sig[..16]))),
+            JwsError::SignatureInvalid
+        );
+        assert_eq!(
+            err(&format!("{h}.{p}.{}", b64url_encode(&sig[..31]))),
+            JwsError::SignatureInvalid
+        );
         let mut longer = sig.clone();
         longer.push(0);
-        assert_eq!(err(&format!("{h}.{p}.{}", b64url_encode(&longer))), JwsError::SignatureInvalid);
+        assert_eq!(
+            err(&format!("{h}.{p}.{}", b64url_encode(&longer))),
+            JwsError::SignatureInvalid
+        );
         for bit in [0, 7, 100, 255] {
             let mut flipped = sig.clone();
             flipped[bit / 8] ^= 1 << (bit % 8);
-            assert_eq!(err(&format!("{h}.{p}.{}", b64url_encode(&flipped))), JwsError::SignatureInvalid, "bit {bit}");
+            assert_eq!(
+                err(&format!("{h}.{p}.{}", b64url_encode(&flipped))),
+                JwsError::SignatureInvalid,
+                "bit {bit}"
+            );
         }
-        assert_eq!(decode_verified(&t, b"jk-2").unwrap_err(), JwsError::SignatureInvalid);
+        assert_eq!(
+            decode_verified(&t, b"jk-2").unwrap_err(),
+            JwsError::SignatureInvalid
+        );
         // An empty secret never verifies, even a token really signed with it.
         let empty = sign_hs256(&header(), &claims(), b"");
-        assert_eq!(decode_verified(&empty, b"").unwrap_err(), JwsError::SignatureInvalid);
+        assert_eq!(
+            decode_verified(&empty, b"").unwrap_err(),
+            JwsError::SignatureInvalid
+        );
         // Re-encoding the header (same JSON, different bytes) breaks the signature.
         let spaced = with_part(&t, 0, &b64url_encode(br#"{"alg": "HS256", "typ": "JWT"}"#));
         assert_eq!(err(&spaced), JwsError::SignatureInvalid);
@@ -697,6 +888,9 @@ mod tests {
         let t = sign_raw(br#"{"alg":"HS256"}"#, b"foo", KEY);
         assert!(verify_compact_signature(&t, KEY).is_ok());
         assert!(decode_verified(&t, KEY).is_err());
-        assert_eq!(verify_compact_signature(&t, b"other"), Err(JwsError::SignatureInvalid));
+        assert_eq!(
+            verify_compact_signature(&t, b"other"),
+            Err(JwsError::SignatureInvalid)
+        );
     }
 }

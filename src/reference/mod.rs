@@ -11,7 +11,8 @@
 
 use crate::adapter::builtin::InProcess;
 use crate::contract::{
-    Clock, FromAdapter, HelloReply, Implementation, Role, SignRequest, Verdict, VerifyRequest, PROTOCOL_VERSION,
+    Clock, FromAdapter, HelloReply, Implementation, Role, SignRequest, Verdict, VerifyRequest,
+    PROTOCOL_VERSION,
 };
 
 pub mod json;
@@ -34,7 +35,10 @@ impl InProcess for Reference {
     fn hello(&self) -> HelloReply {
         HelloReply {
             protocol: PROTOCOL_VERSION,
-            implementation: Implementation { name: NAME.to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
+            implementation: Implementation {
+                name: NAME.to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
             roles: vec![Role::Verifier, Role::Signer],
             clock: Clock::Injected,
         }
@@ -181,14 +185,21 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for id in requirement::ALL {
             assert!(seen.insert(*id), "{id} listed twice");
-            assert!(id.bytes().all(|b| b.is_ascii_uppercase() || b == b'-'), "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'),
+                "{id}"
+            );
         }
     }
 
     #[test]
     fn requirement_ids_are_in_the_registry() {
         for id in requirement::ALL {
-            assert!(crate::spec::find(id).is_some(), "{id} is not in src/spec/requirements.yaml");
+            assert!(
+                crate::spec::find(id).is_some(),
+                "{id} is not in src/spec/requirements.yaml"
+            );
         }
     }
 }

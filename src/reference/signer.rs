@@ -35,8 +35,15 @@ pub fn sign(request: &SignRequest) -> FromAdapter {
         SignMode::Jwt => sign_jwt(request).map(|jwt| (None, Some(jwt))),
     };
     match result {
-        Ok((user_hash, jwt)) => FromAdapter::Signed(Signed { id: request.id.clone(), user_hash, jwt }),
-        Err(message) => FromAdapter::Refused(Refused { id: request.id.clone(), message }),
+        Ok((user_hash, jwt)) => FromAdapter::Signed(Signed {
+            id: request.id.clone(),
+            user_hash,
+            jwt,
+        }),
+        Err(message) => FromAdapter::Refused(Refused {
+            id: request.id.clone(),
+            message,
+        }),
     }
 }
 
@@ -46,7 +53,9 @@ pub fn sign_user_hash(request: &SignRequest) -> Result<String, String> {
     let identifier = match (&request.user.user_id, &request.user.email) {
         (Some(user_id), _) => user_id,
         (None, Some(email)) => email,
-        (None, None) => return Err("a user_hash needs a user_id or an email; this user has neither".into()),
+        (None, None) => {
+            return Err("a user_hash needs a user_id or an email; this user has neither".into())
+        }
     };
     Ok(user_hash(&request.secret, identifier))
 }
@@ -55,7 +64,10 @@ pub fn sign_user_hash(request: &SignRequest) -> Result<String, String> {
 pub fn sign_jwt(request: &SignRequest) -> Result<String, String> {
     check_common(request)?;
     let Some(user_id) = &request.user.user_id else {
-        return Err("a user JWT needs a user_id (the `user_id` claim is required); this user has none".into());
+        return Err(
+            "a user JWT needs a user_id (the `user_id` claim is required); this user has none"
+                .into(),
+        );
     };
     let reserved: Vec<&str> = request
         .attributes
@@ -75,7 +87,9 @@ pub fn sign_jwt(request: &SignRequest) -> Result<String, String> {
     let exp = match request.expires_in {
         None => None,
         Some(seconds) if seconds <= 0 => {
-            return Err(format!("expires_in {seconds} would make a token that is expired on arrival"));
+            return Err(format!(
+                "expires_in {seconds} would make a token that is expired on arrival"
+            ));
         }
         Some(seconds) => Some(
             request
@@ -103,7 +117,11 @@ pub fn sign_jwt(request: &SignRequest) -> Result<String, String> {
     if let Some(exp) = exp {
         claims.insert("exp".into(), exp.into());
     }
-    Ok(jws::sign_hs256(&Value::Object(header), &Value::Object(claims), request.secret.as_bytes()))
+    Ok(jws::sign_hs256(
+        &Value::Object(header),
+        &Value::Object(claims),
+        request.secret.as_bytes(),
+    ))
 }
 
 fn check_common(request: &SignRequest) -> Result<(), String> {
@@ -133,7 +151,10 @@ mod tests {
             platform: Platform::Web,
             secret: "jk-1".into(),
             key_id: None,
-            user: User { user_id: user_id.map(String::from), email: email.map(String::from) },
+            user: User {
+                user_id: user_id.map(String::from),
+                email: email.map(String::from),
+            },
             attributes: Map::new(),
             expires_in: None,
         }
@@ -158,22 +179,40 @@ mod tests {
 
     fn decode(jwt: &str, secret: &str) -> (Value, Value) {
         let decoded = jws::decode_verified(jwt, secret.as_bytes()).expect("our own token verifies");
-        (Value::Object(decoded.header.members), Value::Object(decoded.claims.members))
+        (
+            Value::Object(decoded.header.members),
+            Value::Object(decoded.claims.members),
+        )
     }
 
     #[test]
     fn user_hash_is_over_user_id_when_there_is_one() {
-        let s = signed(sign(&request(SignMode::UserHash, Some("u-1"), Some("ada@example.com"))));
-        assert_eq!(s.user_hash.as_deref(), Some(user_hash("jk-1", "u-1").as_str()));
+        let s = signed(sign(&request(
+            SignMode::UserHash,
+            Some("u-1"),
+            Some("ada@example.com"),
+        )));
+        assert_eq!(
+            s.user_hash.as_deref(),
+            Some(user_hash("jk-1", "u-1").as_str())
+        );
         assert_eq!(s.jwt, None);
         assert_eq!(s.id, "s1");
     }
 
     #[test]
     fn user_hash_is_over_email_without_user_id() {
-        let s = signed(sign(&request(SignMode::UserHash, None, Some("ada@example.com"))));
+        let s = signed(sign(&request(
+            SignMode::UserHash,
+            None,
+            Some("ada@example.com"),
+        )));
         assert_eq!(s.user_hash, Some(user_hash("jk-1", "ada@example.com")));
-        assert!(s.user_hash.unwrap().bytes().all(|b| !b.is_ascii_uppercase()));
+        assert!(s
+            .user_hash
+            .unwrap()
+            .bytes()
+            .all(|b| !b.is_ascii_uppercase()));
     }
 
     #[test]
@@ -221,7 +260,19 @@ mod tests {
 
     #[test]
     fn jwt_attributes_may_not_shadow_identity_or_registered_claims() {
-        for name in ["user_id", "email", "exp", "nbf", "iat", "iss", "aud", "sub", "jti", "user_hash", "intercom_user_jwt"] {
+        for name in [
+            "user_id",
+            "email",
+            "exp",
+            "nbf",
+            "iat",
+            "iss",
+            "aud",
+            "sub",
+            "jti",
+            "user_hash",
+            "intercom_user_jwt",
+        ] {
             let mut r = request(SignMode::Jwt, Some("u-1"), None);
             r.attributes.insert(name.into(), json!("x"));
             let message = refused(sign(&r));
@@ -237,7 +288,11 @@ mod tests {
         let mut r = request(SignMode::UserHash, Some("u-1"), None);
         r.secret = String::new();
         refused(sign(&r));
-        refused(sign(&request(SignMode::UserHash, Some(""), Some("ada@example.com"))));
+        refused(sign(&request(
+            SignMode::UserHash,
+            Some(""),
+            Some("ada@example.com"),
+        )));
         refused(sign(&request(SignMode::Jwt, Some("u-1"), Some(""))));
         for expires_in in [0, -1, i64::MAX] {
             let mut r = request(SignMode::Jwt, Some("u-1"), None);
@@ -249,7 +304,12 @@ mod tests {
     #[test]
     fn identifiers_are_signed_as_exact_bytes() {
         let nfc = signed(sign(&request(SignMode::UserHash, Some("caf\u{e9}"), None))).user_hash;
-        let nfd = signed(sign(&request(SignMode::UserHash, Some("cafe\u{301}"), None))).user_hash;
+        let nfd = signed(sign(&request(
+            SignMode::UserHash,
+            Some("cafe\u{301}"),
+            None,
+        )))
+        .user_hash;
         assert_ne!(nfc, nfd);
     }
 }

@@ -44,21 +44,31 @@ pub enum Mismatch {
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Mismatch::EmptySecret => f.write_str("the identity verification secret is empty, so no user_hash matches"),
+            Mismatch::EmptySecret => {
+                f.write_str("the identity verification secret is empty, so no user_hash matches")
+            }
             Mismatch::WrongLength { len } => {
-                write!(f, "it has {len} characters; a user_hash is exactly 64 hex digits")?;
+                write!(
+                    f,
+                    "it has {len} characters; a user_hash is exactly 64 hex digits"
+                )?;
                 if *len == 44 || *len == 43 {
                     f.write_str(" (44 or 43 characters looks like base64, which is not accepted)")?;
                 }
                 Ok(())
             }
             Mismatch::NotHex { position, found } => {
-                write!(f, "character {found:?} at position {position} is not a hex digit")
+                write!(
+                    f,
+                    "character {found:?} at position {position} is not a hex digit"
+                )
             }
             Mismatch::Uppercase { platform } => {
                 write!(f, "it has uppercase hex digits, which {platform} does not accept (lowercase only)")
             }
-            Mismatch::Differs => f.write_str("it is not the HMAC-SHA256 of the identifier under the platform's secret"),
+            Mismatch::Differs => f.write_str(
+                "it is not the HMAC-SHA256 of the identifier under the platform's secret",
+            ),
         }
     }
 }
@@ -67,7 +77,11 @@ impl fmt::Display for Mismatch {
 /// Returns the 32 bytes the hex encodes.
 pub fn parse_hex(platform: Platform, given: &str) -> Result<[u8; 32], Mismatch> {
     let len = given.chars().count();
-    if let Some((position, found)) = given.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
+    if let Some((position, found)) = given
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_hexdigit())
+    {
         // Report a bad character before a bad length: "sha256=abc…" says more than "69 chars".
         return Err(Mismatch::NotHex { position, found });
     }
@@ -90,7 +104,12 @@ pub fn parse_hex(platform: Platform, given: &str) -> Result<[u8; 32], Mismatch> 
 ///
 /// On `web` either hex case is accepted (mixed case too: the hex digits encode the same bytes);
 /// on `ios` and `android` only lowercase. An empty secret never matches.
-pub fn check(platform: Platform, secret: &str, identifier: &str, given: &str) -> Result<(), Mismatch> {
+pub fn check(
+    platform: Platform,
+    secret: &str,
+    identifier: &str,
+    given: &str,
+) -> Result<(), Mismatch> {
     if secret.is_empty() {
         return Err(Mismatch::EmptySecret);
     }
@@ -116,7 +135,9 @@ mod tests {
         );
         let h = user_hash("s-web", "u-1");
         assert_eq!(h.len(), 64);
-        assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(h
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     }
 
     #[test]
@@ -131,11 +152,26 @@ mod tests {
     fn uppercase_is_accepted_on_web_only() {
         let h = user_hash("secret", "u-1").to_uppercase();
         assert_eq!(check(Web, "secret", "u-1", &h), Ok(()));
-        assert_eq!(check(Ios, "secret", "u-1", &h), Err(Mismatch::Uppercase { platform: Ios }));
-        assert_eq!(check(Android, "secret", "u-1", &h), Err(Mismatch::Uppercase { platform: Android }));
+        assert_eq!(
+            check(Ios, "secret", "u-1", &h),
+            Err(Mismatch::Uppercase { platform: Ios })
+        );
+        assert_eq!(
+            check(Android, "secret", "u-1", &h),
+            Err(Mismatch::Uppercase { platform: Android })
+        );
         let lower = user_hash("secret", "u-1");
-        let mixed: String =
-            lower.chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c }).collect();
+        let mixed: String = lower
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 2 == 0 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect();
         assert_eq!(check(Web, "secret", "u-1", &mixed), Ok(()));
         if mixed != lower {
             assert!(check(Ios, "secret", "u-1", &mixed).is_err());
@@ -153,15 +189,46 @@ mod tests {
             (h[..32].to_string(), Mismatch::WrongLength { len: 32 }),
             (format!("{h}0"), Mismatch::WrongLength { len: 65 }),
             (format!("{h}{h}"), Mismatch::WrongLength { len: 128 }),
-            (format!(" {h}"), Mismatch::NotHex { position: 0, found: ' ' }),
-            (format!("{h}\n"), Mismatch::NotHex { position: 64, found: '\n' }),
-            (format!("sha256={}", &h[7..]), Mismatch::NotHex { position: 1, found: 's' }),
-            (format!("0x{}", &h[2..]), Mismatch::NotHex { position: 1, found: 'x' }),
+            (
+                format!(" {h}"),
+                Mismatch::NotHex {
+                    position: 0,
+                    found: ' ',
+                },
+            ),
+            (
+                format!("{h}\n"),
+                Mismatch::NotHex {
+                    position: 64,
+                    found: '\n',
+                },
+            ),
+            (
+                format!("sha256={}", &h[7..]),
+                Mismatch::NotHex {
+                    position: 0,
+                    found: 's',
+                },
+            ),
+            (
+                format!("0x{}", &h[2..]),
+                Mismatch::NotHex {
+                    position: 1,
+                    found: 'x',
+                },
+            ),
         ];
         for (given, expected) in cases {
-            assert_eq!(check(Web, "secret", "u-1", &given), Err(expected), "{given:?}");
+            assert_eq!(
+                check(Web, "secret", "u-1", &given),
+                Err(expected),
+                "{given:?}"
+            );
         }
-        assert!(matches!(check(Web, "secret", "u-1", &base64), Err(Mismatch::NotHex { .. } | Mismatch::WrongLength { .. })));
+        assert!(matches!(
+            check(Web, "secret", "u-1", &base64),
+            Err(Mismatch::NotHex { .. } | Mismatch::WrongLength { .. })
+        ));
     }
 
     #[test]
@@ -175,9 +242,16 @@ mod tests {
         let nfc = "caf\u{e9}@example.com";
         let nfd = "cafe\u{301}@example.com";
         assert_ne!(user_hash("s", nfc), user_hash("s", nfd));
-        assert_eq!(check(Web, "s", nfd, &user_hash("s", nfc)), Err(Mismatch::Differs));
+        assert_eq!(
+            check(Web, "s", nfd, &user_hash("s", nfc)),
+            Err(Mismatch::Differs)
+        );
         for other in ["Ada@example.com", "ada@example.com ", " ada@example.com"] {
-            assert_eq!(check(Web, "s", other, &user_hash("s", "ada@example.com")), Err(Mismatch::Differs), "{other:?}");
+            assert_eq!(
+                check(Web, "s", other, &user_hash("s", "ada@example.com")),
+                Err(Mismatch::Differs),
+                "{other:?}"
+            );
         }
     }
 

@@ -15,7 +15,8 @@ use super::requirement as req;
 use super::user_hash::{self, Mismatch};
 use super::Check;
 use crate::contract::{
-    Attributes, DropReason, ErrorCode, Identity, JwtKey, Object, Outcome, Platform, Verdict, VerifyRequest, Workspace,
+    Attributes, DropReason, ErrorCode, Identity, JwtKey, Object, Outcome, Platform, Verdict,
+    VerifyRequest, Workspace,
 };
 
 /// Request attribute names that rule 1 reserves (they are request fields, not attributes).
@@ -25,7 +26,15 @@ pub const RESERVED_ATTRIBUTES: [&str; 4] = ["user_id", "email", "user_hash", "in
 pub const REGISTERED_CLAIMS: [&str; 7] = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"];
 
 /// The request fields rule 1 knows.
-const REQUEST_FIELDS: [&str; 7] = ["action", "platform", "user_id", "email", "user_hash", "intercom_user_jwt", "attributes"];
+const REQUEST_FIELDS: [&str; 7] = [
+    "action",
+    "platform",
+    "user_id",
+    "email",
+    "user_hash",
+    "intercom_user_jwt",
+    "attributes",
+];
 
 /// Decide one request: [`verify_traced`] without the trace.
 pub fn verify(request: &VerifyRequest) -> Verdict {
@@ -34,7 +43,11 @@ pub fn verify(request: &VerifyRequest) -> Verdict {
 
 /// Decide one request and say how: every rule evaluated, in order.
 pub fn verify_traced(request: &VerifyRequest) -> (Verdict, Vec<Check>) {
-    let mut verifier = Verifier { now: request.now, workspace: &request.workspace, trace: Vec::new() };
+    let mut verifier = Verifier {
+        now: request.now,
+        workspace: &request.workspace,
+        trace: Vec::new(),
+    };
     let verdict = match verifier.decide(&request.request) {
         Ok(accepted) => Verdict {
             id: request.id.clone(),
@@ -43,12 +56,18 @@ pub fn verify_traced(request: &VerifyRequest) -> (Verdict, Vec<Check>) {
             identity: accepted.identity,
             error: None,
             attributes: accepted.attributes,
-            message: Some(format!("accepted (rule {}): {}", accepted.rule, accepted.summary)),
+            message: Some(format!(
+                "accepted (rule {}): {}",
+                accepted.rule, accepted.summary
+            )),
         },
         Err(rejection) => Verdict::rejected(
             request.id.clone(),
             rejection.code,
-            format!("rejected (rule {}, {}): {}", rejection.rule, rejection.code, rejection.detail),
+            format!(
+                "rejected (rule {}, {}): {}",
+                rejection.rule, rejection.code, rejection.detail
+            ),
         ),
     };
     (verdict, verifier.trace)
@@ -95,8 +114,19 @@ struct Verifier<'a> {
 }
 
 impl<'a> Verifier<'a> {
-    fn check(&mut self, requirement: &'static str, rule: &'static str, holds: bool, detail: impl Into<String>) {
-        self.trace.push(Check { requirement, rule, holds, detail: detail.into() });
+    fn check(
+        &mut self,
+        requirement: &'static str,
+        rule: &'static str,
+        holds: bool,
+        detail: impl Into<String>,
+    ) {
+        self.trace.push(Check {
+            requirement,
+            rule,
+            holds,
+            detail: detail.into(),
+        });
     }
 
     fn pass(&mut self, requirement: &'static str, rule: &'static str, detail: impl Into<String>) {
@@ -104,7 +134,13 @@ impl<'a> Verifier<'a> {
     }
 
     /// Record a failed check that decides the verdict.
-    fn reject(&mut self, requirement: &'static str, rule: &'static str, code: ErrorCode, detail: String) -> Rejection {
+    fn reject(
+        &mut self,
+        requirement: &'static str,
+        rule: &'static str,
+        code: ErrorCode,
+        detail: String,
+    ) -> Rejection {
         self.check(requirement, rule, false, detail.clone());
         Rejection { code, rule, detail }
     }
@@ -114,16 +150,22 @@ impl<'a> Verifier<'a> {
     }
 
     fn jwt_enabled(&self, platform: Platform) -> bool {
-        self.workspace.platform(platform).is_some_and(|s| s.jwt.enabled)
+        self.workspace
+            .platform(platform)
+            .is_some_and(|s| s.jwt.enabled)
     }
 
     fn idv_enforced(&self, platform: Platform) -> bool {
-        self.workspace.platform(platform).is_some_and(|s| s.identity_verification.enforced)
+        self.workspace
+            .platform(platform)
+            .is_some_and(|s| s.identity_verification.enforced)
     }
 
     /// Rule 1 makes sure the platform is configured; the fallback is never reached.
     fn idv_secret(&self, platform: Platform) -> &str {
-        self.workspace.platform(platform).map_or("", |s| s.identity_verification.secret.as_str())
+        self.workspace
+            .platform(platform)
+            .map_or("", |s| s.identity_verification.secret.as_str())
     }
 
     fn decide(&mut self, raw: &Value) -> Decision {
@@ -146,10 +188,23 @@ impl<'a> Verifier<'a> {
             ))
         } else {
             // Rule 5: no identity at all (a visitor or lead).
-            self.pass(req::VISITOR_ANONYMOUS, "5", "no JWT, user_id, email or user_hash: an anonymous visitor or lead");
+            self.pass(
+                req::VISITOR_ANONYMOUS,
+                "5",
+                "no JWT, user_id, email or user_hash: an anonymous visitor or lead",
+            );
             let attributes = self.request_attributes(&request.attributes, "5", &[]);
-            let summary = format!("an anonymous visitor, not verified; {}", describe_attributes(&attributes));
-            Ok(Accepted { rule: "5", verified: false, identity: None, attributes, summary })
+            let summary = format!(
+                "an anonymous visitor, not verified; {}",
+                describe_attributes(&attributes)
+            );
+            Ok(Accepted {
+                rule: "5",
+                verified: false,
+                identity: None,
+                attributes,
+                summary,
+            })
         }
     }
 
@@ -164,7 +219,12 @@ impl<'a> Verifier<'a> {
         let request = match parsed {
             Ok(request) => request,
             Err(problems) => {
-                return Err(self.reject(req::REQ_SHAPE, "1", ErrorCode::InvalidRequest, problems.join("; ")));
+                return Err(self.reject(
+                    req::REQ_SHAPE,
+                    "1",
+                    ErrorCode::InvalidRequest,
+                    problems.join("; "),
+                ));
             }
         };
         let mut detail = format!(
@@ -176,8 +236,11 @@ impl<'a> Verifier<'a> {
             request.platform
         );
         if let Value::Object(fields) = raw {
-            let unknown: Vec<&str> =
-                fields.keys().map(String::as_str).filter(|k| !REQUEST_FIELDS.contains(k)).collect();
+            let unknown: Vec<&str> = fields
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !REQUEST_FIELDS.contains(k))
+                .collect();
             if !unknown.is_empty() {
                 detail.push_str(&format!("; unknown fields ignored: {}", unknown.join(", ")));
             }
@@ -189,14 +252,23 @@ impl<'a> Verifier<'a> {
                 "platform {} is not configured in workspace {:?} (configured: {})",
                 request.platform,
                 self.workspace.name,
-                self.workspace.platforms.keys().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+                self.workspace
+                    .platforms
+                    .keys()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             return Err(self.reject(req::REQ_SHAPE, "1", ErrorCode::InvalidRequest, detail));
         }
         self.pass(req::REQ_SHAPE, "1", detail);
 
-        let reserved: Vec<&str> =
-            request.attributes.keys().map(String::as_str).filter(|k| RESERVED_ATTRIBUTES.contains(k)).collect();
+        let reserved: Vec<&str> = request
+            .attributes
+            .keys()
+            .map(String::as_str)
+            .filter(|k| RESERVED_ATTRIBUTES.contains(k))
+            .collect();
         if !reserved.is_empty() {
             let detail = format!(
                 "request attribute{} {} {} reserved: user_id, email, user_hash and intercom_user_jwt are request fields, not attributes",
@@ -204,9 +276,18 @@ impl<'a> Verifier<'a> {
                 quoted_list(&reserved),
                 if reserved.len() == 1 { "is" } else { "are" },
             );
-            return Err(self.reject(req::REQ_RESERVED_ATTRIBUTES, "1", ErrorCode::InvalidRequest, detail));
+            return Err(self.reject(
+                req::REQ_RESERVED_ATTRIBUTES,
+                "1",
+                ErrorCode::InvalidRequest,
+                detail,
+            ));
         }
-        self.pass(req::REQ_RESERVED_ATTRIBUTES, "1", "no request attribute uses a reserved name");
+        self.pass(
+            req::REQ_RESERVED_ATTRIBUTES,
+            "1",
+            "no request attribute uses a reserved name",
+        );
         Ok(request)
     }
 
@@ -222,17 +303,39 @@ impl<'a> Verifier<'a> {
             let detail = format!("a JWT was sent, but JWT is not enabled on {platform}");
             return Err(self.reject(req::JWT_ENABLED, "2.1", ErrorCode::JwtNotEnabled, detail));
         }
-        self.pass(req::JWT_ENABLED, "2.1", format!("JWT is enabled on {platform}"));
+        self.pass(
+            req::JWT_ENABLED,
+            "2.1",
+            format!("JWT is enabled on {platform}"),
+        );
 
         // 2.2 Three canonical base64url parts; header and payload UTF-8 JSON objects without
         // duplicate member names.
         let split = jws::split_compact(token).map_err(|e| self.reject_jws(e))?;
-        let header = jws::parse_json_object(Part::Header, &split.header).map_err(|e| self.reject_jws(e))?;
-        let claims = jws::parse_json_object(Part::Payload, &split.payload).map_err(|e| self.reject_jws(e))?;
-        self.pass(req::JWT_FORMAT, "2.2", "three base64url parts, without padding or whitespace");
-        self.pass(req::JWT_BASE64URL_CANONICAL, "2.2", "every part is canonical (no unused trailing bits set)");
-        self.pass(req::JWT_JSON_OBJECT, "2.2", "header and payload are UTF-8 JSON objects");
-        self.pass(req::JWT_DUPLICATE_MEMBERS, "2.2", "no duplicate member names in header or payload");
+        let header =
+            jws::parse_json_object(Part::Header, &split.header).map_err(|e| self.reject_jws(e))?;
+        let claims = jws::parse_json_object(Part::Payload, &split.payload)
+            .map_err(|e| self.reject_jws(e))?;
+        self.pass(
+            req::JWT_FORMAT,
+            "2.2",
+            "three base64url parts, without padding or whitespace",
+        );
+        self.pass(
+            req::JWT_BASE64URL_CANONICAL,
+            "2.2",
+            "every part is canonical (no unused trailing bits set)",
+        );
+        self.pass(
+            req::JWT_JSON_OBJECT,
+            "2.2",
+            "header and payload are UTF-8 JSON objects",
+        );
+        self.pass(
+            req::JWT_DUPLICATE_MEMBERS,
+            "2.2",
+            "no duplicate member names in header or payload",
+        );
 
         // 2.3 `alg` exactly "HS256"; no `crit`.
         jws::check_header(&header).map_err(|e| {
@@ -268,15 +371,26 @@ impl<'a> Verifier<'a> {
     /// Rule 2.4. Only keys whose `platforms` include the request's platform are tried, every one
     /// of them (trusting `kid` is allowed but not needed); empty secrets never verify; header
     /// parameters never select a key. Returns the id of the key that verifies.
-    fn rule_2_4(&mut self, platform: Platform, split: &Split<'_>, header: &JsonObject) -> Result<String, Rejection> {
+    fn rule_2_4(
+        &mut self,
+        platform: Platform,
+        split: &Split<'_>,
+        header: &JsonObject,
+    ) -> Result<String, Rejection> {
         let workspace: &'a Workspace = self.workspace;
         let keys = &workspace.jwt_keys;
-        let (mine, others): (Vec<&JwtKey>, Vec<&JwtKey>) = keys.iter().partition(|k| k.platforms.contains(&platform));
+        let (mine, others): (Vec<&JwtKey>, Vec<&JwtKey>) =
+            keys.iter().partition(|k| k.platforms.contains(&platform));
 
         // Header parameters that name or carry keys: reported, never used.
         let injected: Vec<String> = ["kid", "jku", "x5u", "x5c", "jwk"]
             .into_iter()
-            .filter_map(|name| header.members.get(name).map(|v| format!("`{name}` {}", shorten(v))))
+            .filter_map(|name| {
+                header
+                    .members
+                    .get(name)
+                    .map(|v| format!("`{name}` {}", shorten(v)))
+            })
             .collect();
         if !injected.is_empty() {
             self.pass(
@@ -289,40 +403,72 @@ impl<'a> Verifier<'a> {
             );
         }
 
-        let verified_by = mine.iter().find(|k| split.verifies_under(k.secret.as_bytes())).map(|k| (*k).clone());
-        let empty: Vec<&str> = mine.iter().filter(|k| k.secret.is_empty()).map(|k| k.id.as_str()).collect();
+        let verified_by = mine
+            .iter()
+            .find(|k| split.verifies_under(k.secret.as_bytes()))
+            .map(|k| (*k).clone());
+        let empty: Vec<&str> = mine
+            .iter()
+            .filter(|k| k.secret.is_empty())
+            .map(|k| k.id.as_str())
+            .collect();
 
         // KEY-EMPTY-SECRET: such keys are skipped; diagnose a token MACed with the empty key.
         if !empty.is_empty() {
-            let signed_with_empty = verified_by.is_none() && jws::hmac_sha256_verify(b"", split.signing_input().as_bytes(), &split.signature);
+            let signed_with_empty = verified_by.is_none()
+                && jws::hmac_sha256_verify(b"", split.signing_input().as_bytes(), &split.signature);
             let detail = if signed_with_empty {
                 format!("the token is MACed with the empty key; {} {} an empty secret, which never verifies", quoted_list(&empty), if empty.len() == 1 { "has" } else { "have" })
             } else {
-                format!("{} {} an empty secret and never verif{}", quoted_list(&empty), if empty.len() == 1 { "has" } else { "have" }, if empty.len() == 1 { "ies" } else { "y" })
+                format!(
+                    "{} {} an empty secret and never verif{}",
+                    quoted_list(&empty),
+                    if empty.len() == 1 { "has" } else { "have" },
+                    if empty.len() == 1 { "ies" } else { "y" }
+                )
             };
             self.check(req::KEY_EMPTY_SECRET, "2.4", !signed_with_empty, detail);
         }
 
         // KEY-PLATFORM-SCOPE: for the diagnosis only, would a key of another platform verify?
         let foreign = if verified_by.is_none() {
-            others.iter().find(|k| split.verifies_under(k.secret.as_bytes())).copied()
+            others
+                .iter()
+                .find(|k| split.verifies_under(k.secret.as_bytes()))
+                .copied()
         } else {
             None
         };
         let scope_detail = match foreign {
-            Some(k) => format!("the token is signed with key `{}` ({}), which does not apply to {platform}", k.id, platforms(k)),
+            Some(k) => format!(
+                "the token is signed with key `{}` ({}), which does not apply to {platform}",
+                k.id,
+                platforms(k)
+            ),
             None if others.is_empty() => format!("every key in jwt_keys applies to {platform}"),
             None => format!(
                 "keys of other platforms are never tried for {platform}: {}",
-                others.iter().map(|k| describe_key(k)).collect::<Vec<_>>().join(", ")
+                others
+                    .iter()
+                    .map(|k| describe_key(k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
-        self.check(req::KEY_PLATFORM_SCOPE, "2.4", foreign.is_none(), scope_detail);
+        self.check(
+            req::KEY_PLATFORM_SCOPE,
+            "2.4",
+            foreign.is_none(),
+            scope_detail,
+        );
 
         // KEY-ROTATION: a `kid` naming no listed key (rotated out, or never there).
         if let Some(kid) = header.members.get("kid").and_then(Value::as_str) {
             if !keys.iter().any(|k| k.id == kid) {
-                let mut detail = format!("kid {} names no key in jwt_keys (rotated out or unknown): it selects nothing", shorten_str(kid));
+                let mut detail = format!(
+                    "kid {} names no key in jwt_keys (rotated out or unknown): it selects nothing",
+                    shorten_str(kid)
+                );
                 if let Some(k) = &verified_by {
                     detail.push_str(&format!("; the signature verifies under `{}` anyway", k.id));
                 }
@@ -331,7 +477,10 @@ impl<'a> Verifier<'a> {
         }
 
         // KEY-KID-CHOICE: a kid naming another of this platform's keys than the one that signed.
-        if let (Some(kid), Some(key)) = (header.members.get("kid").and_then(Value::as_str), &verified_by) {
+        if let (Some(kid), Some(key)) = (
+            header.members.get("kid").and_then(Value::as_str),
+            &verified_by,
+        ) {
             if kid != key.id && mine.iter().any(|k| k.id == kid) {
                 self.pass(
                     req::KEY_KID_CHOICE,
@@ -343,15 +492,22 @@ impl<'a> Verifier<'a> {
 
         match verified_by {
             Some(key) => {
-                self.pass(req::JWT_SIGNATURE, "2.4", format!("signature verifies under key {}", describe_key(&key)));
+                self.pass(
+                    req::JWT_SIGNATURE,
+                    "2.4",
+                    format!("signature verifies under key {}", describe_key(&key)),
+                );
                 Ok(key.id)
             }
             None => {
                 let mut detail = if mine.is_empty() {
                     format!("no key in jwt_keys applies to {platform}, so no signature verifies")
                 } else {
-                    let tried: Vec<String> =
-                        mine.iter().filter(|k| !k.secret.is_empty()).map(|k| format!("`{}`", k.id)).collect();
+                    let tried: Vec<String> = mine
+                        .iter()
+                        .filter(|k| !k.secret.is_empty())
+                        .map(|k| format!("`{}`", k.id))
+                        .collect();
                     let mut d = format!("no key for {platform} verifies the signature");
                     if !tried.is_empty() {
                         d.push_str(&format!(" (tried {})", tried.join(", ")));
@@ -367,7 +523,11 @@ impl<'a> Verifier<'a> {
                     ));
                 }
                 if let Some(k) = foreign {
-                    detail.push_str(&format!("; it verifies under `{}` ({}), which does not apply to {platform}", k.id, platforms(k)));
+                    detail.push_str(&format!(
+                        "; it verifies under `{}` ({}), which does not apply to {platform}",
+                        k.id,
+                        platforms(k)
+                    ));
                 }
                 if split.signature.len() != 32 {
                     detail.push_str(&format!(
@@ -375,7 +535,12 @@ impl<'a> Verifier<'a> {
                         split.signature.len()
                     ));
                 }
-                Err(self.reject(req::JWT_SIGNATURE, "2.4", ErrorCode::JwtSignatureInvalid, detail))
+                Err(self.reject(
+                    req::JWT_SIGNATURE,
+                    "2.4",
+                    ErrorCode::JwtSignatureInvalid,
+                    detail,
+                ))
             }
         }
     }
@@ -387,14 +552,27 @@ impl<'a> Verifier<'a> {
         let user_id = members.get("user_id");
         let missing = match user_id {
             None => Some("the payload has no `user_id` claim"),
-            Some(Value::Null) if !claims.overflows("user_id") => Some("the `user_id` claim is null"),
-            Some(Value::String(s)) if s.is_empty() => Some("the `user_id` claim is an empty string"),
+            Some(Value::Null) if !claims.overflows("user_id") => {
+                Some("the `user_id` claim is null")
+            }
+            Some(Value::String(s)) if s.is_empty() => {
+                Some("the `user_id` claim is an empty string")
+            }
             _ => None,
         };
         if let Some(detail) = missing {
-            return Err(self.reject(req::JWT_USER_ID, "2.5", ErrorCode::JwtMissingUserId, detail.into()));
+            return Err(self.reject(
+                req::JWT_USER_ID,
+                "2.5",
+                ErrorCode::JwtMissingUserId,
+                detail.into(),
+            ));
         }
-        self.pass(req::JWT_USER_ID, "2.5", "the `user_id` claim is present and not empty");
+        self.pass(
+            req::JWT_USER_ID,
+            "2.5",
+            "the `user_id` claim is present and not empty",
+        );
 
         let mut problems = Vec::new();
         let describe = |name: &str, value: &Value| {
@@ -408,7 +586,10 @@ impl<'a> Verifier<'a> {
             }
         };
         if let Some(v) = user_id.filter(|v| !v.is_string()) {
-            problems.push(format!("`user_id` is {}, not a string", describe("user_id", v)));
+            problems.push(format!(
+                "`user_id` is {}, not a string",
+                describe("user_id", v)
+            ));
         }
         if let Some(v) = members.get("email").filter(|v| !v.is_string()) {
             // `null` is present, and not a string (only user_id has a null rule of its own).
@@ -417,7 +598,10 @@ impl<'a> Verifier<'a> {
         for name in ["exp", "nbf"] {
             if let Some(v) = members.get(name) {
                 if claims.overflows(name) || !v.is_number() {
-                    problems.push(format!("`{name}` is {}, not a finite JSON number", describe(name, v)));
+                    problems.push(format!(
+                        "`{name}` is {}, not a finite JSON number",
+                        describe(name, v)
+                    ));
                 }
             }
         }
@@ -427,20 +611,38 @@ impl<'a> Verifier<'a> {
             }
         }
         if !problems.is_empty() {
-            return Err(self.reject(req::JWT_CLAIM_TYPES, "2.5", ErrorCode::JwtClaimsInvalid, problems.join("; ")));
+            return Err(self.reject(
+                req::JWT_CLAIM_TYPES,
+                "2.5",
+                ErrorCode::JwtClaimsInvalid,
+                problems.join("; "),
+            ));
         }
-        self.pass(req::JWT_CLAIM_TYPES, "2.5", "user_id and email are strings; exp and nbf, when present, finite numbers");
-        let mut unchecked: Vec<&str> =
-            ["iss", "aud", "sub", "jti"].into_iter().filter(|n| members.contains_key(*n)).collect();
+        self.pass(
+            req::JWT_CLAIM_TYPES,
+            "2.5",
+            "user_id and email are strings; exp and nbf, when present, finite numbers",
+        );
+        let mut unchecked: Vec<&str> = ["iss", "aud", "sub", "jti"]
+            .into_iter()
+            .filter(|n| members.contains_key(*n))
+            .collect();
         if members.get("iat").is_some_and(|v| !v.is_number()) {
             unchecked.push("iat (not a number)");
         }
         if !unchecked.is_empty() {
-            self.pass(req::JWT_UNCHECKED_FIELDS, "2.5", format!("not checked by this profile: {}", unchecked.join(", ")));
+            self.pass(
+                req::JWT_UNCHECKED_FIELDS,
+                "2.5",
+                format!("not checked by this profile: {}", unchecked.join(", ")),
+            );
         }
         Ok(Identity {
             user_id: user_id.and_then(Value::as_str).map(String::from),
-            email: members.get("email").and_then(Value::as_str).map(String::from),
+            email: members
+                .get("email")
+                .and_then(Value::as_str)
+                .map(String::from),
         })
     }
 
@@ -448,8 +650,16 @@ impl<'a> Verifier<'a> {
     fn rule_2_6_and_2_7(&mut self, claims: &JsonObject) -> Result<(), Rejection> {
         let now = i128::from(self.now);
         let leeway = i128::from(self.workspace.jwt_leeway_seconds);
-        let exp = claims.members.get("exp").and_then(Value::as_number).map(NumericDate::from);
-        let nbf = claims.members.get("nbf").and_then(Value::as_number).map(NumericDate::from);
+        let exp = claims
+            .members
+            .get("exp")
+            .and_then(Value::as_number)
+            .map(NumericDate::from);
+        let nbf = claims
+            .members
+            .get("nbf")
+            .and_then(Value::as_number)
+            .map(NumericDate::from);
 
         if leeway != 0 && (exp.is_some() || nbf.is_some()) {
             self.pass(
@@ -461,7 +671,11 @@ impl<'a> Verifier<'a> {
 
         // 2.6 A token is expired at the very second of `exp` (plus leeway).
         match exp {
-            None => self.pass(req::JWT_EXP_OPTIONAL, "2.6", "no `exp` claim: the token does not expire (exp is optional)"),
+            None => self.pass(
+                req::JWT_EXP_OPTIONAL,
+                "2.6",
+                "no `exp` claim: the token does not expire (exp is optional)",
+            ),
             Some(exp) => {
                 let expired = exp.at_or_before(now - leeway);
                 let detail = describe_exp(exp, now, leeway, expired);
@@ -479,13 +693,22 @@ impl<'a> Verifier<'a> {
                 let not_yet = !nbf.at_or_before(now + leeway);
                 let detail = describe_nbf(nbf, now, leeway, not_yet);
                 if not_yet {
-                    return Err(self.reject(req::JWT_NBF, "2.7", ErrorCode::JwtNotYetValid, detail));
+                    return Err(self.reject(
+                        req::JWT_NBF,
+                        "2.7",
+                        ErrorCode::JwtNotYetValid,
+                        detail,
+                    ));
                 }
                 self.pass(req::JWT_NBF, "2.7", detail);
             }
         }
         if let Some(iat) = claims.members.get("iat").filter(|v| v.is_number()) {
-            self.pass(req::JWT_IAT_IGNORED, "2.7", format!("iat {iat} is not checked"));
+            self.pass(
+                req::JWT_IAT_IGNORED,
+                "2.7",
+                format!("iat {iat} is not checked"),
+            );
         }
         Ok(())
     }
@@ -501,7 +724,12 @@ impl<'a> Verifier<'a> {
                     shorten_str(sent),
                     shorten_str(claim_user_id)
                 );
-                return Err(self.reject(req::JWT_IDENTITY_MATCH, "2.8", ErrorCode::JwtIdentityMismatch, detail));
+                return Err(self.reject(
+                    req::JWT_IDENTITY_MATCH,
+                    "2.8",
+                    ErrorCode::JwtIdentityMismatch,
+                    detail,
+                ));
             }
             Some(_) => agreed.push("the request's user_id equals the claim"),
             None => agreed.push("the request sends no user_id"),
@@ -513,7 +741,12 @@ impl<'a> Verifier<'a> {
                     shorten_str(sent),
                     shorten_str(claimed)
                 );
-                return Err(self.reject(req::JWT_IDENTITY_MATCH, "2.8", ErrorCode::JwtIdentityMismatch, detail));
+                return Err(self.reject(
+                    req::JWT_IDENTITY_MATCH,
+                    "2.8",
+                    ErrorCode::JwtIdentityMismatch,
+                    detail,
+                ));
             }
             (Some(_), Some(_)) => agreed.push("its email equals the claim"),
             _ => {}
@@ -525,14 +758,22 @@ impl<'a> Verifier<'a> {
     /// Rule 2.9: accepted and verified. Identity from the claims; every non-registered claim
     /// other than `user_id`/`email` is an attribute, applied locked or not; request attributes
     /// a claim also sets are dropped `overridden_by_jwt`, other locked ones `locked_attribute`.
-    fn rule_2_9(&mut self, request: &MessengerRequest, claims: &JsonObject, mut identity: Identity, key: String) -> Accepted {
+    fn rule_2_9(
+        &mut self,
+        request: &MessengerRequest,
+        claims: &JsonObject,
+        mut identity: Identity,
+        key: String,
+    ) -> Accepted {
         let mut attributes = Attributes::default();
 
         // Identity: the request's email only when the claim has none, and never a locked one.
         let email_source = match (&identity.email, &request.email) {
             (Some(_), _) => "the claim",
             (None, Some(sent)) if self.locked("email") => {
-                attributes.dropped.insert("email".into(), DropReason::LockedAttribute);
+                attributes
+                    .dropped
+                    .insert("email".into(), DropReason::LockedAttribute);
                 self.pass(
                     req::ATTR_LOCKED_EMAIL,
                     "2.9",
@@ -552,17 +793,29 @@ impl<'a> Verifier<'a> {
             format!(
                 "identity from the claims: user_id {}; email {}, from {email_source}",
                 shorten_str(identity.user_id.as_deref().unwrap_or_default()),
-                identity.email.as_deref().map_or("none".to_string(), shorten_str),
+                identity
+                    .email
+                    .as_deref()
+                    .map_or("none".to_string(), shorten_str),
             ),
         );
 
-        let registered: Vec<&str> =
-            claims.members.keys().map(String::as_str).filter(|n| REGISTERED_CLAIMS.contains(n)).collect();
+        let registered: Vec<&str> = claims
+            .members
+            .keys()
+            .map(String::as_str)
+            .filter(|n| REGISTERED_CLAIMS.contains(n))
+            .collect();
         if !registered.is_empty() {
             self.pass(
                 req::ATTR_REGISTERED_CLAIMS,
                 "2.9",
-                format!("registered claim{} {} {} not attributes", plural(registered.len()), registered.join(", "), if registered.len() == 1 { "is" } else { "are" }),
+                format!(
+                    "registered claim{} {} {} not attributes",
+                    plural(registered.len()),
+                    registered.join(", "),
+                    if registered.len() == 1 { "is" } else { "are" }
+                ),
             );
         }
 
@@ -571,26 +824,53 @@ impl<'a> Verifier<'a> {
         for (name, value) in &claims.members {
             if !is_identity_or_registered(name) {
                 attributes.applied.insert(name.clone(), value.clone());
-                from_jwt.push(if self.locked(name) { format!("{name} (locked)") } else { name.clone() });
+                from_jwt.push(if self.locked(name) {
+                    format!("{name} (locked)")
+                } else {
+                    name.clone()
+                });
             }
         }
         if !from_jwt.is_empty() {
-            self.pass(req::ATTR_JWT_CLAIMS_APPLIED, "2.9", format!("claims applied as attributes: {}", from_jwt.join(", ")));
+            self.pass(
+                req::ATTR_JWT_CLAIMS_APPLIED,
+                "2.9",
+                format!("claims applied as attributes: {}", from_jwt.join(", ")),
+            );
         }
 
         // Request attributes: a claim's value wins; locked ones need a JWT.
-        let from_claims: Vec<String> = claims.members.keys().filter(|n| !is_identity_or_registered(n)).cloned().collect();
-        let mut request_attributes = self.request_attributes(&request.attributes, "2.9", &from_claims);
+        let from_claims: Vec<String> = claims
+            .members
+            .keys()
+            .filter(|n| !is_identity_or_registered(n))
+            .cloned()
+            .collect();
+        let mut request_attributes =
+            self.request_attributes(&request.attributes, "2.9", &from_claims);
         attributes.applied.append(&mut request_attributes.applied);
         attributes.dropped.append(&mut request_attributes.dropped);
 
-        let mut summary = format!("verified by a JWT signed with key `{key}`; user_id {}", shorten_str(identity.user_id.as_deref().unwrap_or_default()));
+        let mut summary = format!(
+            "verified by a JWT signed with key `{key}`; user_id {}",
+            shorten_str(identity.user_id.as_deref().unwrap_or_default())
+        );
         if request.user_hash.is_some() {
-            self.pass(req::JWT_USER_HASH_IGNORED, "2.9", "the user_hash beside the valid JWT is ignored");
+            self.pass(
+                req::JWT_USER_HASH_IGNORED,
+                "2.9",
+                "the user_hash beside the valid JWT is ignored",
+            );
             summary.push_str("; the user_hash beside the JWT is ignored");
         }
         summary.push_str(&format!("; {}", describe_attributes(&attributes)));
-        Accepted { rule: "2.9", verified: true, identity: Some(identity), attributes, summary }
+        Accepted {
+            rule: "2.9",
+            verified: true,
+            identity: Some(identity),
+            attributes,
+            summary,
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -604,18 +884,32 @@ impl<'a> Verifier<'a> {
         if self.jwt_enabled(platform) {
             let detail = format!(
                 "JWT is enabled on {platform}: a logged-in user must send intercom_user_jwt{}",
-                if request.user_hash.is_some() { " (a user_hash is no substitute)" } else { "" }
+                if request.user_hash.is_some() {
+                    " (a user_hash is no substitute)"
+                } else {
+                    ""
+                }
             );
             return Err(self.reject(req::IDV_JWT_REQUIRED, "3.1", ErrorCode::JwtRequired, detail));
         }
-        self.pass(req::IDV_JWT_REQUIRED, "3.1", format!("JWT is not enabled on {platform}"));
+        self.pass(
+            req::IDV_JWT_REQUIRED,
+            "3.1",
+            format!("JWT is not enabled on {platform}"),
+        );
 
         let enforced = self.idv_enforced(platform);
         let (rule, verified) = match &request.user_hash {
             // 3.2 No user_hash.
             None if enforced => {
-                let detail = format!("no user_hash, and identity verification is enforced on {platform}");
-                return Err(self.reject(req::IDV_ENFORCED, "3.2", ErrorCode::UserHashRequired, detail));
+                let detail =
+                    format!("no user_hash, and identity verification is enforced on {platform}");
+                return Err(self.reject(
+                    req::IDV_ENFORCED,
+                    "3.2",
+                    ErrorCode::UserHashRequired,
+                    detail,
+                ));
             }
             None => {
                 self.pass(
@@ -634,15 +928,23 @@ impl<'a> Verifier<'a> {
 
         // Identity as sent, except an unsigned email beside a user_id when `email` is locked.
         let mut attributes = Attributes::default();
-        let mut identity = Identity { user_id: request.user_id.clone(), email: request.email.clone() };
+        let mut identity = Identity {
+            user_id: request.user_id.clone(),
+            email: request.email.clone(),
+        };
         if let (Some(_), Some(email)) = (&request.user_id, &request.email) {
             if self.locked("email") {
                 identity.email = None;
-                attributes.dropped.insert("email".into(), DropReason::LockedAttribute);
+                attributes
+                    .dropped
+                    .insert("email".into(), DropReason::LockedAttribute);
                 self.pass(
                     req::IDV_EMAIL_UNSIGNED,
                     "3",
-                    format!("the email {} beside the user_id is unsigned data", shorten_str(email)),
+                    format!(
+                        "the email {} beside the user_id is unsigned data",
+                        shorten_str(email)
+                    ),
                 );
                 self.pass(
                     req::ATTR_LOCKED_EMAIL,
@@ -668,8 +970,14 @@ impl<'a> Verifier<'a> {
             "3",
             format!(
                 "identity as sent: user_id {}, email {}",
-                identity.user_id.as_deref().map_or("none".to_string(), shorten_str),
-                identity.email.as_deref().map_or("none".to_string(), shorten_str)
+                identity
+                    .user_id
+                    .as_deref()
+                    .map_or("none".to_string(), shorten_str),
+                identity
+                    .email
+                    .as_deref()
+                    .map_or("none".to_string(), shorten_str)
             ),
         );
         let who = match (&identity.user_id, &identity.email) {
@@ -677,16 +985,31 @@ impl<'a> Verifier<'a> {
             (None, Some(e)) => format!("email {}", shorten_str(e)),
             (None, None) => "nobody".to_string(),
         };
-        let how = if verified { "verified by user_hash" } else { "not verified" };
+        let how = if verified {
+            "verified by user_hash"
+        } else {
+            "not verified"
+        };
         let summary = format!("{who}, {how}; {}", describe_attributes(&attributes));
-        Ok(Accepted { rule, verified, identity: Some(identity), attributes, summary })
+        Ok(Accepted {
+            rule,
+            verified,
+            identity: Some(identity),
+            attributes,
+            summary,
+        })
     }
 
     /// Rule 3.3: the user_hash must equal hex HMAC-SHA256(platform secret, user_id when one is
     /// sent, else email), in constant time; either hex case on web, lowercase on mobile. A
     /// mismatch is `user_hash_mismatch` when enforced, else an unverified acceptance.
     /// Returns whether the user is verified.
-    fn rule_3_3(&mut self, request: &MessengerRequest, given: &str, enforced: bool) -> Result<bool, Rejection> {
+    fn rule_3_3(
+        &mut self,
+        request: &MessengerRequest,
+        given: &str,
+        enforced: bool,
+    ) -> Result<bool, Rejection> {
         let platform = request.platform;
         let secret = self.idv_secret(platform).to_string();
         let (identifier_name, identifier) = match (&request.user_id, &request.email) {
@@ -698,8 +1021,17 @@ impl<'a> Verifier<'a> {
 
         // The shape of the hash: 64 hex digits.
         match user_hash::parse_hex(Platform::Web, given) {
-            Ok(_) => self.pass(req::IDV_MALFORMED_HASH, "3.3", "the user_hash is 64 hex digits"),
-            Err(e) => self.check(req::IDV_MALFORMED_HASH, "3.3", false, format!("the user_hash is malformed: {e}")),
+            Ok(_) => self.pass(
+                req::IDV_MALFORMED_HASH,
+                "3.3",
+                "the user_hash is 64 hex digits",
+            ),
+            Err(e) => self.check(
+                req::IDV_MALFORMED_HASH,
+                "3.3",
+                false,
+                format!("the user_hash is malformed: {e}"),
+            ),
         }
         // Hex case: uppercase only on web; mixed case on web is a `may` case, accepted here.
         let hex = given.bytes().all(|b| b.is_ascii_hexdigit());
@@ -721,53 +1053,100 @@ impl<'a> Verifier<'a> {
                 );
             }
         }
+        // Diagnosis only (the verdict is `result`): what a wrong hash was made with. Compared
+        // without regard to case, so an uppercase hash on mobile is diagnosed too.
+        let made_with = |key: &str, message: &str| {
+            !key.is_empty() && user_hash::check(Platform::Web, key, message, given).is_ok()
+        };
+        let wrong_digest = result.is_err() && !made_with(&secret, identifier);
+
         // Which identifier is hashed: the user_id when one is sent.
+        let mut over_email = false;
         if let (Some(user_id), Some(email)) = (&request.user_id, &request.email) {
-            let over_email = result.is_err() && user_hash::check(platform, &secret, email, given).is_ok();
+            over_email = wrong_digest && made_with(&secret, email);
             let detail = if over_email {
-                format!("the user_hash is over the email {}; when a user_id is sent it must be over the user_id {}", shorten_str(email), shorten_str(user_id))
+                format!(
+                    "the user_hash is over the email {}; when a user_id is sent it must be over the user_id {}",
+                    shorten_str(email),
+                    shorten_str(user_id)
+                )
             } else {
-                format!("user_id and email are both sent: the user_hash is checked over the user_id {}", shorten_str(user_id))
+                format!(
+                    "user_id and email are both sent: the user_hash is checked over the user_id {}",
+                    shorten_str(user_id)
+                )
             };
             self.check(req::IDV_PRECEDENCE, "3.3", !over_email, detail);
         }
-        // The platform's own secret: not another platform's, never an empty one.
-        let other_platform = if matches!(result, Err(Mismatch::Differs)) {
-            Platform::ALL.into_iter().filter(|p| *p != platform).find(|p| {
-                let other = self.idv_secret(*p);
-                !other.is_empty() && other != secret && user_hash::check(platform, other, identifier, given).is_ok()
+        // The platform's own secret: not another platform's, not a JWT key's, never an empty one.
+        let foreign_secret = if wrong_digest && !over_email {
+            let platforms = Platform::ALL
+                .into_iter()
+                .filter(|p| *p != platform)
+                .find_map(|p| {
+                    let other = self.idv_secret(p);
+                    (other != secret && made_with(other, identifier))
+                        .then(|| format!("the {p} identity verification secret"))
+                });
+            platforms.or_else(|| {
+                self.workspace.jwt_keys.iter().find_map(|k| {
+                    (k.secret != secret && made_with(&k.secret, identifier))
+                        .then(|| format!("the secret of JWT key `{}`", k.id))
+                })
             })
         } else {
             None
         };
-        match (&result, other_platform) {
+        match (&result, &foreign_secret) {
             (Err(Mismatch::EmptySecret), _) => self.check(
                 req::IDV_PLATFORM_SECRET,
                 "3.3",
                 false,
-                format!("the identity verification secret of {platform} is empty: no user_hash matches"),
+                format!(
+                    "the identity verification secret of {platform} is empty: no user_hash matches"
+                ),
             ),
             (_, Some(other)) => self.check(
                 req::IDV_PLATFORM_SECRET,
                 "3.3",
                 false,
-                format!("the user_hash was made with the {other} secret; {platform} has its own"),
+                format!("the user_hash was made with {other}; {platform} has its own secret"),
             ),
-            _ => self.pass(req::IDV_PLATFORM_SECRET, "3.3", format!("the user_hash is checked against the {platform} secret")),
+            _ => self.pass(
+                req::IDV_PLATFORM_SECRET,
+                "3.3",
+                format!("the user_hash is checked against the {platform} secret"),
+            ),
         }
 
-        let what = format!("HMAC-SHA256({platform} secret, {identifier_name} {})", shorten_str(identifier));
+        let what = format!(
+            "HMAC-SHA256({platform} secret, {identifier_name} {})",
+            shorten_str(identifier)
+        );
         match result {
             Ok(()) => {
-                let requirement = if enforced { req::IDV_ENFORCED } else { req::IDV_UNENFORCED };
-                self.pass(requirement, "3.4", format!("the user_hash equals {what}: verified"));
+                let requirement = if enforced {
+                    req::IDV_ENFORCED
+                } else {
+                    req::IDV_UNENFORCED
+                };
+                self.pass(
+                    requirement,
+                    "3.4",
+                    format!("the user_hash equals {what}: verified"),
+                );
                 Ok(true)
             }
             Err(mismatch) if enforced => {
                 let detail = format!(
                     "the user_hash does not equal {what}: {mismatch}; identity verification is enforced on {platform}"
                 );
-                Err(self.reject(req::IDV_ENFORCED, "3.3", ErrorCode::UserHashMismatch, detail))
+                Err(self.reject(
+                    req::IDV_ENFORCED,
+                    "3.3",
+                    ErrorCode::UserHashMismatch,
+                    detail,
+                ))
             }
             Err(mismatch) => {
                 self.pass(
@@ -786,15 +1165,24 @@ impl<'a> Verifier<'a> {
 
     /// Request attributes: those a JWT claim also sets are dropped `overridden_by_jwt`, locked
     /// ones `locked_attribute`, the rest applied.
-    fn request_attributes(&mut self, sent: &Object, rule: &'static str, set_by_claims: &[String]) -> Attributes {
+    fn request_attributes(
+        &mut self,
+        sent: &Object,
+        rule: &'static str,
+        set_by_claims: &[String],
+    ) -> Attributes {
         let mut attributes = Attributes::default();
         let (mut overridden, mut locked, mut applied) = (Vec::new(), Vec::new(), Vec::new());
         for (name, value) in sent {
             if set_by_claims.contains(name) {
-                attributes.dropped.insert(name.clone(), DropReason::OverriddenByJwt);
+                attributes
+                    .dropped
+                    .insert(name.clone(), DropReason::OverriddenByJwt);
                 overridden.push(name.as_str());
             } else if self.locked(name) {
-                attributes.dropped.insert(name.clone(), DropReason::LockedAttribute);
+                attributes
+                    .dropped
+                    .insert(name.clone(), DropReason::LockedAttribute);
                 locked.push(name.as_str());
             } else {
                 attributes.applied.insert(name.clone(), value.clone());
@@ -805,7 +1193,10 @@ impl<'a> Verifier<'a> {
             self.pass(
                 req::ATTR_OVERRIDDEN_BY_JWT,
                 rule,
-                format!("request attributes the JWT also sets are dropped overridden_by_jwt: {}", overridden.join(", ")),
+                format!(
+                    "request attributes the JWT also sets are dropped overridden_by_jwt: {}",
+                    overridden.join(", ")
+                ),
             );
         }
         if !locked.is_empty() {
@@ -816,7 +1207,14 @@ impl<'a> Verifier<'a> {
             );
         }
         if !applied.is_empty() {
-            self.pass(req::ATTR_UNLOCKED, rule, format!("unlocked request attributes applied: {}", applied.join(", ")));
+            self.pass(
+                req::ATTR_UNLOCKED,
+                rule,
+                format!(
+                    "unlocked request attributes applied: {}",
+                    applied.join(", ")
+                ),
+            );
         }
         attributes
     }
@@ -843,7 +1241,10 @@ pub fn parse_request(raw: &Value) -> Result<MessengerRequest, Vec<String>> {
         Some(Value::String(s)) if s == "boot" => Some(Action::Boot),
         Some(Value::String(s)) if s == "update" => Some(Action::Update),
         Some(Value::String(s)) => {
-            problems.push(format!("unknown action {} (boot or update)", shorten_str(s)));
+            problems.push(format!(
+                "unknown action {} (boot or update)",
+                shorten_str(s)
+            ));
             None
         }
         Some(other) => {
@@ -859,7 +1260,10 @@ pub fn parse_request(raw: &Value) -> Result<MessengerRequest, Vec<String>> {
         Some(Value::String(s)) => {
             let platform = Platform::parse(s);
             if platform.is_none() {
-                problems.push(format!("unknown platform {} (web, ios or android)", shorten_str(s)));
+                problems.push(format!(
+                    "unknown platform {} (web, ios or android)",
+                    shorten_str(s)
+                ));
             }
             platform
         }
@@ -893,9 +1297,15 @@ pub fn parse_request(raw: &Value) -> Result<MessengerRequest, Vec<String>> {
         }
     };
     match (action, platform) {
-        (Some(action), Some(platform)) if problems.is_empty() => {
-            Ok(MessengerRequest { action, platform, user_id, email, user_hash, intercom_user_jwt, attributes })
-        }
+        (Some(action), Some(platform)) if problems.is_empty() => Ok(MessengerRequest {
+            action,
+            platform,
+            user_id,
+            email,
+            user_hash,
+            intercom_user_jwt,
+            attributes,
+        }),
         _ => Err(problems),
     }
 }
@@ -1005,13 +1415,21 @@ fn describe_exp(exp: NumericDate, now: i128, leeway: i128, expired: bool) -> Str
     } else {
         format!("exp {exp} is {} after now {now}", delta)
     };
-    let with_leeway = if leeway == 0 { String::new() } else { format!(" with a leeway of {leeway} s") };
+    let with_leeway = if leeway == 0 {
+        String::new()
+    } else {
+        format!(" with a leeway of {leeway} s")
+    };
     let at_boundary = exp.minus(now - leeway).is_zero();
     match (expired, at_boundary) {
         (true, true) if leeway == 0 => format!("{position}: expired at the very second of exp"),
-        (true, true) => format!("{position}{with_leeway}: expired at the very second of exp + leeway"),
+        (true, true) => {
+            format!("{position}{with_leeway}: expired at the very second of exp + leeway")
+        }
         (true, false) => format!("{position}{with_leeway}: expired"),
-        (false, _) if !delta.is_negative() && !delta.is_zero() => format!("{position}: not expired"),
+        (false, _) if !delta.is_negative() && !delta.is_zero() => {
+            format!("{position}: not expired")
+        }
         (false, _) => format!("{position}, within the leeway of {leeway} s: not expired"),
     }
 }
@@ -1025,7 +1443,11 @@ fn describe_nbf(nbf: NumericDate, now: i128, leeway: i128, not_yet: bool) -> Str
     } else {
         format!("nbf {nbf} is {} after now {now}", delta)
     };
-    let with_leeway = if leeway == 0 { String::new() } else { format!(" with a leeway of {leeway} s") };
+    let with_leeway = if leeway == 0 {
+        String::new()
+    } else {
+        format!(" with a leeway of {leeway} s")
+    };
     if not_yet {
         format!("{position}{with_leeway}: not yet valid")
     } else if delta.is_negative() || delta.is_zero() {
@@ -1045,7 +1467,14 @@ fn is_identity_or_registered(name: &str) -> bool {
 
 fn platforms(key: &JwtKey) -> String {
     let names: Vec<&str> = key.platforms.iter().map(|p| p.as_str()).collect();
-    format!("platforms: {}", if names.is_empty() { "none".to_string() } else { names.join(", ") })
+    format!(
+        "platforms: {}",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    )
 }
 
 fn describe_key(key: &JwtKey) -> String {
@@ -1054,11 +1483,23 @@ fn describe_key(key: &JwtKey) -> String {
 
 fn describe_attributes(attributes: &Attributes) -> String {
     let applied: Vec<&str> = attributes.applied.keys().map(String::as_str).collect();
-    let dropped: Vec<String> = attributes.dropped.iter().map(|(k, r)| format!("{k} ({})", r.as_str())).collect();
+    let dropped: Vec<String> = attributes
+        .dropped
+        .iter()
+        .map(|(k, r)| format!("{k} ({})", r.as_str()))
+        .collect();
     format!(
         "attributes applied: {}; dropped: {}",
-        if applied.is_empty() { "none".to_string() } else { applied.join(", ") },
-        if dropped.is_empty() { "none".to_string() } else { dropped.join(", ") }
+        if applied.is_empty() {
+            "none".to_string()
+        } else {
+            applied.join(", ")
+        },
+        if dropped.is_empty() {
+            "none".to_string()
+        } else {
+            dropped.join(", ")
+        }
     )
 }
 
@@ -1082,14 +1523,22 @@ fn shorten(value: &Value) -> String {
             if text.chars().count() <= SHOWN {
                 text
             } else {
-                format!("{}… ({} chars)", text.chars().take(SHOWN).collect::<String>(), text.chars().count())
+                format!(
+                    "{}… ({} chars)",
+                    text.chars().take(SHOWN).collect::<String>(),
+                    text.chars().count()
+                )
             }
         }
     }
 }
 
 fn quoted_list(names: &[&str]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn plural(n: usize) -> &'static str {
@@ -1157,37 +1606,57 @@ mod tests {
         match verdict.outcome {
             Outcome::Rejected => {
                 assert!(verdict.error.is_some() && !verdict.verified && verdict.identity.is_none());
-                assert!(verdict.attributes.applied.is_empty() && verdict.attributes.dropped.is_empty());
+                assert!(
+                    verdict.attributes.applied.is_empty() && verdict.attributes.dropped.is_empty()
+                );
                 let last = trace.last().expect("a rejection has a deciding check");
                 assert!(!last.holds, "the last check decides a rejection: {last:?}");
             }
             Outcome::Accepted => assert!(verdict.error.is_none()),
         }
         for check in trace {
-            assert!(super::super::requirement::ALL.contains(&check.requirement), "{check:?}");
+            assert!(
+                super::super::requirement::ALL.contains(&check.requirement),
+                "{check:?}"
+            );
             assert!(!check.detail.is_empty());
         }
         let message = verdict.message.as_deref().unwrap_or_default();
         for secret in [K_WEB, K_IOS, IDV_WEB, IDV_IOS, IDV_ANDROID] {
             assert!(!message.contains(secret), "secret in message: {message}");
-            assert!(trace.iter().all(|c| !c.detail.contains(secret)), "secret in trace: {trace:?}");
+            assert!(
+                trace.iter().all(|c| !c.detail.contains(secret)),
+                "secret in trace: {trace:?}"
+            );
         }
     }
 
     fn rejected(request: Value, code: ErrorCode) -> (Verdict, Vec<Check>) {
         let (verdict, trace) = run(request.clone());
-        assert_eq!(verdict.error, Some(code), "{request}\n{verdict:?}\n{trace:#?}");
+        assert_eq!(
+            verdict.error,
+            Some(code),
+            "{request}\n{verdict:?}\n{trace:#?}"
+        );
         (verdict, trace)
     }
 
     fn accepted(request: Value) -> (Verdict, Vec<Check>) {
         let (verdict, trace) = run(request.clone());
-        assert_eq!(verdict.outcome, Outcome::Accepted, "{request}\n{verdict:?}\n{trace:#?}");
+        assert_eq!(
+            verdict.outcome,
+            Outcome::Accepted,
+            "{request}\n{verdict:?}\n{trace:#?}"
+        );
         (verdict, trace)
     }
 
     fn jwt(claims: Value, secret: &str) -> String {
-        sign_hs256(&json!({"alg": "HS256", "typ": "JWT"}), &claims, secret.as_bytes())
+        sign_hs256(
+            &json!({"alg": "HS256", "typ": "JWT"}),
+            &claims,
+            secret.as_bytes(),
+        )
     }
 
     fn web_jwt(token: String) -> Value {
@@ -1199,7 +1668,10 @@ mod tests {
     }
 
     fn trace_of<'a>(trace: &'a [Check], requirement: &str) -> &'a Check {
-        trace.iter().find(|c| c.requirement == requirement).unwrap_or_else(|| panic!("no {requirement} in {trace:#?}"))
+        trace
+            .iter()
+            .find(|c| c.requirement == requirement)
+            .unwrap_or_else(|| panic!("no {requirement} in {trace:#?}"))
     }
 
     // --- rule 1 ---
@@ -1229,9 +1701,17 @@ mod tests {
             let mut request = base.clone();
             request[field] = value.clone();
             let (verdict, _) = rejected(request, ErrorCode::InvalidRequest);
-            assert!(verdict.message.unwrap().contains("rule 1"), "{field}={value}");
+            assert!(
+                verdict.message.unwrap().contains("rule 1"),
+                "{field}={value}"
+            );
         }
-        for request in [json!(null), json!([]), json!("boot"), json!({"platform": "web"})] {
+        for request in [
+            json!(null),
+            json!([]),
+            json!("boot"),
+            json!({"platform": "web"}),
+        ] {
             rejected(request, ErrorCode::InvalidRequest);
         }
     }
@@ -1243,7 +1723,9 @@ mod tests {
             "user_hash": null, "intercom_user_jwt": null, "attributes": null, "utm_source": "ad"
         }));
         assert_eq!(verdict.identity, None);
-        assert!(trace_of(&trace, req::REQ_SHAPE).detail.contains("utm_source"));
+        assert!(trace_of(&trace, req::REQ_SHAPE)
+            .detail
+            .contains("utm_source"));
     }
 
     #[test]
@@ -1252,16 +1734,24 @@ mod tests {
             let token = jwt(json!({"user_id": "u-1"}), K_WEB);
             let request = json!({"action": "boot", "platform": "web", "intercom_user_jwt": token, "attributes": {name: "x"}});
             let (_, trace) = rejected(request, ErrorCode::InvalidRequest);
-            assert_eq!(trace.last().unwrap().requirement, req::REQ_RESERVED_ATTRIBUTES);
+            assert_eq!(
+                trace.last().unwrap().requirement,
+                req::REQ_RESERVED_ATTRIBUTES
+            );
         }
         // Exact bytes: `Email` and `user_id ` are ordinary names.
-        accepted(json!({"action": "boot", "platform": "android", "attributes": {"Email": 1, "user_id ": 2}}));
+        accepted(
+            json!({"action": "boot", "platform": "android", "attributes": {"Email": 1, "user_id ": 2}}),
+        );
     }
 
     #[test]
     fn rule_1_a_platform_the_workspace_does_not_configure_is_unknown() {
         let request = json!({"action": "boot", "platform": "ios"});
-        let (verdict, _) = run_with(|w| drop(w["platforms"].as_object_mut().unwrap().remove("ios")), request);
+        let (verdict, _) = run_with(
+            |w| drop(w["platforms"].as_object_mut().unwrap().remove("ios")),
+            request,
+        );
         assert_eq!(verdict.error, Some(ErrorCode::InvalidRequest));
     }
 
@@ -1269,8 +1759,12 @@ mod tests {
     fn boot_and_update_get_the_same_verdict() {
         let token = jwt(json!({"user_id": "u-1", "plan": "pro"}), K_WEB);
         let boot = run(json!({"action": "boot", "platform": "web", "intercom_user_jwt": token})).0;
-        let update = run(json!({"action": "update", "platform": "web", "intercom_user_jwt": token})).0;
-        assert_eq!((boot.outcome, boot.identity, boot.attributes), (update.outcome, update.identity, update.attributes));
+        let update =
+            run(json!({"action": "update", "platform": "web", "intercom_user_jwt": token})).0;
+        assert_eq!(
+            (boot.outcome, boot.identity, boot.attributes),
+            (update.outcome, update.identity, update.attributes)
+        );
     }
 
     // --- rule 2.1 to 2.3 ---
@@ -1282,7 +1776,10 @@ mod tests {
                              "user_hash": user_hash(IDV_IOS, "u-1"), "intercom_user_jwt": token});
         rejected(request, ErrorCode::JwtNotEnabled);
         // The empty string is a present token.
-        rejected(json!({"action": "boot", "platform": "ios", "intercom_user_jwt": ""}), ErrorCode::JwtNotEnabled);
+        rejected(
+            json!({"action": "boot", "platform": "ios", "intercom_user_jwt": ""}),
+            ErrorCode::JwtNotEnabled,
+        );
         rejected(web_jwt(String::new()), ErrorCode::JwtMalformed);
     }
 
@@ -1291,22 +1788,48 @@ mod tests {
         let good = jwt(json!({"user_id": "u-1"}), K_WEB);
         rejected(web_jwt(format!("{good}=")), ErrorCode::JwtMalformed);
         rejected(web_jwt(format!(" {good}")), ErrorCode::JwtMalformed);
-        let dup = sign_raw(br#"{"alg":"HS256"}"#, br#"{"user_id":"victim","user_id":"u-1"}"#, K_WEB.as_bytes());
+        let dup = sign_raw(
+            br#"{"alg":"HS256"}"#,
+            br#"{"user_id":"victim","user_id":"u-1"}"#,
+            K_WEB.as_bytes(),
+        );
         let (_, trace) = rejected(web_jwt(dup), ErrorCode::JwtMalformed);
-        assert_eq!(trace.last().unwrap().requirement, req::JWT_DUPLICATE_MEMBERS);
+        assert_eq!(
+            trace.last().unwrap().requirement,
+            req::JWT_DUPLICATE_MEMBERS
+        );
         let array = sign_raw(br#"{"alg":"HS256"}"#, br#"["u-1"]"#, K_WEB.as_bytes());
         let (_, trace) = rejected(web_jwt(array), ErrorCode::JwtMalformed);
         assert_eq!(trace.last().unwrap().requirement, req::JWT_JSON_OBJECT);
-        let ab = format!("{}.AB.{}", b64url_encode(br#"{"alg":"HS256"}"#), b64url_encode([0u8; 32]));
+        let ab = format!(
+            "{}.AB.{}",
+            b64url_encode(br#"{"alg":"HS256"}"#),
+            b64url_encode([0u8; 32])
+        );
         let (_, trace) = rejected(web_jwt(ab), ErrorCode::JwtMalformed);
-        assert_eq!(trace.last().unwrap().requirement, req::JWT_BASE64URL_CANONICAL);
+        assert_eq!(
+            trace.last().unwrap().requirement,
+            req::JWT_BASE64URL_CANONICAL
+        );
         for alg in ["none", "None", "nOnE", "hs256", "HS384", "HS512", "RS256"] {
-            let token = sign_hs256(&json!({"alg": alg}), &json!({"user_id": "u-1"}), K_WEB.as_bytes());
+            let token = sign_hs256(
+                &json!({"alg": alg}),
+                &json!({"user_id": "u-1"}),
+                K_WEB.as_bytes(),
+            );
             rejected(web_jwt(token), ErrorCode::JwtAlgorithmNotAllowed);
         }
-        let unsigned = format!("{}.{}.", b64url_encode(br#"{"alg":"none"}"#), b64url_encode(br#"{"user_id":"u-1"}"#));
+        let unsigned = format!(
+            "{}.{}.",
+            b64url_encode(br#"{"alg":"none"}"#),
+            b64url_encode(br#"{"user_id":"u-1"}"#)
+        );
         rejected(web_jwt(unsigned), ErrorCode::JwtAlgorithmNotAllowed);
-        let crit = sign_hs256(&json!({"alg": "HS256", "crit": ["b64"], "b64": false}), &json!({"user_id": "u-1"}), K_WEB.as_bytes());
+        let crit = sign_hs256(
+            &json!({"alg": "HS256", "crit": ["b64"], "b64": false}),
+            &json!({"user_id": "u-1"}),
+            K_WEB.as_bytes(),
+        );
         let (_, trace) = rejected(web_jwt(crit), ErrorCode::JwtMalformed);
         assert_eq!(trace.last().unwrap().requirement, req::JWT_CRIT);
         assert!(trace_of(&trace, req::JWT_ALG).holds);
@@ -1322,14 +1845,27 @@ mod tests {
             trace_of(&trace, req::JWT_SIGNATURE).detail,
             "signature verifies under key `k-web` (platforms: web)"
         );
-        rejected(web_jwt(jwt(json!({"user_id": "u-1"}), "some-other-secret")), ErrorCode::JwtSignatureInvalid);
+        rejected(
+            web_jwt(jwt(json!({"user_id": "u-1"}), "some-other-secret")),
+            ErrorCode::JwtSignatureInvalid,
+        );
         // Signed with the ios key, sent from web.
-        let (_, trace) = rejected(web_jwt(jwt(json!({"user_id": "u-1"}), K_IOS)), ErrorCode::JwtSignatureInvalid);
+        let (_, trace) = rejected(
+            web_jwt(jwt(json!({"user_id": "u-1"}), K_IOS)),
+            ErrorCode::JwtSignatureInvalid,
+        );
         let scope = trace_of(&trace, req::KEY_PLATFORM_SCOPE);
         assert!(!scope.holds);
-        assert!(scope.detail.contains("`k-ios` (platforms: ios)"), "{}", scope.detail);
+        assert!(
+            scope.detail.contains("`k-ios` (platforms: ios)"),
+            "{}",
+            scope.detail
+        );
         // The IDV secret is no JWT key.
-        rejected(web_jwt(jwt(json!({"user_id": "u-1"}), IDV_WEB)), ErrorCode::JwtSignatureInvalid);
+        rejected(
+            web_jwt(jwt(json!({"user_id": "u-1"}), IDV_WEB)),
+            ErrorCode::JwtSignatureInvalid,
+        );
     }
 
     #[test]
@@ -1356,15 +1892,25 @@ mod tests {
         );
         assert_eq!(v.outcome, Outcome::Accepted);
         // A key with no platforms verifies nowhere; an empty secret never verifies.
-        let (v, _) = run_with(two_keys, web_jwt(jwt(json!({"user_id": "u-1"}), "jwt-nowhere-0008")));
+        let (v, _) = run_with(
+            two_keys,
+            web_jwt(jwt(json!({"user_id": "u-1"}), "jwt-nowhere-0008")),
+        );
         assert_eq!(v.error, Some(ErrorCode::JwtSignatureInvalid));
         let (v, trace) = run_with(two_keys, web_jwt(jwt(json!({"user_id": "u-1"}), "")));
         assert_eq!(v.error, Some(ErrorCode::JwtSignatureInvalid));
         assert!(!trace_of(&trace, req::KEY_EMPTY_SECRET).holds);
         // Rotated out: the old key is gone from the list.
         let (v, trace) = run_with(
-            |w| w["jwt_keys"] = json!([{"id": "k-new", "secret": "jwt-new-secret-0006", "platforms": ["web"]}]),
-            web_jwt(sign_hs256(&json!({"alg": "HS256", "kid": "k-old"}), &json!({"user_id": "u-1"}), b"jwt-old-secret-0007")),
+            |w| {
+                w["jwt_keys"] =
+                    json!([{"id": "k-new", "secret": "jwt-new-secret-0006", "platforms": ["web"]}])
+            },
+            web_jwt(sign_hs256(
+                &json!({"alg": "HS256", "kid": "k-old"}),
+                &json!({"user_id": "u-1"}),
+                b"jwt-old-secret-0007",
+            )),
         );
         assert_eq!(v.error, Some(ErrorCode::JwtSignatureInvalid));
         assert!(!trace_of(&trace, req::KEY_ROTATION).holds);
@@ -1384,41 +1930,73 @@ mod tests {
             json!({"alg": "HS256", "kid": "' OR '1'='1"}),
             json!({"alg": "HS256", "kid": "k-ios"}),
         ] {
-            let (_, trace) = rejected(web_jwt(sign_hs256(&header, &claims, attacker)), ErrorCode::JwtSignatureInvalid);
+            let (_, trace) = rejected(
+                web_jwt(sign_hs256(&header, &claims, attacker)),
+                ErrorCode::JwtSignatureInvalid,
+            );
             assert!(trace_of(&trace, req::KEY_HEADER_INJECTION).holds);
         }
         // The empty key named by path traversal (`/dev/null` reads as empty) never verifies.
         rejected(
-            web_jwt(sign_hs256(&json!({"alg": "HS256", "kid": "../../../../dev/null"}), &claims, b"")),
+            web_jwt(sign_hs256(
+                &json!({"alg": "HS256", "kid": "../../../../dev/null"}),
+                &claims,
+                b"",
+            )),
             ErrorCode::JwtSignatureInvalid,
         );
         // A kid naming nothing, or another platform's key, does not break a correctly signed token.
         for kid in ["../../etc/passwd", "k-ios", "k-gone"] {
-            accepted(web_jwt(sign_hs256(&json!({"alg": "HS256", "kid": kid}), &claims, K_WEB.as_bytes())));
+            accepted(web_jwt(sign_hs256(
+                &json!({"alg": "HS256", "kid": kid}),
+                &claims,
+                K_WEB.as_bytes(),
+            )));
         }
     }
 
     #[test]
     fn rule_2_4_kid_naming_another_platform_key_is_tried_anyway() {
         let (v, trace) = run_with(
-            |w| w["jwt_keys"].as_array_mut().unwrap().push(json!({"id": "k-web-2", "secret": "jwt-web2-secret-0009", "platforms": ["web"]})),
-            web_jwt(sign_hs256(&json!({"alg": "HS256", "kid": "k-web"}), &json!({"user_id": "u-1"}), b"jwt-web2-secret-0009")),
+            |w| {
+                w["jwt_keys"].as_array_mut().unwrap().push(json!({"id": "k-web-2", "secret": "jwt-web2-secret-0009", "platforms": ["web"]}))
+            },
+            web_jwt(sign_hs256(
+                &json!({"alg": "HS256", "kid": "k-web"}),
+                &json!({"user_id": "u-1"}),
+                b"jwt-web2-secret-0009",
+            )),
         );
         assert_eq!(v.outcome, Outcome::Accepted);
-        assert!(trace_of(&trace, req::KEY_KID_CHOICE).detail.contains("`k-web-2` signed"));
+        assert!(trace_of(&trace, req::KEY_KID_CHOICE)
+            .detail
+            .contains("`k-web-2` signed"));
     }
 
     // --- rule 2.5 ---
 
     #[test]
     fn rule_2_5_user_id_required() {
-        for claims in [json!({}), json!({"user_id": null}), json!({"user_id": ""}), json!({"email": "ada@example.com"})] {
-            assert_eq!(claims_code(claims.clone()), Some(ErrorCode::JwtMissingUserId), "{claims}");
+        for claims in [
+            json!({}),
+            json!({"user_id": null}),
+            json!({"user_id": ""}),
+            json!({"email": "ada@example.com"}),
+        ] {
+            assert_eq!(
+                claims_code(claims.clone()),
+                Some(ErrorCode::JwtMissingUserId),
+                "{claims}"
+            );
         }
         // The request's user_id never stands in for the claim.
         let request = json!({"action": "boot", "platform": "web", "user_id": "u-1", "intercom_user_jwt": jwt(json!({}), K_WEB)});
         rejected(request, ErrorCode::JwtMissingUserId);
-        assert_eq!(claims_code(json!({"user_id": " "})), None, "spaces are not empty");
+        assert_eq!(
+            claims_code(json!({"user_id": " "})),
+            None,
+            "spaces are not empty"
+        );
     }
 
     #[test]
@@ -1436,7 +2014,11 @@ mod tests {
             json!({"user_id": "u-1", "nbf": "1767225600"}),
             json!({"user_id": "u-1", "nbf": null}),
         ] {
-            assert_eq!(claims_code(claims.clone()), Some(ErrorCode::JwtClaimsInvalid), "{claims}");
+            assert_eq!(
+                claims_code(claims.clone()),
+                Some(ErrorCode::JwtClaimsInvalid),
+                "{claims}"
+            );
         }
         for payload in [
             r#"{"user_id":"u-1","exp":1e400}"#,
@@ -1448,7 +2030,10 @@ mod tests {
         ] {
             let token = sign_raw(br#"{"alg":"HS256"}"#, payload.as_bytes(), K_WEB.as_bytes());
             let (_, trace) = rejected(web_jwt(token), ErrorCode::JwtClaimsInvalid);
-            assert!(trace.last().unwrap().detail.contains("overflows"), "{payload}: {trace:#?}");
+            assert!(
+                trace.last().unwrap().detail.contains("overflows"),
+                "{payload}: {trace:#?}"
+            );
         }
         // Unchecked: iat of any kind, iss/aud/sub/jti, an empty email string is a string.
         for payload in [
@@ -1457,15 +2042,26 @@ mod tests {
         ] {
             let token = sign_raw(br#"{"alg":"HS256"}"#, payload.as_bytes(), K_WEB.as_bytes());
             let (v, _) = accepted(web_jwt(token));
-            assert!(v.attributes.applied.is_empty(), "registered claims are not attributes");
+            assert!(
+                v.attributes.applied.is_empty(),
+                "registered claims are not attributes"
+            );
         }
-        assert_eq!(claims_code(json!({"user_id": "u-1", "exp": 1767229200.5, "nbf": 0})), None);
+        assert_eq!(
+            claims_code(json!({"user_id": "u-1", "exp": 1767229200.5, "nbf": 0})),
+            None
+        );
     }
 
     // --- rules 2.6 and 2.7 ---
 
     fn time_code(claims: Value, leeway: i64) -> Option<ErrorCode> {
-        run_with(|w| w["jwt_leeway_seconds"] = json!(leeway), web_jwt(jwt(claims, K_WEB))).0.error
+        run_with(
+            |w| w["jwt_leeway_seconds"] = json!(leeway),
+            web_jwt(jwt(claims, K_WEB)),
+        )
+        .0
+        .error
     }
 
     #[test]
@@ -1483,20 +2079,41 @@ mod tests {
         assert_eq!(exp(json!(1e300), 0), None);
         assert_eq!(exp(json!(0), 0), Some(ErrorCode::JwtExpired));
         assert_eq!(exp(json!(-5), 0), Some(ErrorCode::JwtExpired));
-        assert_eq!(exp(json!(u64::MAX), i64::MAX), None, "no overflow in exp + leeway");
-        assert_eq!(exp(json!(1.7672256e9), 0), Some(ErrorCode::JwtExpired), "an exponent is a number");
-        assert_eq!(time_code(json!({"user_id": "u-1"}), 0), None, "exp is optional");
+        assert_eq!(
+            exp(json!(u64::MAX), i64::MAX),
+            None,
+            "no overflow in exp + leeway"
+        );
+        assert_eq!(
+            exp(json!(1.7672256e9), 0),
+            Some(ErrorCode::JwtExpired),
+            "an exponent is a number"
+        );
+        assert_eq!(
+            time_code(json!({"user_id": "u-1"}), 0),
+            None,
+            "exp is optional"
+        );
     }
 
     #[test]
     fn rule_2_6_says_why_in_words() {
-        let (_, trace) = rejected(web_jwt(jwt(json!({"user_id": "u-1", "exp": NOW}), K_WEB)), ErrorCode::JwtExpired);
+        let (_, trace) = rejected(
+            web_jwt(jwt(json!({"user_id": "u-1", "exp": NOW}), K_WEB)),
+            ErrorCode::JwtExpired,
+        );
         assert_eq!(
             trace.last().unwrap().detail,
             "exp 1767225600 is 0 s before now 1767225600: expired at the very second of exp"
         );
-        let (_, trace) = accepted(web_jwt(jwt(json!({"user_id": "u-1", "exp": NOW + 3600}), K_WEB)));
-        assert_eq!(trace_of(&trace, req::JWT_EXP).detail, "exp 1767229200 is 3600 s after now 1767225600: not expired");
+        let (_, trace) = accepted(web_jwt(jwt(
+            json!({"user_id": "u-1", "exp": NOW + 3600}),
+            K_WEB,
+        )));
+        assert_eq!(
+            trace_of(&trace, req::JWT_EXP).detail,
+            "exp 1767229200 is 3600 s after now 1767225600: not expired"
+        );
         let (v, trace) = run_with(
             |w| w["jwt_leeway_seconds"] = json!(30),
             web_jwt(jwt(json!({"user_id": "u-1", "exp": NOW - 30}), K_WEB)),
@@ -1515,15 +2132,24 @@ mod tests {
         let nbf = |n: Value, l| time_code(json!({"user_id": "u-1", "nbf": n}), l);
         assert_eq!(nbf(json!(now), 0), None);
         assert_eq!(nbf(json!(now + 1), 0), Some(ErrorCode::JwtNotYetValid));
-        assert_eq!(nbf(json!(now as f64 + 0.5), 0), Some(ErrorCode::JwtNotYetValid));
+        assert_eq!(
+            nbf(json!(now as f64 + 0.5), 0),
+            Some(ErrorCode::JwtNotYetValid)
+        );
         assert_eq!(nbf(json!(now - 1), 0), None);
         assert_eq!(nbf(json!(now + 30), 30), None);
         assert_eq!(nbf(json!(now + 31), 30), Some(ErrorCode::JwtNotYetValid));
         assert_eq!(nbf(json!(1e300), 0), Some(ErrorCode::JwtNotYetValid));
         // iat is not checked, even in the future.
-        assert_eq!(time_code(json!({"user_id": "u-1", "iat": now + 3600}), 0), None);
+        assert_eq!(
+            time_code(json!({"user_id": "u-1", "iat": now + 3600}), 0),
+            None
+        );
         // Expired and not yet valid: rule 2.6 comes first.
-        assert_eq!(time_code(json!({"user_id": "u-1", "exp": now, "nbf": now + 10}), 0), Some(ErrorCode::JwtExpired));
+        assert_eq!(
+            time_code(json!({"user_id": "u-1", "exp": now, "nbf": now + 10}), 0),
+            Some(ErrorCode::JwtExpired)
+        );
     }
 
     // --- rule 2.8 ---
@@ -1533,14 +2159,32 @@ mod tests {
         let token = jwt(json!({"user_id": "u-1", "email": "ada@example.com"}), K_WEB);
         let with = |fields: Value| {
             let mut request = web_jwt(token.clone());
-            request.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+            request
+                .as_object_mut()
+                .unwrap()
+                .extend(fields.as_object().unwrap().clone());
             run(request).0.error
         };
-        assert_eq!(with(json!({"user_id": "u-2"})), Some(ErrorCode::JwtIdentityMismatch));
-        assert_eq!(with(json!({"user_id": "U-1"})), Some(ErrorCode::JwtIdentityMismatch));
-        assert_eq!(with(json!({"user_id": "u-1 "})), Some(ErrorCode::JwtIdentityMismatch));
-        assert_eq!(with(json!({"email": "Ada@example.com"})), Some(ErrorCode::JwtIdentityMismatch));
-        assert_eq!(with(json!({"user_id": "u-1", "email": "ada@example.com"})), None);
+        assert_eq!(
+            with(json!({"user_id": "u-2"})),
+            Some(ErrorCode::JwtIdentityMismatch)
+        );
+        assert_eq!(
+            with(json!({"user_id": "U-1"})),
+            Some(ErrorCode::JwtIdentityMismatch)
+        );
+        assert_eq!(
+            with(json!({"user_id": "u-1 "})),
+            Some(ErrorCode::JwtIdentityMismatch)
+        );
+        assert_eq!(
+            with(json!({"email": "Ada@example.com"})),
+            Some(ErrorCode::JwtIdentityMismatch)
+        );
+        assert_eq!(
+            with(json!({"user_id": "u-1", "email": "ada@example.com"})),
+            None
+        );
         assert_eq!(with(json!({})), None);
         // NFC and NFD spellings are different users.
         let nfc = jwt(json!({"user_id": "jos\u{e9}"}), K_WEB);
@@ -1562,7 +2206,13 @@ mod tests {
         let (v, trace) = accepted(request);
         assert!(v.verified);
         // The claims carry no email and `email` is locked: the request's is dropped.
-        assert_eq!(v.identity, Some(Identity { user_id: Some("u-1".into()), email: None }));
+        assert_eq!(
+            v.identity,
+            Some(Identity {
+                user_id: Some("u-1".into()),
+                email: None
+            })
+        );
         assert_eq!(
             Value::Object(v.attributes.applied),
             json!({"plan": "pro", "name": "Ada", "company": "ACME", "exp": 1})
@@ -1577,20 +2227,28 @@ mod tests {
             .into()
         );
         assert!(trace_of(&trace, req::JWT_USER_HASH_IGNORED).holds);
-        assert!(trace_of(&trace, req::ATTR_REGISTERED_CLAIMS).detail.contains("exp, iat, sub"));
+        assert!(trace_of(&trace, req::ATTR_REGISTERED_CLAIMS)
+            .detail
+            .contains("exp, iat, sub"));
     }
 
     #[test]
     fn rule_2_9_email_from_claim_or_unlocked_request() {
         let claim_email = jwt(json!({"user_id": "u-1", "email": "ada@example.com"}), K_WEB);
         let (v, _) = accepted(web_jwt(claim_email));
-        assert_eq!(v.identity.unwrap().email.as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            v.identity.unwrap().email.as_deref(),
+            Some("ada@example.com")
+        );
         assert!(v.attributes.dropped.is_empty());
         let (v, _) = run_with(
             |w| w["locked_attributes"] = json!(["plan"]),
             json!({"action": "boot", "platform": "web", "email": "ada@example.com", "intercom_user_jwt": jwt(json!({"user_id": "u-1"}), K_WEB)}),
         );
-        assert_eq!(v.identity.unwrap().email.as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            v.identity.unwrap().email.as_deref(),
+            Some("ada@example.com")
+        );
         assert!(v.attributes.dropped.is_empty());
     }
 
@@ -1611,7 +2269,10 @@ mod tests {
 
     fn idv(platform: &str, fields: Value) -> Value {
         let mut request = json!({"action": "boot", "platform": platform});
-        request.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        request
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
         request
     }
 
@@ -1622,40 +2283,86 @@ mod tests {
     #[test]
     fn rule_3_1_jwt_required_where_enabled() {
         let (_, trace) = rejected(
-            idv("web", json!({"user_id": "u-1", "user_hash": user_hash(IDV_WEB, "u-1")})),
+            idv(
+                "web",
+                json!({"user_id": "u-1", "user_hash": user_hash(IDV_WEB, "u-1")}),
+            ),
             ErrorCode::JwtRequired,
         );
         assert!(trace.last().unwrap().detail.contains("no substitute"));
-        rejected(idv("web", json!({"email": "ada@example.com"})), ErrorCode::JwtRequired);
+        rejected(
+            idv("web", json!({"email": "ada@example.com"})),
+            ErrorCode::JwtRequired,
+        );
     }
 
     #[test]
     fn rule_3_2_and_3_3_enforcement() {
-        rejected(idv("ios", json!({"user_id": "u-1"})), ErrorCode::UserHashRequired);
-        rejected(idv("ios", json!({"user_id": "u-1", "user_hash": ""})), ErrorCode::UserHashMismatch);
-        rejected(idv("ios", json!({"user_id": "u-1", "user_hash": user_hash(IDV_ANDROID, "u-1")})), ErrorCode::UserHashMismatch);
-        let (v, _) = accepted(idv("ios", json!({"user_id": "u-1", "user_hash": user_hash(IDV_IOS, "u-1")})));
+        rejected(
+            idv("ios", json!({"user_id": "u-1"})),
+            ErrorCode::UserHashRequired,
+        );
+        rejected(
+            idv("ios", json!({"user_id": "u-1", "user_hash": ""})),
+            ErrorCode::UserHashMismatch,
+        );
+        rejected(
+            idv(
+                "ios",
+                json!({"user_id": "u-1", "user_hash": user_hash(IDV_ANDROID, "u-1")}),
+            ),
+            ErrorCode::UserHashMismatch,
+        );
+        let (v, _) = accepted(idv(
+            "ios",
+            json!({"user_id": "u-1", "user_hash": user_hash(IDV_IOS, "u-1")}),
+        ));
         assert!(v.verified);
         // Not enforced on android: accepted, verified only with the right hash.
         let (v, _) = accepted(idv("android", json!({"user_id": "u-1"})));
         assert!(!v.verified);
-        let (v, _) = accepted(idv("android", json!({"user_id": "u-1", "user_hash": "junk"})));
+        let (v, _) = accepted(idv(
+            "android",
+            json!({"user_id": "u-1", "user_hash": "junk"}),
+        ));
         assert!(!v.verified);
-        let (v, _) = accepted(idv("android", json!({"user_id": "u-1", "user_hash": user_hash(IDV_ANDROID, "u-1")})));
+        let (v, _) = accepted(idv(
+            "android",
+            json!({"user_id": "u-1", "user_hash": user_hash(IDV_ANDROID, "u-1")}),
+        ));
         assert!(v.verified);
     }
 
     #[test]
     fn rule_3_3_hex_case_per_platform() {
         let upper = user_hash(IDV_IOS, "u-1").to_uppercase();
-        let (_, trace) = rejected(idv("ios", json!({"user_id": "u-1", "user_hash": upper})), ErrorCode::UserHashMismatch);
+        let (_, trace) = rejected(
+            idv("ios", json!({"user_id": "u-1", "user_hash": upper})),
+            ErrorCode::UserHashMismatch,
+        );
         assert!(!trace_of(&trace, req::IDV_HEX_CASE).holds);
         let upper = user_hash(IDV_WEB, "u-1").to_uppercase();
-        let (v, _) = run_with(web_idv(), idv("web", json!({"user_id": "u-1", "user_hash": upper})));
+        let (v, _) = run_with(
+            web_idv(),
+            idv("web", json!({"user_id": "u-1", "user_hash": upper})),
+        );
         assert!(v.verified);
         let lower = user_hash(IDV_WEB, "u-1");
-        let mixed: String = lower.chars().enumerate().map(|(i, c)| if i % 3 == 0 { c.to_ascii_uppercase() } else { c }).collect();
-        let (v, trace) = run_with(web_idv(), idv("web", json!({"user_id": "u-1", "user_hash": mixed})));
+        let mixed: String = lower
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 3 == 0 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let (v, trace) = run_with(
+            web_idv(),
+            idv("web", json!({"user_id": "u-1", "user_hash": mixed})),
+        );
         assert!(v.verified);
         assert!(trace_of(&trace, req::IDV_HEX_MIXED_CASE).holds);
     }
@@ -1663,26 +2370,75 @@ mod tests {
     #[test]
     fn rule_3_3_precedence_and_secrets() {
         // Over the email when a user_id is sent: a mismatch, and the trace says so.
-        let request = idv("ios", json!({"user_id": "u-1", "email": "ada@example.com", "user_hash": user_hash(IDV_IOS, "ada@example.com")}));
+        let request = idv(
+            "ios",
+            json!({"user_id": "u-1", "email": "ada@example.com", "user_hash": user_hash(IDV_IOS, "ada@example.com")}),
+        );
         let (_, trace) = rejected(request, ErrorCode::UserHashMismatch);
         assert!(!trace_of(&trace, req::IDV_PRECEDENCE).holds);
         // Over the email when it is the only identifier: verified.
-        let (v, _) = accepted(idv("ios", json!({"email": "ada@example.com", "user_hash": user_hash(IDV_IOS, "ada@example.com")})));
+        let (v, _) = accepted(idv(
+            "ios",
+            json!({"email": "ada@example.com", "user_hash": user_hash(IDV_IOS, "ada@example.com")}),
+        ));
         assert!(v.verified);
         // Another platform's secret.
-        let (_, trace) = rejected(idv("ios", json!({"user_id": "u-1", "user_hash": user_hash(IDV_WEB, "u-1")})), ErrorCode::UserHashMismatch);
-        assert_eq!(trace_of(&trace, req::IDV_PLATFORM_SECRET).detail, "the user_hash was made with the web secret; ios has its own");
+        let (_, trace) = rejected(
+            idv(
+                "ios",
+                json!({"user_id": "u-1", "user_hash": user_hash(IDV_WEB, "u-1")}),
+            ),
+            ErrorCode::UserHashMismatch,
+        );
+        assert_eq!(
+            trace_of(&trace, req::IDV_PLATFORM_SECRET).detail,
+            "the user_hash was made with the web identity verification secret; ios has its own secret"
+        );
+        // Uppercase on mobile and another platform's secret: both are diagnosed.
+        let upper_web = user_hash(IDV_WEB, "u-1").to_uppercase();
+        let (v, trace) = rejected(
+            idv("ios", json!({"user_id": "u-1", "user_hash": upper_web})),
+            ErrorCode::UserHashMismatch,
+        );
+        assert!(!trace_of(&trace, req::IDV_HEX_CASE).holds);
+        assert!(!trace_of(&trace, req::IDV_PLATFORM_SECRET).holds);
+        assert!(!v.verified);
+        assert!(trace_of(&trace, req::IDV_PLATFORM_SECRET)
+            .detail
+            .contains("made with the web identity verification secret"));
+        // A JWT key's secret is no identity verification secret.
+        let (_, trace) = rejected(
+            idv(
+                "ios",
+                json!({"user_id": "u-1", "user_hash": user_hash(K_IOS, "u-1")}),
+            ),
+            ErrorCode::UserHashMismatch,
+        );
+        assert!(trace_of(&trace, req::IDV_PLATFORM_SECRET)
+            .detail
+            .contains("the secret of JWT key `k-ios`"));
         // An empty secret matches nothing, not even the HMAC under the empty key.
         let (v, trace) = run_with(
             |w| w["platforms"]["ios"]["identity_verification"]["secret"] = json!(""),
-            idv("ios", json!({"user_id": "u-1", "user_hash": user_hash("", "u-1")})),
+            idv(
+                "ios",
+                json!({"user_id": "u-1", "user_hash": user_hash("", "u-1")}),
+            ),
         );
         assert_eq!(v.error, Some(ErrorCode::UserHashMismatch));
         assert!(!trace_of(&trace, req::IDV_PLATFORM_SECRET).holds);
         // Malformed hashes.
         let good = user_hash(IDV_IOS, "u-1");
-        for bad in [format!("{good}0"), good[..32].to_string(), format!(" {good}"), format!("0x{good}")] {
-            let (_, trace) = rejected(idv("ios", json!({"user_id": "u-1", "user_hash": bad})), ErrorCode::UserHashMismatch);
+        for bad in [
+            format!("{good}0"),
+            good[..32].to_string(),
+            format!(" {good}"),
+            format!("0x{good}"),
+        ] {
+            let (_, trace) = rejected(
+                idv("ios", json!({"user_id": "u-1", "user_hash": bad})),
+                ErrorCode::UserHashMismatch,
+            );
             assert!(!trace_of(&trace, req::IDV_MALFORMED_HASH).holds);
         }
     }
@@ -1690,35 +2446,66 @@ mod tests {
     #[test]
     fn rule_3_identity_and_attributes() {
         let hash = user_hash(IDV_IOS, "u-1");
-        let request = idv("ios", json!({"user_id": "u-1", "email": "ada@example.com", "user_hash": hash,
-                                        "attributes": {"plan": "pro", "name": "Ada"}}));
+        let request = idv(
+            "ios",
+            json!({"user_id": "u-1", "email": "ada@example.com", "user_hash": hash,
+                                        "attributes": {"plan": "pro", "name": "Ada"}}),
+        );
         let (v, _) = accepted(request);
         assert!(v.verified);
-        assert_eq!(v.identity, Some(Identity { user_id: Some("u-1".into()), email: None }));
+        assert_eq!(
+            v.identity,
+            Some(Identity {
+                user_id: Some("u-1".into()),
+                email: None
+            })
+        );
         assert_eq!(Value::Object(v.attributes.applied), json!({"name": "Ada"}));
         assert_eq!(
             v.attributes.dropped,
-            [("email".to_string(), DropReason::LockedAttribute), ("plan".to_string(), DropReason::LockedAttribute)].into()
+            [
+                ("email".to_string(), DropReason::LockedAttribute),
+                ("plan".to_string(), DropReason::LockedAttribute)
+            ]
+            .into()
         );
         // Email alone is the identifier: kept even when locked; unverified acceptances alike.
         let (v, _) = accepted(idv("android", json!({"email": "ada@example.com"})));
-        assert_eq!(v.identity, Some(Identity { user_id: None, email: Some("ada@example.com".into()) }));
+        assert_eq!(
+            v.identity,
+            Some(Identity {
+                user_id: None,
+                email: Some("ada@example.com".into())
+            })
+        );
         // Email beside a user_id when `email` is not locked: kept as sent.
         let (v, _) = run_with(
             |w| w["locked_attributes"] = json!([]),
-            idv("android", json!({"user_id": "u-1", "email": "ada@example.com", "attributes": {"plan": "pro"}})),
+            idv(
+                "android",
+                json!({"user_id": "u-1", "email": "ada@example.com", "attributes": {"plan": "pro"}}),
+            ),
         );
-        assert_eq!(v.identity.unwrap().email.as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            v.identity.unwrap().email.as_deref(),
+            Some("ada@example.com")
+        );
         assert_eq!(Value::Object(v.attributes.applied), json!({"plan": "pro"}));
     }
 
     #[test]
     fn identifiers_are_exact_bytes_under_rule_3() {
         let hash = user_hash(IDV_IOS, "jos\u{e9}");
-        rejected(idv("ios", json!({"user_id": "jose\u{301}", "user_hash": hash})), ErrorCode::UserHashMismatch);
+        rejected(
+            idv("ios", json!({"user_id": "jose\u{301}", "user_hash": hash})),
+            ErrorCode::UserHashMismatch,
+        );
         let hash = user_hash(IDV_IOS, "ada@example.com");
         for other in ["Ada@example.com", "ada@example.com ", " ada@example.com"] {
-            rejected(idv("ios", json!({"email": other, "user_hash": hash})), ErrorCode::UserHashMismatch);
+            rejected(
+                idv("ios", json!({"email": other, "user_hash": hash})),
+                ErrorCode::UserHashMismatch,
+            );
         }
     }
 
@@ -1727,31 +2514,49 @@ mod tests {
     #[test]
     fn rule_4_hash_without_identifier() {
         for platform in ["web", "ios", "android"] {
-            rejected(idv(platform, json!({"user_hash": user_hash(IDV_IOS, "u-1")})), ErrorCode::MissingIdentifier);
-            rejected(idv(platform, json!({"user_hash": ""})), ErrorCode::MissingIdentifier);
+            rejected(
+                idv(platform, json!({"user_hash": user_hash(IDV_IOS, "u-1")})),
+                ErrorCode::MissingIdentifier,
+            );
+            rejected(
+                idv(platform, json!({"user_hash": ""})),
+                ErrorCode::MissingIdentifier,
+            );
         }
     }
 
     #[test]
     fn rule_5_visitors() {
         for platform in ["web", "ios", "android"] {
-            let (v, trace) = accepted(idv(platform, json!({"attributes": {"plan": "pro", "utm": "ad"}})));
+            let (v, trace) = accepted(idv(
+                platform,
+                json!({"attributes": {"plan": "pro", "utm": "ad"}}),
+            ));
             assert_eq!((v.verified, v.identity.clone()), (false, None));
             assert_eq!(Value::Object(v.attributes.applied), json!({"utm": "ad"}));
-            assert_eq!(v.attributes.dropped, [("plan".to_string(), DropReason::LockedAttribute)].into());
+            assert_eq!(
+                v.attributes.dropped,
+                [("plan".to_string(), DropReason::LockedAttribute)].into()
+            );
             assert!(trace_of(&trace, req::VISITOR_ANONYMOUS).holds);
         }
     }
 
     #[test]
     fn messages_say_the_rule_and_the_code() {
-        let (v, _) = rejected(web_jwt(jwt(json!({"user_id": "u-1", "exp": NOW}), K_WEB)), ErrorCode::JwtExpired);
+        let (v, _) = rejected(
+            web_jwt(jwt(json!({"user_id": "u-1", "exp": NOW}), K_WEB)),
+            ErrorCode::JwtExpired,
+        );
         assert_eq!(
             v.message.as_deref(),
             Some("rejected (rule 2.6, jwt_expired): exp 1767225600 is 0 s before now 1767225600: expired at the very second of exp")
         );
         let (v, _) = accepted(web_jwt(jwt(json!({"user_id": "u-1"}), K_WEB)));
-        assert!(v.message.unwrap().starts_with("accepted (rule 2.9): verified by a JWT signed with key `k-web`"));
+        assert!(v
+            .message
+            .unwrap()
+            .starts_with("accepted (rule 2.9): verified by a JWT signed with key `k-web`"));
     }
 
     #[test]

@@ -120,7 +120,10 @@ pub struct Baseline {
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
     #[error("cannot read the baseline {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the baseline {path} is not valid: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("the baseline has errors:\n{}", .0.join("\n"))]
@@ -148,21 +151,39 @@ impl Baseline {
 
     /// Read a baseline file without the checks (what `--update-baseline` starts from).
     pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
-        let text = fs::read_to_string(path).map_err(|source| BaselineError::Io { path: path.to_path_buf(), source })?;
+        let text = fs::read_to_string(path).map_err(|source| BaselineError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Baseline::parse(&text, path)
     }
 
     /// Parse the YAML text of a baseline; `path` names it in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
-        let only_comments = text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        let only_comments = text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
         if only_comments {
-            return Ok(Baseline { path: Some(path.to_path_buf()), ..Baseline::default() });
+            return Ok(Baseline {
+                path: Some(path.to_path_buf()),
+                ..Baseline::default()
+            });
         }
-        let file: File = serde_saphyr::from_str(text)
-            .map_err(|e| BaselineError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
-        let lines = file.known_failures.iter().map(|e| e.referenced.line()).collect();
+        let file: File = serde_saphyr::from_str(text).map_err(|e| BaselineError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let lines = file
+            .known_failures
+            .iter()
+            .map(|e| e.referenced.line())
+            .collect();
         let entries = file.known_failures.into_iter().map(|e| e.value).collect();
-        Ok(Baseline { path: Some(path.to_path_buf()), entries, lines })
+        Ok(Baseline {
+            path: Some(path.to_path_buf()),
+            entries,
+            lines,
+        })
     }
 
     /// Every reason the baseline cannot be used, each as `file:line: message`: a critical
@@ -190,11 +211,18 @@ impl Baseline {
             }
             if let Some(expires) = &entry.expires {
                 if Date::parse(expires).is_none() {
-                    errors.push(format!("{at}: {}: `expires: {expires}` is not a date (write YYYY-MM-DD)", entry.id));
+                    errors.push(format!(
+                        "{at}: {}: `expires: {expires}` is not a date (write YYYY-MM-DD)",
+                        entry.id
+                    ));
                 }
             }
-            if let Some(first) = seen.insert(&entry.id, self.lines.get(index).copied().unwrap_or(0)) {
-                errors.push(format!("{at}: {} is listed twice (first on line {first}); keep one entry per case", entry.id));
+            if let Some(first) = seen.insert(&entry.id, self.lines.get(index).copied().unwrap_or(0))
+            {
+                errors.push(format!(
+                    "{at}: {} is listed twice (first on line {first}); keep one entry per case",
+                    entry.id
+                ));
             }
         }
         errors
@@ -202,7 +230,10 @@ impl Baseline {
 
     /// `file:line` of the entry at `index`.
     pub fn location(&self, index: usize) -> String {
-        let path = self.path.as_deref().map_or_else(|| "<baseline>".to_string(), |p| p.display().to_string());
+        let path = self
+            .path
+            .as_deref()
+            .map_or_else(|| "<baseline>".to_string(), |p| p.display().to_string());
         match self.lines.get(index) {
             Some(&line) if line > 0 => format!("{path}:{line}"),
             _ => path,
@@ -222,20 +253,30 @@ impl Baseline {
             .map(|case| {
                 let fresh = Entry::for_failure(case);
                 match previous.and_then(|b| b.find(&case.id)) {
-                    Some(old) if old.describes(case) => {
-                        Entry { reason: old.reason.clone(), link: old.link.clone(), expires: old.expires.clone(), ..fresh }
-                    }
+                    Some(old) if old.describes(case) => Entry {
+                        reason: old.reason.clone(),
+                        link: old.link.clone(),
+                        expires: old.expires.clone(),
+                        ..fresh
+                    },
                     _ => fresh,
                 }
             })
             .collect();
         let lines = vec![0; entries.len()];
-        Baseline { path: previous.and_then(|b| b.path.clone()), entries, lines }
+        Baseline {
+            path: previous.and_then(|b| b.path.clone()),
+            entries,
+            lines,
+        }
     }
 
     /// Entries that are critical and say no reason (they make the file unusable until filled).
     pub fn unjustified_critical(&self) -> Vec<&Entry> {
-        self.entries.iter().filter(|e| e.severity == Some(Severity::Critical) && !e.is_justified()).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.severity == Some(Severity::Critical) && !e.is_justified())
+            .collect()
     }
 
     /// The YAML text of the baseline, with a comment that says how it is used.
@@ -257,7 +298,14 @@ impl Baseline {
         for entry in &self.entries {
             let _ = writeln!(out, "  - id: {}", yaml_string(&entry.id));
             let _ = writeln!(out, "    outcome: {}", entry.outcome.as_str());
-            let _ = writeln!(out, "    error: {}", entry.error.as_deref().map_or("null".to_string(), yaml_string));
+            let _ = writeln!(
+                out,
+                "    error: {}",
+                entry
+                    .error
+                    .as_deref()
+                    .map_or("null".to_string(), yaml_string)
+            );
             if let Some(severity) = entry.severity {
                 let _ = writeln!(out, "    severity: {}", severity.as_str());
             }
@@ -266,8 +314,22 @@ impl Baseline {
                 out.push_str("  # critical: say why it is accepted, or fix it; the file is refused until then");
             }
             out.push('\n');
-            let _ = writeln!(out, "    link: {}", entry.link.as_deref().map_or("null".to_string(), yaml_string));
-            let _ = writeln!(out, "    expires: {}", entry.expires.as_deref().map_or("null".to_string(), yaml_string));
+            let _ = writeln!(
+                out,
+                "    link: {}",
+                entry
+                    .link
+                    .as_deref()
+                    .map_or("null".to_string(), yaml_string)
+            );
+            let _ = writeln!(
+                out,
+                "    expires: {}",
+                entry
+                    .expires
+                    .as_deref()
+                    .map_or("null".to_string(), yaml_string)
+            );
         }
         out
     }
@@ -277,8 +339,13 @@ impl Baseline {
 /// special characters), else double-quoted (JSON string syntax is valid YAML).
 fn yaml_string(text: &str) -> String {
     let plain = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-        && !matches!(text.to_ascii_lowercase().as_str(), "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n");
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        );
     if plain {
         text.to_string()
     } else {
@@ -321,7 +388,17 @@ mod tests {
     fn scalars_are_plain_only_when_safe() {
         assert_eq!(yaml_string("JWT-ALG-003"), "JWT-ALG-003");
         assert_eq!(yaml_string("jwt_malformed"), "jwt_malformed");
-        for quoted in ["", "null", "No", "2026-01-01", "a: b", "#x", "héllo", "say \"hi\"", "1abc"] {
+        for quoted in [
+            "",
+            "null",
+            "No",
+            "2026-01-01",
+            "a: b",
+            "#x",
+            "héllo",
+            "say \"hi\"",
+            "1abc",
+        ] {
             assert!(yaml_string(quoted).starts_with('"'), "{quoted}");
             let back: String = serde_saphyr::from_str(&yaml_string(quoted)).unwrap();
             assert_eq!(back, quoted);
@@ -339,7 +416,10 @@ mod tests {
     fn a_critical_entry_without_reason_is_refused_with_its_line() {
         let text = "known_failures:\n  - id: A-1\n    outcome: wrong_detail\n    severity: minor\n  - id: A-2\n    outcome: wrong_verdict\n    severity: critical\n    reason: \"  \"\n";
         let err = parse(text).unwrap_err().to_string();
-        assert!(err.contains("baseline.yaml:5: A-2 is a critical failure"), "{err}");
+        assert!(
+            err.contains("baseline.yaml:5: A-2 is a critical failure"),
+            "{err}"
+        );
         let ok = text.replace("reason: \"  \"", "reason: tracked in SEC-1");
         assert!(parse(&ok).is_ok());
     }
@@ -347,12 +427,22 @@ mod tests {
     #[test]
     fn bad_entries_are_refused() {
         let err = parse("known_failures:\n  - id: A-1\n    outcome: pass\n    expires: 2026-02-30\n  - id: A-1\n    outcome: timeout\n").unwrap_err().to_string();
-        assert!(err.contains("baseline.yaml:2: A-1 has outcome `pass`"), "{err}");
+        assert!(
+            err.contains("baseline.yaml:2: A-1 has outcome `pass`"),
+            "{err}"
+        );
         assert!(err.contains("2026-02-30` is not a date"), "{err}");
-        assert!(err.contains("baseline.yaml:5: A-1 is listed twice (first on line 2)"), "{err}");
-        let err = parse("known_failures:\n  - id: A-1\n    outcome: broken\n").unwrap_err().to_string();
+        assert!(
+            err.contains("baseline.yaml:5: A-1 is listed twice (first on line 2)"),
+            "{err}"
+        );
+        let err = parse("known_failures:\n  - id: A-1\n    outcome: broken\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("baseline.yaml is not valid"), "{err}");
-        let err = parse("known_failures:\n  - id: A-1\n    outcome: timeout\n    colour: red\n").unwrap_err().to_string();
+        let err = parse("known_failures:\n  - id: A-1\n    outcome: timeout\n    colour: red\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("colour"), "{err}");
     }
 
@@ -361,13 +451,25 @@ mod tests {
         let failing = case("A-1", "jwt", OutcomeClass::WrongErrorCode);
         let entry = Entry::for_failure(&failing);
         assert!(entry.describes(&failing));
-        let other_code = Entry { error: Some("jwt_expired".into()), ..entry.clone() };
+        let other_code = Entry {
+            error: Some("jwt_expired".into()),
+            ..entry.clone()
+        };
         assert!(!other_code.describes(&failing));
-        let other_class = Entry { outcome: OutcomeClass::WrongDetail, ..entry.clone() };
+        let other_class = Entry {
+            outcome: OutcomeClass::WrongDetail,
+            ..entry.clone()
+        };
         assert!(!other_class.describes(&failing));
-        let other_severity = Entry { severity: Some(Severity::Major), ..entry.clone() };
+        let other_severity = Entry {
+            severity: Some(Severity::Major),
+            ..entry.clone()
+        };
         assert!(!other_severity.describes(&failing));
-        let any_severity = Entry { severity: None, ..entry.clone() };
+        let any_severity = Entry {
+            severity: None,
+            ..entry.clone()
+        };
         assert!(any_severity.describes(&failing));
         assert!(!entry.describes(&case("A-1", "jwt", OutcomeClass::Pass)));
         assert!(!entry.describes(&case("A-9", "jwt", OutcomeClass::WrongErrorCode)));
@@ -375,7 +477,10 @@ mod tests {
 
     #[test]
     fn update_keeps_what_people_wrote_for_entries_that_still_match() {
-        let old_cases = vec![case("A-1", "jwt", OutcomeClass::WrongErrorCode), case("A-2", "jwt", OutcomeClass::WrongDetail)];
+        let old_cases = vec![
+            case("A-1", "jwt", OutcomeClass::WrongErrorCode),
+            case("A-2", "jwt", OutcomeClass::WrongDetail),
+        ];
         let mut previous = Baseline::updated(None, &old_cases);
         for entry in &mut previous.entries {
             entry.reason = format!("known: {}", entry.id);
@@ -384,14 +489,24 @@ mod tests {
         }
         let mut changed = case("A-2", "jwt", OutcomeClass::WrongErrorCode);
         changed.id = "A-2".into();
-        let new_cases = vec![case("A-1", "jwt", OutcomeClass::WrongErrorCode), changed, case("A-3", "jwt", OutcomeClass::WrongVerdict)];
+        let new_cases = vec![
+            case("A-1", "jwt", OutcomeClass::WrongErrorCode),
+            changed,
+            case("A-3", "jwt", OutcomeClass::WrongVerdict),
+        ];
         let updated = Baseline::updated(Some(&previous), &new_cases);
         assert_eq!(updated.entries[0].reason, "known: A-1");
         assert_eq!(updated.entries[0].expires.as_deref(), Some("2030-01-01"));
-        assert_eq!(updated.entries[1].reason, "", "A-2 fails differently now: its reason no longer applies");
+        assert_eq!(
+            updated.entries[1].reason, "",
+            "A-2 fails differently now: its reason no longer applies"
+        );
         assert_eq!(updated.unjustified_critical().len(), 1);
         let text = updated.render();
         assert!(text.contains("# critical: say why"), "{text}");
-        assert!(parse(&text).is_err(), "a fresh critical entry must be justified before use");
+        assert!(
+            parse(&text).is_err(),
+            "a fresh critical entry must be justified before use"
+        );
     }
 }

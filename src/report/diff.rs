@@ -148,11 +148,25 @@ impl Diff {
     pub fn render_table(&self) -> String {
         let mut out = String::new();
         if !self.changes.is_empty() {
-            let width = |f: &dyn Fn(&CaseChange) -> usize, title: &str| self.changes.iter().map(f).max().unwrap_or(0).max(title.len());
+            let width = |f: &dyn Fn(&CaseChange) -> usize, title: &str| {
+                self.changes
+                    .iter()
+                    .map(f)
+                    .max()
+                    .unwrap_or(0)
+                    .max(title.len())
+            };
             let w_change = width(&|c| c.change.as_str().len(), "change");
             let w_name = width(&|c| c.name.chars().count(), "case");
-            let w_before = width(&|c| c.before.as_deref().unwrap_or("-").chars().count(), "before");
-            let _ = writeln!(out, "{:<w_change$}  {:<w_name$}  {:<w_before$}  after", "change", "case", "before");
+            let w_before = width(
+                &|c| c.before.as_deref().unwrap_or("-").chars().count(),
+                "before",
+            );
+            let _ = writeln!(
+                out,
+                "{:<w_change$}  {:<w_name$}  {:<w_before$}  after",
+                "change", "case", "before"
+            );
             for c in &self.changes {
                 let _ = writeln!(
                     out,
@@ -199,7 +213,12 @@ mod tests {
             case("NEW-BAD", "idv", OutcomeClass::Timeout),
         ];
         let d = diff(&old, &new);
-        let of = |name: &str| d.changes.iter().find(|c| c.name.ends_with(name)).map(|c| c.change);
+        let of = |name: &str| {
+            d.changes
+                .iter()
+                .find(|c| c.name.ends_with(name))
+                .map(|c| c.change)
+        };
         assert_eq!(of("::BREAKS"), Some(Change::NewFailure));
         assert_eq!(of("::NEW-BAD"), Some(Change::NewFailure));
         assert_eq!(of("::HEALS"), Some(Change::Fixed));
@@ -210,20 +229,37 @@ mod tests {
         assert_eq!(of("::SAME"), None);
         assert_eq!(d.unchanged, 2);
         assert!(d.has_new_failures());
-        assert_eq!(d.counts_line(), "2 new failures, 2 reason changed, 1 fixed, 1 added, 1 removed, 2 unchanged");
+        assert_eq!(
+            d.counts_line(),
+            "2 new failures, 2 reason changed, 1 fixed, 1 added, 1 removed, 2 unchanged"
+        );
         // Critical new failures lead the table.
         assert_eq!(d.changes[0].name, "jwt::BREAKS");
         let table = d.render_table();
-        assert!(table.lines().next().unwrap().starts_with("change "), "{table}");
+        assert!(
+            table.lines().next().unwrap().starts_with("change "),
+            "{table}"
+        );
         assert!(table.contains("reason changed  jwt::SHIFTS"), "{table}");
-        assert!(table.contains("wrong_error_code (jwt_malformed), minor  wrong_error_code (jwt_expired), minor"), "{table}");
+        assert!(
+            table.contains(
+                "wrong_error_code (jwt_malformed), minor  wrong_error_code (jwt_expired), minor"
+            ),
+            "{table}"
+        );
     }
 
     #[test]
     fn identical_runs_have_no_changes() {
-        let run = vec![case("A", "jwt", OutcomeClass::Pass), case("B", "jwt", OutcomeClass::WrongDetail)];
+        let run = vec![
+            case("A", "jwt", OutcomeClass::Pass),
+            case("B", "jwt", OutcomeClass::WrongDetail),
+        ];
         let d = diff(&run, &run);
         assert!(d.changes.is_empty() && !d.has_new_failures());
-        assert_eq!(d.render_table(), "0 new failures, 0 reason changed, 0 fixed, 0 added, 0 removed, 2 unchanged\n");
+        assert_eq!(
+            d.render_table(),
+            "0 new failures, 0 reason changed, 0 fixed, 0 added, 0 removed, 2 unchanged\n"
+        );
     }
 }

@@ -11,7 +11,10 @@ pub fn header() -> RunHeader {
     RunHeader {
         harness_version: "0.1.0".into(),
         target: "builtin:reference".into(),
-        implementation: Implementation { name: "test impl".into(), version: "1.2.3".into() },
+        implementation: Implementation {
+            name: "test impl".into(),
+            version: "1.2.3".into(),
+        },
         roles: vec!["verifier".into(), "signer".into()],
         clock: "injected".into(),
         seed: None,
@@ -56,7 +59,8 @@ pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         expected: json!({"outcome": "rejected", "error": "jwt_algorithm_not_allowed"}),
         actual: json!({"type": "verdict", "outcome": "accepted", "error": error}),
         message: Some(format!("message of {id}")),
-        skip_reason: (outcome == OutcomeClass::Skipped).then(|| "the implementation does not offer the signer role".into()),
+        skip_reason: (outcome == OutcomeClass::Skipped)
+            .then(|| "the implementation does not offer the signer role".into()),
         chosen: None,
         location: Some(format!("cases/{area}/x.yaml:1")),
         duration_ms: 1.5,

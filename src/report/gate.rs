@@ -2,7 +2,9 @@
 //! `summary.json`, so the two can never disagree.
 //!
 //! A failure *counts* when its case is `must` level, or `should` level under `--strict`, or
-//! when it is an adapter error or a timeout (whatever the level); `may` cases never count.
+//! when it is an adapter error or a timeout (whatever the level). A `may` case lists every
+//! conforming answer, so choosing any of them is a pass; an answer that matches none of them (say,
+//! accepting a token every listed answer refuses) is a nonconformance and counts like `must`.
 //! Without a baseline every failure that counts fails the run. With one, the run fails on:
 //! - **new failures**: failures that count and that no baseline entry describes exactly
 //!   (same class, error code and severity; a critical one only with a reason);
@@ -37,7 +39,11 @@ pub struct GateOptions {
 
 impl GateOptions {
     pub fn new(strict: bool, complete: bool) -> GateOptions {
-        GateOptions { strict, today: Date::today(), complete }
+        GateOptions {
+            strict,
+            today: Date::today(),
+            complete,
+        }
     }
 }
 
@@ -106,7 +112,7 @@ pub struct GateDecision {
     pub new_failures: Vec<Finding>,
     /// Failures the baseline describes exactly.
     pub known_failures: Vec<Finding>,
-    /// Failures that do not count (should without `--strict`, may) and are not in the baseline.
+    /// Failures that do not count (should without `--strict`) and are not in the baseline.
     pub ignored_failures: Vec<Finding>,
     pub stale: Vec<StaleEntry>,
     pub expired: Vec<ExpiredEntry>,
@@ -120,19 +126,30 @@ pub struct GateDecision {
 pub fn counts(event: &CaseEvent, strict: bool) -> bool {
     event.failed()
         && match event.level {
-            _ if matches!(event.outcome, OutcomeClass::AdapterError | OutcomeClass::Timeout) => true,
-            Level::Must => true,
+            _ if matches!(
+                event.outcome,
+                OutcomeClass::AdapterError | OutcomeClass::Timeout
+            ) =>
+            {
+                true
+            }
+            Level::Must | Level::May => true,
             Level::Should => strict,
-            Level::May => false,
         }
 }
 
 /// Decide whether `cases` pass the gate, given an optional baseline.
-pub fn decide(cases: &[CaseEvent], baseline: Option<&Baseline>, options: &GateOptions) -> GateDecision {
+pub fn decide(
+    cases: &[CaseEvent],
+    baseline: Option<&Baseline>,
+    options: &GateOptions,
+) -> GateDecision {
     let mut decision = GateDecision {
         passed: true,
         strict: options.strict,
-        baseline: baseline.and_then(|b| b.path.as_ref()).map(|p| p.display().to_string()),
+        baseline: baseline
+            .and_then(|b| b.path.as_ref())
+            .map(|p| p.display().to_string()),
         new_failures: vec![],
         known_failures: vec![],
         ignored_failures: vec![],
@@ -167,38 +184,55 @@ pub fn decide(cases: &[CaseEvent], baseline: Option<&Baseline>, options: &GateOp
             let location = baseline.location(index);
             let case = cases.iter().find(|c| c.id == entry.id);
             let why = match case {
-                None if options.complete => Some("not in this run: the case is gone or was renamed".to_string()),
+                None if options.complete => {
+                    Some("not in this run: the case is gone or was renamed".to_string())
+                }
                 None => None,
                 Some(case) if case.outcome == OutcomeClass::Pass => Some("now passes".to_string()),
-                Some(case) if case.outcome == OutcomeClass::Skipped => {
-                    Some(format!("now skipped: {}", case.skip_reason.as_deref().unwrap_or("no reason given")))
-                }
-                Some(case) if !entry.describes(case) && !counts(case, options.strict) => Some(format!(
-                    "now fails as {}, not as listed ({})",
-                    describe(case.outcome, error_code(case).as_deref(), case.severity),
-                    entry.describe()
+                Some(case) if case.outcome == OutcomeClass::Skipped => Some(format!(
+                    "now skipped: {}",
+                    case.skip_reason.as_deref().unwrap_or("no reason given")
                 )),
+                Some(case) if !entry.describes(case) && !counts(case, options.strict) => {
+                    Some(format!(
+                        "now fails as {}, not as listed ({})",
+                        describe(case.outcome, error_code(case).as_deref(), case.severity),
+                        entry.describe()
+                    ))
+                }
                 Some(_) => None,
             };
             if let Some(why) = why {
-                decision.stale.push(StaleEntry { id: entry.id.clone(), why, location: location.clone() });
+                decision.stale.push(StaleEntry {
+                    id: entry.id.clone(),
+                    why,
+                    location: location.clone(),
+                });
             }
             let critical = entry.severity == Some(Severity::Critical)
-                || case.is_some_and(|c| entry.describes(c) && c.severity == Some(Severity::Critical));
+                || case
+                    .is_some_and(|c| entry.describes(c) && c.severity == Some(Severity::Critical));
             if critical && !entry.is_justified() {
                 decision.unjustified.push(StaleEntry {
                     id: entry.id.clone(),
-                    why: "a critical failure (an authentication bypass) listed without a reason".to_string(),
+                    why: "a critical failure (an authentication bypass) listed without a reason"
+                        .to_string(),
                     location: location.clone(),
                 });
             }
             if let Some(expires) = entry.expiry().filter(|date| *date < options.today) {
-                decision.expired.push(ExpiredEntry { id: entry.id.clone(), expires: expires.to_string(), location });
+                decision.expired.push(ExpiredEntry {
+                    id: entry.id.clone(),
+                    expires: expires.to_string(),
+                    location,
+                });
             }
         }
     }
     // Critical first, then major, then minor; case order within (the sort is stable).
-    decision.new_failures.sort_by_key(|f| f.severity.unwrap_or(Severity::Minor));
+    decision
+        .new_failures
+        .sort_by_key(|f| f.severity.unwrap_or(Severity::Minor));
     decision.passed = decision.new_failures.is_empty()
         && decision.stale.is_empty()
         && decision.expired.is_empty()
@@ -220,8 +254,16 @@ impl GateDecision {
     pub fn headline(&self) -> String {
         let mut parts = Vec::new();
         if !self.new_failures.is_empty() {
-            let critical = self.new_failures.iter().filter(|f| f.severity == Some(Severity::Critical)).count();
-            let noun = if self.baseline.is_some() { "new failure" } else { "failure" };
+            let critical = self
+                .new_failures
+                .iter()
+                .filter(|f| f.severity == Some(Severity::Critical))
+                .count();
+            let noun = if self.baseline.is_some() {
+                "new failure"
+            } else {
+                "failure"
+            };
             let mut part = plural(self.new_failures.len(), noun);
             if critical > 0 {
                 let _ = write!(part, " ({critical} critical)");
@@ -235,13 +277,20 @@ impl GateDecision {
             parts.push(plural(self.expired.len(), "expired baseline entry"));
         }
         if !self.unjustified.is_empty() {
-            parts.push(format!("{} without a reason", plural(self.unjustified.len(), "critical baseline entry")));
+            parts.push(format!(
+                "{} without a reason",
+                plural(self.unjustified.len(), "critical baseline entry")
+            ));
         }
         let strict = if self.strict { " (strict)" } else { "" };
         if self.passed {
             let mut line = format!("gate{strict}: passed");
             if !self.known_failures.is_empty() {
-                let _ = write!(line, " ({} listed in the baseline)", plural(self.known_failures.len(), "known failure"));
+                let _ = write!(
+                    line,
+                    " ({} listed in the baseline)",
+                    plural(self.known_failures.len(), "known failure")
+                );
             }
             line
         } else {
@@ -254,7 +303,14 @@ impl GateDecision {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.headline());
         for finding in &self.new_failures {
-            let _ = write!(out, "  new failure: {}::{} [{}] {}", finding.area, finding.id, finding.level, finding.reason());
+            let _ = write!(
+                out,
+                "  new failure: {}::{} [{}] {}",
+                finding.area,
+                finding.id,
+                finding.level,
+                finding.reason()
+            );
             if let Some(note) = &finding.note {
                 let _ = write!(out, ": {note}");
             }
@@ -302,12 +358,20 @@ mod tests {
     use crate::report::fixtures::case;
 
     fn options() -> GateOptions {
-        GateOptions { strict: false, today: Date::parse("2026-01-15").unwrap(), complete: true }
+        GateOptions {
+            strict: false,
+            today: Date::parse("2026-01-15").unwrap(),
+            complete: true,
+        }
     }
 
     fn baseline(entries: Vec<Entry>) -> Baseline {
         let lines = (1..=entries.len() as u64).map(|i| i * 10).collect();
-        Baseline { path: Some("b.yaml".into()), entries, lines }
+        Baseline {
+            path: Some("b.yaml".into()),
+            entries,
+            lines,
+        }
     }
 
     #[test]
@@ -318,13 +382,34 @@ mod tests {
         may.level = Level::May;
         let mut may_timeout = case("M-2", "jwt", OutcomeClass::Timeout);
         may_timeout.level = Level::May;
-        let passing = vec![case("P-1", "jwt", OutcomeClass::Pass), should.clone(), may.clone()];
+        let passing = vec![case("P-1", "jwt", OutcomeClass::Pass), should.clone()];
         let decision = decide(&passing, None, &options());
         assert!(decision.passed, "{decision:?}");
-        assert_eq!(decision.ignored_failures.len(), 2);
-        assert!(!decide(&passing, None, &GateOptions { strict: true, ..options() }).passed);
-        assert!(!decide(&[may_timeout], None, &options()).passed, "an adapter error gates at any level");
-        let failing = decide(&[case("F-1", "jwt", OutcomeClass::WrongVerdict)], None, &options());
+        assert_eq!(decision.ignored_failures.len(), 1);
+        assert!(
+            !decide(&[may.clone()], None, &options()).passed,
+            "a may case answered with none of its conforming verdicts gates"
+        );
+        assert!(
+            !decide(
+                &passing,
+                None,
+                &GateOptions {
+                    strict: true,
+                    ..options()
+                }
+            )
+            .passed
+        );
+        assert!(
+            !decide(&[may_timeout], None, &options()).passed,
+            "an adapter error gates at any level"
+        );
+        let failing = decide(
+            &[case("F-1", "jwt", OutcomeClass::WrongVerdict)],
+            None,
+            &options(),
+        );
         assert!(!failing.passed);
         assert_eq!(failing.exit_code(), 1);
         assert_eq!(failing.headline(), "gate: FAILED: 1 failure (1 critical)");
@@ -332,12 +417,21 @@ mod tests {
 
     #[test]
     fn a_baseline_excuses_exactly_what_it_lists() {
-        let cases = vec![case("A-1", "jwt", OutcomeClass::WrongErrorCode), case("A-2", "jwt", OutcomeClass::WrongDetail)];
-        let listed = baseline(vec![Entry::for_failure(&cases[0]), Entry::for_failure(&cases[1])]);
+        let cases = vec![
+            case("A-1", "jwt", OutcomeClass::WrongErrorCode),
+            case("A-2", "jwt", OutcomeClass::WrongDetail),
+        ];
+        let listed = baseline(vec![
+            Entry::for_failure(&cases[0]),
+            Entry::for_failure(&cases[1]),
+        ]);
         let decision = decide(&cases, Some(&listed), &options());
         assert!(decision.passed, "{}", decision.render_text());
         assert_eq!(decision.known_failures.len(), 2);
-        assert_eq!(decision.headline(), "gate: passed (2 known failures listed in the baseline)");
+        assert_eq!(
+            decision.headline(),
+            "gate: passed (2 known failures listed in the baseline)"
+        );
 
         let mut changed = cases.clone();
         changed[0].actual = serde_json::json!({"outcome": "rejected", "error": "jwt_expired"});
@@ -346,7 +440,10 @@ mod tests {
         assert_eq!(decision.new_failures.len(), 1);
         let note = decision.new_failures[0].note.as_deref().unwrap();
         assert!(note.contains("listed in the baseline as wrong_error_code (jwt_malformed), minor, but now fails as wrong_error_code (jwt_expired), minor"), "{note}");
-        assert!(decision.stale.is_empty(), "a gating failure that changed is a new failure, not a stale entry");
+        assert!(
+            decision.stale.is_empty(),
+            "a gating failure that changed is a new failure, not a stale entry"
+        );
     }
 
     #[test]
@@ -356,17 +453,42 @@ mod tests {
             Entry::for_failure(&case("A-2", "jwt", OutcomeClass::WrongErrorCode)),
             Entry::for_failure(&case("A-3", "jwt", OutcomeClass::WrongErrorCode)),
         ];
-        let cases = vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "jwt", OutcomeClass::Skipped)];
+        let cases = vec![
+            case("A-1", "jwt", OutcomeClass::Pass),
+            case("A-2", "jwt", OutcomeClass::Skipped),
+        ];
         let decision = decide(&cases, Some(&baseline(entries.clone())), &options());
         assert!(!decision.passed);
-        let whys: Vec<(&str, &str)> = decision.stale.iter().map(|s| (s.id.as_str(), s.why.as_str())).collect();
+        let whys: Vec<(&str, &str)> = decision
+            .stale
+            .iter()
+            .map(|s| (s.id.as_str(), s.why.as_str()))
+            .collect();
         assert_eq!(whys[0], ("A-1", "now passes"));
-        assert!(whys[1].1.starts_with("now skipped: the implementation does not offer"), "{whys:?}");
-        assert_eq!(whys[2], ("A-3", "not in this run: the case is gone or was renamed"));
+        assert!(
+            whys[1]
+                .1
+                .starts_with("now skipped: the implementation does not offer"),
+            "{whys:?}"
+        );
+        assert_eq!(
+            whys[2],
+            ("A-3", "not in this run: the case is gone or was renamed")
+        );
         assert_eq!(decision.stale[2].location, "b.yaml:30");
-        assert_eq!(decision.headline(), "gate: FAILED: 3 stale baseline entries");
+        assert_eq!(
+            decision.headline(),
+            "gate: FAILED: 3 stale baseline entries"
+        );
         // In a partial run, a case that was not selected says nothing about its entry.
-        let partial = decide(&cases, Some(&baseline(entries)), &GateOptions { complete: false, ..options() });
+        let partial = decide(
+            &cases,
+            Some(&baseline(entries)),
+            &GateOptions {
+                complete: false,
+                ..options()
+            },
+        );
         assert_eq!(partial.stale.len(), 2);
     }
 
@@ -375,30 +497,58 @@ mod tests {
         let failing = case("A-1", "jwt", OutcomeClass::WrongErrorCode);
         let mut entry = Entry::for_failure(&failing);
         entry.expires = Some("2026-01-14".into());
-        let decision = decide(std::slice::from_ref(&failing), Some(&baseline(vec![entry.clone()])), &options());
+        let decision = decide(
+            std::slice::from_ref(&failing),
+            Some(&baseline(vec![entry.clone()])),
+            &options(),
+        );
         assert!(!decision.passed);
         assert_eq!(decision.expired[0].id, "A-1");
-        assert!(decision.render_text().contains("expired baseline entry: A-1 (b.yaml:10) expired 2026-01-14"), "{}", decision.render_text());
+        assert!(
+            decision
+                .render_text()
+                .contains("expired baseline entry: A-1 (b.yaml:10) expired 2026-01-14"),
+            "{}",
+            decision.render_text()
+        );
         entry.expires = Some("2026-01-15".into());
-        assert!(decide(&[failing], Some(&baseline(vec![entry])), &options()).passed, "an entry is valid through its expiry day");
+        assert!(
+            decide(&[failing], Some(&baseline(vec![entry])), &options()).passed,
+            "an entry is valid through its expiry day"
+        );
     }
 
     #[test]
     fn a_critical_failure_needs_a_justified_entry() {
         let critical = case("C-1", "jwt", OutcomeClass::WrongVerdict);
         // Even an entry that does not say it is critical, and a failure that does not count.
-        let bare = Entry { severity: None, ..Entry::for_failure(&critical) };
+        let bare = Entry {
+            severity: None,
+            ..Entry::for_failure(&critical)
+        };
         let mut should = critical.clone();
         should.level = Level::Should;
         for case in [&critical, &should] {
-            let decision = decide(std::slice::from_ref(case), Some(&baseline(vec![bare.clone()])), &options());
+            let decision = decide(
+                std::slice::from_ref(case),
+                Some(&baseline(vec![bare.clone()])),
+                &options(),
+            );
             assert!(!decision.passed);
             assert!(decision.new_failures.is_empty() && decision.known_failures.len() == 1);
             assert_eq!(decision.unjustified[0].location, "b.yaml:10");
-            assert_eq!(decision.headline(), "gate: FAILED: 1 critical baseline entry without a reason");
-            assert!(decision.render_text().contains("critical baseline entry without a reason: C-1 (b.yaml:10)"));
+            assert_eq!(
+                decision.headline(),
+                "gate: FAILED: 1 critical baseline entry without a reason"
+            );
+            assert!(decision
+                .render_text()
+                .contains("critical baseline entry without a reason: C-1 (b.yaml:10)"));
         }
-        let justified = Entry { reason: "vendor fix due in March".into(), ..bare };
+        let justified = Entry {
+            reason: "vendor fix due in March".into(),
+            ..bare
+        };
         assert!(decide(&[critical], Some(&baseline(vec![justified])), &options()).passed);
     }
 
@@ -406,9 +556,18 @@ mod tests {
     fn a_non_counting_failure_that_changed_makes_its_entry_stale() {
         let mut should = case("S-1", "jwt", OutcomeClass::WrongErrorCode);
         should.level = Level::Should;
-        let entry = Entry { outcome: OutcomeClass::WrongDetail, ..Entry::for_failure(&should) };
+        let entry = Entry {
+            outcome: OutcomeClass::WrongDetail,
+            ..Entry::for_failure(&should)
+        };
         let decision = decide(&[should], Some(&baseline(vec![entry])), &options());
         assert!(!decision.passed);
-        assert!(decision.stale[0].why.starts_with("now fails as wrong_error_code"), "{:?}", decision.stale);
+        assert!(
+            decision.stale[0]
+                .why
+                .starts_with("now fails as wrong_error_code"),
+            "{:?}",
+            decision.stale
+        );
     }
 }

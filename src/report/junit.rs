@@ -32,7 +32,13 @@ pub fn render(stream: &Stream) -> String {
         seconds(stream.footer.duration_ms)
     );
     for (index, (area, mut cases)) in areas.into_iter().enumerate() {
-        cases.sort_by_key(|c| if c.failed() { c.severity.unwrap_or(Severity::Minor) as u8 } else { u8::MAX });
+        cases.sort_by_key(|c| {
+            if c.failed() {
+                c.severity.unwrap_or(Severity::Minor) as u8
+            } else {
+                u8::MAX
+            }
+        });
         let totals = Totals::of(cases.iter().copied());
         let time: f64 = cases.iter().map(|c| c.duration_ms).sum();
         let _ = writeln!(
@@ -46,7 +52,14 @@ pub fn render(stream: &Stream) -> String {
         );
         if index == 0 {
             let _ = writeln!(out, "    <properties>");
-            property(&mut out, "implementation", &format!("{} {}", stream.header.implementation.name, stream.header.implementation.version));
+            property(
+                &mut out,
+                "implementation",
+                &format!(
+                    "{} {}",
+                    stream.header.implementation.name, stream.header.implementation.version
+                ),
+            );
             property(&mut out, "target", &stream.header.target);
             property(&mut out, "harness_version", &stream.header.harness_version);
             let _ = writeln!(out, "    </properties>");
@@ -61,7 +74,12 @@ pub fn render(stream: &Stream) -> String {
 }
 
 fn property(out: &mut String, name: &str, value: &str) {
-    let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", esc(name), esc(value));
+    let _ = writeln!(
+        out,
+        "      <property name=\"{}\" value=\"{}\"/>",
+        esc(name),
+        esc(value)
+    );
 }
 
 fn render_case(out: &mut String, case: &CaseEvent) {
@@ -89,7 +107,11 @@ fn render_case(out: &mut String, case: &CaseEvent) {
     } else if case.outcome == OutcomeClass::Skipped {
         match &case.skip_reason {
             Some(reason) => {
-                let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", esc(reason));
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    esc(reason)
+                );
             }
             None => {
                 let _ = writeln!(out, ">\n      <skipped/>\n    </testcase>");
@@ -112,18 +134,26 @@ pub(crate) mod tests {
     /// A small well-formedness check: tags nest and close, attributes are quoted, every `&`
     /// starts a known entity, and no `<` or raw control character appears in text.
     pub(crate) fn check_well_formed(xml: &str) -> Result<usize, String> {
-        let body = xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").ok_or("no XML declaration")?;
+        let body = xml
+            .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+            .ok_or("no XML declaration")?;
         let mut stack: Vec<String> = Vec::new();
         let mut elements = 0;
         let mut rest = body;
         let check_text = |text: &str| -> Result<(), String> {
-            if text.chars().any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) {
+            if text
+                .chars()
+                .any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+            {
                 return Err(format!("control character in {text:?}"));
             }
             let mut parts = text.split('&');
             parts.next();
             for part in parts {
-                if !["amp;", "lt;", "gt;", "quot;", "apos;"].iter().any(|e| part.starts_with(e)) {
+                if !["amp;", "lt;", "gt;", "quot;", "apos;"]
+                    .iter()
+                    .any(|e| part.starts_with(e))
+                {
                     return Err(format!("bad entity in {text:?}"));
                 }
             }
@@ -141,12 +171,18 @@ pub(crate) mod tests {
             } else {
                 let self_closing = tag.ends_with('/');
                 let tag = tag.trim_end_matches('/');
-                let name = tag.split_whitespace().next().ok_or("empty tag")?.to_string();
+                let name = tag
+                    .split_whitespace()
+                    .next()
+                    .ok_or("empty tag")?
+                    .to_string();
                 let attributes = &tag[name.len()..];
                 // Attribute values: name="value" pairs; a value holds no `<` or `"`.
                 let mut attrs = attributes.trim();
                 while !attrs.is_empty() {
-                    let eq = attrs.find("=\"").ok_or(format!("bad attribute in <{tag}>"))?;
+                    let eq = attrs
+                        .find("=\"")
+                        .ok_or(format!("bad attribute in <{tag}>"))?;
                     let close = attrs[eq + 2..].find('"').ok_or("unterminated attribute")? + eq + 2;
                     let value = &attrs[eq + 2..close];
                     if value.contains('<') {
@@ -205,11 +241,17 @@ pub(crate) mod tests {
         let xml = render(&stream());
         assert_eq!(xml.matches("<testsuite ").count(), 2);
         assert!(xml.contains("<testsuites name=\"messenger-conformance\" tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\" time=\"2.500\">"));
-        assert!(xml.contains("<testsuite name=\"jwt\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\""));
+        assert!(xml.contains(
+            "<testsuite name=\"jwt\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\""
+        ));
         assert!(xml.contains("<testcase name=\"jwt::J-1\" classname=\"jwt\" time=\"0.002\"/>"));
         assert!(xml.contains("<failure message=\"[critical] outcome: expected rejected (jwt_algorithm_not_allowed), got accepted &quot;&lt;b&gt;&quot; &amp; \u{FFFD}\" type=\"wrong_verdict\">"), "{xml}");
-        assert!(xml.contains("<skipped message=\"the implementation does not offer the signer role\"/>"));
-        assert!(xml.contains("step 1: request"), "the transcript is in the failure body");
+        assert!(xml
+            .contains("<skipped message=\"the implementation does not offer the signer role\"/>"));
+        assert!(
+            xml.contains("step 1: request"),
+            "the transcript is in the failure body"
+        );
         // Within a suite, failures lead.
         let idv = &xml[xml.find("name=\"idv\"").unwrap()..];
         assert!(idv.find("idv::I-2").unwrap() < idv.find("idv::I-1").unwrap());
@@ -217,10 +259,20 @@ pub(crate) mod tests {
 
     #[test]
     fn the_checker_catches_broken_xml() {
-        assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a><b></a></b>").is_err());
-        assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>x & y</a>").is_err());
-        assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a x=\"<\"/>").is_err());
+        assert!(
+            check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a><b></a></b>")
+                .is_err()
+        );
+        assert!(
+            check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>x & y</a>").is_err()
+        );
+        assert!(
+            check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a x=\"<\"/>").is_err()
+        );
         assert!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>").is_err());
-        assert_eq!(check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a x=\"1\"><b/>t</a>\n"), Ok(2));
+        assert_eq!(
+            check_well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a x=\"1\"><b/>t</a>\n"),
+            Ok(2)
+        );
     }
 }

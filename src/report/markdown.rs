@@ -26,7 +26,10 @@ pub struct MarkdownOptions {
 
 impl Default for MarkdownOptions {
     fn default() -> Self {
-        MarkdownOptions { failures_only: false, limit_bytes: GITHUB_SUMMARY_LIMIT }
+        MarkdownOptions {
+            failures_only: false,
+            limit_bytes: GITHUB_SUMMARY_LIMIT,
+        }
     }
 }
 
@@ -48,13 +51,23 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
         totals.closing_line(),
         md_cell(&header.target).replace('`', "'"),
         md_cell(&header.harness_version),
-        if stream.complete { "" } else { " · **the run was cut short: no footer record**" }
+        if stream.complete {
+            ""
+        } else {
+            " · **the run was cut short: no footer record**"
+        }
     );
 
-    let critical: Vec<&CaseEvent> =
-        failures_by_severity(&stream.cases).into_iter().filter(|c| c.severity == Some(Severity::Critical)).collect();
+    let critical: Vec<&CaseEvent> = failures_by_severity(&stream.cases)
+        .into_iter()
+        .filter(|c| c.severity == Some(Severity::Critical))
+        .collect();
     if !critical.is_empty() {
-        let _ = writeln!(head, "> [!CAUTION]\n> **{} critical finding(s): authentication bypass.**", critical.len());
+        let _ = writeln!(
+            head,
+            "> [!CAUTION]\n> **{} critical finding(s): authentication bypass.**",
+            critical.len()
+        );
         for case in critical.iter().take(50) {
             let _ = writeln!(
                 head,
@@ -65,14 +78,23 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
             );
         }
         if critical.len() > 50 {
-            let _ = writeln!(head, "> - … and {} more (see the table below)", critical.len() - 50);
+            let _ = writeln!(
+                head,
+                "> - … and {} more (see the table below)",
+                critical.len() - 50
+            );
         }
         head.push('\n');
     }
 
-    let baseline_findings = !gate.stale.is_empty() || !gate.expired.is_empty() || !gate.unjustified.is_empty();
+    let baseline_findings =
+        !gate.stale.is_empty() || !gate.expired.is_empty() || !gate.unjustified.is_empty();
     if (!gate.new_failures.is_empty() && gate.baseline.is_some()) || baseline_findings {
-        let _ = writeln!(head, "### Baseline ({})\n", md_cell(gate.baseline.as_deref().unwrap_or("none")));
+        let _ = writeln!(
+            head,
+            "### Baseline ({})\n",
+            md_cell(gate.baseline.as_deref().unwrap_or("none"))
+        );
         for finding in gate.new_failures.iter().take(100) {
             let _ = writeln!(
                 head,
@@ -80,27 +102,62 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
                 md_cell(&finding.area),
                 md_cell(&finding.id),
                 md_cell(&finding.reason()),
-                finding.note.as_deref().map(|n| format!(" ({})", md_cell(n))).unwrap_or_default()
+                finding
+                    .note
+                    .as_deref()
+                    .map(|n| format!(" ({})", md_cell(n)))
+                    .unwrap_or_default()
             );
         }
         for entry in gate.stale.iter().take(100) {
-            let _ = writeln!(head, "- stale entry `{}` ({}): {}", md_cell(&entry.id), md_cell(&entry.location), md_cell(&entry.why));
+            let _ = writeln!(
+                head,
+                "- stale entry `{}` ({}): {}",
+                md_cell(&entry.id),
+                md_cell(&entry.location),
+                md_cell(&entry.why)
+            );
         }
         for entry in gate.expired.iter().take(100) {
-            let _ = writeln!(head, "- expired entry `{}` ({}): expired {}", md_cell(&entry.id), md_cell(&entry.location), entry.expires);
+            let _ = writeln!(
+                head,
+                "- expired entry `{}` ({}): expired {}",
+                md_cell(&entry.id),
+                md_cell(&entry.location),
+                entry.expires
+            );
         }
         for entry in gate.unjustified.iter().take(100) {
-            let _ = writeln!(head, "- critical entry without a reason `{}` ({})", md_cell(&entry.id), md_cell(&entry.location));
+            let _ = writeln!(
+                head,
+                "- critical entry without a reason `{}` ({})",
+                md_cell(&entry.id),
+                md_cell(&entry.location)
+            );
         }
         head.push('\n');
     }
 
     let mut rows: Vec<&CaseEvent> = failures_by_severity(&stream.cases);
-    rows.extend(stream.cases.iter().filter(|c| c.outcome == OutcomeClass::Skipped));
+    rows.extend(
+        stream
+            .cases
+            .iter()
+            .filter(|c| c.outcome == OutcomeClass::Skipped),
+    );
     if !options.failures_only {
-        rows.extend(stream.cases.iter().filter(|c| c.outcome == OutcomeClass::Pass));
+        rows.extend(
+            stream
+                .cases
+                .iter()
+                .filter(|c| c.outcome == OutcomeClass::Pass),
+        );
     }
-    let title = if options.failures_only { "Failures and skips" } else { "Cases" };
+    let title = if options.failures_only {
+        "Failures and skips"
+    } else {
+        "Cases"
+    };
     let _ = writeln!(head, "### {title}\n");
     if rows.is_empty() {
         let _ = writeln!(head, "No failures.");
@@ -153,11 +210,22 @@ mod tests {
     use crate::report::text::Date;
 
     fn gate(stream: &Stream) -> GateDecision {
-        decide(&stream.cases, None, &GateOptions { strict: false, today: Date::from_unix(0), complete: true })
+        decide(
+            &stream.cases,
+            None,
+            &GateOptions {
+                strict: false,
+                today: Date::from_unix(0),
+                complete: true,
+            },
+        )
     }
 
     fn stream(count: usize) -> Stream {
-        let mut cases = vec![case("F-1", "jwt", OutcomeClass::WrongErrorCode), case("F-2", "jwt", OutcomeClass::WrongVerdict)];
+        let mut cases = vec![
+            case("F-1", "jwt", OutcomeClass::WrongErrorCode),
+            case("F-2", "jwt", OutcomeClass::WrongVerdict),
+        ];
         cases[1].title = "a | pipe <script>alert(1)</script>\nnewline".into();
         cases.extend((0..count).map(|i| case(&format!("P-{i}"), "idv", OutcomeClass::Pass)));
         cases.push(case("S-1", "sign", OutcomeClass::Skipped));
@@ -171,17 +239,35 @@ mod tests {
         let caution = md.find("[!CAUTION]").unwrap();
         let table = md.find("| Result |").unwrap();
         assert!(caution < table);
-        assert!(md.contains("❌ **gate: FAILED: 2 failures (1 critical)** · 2 passed, 2 failed, 1 skipped"), "{md}");
-        assert!(md.find("`jwt::F-2`").unwrap() < md.find("`jwt::F-1`").unwrap(), "critical rows first");
+        assert!(
+            md.contains(
+                "❌ **gate: FAILED: 2 failures (1 critical)** · 2 passed, 2 failed, 1 skipped"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.find("`jwt::F-2`").unwrap() < md.find("`jwt::F-1`").unwrap(),
+            "critical rows first"
+        );
         assert!(!md.contains("<script>"));
         assert!(md.contains("a \\| pipe &lt;script&gt;"));
-        assert!(md.find("sign::S-1").unwrap() < md.find("idv::P-0").unwrap(), "skips before passes");
+        assert!(
+            md.find("sign::S-1").unwrap() < md.find("idv::P-0").unwrap(),
+            "skips before passes"
+        );
     }
 
     #[test]
     fn failures_only_leaves_out_passing_rows() {
         let s = stream(3);
-        let md = render(&s, &gate(&s), &MarkdownOptions { failures_only: true, ..MarkdownOptions::default() });
+        let md = render(
+            &s,
+            &gate(&s),
+            &MarkdownOptions {
+                failures_only: true,
+                ..MarkdownOptions::default()
+            },
+        );
         assert!(!md.contains("idv::P-0"));
         assert!(md.contains("sign::S-1"));
         assert!(md.contains("### Failures and skips"));
@@ -191,7 +277,14 @@ mod tests {
     fn stays_under_the_limit_with_a_note() {
         let s = stream(5000);
         let limit = 20_000;
-        let md = render(&s, &gate(&s), &MarkdownOptions { failures_only: false, limit_bytes: limit });
+        let md = render(
+            &s,
+            &gate(&s),
+            &MarkdownOptions {
+                failures_only: false,
+                limit_bytes: limit,
+            },
+        );
         assert!(md.len() <= limit, "{} bytes", md.len());
         assert!(md.contains("more row(s) left out to keep this summary under GitHub's 1 MiB limit"));
         let full = render(&s, &gate(&s), &MarkdownOptions::default());
@@ -201,7 +294,14 @@ mod tests {
     #[test]
     fn says_so_when_all_pass() {
         let s = Stream::new(header(), vec![case("P-1", "jwt", OutcomeClass::Pass)], 1.0);
-        let md = render(&s, &gate(&s), &MarkdownOptions { failures_only: true, ..MarkdownOptions::default() });
+        let md = render(
+            &s,
+            &gate(&s),
+            &MarkdownOptions {
+                failures_only: true,
+                ..MarkdownOptions::default()
+            },
+        );
         assert!(md.contains("✅ **gate: passed**"), "{md}");
         assert!(md.ends_with("No failures.\n"));
     }

@@ -10,8 +10,9 @@
 //! the same selection: case `i` of the merged run is case `i / N` of shard `i % N + 1`. Any
 //! other set of streams (different selections, or a subset of the shards) is concatenated in
 //! the order given. The header is the first shard's (the lowest `K`), with `partition` cleared
-//! when the set is complete and `merged` counting the inputs; the footer is recomputed, its
-//! duration being the longest input's (shards run side by side).
+//! when the set is complete, `merged` counting the inputs, and `only: cases` when the shards
+//! hold no property results (`run --partition` leaves the properties out); the footer is
+//! recomputed, its duration being the longest input's (shards run side by side).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -37,7 +38,12 @@ impl Partition {
 
     /// This shard's share of `items`, in order.
     pub fn select<T>(&self, items: Vec<T>) -> Vec<T> {
-        items.into_iter().enumerate().filter(|(i, _)| self.contains(*i)).map(|(_, item)| item).collect()
+        items
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| self.contains(*i))
+            .map(|(_, item)| item)
+            .collect()
     }
 }
 
@@ -71,7 +77,9 @@ pub enum MergeError {
     Empty,
     #[error("case {0} is in more than one of the runs: merge shards of one run, or runs of different cases")]
     Duplicate(String),
-    #[error("the runs are of different implementations ({0} and {1}): merge the shards of one run")]
+    #[error(
+        "the runs are of different implementations ({0} and {1}): merge the shards of one run"
+    )]
     DifferentImplementations(String, String),
 }
 
@@ -84,17 +92,30 @@ pub struct Merged {
 }
 
 fn partition_of(stream: &Stream) -> Option<Partition> {
-    stream.option("partition").and_then(Value::as_str).and_then(|p| p.parse().ok())
+    stream
+        .option("partition")
+        .and_then(Value::as_str)
+        .and_then(|p| p.parse().ok())
 }
 
 pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
     if streams.is_empty() {
         return Err(MergeError::Empty);
     }
-    let who = |s: &Stream| format!("{} {} via {}", s.header.implementation.name, s.header.implementation.version, s.header.target);
+    let who = |s: &Stream| {
+        format!(
+            "{} {} via {}",
+            s.header.implementation.name, s.header.implementation.version, s.header.target
+        )
+    };
     for other in &streams[1..] {
-        if other.header.implementation != streams[0].header.implementation || other.header.target != streams[0].header.target {
-            return Err(MergeError::DifferentImplementations(who(&streams[0]), who(other)));
+        if other.header.implementation != streams[0].header.implementation
+            || other.header.target != streams[0].header.target
+        {
+            return Err(MergeError::DifferentImplementations(
+                who(&streams[0]),
+                who(other),
+            ));
         }
     }
     let mut seen = HashSet::new();
@@ -108,19 +129,28 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
     let partitions: Vec<Option<Partition>> = streams.iter().map(partition_of).collect();
     let count = partitions.first().copied().flatten().map(|p| p.count);
     let complete_set = count.is_some_and(|n| {
-        let mut indexes: Vec<usize> = partitions.iter().filter_map(|p| p.filter(|p| p.count == n).map(|p| p.index)).collect();
+        let mut indexes: Vec<usize> = partitions
+            .iter()
+            .filter_map(|p| p.filter(|p| p.count == n).map(|p| p.index))
+            .collect();
         indexes.sort_unstable();
         indexes == (1..=n).collect::<Vec<_>>()
     });
     if complete_set {
         streams.sort_by_key(|s| partition_of(s).map_or(0, |p| p.index));
     }
-    let duration_ms = streams.iter().map(|s| s.footer.duration_ms).fold(0.0, f64::max);
+    let duration_ms = streams
+        .iter()
+        .map(|s| s.footer.duration_ms)
+        .fold(0.0, f64::max);
     let complete = streams.iter().all(|s| s.complete);
     let total: usize = streams.iter().map(|s| s.cases.len()).sum();
     let shard_sizes_fit = complete_set && {
         let n = streams.len();
-        streams.iter().enumerate().all(|(k, s)| s.cases.len() == (total + n - 1 - k) / n)
+        streams
+            .iter()
+            .enumerate()
+            .all(|(k, s)| s.cases.len() == (total + n - 1 - k) / n)
     };
     if complete_set && !shard_sizes_fit {
         notes.push(
@@ -130,26 +160,55 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
         );
     }
     let mut header = streams[0].header.clone();
-    header.started_at = streams.iter().map(|s| s.header.started_at).min().unwrap_or(header.started_at);
+    header.started_at = streams
+        .iter()
+        .map(|s| s.header.started_at)
+        .min()
+        .unwrap_or(header.started_at);
     if let Value::Object(options) = &mut header.options {
         if complete_set {
             options.insert("partition".into(), Value::Null);
         } else if partitions.iter().any(Option::is_some) {
-            let list: Vec<String> = partitions.iter().map(|p| p.map_or("-".to_string(), |p| p.to_string())).collect();
-            options.insert("partition".into(), Value::String(format!("merged {}", list.join(","))));
+            let list: Vec<String> = partitions
+                .iter()
+                .map(|p| p.map_or("-".to_string(), |p| p.to_string()))
+                .collect();
+            options.insert(
+                "partition".into(),
+                Value::String(format!("merged {}", list.join(","))),
+            );
         }
         options.insert("merged".into(), Value::from(streams.len()));
     }
 
     let cases: Vec<CaseEvent> = if shard_sizes_fit {
         let n = streams.len();
-        let mut shards: Vec<std::vec::IntoIter<CaseEvent>> = streams.into_iter().map(|s| s.cases.into_iter()).collect();
+        let mut shards: Vec<std::vec::IntoIter<CaseEvent>> =
+            streams.into_iter().map(|s| s.cases.into_iter()).collect();
         (0..total).filter_map(|i| shards[i % n].next()).collect()
     } else {
         streams.into_iter().flat_map(|s| s.cases).collect()
     };
+    // A partitioned run leaves the properties out (they are not split), so shards merged back
+    // are a run of the cases only: say so, or every baselined property would look stale.
+    let sharded = partitions.iter().any(Option::is_some);
+    if sharded && !cases.iter().any(|c| c.kind == "property") {
+        if let Value::Object(options) = &mut header.options {
+            if options.get("only").is_none_or(Value::is_null) {
+                options.insert("only".into(), Value::String("cases".into()));
+            }
+        }
+    }
     let footer = footer_for(&cases, duration_ms);
-    Ok(Merged { stream: Stream { header, cases, footer, complete }, notes })
+    Ok(Merged {
+        stream: Stream {
+            header,
+            cases,
+            footer,
+            complete,
+        },
+        notes,
+    })
 }
 
 #[cfg(test)]
@@ -160,7 +219,19 @@ mod tests {
     use serde_json::json;
 
     fn suite(n: usize) -> Vec<crate::report::event::CaseEvent> {
-        (0..n).map(|i| case(&format!("C-{i:02}"), if i < n / 2 { "jwt" } else { "idv" }, if i % 3 == 0 { OutcomeClass::WrongDetail } else { OutcomeClass::Pass })).collect()
+        (0..n)
+            .map(|i| {
+                case(
+                    &format!("C-{i:02}"),
+                    if i < n / 2 { "jwt" } else { "idv" },
+                    if i % 3 == 0 {
+                        OutcomeClass::WrongDetail
+                    } else {
+                        OutcomeClass::Pass
+                    },
+                )
+            })
+            .collect()
     }
 
     fn shard(cases: &[crate::report::event::CaseEvent], p: Partition) -> Stream {
@@ -171,8 +242,14 @@ mod tests {
 
     #[test]
     fn partitions_parse_like_nextest() {
-        assert_eq!("2/4".parse::<Partition>(), Ok(Partition { index: 2, count: 4 }));
-        assert_eq!("count:1/3".parse::<Partition>(), Ok(Partition { index: 1, count: 3 }));
+        assert_eq!(
+            "2/4".parse::<Partition>(),
+            Ok(Partition { index: 2, count: 4 })
+        );
+        assert_eq!(
+            "count:1/3".parse::<Partition>(),
+            Ok(Partition { index: 1, count: 3 })
+        );
         for bad in ["0/3", "4/3", "1/0", "a/b", "3", "hash:1/2"] {
             assert!(bad.parse::<Partition>().is_err(), "{bad}");
         }
@@ -184,21 +261,41 @@ mod tests {
     fn merging_every_shard_restores_the_run() {
         for (n, shards) in [(10, 3), (7, 7), (5, 8), (12, 1)] {
             let cases = suite(n);
-            let mut streams: Vec<Stream> = (1..=shards).map(|k| shard(&cases, Partition { index: k, count: shards })).collect();
+            let mut streams: Vec<Stream> = (1..=shards)
+                .map(|k| {
+                    shard(
+                        &cases,
+                        Partition {
+                            index: k,
+                            count: shards,
+                        },
+                    )
+                })
+                .collect();
             streams.reverse(); // any order of arguments
             let merged = merge(streams).unwrap();
             assert!(merged.notes.is_empty(), "{:?}", merged.notes);
             assert_eq!(merged.stream.cases, cases, "{n} cases in {shards} shards");
             assert_eq!(merged.stream.header.options["partition"], Value::Null);
-            assert!(!merged.stream.is_partial());
-            assert_eq!(merged.stream.footer, footer_for(&cases, 10.0 * shards as f64));
+            assert_eq!(
+                merged.stream.header.options["only"], "cases",
+                "shards hold no properties"
+            );
+            assert_eq!(
+                merged.stream.footer,
+                footer_for(&cases, 10.0 * shards as f64)
+            );
         }
     }
 
     #[test]
     fn other_sets_are_concatenated_and_stay_partial() {
         let cases = suite(9);
-        let merged = merge(vec![shard(&cases, Partition { index: 1, count: 3 }), shard(&cases, Partition { index: 3, count: 3 })]).unwrap();
+        let merged = merge(vec![
+            shard(&cases, Partition { index: 1, count: 3 }),
+            shard(&cases, Partition { index: 3, count: 3 }),
+        ])
+        .unwrap();
         assert_eq!(merged.stream.cases.len(), 6);
         assert_eq!(merged.stream.header.options["partition"], "merged 1/3,3/3");
         assert!(merged.stream.is_partial());
@@ -208,10 +305,16 @@ mod tests {
     fn refuses_duplicates_and_mixed_implementations() {
         let cases = suite(4);
         let one = shard(&cases, Partition { index: 1, count: 2 });
-        assert_eq!(merge(vec![one.clone(), one.clone()]), Err(MergeError::Duplicate("C-00".into())));
+        assert_eq!(
+            merge(vec![one.clone(), one.clone()]),
+            Err(MergeError::Duplicate("C-00".into()))
+        );
         let mut other = shard(&cases, Partition { index: 2, count: 2 });
         other.header.implementation.name = "someone else".into();
-        assert!(matches!(merge(vec![one, other]), Err(MergeError::DifferentImplementations(..))));
+        assert!(matches!(
+            merge(vec![one, other]),
+            Err(MergeError::DifferentImplementations(..))
+        ));
         assert_eq!(merge(vec![]), Err(MergeError::Empty));
     }
 
@@ -220,7 +323,12 @@ mod tests {
         let cases = suite(9);
         let mut second = shard(&cases, Partition { index: 2, count: 3 });
         second.cases.pop();
-        let merged = merge(vec![shard(&cases, Partition { index: 1, count: 3 }), second, shard(&cases, Partition { index: 3, count: 3 })]).unwrap();
+        let merged = merge(vec![
+            shard(&cases, Partition { index: 1, count: 3 }),
+            second,
+            shard(&cases, Partition { index: 3, count: 3 }),
+        ])
+        .unwrap();
         assert_eq!(merged.notes.len(), 1);
         assert_eq!(merged.stream.cases.len(), 8);
     }

@@ -35,7 +35,14 @@ pub use gate::{GateDecision, GateOptions};
 pub use stream::Stream;
 
 /// The files of a report directory, in the order they are written.
-pub const FILES: [&str; 6] = ["events.jsonl", "junit.xml", "summary.md", "summary.json", "badge.json", "report.html"];
+pub const FILES: [&str; 6] = [
+    "events.jsonl",
+    "junit.xml",
+    "summary.md",
+    "summary.json",
+    "badge.json",
+    "report.html",
+];
 
 /// Choices that change how reports render (not what they say).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,11 +52,21 @@ pub struct RenderOptions {
 }
 
 /// Every artefact but the event stream itself, as (file name, text). Pure.
-pub fn render_all(stream: &Stream, gate: &GateDecision, options: &RenderOptions) -> Vec<(&'static str, String)> {
-    let markdown_options = markdown::MarkdownOptions { failures_only: options.failures_only, ..Default::default() };
+pub fn render_all(
+    stream: &Stream,
+    gate: &GateDecision,
+    options: &RenderOptions,
+) -> Vec<(&'static str, String)> {
+    let markdown_options = markdown::MarkdownOptions {
+        failures_only: options.failures_only,
+        ..Default::default()
+    };
     vec![
         ("junit.xml", junit::render(stream)),
-        ("summary.md", markdown::render(stream, gate, &markdown_options)),
+        (
+            "summary.md",
+            markdown::render(stream, gate, &markdown_options),
+        ),
         ("summary.json", summary::render_summary(stream, gate)),
         ("badge.json", summary::render_badge(stream, gate)),
         ("report.html", html::render(stream, gate)),
@@ -58,7 +75,12 @@ pub fn render_all(stream: &Stream, gate: &GateDecision, options: &RenderOptions)
 
 /// Write `events.jsonl` and every artefact into `dir` (created if needed). Each file is
 /// written whole through a rename. Returns the paths written.
-pub fn write_report(dir: &Path, stream: &Stream, gate: &GateDecision, options: &RenderOptions) -> io::Result<Vec<PathBuf>> {
+pub fn write_report(
+    dir: &Path,
+    stream: &Stream,
+    gate: &GateDecision,
+    options: &RenderOptions,
+) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let events = dir.join(stream::EVENTS_FILE);
@@ -69,7 +91,12 @@ pub fn write_report(dir: &Path, stream: &Stream, gate: &GateDecision, options: &
 }
 
 /// Write every artefact but `events.jsonl` (what `messenger-conformance report DIR` does).
-pub fn render_artefacts(dir: &Path, stream: &Stream, gate: &GateDecision, options: &RenderOptions) -> io::Result<Vec<PathBuf>> {
+pub fn render_artefacts(
+    dir: &Path,
+    stream: &Stream,
+    gate: &GateDecision,
+    options: &RenderOptions,
+) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for (name, text) in render_all(stream, gate, options) {
@@ -91,13 +118,35 @@ mod tests {
     fn writes_every_file_and_reads_back_the_same_stream() {
         let dir = std::env::temp_dir().join(format!("mc-report-all-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let stream = Stream::new(header(), vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "idv", OutcomeClass::WrongVerdict)], 3.0);
-        let gate = gate::decide(&stream.cases, None, &GateOptions { strict: false, today: Date::from_unix(0), complete: true });
+        let stream = Stream::new(
+            header(),
+            vec![
+                case("A-1", "jwt", OutcomeClass::Pass),
+                case("A-2", "idv", OutcomeClass::WrongVerdict),
+            ],
+            3.0,
+        );
+        let gate = gate::decide(
+            &stream.cases,
+            None,
+            &GateOptions {
+                strict: false,
+                today: Date::from_unix(0),
+                complete: true,
+            },
+        );
         let written = write_report(&dir, &stream, &gate, &RenderOptions::default()).unwrap();
-        let names: Vec<String> = written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, FILES);
         assert_eq!(Stream::read_dir(&dir).unwrap(), stream);
-        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(Result::ok).filter(|e| e.path().to_string_lossy().ends_with(".tmp")).collect();
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().to_string_lossy().ends_with(".tmp"))
+            .collect();
         assert!(leftovers.is_empty());
         let _ = fs::remove_dir_all(&dir);
     }

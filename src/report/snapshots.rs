@@ -53,7 +53,13 @@ pub fn snapshot_name(event: &CaseEvent) -> String {
 fn file_safe(text: &str) -> String {
     let safe: String = text
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     // `__` separates module and name in insta's file names.
     safe.replace("__", "_")
@@ -66,7 +72,9 @@ pub fn render_snapshot(message: &str) -> String {
 
 /// The contents of a snapshot file (what follows the metadata), if it has the expected shape.
 fn contents_of(text: &str) -> Option<&str> {
-    let rest = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n"))?;
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
         offset += line.len();
@@ -86,7 +94,9 @@ pub fn write_snapshots(dir: &Path, cases: &[CaseEvent]) -> io::Result<SnapshotOu
     fs::create_dir_all(dir)?;
     let mut outcome = SnapshotOutcome::default();
     for case in cases {
-        let Some(message) = &case.message else { continue };
+        let Some(message) = &case.message else {
+            continue;
+        };
         let name = snapshot_name(case);
         let path = dir.join(format!("{name}.snap"));
         let pending = dir.join(format!("{name}.snap.new"));
@@ -132,11 +142,18 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mc-snap-format-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("jwt__JWT-ALG-001.snap");
-        fs::write(&path, render_snapshot("rejected: alg \"none\" is not allowed\nsecond line")).unwrap();
+        fs::write(
+            &path,
+            render_snapshot("rejected: alg \"none\" is not allowed\nsecond line"),
+        )
+        .unwrap();
         let snapshot = insta::Snapshot::from_file(&path).unwrap();
         assert_eq!(snapshot.metadata().source(), Some("messenger-conformance"));
         assert_eq!(snapshot.metadata().expression(), Some("message"));
-        assert_eq!(snapshot.as_text().unwrap().to_string(), "rejected: alg \"none\" is not allowed\nsecond line");
+        assert_eq!(
+            snapshot.as_text().unwrap().to_string(),
+            "rejected: alg \"none\" is not allowed\nsecond line"
+        );
         assert_eq!(snapshot.snapshot_name(), Some("JWT-ALG-001"));
         assert_eq!(snapshot.module_name(), "jwt");
         let _ = fs::remove_dir_all(&dir);
@@ -151,7 +168,10 @@ mod tests {
         silent.message = None;
         let outcome = write_snapshots(&dir, &[first.clone(), silent.clone()]).unwrap();
         assert_eq!(outcome.created, vec![dir.join("jwt__A-1.snap")]);
-        assert_eq!(fs::read_to_string(dir.join("jwt__A-1.snap")).unwrap(), "---\nsource: messenger-conformance\nexpression: message\n---\nmessage of A-1\n");
+        assert_eq!(
+            fs::read_to_string(dir.join("jwt__A-1.snap")).unwrap(),
+            "---\nsource: messenger-conformance\nexpression: message\n---\nmessage of A-1\n"
+        );
 
         first.message = Some("message of A-1  \r\n".into());
         let outcome = write_snapshots(&dir, std::slice::from_ref(&first)).unwrap();
@@ -160,13 +180,18 @@ mod tests {
         first.message = Some("a new wording".into());
         let outcome = write_snapshots(&dir, std::slice::from_ref(&first)).unwrap();
         assert_eq!(outcome.changed, vec![dir.join("jwt__A-1.snap.new")]);
-        assert!(outcome.summary_line(&dir).contains("cargo insta review --workspace-root"));
+        assert!(outcome
+            .summary_line(&dir)
+            .contains("cargo insta review --workspace-root"));
         let pending = insta::Snapshot::from_file(&dir.join("jwt__A-1.snap.new")).unwrap();
         assert_eq!(pending.as_text().unwrap().to_string(), "a new wording");
 
         first.message = Some("message of A-1".into());
         write_snapshots(&dir, &[first]).unwrap();
-        assert!(!dir.join("jwt__A-1.snap.new").exists(), "a message back to normal clears its pending change");
+        assert!(
+            !dir.join("jwt__A-1.snap.new").exists(),
+            "a message back to normal clears its pending change"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }

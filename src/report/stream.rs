@@ -37,7 +37,11 @@ pub enum StreamError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("{path}:{line}: {message}")]
-    Invalid { path: PathBuf, line: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 impl StreamError {
@@ -50,19 +54,33 @@ impl StreamError {
 /// The totals record of `cases`.
 pub fn footer_for(cases: &[CaseEvent], duration_ms: f64) -> RunFooter {
     let totals = Totals::of(cases);
-    RunFooter { passed: totals.passed, failed: totals.failed, skipped: totals.skipped, duration_ms }
+    RunFooter {
+        passed: totals.passed,
+        failed: totals.failed,
+        skipped: totals.skipped,
+        duration_ms,
+    }
 }
 
 impl Stream {
     /// A complete stream: the footer is computed from the cases.
     pub fn new(header: RunHeader, cases: Vec<CaseEvent>, duration_ms: f64) -> Stream {
         let footer = footer_for(&cases, duration_ms);
-        Stream { header, cases, footer, complete: true }
+        Stream {
+            header,
+            cases,
+            footer,
+            complete: true,
+        }
     }
 
     /// Parse the text of an `events.jsonl`; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Stream, StreamError> {
-        let invalid = |line: usize, message: String| StreamError::Invalid { path: path.to_path_buf(), line, message };
+        let invalid = |line: usize, message: String| StreamError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
         let mut header = None;
         let mut cases = Vec::new();
         let mut footer = None;
@@ -71,24 +89,42 @@ impl Stream {
             if line.trim().is_empty() {
                 continue;
             }
-            let record: Record = serde_json::from_str(line).map_err(|e| invalid(number, format!("not an event record: {e}")))?;
+            let record: Record = serde_json::from_str(line)
+                .map_err(|e| invalid(number, format!("not an event record: {e}")))?;
             match record {
                 Record::Header(h) if header.is_none() && cases.is_empty() => header = Some(h),
                 Record::Header(_) => return Err(invalid(number, "a second header record".into())),
-                _ if header.is_none() => return Err(invalid(number, "the first record must be the header".into())),
-                _ if footer.is_some() => return Err(invalid(number, "a record after the footer".into())),
+                _ if header.is_none() => {
+                    return Err(invalid(
+                        number,
+                        "the first record must be the header".into(),
+                    ))
+                }
+                _ if footer.is_some() => {
+                    return Err(invalid(number, "a record after the footer".into()))
+                }
                 Record::Case(case) => cases.push(case),
                 Record::Footer(f) => footer = Some(f),
             }
         }
-        let header = header.ok_or_else(|| invalid(1, "no header record: this is not an event stream".into()))?;
+        let header = header
+            .ok_or_else(|| invalid(1, "no header record: this is not an event stream".into()))?;
         let complete = footer.is_some();
-        let footer = footer.unwrap_or_else(|| footer_for(&cases, cases.iter().map(|c| c.duration_ms).sum()));
-        Ok(Stream { header, cases, footer, complete })
+        let footer =
+            footer.unwrap_or_else(|| footer_for(&cases, cases.iter().map(|c| c.duration_ms).sum()));
+        Ok(Stream {
+            header,
+            cases,
+            footer,
+            complete,
+        })
     }
 
     pub fn read(path: &Path) -> Result<Stream, StreamError> {
-        let text = fs::read_to_string(path).map_err(|source| StreamError::Io { path: path.to_path_buf(), source })?;
+        let text = fs::read_to_string(path).map_err(|source| StreamError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Stream::parse(&text, path)
     }
 
@@ -125,7 +161,7 @@ impl Stream {
         self.header.options.get(name).filter(|v| !v.is_null())
     }
 
-    /// Whether the run left out part of the selected suite: `--filter`, `--skip`, `--role` or
+    /// Whether the run left out part of the suite: `--filter`, `--skip`, `--role`, `--only` or
     /// `--partition` (anything that makes "missing from the run" mean nothing).
     pub fn is_partial(&self) -> bool {
         is_partial(&self.header.options)
@@ -134,14 +170,16 @@ impl Stream {
 
 /// See [`Stream::is_partial`]: whether run options select only part of the suite.
 pub fn is_partial(options: &Value) -> bool {
-    ["filter", "skip", "role", "roles", "partition"].iter().any(|name| match options.get(*name) {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        // `--role all` (the default) leaves nothing out.
-        Some(Value::String(s)) if s == "all" => false,
-        Some(Value::Array(items)) => !items.is_empty(),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(_) => true,
-    })
+    ["filter", "skip", "role", "roles", "only", "partition"]
+        .iter()
+        .any(|name| match options.get(*name) {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            // `--role all` (the default) leaves nothing out.
+            Some(Value::String(s)) if s == "all" => false,
+            Some(Value::Array(items)) => !items.is_empty(),
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        })
 }
 
 fn push_record(out: &mut String, record: &Record) {
@@ -152,7 +190,9 @@ fn push_record(out: &mut String, record: &Record) {
 
 /// A copy of `value` with every secret replaced, through its JSON form.
 pub fn redacted<T: Serialize + DeserializeOwned + Clone>(value: &T, secrets: &[String]) -> T {
-    let Ok(mut json) = serde_json::to_value(value) else { return value.clone() };
+    let Ok(mut json) = serde_json::to_value(value) else {
+        return value.clone();
+    };
     redact(&mut json, secrets);
     serde_json::from_value(json).unwrap_or_else(|_| value.clone())
 }
@@ -200,7 +240,10 @@ impl EventLog {
     pub fn create(dir: &Path, header: &RunHeader, secrets: &[String]) -> io::Result<EventLog> {
         fs::create_dir_all(dir)?;
         let file = fs::File::create(dir.join(EVENTS_FILE))?;
-        let mut log = EventLog { file, secrets: secrets.to_vec() };
+        let mut log = EventLog {
+            file,
+            secrets: secrets.to_vec(),
+        };
         let header = redacted(header, secrets);
         log.write(&Record::Header(header))?;
         Ok(log)
@@ -221,12 +264,19 @@ impl EventLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::{case, header};
     use crate::judge::OutcomeClass;
+    use crate::report::fixtures::{case, header};
 
     #[test]
     fn round_trips_through_jsonl() {
-        let stream = Stream::new(header(), vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "idv", OutcomeClass::WrongVerdict)], 12.5);
+        let stream = Stream::new(
+            header(),
+            vec![
+                case("A-1", "jwt", OutcomeClass::Pass),
+                case("A-2", "idv", OutcomeClass::WrongVerdict),
+            ],
+            12.5,
+        );
         let text = stream.to_jsonl();
         assert_eq!(text.lines().count(), 4);
         let back = Stream::parse(&text, Path::new("events.jsonl")).unwrap();
@@ -246,11 +296,25 @@ mod tests {
 
     #[test]
     fn malformed_streams_say_where() {
-        let err = Stream::parse("{\"record\":\"footer\",\"passed\":0,\"failed\":0,\"skipped\":0,\"duration_ms\":0}\n", Path::new("e.jsonl")).unwrap_err();
-        assert!(err.to_string().starts_with("e.jsonl:1: the first record must be the header"), "{err}");
+        let err = Stream::parse(
+            "{\"record\":\"footer\",\"passed\":0,\"failed\":0,\"skipped\":0,\"duration_ms\":0}\n",
+            Path::new("e.jsonl"),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("e.jsonl:1: the first record must be the header"),
+            "{err}"
+        );
         let err = Stream::parse("not json\n", Path::new("e.jsonl")).unwrap_err();
-        assert!(err.to_string().starts_with("e.jsonl:1: not an event record"), "{err}");
-        assert!(Stream::read_dir(Path::new("/nonexistent/dir")).unwrap_err().is_missing());
+        assert!(
+            err.to_string()
+                .starts_with("e.jsonl:1: not an event record"),
+            "{err}"
+        );
+        assert!(Stream::read_dir(Path::new("/nonexistent/dir"))
+            .unwrap_err()
+            .is_missing());
     }
 
     #[test]
@@ -269,11 +333,16 @@ mod tests {
 
     #[test]
     fn partial_runs_are_recognised() {
-        assert!(!is_partial(&serde_json::json!({"filter": [], "skip": [], "partition": null, "strict": true})));
+        assert!(!is_partial(
+            &serde_json::json!({"filter": [], "skip": [], "partition": null, "strict": true})
+        ));
         assert!(is_partial(&serde_json::json!({"filter": ["jwt"]})));
         assert!(is_partial(&serde_json::json!({"partition": "1/3"})));
         assert!(is_partial(&serde_json::json!({"role": "verifier"})));
-        assert!(!is_partial(&serde_json::json!({"role": "all", "filter": []})));
+        assert!(!is_partial(
+            &serde_json::json!({"role": "all", "filter": [], "only": null})
+        ));
+        assert!(is_partial(&serde_json::json!({"only": "cases"})));
     }
 
     #[test]

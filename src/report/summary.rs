@@ -32,22 +32,41 @@ pub fn summary(stream: &Stream, gate: &GateDecision) -> Value {
     let totals = Totals::of(cases);
     let mut by_outcome = IndexMap::new();
     for class in CLASSES {
-        by_outcome.insert(class.as_str(), cases.iter().filter(|c| c.outcome == class).count());
+        by_outcome.insert(
+            class.as_str(),
+            cases.iter().filter(|c| c.outcome == class).count(),
+        );
     }
     let mut by_severity = IndexMap::new();
     for severity in [Severity::Critical, Severity::Major, Severity::Minor] {
-        by_severity.insert(severity.as_str(), cases.iter().filter(|c| c.failed() && c.severity == Some(severity)).count());
+        by_severity.insert(
+            severity.as_str(),
+            cases
+                .iter()
+                .filter(|c| c.failed() && c.severity == Some(severity))
+                .count(),
+        );
     }
     let mut by_level = IndexMap::new();
     for level in [Level::Must, Level::Should, Level::May] {
-        by_level.insert(level.as_str(), totals_json(Totals::of(cases.iter().filter(|c| c.level == level))));
+        by_level.insert(
+            level.as_str(),
+            totals_json(Totals::of(cases.iter().filter(|c| c.level == level))),
+        );
     }
     let mut by_area: IndexMap<&str, Vec<&CaseEvent>> = IndexMap::new();
     for case in cases {
         by_area.entry(case.area.as_str()).or_default().push(case);
     }
-    let by_area: IndexMap<&str, Value> = by_area.into_iter().map(|(area, cases)| (area, totals_json(Totals::of(cases)))).collect();
-    let critical: Vec<String> = cases.iter().filter(|c| c.failed() && c.severity == Some(Severity::Critical)).map(case_name).collect();
+    let by_area: IndexMap<&str, Value> = by_area
+        .into_iter()
+        .map(|(area, cases)| (area, totals_json(Totals::of(cases))))
+        .collect();
+    let critical: Vec<String> = cases
+        .iter()
+        .filter(|c| c.failed() && c.severity == Some(Severity::Critical))
+        .map(case_name)
+        .collect();
     json!({
         "harness_version": stream.header.harness_version,
         "target": stream.header.target,
@@ -80,10 +99,20 @@ pub fn render_summary(stream: &Stream, gate: &GateDecision) -> String {
 /// or any critical failure is present, yellow when it passes with failures (baselined, or
 /// should/may level), bright green when everything run passed.
 pub fn badge(stream: &Stream, gate: &GateDecision) -> Value {
-    let must: Vec<&CaseEvent> = stream.cases.iter().filter(|c| c.level == Level::Must && c.outcome != OutcomeClass::Skipped).collect();
-    let passed = must.iter().filter(|c| c.outcome == OutcomeClass::Pass).count();
+    let must: Vec<&CaseEvent> = stream
+        .cases
+        .iter()
+        .filter(|c| c.level == Level::Must && c.outcome != OutcomeClass::Skipped)
+        .collect();
+    let passed = must
+        .iter()
+        .filter(|c| c.outcome == OutcomeClass::Pass)
+        .count();
     let any_failure = stream.cases.iter().any(|c| c.failed());
-    let critical = stream.cases.iter().any(|c| c.failed() && c.severity == Some(Severity::Critical));
+    let critical = stream
+        .cases
+        .iter()
+        .any(|c| c.failed() && c.severity == Some(Severity::Critical));
     let color = if !gate.passed || critical {
         "red"
     } else if any_failure {
@@ -113,7 +142,15 @@ mod tests {
     use crate::report::text::Date;
 
     fn gate(stream: &Stream) -> GateDecision {
-        decide(&stream.cases, None, &GateOptions { strict: false, today: Date::from_unix(0), complete: true })
+        decide(
+            &stream.cases,
+            None,
+            &GateOptions {
+                strict: false,
+                today: Date::from_unix(0),
+                complete: true,
+            },
+        )
     }
 
     #[test]
@@ -122,16 +159,33 @@ mod tests {
         should.level = Level::Should;
         let stream = Stream::new(
             header(),
-            vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "jwt", OutcomeClass::WrongVerdict), case("A-3", "idv", OutcomeClass::Skipped), should],
+            vec![
+                case("A-1", "jwt", OutcomeClass::Pass),
+                case("A-2", "jwt", OutcomeClass::WrongVerdict),
+                case("A-3", "idv", OutcomeClass::Skipped),
+                should,
+            ],
             10.0,
         );
         let value = summary(&stream, &gate(&stream));
-        assert_eq!(value["totals"], json!({"cases": 4, "passed": 1, "failed": 2, "skipped": 1, "duration_ms": 10.0}));
+        assert_eq!(
+            value["totals"],
+            json!({"cases": 4, "passed": 1, "failed": 2, "skipped": 1, "duration_ms": 10.0})
+        );
         assert_eq!(value["by_outcome"]["wrong_verdict"], 1);
         assert_eq!(value["by_outcome"]["timeout"], 0);
-        assert_eq!(value["by_severity"], json!({"critical": 1, "major": 0, "minor": 1}));
-        assert_eq!(value["by_level"]["should"], json!({"passed": 0, "failed": 1, "skipped": 0}));
-        assert_eq!(value["by_area"]["jwt"], json!({"passed": 1, "failed": 1, "skipped": 0}));
+        assert_eq!(
+            value["by_severity"],
+            json!({"critical": 1, "major": 0, "minor": 1})
+        );
+        assert_eq!(
+            value["by_level"]["should"],
+            json!({"passed": 0, "failed": 1, "skipped": 0})
+        );
+        assert_eq!(
+            value["by_area"]["jwt"],
+            json!({"passed": 1, "failed": 1, "skipped": 0})
+        );
         assert_eq!(value["critical"], json!(["jwt::A-2"]));
         assert_eq!(value["gate"]["passed"], false);
         assert_eq!(value["gate"]["new_failures"][0]["id"], "A-2");
@@ -140,17 +194,42 @@ mod tests {
 
     #[test]
     fn badge_colours() {
-        let passing = Stream::new(header(), vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "jwt", OutcomeClass::Skipped)], 0.0);
-        assert_eq!(badge(&passing, &gate(&passing)), json!({"schemaVersion": 1, "label": "conformance", "message": "1/1 must", "color": "brightgreen"}));
-        let failing = Stream::new(header(), vec![case("A-1", "jwt", OutcomeClass::Pass), case("A-2", "jwt", OutcomeClass::WrongDetail)], 0.0);
+        let passing = Stream::new(
+            header(),
+            vec![
+                case("A-1", "jwt", OutcomeClass::Pass),
+                case("A-2", "jwt", OutcomeClass::Skipped),
+            ],
+            0.0,
+        );
+        assert_eq!(
+            badge(&passing, &gate(&passing)),
+            json!({"schemaVersion": 1, "label": "conformance", "message": "1/1 must", "color": "brightgreen"})
+        );
+        let failing = Stream::new(
+            header(),
+            vec![
+                case("A-1", "jwt", OutcomeClass::Pass),
+                case("A-2", "jwt", OutcomeClass::WrongDetail),
+            ],
+            0.0,
+        );
         assert_eq!(badge(&failing, &gate(&failing))["color"], "red");
         assert_eq!(badge(&failing, &gate(&failing))["message"], "1/2 must");
         let mut excused = gate(&failing);
         excused.passed = true;
         assert_eq!(badge(&failing, &excused)["color"], "yellow");
-        let critical = Stream::new(header(), vec![case("A-2", "jwt", OutcomeClass::WrongVerdict)], 0.0);
+        let critical = Stream::new(
+            header(),
+            vec![case("A-2", "jwt", OutcomeClass::WrongVerdict)],
+            0.0,
+        );
         let mut excused = gate(&critical);
         excused.passed = true;
-        assert_eq!(badge(&critical, &excused)["color"], "red", "a critical failure is never less than red");
+        assert_eq!(
+            badge(&critical, &excused)["color"],
+            "red",
+            "a critical failure is never less than red"
+        );
     }
 }

@@ -80,7 +80,10 @@ pub fn case_name(event: &CaseEvent) -> String {
 /// The one line that says what went wrong: the first problem, or the skip reason, or the class.
 pub fn first_problem_line(event: &CaseEvent) -> String {
     if let Some(problem) = event.problems.first() {
-        return format!("{}: expected {}, got {}", problem.field, problem.expected, problem.actual);
+        return format!(
+            "{}: expected {}, got {}",
+            problem.field, problem.expected, problem.actual
+        );
     }
     if let Some(reason) = &event.skip_reason {
         return reason.clone();
@@ -104,9 +107,16 @@ pub fn render_transcript(event: &CaseEvent) -> String {
     for (index, exchange) in event.transcript.iter().enumerate() {
         let request = serde_json::to_string_pretty(&exchange.request).unwrap_or_default();
         let response = serde_json::to_string_pretty(&exchange.response).unwrap_or_default();
-        out.push_str(&format!("step {}: request\n{request}\nstep {}: response\n{response}\n", index + 1, index + 1));
+        out.push_str(&format!(
+            "step {}: request\n{request}\nstep {}: response\n{response}\n",
+            index + 1,
+            index + 1
+        ));
         if let Some(seen) = &exchange.seen {
-            out.push_str(&format!("step {}: instead of an answer the harness saw\n{seen}\n", index + 1));
+            out.push_str(&format!(
+                "step {}: instead of an answer the harness saw\n{seen}\n",
+                index + 1
+            ));
         }
     }
     if !event.stderr.trim().is_empty() {
@@ -132,7 +142,10 @@ impl Date {
         }
         let digits = |range: std::ops::Range<usize>| -> Option<u32> {
             let part = &text[range];
-            part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok()).flatten()
+            part.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| part.parse().ok())
+                .flatten()
         };
         let (year, month, day) = (digits(0..4)? as i32, digits(5..7)?, digits(8..10)?);
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
@@ -167,7 +180,12 @@ impl Date {
 pub fn format_utc(seconds: i64) -> String {
     let date = Date::from_unix(seconds);
     let in_day = seconds.rem_euclid(86_400);
-    format!("{date} {:02}:{:02}:{:02} UTC", in_day / 3600, in_day % 3600 / 60, in_day % 60)
+    format!(
+        "{date} {:02}:{:02}:{:02} UTC",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    )
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
@@ -191,18 +209,30 @@ mod tests {
 
     #[test]
     fn xml_escapes_markup_quotes_and_controls() {
-        assert_eq!(xml_escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
-        assert_eq!(xml_escape("a\u{0}b\u{1b}c\td\n"), "a\u{FFFD}b\u{FFFD}c\td\n");
+        assert_eq!(
+            xml_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;"
+        );
+        assert_eq!(
+            xml_escape("a\u{0}b\u{1b}c\td\n"),
+            "a\u{FFFD}b\u{FFFD}c\td\n"
+        );
     }
 
     #[test]
     fn html_escapes_script() {
-        assert_eq!(html_escape("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+        assert_eq!(
+            html_escape("<script>alert('x')</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
     }
 
     #[test]
     fn markdown_cells_stay_in_their_cell() {
-        assert_eq!(md_cell("a|b\nc <b>`x`</b>"), "a\\|b c &lt;b&gt;'x'&lt;/b&gt;");
+        assert_eq!(
+            md_cell("a|b\nc <b>`x`</b>"),
+            "a\\|b c &lt;b&gt;'x'&lt;/b&gt;"
+        );
     }
 
     #[test]
@@ -213,9 +243,28 @@ mod tests {
 
     #[test]
     fn dates_parse_and_convert() {
-        assert_eq!(Date::parse("2026-02-28"), Some(Date { year: 2026, month: 2, day: 28 }));
-        assert_eq!(Date::parse("2024-02-29").map(|d| d.to_string()).as_deref(), Some("2024-02-29"));
-        for bad in ["2025-02-29", "2026-13-01", "2026-1-01", "26-01-01", "2026-01-00", "2026/01/01", "２０２６-01-01", "20é-01-01"] {
+        assert_eq!(
+            Date::parse("2026-02-28"),
+            Some(Date {
+                year: 2026,
+                month: 2,
+                day: 28
+            })
+        );
+        assert_eq!(
+            Date::parse("2024-02-29").map(|d| d.to_string()).as_deref(),
+            Some("2024-02-29")
+        );
+        for bad in [
+            "2025-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "2026-01-00",
+            "2026/01/01",
+            "２０２６-01-01",
+            "20é-01-01",
+        ] {
             assert_eq!(Date::parse(bad), None, "{bad}");
         }
         assert_eq!(Date::from_unix(0).to_string(), "1970-01-01");

@@ -1,7 +1,7 @@
 //! Load errors: each one says where (`file:line:column`), shows the lines, and says what to do.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_saphyr::MessageFormatter;
 
@@ -107,7 +107,7 @@ impl fmt::Display for LoadErrors {
         files.dedup();
         let errors = plural(self.errors.len(), "error", "errors");
         let files = plural(files.len(), "file", "files");
-        write!(f, "{errors} in {files}; fix them and run again")
+        write!(f, "{errors} in {files}")
     }
 }
 
@@ -119,25 +119,46 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// A parse error from serde-saphyr as a [`LoadError`], with a hint where we know a better one.
 pub(crate) fn from_yaml(
-    file: &PathBuf,
+    file: &Path,
     text: Option<&str>,
     error: &serde_saphyr::Error,
     what: FileKind,
 ) -> LoadError {
-    let message = serde_saphyr::UserMessageFormatter.format_message(error).into_owned();
+    let message = plain_words(&serde_saphyr::UserMessageFormatter.format_message(error));
     let loc = error.location().map(Loc::from_saphyr).unwrap_or(Loc::NONE);
-    // Where in the document the error is, when the YAML itself is fine (a wrong field, a
-    // wrong type): the hint can then speak about that field.
-    let path = text
-        .filter(|_| loc.line > 0)
-        .and_then(Node::parse)
+    // When the YAML itself is fine (a wrong field, a wrong type), where in the document the
+    // error is: the hint can then speak about that field.
+    let node = text.filter(|_| loc.line > 0).and_then(Node::parse);
+    let path = node
+        .as_ref()
         .and_then(|node| node.path_at(loc.line, loc.column));
-    let hint = hint_for_yaml(&message, loc, path.as_ref(), what);
-    let mut load_error = LoadError::new(file.clone(), message).hint(hint);
+    let syntax = text.is_some() && loc.line > 0 && node.is_none();
+    let hint = hint_for_yaml(&message, loc, path.as_ref(), what).or_else(|| {
+        syntax.then(|| {
+            "a YAML syntax error; the cause may be on a line above: an unclosed [, { or quote, or \
+             a wrong indentation"
+                .to_string()
+        })
+    });
+    let mut load_error = LoadError::new(file, message).hint(hint);
     if let Some(text) = text {
         load_error = load_error.at(text, loc);
     }
     load_error
+}
+
+/// serde's words for YAML shapes, in the words of the case format.
+fn plain_words(message: &str) -> String {
+    match message {
+        "expected sequence start" => "expected a list".into(),
+        "expected mapping start" => "expected a mapping".into(),
+        "invalid i64" | "invalid i32" => "expected a whole number".into(),
+        "invalid u64" | "invalid usize" | "invalid u32" => {
+            "expected a whole number, 0 or more".into()
+        }
+        "expected string scalar" => "expected a string".into(),
+        other => other.to_string(),
+    }
 }
 
 /// Which kind of file failed to parse, for the hint.
@@ -147,7 +168,12 @@ pub(crate) enum FileKind {
     Fixtures,
 }
 
-fn hint_for_yaml(message: &str, loc: Loc, path: Option<&FieldPath>, what: FileKind) -> Option<String> {
+fn hint_for_yaml(
+    message: &str,
+    loc: Loc,
+    path: Option<&FieldPath>,
+    what: FileKind,
+) -> Option<String> {
     if let Some((name, expected)) = parse_unknown(message) {
         let choices: Vec<&str> = expected.iter().map(String::as_str).collect();
         return Some(match closest(&name, &choices) {
@@ -186,10 +212,12 @@ fn hint_for_yaml(message: &str, loc: Loc, path: Option<&FieldPath>, what: FileKi
         return Some("one YAML document per file: remove the `---` separator".into());
     }
     if message.contains("duplicate mapping key") {
-        return Some("a key may appear only once in a mapping: remove or rename one of them".into());
+        return Some(
+            "a key may appear only once in a mapping: remove or rename one of them".into(),
+        );
     }
     let at_top = path.map_or(loc.line <= 1, |p| p.is_root() || p.0.len() == 1);
-    if message.contains("expected mapping") && at_top && path.map_or(true, |p| p.is_root()) {
+    if message.starts_with("expected a mapping") && at_top && path.is_none_or(|p| p.is_root()) {
         return Some(top.to_string());
     }
     if let Some(hint) = path.and_then(|p| p.last_key()).and_then(field_hint) {
@@ -202,14 +230,8 @@ fn hint_for_yaml(message: &str, loc: Loc, path: Option<&FieldPath>, what: FileKi
             "add the field (schema/case.schema.json lists every field)".into()
         });
     }
-    if message.starts_with("invalid u64") || message.starts_with("invalid usize") {
-        return Some("write a whole number, 0 or more".into());
-    }
-    if message.starts_with("invalid i64") || message.starts_with("invalid i32") {
-        return Some("write a whole number".into());
-    }
-    if message.contains("expected string") {
-        return Some("write a string (quote it if it looks like another type)".into());
+    if message == "expected a string" {
+        return Some("quote the value".into());
     }
     None
 }
@@ -238,6 +260,10 @@ fn field_hint(field: &str) -> Option<&'static str> {
         "mode" => "`mode` is `user_hash` or `jwt`",
         "platform" | "platforms" => "platforms are web, ios and android",
         "dropped" => "`dropped` maps an attribute to `locked_attribute` or `overridden_by_jwt`",
+        "now" => "`now` is Unix seconds, e.g. 1767225600 (2026-01-01T00:00:00Z); times inside a case are now+1h, now-5s, ...",
+        "after_seconds" => "`after_seconds` is a whole number of seconds after the case's `now`",
+        "expires_in" => "`expires_in` is a whole number of seconds",
+        "patch" => "`patch` is a mapping merged into the workspace (RFC 7396), e.g. {jwt_leeway_seconds: 60}",
         _ => return None,
     })
 }
@@ -271,7 +297,9 @@ pub(crate) fn closest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
         .min_by_key(|(distance, _)| *distance)?;
     let limit = (word.chars().count() / 3).max(2);
     // A prefix of a choice (`key:k` for `key:k-web`) is a likely typo too.
-    let prefix = choices.iter().find(|c| c.len() > 2 && (c.starts_with(&lower) || lower.starts_with(*c)));
+    let prefix = choices
+        .iter()
+        .find(|c| c.len() > 2 && (c.starts_with(&lower) || lower.starts_with(*c)));
     if best.0 <= limit {
         Some(best.1)
     } else {
@@ -301,16 +329,25 @@ mod tests {
 
     #[test]
     fn suggests_near_names() {
-        assert_eq!(closest("expected", &["id", "expect", "steps"]), Some("expect"));
+        assert_eq!(
+            closest("expected", &["id", "expect", "steps"]),
+            Some("expect")
+        );
         assert_eq!(closest("k-wbe", &["k-web", "k-ios"]), Some("k-web"));
-        assert_eq!(closest("JWT-ALGO", &["JWT-ALG", "IDV-HASH"]), Some("JWT-ALG"));
+        assert_eq!(
+            closest("JWT-ALGO", &["JWT-ALG", "IDV-HASH"]),
+            Some("JWT-ALG")
+        );
         assert_eq!(closest("zzzzzz", &["id", "expect"]), None);
     }
 
     #[test]
     fn reads_serde_unknown_messages() {
         let (name, expected) = parse_unknown("unknown field `c`, expected one of a, b").unwrap();
-        assert_eq!((name.as_str(), expected), ("c", vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(
+            (name.as_str(), expected),
+            ("c", vec!["a".to_string(), "b".to_string()])
+        );
         let (_, expected) = parse_unknown("unknown field `c`, expected `a` or `b`").unwrap();
         assert_eq!(expected, vec!["a".to_string(), "b".to_string()]);
         let (_, expected) = parse_unknown("unknown field `c`, there are no fields").unwrap();
@@ -321,7 +358,14 @@ mod tests {
     fn display_has_location_snippet_and_hint() {
         let error = LoadError::new("cases/a.yaml", "unknown thing")
             .hint(Some("do this\nthen that".into()))
-            .at("x: 1\ny: 2\n", Loc { line: 2, column: 1, len: 1 });
+            .at(
+                "x: 1\ny: 2\n",
+                Loc {
+                    line: 2,
+                    column: 1,
+                    len: 1,
+                },
+            );
         assert_eq!(
             error.to_string(),
             "error: unknown thing\n --> cases/a.yaml:2:1\n  |\n1 | x: 1\n2 | y: 2\n  | ^\n  = hint: do this\n          then that"

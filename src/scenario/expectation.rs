@@ -14,8 +14,21 @@ pub enum Expectation {
     Verdict(ExpectedVerdict),
     /// A `may` case: any of these verdicts conforms.
     AnyOf { verdicts: Vec<ExpectedVerdict> },
-    /// A signer's `signed` answer with exactly this `user_hash`.
-    UserHash { user_hash: String },
+    /// A signer's `signed` answer with exactly this `user_hash`. The inputs it was made from
+    /// (the user, the platform and the candidate secrets) let a failure say what the signer
+    /// hashed instead ([`crate::diagnose::hash`]); they are not serialized, so reports stay as
+    /// they were and secrets never reach them.
+    UserHash {
+        user_hash: String,
+        #[serde(skip)]
+        user_id: Option<String>,
+        #[serde(skip)]
+        email: Option<String>,
+        #[serde(skip)]
+        platform: Option<crate::contract::Platform>,
+        #[serde(skip)]
+        secrets: Vec<crate::diagnose::SecretCandidate>,
+    },
     /// A signer's `signed` answer with a JWT that verifies under `secret` (HS256), whose header
     /// has exactly `header`'s members (a listed `kid` may be absent: the contract makes it optional), and whose
     /// claims are exactly `claims` plus an optional integer `iat`.

@@ -29,18 +29,24 @@ pub(crate) fn build_hash(
         }
         (None, Some(literal)) => {
             if template.encoding.is_some() {
-                return Err(Problem::new(&at.key("encoding"), "`encoding` applies to `hmac` only")
-                    .hint("a `literal` is sent as written: remove `encoding`"));
+                return Err(
+                    Problem::new(&at.key("encoding"), "`encoding` applies to `hmac` only")
+                        .hint("a `literal` is sent as written: remove `encoding`"),
+                );
             }
             literal.clone()
         }
         (Some(_), Some(_)) => {
-            return Err(Problem::new(at, "a user_hash template has both `hmac` and `literal`")
-                .hint("keep one: `hmac: {over: user_id, secret: web}` or `literal: \"...\"`"))
+            return Err(
+                Problem::new(at, "a user_hash template has both `hmac` and `literal`")
+                    .hint("keep one: `hmac: {over: user_id, secret: web}` or `literal: \"...\"`"),
+            )
         }
         (None, None) => {
-            return Err(Problem::new(at, "a user_hash template needs `hmac` or `literal`")
-                .hint("e.g. `user_hash: {hmac: {over: user_id, secret: web}}`"))
+            return Err(
+                Problem::new(at, "a user_hash template needs `hmac` or `literal`")
+                    .hint("e.g. `user_hash: {hmac: {over: user_id, secret: web}}`"),
+            )
         }
     };
     apply_edits(encoded, &template.edit, &at.key("edit"))
@@ -49,8 +55,17 @@ pub(crate) fn build_hash(
 fn over_text(over: &Over, at: &FieldPath, ids: Identifiers<'_>) -> Result<String, Problem> {
     let need = |value: Option<&str>, name: &str| {
         value.map(str::to_string).ok_or_else(|| {
-            Problem::new(at, format!("the hash is over `{name}`, but {} has no `{name}`", ids.holder))
-                .hint(format!("add `{name}` to {}, or hash over something else", ids.holder))
+            Problem::new(
+                at,
+                format!(
+                    "the hash is over `{name}`, but {} has no string `{name}`",
+                    ids.holder
+                ),
+            )
+            .hint(format!(
+                "add `{name}` to {}, or hash over something else",
+                ids.holder
+            ))
         })
     };
     Ok(match over {
@@ -72,7 +87,11 @@ pub(crate) fn encode(mac: &[u8], encoding: HashEncoding) -> String {
 }
 
 /// Apply edits in order. An edit that would change nothing is an error: the case means a change.
-pub(crate) fn apply_edits(mut text: String, edits: &[TextEdit], at: &FieldPath) -> Result<String, Problem> {
+pub(crate) fn apply_edits(
+    mut text: String,
+    edits: &[TextEdit],
+    at: &FieldPath,
+) -> Result<String, Problem> {
     for (i, edit) in edits.iter().enumerate() {
         let at = at.index(i);
         let chars: Vec<char> = text.chars().collect();
@@ -80,7 +99,10 @@ pub(crate) fn apply_edits(mut text: String, edits: &[TextEdit], at: &FieldPath) 
             TextEdit::Truncate(keep) if *keep >= chars.len() => {
                 return Err(Problem::new(
                     &at,
-                    format!("`truncate: {keep}` keeps the whole {}-character text", chars.len()),
+                    format!(
+                        "`truncate: {keep}` keeps the whole {}-character text",
+                        chars.len()
+                    ),
                 )
                 .hint(format!("keep fewer than {} characters", chars.len())))
             }
@@ -91,8 +113,15 @@ pub(crate) fn apply_edits(mut text: String, edits: &[TextEdit], at: &FieldPath) 
                 let Some(&c) = chars.get(*index) else {
                     return Err(Problem::new(
                         &at,
-                        format!("`flip_char: {index}` is past the end of the {}-character text", chars.len()),
-                    ));
+                        format!(
+                            "`flip_char: {index}` is past the end of the {}-character text",
+                            chars.len()
+                        ),
+                    )
+                    .hint(format!(
+                        "indexes start at 0: use 0 to {}",
+                        chars.len().saturating_sub(1)
+                    )));
                 };
                 let flipped: String = if c.is_lowercase() {
                     c.to_uppercase().collect()
@@ -111,7 +140,10 @@ pub(crate) fn apply_edits(mut text: String, edits: &[TextEdit], at: &FieldPath) 
                         &at,
                         format!("character {index} of `{text}` is `{c}`, which has no other case"),
                     )
-                    .hint(format!("pick the index of a letter, e.g. {}", letters.join(", "))));
+                    .hint(format!(
+                        "pick the index of a letter, e.g. {}",
+                        letters.join(", ")
+                    )));
                 }
                 let mut out: String = chars[..*index].iter().collect();
                 out.push_str(&flipped);
@@ -128,8 +160,9 @@ mod tests {
     use super::*;
 
     const MAC: [u8; 32] = [
-        0xfb, 0xff, 0x00, 0x10, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,
-        0xff, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0x0a, 0x0b, 0x0c, 0x0d,
+        0xfb, 0xff, 0x00, 0x10, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xaa, 0xbb, 0xcc,
+        0xdd, 0xee, 0xff, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0x0a, 0x0b,
+        0x0c, 0x0d,
     ];
 
     #[test]
@@ -139,9 +172,15 @@ mod tests {
         assert!(hex.starts_with("fbff0010abcdef01"));
         assert_eq!(encode(&MAC, HashEncoding::UpperHex), hex.to_uppercase());
         let b64 = encode(&MAC, HashEncoding::Base64);
-        assert!(b64.starts_with("+/8AEKvN7wEj") && b64.ends_with('='), "{b64}");
+        assert!(
+            b64.starts_with("+/8AEKvN7wEj") && b64.ends_with('='),
+            "{b64}"
+        );
         let b64url = encode(&MAC, HashEncoding::Base64url);
-        assert!(b64url.starts_with("-_8AEKvN7wEj") && !b64url.ends_with('='), "{b64url}");
+        assert!(
+            b64url.starts_with("-_8AEKvN7wEj") && !b64url.ends_with('='),
+            "{b64url}"
+        );
         assert_eq!(b64url.len(), 43);
     }
 
@@ -152,7 +191,14 @@ mod tests {
     #[test]
     fn edits_in_order() {
         assert_eq!(edits("abcdef12", &[TextEdit::Truncate(4)]).unwrap(), "abcd");
-        assert_eq!(edits("ab", &[TextEdit::Append(" ".into()), TextEdit::Prepend("\n".into())]).unwrap(), "\nab ");
+        assert_eq!(
+            edits(
+                "ab",
+                &[TextEdit::Append(" ".into()), TextEdit::Prepend("\n".into())]
+            )
+            .unwrap(),
+            "\nab "
+        );
         assert_eq!(edits("ab12", &[TextEdit::FlipChar(1)]).unwrap(), "aB12");
         assert_eq!(edits("AB12", &[TextEdit::FlipChar(0)]).unwrap(), "aB12");
         assert_eq!(edits("é1", &[TextEdit::FlipChar(0)]).unwrap(), "É1");
@@ -160,11 +206,17 @@ mod tests {
 
     #[test]
     fn edits_that_change_nothing_are_errors() {
-        assert_eq!(edits("abcd", &[TextEdit::Truncate(4)]).unwrap_err(), "`truncate: 4` keeps the whole 4-character text");
+        assert_eq!(
+            edits("abcd", &[TextEdit::Truncate(4)]).unwrap_err(),
+            "`truncate: 4` keeps the whole 4-character text"
+        );
         assert_eq!(
             edits("a1b2", &[TextEdit::FlipChar(1)]).unwrap_err(),
             "character 1 of `a1b2` is `1`, which has no other case"
         );
-        assert_eq!(edits("ab", &[TextEdit::FlipChar(2)]).unwrap_err(), "`flip_char: 2` is past the end of the 2-character text");
+        assert_eq!(
+            edits("ab", &[TextEdit::FlipChar(2)]).unwrap_err(),
+            "`flip_char: 2` is past the end of the 2-character text"
+        );
     }
 }

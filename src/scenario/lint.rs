@@ -22,7 +22,8 @@ pub(crate) struct CaseRef {
 
 impl CaseRef {
     fn error(&self, path: &FieldPath, message: String, hint: String) -> LoadError {
-        self.origin.error(&path.under(&case_path(self.index)), message, Some(hint))
+        self.origin
+            .error(&path.under(&case_path(self.index)), message, Some(hint))
     }
 
     fn location(&self, path: &FieldPath) -> String {
@@ -57,11 +58,18 @@ pub(crate) fn check_ids_and_requirements(cases: &[CaseRef]) -> Vec<LoadError> {
     for case in cases {
         let id_path = FieldPath::root().key("id");
         match first.get(case.id.as_str()) {
-            Some(original) => errors.push(case.error(
-                &id_path,
-                format!("duplicate id `{}`, first defined at {}", case.id, original.location(&id_path)),
-                "ids are unique across the suite and never renumbered: give this case a new id".into(),
-            )),
+            Some(original) => errors.push(
+                case.error(
+                    &id_path,
+                    format!(
+                        "duplicate id `{}`, first defined at {}",
+                        case.id,
+                        original.location(&id_path)
+                    ),
+                    "ids are unique across the suite and never renumbered: give this case a new id"
+                        .into(),
+                ),
+            ),
             None => {
                 first.insert(&case.id, case);
             }
@@ -69,7 +77,9 @@ pub(crate) fn check_ids_and_requirements(cases: &[CaseRef]) -> Vec<LoadError> {
         for (i, requirement) in case.requirements.iter().enumerate() {
             if spec::find(requirement).is_none() {
                 let hint = match closest(requirement, &known) {
-                    Some(best) => format!("did you mean `{best}`? Known ids are listed in docs/spec.md"),
+                    Some(best) => {
+                        format!("did you mean `{best}`? Known ids are listed in docs/spec.md")
+                    }
                     None => "known ids are listed in docs/spec.md".to_string(),
                 };
                 errors.push(case.error(
@@ -111,16 +121,29 @@ pub fn coverage_gaps(suite: &Suite) -> Vec<String> {
         }
     }
     let mut gaps = Vec::new();
-    for requirement in spec::requirements().iter().filter(|r| r.level == Level::Must) {
+    for requirement in spec::requirements()
+        .iter()
+        .filter(|r| r.level == Level::Must)
+    {
         let entry = seen.get(requirement.id.as_str());
         let missing = match entry {
             None => "no case checks it".to_string(),
-            Some(Seen { accepted: false, rejected: false }) => "no case checks it".to_string(),
-            Some(Seen { accepted: false, .. }) => "no case expects acceptance (accepted or signed)".to_string(),
-            Some(Seen { rejected: false, .. }) => "no case expects rejection (rejected or refused)".to_string(),
+            Some(Seen {
+                accepted: false,
+                rejected: false,
+            }) => "no case checks it".to_string(),
+            Some(Seen {
+                accepted: false, ..
+            }) => "no case expects acceptance (accepted or signed)".to_string(),
+            Some(Seen {
+                rejected: false, ..
+            }) => "no case expects rejection (rejected or refused)".to_string(),
             Some(_) => continue,
         };
-        gaps.push(format!("{} (must: {}): {missing}", requirement.id, requirement.title));
+        gaps.push(format!(
+            "{} (must: {}): {missing}",
+            requirement.id, requirement.title
+        ));
     }
     gaps
 }

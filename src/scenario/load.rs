@@ -18,7 +18,9 @@ use crate::spec::Level;
 use super::error::{from_yaml, FileKind, LoadError, LoadErrors};
 use super::lint::{check_ids_and_requirements, CaseRef};
 use super::model::{Case, CaseFile, Fixtures};
-use super::resolve::{build_steps, check_structure, BuildError, BuiltStep, Problem, DEFAULT_NOW, DEFAULT_WORKSPACE};
+use super::resolve::{
+    build_steps, check_structure, BuildError, BuiltStep, Problem, DEFAULT_NOW, DEFAULT_WORKSPACE,
+};
 use super::source::{parse_options, FieldPath, Loc, Node};
 
 /// The fixtures file, directly in the cases directory.
@@ -132,7 +134,9 @@ impl SourceFile {
     }
 
     pub fn locate(&self, path: &FieldPath) -> Loc {
-        self.node.as_ref().map_or(Loc::NONE, |node| node.locate(path))
+        self.node
+            .as_ref()
+            .map_or(Loc::NONE, |node| node.locate(path))
     }
 
     pub fn error(&self, path: &FieldPath, message: String, hint: Option<String>) -> LoadError {
@@ -160,9 +164,19 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
     let files = match list_files(cases_dir) {
         Ok(files) => files,
         Err(error) => {
-            let error = LoadError::new(dir.join(""), format!("cannot read the cases directory {}: {error}", cases_dir.display()))
-                .hint(Some("pass the directory that holds fixtures.yaml and the area folders".into()));
-            return Err(LoadErrors { errors: vec![error] });
+            let error = LoadError::new(
+                dir.join(""),
+                format!(
+                    "cannot read the cases directory {}: {error}",
+                    cases_dir.display()
+                ),
+            )
+            .hint(Some(
+                "pass the directory that holds fixtures.yaml and the area folders".into(),
+            ));
+            return Err(LoadErrors {
+                errors: vec![error],
+            });
         }
     };
 
@@ -170,12 +184,18 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
 
     let mut cases = Vec::new();
     let mut parsed = Vec::new();
-    for relative in files.iter().filter(|f| f.as_path() != Path::new(FIXTURES_FILE)) {
+    for relative in files
+        .iter()
+        .filter(|f| f.as_path() != Path::new(FIXTURES_FILE))
+    {
         let shown = dir.join(relative);
         if relative.extension().is_some_and(|e| e == "yml") {
             errors.push(
-                LoadError::new(shown, "case files end in `.yaml`; this one would be skipped")
-                    .hint(Some("rename it to .yaml".into())),
+                LoadError::new(
+                    shown,
+                    "case files end in `.yaml`; this one would be skipped",
+                )
+                .hint(Some("rename it to .yaml".into())),
             );
             continue;
         }
@@ -183,14 +203,19 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
             Some(area) => area.as_os_str().to_string_lossy().into_owned(),
             None => {
                 errors.push(
-                    LoadError::new(shown, "a case file lives in an area folder")
-                        .hint(Some(format!("move it to {}/<area>/{}", dir.display(), relative.display()))),
+                    LoadError::new(shown, "a case file lives in an area folder").hint(Some(
+                        format!("move it to {}/<area>/{}", dir.display(), relative.display()),
+                    )),
                 );
                 continue;
             }
         };
-        let Some((source, file)) = read_yaml::<CaseFile>(&cases_dir.join(relative), &shown, FileKind::Cases, &mut errors)
-        else {
+        let Some((source, file)) = read_yaml::<CaseFile>(
+            &cases_dir.join(relative),
+            &shown,
+            FileKind::Cases,
+            &mut errors,
+        ) else {
             continue;
         };
         let source = Arc::new(source);
@@ -200,7 +225,14 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
             origin: Arc::clone(&source),
             index,
         }));
-        load_cases(file, &source, &area, fixtures.as_ref(), &mut cases, &mut errors);
+        load_cases(
+            file,
+            &source,
+            &area,
+            fixtures.as_ref(),
+            &mut cases,
+            &mut errors,
+        );
     }
 
     // Every parsed case takes part, also those with other problems.
@@ -209,21 +241,35 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
         // Fixtures first, then by file and position; problems of the suite as a whole last.
         let fixtures_file = dir.join(FIXTURES_FILE);
         errors.sort_by(|a, b| {
-            let key = |e: &LoadError| (e.file != fixtures_file, e.line == 0 && e.file == dir.join(""), e.file.clone(), e.line, e.column);
+            let key = |e: &LoadError| {
+                (
+                    e.file != fixtures_file,
+                    e.line == 0 && e.file == dir.join(""),
+                    e.file.clone(),
+                    e.line,
+                    e.column,
+                )
+            };
             key(a).cmp(&key(b))
         });
         return Err(LoadErrors { errors });
     }
     let fixtures = fixtures.expect("fixtures loaded when there are no errors");
-    Ok(Suite { cases, fixtures, dir })
+    Ok(Suite {
+        cases,
+        fixtures,
+        dir,
+    })
 }
 
 /// The name the cases directory goes by in messages: its last component.
 fn dir_label(cases_dir: &Path) -> PathBuf {
-    let name = cases_dir
-        .file_name()
-        .map(PathBuf::from)
-        .or_else(|| cases_dir.canonicalize().ok().and_then(|p| p.file_name().map(PathBuf::from)));
+    let name = cases_dir.file_name().map(PathBuf::from).or_else(|| {
+        cases_dir
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(PathBuf::from))
+    });
     name.unwrap_or_else(|| PathBuf::from("cases"))
 }
 
@@ -273,9 +319,12 @@ fn read_yaml<T: DeserializeOwned>(
     };
     let text = std::str::from_utf8(&bytes).ok();
     match serde_saphyr::from_slice_with_options::<T>(&bytes, parse_options()) {
-        Ok(value) => Some((SourceFile::new(shown.to_path_buf(), text.unwrap_or_default().to_string()), value)),
+        Ok(value) => Some((
+            SourceFile::new(shown.to_path_buf(), text.unwrap_or_default().to_string()),
+            value,
+        )),
         Err(error) => {
-            errors.push(from_yaml(&shown.to_path_buf(), text, &error, kind));
+            errors.push(from_yaml(shown, text, &error, kind));
             None
         }
     }
@@ -283,10 +332,19 @@ fn read_yaml<T: DeserializeOwned>(
 
 fn load_fixtures(cases_dir: &Path, dir: &Path, errors: &mut Vec<LoadError>) -> Option<Fixtures> {
     let shown = dir.join(FIXTURES_FILE);
-    let (source, fixtures) = read_yaml::<Fixtures>(&cases_dir.join(FIXTURES_FILE), &shown, FileKind::Fixtures, errors)?;
+    let (source, fixtures) = read_yaml::<Fixtures>(
+        &cases_dir.join(FIXTURES_FILE),
+        &shown,
+        FileKind::Fixtures,
+        errors,
+    )?;
     // Fixtures that parse are used even with problems, so that cases are still checked.
     let problems = check_fixtures(&fixtures);
-    errors.extend(problems.into_iter().map(|p| source.problem(&FieldPath::root(), p)));
+    errors.extend(
+        problems
+            .into_iter()
+            .map(|p| source.problem(&FieldPath::root(), p)),
+    );
     Some(fixtures)
 }
 
@@ -297,8 +355,11 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
     let root = FieldPath::root();
     if !fixtures.workspaces.contains_key(DEFAULT_WORKSPACE) {
         problems.push(
-            Problem::new(&root.key("workspaces"), format!("no `{DEFAULT_WORKSPACE}` workspace"))
-                .hint("cases without `workspace:` run against `production`; define it"),
+            Problem::new(
+                &root.key("workspaces"),
+                format!("no `{DEFAULT_WORKSPACE}` workspace"),
+            )
+            .hint("cases without `workspace:` run against `production`; define it"),
         );
     }
     // Every key, wherever it is listed, with the path of its first listing.
@@ -307,15 +368,27 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
         .iter()
         .flat_map(|(name, ws)| {
             let at = root.key("workspaces").key(name).key("jwt_keys");
-            ws.jwt_keys.iter().enumerate().map(move |(i, key)| (key, at.index(i)))
+            ws.jwt_keys
+                .iter()
+                .enumerate()
+                .map(move |(i, key)| (key, at.index(i)))
         })
-        .chain(fixtures.keys.iter().enumerate().map(|(i, key)| (key, root.key("keys").index(i))));
+        .chain(
+            fixtures
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(i, key)| (key, root.key("keys").index(i))),
+        );
     let mut first: BTreeMap<&str, (&str, FieldPath)> = BTreeMap::new();
     for (key, at) in listed {
         match first.get(key.id.as_str()) {
             Some((secret, original)) if *secret != key.secret => problems.push(
-                Problem::new(&at.key("secret"), format!("key `{}` has another secret at {original}", key.id))
-                    .hint("a key id names one secret everywhere; give this key another id"),
+                Problem::new(
+                    &at.key("secret"),
+                    format!("key `{}` has another secret at {original}", key.id),
+                )
+                .hint("a key id names one secret everywhere; give this key another id"),
             ),
             Some(_) => {}
             None => {
@@ -327,22 +400,36 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
         let at = root.key("workspaces").key(name);
         if &workspace.name != name {
             problems.push(
-                Problem::new(&at.key("name"), format!("workspace `{name}` is named `{}`", workspace.name))
-                    .hint(format!("a fixture workspace's `name` is its key: `name: {name}`")),
+                Problem::new(
+                    &at.key("name"),
+                    format!("workspace `{name}` is named `{}`", workspace.name),
+                )
+                .hint(format!(
+                    "a fixture workspace's `name` is its key: `name: {name}`"
+                )),
             );
         }
-        let missing: Vec<&str> =
-            Platform::ALL.iter().filter(|p| workspace.platform(**p).is_none()).map(|p| p.as_str()).collect();
+        let missing: Vec<&str> = Platform::ALL
+            .iter()
+            .filter(|p| workspace.platform(**p).is_none())
+            .map(|p| p.as_str())
+            .collect();
         if !missing.is_empty() {
             problems.push(
-                Problem::new(&at.key("platforms"), format!("workspace `{name}` has no {} settings", missing.join(", ")))
-                    .hint("configure web, ios and android in every workspace"),
+                Problem::new(
+                    &at.key("platforms"),
+                    format!("workspace `{name}` has no {} settings", missing.join(", ")),
+                )
+                .hint("configure web, ios and android in every workspace"),
             );
         }
         let mut seen = Vec::new();
         for (i, key) in workspace.jwt_keys.iter().enumerate() {
             if seen.contains(&key.id.as_str()) {
-                problems.push(Problem::new(&at.key("jwt_keys").index(i).key("id"), format!("key `{}` is listed twice", key.id)));
+                problems.push(Problem::new(
+                    &at.key("jwt_keys").index(i).key("id"),
+                    format!("key `{}` is listed twice", key.id),
+                ));
             }
             seen.push(&key.id);
         }
@@ -350,7 +437,10 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
     for (i, key) in fixtures.keys.iter().enumerate() {
         let at = root.key("keys").index(i);
         if fixtures.keys[..i].iter().any(|k| k.id == key.id) {
-            problems.push(Problem::new(&at.key("id"), format!("key `{}` is listed twice", key.id)));
+            problems.push(Problem::new(
+                &at.key("id"),
+                format!("key `{}` is listed twice", key.id),
+            ));
         }
     }
     problems
@@ -365,9 +455,11 @@ fn load_cases(
     errors: &mut Vec<LoadError>,
 ) {
     if file.cases.is_empty() {
-        errors.push(
-            source.error(&FieldPath::root().key("cases"), "the file has no cases".into(), Some("add a case, or delete the file".into())),
-        );
+        errors.push(source.error(
+            &FieldPath::root().key("cases"),
+            "the file has no cases".into(),
+            Some("add a case, or delete the file".into()),
+        ));
     }
     for (index, case) in file.cases.into_iter().enumerate() {
         let prefix = case_path(index);
@@ -381,7 +473,12 @@ fn load_cases(
             (Some(fixtures), false) => {
                 let built = build_steps(&case, fixtures, now);
                 failed |= !built.problems.is_empty();
-                errors.extend(built.problems.into_iter().map(|p| source.problem(&prefix, p)));
+                errors.extend(
+                    built
+                        .problems
+                        .into_iter()
+                        .map(|p| source.problem(&prefix, p)),
+                );
                 needs_exact_instant = built.needs_exact_instant;
                 step_count = built.steps.len();
             }
@@ -407,7 +504,10 @@ fn load_cases(
             role,
             needs_exact_instant,
             now,
-            workspace: case.workspace.clone().unwrap_or_else(|| DEFAULT_WORKSPACE.to_string()),
+            workspace: case
+                .workspace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string()),
             step_count,
             source: case,
             fixtures: Arc::clone(fixtures),

@@ -25,6 +25,9 @@ mod secret;
 mod source;
 mod token;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::{LoadError, LoadErrors};
 pub use expectation::{Expectation, ExpectedVerdict};
 pub use lint::{coverage_gaps, lint};

@@ -9,7 +9,8 @@
 //!   means false, omitted `applied`/`dropped` mean empty.
 //! - A secret reference is a string: `web`, `ios`, `android` (this workspace's identity
 //!   verification secret for that platform), `test/web` (another fixture workspace's),
-//!   `key:k-web` (a JWT key's secret, looked up in the workspace, then the fixture key library),
+//!   `key:k-web` (a JWT key's secret, looked up in the step's workspace, then among every key
+//!   fixtures.yaml defines, so a key rotated out by a patch still signs),
 //!   `literal:some text`, or `empty`.
 //! - A time is `now`, `now+90s`, `now-1s`, `now+2m`, `now+1h`, `now+1d`.
 
@@ -170,13 +171,18 @@ pub enum Over {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HashEncoding {
+    /// Lowercase hex, 64 characters.
     Hex,
+    /// Uppercase hex.
     UpperHex,
+    /// Standard base64 with `=` padding.
     Base64,
+    /// Base64url without padding.
     Base64url,
 }
 
-/// Edits of a text (a hash or a token).
+/// Edits of a text (a hash or a token). An edit that would change nothing (`truncate` to the
+/// whole length) is a load error: a case states a change.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TextEdit {
@@ -186,7 +192,8 @@ pub enum TextEdit {
     Append(String),
     /// Prepend text.
     Prepend(String),
-    /// Upper-case the character at this index (a one-character change that keeps hex valid for digits a-f).
+    /// Swap the case of the character at this index, counted from 0 (upper-cases a lowercase
+    /// hex digit a-f). A character without case is a load error.
     FlipChar(usize),
 }
 
@@ -219,7 +226,7 @@ pub struct JwtTemplate {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignWith {
-    /// A JWT key id (workspace keys, then the fixture key library).
+    /// A JWT key id (the step's workspace keys, then every key of fixtures.yaml).
     #[serde(default)]
     pub key: Option<String>,
     /// A secret reference instead of a key (`web`, `test/web`, `literal:x`, `empty`).
@@ -245,11 +252,15 @@ pub enum Part {
     Signature,
 }
 
-/// Operations on the finished compact token, applied in order.
+/// Operations on the finished compact token, applied in order. An op that cannot apply (a part
+/// the token no longer has, a bit out of range) or would change nothing (padding a part whose
+/// length is a multiple of 4, `noncanonical_bits` on such a part, `standard_alphabet` on a part
+/// without `-` or `_`) is a load error.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tamper {
-    /// Flip one bit of a part's decoded bytes (bit index from the start; negative from the end).
+    /// Flip one bit of a part's decoded bytes, then re-encode the part canonically. Bit 0 is the
+    /// most significant bit of the first byte; -1 the least significant bit of the last.
     FlipBit { part: Part, bit: i64 },
     /// Remove the last N bytes of the decoded signature.
     TruncateSignature(usize),
@@ -263,15 +274,18 @@ pub enum Tamper {
     TrailingDot,
     /// Append `=` padding to a part.
     Pad(Part),
-    /// Set the unused low bits of a part's last base64url character (non-canonical encoding).
+    /// Set the unused low bits of a part's last base64url character (non-canonical encoding): the
+    /// part decodes to the same bytes under a lenient decoder. The part's length must not be a
+    /// multiple of 4 (an HS256 signature is 43 characters: 2 unused bits).
     NoncanonicalBits(Part),
-    /// Re-encode a part with the standard alphabet (`+`, `/`).
+    /// Re-encode a part with the standard alphabet (`-` becomes `+`, `_` becomes `/`; no padding).
     StandardAlphabet(Part),
     /// Insert text (e.g. a space or newline) into a part at a character index.
     Insert { part: Part, at: usize, text: String },
     /// Replace a part's encoded text entirely.
     ReplacePart { part: Part, with: String },
-    /// Turn the token into the flattened JWS JSON serialization.
+    /// Turn the token into the flattened JWS JSON serialization,
+    /// `{"protected":..,"payload":..,"signature":..}`. Must be the last op.
     JsonSerialization,
 }
 
@@ -365,7 +379,9 @@ pub struct ExpectedIdentity {
 pub struct ExpectedJwt {
     /// A secret reference the token must verify under.
     pub secret: String,
+    /// Omitted: `{alg: HS256}`, plus `kid` when the sign request has a `key_id`.
     #[serde(default)]
     pub header: Option<IndexMap<String, Value>>,
+    /// Times as `now+1h`, resolved against the step's `now`.
     pub claims: IndexMap<String, Value>,
 }

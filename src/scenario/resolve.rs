@@ -13,8 +13,8 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::contract::{
-    DropReason, ErrorCode, Identity, Object, Outcome, Role, SignMode, SignRequest, ToAdapter, User, VerifyRequest,
-    Workspace,
+    DropReason, ErrorCode, Identity, Object, Outcome, Role, SignMode, SignRequest, ToAdapter, User,
+    VerifyRequest, Workspace,
 };
 use crate::spec::Level;
 
@@ -83,7 +83,11 @@ pub(crate) struct Problem {
 
 impl Problem {
     pub fn new(at: &FieldPath, message: impl Into<String>) -> Problem {
-        Problem { at: at.clone(), message: message.into(), hint: None }
+        Problem {
+            at: at.clone(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Problem {
@@ -92,7 +96,11 @@ impl Problem {
     }
 
     fn from_secret(at: &FieldPath, error: SecretError) -> Problem {
-        Problem { at: at.clone(), message: error.message, hint: error.hint }
+        Problem {
+            at: at.clone(),
+            message: error.message,
+            hint: error.hint,
+        }
     }
 
     pub fn into_build_error(self, case_id: &str) -> BuildError {
@@ -120,7 +128,14 @@ pub(crate) struct StepCtx<'a> {
 
 impl<'a> StepCtx<'a> {
     fn new(fixtures: &'a Fixtures, workspace: &'a Workspace, now: i64) -> StepCtx<'a> {
-        StepCtx { fixtures, workspace, now, secrets: Vec::new(), near_boundary: false, uses_time: false }
+        StepCtx {
+            fixtures,
+            workspace,
+            now,
+            secrets: Vec::new(),
+            near_boundary: false,
+            uses_time: false,
+        }
     }
 
     /// Resolve a secret reference, and remember the secret for redaction.
@@ -139,7 +154,10 @@ impl<'a> StepCtx<'a> {
                 self.secrets.push(key.secret.clone());
                 Ok(key.secret.clone())
             }
-            None => Err(Problem::from_secret(at, unknown_key(id, self.workspace, self.fixtures))),
+            None => Err(Problem::from_secret(
+                at,
+                unknown_key(id, self.workspace, self.fixtures),
+            )),
         }
     }
 
@@ -153,7 +171,8 @@ impl<'a> StepCtx<'a> {
     /// A time expression as Unix seconds at this step's `now`.
     pub fn time(&mut self, text: &str, at: &FieldPath) -> Result<i64, Problem> {
         let time = TimeExpr::parse(text).map_err(|error| {
-            Problem::new(at, error.to_string()).hint("units are s, m, h and d; write the number in full, no spaces")
+            Problem::new(at, error.to_string())
+                .hint("units are s, m, h and d; write the number in full, no spaces")
         })?;
         self.record_time(time.offset);
         time.at(self.now)
@@ -163,8 +182,14 @@ impl<'a> StepCtx<'a> {
     /// Raw JSON text with its `{{now...}}` placeholders filled.
     pub fn fill(&mut self, raw: &str, at: &FieldPath) -> Result<String, Problem> {
         let (text, offsets) = fill_placeholders(raw, self.now).map_err(|error| {
-            Problem::new(at, format!("bad placeholder `{{{{{}}}}}`: expected {TIME_FORMS}", error.text))
-                .hint("placeholders are time expressions in double braces, e.g. {{now+10s}}")
+            Problem::new(
+                at,
+                format!(
+                    "bad placeholder `{{{{{}}}}}`: expected {TIME_FORMS}",
+                    error.text
+                ),
+            )
+            .hint("placeholders are time expressions in double braces, e.g. {{now+10s}}")
         })?;
         for offset in offsets {
             self.record_time(offset);
@@ -230,12 +255,18 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
     let root = FieldPath::root();
     check_id(&case.id, &root.key("id"), &mut problems);
     if case.title.trim().is_empty() {
-        problems.push(Problem::new(&root.key("title"), "the title is empty").hint("say what the case proves, as a sentence"));
+        problems.push(
+            Problem::new(&root.key("title"), "the title is empty")
+                .hint("say what the case proves, as a sentence"),
+        );
     }
     if case.requirements.is_empty() {
         problems.push(
-            Problem::new(&root.key("requirements"), "a case checks at least one requirement")
-                .hint("list the ids from docs/spec.md it checks, e.g. [JWT-ALG]"),
+            Problem::new(
+                &root.key("requirements"),
+                "a case checks at least one requirement",
+            )
+            .hint("list the ids from docs/spec.md it checks, e.g. [JWT-ALG]"),
         );
     }
 
@@ -268,8 +299,11 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
     if !case.steps.is_empty() {
         if case.expect.is_some() {
             problems.push(
-                Problem::new(&root.key("expect"), "a case with steps has no `expect` of its own")
-                    .hint("each step states its own `expect`; move this one into a step"),
+                Problem::new(
+                    &root.key("expect"),
+                    "a case with steps has no `expect` of its own",
+                )
+                .hint("each step states its own `expect`; move this one into a step"),
             );
         }
     } else if case.expect.is_none() {
@@ -288,8 +322,11 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
             (None, Some(_)) => Role::Signer,
             (Some(_), Some(_)) => {
                 problems.push(
-                    Problem::new(&view.at.key("sign"), "a step has exactly one of request or sign")
-                        .hint("make two steps"),
+                    Problem::new(
+                        &view.at.key("sign"),
+                        "a step has exactly one of request or sign",
+                    )
+                    .hint("make two steps"),
                 );
                 continue;
             }
@@ -305,8 +342,11 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
             None => role = Some(step_role),
             Some(role) if role != step_role => {
                 problems.push(
-                    Problem::new(&view.at, "all steps of a case are requests, or all are sign requests")
-                        .hint("a case tests one role: split verifier and signer steps into two cases"),
+                    Problem::new(
+                        &view.at,
+                        "all steps of a case are requests, or all are sign requests",
+                    )
+                    .hint("a case tests one role: split verifier and signer steps into two cases"),
                 );
                 continue;
             }
@@ -315,7 +355,15 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
         if let Some(expect) = view.expect {
             any_of_used |= !expect.any_of.is_empty();
             let mode = view.sign.map(|sign| sign.mode);
-            check_expect(expect, step_role, mode, case.level, &view.at.key("expect"), false, &mut problems);
+            check_expect(
+                expect,
+                step_role,
+                mode,
+                case.level,
+                &view.at.key("expect"),
+                false,
+                &mut problems,
+            );
         }
     }
     if case.level == Level::May && !any_of_used {
@@ -330,7 +378,9 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
 fn check_id(id: &str, at: &FieldPath, problems: &mut Vec<Problem>) {
     let well_formed = !id.is_empty()
         && id.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !well_formed {
         problems.push(
             Problem::new(at, format!("`{id}` is not a case id"))
@@ -349,16 +399,30 @@ fn check_expect(
     problems: &mut Vec<Problem>,
 ) {
     let fail = |problems: &mut Vec<Problem>, field: &str, message: String, hint: &str| {
-        let at = if field.is_empty() { at.clone() } else { at.key(field) };
+        let at = if field.is_empty() {
+            at.clone()
+        } else {
+            at.key(field)
+        };
         problems.push(Problem::new(&at, message).hint(hint));
     };
     if !expect.any_of.is_empty() {
         if in_any_of {
-            fail(problems, "any_of", "`any_of` cannot nest".into(), "list every conforming verdict in one `any_of`");
+            fail(
+                problems,
+                "any_of",
+                "`any_of` cannot nest".into(),
+                "list every conforming verdict in one `any_of`",
+            );
             return;
         }
         if role == Role::Signer {
-            fail(problems, "any_of", "`any_of` lists verifier verdicts; a signer case states one answer".into(), "remove `any_of`");
+            fail(
+                problems,
+                "any_of",
+                "`any_of` lists verifier verdicts; a signer case states one answer".into(),
+                "remove `any_of`",
+            );
             return;
         }
         if level != Level::May {
@@ -370,7 +434,12 @@ fn check_expect(
             );
         }
         if expect.any_of.len() < 2 {
-            fail(problems, "any_of", "`any_of` lists at least two verdicts".into(), "with one verdict, state it without `any_of`");
+            fail(
+                problems,
+                "any_of",
+                "`any_of` lists at least two verdicts".into(),
+                "with one verdict, state it without `any_of`",
+            );
         }
         if let Some(field) = set_fields(expect).first() {
             fail(
@@ -381,14 +450,26 @@ fn check_expect(
             );
         }
         for (i, entry) in expect.any_of.iter().enumerate() {
-            check_expect(entry, role, mode, level, &at.key("any_of").index(i), true, problems);
+            check_expect(
+                entry,
+                role,
+                mode,
+                level,
+                &at.key("any_of").index(i),
+                true,
+                problems,
+            );
         }
         return;
     }
     let forbid = |fields: &[&str], outcome: &str, hint: &str, problems: &mut Vec<Problem>| {
         for field in set_fields(expect).iter().filter(|f| fields.contains(f)) {
             problems.push(
-                Problem::new(&at.key(field), format!("`{field}` does not belong in a `{outcome}` expectation")).hint(hint),
+                Problem::new(
+                    &at.key(field),
+                    format!("`{field}` does not belong in a `{outcome}` expectation"),
+                )
+                .hint(hint),
             );
         }
     };
@@ -487,7 +568,13 @@ fn set_fields(expect: &Expect) -> Vec<&'static str> {
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))
-    .chain(expect.outcome.is_some().then_some("outcome").filter(|_| !expect.any_of.is_empty()))
+    .chain(
+        expect
+            .outcome
+            .is_some()
+            .then_some("outcome")
+            .filter(|_| !expect.any_of.is_empty()),
+    )
     .collect()
 }
 
@@ -506,14 +593,24 @@ pub(crate) struct Built {
 
 /// Build every step of a structurally valid case at `now`, collecting every problem.
 pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
-    let mut built = Built { steps: Vec::new(), problems: Vec::new(), needs_exact_instant: false };
+    let mut built = Built {
+        steps: Vec::new(),
+        problems: Vec::new(),
+        needs_exact_instant: false,
+    };
     let root = FieldPath::root();
     let name = case.workspace.as_deref().unwrap_or(DEFAULT_WORKSPACE);
     let Some(fixture) = fixtures.workspaces.get(name) else {
-        let at = if case.workspace.is_some() { root.key("workspace") } else { root.clone() };
+        let at = if case.workspace.is_some() {
+            root.key("workspace")
+        } else {
+            root.clone()
+        };
         let mut problem = Problem::from_secret(&at, unknown_workspace(name, fixtures));
         if case.workspace.is_none() {
-            problem.message = format!("the default fixture workspace `{DEFAULT_WORKSPACE}` is not in fixtures.yaml");
+            problem.message = format!(
+                "the default fixture workspace `{DEFAULT_WORKSPACE}` is not in fixtures.yaml"
+            );
         }
         built.problems.push(problem);
         return built;
@@ -526,7 +623,11 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
         }
     }
     let id = case.id.as_str();
-    for (number, view) in step_views(case).into_iter().enumerate().map(|(i, view)| (i + 1, view)) {
+    for (number, view) in step_views(case)
+        .into_iter()
+        .enumerate()
+        .map(|(i, view)| (i + 1, view))
+    {
         if let Some(patch) = view.patch {
             if let Err(problem) = apply_patch(&mut workspace, patch, &view.at.key("patch")) {
                 built.problems.push(problem);
@@ -536,32 +637,53 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
         let settings: Workspace = match serde_json::from_value(workspace.clone()) {
             Ok(settings) => settings,
             Err(error) => {
-                built.problems.push(Problem::new(&root, format!("the workspace is invalid: {error}")));
+                built.problems.push(Problem::new(
+                    &root,
+                    format!("the workspace is invalid: {error}"),
+                ));
                 return built;
             }
         };
         let Some(step_now) = now.checked_add(view.after_seconds) else {
-            built.problems.push(Problem::new(&view.at.key("after_seconds"), "the step's instant overflows"));
+            built.problems.push(Problem::new(
+                &view.at.key("after_seconds"),
+                "the step's instant overflows",
+            ));
             continue;
         };
         let mut ctx = StepCtx::new(fixtures, &settings, step_now);
         let message_id = format!("{id}/{number}");
         let message = match (view.request, view.sign) {
-            (Some(request), _) => build_request(request, &view.at.key("request"), &mut ctx).map(|request| {
-                ToAdapter::Verify(VerifyRequest { id: message_id, now: step_now, workspace: settings.clone(), request })
-            }),
-            (None, Some(sign)) => build_sign(sign, &view.at.key("sign"), &mut ctx).map(|mut sign| {
-                sign.id = message_id;
-                ToAdapter::Sign(sign)
-            }),
+            (Some(request), _) => {
+                build_request(request, &view.at.key("request"), &mut ctx).map(|request| {
+                    ToAdapter::Verify(VerifyRequest {
+                        id: message_id,
+                        now: step_now,
+                        workspace: settings.clone(),
+                        request,
+                    })
+                })
+            }
+            (None, Some(sign)) => {
+                build_sign(sign, &view.at.key("sign"), &mut ctx).map(|mut sign| {
+                    sign.id = message_id;
+                    ToAdapter::Sign(sign)
+                })
+            }
             (None, None) => Err(Problem::new(&view.at, "a step needs a request or sign")),
         };
         let expectation = match view.expect {
             Some(expect) => build_expectation(expect, view.sign, &view.at.key("expect"), &mut ctx),
             None => Err(Problem::new(&view.at, "the step has no `expect`")),
         };
-        built.needs_exact_instant |= ctx.near_boundary || (view.after_seconds != 0 && ctx.uses_time);
-        let mut secrets: Vec<String> = settings.secrets().into_iter().map(str::to_string).chain(ctx.secrets).collect();
+        built.needs_exact_instant |=
+            ctx.near_boundary || (view.after_seconds != 0 && ctx.uses_time);
+        let mut secrets: Vec<String> = settings
+            .secrets()
+            .into_iter()
+            .map(str::to_string)
+            .chain(ctx.secrets)
+            .collect();
         secrets.retain(|s| !s.is_empty());
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
@@ -584,8 +706,11 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
 /// Merge `patch` into the workspace and check that the result is still a workspace.
 fn apply_patch(workspace: &mut Value, patch: &Value, at: &FieldPath) -> Result<(), Problem> {
     if !patch.is_object() {
-        return Err(Problem::new(at, "a patch is a mapping, merged into the workspace (RFC 7396)")
-            .hint("e.g. `patch: {platforms: {ios: {identity_verification: {enforced: false}}}}`"));
+        return Err(Problem::new(
+            at,
+            "a patch is a mapping, merged into the workspace (RFC 7396)",
+        )
+        .hint("e.g. `patch: {platforms: {ios: {identity_verification: {enforced: false}}}}`"));
     }
     let mut patched = workspace.clone();
     merge_patch(&mut patched, patch);
@@ -606,10 +731,20 @@ fn apply_patch(workspace: &mut Value, patch: &Value, at: &FieldPath) -> Result<(
     Ok(())
 }
 
-fn build_request(template: &RequestTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) -> Result<Value, Problem> {
+fn build_request(
+    template: &RequestTemplate,
+    at: &FieldPath,
+    ctx: &mut StepCtx<'_>,
+) -> Result<Value, Problem> {
     let mut request = Map::new();
-    request.insert("action".into(), template.action.as_deref().unwrap_or("boot").into());
-    request.insert("platform".into(), template.platform.as_deref().unwrap_or("web").into());
+    request.insert(
+        "action".into(),
+        template.action.as_deref().unwrap_or("boot").into(),
+    );
+    request.insert(
+        "platform".into(),
+        template.platform.as_deref().unwrap_or("web").into(),
+    );
     if let Some(user_id) = &template.user_id {
         request.insert("user_id".into(), user_id.as_str().into());
     }
@@ -617,18 +752,33 @@ fn build_request(template: &RequestTemplate, at: &FieldPath, ctx: &mut StepCtx<'
         request.insert("email".into(), email.as_str().into());
     }
     if let Some(hash) = &template.user_hash {
-        // The identifiers as sent: the template's fields, or string values set through `raw`.
-        let raw_string = |name: &str| template.raw.as_ref().and_then(|raw| raw.get(name)).and_then(Value::as_str);
+        // The identifiers as sent: `raw` is applied last, so a member it sets wins (and counts
+        // only if it is a string).
+        let sent = |name: &str, field: &Option<String>| match template
+            .raw
+            .as_ref()
+            .and_then(|raw| raw.get(name))
+        {
+            Some(value) => value.as_str().map(str::to_string),
+            None => field.clone(),
+        };
+        let (user_id, email) = (
+            sent("user_id", &template.user_id),
+            sent("email", &template.email),
+        );
         let ids = Identifiers {
-            user_id: template.user_id.as_deref().or_else(|| raw_string("user_id")),
-            email: template.email.as_deref().or_else(|| raw_string("email")),
+            user_id: user_id.as_deref(),
+            email: email.as_deref(),
             holder: "the request",
         };
         let hash = build_hash(hash, &at.key("user_hash"), ids, ctx)?;
         request.insert("user_hash".into(), hash.into());
     }
     if let Some(jwt) = &template.jwt {
-        request.insert("intercom_user_jwt".into(), build_jwt(jwt, &at.key("jwt"), ctx)?.into());
+        request.insert(
+            "intercom_user_jwt".into(),
+            build_jwt(jwt, &at.key("jwt"), ctx)?.into(),
+        );
     }
     if let Some(attributes) = &template.attributes {
         request.insert("attributes".into(), Value::Object(to_object(attributes)));
@@ -639,7 +789,11 @@ fn build_request(template: &RequestTemplate, at: &FieldPath, ctx: &mut StepCtx<'
     Ok(Value::Object(request))
 }
 
-fn build_sign(template: &SignTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) -> Result<SignRequest, Problem> {
+fn build_sign(
+    template: &SignTemplate,
+    at: &FieldPath,
+    ctx: &mut StepCtx<'_>,
+) -> Result<SignRequest, Problem> {
     Ok(SignRequest {
         id: String::new(),
         now: ctx.now,
@@ -647,7 +801,10 @@ fn build_sign(template: &SignTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) ->
         platform: template.platform,
         secret: ctx.secret(&template.secret, &at.key("secret"))?,
         key_id: template.key_id.clone(),
-        user: User { user_id: template.user.user_id.clone(), email: template.user.email.clone() },
+        user: User {
+            user_id: template.user.user_id.clone(),
+            email: template.user.email.clone(),
+        },
         attributes: to_object(&template.attributes),
         expires_in: template.expires_in,
     })
@@ -664,22 +821,43 @@ fn build_expectation(
     ctx: &mut StepCtx<'_>,
 ) -> Result<Expectation, Problem> {
     if !expect.any_of.is_empty() {
-        return Ok(Expectation::AnyOf { verdicts: expect.any_of.iter().map(verdict).collect() });
+        return Ok(Expectation::AnyOf {
+            verdicts: expect.any_of.iter().map(verdict).collect(),
+        });
     }
     match (expect.outcome, sign) {
         (Some(ExpectedOutcome::Refused), _) => Ok(Expectation::Refused),
         (Some(ExpectedOutcome::Signed), Some(sign)) => match sign.mode {
             SignMode::UserHash => {
-                let template = expect.user_hash.as_ref().ok_or_else(|| Problem::new(at, "no `user_hash` to expect"))?;
+                let template = expect
+                    .user_hash
+                    .as_ref()
+                    .ok_or_else(|| Problem::new(at, "no `user_hash` to expect"))?;
                 let ids = Identifiers {
                     user_id: sign.user.user_id.as_deref(),
                     email: sign.user.email.as_deref(),
                     holder: "the user to sign for",
                 };
-                Ok(Expectation::UserHash { user_hash: build_hash(template, &at.key("user_hash"), ids, ctx)? })
+                let user_hash = build_hash(template, &at.key("user_hash"), ids, ctx)?;
+                // The signer's own inputs, for the diagnosis of a wrong hash (never serialized);
+                // a bad secret reference is reported once, by the `sign` message.
+                let secret = ctx.secret(&sign.secret, &at.key("secret")).ok();
+                Ok(Expectation::UserHash {
+                    user_hash,
+                    user_id: sign.user.user_id.clone(),
+                    email: sign.user.email.clone(),
+                    platform: Some(sign.platform),
+                    secrets: secret
+                        .map(|s| crate::diagnose::SecretCandidate::new("", sign.platform, s))
+                        .into_iter()
+                        .collect(),
+                })
             }
             SignMode::Jwt => {
-                let jwt = expect.jwt.as_ref().ok_or_else(|| Problem::new(at, "no `jwt` to expect"))?;
+                let jwt = expect
+                    .jwt
+                    .as_ref()
+                    .ok_or_else(|| Problem::new(at, "no `jwt` to expect"))?;
                 let at = at.key("jwt");
                 let secret = ctx.secret(&jwt.secret, &at.key("secret"))?;
                 let header = match &jwt.header {
@@ -695,9 +873,16 @@ fn build_expectation(
                 };
                 let mut claims = Object::new();
                 for (name, value) in &jwt.claims {
-                    claims.insert(name.clone(), ctx.claim_value(value, &at.key("claims").key(name))?);
+                    claims.insert(
+                        name.clone(),
+                        ctx.claim_value(value, &at.key("claims").key(name))?,
+                    );
                 }
-                Ok(Expectation::Jwt { secret, header, claims })
+                Ok(Expectation::Jwt {
+                    secret,
+                    header,
+                    claims,
+                })
             }
         },
         _ => Ok(Expectation::Verdict(verdict(expect))),

@@ -23,11 +23,19 @@ pub fn fixtures_schema() -> Value {
 }
 
 fn schema_for<T: JsonSchema>(title: &str) -> Value {
-    let generated = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>().to_value();
-    let Value::Object(mut members) = generated else { return generated };
+    let generated = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
+    let Value::Object(mut members) = generated else {
+        return generated;
+    };
     // `$schema`, `title` and `description` first, for whoever reads the file.
     let mut schema = serde_json::Map::new();
-    schema.insert("$schema".into(), members.shift_remove("$schema").unwrap_or(Value::Null));
+    schema.insert(
+        "$schema".into(),
+        members.shift_remove("$schema").unwrap_or(Value::Null),
+    );
     schema.insert("title".into(), title.into());
     members.shift_remove("title");
     if let Some(description) = members.shift_remove("description") {
@@ -42,14 +50,19 @@ mod tests {
     use super::*;
 
     fn check(file: &str, schema: Value) {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").join(file);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schema")
+            .join(file);
         let generated = serde_json::to_string_pretty(&schema).expect("a schema serializes") + "\n";
         if std::env::var("UPDATE_SCHEMA").as_deref() == Ok("1") {
-            std::fs::create_dir_all(path.parent().expect("schema/ has a parent")).expect("create schema/");
+            std::fs::create_dir_all(path.parent().expect("schema/ has a parent"))
+                .expect("create schema/");
             std::fs::write(&path, &generated).expect("write the schema");
             return;
         }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default().replace("\r\n", "\n");
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .replace("\r\n", "\n");
         assert!(
             committed == generated,
             "schema/{file} is out of date with src/scenario/model.rs; regenerate it with \

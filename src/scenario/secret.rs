@@ -16,7 +16,10 @@ pub enum SecretRef<'a> {
     /// This workspace's identity verification secret.
     Platform(Platform),
     /// Another fixture workspace's identity verification secret.
-    Fixture { workspace: &'a str, platform: Platform },
+    Fixture {
+        workspace: &'a str,
+        platform: Platform,
+    },
     /// A JWT key's secret.
     Key(&'a str),
     Literal(&'a str),
@@ -53,20 +56,38 @@ impl<'a> SecretRef<'a> {
         }
         if let Some((workspace, platform)) = text.split_once('/') {
             return match Platform::parse(platform) {
-                Some(platform) if !workspace.is_empty() => Ok(SecretRef::Fixture { workspace, platform }),
-                _ => Err(bad(text, Some(format!("after the `/` comes web, ios or android: `{workspace}/web`")))),
+                Some(platform) if !workspace.is_empty() => Ok(SecretRef::Fixture {
+                    workspace,
+                    platform,
+                }),
+                _ => Err(bad(
+                    text,
+                    Some(format!(
+                        "after the `/` comes web, ios or android: `{workspace}/web`"
+                    )),
+                )),
             };
         }
-        let hint = closest(text, &["web", "ios", "android", "empty", "key:", "literal:"])
-            .map(|best| format!("did you mean `{best}`?"));
+        let hint = closest(
+            text,
+            &["web", "ios", "android", "empty", "key:", "literal:"],
+        )
+        .map(|best| format!("did you mean `{best}`?"));
         Err(bad(text, hint))
     }
 
     /// The secret's value, for a step whose workspace is `workspace`.
-    pub fn resolve(self, workspace: &Workspace, fixtures: &Fixtures) -> Result<String, SecretError> {
+    pub fn resolve(
+        self,
+        workspace: &Workspace,
+        fixtures: &Fixtures,
+    ) -> Result<String, SecretError> {
         match self {
             SecretRef::Platform(platform) => platform_secret(workspace, platform),
-            SecretRef::Fixture { workspace: name, platform } => match fixtures.workspaces.get(name) {
+            SecretRef::Fixture {
+                workspace: name,
+                platform,
+            } => match fixtures.workspaces.get(name) {
                 Some(other) => platform_secret(other, platform),
                 None => Err(unknown_workspace(name, fixtures)),
             },
@@ -97,14 +118,30 @@ fn platform_secret(workspace: &Workspace, platform: Platform) -> Result<String, 
     }
 }
 
-/// A JWT key by id: the workspace's own keys first, then the fixture key library.
-pub fn find_key<'a>(id: &str, workspace: &'a Workspace, fixtures: &'a Fixtures) -> Option<&'a JwtKey> {
-    workspace.jwt_keys.iter().chain(&fixtures.keys).find(|key| key.id == id)
+/// A JWT key by id: the step's workspace first (a patch may have added or changed a key), then
+/// every key fixtures.yaml defines (in any workspace, or in the key library; the loader makes
+/// sure a key id means one secret throughout). So a case can still sign with a key that a patch
+/// rotated out of its workspace.
+pub fn find_key<'a>(
+    id: &str,
+    workspace: &'a Workspace,
+    fixtures: &'a Fixtures,
+) -> Option<&'a JwtKey> {
+    let fixture_keys = fixtures.workspaces.values().flat_map(|ws| &ws.jwt_keys);
+    workspace
+        .jwt_keys
+        .iter()
+        .chain(fixture_keys)
+        .chain(&fixtures.keys)
+        .find(|key| key.id == id)
 }
 
 pub(crate) fn unknown_workspace(name: &str, fixtures: &Fixtures) -> SecretError {
     let known: Vec<&str> = fixtures.workspaces.keys().map(String::as_str).collect();
-    let mut hint = format!("fixture workspaces (cases/fixtures.yaml): {}", known.join(", "));
+    let mut hint = format!(
+        "fixture workspaces (cases/fixtures.yaml): {}",
+        known.join(", ")
+    );
     if let Some(best) = closest(name, &known) {
         hint = format!("did you mean `{best}`? {hint}");
     }
@@ -116,21 +153,31 @@ pub(crate) fn unknown_workspace(name: &str, fixtures: &Fixtures) -> SecretError 
 
 pub(crate) fn unknown_key(id: &str, workspace: &Workspace, fixtures: &Fixtures) -> SecretError {
     let own: Vec<&str> = workspace.jwt_keys.iter().map(|k| k.id.as_str()).collect();
-    let library: Vec<&str> = fixtures.keys.iter().map(|k| k.id.as_str()).collect();
-    let all: Vec<&str> = own.iter().chain(&library).copied().collect();
-    let show = |ids: &[&str]| if ids.is_empty() { "none".to_string() } else { ids.join(", ") };
+    let mut others: Vec<&str> = fixtures
+        .workspaces
+        .values()
+        .flat_map(|ws| &ws.jwt_keys)
+        .chain(&fixtures.keys)
+        .map(|k| k.id.as_str())
+        .filter(|k| !own.contains(k))
+        .collect();
+    others.dedup();
+    let all: Vec<&str> = own.iter().chain(&others).copied().collect();
+    let show = |ids: &[&str]| {
+        if ids.is_empty() {
+            "none".to_string()
+        } else {
+            ids.join(", ")
+        }
+    };
     let mut hint = format!(
-        "keys of workspace `{}`: {}; key library (fixtures.yaml `keys:`): {}",
+        "keys of workspace `{}`: {}; other keys in fixtures.yaml: {}",
         workspace.name,
         show(&own),
-        show(&library)
+        show(&others)
     );
     if let Some(best) = closest(id, &all) {
         hint = format!("did you mean `{best}`? {hint}");
-    } else if let Some((name, _)) =
-        fixtures.workspaces.iter().find(|(_, ws)| ws.jwt_keys.iter().any(|k| k.id == id))
-    {
-        hint = format!("`{id}` is a key of workspace `{name}`, not of this one; {hint}");
     }
     SecretError {
         message: format!("unknown key `{id}`"),
@@ -154,10 +201,12 @@ mod tests {
     }
 
     fn workspace(name: &str, prefix: &str) -> serde_json::Value {
-        let platform = |p: &str| serde_json::json!({
-            "identity_verification": {"secret": format!("{prefix}-{p}"), "enforced": true},
-            "jwt": {"enabled": p == "web"}
-        });
+        let platform = |p: &str| {
+            serde_json::json!({
+                "identity_verification": {"secret": format!("{prefix}-{p}"), "enforced": true},
+                "jwt": {"enabled": p == "web"}
+            })
+        };
         serde_json::json!({
             "name": name,
             "platforms": {"web": platform("web"), "ios": platform("ios"), "android": platform("android")},
@@ -178,7 +227,10 @@ mod tests {
         assert_eq!(resolve("test/ios").unwrap(), "t-ios");
         assert_eq!(resolve("key:k-p").unwrap(), "p-jwt");
         assert_eq!(resolve("key:k-retired").unwrap(), "retired-secret");
-        assert_eq!(resolve("literal:some text: with colon").unwrap(), "some text: with colon");
+        assert_eq!(
+            resolve("literal:some text: with colon").unwrap(),
+            "some text: with colon"
+        );
         assert_eq!(resolve("literal:").unwrap(), "");
         assert_eq!(resolve("empty").unwrap(), "");
     }
@@ -186,16 +238,27 @@ mod tests {
     #[test]
     fn explains_what_is_wrong() {
         let error = resolve("wbe").unwrap_err();
-        assert!(error.message.starts_with("bad secret reference `wbe`: expected web, ios"));
+        assert!(error
+            .message
+            .starts_with("bad secret reference `wbe`: expected web, ios"));
         assert_eq!(error.hint.as_deref(), Some("did you mean `web`?"));
-        assert!(resolve("test/desktop").unwrap_err().message.starts_with("bad secret reference"));
+        assert!(resolve("test/desktop")
+            .unwrap_err()
+            .message
+            .starts_with("bad secret reference"));
         let error = resolve("prod/web").unwrap_err();
         assert_eq!(error.message, "unknown fixture workspace `prod`");
-        assert!(error.hint.unwrap().starts_with("did you mean `production`?"));
-        let error = resolve("key:k-t").unwrap_err();
-        assert_eq!(error.message, "unknown key `k-t`");
-        // k-t is near k-p, so the typo hint wins; a key far from every other says where it lives.
-        assert!(error.hint.unwrap().contains("keys of workspace `production`: k-p"));
+        assert!(error
+            .hint
+            .unwrap()
+            .starts_with("did you mean `production`?"));
+        // Keys of other fixture workspaces sign too (a case may rotate a key out and still sign).
+        assert_eq!(resolve("key:k-t").unwrap(), "t-jwt");
+        let error = resolve("key:k-x").unwrap_err();
+        assert_eq!(error.message, "unknown key `k-x`");
+        assert!(error.hint.unwrap().contains(
+            "keys of workspace `production`: k-p; other keys in fixtures.yaml: k-t, k-retired"
+        ));
         assert!(resolve("key:").is_err());
     }
 }

@@ -21,7 +21,11 @@ pub(crate) struct Loc {
 }
 
 impl Loc {
-    pub const NONE: Loc = Loc { line: 0, column: 0, len: 0 };
+    pub const NONE: Loc = Loc {
+        line: 0,
+        column: 0,
+        len: 0,
+    };
 
     pub fn from_saphyr(location: serde_saphyr::Location) -> Loc {
         if location == serde_saphyr::Location::UNKNOWN {
@@ -131,11 +135,13 @@ pub(crate) fn parse_options() -> serde_saphyr::Options {
 impl Node {
     /// The location tree of a document that parses as YAML; `None` if it does not.
     pub fn parse(text: &str) -> Option<Node> {
-        serde_saphyr::from_str_with_options::<Spanned<Node>>(text, parse_options()).ok().map(|spanned| {
-            let mut node = spanned.value;
-            node.loc = Loc::from_saphyr(spanned.referenced);
-            node
-        })
+        serde_saphyr::from_str_with_options::<Spanned<Node>>(text, parse_options())
+            .ok()
+            .map(|spanned| {
+                let mut node = spanned.value;
+                node.loc = Loc::from_saphyr(spanned.referenced);
+                node
+            })
     }
 
     fn child(&self, seg: &Seg) -> Option<(Loc, &Node)> {
@@ -213,7 +219,10 @@ impl<'de> Deserialize<'de> for Node {
 struct NodeVisitor;
 
 fn scalar<E>() -> Result<Node, E> {
-    Ok(Node { loc: Loc::NONE, kind: Kind::Scalar })
+    Ok(Node {
+        loc: Loc::NONE,
+        kind: Kind::Scalar,
+    })
 }
 
 fn with_loc(spanned: Spanned<Node>) -> Node {
@@ -268,16 +277,26 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(item) = seq.next_element::<Spanned<Node>>()? {
             items.push(with_loc(item));
         }
-        Ok(Node { loc: Loc::NONE, kind: Kind::Seq(items) })
+        Ok(Node {
+            loc: Loc::NONE,
+            kind: Kind::Seq(items),
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
             let value = map.next_value::<Spanned<Node>>()?;
-            entries.push((key.value.0, Loc::from_saphyr(key.referenced), with_loc(value)));
+            entries.push((
+                key.value.0,
+                Loc::from_saphyr(key.referenced),
+                with_loc(value),
+            ));
         }
-        Ok(Node { loc: Loc::NONE, kind: Kind::Map(entries) })
+        Ok(Node {
+            loc: Loc::NONE,
+            kind: Kind::Map(entries),
+        })
     }
 }
 
@@ -315,7 +334,10 @@ impl<'de> Deserialize<'de> for KeyText {
                 Ok(KeyText(String::new()))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyText, A::Error> {
-                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(KeyText(String::new()))
             }
         }
@@ -340,9 +362,15 @@ pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
     let first = target.saturating_sub(2).max(1);
     let width = target.to_string().len();
     let target_len = lines[target - 1].chars().count();
-    let column = if loc.line == target { loc.column.clamp(1, target_len + 1) } else { target_len + 1 };
+    let column = if loc.line == target {
+        loc.column.clamp(1, target_len + 1)
+    } else {
+        target_len + 1
+    };
     // Long lines are shown as a window around the column, the same window for every line.
-    let start = column.saturating_sub(SNIPPET_WIDTH / 2).min(target_len.saturating_sub(SNIPPET_WIDTH));
+    let start = column
+        .saturating_sub(SNIPPET_WIDTH / 2)
+        .min(target_len.saturating_sub(SNIPPET_WIDTH));
     let show = |line: &str| -> String {
         let chars: Vec<char> = line.trim_end_matches('\r').chars().collect();
         let end = (start + SNIPPET_WIDTH).min(chars.len());
@@ -351,7 +379,11 @@ pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
             shown.push('…');
         }
         if start < end {
-            shown.extend(chars[start..end].iter().map(|&c| if c.is_control() { ' ' } else { c }));
+            shown.extend(
+                chars[start..end]
+                    .iter()
+                    .map(|&c| if c.is_control() { ' ' } else { c }),
+            );
         }
         if end < chars.len() {
             shown.push('…');
@@ -366,8 +398,15 @@ pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
     let offset = usize::from(start > 0);
     let caret_column = column - start + offset;
     let end = (start + SNIPPET_WIDTH).min(target_len);
-    let carets = loc.len.clamp(1, (end + 1).saturating_sub(column - 1).max(1));
-    out.push_str(&format!("{:width$} | {}{}", "", " ".repeat(caret_column - 1), "^".repeat(carets)));
+    let carets = loc
+        .len
+        .clamp(1, (end + 1).saturating_sub(column - 1).max(1));
+    out.push_str(&format!(
+        "{:width$} | {}{}",
+        "",
+        " ".repeat(caret_column - 1),
+        "^".repeat(carets)
+    ));
     Some(out)
 }
 
@@ -378,27 +417,52 @@ const SNIPPET_WIDTH: usize = 100;
 mod tests {
     use super::*;
 
-    const DOC: &str = "# c\ncases:\n  - id: A\n    request:\n      jwt: {claims: {exp: now}}\n    tags: [x, y]\n";
+    const DOC: &str =
+        "# c\ncases:\n  - id: A\n    request:\n      jwt: {claims: {exp: now}}\n    tags: [x, y]\n";
 
     #[test]
     fn locates_values_keys_and_missing_fields() {
         let node = Node::parse(DOC).unwrap();
         let case = FieldPath::root().key("cases").index(0);
-        assert_eq!(node.locate(&case.key("id")), Loc { line: 3, column: 9, len: 1 });
+        assert_eq!(
+            node.locate(&case.key("id")),
+            Loc {
+                line: 3,
+                column: 9,
+                len: 1
+            }
+        );
         // A mapping value: point at its key.
         assert_eq!(node.locate(&case.key("request")).line, 4);
         assert_eq!(node.locate(&case.key("request")).column, 5);
         let exp = case.key("request").key("jwt").key("claims").key("exp");
-        assert_eq!(node.locate(&exp), Loc { line: 5, column: 27, len: 3 });
+        assert_eq!(
+            node.locate(&exp),
+            Loc {
+                line: 5,
+                column: 27,
+                len: 3
+            }
+        );
         // Missing: the deepest existing node.
         assert_eq!(node.locate(&case.key("request").key("sign")).line, 4);
-        assert_eq!(node.locate(&case.key("tags").index(1)), Loc { line: 6, column: 15, len: 1 });
+        assert_eq!(
+            node.locate(&case.key("tags").index(1)),
+            Loc {
+                line: 6,
+                column: 15,
+                len: 1
+            }
+        );
     }
 
     #[test]
     fn finds_the_path_at_a_position() {
         let node = Node::parse(DOC).unwrap();
-        assert_eq!(node.path_at(5, 27).unwrap().to_string(), "cases[0].request.jwt.claims.exp");
+        assert_eq!(
+            node.path_at(5, 27).unwrap().to_string(),
+            "cases[0].request.jwt.claims.exp"
+        );
         assert_eq!(node.path_at(4, 5).unwrap().to_string(), "cases[0].request");
         assert!(node.path_at(1, 1).is_none());
     }
@@ -406,16 +470,48 @@ mod tests {
     #[test]
     fn snippet_underlines_the_token() {
         let text = "a: 1\nb: 2\nc: hello\n";
-        let shown = snippet(text, Loc { line: 3, column: 4, len: 5 }).unwrap();
+        let shown = snippet(
+            text,
+            Loc {
+                line: 3,
+                column: 4,
+                len: 5,
+            },
+        )
+        .unwrap();
         assert_eq!(shown, "  |\n1 | a: 1\n2 | b: 2\n3 | c: hello\n  |    ^^^^^");
         // A long line: a window around the column.
         let long = format!("k: {}X{}", "a".repeat(300), "b".repeat(300));
-        let shown = snippet(&long, Loc { line: 1, column: 304, len: 1 }).unwrap();
+        let shown = snippet(
+            &long,
+            Loc {
+                line: 1,
+                column: 304,
+                len: 1,
+            },
+        )
+        .unwrap();
         let lines: Vec<&str> = shown.lines().collect();
-        assert!(lines[1].starts_with("1 | …aaa") && lines[1].ends_with("bbb…"), "{shown}");
+        assert!(
+            lines[1].starts_with("1 | …aaa") && lines[1].ends_with("bbb…"),
+            "{shown}"
+        );
         let caret = lines[2].find('^').unwrap();
-        assert_eq!(lines[1].chars().nth(lines[2][..caret].chars().count()), Some('X'), "{shown}");
+        assert_eq!(
+            lines[1].chars().nth(lines[2][..caret].chars().count()),
+            Some('X'),
+            "{shown}"
+        );
         // Past the end of the text: clamp to the last line.
-        assert!(snippet("a: 1", Loc { line: 9, column: 1, len: 0 }).unwrap().contains("1 | a: 1"));
+        assert!(snippet(
+            "a: 1",
+            Loc {
+                line: 9,
+                column: 1,
+                len: 0
+            }
+        )
+        .unwrap()
+        .contains("1 | a: 1"));
     }
 }

@@ -18,7 +18,9 @@ impl TimeExpr {
     /// Parse `now`, or `now` followed by a sign, a decimal number and one unit of `s`, `m`, `h`,
     /// `d`. Nothing else: no spaces, no other units, no fractional numbers.
     pub fn parse(text: &str) -> Result<TimeExpr, TimeError> {
-        let bad = || TimeError { text: text.to_string() };
+        let bad = || TimeError {
+            text: text.to_string(),
+        };
         let rest = text.strip_prefix("now").ok_or_else(bad)?;
         if rest.is_empty() {
             return Ok(TimeExpr { offset: 0 });
@@ -44,7 +46,10 @@ impl TimeExpr {
             return Err(bad());
         }
         let value: i64 = number.parse().map_err(|_| bad())?;
-        let offset = value.checked_mul(scale).and_then(|v| v.checked_mul(sign)).ok_or_else(bad)?;
+        let offset = value
+            .checked_mul(scale)
+            .and_then(|v| v.checked_mul(sign))
+            .ok_or_else(bad)?;
         Ok(TimeExpr { offset })
     }
 
@@ -68,7 +73,10 @@ impl fmt::Display for TimeExpr {
 /// is not part of a longer word (`now+5x` is a bad time; `nowhere` is just a string).
 pub fn looks_like_time(text: &str) -> bool {
     match text.strip_prefix("now") {
-        Some(rest) => rest.chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_')),
+        Some(rest) => rest
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_')),
         None => false,
     }
 }
@@ -80,7 +88,11 @@ pub struct TimeError {
 
 impl fmt::Display for TimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad time expression `{}`: expected {TIME_FORMS}", self.text)
+        write!(
+            f,
+            "bad time expression `{}`: expected {TIME_FORMS}",
+            self.text
+        )
     }
 }
 
@@ -103,7 +115,9 @@ pub(crate) fn fill_placeholders(text: &str, now: i64) -> Result<(String, Vec<i64
             continue;
         }
         let time = TimeExpr::parse(inner)?;
-        let value = time.at(now).ok_or_else(|| TimeError { text: inner.to_string() })?;
+        let value = time.at(now).ok_or_else(|| TimeError {
+            text: inner.to_string(),
+        })?;
         out.push_str(&rest[..open]);
         out.push_str(&value.to_string());
         offsets.push(time.offset);
@@ -137,14 +151,30 @@ mod tests {
         assert_eq!(offset("now+1h"), 3600);
         assert_eq!(offset("now+1d"), 86_400);
         assert_eq!(offset("now-0s"), 0);
-        assert_eq!(TimeExpr::parse("now+10s").unwrap().at(1_767_225_600), Some(1_767_225_610));
+        assert_eq!(
+            TimeExpr::parse("now+10s").unwrap().at(1_767_225_600),
+            Some(1_767_225_610)
+        );
     }
 
     #[test]
     fn rejects_everything_else() {
         for bad in [
-            "now+5x", "now+", "now+s", "now5s", "now + 5s", "now+5", "now+1.5h", "now++5s", "now+-5s",
-            "Now", "now+99999999999999999999s", "now+999999999999999999d", "now+5é", "then", "",
+            "now+5x",
+            "now+",
+            "now+s",
+            "now5s",
+            "now + 5s",
+            "now+5",
+            "now+1.5h",
+            "now++5s",
+            "now+-5s",
+            "Now",
+            "now+99999999999999999999s",
+            "now+999999999999999999d",
+            "now+5é",
+            "then",
+            "",
         ] {
             let error = TimeExpr::parse(bad).unwrap_err();
             assert_eq!(error.text, bad);
@@ -167,10 +197,15 @@ mod tests {
 
     #[test]
     fn fills_placeholders() {
-        let (text, offsets) = fill_placeholders(r#"{"exp":{{now+10s}},"nbf":{{ now-1m }},"x":"{{y}}"}"#, 100).unwrap();
+        let (text, offsets) =
+            fill_placeholders(r#"{"exp":{{now+10s}},"nbf":{{ now-1m }},"x":"{{y}}"}"#, 100)
+                .unwrap();
         assert_eq!(text, r#"{"exp":110,"nbf":40,"x":"{{y}}"}"#);
         assert_eq!(offsets, vec![10, -60]);
-        assert_eq!(fill_placeholders("{{now+1q}}", 0).unwrap_err().text, "now+1q");
+        assert_eq!(
+            fill_placeholders("{{now+1q}}", 0).unwrap_err().text,
+            "now+1q"
+        );
         assert_eq!(fill_placeholders("{{now", 0).unwrap().0, "{{now");
     }
 

@@ -15,7 +15,11 @@ use super::resolve::{Problem, StepCtx};
 use super::source::FieldPath;
 
 /// Build the token a template describes, at the step's `now`.
-pub(crate) fn build_jwt(template: &JwtTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) -> Result<String, Problem> {
+pub(crate) fn build_jwt(
+    template: &JwtTemplate,
+    at: &FieldPath,
+    ctx: &mut StepCtx<'_>,
+) -> Result<String, Problem> {
     let mut token = match &template.literal {
         Some(literal) => {
             let extra = [
@@ -57,7 +61,11 @@ pub(crate) fn build_jwt(template: &JwtTemplate, at: &FieldPath, ctx: &mut StepCt
     Ok(token.finish())
 }
 
-fn header_bytes(template: &JwtTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) -> Result<Vec<u8>, Problem> {
+fn header_bytes(
+    template: &JwtTemplate,
+    at: &FieldPath,
+    ctx: &mut StepCtx<'_>,
+) -> Result<Vec<u8>, Problem> {
     match (&template.header, &template.header_raw) {
         (Some(_), Some(_)) => Err(Problem::new(&at.key("header_raw"), "a JWT template has both `header` and `header_raw`")
             .hint("keep one: `header` is merged over {\"alg\":\"HS256\",\"typ\":\"JWT\"}, `header_raw` is the exact text")),
@@ -72,7 +80,11 @@ fn header_bytes(template: &JwtTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) -
     }
 }
 
-fn payload_bytes(template: &JwtTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) -> Result<Vec<u8>, Problem> {
+fn payload_bytes(
+    template: &JwtTemplate,
+    at: &FieldPath,
+    ctx: &mut StepCtx<'_>,
+) -> Result<Vec<u8>, Problem> {
     match (&template.claims, &template.claims_raw) {
         (Some(_), Some(_)) => Err(Problem::new(&at.key("claims_raw"), "a JWT template has both `claims` and `claims_raw`")
             .hint("keep one: `claims` is a mapping (times as now+1h), `claims_raw` the exact payload text")),
@@ -89,13 +101,20 @@ fn payload_bytes(template: &JwtTemplate, at: &FieldPath, ctx: &mut StepCtx<'_>) 
     }
 }
 
-fn signing_key(sign: &SignWith, at: &FieldPath, ctx: &mut StepCtx<'_>) -> Result<(String, MacAlg), Problem> {
+fn signing_key(
+    sign: &SignWith,
+    at: &FieldPath,
+    ctx: &mut StepCtx<'_>,
+) -> Result<(String, MacAlg), Problem> {
     let secret = match (&sign.key, &sign.secret) {
         (Some(key), None) => ctx.key_secret(key, &at.key("key"))?,
         (None, Some(secret)) => ctx.secret(secret, &at.key("secret"))?,
         (Some(_), Some(_)) => {
-            return Err(Problem::new(&at.key("secret"), "`sign` has both `key` and `secret`")
-                .hint("keep one: `key: k-web` (a JWT key) or `secret: web` (a secret reference)"))
+            return Err(
+                Problem::new(&at.key("secret"), "`sign` has both `key` and `secret`").hint(
+                    "keep one: `key: k-web` (a JWT key) or `secret: web` (a secret reference)",
+                ),
+            )
         }
         (None, None) => {
             return Err(Problem::new(at, "`sign` needs `key` or `secret`")
@@ -133,7 +152,10 @@ fn part_index(part: Part) -> usize {
 
 impl Token {
     pub(crate) fn compact(segments: Vec<String>) -> Token {
-        Token { segments, json: None }
+        Token {
+            segments,
+            json: None,
+        }
     }
 
     pub(crate) fn finish(self) -> String {
@@ -144,7 +166,10 @@ impl Token {
         let count = self.segments.len();
         self.segments.get_mut(part_index(part)).ok_or_else(|| {
             (
-                format!("the token has no {} part ({count} segments at this point)", part_name(part)),
+                format!(
+                    "the token has no {} part ({count} segments at this point)",
+                    part_name(part)
+                ),
                 Some("tamper ops run in order: put this one before `drop_signature`".into()),
             )
         })
@@ -154,8 +179,14 @@ impl Token {
         let text = self.part(part)?.clone();
         b64url_decode_lenient(&text).ok_or_else(|| {
             (
-                format!("the {} is not base64url at this point, so its bytes cannot be changed", part_name(part)),
-                Some("put byte-level ops (flip_bit, truncate_signature) before text-level ones".into()),
+                format!(
+                    "the {} is not base64url at this point, so its bytes cannot be changed",
+                    part_name(part)
+                ),
+                Some(
+                    "put byte-level ops (flip_bit, truncate_signature) before text-level ones"
+                        .into(),
+                ),
             )
         })
     }
@@ -165,7 +196,10 @@ impl Token {
             Ok(())
         } else {
             Err((
-                format!("`{op}` needs a token of {want} segments; it has {} at this point", self.segments.len()),
+                format!(
+                    "`{op}` needs a token of {want} segments; it has {} at this point",
+                    self.segments.len()
+                ),
                 None,
             ))
         }
@@ -187,8 +221,13 @@ impl Token {
                 let index = if *bit < 0 { bits + bit } else { *bit };
                 if !(0..bits).contains(&index) {
                     return Err((
-                        format!("bit {bit} is outside the {}'s {bits} bits", part_name(*part)),
-                        Some(format!("use 0..{bits} from the start, or -1..-{bits} from the end")),
+                        format!(
+                            "bit {bit} is outside the {}'s {bits} bits",
+                            part_name(*part)
+                        ),
+                        Some(format!(
+                            "use 0..{bits} from the start, or -1..-{bits} from the end"
+                        )),
                     ));
                 }
                 bytes[(index / 8) as usize] ^= 0x80 >> (index % 8);
@@ -198,7 +237,10 @@ impl Token {
                 let bytes = self.decoded(Part::Signature)?;
                 if *count == 0 || *count > bytes.len() {
                     return Err((
-                        format!("cannot remove {count} bytes of a {}-byte signature", bytes.len()),
+                        format!(
+                            "cannot remove {count} bytes of a {}-byte signature",
+                            bytes.len()
+                        ),
                         Some(format!("remove 1 to {} bytes", bytes.len())),
                     ));
                 }
@@ -240,9 +282,10 @@ impl Token {
                     _ => {
                         return Err((
                             format!(
-                                "the {} is {} characters long (a multiple of 4 or invalid), so its last character has no unused bits",
+                                "the {} is {} characters long, {}, so its last character has no unused bits",
                                 part_name(*part),
-                                text.len()
+                                text.len(),
+                                if text.len() % 4 == 0 { "a multiple of 4" } else { "not a base64 length" }
                             ),
                             Some(
                                 "pick a part whose encoded length is not a multiple of 4 (the HS256 signature, 43), or change \
@@ -252,10 +295,17 @@ impl Token {
                         ))
                     }
                 };
-                const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                const ALPHABET: &[u8; 64] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
                 let last = text.pop().expect("length is 2 or 3 mod 4");
                 let Some(value) = ALPHABET.iter().position(|&c| c as char == last) else {
-                    return Err((format!("the {}'s last character `{last}` is not base64url", part_name(*part)), None));
+                    return Err((
+                        format!(
+                            "the {}'s last character `{last}` is not base64url",
+                            part_name(*part)
+                        ),
+                        None,
+                    ));
                 };
                 text.push(ALPHABET[value | ((1 << unused_bits) - 1)] as char);
             }
@@ -268,11 +318,17 @@ impl Token {
                 let chars = target.chars().count();
                 if *at > chars {
                     return Err((
-                        format!("cannot insert at {at}: the {} has {chars} characters", part_name(*part)),
+                        format!(
+                            "cannot insert at {at}: the {} has {chars} characters",
+                            part_name(*part)
+                        ),
                         Some(format!("use 0..={chars}")),
                     ));
                 }
-                let byte = target.char_indices().nth(*at).map_or(target.len(), |(i, _)| i);
+                let byte = target
+                    .char_indices()
+                    .nth(*at)
+                    .map_or(target.len(), |(i, _)| i);
                 target.insert_str(byte, text);
             }
             Tamper::ReplacePart { part, with } => *self.part(*part)? = with.clone(),
@@ -334,27 +390,47 @@ mod tests {
 
     #[test]
     fn flip_bit_counts_from_the_start_and_the_end() {
-        let token = tampered(&[Tamper::FlipBit { part: Part::Signature, bit: 0 }]).unwrap();
+        let token = tampered(&[Tamper::FlipBit {
+            part: Part::Signature,
+            bit: 0,
+        }])
+        .unwrap();
         let mut want = SIG;
         want[0] ^= 0x80;
         assert_eq!(decode(parts(&token)[2]), want);
 
-        let token = tampered(&[Tamper::FlipBit { part: Part::Signature, bit: -1 }]).unwrap();
+        let token = tampered(&[Tamper::FlipBit {
+            part: Part::Signature,
+            bit: -1,
+        }])
+        .unwrap();
         let mut want = SIG;
         want[31] ^= 0x01;
         assert_eq!(decode(parts(&token)[2]), want);
 
-        let token = tampered(&[Tamper::FlipBit { part: Part::Payload, bit: 9 }]).unwrap();
+        let token = tampered(&[Tamper::FlipBit {
+            part: Part::Payload,
+            bit: 9,
+        }])
+        .unwrap();
         let mut want = PAYLOAD.to_vec();
         want[1] ^= 0x40; // '"' (0x22) becomes 'b' (0x62)
         assert_eq!(decode(parts(&token)[1]), want);
         assert_eq!(parts(&token)[0], b64url(HEADER));
 
         assert_eq!(
-            tampered(&[Tamper::FlipBit { part: Part::Signature, bit: 256 }]).unwrap_err(),
+            tampered(&[Tamper::FlipBit {
+                part: Part::Signature,
+                bit: 256
+            }])
+            .unwrap_err(),
             "bit 256 is outside the signature's 256 bits"
         );
-        assert!(tampered(&[Tamper::FlipBit { part: Part::Signature, bit: -257 }]).is_err());
+        assert!(tampered(&[Tamper::FlipBit {
+            part: Part::Signature,
+            bit: -257
+        }])
+        .is_err());
     }
 
     #[test]
@@ -374,16 +450,35 @@ mod tests {
     fn strip_drop_append_and_trailing_dot() {
         let original = token().finish();
         let (h, p) = (parts(&original)[0], parts(&original)[1]);
-        assert_eq!(tampered(&[Tamper::StripSignature]).unwrap(), format!("{h}.{p}."));
-        assert_eq!(tampered(&[Tamper::DropSignature]).unwrap(), format!("{h}.{p}"));
-        assert_eq!(tampered(&[Tamper::AppendSegment("X".into())]).unwrap(), format!("{original}.X"));
-        assert_eq!(tampered(&[Tamper::TrailingDot]).unwrap(), format!("{original}."));
+        assert_eq!(
+            tampered(&[Tamper::StripSignature]).unwrap(),
+            format!("{h}.{p}.")
+        );
+        assert_eq!(
+            tampered(&[Tamper::DropSignature]).unwrap(),
+            format!("{h}.{p}")
+        );
+        assert_eq!(
+            tampered(&[Tamper::AppendSegment("X".into())]).unwrap(),
+            format!("{original}.X")
+        );
+        assert_eq!(
+            tampered(&[Tamper::TrailingDot]).unwrap(),
+            format!("{original}.")
+        );
         assert_eq!(
             tampered(&[Tamper::StripSignature, Tamper::StripSignature]).unwrap_err(),
             "this tamper op leaves the token unchanged"
         );
         assert_eq!(
-            tampered(&[Tamper::DropSignature, Tamper::FlipBit { part: Part::Signature, bit: 0 }]).unwrap_err(),
+            tampered(&[
+                Tamper::DropSignature,
+                Tamper::FlipBit {
+                    part: Part::Signature,
+                    bit: 0
+                }
+            ])
+            .unwrap_err(),
             "the token has no signature part (2 segments at this point)"
         );
     }
@@ -409,7 +504,9 @@ mod tests {
         // Same bytes under a lenient decoder, rejected by a strict one.
         assert_eq!(decode(sig), SIG);
         use base64::Engine;
-        assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig).is_err());
+        assert!(base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sig)
+            .is_err());
         // 43 characters: 2 unused bits, so the last character's value has its low 2 bits set.
         assert_eq!(sig.chars().last(), Some('f')); // 'c' (28) | 0b11 = 31 = 'f'
 
@@ -424,9 +521,17 @@ mod tests {
 
     #[test]
     fn standard_alphabet_swaps_url_characters() {
-        let mut token = Token::compact(vec![b64url(&[0xfb, 0xff, 0xfe]), "e30".into(), "-_8".into()]);
-        token.apply(&Tamper::StandardAlphabet(Part::Header)).unwrap();
-        token.apply(&Tamper::StandardAlphabet(Part::Signature)).unwrap();
+        let mut token = Token::compact(vec![
+            b64url(&[0xfb, 0xff, 0xfe]),
+            "e30".into(),
+            "-_8".into(),
+        ]);
+        token
+            .apply(&Tamper::StandardAlphabet(Part::Header))
+            .unwrap();
+        token
+            .apply(&Tamper::StandardAlphabet(Part::Signature))
+            .unwrap();
         assert_eq!(token.finish(), "+//+.e30.+/8");
         let error = tampered(&[Tamper::StandardAlphabet(Part::Header)]).unwrap_err();
         assert_eq!(error, "this tamper op leaves the token unchanged");
@@ -436,12 +541,31 @@ mod tests {
     fn insert_and_replace_part() {
         let original = token().finish();
         let h = parts(&original)[0].to_string();
-        let token = tampered(&[Tamper::Insert { part: Part::Header, at: 3, text: " ".into() }]).unwrap();
+        let token = tampered(&[Tamper::Insert {
+            part: Part::Header,
+            at: 3,
+            text: " ".into(),
+        }])
+        .unwrap();
         assert_eq!(parts(&token)[0], format!("{} {}", &h[..3], &h[3..]));
-        let token = tampered(&[Tamper::Insert { part: Part::Header, at: 36, text: "\n".into() }]).unwrap();
+        let token = tampered(&[Tamper::Insert {
+            part: Part::Header,
+            at: 36,
+            text: "\n".into(),
+        }])
+        .unwrap();
         assert_eq!(parts(&token)[0], format!("{h}\n"));
-        assert!(tampered(&[Tamper::Insert { part: Part::Header, at: 37, text: "x".into() }]).is_err());
-        let token = tampered(&[Tamper::ReplacePart { part: Part::Payload, with: "e30".into() }]).unwrap();
+        assert!(tampered(&[Tamper::Insert {
+            part: Part::Header,
+            at: 37,
+            text: "x".into()
+        }])
+        .is_err());
+        let token = tampered(&[Tamper::ReplacePart {
+            part: Part::Payload,
+            with: "e30".into(),
+        }])
+        .unwrap();
         assert_eq!(parts(&token)[1], "e30");
         assert_eq!(parts(&token)[0], h);
     }

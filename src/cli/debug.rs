@@ -1,0 +1,170 @@
+//! `debug`: troubleshooting tools for integrators. `debug jwt TOKEN` is a token debugger,
+//! `debug hash` finds what a `user_hash` was computed over. Both print for people by default
+//! and JSON with `--json`; exit 0 when the token or hash would be accepted, 1 when not, 2 on
+//! bad input (an unreadable workspace file, a bad flag).
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::{EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE};
+use crate::contract::{Platform, Workspace};
+use crate::diagnose::{self, HashQuery, JwtOptions};
+
+#[derive(Debug, Args)]
+pub struct DebugArgs {
+    #[command(subcommand)]
+    pub what: DebugCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Decode a user JWT and walk every rule: header, claims, times in words, the signature
+    /// under which key, the attributes, and the reference's verdict.
+    Jwt(JwtArgs),
+    /// Find what a user_hash was computed over and with which secret, and name the mistake.
+    Hash(HashArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JwtArgs {
+    /// The token (intercom_user_jwt); `-` reads it from stdin.
+    pub token: String,
+    /// The workspace's settings (the protocol's `workspace` object), JSON or YAML. Without it
+    /// the signature is not checked.
+    #[arg(long, value_name = "FILE")]
+    pub workspace: Option<PathBuf>,
+    /// The platform the request comes from.
+    #[arg(long, default_value = "web", value_parser = parse_platform)]
+    pub platform: Platform,
+    /// The instant to decide at: Unix seconds or RFC 3339. Default: the real clock.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// The request's user_id (checked against the claim, rule 2.8).
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// The request's email (checked against the claim, rule 2.8).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Print JSON for tools instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HashArgs {
+    /// The user_id sent beside the hash.
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// The email sent beside the hash.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// The user_hash as sent (omit it to diagnose a request without one).
+    #[arg(long)]
+    pub hash: Option<String>,
+    /// The platform the request comes from.
+    #[arg(long, default_value = "web", value_parser = parse_platform)]
+    pub platform: Platform,
+    /// A workspace's settings, JSON or YAML. Repeat it (test and production): the first is the
+    /// workspace the request goes to, the others are searched for the secret that made the hash.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub workspace: Vec<PathBuf>,
+    /// Print JSON for tools instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_platform(text: &str) -> Result<Platform, String> {
+    Platform::parse(text).ok_or_else(|| format!("unknown platform `{text}` (web, ios or android)"))
+}
+
+pub fn debug(args: DebugArgs) -> u8 {
+    match args.what {
+        DebugCommand::Jwt(args) => jwt(args),
+        DebugCommand::Hash(args) => hash(args),
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Workspace, u8> {
+    diagnose::load_workspace(path).map_err(|error| {
+        eprintln!("error: {error}");
+        EXIT_USAGE
+    })
+}
+
+fn jwt(args: JwtArgs) -> u8 {
+    let now = match args.now.as_deref().map(diagnose::parse_now) {
+        None => crate::run::system_now(),
+        Some(Ok(now)) => now,
+        Some(Err(message)) => {
+            eprintln!("error: --now: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let workspace = match args.workspace.as_deref().map(load).transpose() {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
+    let token = if args.token == "-" {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!("error: cannot read the token from stdin: {e}");
+            return EXIT_USAGE;
+        }
+        text.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        args.token
+    };
+    let options = JwtOptions {
+        workspace,
+        platform: args.platform,
+        now,
+        user_id: args.user_id,
+        email: args.email,
+    };
+    let diagnosis = diagnose::diagnose_jwt(&token, &options);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&diagnosis).unwrap_or_default()
+        );
+    } else {
+        print!("{}", diagnosis.render());
+    }
+    if diagnosis.accepted {
+        EXIT_OK
+    } else {
+        EXIT_NONCONFORMANT
+    }
+}
+
+fn hash(args: HashArgs) -> u8 {
+    let mut workspaces = Vec::new();
+    for path in &args.workspace {
+        match load(path) {
+            Ok(workspace) => workspaces.push(workspace),
+            Err(code) => return code,
+        }
+    }
+    let query = HashQuery {
+        user_id: args.user_id.as_deref(),
+        email: args.email.as_deref(),
+        user_hash: args.hash.as_deref(),
+        platform: args.platform,
+    };
+    let diagnosis = diagnose::diagnose_hash(query, &workspaces);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&diagnosis).unwrap_or_default()
+        );
+    } else {
+        print!("{}", diagnosis.render());
+    }
+    if diagnosis.accepted {
+        EXIT_OK
+    } else {
+        EXIT_NONCONFORMANT
+    }
+}

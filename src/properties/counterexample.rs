@@ -1,0 +1,125 @@
+//! A shrunk failure as a ready-to-commit YAML case: `check` accepts it and `run` reproduces it.
+//!
+//! The case replays the generated workspace as a merge patch over the `production` fixture (every
+//! member is given, so the patch replaces the fixture's values entirely) and sends the request as
+//! raw JSON; `expect` is the reference's verdict, stated in full.
+
+use serde_json::{json, Map, Value};
+
+use super::recipe::{build_sign, build_verify};
+use super::{expected_verdict, Property, Sample};
+use crate::contract::{FromAdapter, SignMode};
+use crate::reference;
+use crate::scenario::DEFAULT_WORKSPACE;
+
+pub struct Counterexample {
+    pub case_id: String,
+    /// `<property>-<seed>.yaml`, under `reports/counterexamples/`.
+    pub file_name: String,
+    /// The whole case file.
+    pub yaml: String,
+}
+
+impl Counterexample {
+    pub fn new(property: &Property, seed: u64, sample: &Sample, now: i64) -> Counterexample {
+        let case_id = format!("PROP-{}-{seed}", property.name.to_uppercase());
+        let mut case = Map::new();
+        case.insert("id".into(), json!(case_id));
+        case.insert("title".into(), json!(format!("counterexample to `{}`: {}", property.name, property.title)));
+        case.insert("requirements".into(), json!(property.requirements));
+        case.insert("level".into(), json!("must"));
+        case.insert("tags".into(), json!(["counterexample"]));
+        case.insert(
+            "note".into(),
+            json!(format!(
+                "Found by property `{}` (`messenger-conformance run --only properties --seed {seed}`) and shrunk to a minimal request. The expectation is the reference's verdict. Review it, give it a topic id and move it under cases/<area>/ to keep it.",
+                property.name
+            )),
+        );
+        case.insert("now".into(), json!(now));
+        match sample {
+            Sample::Verify(recipe) => {
+                let request = build_verify(recipe, &case_id, now);
+                let mut patch = serde_json::to_value(&request.workspace).unwrap_or(Value::Null);
+                if let Some(obj) = patch.as_object_mut() {
+                    obj.remove("name");
+                }
+                case.insert("workspace".into(), json!(DEFAULT_WORKSPACE));
+                case.insert("patch".into(), patch);
+                case.insert("request".into(), json!({ "raw": request.request }));
+                case.insert("expect".into(), verdict_expect(&reference::verify(&request)));
+            }
+            Sample::Sign(recipe) => {
+                let request = build_sign(recipe, &case_id, now);
+                let mut sign = Map::new();
+                sign.insert("mode".into(), serde_json::to_value(request.mode).unwrap_or(Value::Null));
+                sign.insert("platform".into(), json!(request.platform));
+                sign.insert("secret".into(), json!(format!("literal:{}", request.secret)));
+                if let Some(key_id) = &request.key_id {
+                    sign.insert("key_id".into(), json!(key_id));
+                }
+                sign.insert("user".into(), serde_json::to_value(&request.user).unwrap_or(Value::Null));
+                if !request.attributes.is_empty() {
+                    sign.insert("attributes".into(), Value::Object(request.attributes.clone()));
+                }
+                if let Some(expires_in) = request.expires_in {
+                    sign.insert("expires_in".into(), json!(expires_in));
+                }
+                case.insert("sign".into(), Value::Object(sign));
+                case.insert("expect".into(), signer_expect(&request));
+            }
+        }
+        let file = json!({
+            "description": format!("Counterexample found by property `{}`.", property.name),
+            "cases": [Value::Object(case)],
+        });
+        let body = serde_saphyr::to_string(&file).unwrap_or_else(|_| serde_json::to_string_pretty(&file).unwrap_or_default());
+        Counterexample {
+            file_name: format!("{}-{seed}.yaml", property.name),
+            case_id,
+            yaml: format!("# yaml-language-server: $schema=../../schema/case.schema.json\n{body}"),
+        }
+    }
+}
+
+fn verdict_expect(verdict: &crate::contract::Verdict) -> Value {
+    let expected = expected_verdict(verdict);
+    let mut expect = Map::new();
+    expect.insert("outcome".into(), json!(expected.outcome));
+    if let Some(error) = expected.error {
+        expect.insert("error".into(), json!(error));
+        return Value::Object(expect);
+    }
+    expect.insert("verified".into(), json!(expected.verified));
+    if let Some(identity) = &expected.identity {
+        expect.insert("identity".into(), serde_json::to_value(identity).unwrap_or(Value::Null));
+    }
+    if !expected.applied.is_empty() {
+        expect.insert("applied".into(), Value::Object(expected.applied.clone()));
+    }
+    if !expected.dropped.is_empty() {
+        expect.insert("dropped".into(), serde_json::to_value(&expected.dropped).unwrap_or(Value::Null));
+    }
+    Value::Object(expect)
+}
+
+fn signer_expect(request: &crate::contract::SignRequest) -> Value {
+    match reference::sign(request) {
+        FromAdapter::Signed(signed) if request.mode == SignMode::UserHash => {
+            json!({ "outcome": "signed", "user_hash": { "literal": signed.user_hash } })
+        }
+        FromAdapter::Signed(signed) => {
+            let token = signed.jwt.unwrap_or_default();
+            let decoded = reference::jws::decode_unverified(&token).expect("the reference signs well-formed tokens");
+            json!({
+                "outcome": "signed",
+                "jwt": {
+                    "secret": format!("literal:{}", request.secret),
+                    "header": decoded.header.members,
+                    "claims": decoded.claims.members,
+                }
+            })
+        }
+        _ => json!({ "outcome": "refused" }),
+    }
+}

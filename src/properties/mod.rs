@@ -1,0 +1,516 @@
+//! Property-based, differential testing through the adapter.
+//!
+//! Each [`Property`] generates requests (proptest strategies over [`recipe`]s), sends each to the
+//! implementation under test and to the reference (the oracle), and judges the answer exactly as
+//! a case is judged: any difference in outcome, error code, identity, verified flag or
+//! attributes is a failure with the same classes and severities. Some properties also assert an
+//! invariant that does not depend on the oracle (a changed token is refused; a locked attribute
+//! never changes without a JWT). A failure is shrunk to a minimal request, printed, and written
+//! as a ready-to-commit YAML case ([`counterexample`]).
+
+use std::cell::{Cell, RefCell};
+use std::time::Instant;
+
+use proptest::strategy::{BoxedStrategy, Strategy};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use serde_json::{json, Value};
+
+use crate::adapter::Adapter;
+use crate::contract::{Clock, FromAdapter, Outcome, Role, ToAdapter, Verdict};
+use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
+use crate::reference;
+use crate::report::event::{redact, CaseEvent, Exchange};
+use crate::scenario::{Expectation, ExpectedVerdict, DEFAULT_NOW};
+use crate::spec::Level;
+
+pub mod counterexample;
+pub mod recipe;
+pub mod strategy;
+
+use recipe::{SignRecipe, VerifyRecipe};
+
+/// The default number of generated requests per property.
+pub const DEFAULT_CASES: u32 = 256;
+
+/// How properties run: the seed makes a run reproducible; `cases` is the budget per property.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub seed: u64,
+    pub cases: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { seed: 0, cases: DEFAULT_CASES }
+    }
+}
+
+/// What a property checks beyond agreeing with the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Invariant {
+    /// Only agreement with the reference.
+    None,
+    /// The request must be refused whatever the reference says (a changed token).
+    MustReject,
+    /// No locked attribute is ever applied (no request of this property carries a JWT).
+    LockedNeverApplied,
+    /// The same request twice gets the same verdict.
+    Deterministic,
+}
+
+enum Generator {
+    Verify(fn() -> BoxedStrategy<VerifyRecipe>),
+    Sign(fn() -> BoxedStrategy<SignRecipe>),
+}
+
+/// One named property.
+pub struct Property {
+    pub name: &'static str,
+    /// What it asserts, as a sentence.
+    pub title: &'static str,
+    pub requirements: &'static [&'static str],
+    pub role: Role,
+    /// Whether it needs the implementation to decide at the injected `now` (times near `exp`).
+    pub needs_exact_instant: bool,
+    invariant: Invariant,
+    generator: Generator,
+}
+
+fn idv_requests() -> BoxedStrategy<VerifyRecipe> {
+    strategy::idv_any().prop_map(VerifyRecipe::Idv).boxed()
+}
+
+fn changed_tokens() -> BoxedStrategy<VerifyRecipe> {
+    use proptest::prelude::*;
+    (strategy::jwt_valid(), any::<usize>(), any::<usize>())
+        .prop_map(|(mut r, at, with)| {
+            r.mutation = recipe::Mutation::Replace(at, with);
+            VerifyRecipe::Jwt(r)
+        })
+        .boxed()
+}
+
+fn time_window_tokens() -> BoxedStrategy<VerifyRecipe> {
+    use proptest::prelude::*;
+    let near = (any::<bool>(), -3i64..=3).prop_map(|(from_leeway, seconds)| recipe::Offset { from_leeway, seconds });
+    (strategy::jwt_valid(), proptest::option::of(near.clone()), proptest::option::weighted(0.3, near))
+        .prop_map(|(mut r, exp, nbf)| {
+            r.exp = exp;
+            r.nbf = nbf;
+            VerifyRecipe::Jwt(r)
+        })
+        .boxed()
+}
+
+fn jwt_requests() -> BoxedStrategy<VerifyRecipe> {
+    strategy::jwt_any().prop_map(VerifyRecipe::Jwt).boxed()
+}
+
+fn any_requests() -> BoxedStrategy<VerifyRecipe> {
+    strategy::verify_any().boxed()
+}
+
+fn sign_requests() -> BoxedStrategy<SignRecipe> {
+    strategy::sign_any().boxed()
+}
+
+static PROPERTIES: [Property; 7] = [
+    Property {
+        name: "idv-hash",
+        title: "a user_hash over the right identifier with the platform's own secret is accepted; any other hash is refused where enforced",
+        requirements: &["IDV-PRECEDENCE", "IDV-PLATFORM-SECRET", "IDV-WORKSPACE-SECRET", "IDV-HEX-CASE", "IDV-MALFORMED-HASH", "IDV-ENFORCED", "IDV-UNENFORCED", "IDENT-EXACT-BYTES"],
+        role: Role::Verifier,
+        needs_exact_instant: false,
+        invariant: Invariant::None,
+        generator: Generator::Verify(idv_requests),
+    },
+    Property {
+        name: "jwt-one-character-changed",
+        title: "changing any one character of a valid token gets it refused",
+        requirements: &["JWT-SIGNATURE", "JWT-FORMAT"],
+        role: Role::Verifier,
+        needs_exact_instant: false,
+        invariant: Invariant::MustReject,
+        generator: Generator::Verify(changed_tokens),
+    },
+    Property {
+        name: "jwt-time-window",
+        title: "a token is refused from its exp on and before its nbf, and accepted in between, per the leeway",
+        requirements: &["JWT-EXP", "JWT-NBF", "JWT-LEEWAY", "JWT-EXP-OPTIONAL"],
+        role: Role::Verifier,
+        needs_exact_instant: true,
+        invariant: Invariant::None,
+        generator: Generator::Verify(time_window_tokens),
+    },
+    Property {
+        name: "jwt-differential",
+        title: "for tokens right and wrong in every way (alg, key, platform, claims, times, identity), the verdict is the reference's",
+        requirements: &["JWT-ALG", "JWT-SIGNATURE", "KEY-PLATFORM-SCOPE", "KEY-ROTATION", "JWT-USER-ID", "JWT-CLAIM-TYPES", "JWT-IDENTITY-MATCH", "JWT-ENABLED", "ATTR-JWT-CLAIMS-APPLIED"],
+        role: Role::Verifier,
+        needs_exact_instant: true,
+        invariant: Invariant::None,
+        generator: Generator::Verify(jwt_requests),
+    },
+    Property {
+        name: "locked-attributes-need-jwt",
+        title: "without a JWT, a locked attribute is never applied, whatever the hash",
+        requirements: &["ATTR-LOCKED", "ATTR-UNLOCKED"],
+        role: Role::Verifier,
+        needs_exact_instant: false,
+        invariant: Invariant::LockedNeverApplied,
+        generator: Generator::Verify(idv_requests),
+    },
+    Property {
+        name: "verdict-deterministic",
+        title: "the same request twice gets the same verdict",
+        requirements: &["REQ-SHAPE"],
+        role: Role::Verifier,
+        needs_exact_instant: true,
+        invariant: Invariant::Deterministic,
+        generator: Generator::Verify(any_requests),
+    },
+    Property {
+        name: "signer-output",
+        title: "for random users, the signer's user_hash and JWT are exactly what the contract requires, and verify under the reference",
+        requirements: &["SIGN-HASH", "SIGN-HASH-REFUSE", "SIGN-JWT-HEADER", "SIGN-JWT-CLAIMS", "SIGN-JWT-EXP", "SIGN-JWT-REFUSE"],
+        role: Role::Signer,
+        needs_exact_instant: true,
+        invariant: Invariant::None,
+        generator: Generator::Sign(sign_requests),
+    },
+];
+
+/// Every property, in a stable order.
+pub fn all() -> &'static [Property] {
+    &PROPERTIES
+}
+
+pub fn find(name: &str) -> Option<&'static Property> {
+    PROPERTIES.iter().find(|p| p.name == name)
+}
+
+/// One property's result: its event, how many requests it sent, and its counterexample.
+pub struct PropertyRun {
+    pub event: CaseEvent,
+    pub requests: u64,
+    pub counterexample: Option<counterexample::Counterexample>,
+}
+
+/// A generated request, ready to send and to replay as a case.
+#[derive(Debug, Clone)]
+pub enum Sample {
+    Verify(VerifyRecipe),
+    Sign(SignRecipe),
+}
+
+/// The outcome of one sample: what was sent, what came back, and the judgement.
+struct Trial {
+    judgement: Judgement,
+    transcript: Vec<Exchange>,
+    expected: Value,
+    actual: Value,
+    message: Option<String>,
+}
+
+impl Property {
+    /// The property's own seed: the run's seed mixed with its name, so each property has its
+    /// own reproducible stream whichever others run.
+    fn seed_bytes(&self, seed: u64) -> [u8; 32] {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+        for byte in self.name.bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut bytes = [0u8; 32];
+        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+            chunk.copy_from_slice(&(hash.rotate_left(i as u32 * 16) ^ seed).to_le_bytes());
+        }
+        bytes
+    }
+
+    fn strategy(&self) -> BoxedStrategy<Sample> {
+        match self.generator {
+            Generator::Verify(make) => make().prop_map(Sample::Verify).boxed(),
+            Generator::Sign(make) => make().prop_map(Sample::Sign).boxed(),
+        }
+    }
+
+    /// Run the property against `adapter`.
+    pub fn run(&self, adapter: &mut dyn Adapter, settings: &Settings) -> PropertyRun {
+        let started = Instant::now();
+        let hello = adapter.hello().clone();
+        let skip = if !hello.roles.contains(&self.role) {
+            Some(format!("the implementation does not offer the {} role", self.role.as_str()))
+        } else if hello.clock == Clock::System && self.needs_exact_instant {
+            Some("needs an exact instant, and the implementation reads its own clock (clock: system)".to_string())
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            let event = self.event(Judgement::skipped(reason), None, started);
+            return PropertyRun { event, requests: 0, counterexample: None };
+        }
+        let now = if hello.clock == Clock::System { crate::run::system_now() } else { DEFAULT_NOW };
+        let config = Config {
+            cases: settings.cases,
+            failure_persistence: None,
+            max_shrink_iters: 512,
+            ..Config::default()
+        };
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &self.seed_bytes(settings.seed));
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let adapter = RefCell::new(adapter);
+        let sent = Cell::new(0u64);
+        let supported = Cell::new(0u64);
+        let result = runner.run(&self.strategy(), |sample| {
+            let trial = self.trial(&mut **adapter.borrow_mut(), &sample, now, &sent);
+            match trial.judgement.class {
+                OutcomeClass::Pass => {
+                    supported.set(supported.get() + 1);
+                    Ok(())
+                }
+                OutcomeClass::Skipped => Ok(()),
+                _ => Err(TestCaseError::fail(summary(&trial.judgement))),
+            }
+        });
+        let adapter = adapter.into_inner();
+        match result {
+            Ok(()) if supported.get() == 0 => {
+                let event = self.event(Judgement::skipped("the implementation answered `unsupported` to every request"), None, started);
+                PropertyRun { event, requests: sent.get(), counterexample: None }
+            }
+            Ok(()) => PropertyRun { event: self.event(Judgement::pass(), None, started), requests: sent.get(), counterexample: None },
+            Err(TestError::Fail(_, minimal)) => {
+                // Replay the minimal sample once more for its transcript and judgement.
+                let trial = self.trial(adapter, &minimal, now, &sent);
+                let judgement = if trial.judgement.class.is_failure() {
+                    trial.judgement.clone()
+                } else {
+                    flaky(&trial.judgement)
+                };
+                let counterexample = counterexample::Counterexample::new(self, settings.seed, &minimal, now);
+                let mut event = self.event(judgement, Some(&trial), started);
+                note_counterexample(&mut event, settings.seed, &counterexample);
+                PropertyRun { event, requests: sent.get(), counterexample: Some(counterexample) }
+            }
+            Err(TestError::Abort(reason)) => {
+                let problem = Problem {
+                    field: "property".into(),
+                    expected: "a completed property run".into(),
+                    actual: format!("aborted: {reason}"),
+                    why: "the property could not run to the end".into(),
+                    severity: Severity::Major,
+                };
+                let event = self.event(Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]), None, started);
+                PropertyRun { event, requests: sent.get(), counterexample: None }
+            }
+        }
+    }
+
+    fn trial(&self, adapter: &mut dyn Adapter, sample: &Sample, now: i64, sent: &Cell<u64>) -> Trial {
+        let id = format!("{}-{}", self.name, sent.get() + 1);
+        let (message, expectation) = match sample {
+            Sample::Verify(recipe) => {
+                let request = recipe::build_verify(recipe, &id, now);
+                let expected = expected_verdict(&reference::verify(&request));
+                (ToAdapter::Verify(request), Expectation::Verdict(expected))
+            }
+            Sample::Sign(recipe) => {
+                let request = recipe::build_sign(recipe, &id, now);
+                let expectation = expected_signature(&request);
+                (ToAdapter::Sign(request), expectation)
+            }
+        };
+        let mut trial = self.exchange(adapter, &message, &expectation, sent);
+        if trial.judgement.class.is_failure() || trial.judgement.class == OutcomeClass::Skipped {
+            return trial;
+        }
+        let invariant = match (self.invariant, &trial.actual) {
+            (Invariant::MustReject, actual) => must_reject(actual),
+            (Invariant::LockedNeverApplied, actual) => locked_never_applied(actual, &message),
+            (Invariant::Deterministic, first) => {
+                let again = self.exchange(adapter, &message, &expectation, sent);
+                trial.transcript.extend(again.transcript);
+                same_answer(first, &again.actual)
+            }
+            (Invariant::None, _) => None,
+        };
+        if let Some(problem) = invariant {
+            trial.judgement = Judgement::from_problems(class_of(&problem), vec![problem]);
+        }
+        trial
+    }
+
+    fn exchange(&self, adapter: &mut dyn Adapter, message: &ToAdapter, expectation: &Expectation, sent: &Cell<u64>) -> Trial {
+        sent.set(sent.get() + 1);
+        let secrets = recipe::all_secrets();
+        let mut request = serde_json::to_value(message).unwrap_or(Value::Null);
+        redact(&mut request, &secrets);
+        let expected = serde_json::to_value(expectation).unwrap_or(Value::Null);
+        match adapter.call(message) {
+            Ok(answer) => {
+                let mut actual = serde_json::to_value(&answer).unwrap_or(Value::Null);
+                redact(&mut actual, &secrets);
+                Trial {
+                    judgement: judge::judge(expectation, &answer),
+                    transcript: vec![Exchange { request, response: actual.clone(), seen: None }],
+                    expected,
+                    actual,
+                    message: answer.message().map(str::to_string),
+                }
+            }
+            Err(error) => {
+                let class = if error.kind == crate::adapter::AdapterErrorKind::Timeout { OutcomeClass::Timeout } else { OutcomeClass::AdapterError };
+                let problem = Problem {
+                    field: "answer".into(),
+                    expected: "one valid protocol message answering the request".into(),
+                    actual: error.to_string(),
+                    why: "an adapter error never counts as a pass".into(),
+                    severity: Severity::Major,
+                };
+                Trial {
+                    judgement: Judgement::from_problems(class, vec![problem]),
+                    transcript: vec![Exchange { request, response: Value::Null, seen: error.seen.clone() }],
+                    expected,
+                    actual: json!({ "adapter_error": error.kind.as_str(), "detail": error.detail }),
+                    message: None,
+                }
+            }
+        }
+    }
+
+    fn event(&self, judgement: Judgement, trial: Option<&Trial>, started: Instant) -> CaseEvent {
+        CaseEvent {
+            id: self.name.to_string(),
+            area: "properties".into(),
+            title: self.title.to_string(),
+            kind: "property".into(),
+            requirements: self.requirements.iter().map(|s| s.to_string()).collect(),
+            level: Level::Must,
+            outcome: judgement.class,
+            severity: judgement.severity,
+            problems: judgement.problems,
+            expected: trial.map_or(Value::Null, |t| t.expected.clone()),
+            actual: trial.map_or(Value::Null, |t| t.actual.clone()),
+            message: trial.and_then(|t| t.message.clone()),
+            skip_reason: judgement.skip_reason,
+            chosen: None,
+            location: Some(format!("src/properties/mod.rs ({})", self.name)),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            transcript: trial.map_or_else(Vec::new, |t| t.transcript.clone()),
+            stderr: String::new(),
+        }
+    }
+}
+
+/// Say how to reproduce a property failure and where its counterexample case is.
+fn note_counterexample(event: &mut CaseEvent, seed: u64, counterexample: &counterexample::Counterexample) {
+    event.problems.push(Problem {
+            field: "counterexample".into(),
+            expected: "no counterexample".into(),
+            actual: format!(
+                "shrunk to case {} (written to reports/counterexamples/{} by `run`)",
+                counterexample.case_id, counterexample.file_name
+            ),
+            why: format!("reproduce with `messenger-conformance run --only properties --seed {seed}`, or run the counterexample case"),
+        severity: event.severity.unwrap_or(Severity::Minor),
+    });
+}
+
+fn summary(judgement: &Judgement) -> String {
+    judgement.problems.iter().map(|p| format!("{}: expected {}, got {}", p.field, p.expected, p.actual)).collect::<Vec<_>>().join("; ")
+}
+
+fn flaky(judgement: &Judgement) -> Judgement {
+    let problem = Problem {
+        field: "verdict".into(),
+        expected: "the same answer each time the same request is sent".into(),
+        actual: format!("a failing answer first, then {} on replay", judgement.class.as_str()),
+        why: "an implementation whose verdict changes for the same request cannot be trusted (state leaks between requests)".into(),
+        severity: Severity::Major,
+    };
+    Judgement::from_problems(OutcomeClass::WrongDetail, vec![problem])
+}
+
+fn class_of(problem: &Problem) -> OutcomeClass {
+    if problem.field == "outcome" {
+        OutcomeClass::WrongVerdict
+    } else {
+        OutcomeClass::WrongDetail
+    }
+}
+
+pub fn expected_verdict(verdict: &Verdict) -> ExpectedVerdict {
+    ExpectedVerdict {
+        outcome: verdict.outcome,
+        error: verdict.error,
+        verified: verdict.verified,
+        identity: verdict.identity.clone(),
+        applied: verdict.attributes.applied.clone(),
+        dropped: verdict.attributes.dropped.clone(),
+    }
+}
+
+/// What the contract requires of a signer for this request, read off the reference's answer.
+pub fn expected_signature(request: &crate::contract::SignRequest) -> Expectation {
+    match reference::sign(request) {
+        FromAdapter::Signed(signed) => match (signed.user_hash, signed.jwt) {
+            (Some(user_hash), _) => Expectation::UserHash {
+                user_hash,
+                user_id: request.user.user_id.clone(),
+                email: request.user.email.clone(),
+                platform: Some(request.platform),
+                secrets: vec![crate::diagnose::SecretCandidate::new("", request.platform, request.secret.clone())],
+            },
+            (None, Some(token)) => {
+                let decoded = reference::jws::decode_unverified(&token).expect("the reference signs well-formed tokens");
+                Expectation::Jwt {
+                    secret: request.secret.clone(),
+                    header: decoded.header.members.clone(),
+                    claims: decoded.claims.members.clone(),
+                }
+            }
+            (None, None) => Expectation::Refused,
+        },
+        _ => Expectation::Refused,
+    }
+}
+
+fn must_reject(actual: &Value) -> Option<Problem> {
+    (actual.get("outcome").and_then(Value::as_str) == Some(Outcome::Accepted.as_str())).then(|| Problem {
+        field: "outcome".into(),
+        expected: "rejected".into(),
+        actual: "accepted".into(),
+        why: "a token with any character changed must not verify: its signature no longer matches".into(),
+        severity: Severity::Critical,
+    })
+}
+
+fn locked_never_applied(actual: &Value, message: &ToAdapter) -> Option<Problem> {
+    let ToAdapter::Verify(request) = message else { return None };
+    let applied = actual.pointer("/attributes/applied").and_then(Value::as_object)?;
+    let locked = request.workspace.locked_attributes.iter().find(|name| applied.contains_key(name.as_str()))?;
+    Some(Problem {
+        field: format!("attributes.{locked}"),
+        expected: "dropped (locked_attribute)".into(),
+        actual: format!("applied {}", applied[locked.as_str()]),
+        why: "a locked attribute changed without a valid JWT: only a signed token may change it".into(),
+        severity: Severity::Critical,
+    })
+}
+
+fn same_answer(first: &Value, second: &Value) -> Option<Problem> {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("message");
+        }
+        v
+    };
+    (strip(first) != strip(second)).then(|| Problem {
+        field: "verdict".into(),
+        expected: strip(first).to_string(),
+        actual: strip(second).to_string(),
+        why: "the same request must get the same verdict: a verdict that changes leaks state between requests".into(),
+        severity: Severity::Major,
+    })
+}

@@ -1,0 +1,428 @@
+//! Recipes: small, shrinkable descriptions of a workspace and a request, and how each becomes a
+//! protocol message. Strategies generate recipes; proptest shrinks them; [`build_verify`] and
+//! [`build_sign`] turn them into the exact messages sent.
+//!
+//! Secrets here are synthetic (`prop-…`), made for generated workspaces only; they are redacted
+//! from events like any other secret, and appear in a counterexample case only because the case
+//! must replay the workspace it failed in.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use serde_json::{json, Map, Value};
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::contract::{
+    IdentityVerification, JwtKey, JwtSettings, Platform, PlatformSettings, SignMode, SignRequest, User,
+    VerifyRequest, Workspace,
+};
+use crate::reference::jws::b64url_encode;
+use crate::reference::user_hash::user_hash;
+
+/// Identity verification secrets of the generated workspace, per platform.
+pub const IDV_SECRETS: [&str; 3] = ["prop-web-idv-secret-1f2e", "prop-ios-idv-secret-3d4c", "prop-android-idv-secret-5b6a"];
+/// The same platforms' secrets in another workspace (the [TEST] one).
+pub const OTHER_WORKSPACE_SECRETS: [&str; 3] =
+    ["prop-test-web-idv-secret-7a8b", "prop-test-ios-idv-secret-9c0d", "prop-test-android-idv-secret-e1f2"];
+/// The JWT keys a generated workspace picks from. A key it does not list is "rotated out": the
+/// same worker may have seen it listed in an earlier request, which is how remembered keys show.
+pub const KEY_POOL: [(&str, &str); 4] = [
+    ("k1", "prop-jwt-key-1-a1b2c3"),
+    ("k2", "prop-jwt-key-2-d4e5f6"),
+    ("k3", "prop-jwt-key-3-a7b8c9"),
+    ("k4", "prop-jwt-key-4-d0e1f2"),
+];
+/// Attribute names requests and claims draw from; workspaces lock some of them.
+pub const ATTRIBUTE_NAMES: [&str; 4] = ["plan", "name", "company", "email"];
+
+pub fn platform(index: usize) -> Platform {
+    Platform::ALL[index % 3]
+}
+
+pub fn all_secrets() -> Vec<String> {
+    IDV_SECRETS.iter().chain(OTHER_WORKSPACE_SECRETS.iter()).chain(KEY_POOL.iter().map(|(_, s)| s)).map(|s| s.to_string()).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkspaceRecipe {
+    pub enforced: [bool; 3],
+    pub jwt_enabled: [bool; 3],
+    /// Pool index and the platforms the key applies to.
+    pub keys: Vec<(usize, [bool; 3])>,
+    pub locked: Vec<&'static str>,
+    pub leeway: i64,
+}
+
+impl WorkspaceRecipe {
+    pub fn build(&self) -> Workspace {
+        let platforms = Platform::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let settings = PlatformSettings {
+                    identity_verification: IdentityVerification { secret: IDV_SECRETS[i].into(), enforced: self.enforced[i] },
+                    jwt: JwtSettings { enabled: self.jwt_enabled[i] },
+                };
+                (*p, settings)
+            })
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        let jwt_keys = self
+            .keys
+            .iter()
+            .filter(|(index, _)| seen.insert(*index))
+            .map(|(index, on)| JwtKey {
+                id: KEY_POOL[*index].0.into(),
+                secret: KEY_POOL[*index].1.into(),
+                platforms: Platform::ALL.iter().enumerate().filter(|(i, _)| on[*i]).map(|(_, p)| *p).collect(),
+            })
+            .collect();
+        Workspace {
+            name: "generated".into(),
+            platforms,
+            jwt_keys,
+            locked_attributes: self.locked.iter().map(|s| s.to_string()).collect(),
+            jwt_leeway_seconds: self.leeway,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+}
+
+/// How the `user_hash` of a request is made: right, or one of the documented mistakes.
+#[derive(Debug, Clone)]
+pub enum HashRecipe {
+    Right,
+    Missing,
+    /// Over the email although a user_id is sent.
+    OverEmail,
+    /// Over user_id and email joined.
+    OverJoined,
+    /// With another platform's secret.
+    PlatformSecret(usize),
+    /// With the other workspace's secret for the same platform.
+    OtherWorkspace,
+    UpperHex,
+    Base64,
+    /// Only the first N hex digits.
+    Prefix(usize),
+    /// Over the identifier trimmed and lowercased (what a normalising verifier would accept).
+    Normalised,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdvRecipe {
+    pub workspace: WorkspaceRecipe,
+    pub platform: usize,
+    pub identity: Identity,
+    pub hash: HashRecipe,
+    pub attributes: BTreeMap<&'static str, String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Alg {
+    Hs256,
+    /// `none` in one of several casings, with an empty signature.
+    None(usize),
+    Hs384,
+    Hs512,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ClaimUserId {
+    Same,
+    Missing,
+    Empty,
+    Number,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum RequestUserId {
+    Same,
+    Different,
+    Absent,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Kid {
+    Absent,
+    Signer,
+    Pool(usize),
+}
+
+/// A change to the finished token.
+#[derive(Debug, Clone, Copy)]
+pub enum Mutation {
+    None,
+    /// Replace the character at this position (mod length) by another of the alphabet.
+    Replace(usize, usize),
+    DropSignature,
+    ExtraSegment,
+    Pad,
+}
+
+/// A time relative to `now` (or to `now - leeway` when `from_leeway`).
+#[derive(Debug, Clone, Copy)]
+pub struct Offset {
+    pub from_leeway: bool,
+    pub seconds: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtRecipe {
+    pub workspace: WorkspaceRecipe,
+    pub platform: usize,
+    pub key: usize,
+    pub alg: Alg,
+    pub kid: Kid,
+    pub identity: Identity,
+    pub claim_user_id: ClaimUserId,
+    pub claim_email: bool,
+    pub claim_attributes: BTreeMap<&'static str, String>,
+    pub exp: Option<Offset>,
+    pub nbf: Option<Offset>,
+    pub request_user_id: RequestUserId,
+    pub request_email: bool,
+    pub request_attributes: BTreeMap<&'static str, String>,
+    pub stale_user_hash: bool,
+    pub mutation: Mutation,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignRecipe {
+    pub mode: SignMode,
+    pub platform: usize,
+    pub key: usize,
+    pub key_id: bool,
+    pub identity: Identity,
+    pub attributes: BTreeMap<&'static str, String>,
+    pub expires_in: Option<i64>,
+}
+
+/// A verifier sample: either kind of request.
+#[derive(Debug, Clone)]
+pub enum VerifyRecipe {
+    Idv(IdvRecipe),
+    Jwt(JwtRecipe),
+}
+
+impl VerifyRecipe {
+    pub fn workspace(&self) -> &WorkspaceRecipe {
+        match self {
+            VerifyRecipe::Idv(r) => &r.workspace,
+            VerifyRecipe::Jwt(r) => &r.workspace,
+        }
+    }
+}
+
+pub fn build_verify(recipe: &VerifyRecipe, id: &str, now: i64) -> VerifyRequest {
+    let (workspace, request) = match recipe {
+        VerifyRecipe::Idv(r) => (r.workspace.build(), idv_request(r)),
+        VerifyRecipe::Jwt(r) => (r.workspace.build(), jwt_request(r, now)),
+    };
+    VerifyRequest { id: id.into(), now, workspace, request }
+}
+
+fn attributes_json(attributes: &BTreeMap<&'static str, String>) -> Value {
+    Value::Object(attributes.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect())
+}
+
+fn idv_request(r: &IdvRecipe) -> Value {
+    let platform = platform(r.platform);
+    let mut request = Map::new();
+    request.insert("action".into(), json!("boot"));
+    request.insert("platform".into(), json!(platform.as_str()));
+    if let Some(user_id) = &r.identity.user_id {
+        request.insert("user_id".into(), json!(user_id));
+    }
+    if let Some(email) = &r.identity.email {
+        request.insert("email".into(), json!(email));
+    }
+    if let Some(hash) = idv_hash(r) {
+        request.insert("user_hash".into(), json!(hash));
+    }
+    // Attributes named like identity fields are a different rule (REQ-RESERVED-ATTRIBUTES);
+    // `email` is an attribute name only through locking, never sent as one here.
+    let attributes: BTreeMap<_, _> = r.attributes.iter().filter(|(k, _)| **k != "email").map(|(k, v)| (*k, v.clone())).collect();
+    request.insert("attributes".into(), attributes_json(&attributes));
+    Value::Object(request)
+}
+
+fn idv_hash(r: &IdvRecipe) -> Option<String> {
+    let p = r.platform % 3;
+    let identifier = r.identity.user_id.clone().or_else(|| r.identity.email.clone()).unwrap_or_default();
+    let secret = IDV_SECRETS[p];
+    let hash = match &r.hash {
+        HashRecipe::Missing => return None,
+        HashRecipe::Right => user_hash(secret, &identifier),
+        HashRecipe::OverEmail => user_hash(secret, r.identity.email.as_deref().unwrap_or(&identifier)),
+        HashRecipe::OverJoined => {
+            let joined = format!("{}{}", r.identity.user_id.as_deref().unwrap_or(""), r.identity.email.as_deref().unwrap_or(""));
+            user_hash(secret, &joined)
+        }
+        HashRecipe::PlatformSecret(other) => user_hash(IDV_SECRETS[*other % 3], &identifier),
+        HashRecipe::OtherWorkspace => user_hash(OTHER_WORKSPACE_SECRETS[p], &identifier),
+        HashRecipe::UpperHex => user_hash(secret, &identifier).to_uppercase(),
+        HashRecipe::Base64 => {
+            use base64::Engine as _;
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+            mac.update(identifier.as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        }
+        HashRecipe::Prefix(n) => user_hash(secret, &identifier)[..(*n % 63) + 1].to_string(),
+        HashRecipe::Normalised => user_hash(secret, &identifier.trim().to_lowercase()),
+    };
+    Some(hash)
+}
+
+fn time(now: i64, leeway: i64, offset: Offset) -> i64 {
+    let base = if offset.from_leeway { now - leeway } else { now };
+    base + offset.seconds
+}
+
+fn mac(alg: Alg, key: &[u8], input: &[u8]) -> Vec<u8> {
+    match alg {
+        Alg::None(_) => vec![],
+        Alg::Hs256 => mac_with::<Hmac<Sha256>>(key, input),
+        Alg::Hs384 => mac_with::<Hmac<Sha384>>(key, input),
+        Alg::Hs512 => mac_with::<Hmac<Sha512>>(key, input),
+    }
+}
+
+fn mac_with<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
+    let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(input);
+    mac.finalize().into_bytes().to_vec()
+}
+
+const NONE_CASINGS: [&str; 4] = ["none", "None", "NONE", "nOnE"];
+const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The token of a recipe: header, claims, MAC, then the mutation.
+pub fn jwt_token(r: &JwtRecipe, now: i64) -> String {
+    let (key_id, key_secret) = KEY_POOL[r.key % KEY_POOL.len()];
+    let alg = match r.alg {
+        Alg::Hs256 => "HS256",
+        Alg::None(casing) => NONE_CASINGS[casing % NONE_CASINGS.len()],
+        Alg::Hs384 => "HS384",
+        Alg::Hs512 => "HS512",
+    };
+    let mut header = Map::new();
+    header.insert("alg".into(), json!(alg));
+    header.insert("typ".into(), json!("JWT"));
+    match r.kid {
+        Kid::Absent => {}
+        Kid::Signer => {
+            header.insert("kid".into(), json!(key_id));
+        }
+        Kid::Pool(i) => {
+            header.insert("kid".into(), json!(KEY_POOL[i % KEY_POOL.len()].0));
+        }
+    }
+    let mut claims = Map::new();
+    let user_id = r.identity.user_id.clone().unwrap_or_else(|| "u-1".into());
+    match r.claim_user_id {
+        ClaimUserId::Same => {
+            claims.insert("user_id".into(), json!(user_id));
+        }
+        ClaimUserId::Missing => {}
+        ClaimUserId::Empty => {
+            claims.insert("user_id".into(), json!(""));
+        }
+        ClaimUserId::Number => {
+            claims.insert("user_id".into(), json!(12345));
+        }
+    }
+    if let (true, Some(email)) = (r.claim_email, &r.identity.email) {
+        claims.insert("email".into(), json!(email));
+    }
+    for (name, value) in &r.claim_attributes {
+        if *name != "email" {
+            claims.insert(name.to_string(), json!(value));
+        }
+    }
+    let leeway = r.workspace.leeway;
+    if let Some(exp) = r.exp {
+        claims.insert("exp".into(), json!(time(now, leeway, exp)));
+    }
+    if let Some(nbf) = r.nbf {
+        claims.insert("nbf".into(), json!(time(now, -leeway, nbf)));
+    }
+    let header = b64url_encode(Value::Object(header).to_string());
+    let payload = b64url_encode(Value::Object(claims).to_string());
+    let input = format!("{header}.{payload}");
+    let signature = b64url_encode(mac(r.alg, key_secret.as_bytes(), input.as_bytes()));
+    let token = format!("{input}.{signature}");
+    mutate(token, r.mutation)
+}
+
+fn mutate(token: String, mutation: Mutation) -> String {
+    match mutation {
+        Mutation::None => token,
+        Mutation::Replace(at, with) => {
+            let mut bytes = token.into_bytes();
+            // Only base64url characters are replaced, by another one: the token keeps its shape.
+            let positions: Vec<usize> = (0..bytes.len()).filter(|i| bytes[*i] != b'.').collect();
+            let at = positions[at % positions.len()];
+            let mut replacement = BASE64URL[with % BASE64URL.len()];
+            if replacement == bytes[at] {
+                replacement = BASE64URL[(with + 1) % BASE64URL.len()];
+            }
+            bytes[at] = replacement;
+            String::from_utf8(bytes).expect("base64url and dots are ASCII")
+        }
+        Mutation::DropSignature => token.rsplit_once('.').map(|(head, _)| head.to_string()).unwrap_or(token),
+        Mutation::ExtraSegment => format!("{token}.e30"),
+        Mutation::Pad => format!("{token}="),
+    }
+}
+
+fn jwt_request(r: &JwtRecipe, now: i64) -> Value {
+    let mut request = Map::new();
+    request.insert("action".into(), json!("boot"));
+    request.insert("platform".into(), json!(platform(r.platform).as_str()));
+    let user_id = r.identity.user_id.clone().unwrap_or_else(|| "u-1".into());
+    match r.request_user_id {
+        RequestUserId::Same => {
+            request.insert("user_id".into(), json!(user_id));
+        }
+        RequestUserId::Different => {
+            request.insert("user_id".into(), json!(format!("{user_id}-other")));
+        }
+        RequestUserId::Absent => {}
+    }
+    if let (true, Some(email)) = (r.request_email, &r.identity.email) {
+        request.insert("email".into(), json!(email));
+    }
+    if r.stale_user_hash {
+        request.insert("user_hash".into(), json!(user_hash(IDV_SECRETS[r.platform % 3], "someone-else")));
+    }
+    request.insert("intercom_user_jwt".into(), json!(jwt_token(r, now)));
+    let attributes: BTreeMap<_, _> = r.request_attributes.iter().filter(|(k, _)| **k != "email").map(|(k, v)| (*k, v.clone())).collect();
+    request.insert("attributes".into(), attributes_json(&attributes));
+    Value::Object(request)
+}
+
+pub fn build_sign(r: &SignRecipe, id: &str, now: i64) -> SignRequest {
+    let platform = platform(r.platform);
+    let (key_id, key_secret) = KEY_POOL[r.key % KEY_POOL.len()];
+    let secret = match r.mode {
+        SignMode::UserHash => IDV_SECRETS[r.platform % 3],
+        SignMode::Jwt => key_secret,
+    };
+    SignRequest {
+        id: id.into(),
+        now,
+        mode: r.mode,
+        platform,
+        secret: secret.into(),
+        key_id: (r.key_id && r.mode == SignMode::Jwt).then(|| key_id.to_string()),
+        user: User { user_id: r.identity.user_id.clone(), email: r.identity.email.clone() },
+        attributes: r.attributes.iter().filter(|(k, _)| **k != "email").map(|(k, v)| (k.to_string(), json!(v))).collect(),
+        expires_in: r.expires_in,
+    }
+}

@@ -1,0 +1,116 @@
+//! Properties through the adapter: they pass against the reference, catch the bundled broken
+//! implementations on their own, and a failure shrinks to a YAML case that `check` accepts and
+//! `run` reproduces.
+
+use std::path::Path;
+
+use messenger_conformance::adapter::builtin::BuiltinFactory;
+use messenger_conformance::adapter::AdapterFactory;
+use messenger_conformance::judge::OutcomeClass;
+use messenger_conformance::properties::{self, Settings};
+use messenger_conformance::run::run_case;
+use messenger_conformance::{mutants, scenario};
+
+const SEED: u64 = 20261122;
+
+fn settings() -> Settings {
+    Settings { seed: SEED, ..Settings::default() }
+}
+
+fn failing_properties(factory: &dyn AdapterFactory) -> Vec<&'static str> {
+    let mut adapter = factory.start().expect("in-process adapters start");
+    properties::all()
+        .iter()
+        .filter(|p| p.run(adapter.as_mut(), &settings()).event.outcome.is_failure())
+        .map(|p| p.name)
+        .collect()
+}
+
+#[test]
+fn the_reference_satisfies_every_property() {
+    let mut adapter = BuiltinFactory::reference().start().unwrap();
+    for property in properties::all() {
+        let run = property.run(adapter.as_mut(), &settings());
+        assert_eq!(run.event.outcome, OutcomeClass::Pass, "{}: {:#?}", property.name, run.event.problems);
+        assert!(run.requests >= u64::from(settings().cases), "{} sent only {} requests", property.name, run.requests);
+    }
+}
+
+#[test]
+fn properties_alone_catch_the_broken_implementations() {
+    let mut caught = Vec::new();
+    let mut missed = Vec::new();
+    for mutant in mutants::all() {
+        let factory = mutants::factory(mutant.name).unwrap();
+        let failing = failing_properties(&factory);
+        println!("{:<32} {}", mutant.name, failing.join(", "));
+        if failing.is_empty() {
+            missed.push(mutant.name);
+        } else {
+            caught.push(mutant.name);
+        }
+    }
+    assert!(caught.len() >= 22, "properties caught only {} broken implementations; missed: {missed:?}", caught.len());
+}
+
+#[test]
+fn the_same_seed_replays_the_same_requests() {
+    let factory = mutants::factory("jwt-exp-off-by-one").unwrap();
+    let run = |seed| {
+        let mut adapter = factory.start().unwrap();
+        let property = properties::find("jwt-time-window").unwrap();
+        property.run(adapter.as_mut(), &Settings { seed, ..settings() }).counterexample.map(|c| c.yaml)
+    };
+    let first = run(SEED).expect("the off-by-one exp is found");
+    assert_eq!(run(SEED), Some(first));
+}
+
+#[test]
+fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
+    let factory = mutants::factory("jwt-exp-off-by-one").unwrap();
+    let mut adapter = factory.start().unwrap();
+    let property = properties::find("jwt-time-window").unwrap();
+    let run = property.run(adapter.as_mut(), &settings());
+    assert_eq!(run.event.outcome, OutcomeClass::WrongVerdict, "{:#?}", run.event.problems);
+    let counterexample = run.counterexample.expect("a failing property writes a counterexample");
+    assert!(
+        run.event.problems.iter().any(|p| p.why.contains(&format!("--seed {SEED}"))),
+        "the failure says how to replay it: {:#?}",
+        run.event.problems
+    );
+
+    // The whole suite plus the counterexample: `check` (load and lint) accepts it.
+    let dir = tempdir();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"), &dir);
+    std::fs::create_dir_all(dir.join("counterexamples")).unwrap();
+    std::fs::write(dir.join("counterexamples").join(&counterexample.file_name), &counterexample.yaml).unwrap();
+    let suite = scenario::load_suite(&dir).unwrap_or_else(|e| panic!("{e}\n{}", counterexample.yaml));
+    let lint = scenario::lint(&suite);
+    assert!(lint.is_empty(), "{lint:?}");
+
+    let case = suite.case(&counterexample.case_id).expect("the counterexample is in the suite");
+    let mut reference = BuiltinFactory::reference().start().unwrap();
+    assert_eq!(run_case(reference.as_mut(), case).outcome, OutcomeClass::Pass, "the reference passes it");
+    let mut broken = factory.start().unwrap();
+    assert_eq!(run_case(broken.as_mut(), case).outcome, OutcomeClass::WrongVerdict, "the broken one fails it again");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mc-properties-{}-{}", std::process::id(), SEED));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
