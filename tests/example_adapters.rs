@@ -20,6 +20,10 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The seed of the generated requests (`run --seed`); the adapters pass any seed, this one
+/// makes a failure replayable.
+const PROPERTY_SEED: &str = "20260101";
+
 /// One run of the suite against an adapter: exit code, terminal output, and the case records of
 /// the report's `events.jsonl`.
 struct SuiteRun {
@@ -80,7 +84,13 @@ fn run_suite(label: &str, baseline: Option<&str>, adapter: &[&str]) -> SuiteRun 
         .arg("--quiet")
         .arg("--cases")
         .arg(repo().join("cases"));
+    // A fixed seed for the properties, so the baselines describe one reproducible run; their
+    // counterexamples go to the report directory, not to reports/ in the work tree.
+    command.args(["--seed", PROPERTY_SEED]);
     command.arg("--report").arg(&report);
+    command
+        .arg("--counterexamples")
+        .arg(report.join("counterexamples"));
     if let Some(baseline) = baseline {
         command.arg("--baseline").arg(repo().join(baseline));
     }

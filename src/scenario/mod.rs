@@ -35,5 +35,5 @@ pub use load::{load_suite, LoadedCase, Suite, FIXTURES_FILE};
 pub use patch::merge_patch;
 pub use resolve::{BuildError, BuiltStep, DEFAULT_NOW, DEFAULT_WORKSPACE};
 pub use schema::{case_schema, fixtures_schema};
-pub use secret::{SecretRef, SECRET_FORMS};
+pub use secret::{SecretError, SecretRef, SECRET_FORMS};
 pub use source::FieldPath;
