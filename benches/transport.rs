@@ -28,7 +28,7 @@ use messenger_conformance::adapter::exec::ExecFactory;
 use messenger_conformance::adapter::http::HttpFactory;
 use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::contract::ToAdapter;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
 
@@ -144,28 +144,38 @@ criterion_group! {
     targets = transports
 }
 
-/// The floor: parse each line, answer with a fixed message that echoes the id.
+/// The part of a request the floor reads: serde scans the rest of the line without keeping it.
+#[derive(serde::Deserialize)]
+struct Head {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+/// The floor: read each line, scan it as JSON, print a fixed answer that echoes the id.
 fn echo_adapter() {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
+    let hello = json!({"type": "hello", "protocol": 1,
+        "implementation": {"name": "echo", "version": "0"},
+        "roles": ["verifier", "signer"], "clock": "injected"})
+    .to_string();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { return };
-        let Ok(message) = serde_json::from_str::<Value>(&line) else {
+        let Ok(head) = serde_json::from_str::<Head>(&line) else {
             continue;
         };
-        let id = message.get("id").cloned().unwrap_or(Value::Null);
-        let answer = match message.get("type").and_then(Value::as_str) {
-            Some("hello") => json!({"type": "hello", "protocol": 1,
-                "implementation": {"name": "echo", "version": "0"},
-                "roles": ["verifier", "signer"], "clock": "injected"}),
-            Some("verify") => {
-                json!({"type": "verdict", "id": id, "outcome": "accepted", "verified": false,
-                "identity": null, "error": null, "attributes": {"applied": {}, "dropped": {}}, "message": "echo"})
-            }
-            Some("sign") => json!({"type": "signed", "id": id, "user_hash": "00", "jwt": null}),
+        let id = serde_json::to_string(&head.id.unwrap_or_default()).unwrap_or_default();
+        let answer = match head.kind.as_str() {
+            "hello" => hello.clone(),
+            "verify" => format!(
+                r#"{{"type":"verdict","id":{id},"outcome":"accepted","verified":false,"identity":null,"error":null,"attributes":{{"applied":{{}},"dropped":{{}}}},"message":"echo"}}"#
+            ),
+            "sign" => format!(r#"{{"type":"signed","id":{id},"user_hash":"00","jwt":null}}"#),
             _ => return,
         };
-        let mut encoded = answer.to_string();
+        let mut encoded = answer;
         encoded.push('\n');
         if stdout
             .write_all(encoded.as_bytes())

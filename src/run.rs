@@ -28,11 +28,18 @@ impl Default for RunOptions {
 
 /// The seconds since the Unix epoch, now.
 pub fn system_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The report's header record, from the target's `hello`.
-pub fn header_for(factory: &dyn AdapterFactory, hello: &HelloReply, options: Value, seed: Option<u64>) -> RunHeader {
+pub fn header_for(
+    factory: &dyn AdapterFactory,
+    hello: &HelloReply,
+    options: Value,
+    seed: Option<u64>,
+) -> RunHeader {
     RunHeader {
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         target: factory.describe(),
@@ -56,7 +63,13 @@ pub fn run_cases(
     options: &RunOptions,
     mut on_event: impl FnMut(&CaseEvent),
 ) -> Result<Vec<CaseEvent>, StartError> {
-    run_parallel(cases, factory, options.jobs, |adapter, case| run_case(adapter, case), |event| on_event(event))
+    run_parallel(
+        cases,
+        factory,
+        options.jobs,
+        |adapter, case| run_case(adapter, case),
+        |event| on_event(event),
+    )
 }
 
 /// Do `work` for every item on up to `jobs` workers, each with its own adapter. `on_result`
@@ -69,7 +82,9 @@ pub fn run_parallel<T: Sync, R: Send>(
     mut on_result: impl FnMut(&R),
 ) -> Result<Vec<R>, StartError> {
     let jobs = jobs.clamp(1, items.len().max(1));
-    let mut adapters = (0..jobs).map(|_| factory.start()).collect::<Result<Vec<_>, _>>()?;
+    let mut adapters = (0..jobs)
+        .map(|_| factory.start())
+        .collect::<Result<Vec<_>, _>>()?;
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::channel::<(usize, R)>();
     let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
@@ -102,7 +117,10 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase) -> CaseEvent {
     let hello = adapter.hello().clone();
     let mut event = empty_event(case);
     if !hello.roles.contains(&case.role) {
-        let reason = format!("the implementation does not offer the {} role", case.role.as_str());
+        let reason = format!(
+            "the implementation does not offer the {} role",
+            case.role.as_str()
+        );
         return finish(event, Judgement::skipped(reason), started);
     }
     let now = match hello.clock {
@@ -123,31 +141,52 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase) -> CaseEvent {
                 why: "the case itself is broken: fix the case file".into(),
                 severity: Severity::Major,
             };
-            return finish(event, Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]), started);
+            return finish(
+                event,
+                Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
+                started,
+            );
         }
     };
-    let secrets: Vec<String> = steps.iter().flat_map(|s| s.secrets.iter().cloned()).collect();
+    let secrets: Vec<String> = steps
+        .iter()
+        .flat_map(|s| s.secrets.iter().cloned())
+        .collect();
     let mut judgement = Judgement::pass();
     for step in &steps {
         let mut request = serde_json::to_value(&step.message).unwrap_or(Value::Null);
         redact(&mut request, &secrets);
         event.expected = serde_json::to_value(&step.expectation).unwrap_or(Value::Null);
         let answer = adapter.call(&step.message);
-        event.stderr.push_str(&redact_text(&adapter.take_stderr(), &secrets));
+        event
+            .stderr
+            .push_str(&redact_text(&adapter.take_stderr(), &secrets));
         match answer {
             Ok(answer) => {
                 let mut response = serde_json::to_value(&answer).unwrap_or(Value::Null);
                 redact(&mut response, &secrets);
                 event.actual = response.clone();
                 event.message = answer.message().map(|m| redact_text(m, &secrets));
-                event.transcript.push(Exchange { request, response, seen: None });
+                event.transcript.push(Exchange {
+                    request,
+                    response,
+                    seen: None,
+                });
                 judgement = judge::judge(&step.expectation, &answer);
             }
             Err(error) => {
                 let seen = error.seen.as_deref().map(|s| redact_text(s, &secrets));
                 event.actual = json!({ "adapter_error": error.kind.as_str(), "detail": redact_text(&error.detail, &secrets) });
-                event.transcript.push(Exchange { request, response: Value::Null, seen: seen.clone() });
-                let class = if error.kind == AdapterErrorKind::Timeout { OutcomeClass::Timeout } else { OutcomeClass::AdapterError };
+                event.transcript.push(Exchange {
+                    request,
+                    response: Value::Null,
+                    seen: seen.clone(),
+                });
+                let class = if error.kind == AdapterErrorKind::Timeout {
+                    OutcomeClass::Timeout
+                } else {
+                    OutcomeClass::AdapterError
+                };
                 let problem = Problem {
                     field: "answer".into(),
                     expected: "one valid protocol message answering the request".into(),

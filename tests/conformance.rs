@@ -29,16 +29,29 @@ fn main() {
         Trial::test(name, move || run_against_reference(&case))
     });
     let properties = properties::all().iter().map(|property| {
-        Trial::test(format!("properties::{}", property.name), move || property_against_reference(property))
+        Trial::test(format!("properties::{}", property.name), move || {
+            property_against_reference(property)
+        })
     });
     let trials = cases.chain(properties).collect();
     libtest_mimic::run(&args, trials).exit();
 }
 
 fn property_against_reference(property: &Property) -> Result<(), Failed> {
-    let seed = std::env::var("MC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let mut adapter = BuiltinFactory::reference().start().map_err(|e| Failed::from(e.to_string()))?;
-    let run = property.run(adapter.as_mut(), &Settings { seed, ..Settings::default() });
+    let seed = std::env::var("MC_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut adapter = BuiltinFactory::reference()
+        .start()
+        .map_err(|e| Failed::from(e.to_string()))?;
+    let run = property.run(
+        adapter.as_mut(),
+        &Settings {
+            seed,
+            ..Settings::default()
+        },
+    );
     match run.event.outcome {
         OutcomeClass::Pass => Ok(()),
         _ => Err(render_failure(&run.event).into()),
@@ -46,11 +59,15 @@ fn property_against_reference(property: &Property) -> Result<(), Failed> {
 }
 
 fn run_against_reference(case: &LoadedCase) -> Result<(), Failed> {
-    let mut adapter = BuiltinFactory::reference().start().map_err(|e| Failed::from(e.to_string()))?;
+    let mut adapter = BuiltinFactory::reference()
+        .start()
+        .map_err(|e| Failed::from(e.to_string()))?;
     let event = run_case(adapter.as_mut(), case);
     match event.outcome {
         OutcomeClass::Pass => Ok(()),
-        OutcomeClass::Skipped => Err(format!("the reference skipped this case: {:?}", event.skip_reason).into()),
+        OutcomeClass::Skipped => {
+            Err(format!("the reference skipped this case: {:?}", event.skip_reason).into())
+        }
         _ => Err(render_failure(&event).into()),
     }
 }

@@ -213,7 +213,8 @@ fn require(program: &str, args: &[&str], install: &str) {
     }
 }
 
-/// The path of an example binary of this crate, built with the profile this test was built with.
+/// The path of an example binary of this crate, built (or found up to date) with the profile
+/// this test was built with.
 fn example(name: &str) -> PathBuf {
     // The test runs from target/<profile>/deps/; examples are built into target/<profile>/examples/.
     let deps = std::env::current_exe().expect("the test knows its path");
@@ -224,21 +225,21 @@ fn example(name: &str) -> PathBuf {
     let binary = profile_dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        // `cargo test` builds the examples; `cargo test --test example_adapters` alone does not.
-        let release = profile_dir.file_name().is_some_and(|p| p == "release");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let mut build = Command::new(cargo);
-        build.current_dir(repo()).args(["build", "--example", name]);
-        if release {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(
-            status.success() && binary.exists(),
-            "could not build the example {name}: run `cargo build --examples`"
-        );
+    // `cargo test` builds the examples, `cargo test --test example_adapters` does not: build it
+    // here either way (a no-op when it is up to date), so the test never runs a stale binary.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(repo())
+        .args(["build", "--quiet", "--example", name]);
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
     }
+    let status = build.status().expect("cargo runs");
+    assert!(
+        status.success() && binary.exists(),
+        "could not build the example {name}: run `cargo build --examples`"
+    );
     binary
 }
 

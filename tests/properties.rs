@@ -14,14 +14,22 @@ use messenger_conformance::{mutants, scenario};
 const SEED: u64 = 20261122;
 
 fn settings() -> Settings {
-    Settings { seed: SEED, ..Settings::default() }
+    Settings {
+        seed: SEED,
+        ..Settings::default()
+    }
 }
 
 fn failing_properties(factory: &dyn AdapterFactory) -> Vec<&'static str> {
     let mut adapter = factory.start().expect("in-process adapters start");
     properties::all()
         .iter()
-        .filter(|p| p.run(adapter.as_mut(), &settings()).event.outcome.is_failure())
+        .filter(|p| {
+            p.run(adapter.as_mut(), &settings())
+                .event
+                .outcome
+                .is_failure()
+        })
         .map(|p| p.name)
         .collect()
 }
@@ -31,8 +39,19 @@ fn the_reference_satisfies_every_property() {
     let mut adapter = BuiltinFactory::reference().start().unwrap();
     for property in properties::all() {
         let run = property.run(adapter.as_mut(), &settings());
-        assert_eq!(run.event.outcome, OutcomeClass::Pass, "{}: {:#?}", property.name, run.event.problems);
-        assert!(run.requests >= u64::from(settings().cases), "{} sent only {} requests", property.name, run.requests);
+        assert_eq!(
+            run.event.outcome,
+            OutcomeClass::Pass,
+            "{}: {:#?}",
+            property.name,
+            run.event.problems
+        );
+        assert!(
+            run.requests >= u64::from(settings().cases),
+            "{} sent only {} requests",
+            property.name,
+            run.requests
+        );
     }
 }
 
@@ -50,7 +69,11 @@ fn properties_alone_catch_the_broken_implementations() {
             caught.push(mutant.name);
         }
     }
-    assert!(caught.len() >= 22, "properties caught only {} broken implementations; missed: {missed:?}", caught.len());
+    assert!(
+        caught.len() >= 22,
+        "properties caught only {} broken implementations; missed: {missed:?}",
+        caught.len()
+    );
 }
 
 #[test]
@@ -59,7 +82,10 @@ fn the_same_seed_replays_the_same_requests() {
     let run = |seed| {
         let mut adapter = factory.start().unwrap();
         let property = properties::find("jwt-time-window").unwrap();
-        property.run(adapter.as_mut(), &Settings { seed, ..settings() }).counterexample.map(|c| c.yaml)
+        property
+            .run(adapter.as_mut(), &Settings { seed, ..settings() })
+            .counterexample
+            .map(|c| c.yaml)
     };
     let first = run(SEED).expect("the off-by-one exp is found");
     assert_eq!(run(SEED), Some(first));
@@ -71,10 +97,20 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     let mut adapter = factory.start().unwrap();
     let property = properties::find("jwt-time-window").unwrap();
     let run = property.run(adapter.as_mut(), &settings());
-    assert_eq!(run.event.outcome, OutcomeClass::WrongVerdict, "{:#?}", run.event.problems);
-    let counterexample = run.counterexample.expect("a failing property writes a counterexample");
+    assert_eq!(
+        run.event.outcome,
+        OutcomeClass::WrongVerdict,
+        "{:#?}",
+        run.event.problems
+    );
+    let counterexample = run
+        .counterexample
+        .expect("a failing property writes a counterexample");
     assert!(
-        run.event.problems.iter().any(|p| p.why.contains(&format!("--seed {SEED}"))),
+        run.event
+            .problems
+            .iter()
+            .any(|p| p.why.contains(&format!("--seed {SEED}"))),
         "the failure says how to replay it: {:#?}",
         run.event.problems
     );
@@ -83,16 +119,31 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     let dir = tempdir();
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"), &dir);
     std::fs::create_dir_all(dir.join("counterexamples")).unwrap();
-    std::fs::write(dir.join("counterexamples").join(&counterexample.file_name), &counterexample.yaml).unwrap();
-    let suite = scenario::load_suite(&dir).unwrap_or_else(|e| panic!("{e}\n{}", counterexample.yaml));
+    std::fs::write(
+        dir.join("counterexamples").join(&counterexample.file_name),
+        &counterexample.yaml,
+    )
+    .unwrap();
+    let suite =
+        scenario::load_suite(&dir).unwrap_or_else(|e| panic!("{e}\n{}", counterexample.yaml));
     let lint = scenario::lint(&suite);
     assert!(lint.is_empty(), "{lint:?}");
 
-    let case = suite.case(&counterexample.case_id).expect("the counterexample is in the suite");
+    let case = suite
+        .case(&counterexample.case_id)
+        .expect("the counterexample is in the suite");
     let mut reference = BuiltinFactory::reference().start().unwrap();
-    assert_eq!(run_case(reference.as_mut(), case).outcome, OutcomeClass::Pass, "the reference passes it");
+    assert_eq!(
+        run_case(reference.as_mut(), case).outcome,
+        OutcomeClass::Pass,
+        "the reference passes it"
+    );
     let mut broken = factory.start().unwrap();
-    assert_eq!(run_case(broken.as_mut(), case).outcome, OutcomeClass::WrongVerdict, "the broken one fails it again");
+    assert_eq!(
+        run_case(broken.as_mut(), case).outcome,
+        OutcomeClass::WrongVerdict,
+        "the broken one fails it again"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

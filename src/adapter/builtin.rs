@@ -21,7 +21,10 @@ pub struct Builtin {
 
 impl Builtin {
     pub fn new(implementation: Box<dyn InProcess>) -> Self {
-        Builtin { hello: implementation.hello(), implementation }
+        Builtin {
+            hello: implementation.hello(),
+            implementation,
+        }
     }
 }
 
@@ -36,7 +39,10 @@ impl Adapter for Builtin {
             ToAdapter::Verify(request) => FromAdapter::Verdict(self.implementation.verify(request)),
             ToAdapter::Sign(request) => self.implementation.sign(request),
             ToAdapter::Bye => {
-                return Err(AdapterError::new(AdapterErrorKind::WrongAnswer, "`bye` has no answer"))
+                return Err(AdapterError::new(
+                    AdapterErrorKind::WrongAnswer,
+                    "`bye` has no answer",
+                ))
             }
         };
         check_answer(message, answer)
@@ -50,8 +56,14 @@ pub struct BuiltinFactory {
 }
 
 impl BuiltinFactory {
-    pub fn new(name: impl Into<String>, make: impl Fn() -> Box<dyn InProcess> + Send + Sync + 'static) -> Self {
-        BuiltinFactory { name: name.into(), make: Arc::new(make) }
+    pub fn new(
+        name: impl Into<String>,
+        make: impl Fn() -> Box<dyn InProcess> + Send + Sync + 'static,
+    ) -> Self {
+        BuiltinFactory {
+            name: name.into(),
+            make: Arc::new(make),
+        }
     }
 
     /// The reference implementation.

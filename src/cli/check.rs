@@ -15,7 +15,10 @@ pub fn check(cases: &Path) -> u8 {
         eprintln!("coverage: {gap}");
     }
     if !gaps.is_empty() {
-        eprintln!("error: {} must-level requirement(s) lack an accepting or a rejecting case", gaps.len());
+        eprintln!(
+            "error: {} must-level requirement(s) lack an accepting or a rejecting case",
+            gaps.len()
+        );
         return EXIT_USAGE;
     }
     println!("{} cases in {} checked: ids unique, requirements known, every must-level requirement covered both ways", suite.cases.len(), cases.display());

@@ -23,7 +23,11 @@ pub const EXIT_NONCONFORMANT: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "messenger-conformance", version, about = "Conformance harness for Messenger Identity Verification (user_hash) and Messenger Security with JWTs")]
+#[command(
+    name = "messenger-conformance",
+    version,
+    about = "Conformance harness for Messenger Identity Verification (user_hash) and Messenger Security with JWTs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -106,7 +110,10 @@ pub fn main() -> ExitCode {
                 SchemaKind::Fixtures => crate::scenario::fixtures_schema(),
                 SchemaKind::Protocol => crate::contract::schema::protocol_schema(),
             };
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
             EXIT_OK
         }
         Command::Spec => {
@@ -121,7 +128,10 @@ pub fn main() -> ExitCode {
 pub(crate) fn load_or_report(cases: &std::path::Path) -> Result<crate::scenario::Suite, u8> {
     crate::scenario::load_suite(cases).map_err(|errors| {
         eprintln!("{errors}");
-        eprintln!("error: the case files under {} have errors (see above); nothing was run", cases.display());
+        eprintln!(
+            "error: the case files under {} have errors (see above); nothing was run",
+            cases.display()
+        );
         EXIT_USAGE
     })
 }

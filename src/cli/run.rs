@@ -6,9 +6,9 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{load_or_report, CasesArg, EXIT_OK, EXIT_USAGE};
-use crate::report::terminal;
 use crate::properties::counterexample::Counterexample;
 use crate::properties::{Property, Settings};
+use crate::report::terminal;
 use crate::run::{run_cases, run_parallel, RunOptions};
 use crate::scenario::{LoadedCase, Suite};
 
@@ -107,15 +107,23 @@ pub fn run(args: RunArgs) -> u8 {
     let cases = args.select.apply(&suite);
     let cases: Vec<&LoadedCase> = cases
         .into_iter()
-        .filter(|case| args.target.role.includes(case.role) && args.properties.only != Some(Only::Properties))
+        .filter(|case| {
+            args.target.role.includes(case.role) && args.properties.only != Some(Only::Properties)
+        })
         .collect();
     let properties: Vec<&Property> = crate::properties::all()
         .iter()
-        .filter(|p| args.select.selects_name("properties", p.name) && args.target.role.includes(p.role))
-        .filter(|_| args.properties.only != Some(Only::Cases) && args.report.partition.is_none())
+        .filter(|p| {
+            args.select.selects_name("properties", p.name) && args.target.role.includes(p.role)
+        })
+        // Properties run whole, in the first shard of a partitioned run.
+        .filter(|_| args.properties.only != Some(Only::Cases) && args.report.partition.is_none_or(|p| p.index == 1))
         .collect();
     let seed = args.properties.seed.unwrap_or_else(fresh_seed);
-    let settings = Settings { seed, cases: args.properties.property_cases };
+    let settings = Settings {
+        seed,
+        cases: args.properties.property_cases,
+    };
     // Partition last, over the final selection, so shards are balanced and merge restores order.
     let cases = args.report.partition_cases(cases);
     let factory = match &args.broken {
@@ -132,16 +140,30 @@ pub fn run(args: RunArgs) -> u8 {
     let factory = factory.as_ref();
     let mut extra = args.target.options();
     if let Some(extra) = extra.as_object_mut() {
-        extra.insert("only".into(), serde_json::json!(args.properties.only.map(|o| format!("{o:?}").to_lowercase())));
+        extra.insert(
+            "only".into(),
+            serde_json::json!(args
+                .properties
+                .only
+                .map(|o| format!("{o:?}").to_lowercase())),
+        );
         extra.insert("seed".into(), serde_json::json!(seed));
         extra.insert("property_cases".into(), serde_json::json!(settings.cases));
     }
-    let options = super::report::run_options(&args.select, args.jobs, args.strict, &args.report, extra);
-    let mut session =
-        match super::report::ReportSession::start(&args.report, &args.select, args.strict, options, &suite, &cases, factory) {
-            Ok(session) => session,
-            Err(code) => return code,
-        };
+    let options =
+        super::report::run_options(&args.select, args.jobs, args.strict, &args.report, extra);
+    let mut session = match super::report::ReportSession::start(
+        &args.report,
+        &args.select,
+        args.strict,
+        options,
+        &suite,
+        &cases,
+        factory,
+    ) {
+        Ok(session) => session,
+        Err(code) => return code,
+    };
     let started = Instant::now();
     let stdout = std::io::stdout();
     let events = run_cases(&cases, factory, &RunOptions { jobs: args.jobs }, |event| {
@@ -159,14 +181,24 @@ pub fn run(args: RunArgs) -> u8 {
     };
     if !properties.is_empty() {
         if !args.quiet {
-            let _ = writeln!(stdout.lock(), "properties: seed {seed}, {} requests each (replay with --seed {seed})", settings.cases);
+            let _ = writeln!(
+                stdout.lock(),
+                "properties: seed {seed}, {} requests each (replay with --seed {seed})",
+                settings.cases
+            );
         }
-        let runs = run_parallel(&properties, factory, args.jobs, |adapter, p| p.run(adapter, &settings), |run| {
-            session.record(&run.event);
-            if !args.quiet {
-                let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(&run.event));
-            }
-        });
+        let runs = run_parallel(
+            &properties,
+            factory,
+            args.jobs,
+            |adapter, p| p.run(adapter, &settings),
+            |run| {
+                session.record(&run.event);
+                if !args.quiet {
+                    let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(&run.event));
+                }
+            },
+        );
         let runs = match runs {
             Ok(runs) => runs,
             Err(error) => {
@@ -177,12 +209,24 @@ pub fn run(args: RunArgs) -> u8 {
         let mut out = stdout.lock();
         for run in runs {
             let secs = run.event.duration_ms / 1000.0;
-            let rate = if secs > 0.0 { run.requests as f64 / secs } else { 0.0 };
-            let _ = writeln!(out, "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s)", run.event.id, run.requests);
+            let rate = if secs > 0.0 {
+                run.requests as f64 / secs
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                out,
+                "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s)",
+                run.event.id, run.requests
+            );
             if let Some(counterexample) = &run.counterexample {
                 match write_counterexample(&args.properties.counterexamples, counterexample) {
                     Ok(path) => {
-                        let _ = writeln!(out, "  counterexample written to {} (seed {seed})", path.display());
+                        let _ = writeln!(
+                            out,
+                            "  counterexample written to {} (seed {seed})",
+                            path.display()
+                        );
                     }
                     Err(error) => eprintln!("warning: cannot write the counterexample: {error}"),
                 }
@@ -207,10 +251,15 @@ pub fn run(args: RunArgs) -> u8 {
 
 /// A seed for a run that was not given one: the clock's nanoseconds are enough to vary runs.
 fn fresh_seed() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64 % 1_000_000_000)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64 % 1_000_000_000)
 }
 
-fn write_counterexample(dir: &std::path::Path, counterexample: &Counterexample) -> std::io::Result<std::path::PathBuf> {
+fn write_counterexample(
+    dir: &std::path::Path,
+    counterexample: &Counterexample,
+) -> std::io::Result<std::path::PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(&counterexample.file_name);
     std::fs::write(&path, &counterexample.yaml)?;

@@ -23,7 +23,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// A JSON object, in insertion order.
 pub type Object = Map<String, Value>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Web,
@@ -108,7 +110,10 @@ impl Workspace {
 
     /// Every secret this workspace holds, for redaction.
     pub fn secrets(&self) -> Vec<&str> {
-        let idv = self.platforms.values().map(|p| p.identity_verification.secret.as_str());
+        let idv = self
+            .platforms
+            .values()
+            .map(|p| p.identity_verification.secret.as_str());
         let keys = self.jwt_keys.iter().map(|k| k.secret.as_str());
         idv.chain(keys).filter(|s| !s.is_empty()).collect()
     }
@@ -342,7 +347,9 @@ pub struct Unsupported {
 }
 
 /// The closed list of rejection codes (v1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidRequest,
@@ -405,7 +412,9 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
     LockedAttribute,
@@ -423,7 +432,11 @@ impl DropReason {
 
 impl Verdict {
     /// A rejection in the contract's shape: not verified, no identity, no attributes.
-    pub fn rejected(id: impl Into<String>, error: ErrorCode, message: impl Into<String>) -> Verdict {
+    pub fn rejected(
+        id: impl Into<String>,
+        error: ErrorCode,
+        message: impl Into<String>,
+    ) -> Verdict {
         Verdict {
             id: id.into(),
             outcome: Outcome::Rejected,

@@ -9,8 +9,17 @@ use super::{FromAdapter, ToAdapter};
 pub fn protocol_schema() -> Value {
     let generator = SchemaSettings::draft07().into_generator();
     let roots = [
-        ("ToAdapter", generator.clone().into_root_schema_for::<ToAdapter>().to_value()),
-        ("FromAdapter", generator.into_root_schema_for::<FromAdapter>().to_value()),
+        (
+            "ToAdapter",
+            generator
+                .clone()
+                .into_root_schema_for::<ToAdapter>()
+                .to_value(),
+        ),
+        (
+            "FromAdapter",
+            generator.into_root_schema_for::<FromAdapter>().to_value(),
+        ),
     ];
     let mut definitions = Map::new();
     for (name, mut root) in roots {

@@ -95,11 +95,21 @@ pub struct Judgement {
 
 impl Judgement {
     pub fn pass() -> Self {
-        Judgement { class: OutcomeClass::Pass, severity: None, problems: vec![], chosen: None, skip_reason: None }
+        Judgement {
+            class: OutcomeClass::Pass,
+            severity: None,
+            problems: vec![],
+            chosen: None,
+            skip_reason: None,
+        }
     }
 
     pub fn skipped(reason: impl Into<String>) -> Self {
-        Judgement { class: OutcomeClass::Skipped, skip_reason: Some(reason.into()), ..Judgement::pass() }
+        Judgement {
+            class: OutcomeClass::Skipped,
+            skip_reason: Some(reason.into()),
+            ..Judgement::pass()
+        }
     }
 
     /// A judgement from the problems found; no problems is a pass.
@@ -108,14 +118,23 @@ impl Judgement {
             return Judgement::pass();
         }
         let severity = problems.iter().map(|p| p.severity).min();
-        Judgement { class, severity, problems, chosen: None, skip_reason: None }
+        Judgement {
+            class,
+            severity,
+            problems,
+            chosen: None,
+            skip_reason: None,
+        }
     }
 }
 
 /// Judge one answer against one expectation.
 pub fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
     if let FromAdapter::Unsupported(u) = answer {
-        return Judgement::skipped(format!("the implementation does not support this request: {}", u.message));
+        return Judgement::skipped(format!(
+            "the implementation does not support this request: {}",
+            u.message
+        ));
     }
     match expectation {
         Expectation::Verdict(expected) => match answer {
@@ -150,9 +169,15 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
     for (index, expected) in verdicts.iter().enumerate() {
         let judgement = judge_verdict(expected, actual);
         if judgement.class == OutcomeClass::Pass {
-            return Judgement { chosen: Some(index), ..judgement };
+            return Judgement {
+                chosen: Some(index),
+                ..judgement
+            };
         }
-        if closest.as_ref().is_none_or(|c| judgement.problems.len() < c.problems.len()) {
+        if closest
+            .as_ref()
+            .is_none_or(|c| judgement.problems.len() < c.problems.len())
+        {
             closest = Some(judgement);
         }
     }
@@ -183,10 +208,19 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
         let mut why = why.to_string();
         // The judge does not see the request, so it cannot diagnose the hash itself: it says
         // where a verifier that refuses a right user_hash usually goes wrong.
-        if expected.outcome == Outcome::Accepted && expected.verified && actual.error == Some(ErrorCode::UserHashMismatch) {
+        if expected.outcome == Outcome::Accepted
+            && expected.verified
+            && actual.error == Some(ErrorCode::UserHashMismatch)
+        {
             why.push_str(". Note: the reference verifies this user_hash; check that the implementation hashes the user_id when one is sent (else the email), exactly as sent, with the request platform's own secret, and accepts either hex case on web (`messenger-conformance debug hash` names such mistakes)");
         }
-        let problem = Problem { field: "outcome".into(), expected: expected_text, actual: actual_text, why, severity };
+        let problem = Problem {
+            field: "outcome".into(),
+            expected: expected_text,
+            actual: actual_text,
+            why,
+            severity,
+        };
         return Judgement::from_problems(OutcomeClass::WrongVerdict, vec![problem]);
     }
 
@@ -197,7 +231,9 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                 field: "error".into(),
                 expected: show_code(expected.error),
                 actual: show_code(actual.error),
-                why: "integrators and their logs rely on the code to find which rule a request broke".into(),
+                why:
+                    "integrators and their logs rely on the code to find which rule a request broke"
+                        .into(),
                 severity: Severity::Minor,
             });
         }
@@ -255,11 +291,17 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             expected: show_json(&expected.identity),
             actual: show_json(&actual.identity),
             why: if wrong_user {
-                "the session is verified as another user than the proof names (impersonation)".into()
+                "the session is verified as another user than the proof names (impersonation)"
+                    .into()
             } else {
-                "the identity must come from the signed data, and unsigned data must not replace it".into()
+                "the identity must come from the signed data, and unsigned data must not replace it"
+                    .into()
             },
-            severity: if wrong_user { Severity::Critical } else { Severity::Minor },
+            severity: if wrong_user {
+                Severity::Critical
+            } else {
+                Severity::Minor
+            },
         });
     }
     problems.extend(judge_attributes(expected, actual));
@@ -279,7 +321,10 @@ fn judge_attributes(expected: &ExpectedVerdict, actual: &Verdict) -> Vec<Problem
         if !seen.insert(name.clone()) {
             continue;
         }
-        let want = describe_attribute(expected.applied.get(name), expected.dropped.get(name).map(|r| r.as_str()));
+        let want = describe_attribute(
+            expected.applied.get(name),
+            expected.dropped.get(name).map(|r| r.as_str()),
+        );
         let got = describe_attribute(
             actual.attributes.applied.get(name),
             actual.attributes.dropped.get(name).map(|r| r.as_str()),
@@ -287,18 +332,24 @@ fn judge_attributes(expected: &ExpectedVerdict, actual: &Verdict) -> Vec<Problem
         if want == got {
             continue;
         }
-        let locked_but_applied = expected.dropped.get(name).map(|r| r.as_str()) == Some("locked_attribute")
+        let locked_but_applied = expected.dropped.get(name).map(|r| r.as_str())
+            == Some("locked_attribute")
             && actual.attributes.applied.contains_key(name);
         problems.push(Problem {
             field: format!("attributes.{name}"),
             expected: want,
             actual: got,
             why: if locked_but_applied {
-                "a locked attribute changed without a valid JWT: only a signed token may change it".into()
+                "a locked attribute changed without a valid JWT: only a signed token may change it"
+                    .into()
             } else {
                 "attributes must be applied or dropped exactly as the locking rules say".into()
             },
-            severity: if locked_but_applied { Severity::Critical } else { Severity::Minor },
+            severity: if locked_but_applied {
+                Severity::Critical
+            } else {
+                Severity::Minor
+            },
         });
     }
     problems

@@ -29,17 +29,28 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
         (_, other) => return super::unexpected_type("signed or refused", other),
     };
     let problems = match expectation {
-        Expectation::UserHash { user_hash, user_id, email, platform, secrets } => {
+        Expectation::UserHash {
+            user_hash,
+            user_id,
+            email,
+            platform,
+            secrets,
+        } => {
             let mut problems = judge_user_hash(user_hash, signed.user_hash.as_deref());
             // Say what the signer hashed instead, when the inputs are known.
-            if let (Some(problem), Some(platform), Some(actual)) = (problems.first_mut(), platform, signed.user_hash.as_deref()) {
+            if let (Some(problem), Some(platform), Some(actual)) =
+                (problems.first_mut(), platform, signed.user_hash.as_deref())
+            {
                 let query = diagnose::HashQuery {
                     user_id: user_id.as_deref(),
                     email: email.as_deref(),
                     user_hash: Some(actual),
                     platform: *platform,
                 };
-                let secret = secrets.iter().find(|c| c.platform == *platform).map(|c| c.secret.as_str());
+                let secret = secrets
+                    .iter()
+                    .find(|c| c.platform == *platform)
+                    .map(|c| c.secret.as_str());
                 let diagnosis = diagnose::diagnose_hash_in(query, "", secret, secrets);
                 let explained = diagnosis.explain().or_else(|| {
                     (diagnosis.accepted && actual.to_ascii_lowercase() == *user_hash).then(|| {
@@ -52,7 +63,11 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
             }
             problems
         }
-        Expectation::Jwt { secret, header, claims } => match signed.jwt.as_deref() {
+        Expectation::Jwt {
+            secret,
+            header,
+            claims,
+        } => match signed.jwt.as_deref() {
             Some(token) => judge_jwt(secret, header, claims, token),
             None => vec![missing("jwt")],
         },
@@ -157,7 +172,10 @@ fn judge_claims(expected: &Object, actual: &Object) -> Vec<Problem> {
             }
         }
         // The token debugger's reading of a time claim ("looks like milliseconds").
-        if let Some(hint) = got.filter(|_| matches!(name.as_str(), "exp" | "nbf" | "iat")).and_then(|v| diagnose::time_claim_hint(name, v)) {
+        if let Some(hint) = got
+            .filter(|_| matches!(name.as_str(), "exp" | "nbf" | "iat"))
+            .and_then(|v| diagnose::time_claim_hint(name, v))
+        {
             problem.why = format!("{}. Diagnosis: {hint}", problem.why);
         }
         problems.push(problem);
@@ -211,21 +229,37 @@ mod tests {
     }
 
     fn signed(hash: String) -> FromAdapter {
-        FromAdapter::Signed(Signed { id: "s1".into(), user_hash: Some(hash), jwt: None })
+        FromAdapter::Signed(Signed {
+            id: "s1".into(),
+            user_hash: Some(hash),
+            jwt: None,
+        })
     }
 
     #[test]
     fn a_wrong_user_hash_says_what_was_hashed() {
-        let judgement = judge_signer(&expectation(), &signed(user_hash(SECRET, "ada@example.com")));
+        let judgement = judge_signer(
+            &expectation(),
+            &signed(user_hash(SECRET, "ada@example.com")),
+        );
         let why = &judgement.problems[0].why;
         assert!(
             why.ends_with("Diagnosis: the user_hash is HMAC(web secret, email) (lowercase hex); hash over the email while a user_id is sent: it must be computed over the user_id"),
             "{why}"
         );
         assert!(!why.contains(SECRET));
-        let judgement = judge_signer(&expectation(), &signed(user_hash(SECRET, "u-1").to_uppercase()));
+        let judgement = judge_signer(
+            &expectation(),
+            &signed(user_hash(SECRET, "u-1").to_uppercase()),
+        );
         assert_eq!(judgement.class, OutcomeClass::WrongDetail);
-        assert!(judgement.problems[0].why.contains("Diagnosis: the right HMAC, in uppercase hex"), "{}", judgement.problems[0].why);
+        assert!(
+            judgement.problems[0]
+                .why
+                .contains("Diagnosis: the right HMAC, in uppercase hex"),
+            "{}",
+            judgement.problems[0].why
+        );
         let judgement = judge_signer(&expectation(), &signed(user_hash(SECRET, "u-1")));
         assert_eq!(judgement.class, OutcomeClass::Pass);
         // Secrets never reach a report.
@@ -240,7 +274,13 @@ mod tests {
         let mut got = Object::new();
         got.insert("exp".into(), 1_767_229_200_000_i64.into());
         let problems = judge_claims(&want, &got);
-        assert!(problems[0].why.contains("Diagnosis: exp is 1767229200000: looks like milliseconds"), "{}", problems[0].why);
+        assert!(
+            problems[0]
+                .why
+                .contains("Diagnosis: exp is 1767229200000: looks like milliseconds"),
+            "{}",
+            problems[0].why
+        );
         assert_eq!(problems[0].severity, Severity::Critical);
     }
 }

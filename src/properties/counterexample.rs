@@ -25,7 +25,13 @@ impl Counterexample {
         let case_id = format!("PROP-{}-{seed}", property.name.to_uppercase());
         let mut case = Map::new();
         case.insert("id".into(), json!(case_id));
-        case.insert("title".into(), json!(format!("counterexample to `{}`: {}", property.name, property.title)));
+        case.insert(
+            "title".into(),
+            json!(format!(
+                "counterexample to `{}`: {}",
+                property.name, property.title
+            )),
+        );
         case.insert("requirements".into(), json!(property.requirements));
         case.insert("level".into(), json!("must"));
         case.insert("tags".into(), json!(["counterexample"]));
@@ -47,20 +53,35 @@ impl Counterexample {
                 case.insert("workspace".into(), json!(DEFAULT_WORKSPACE));
                 case.insert("patch".into(), patch);
                 case.insert("request".into(), json!({ "raw": request.request }));
-                case.insert("expect".into(), verdict_expect(&reference::verify(&request)));
+                case.insert(
+                    "expect".into(),
+                    verdict_expect(&reference::verify(&request)),
+                );
             }
             Sample::Sign(recipe) => {
                 let request = build_sign(recipe, &case_id, now);
                 let mut sign = Map::new();
-                sign.insert("mode".into(), serde_json::to_value(request.mode).unwrap_or(Value::Null));
+                sign.insert(
+                    "mode".into(),
+                    serde_json::to_value(request.mode).unwrap_or(Value::Null),
+                );
                 sign.insert("platform".into(), json!(request.platform));
-                sign.insert("secret".into(), json!(format!("literal:{}", request.secret)));
+                sign.insert(
+                    "secret".into(),
+                    json!(format!("literal:{}", request.secret)),
+                );
                 if let Some(key_id) = &request.key_id {
                     sign.insert("key_id".into(), json!(key_id));
                 }
-                sign.insert("user".into(), serde_json::to_value(&request.user).unwrap_or(Value::Null));
+                sign.insert(
+                    "user".into(),
+                    serde_json::to_value(&request.user).unwrap_or(Value::Null),
+                );
                 if !request.attributes.is_empty() {
-                    sign.insert("attributes".into(), Value::Object(request.attributes.clone()));
+                    sign.insert(
+                        "attributes".into(),
+                        Value::Object(request.attributes.clone()),
+                    );
                 }
                 if let Some(expires_in) = request.expires_in {
                     sign.insert("expires_in".into(), json!(expires_in));
@@ -73,7 +94,8 @@ impl Counterexample {
             "description": format!("Counterexample found by property `{}`.", property.name),
             "cases": [Value::Object(case)],
         });
-        let body = serde_saphyr::to_string(&file).unwrap_or_else(|_| serde_json::to_string_pretty(&file).unwrap_or_default());
+        let body = serde_saphyr::to_string(&file)
+            .unwrap_or_else(|_| serde_json::to_string_pretty(&file).unwrap_or_default());
         Counterexample {
             file_name: format!("{}-{seed}.yaml", property.name),
             case_id,
@@ -92,13 +114,19 @@ fn verdict_expect(verdict: &crate::contract::Verdict) -> Value {
     }
     expect.insert("verified".into(), json!(expected.verified));
     if let Some(identity) = &expected.identity {
-        expect.insert("identity".into(), serde_json::to_value(identity).unwrap_or(Value::Null));
+        expect.insert(
+            "identity".into(),
+            serde_json::to_value(identity).unwrap_or(Value::Null),
+        );
     }
     if !expected.applied.is_empty() {
         expect.insert("applied".into(), Value::Object(expected.applied.clone()));
     }
     if !expected.dropped.is_empty() {
-        expect.insert("dropped".into(), serde_json::to_value(&expected.dropped).unwrap_or(Value::Null));
+        expect.insert(
+            "dropped".into(),
+            serde_json::to_value(&expected.dropped).unwrap_or(Value::Null),
+        );
     }
     Value::Object(expect)
 }
@@ -110,7 +138,8 @@ fn signer_expect(request: &crate::contract::SignRequest) -> Value {
         }
         FromAdapter::Signed(signed) => {
             let token = signed.jwt.unwrap_or_default();
-            let decoded = reference::jws::decode_unverified(&token).expect("the reference signs well-formed tokens");
+            let decoded = reference::jws::decode_unverified(&token)
+                .expect("the reference signs well-formed tokens");
             json!({
                 "outcome": "signed",
                 "jwt": {

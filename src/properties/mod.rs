@@ -41,7 +41,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { seed: 0, cases: DEFAULT_CASES }
+        Settings {
+            seed: 0,
+            cases: DEFAULT_CASES,
+        }
     }
 }
 
@@ -92,8 +95,15 @@ fn changed_tokens() -> BoxedStrategy<VerifyRecipe> {
 
 fn time_window_tokens() -> BoxedStrategy<VerifyRecipe> {
     use proptest::prelude::*;
-    let near = (any::<bool>(), -3i64..=3).prop_map(|(from_leeway, seconds)| recipe::Offset { from_leeway, seconds });
-    (strategy::jwt_valid(), proptest::option::of(near.clone()), proptest::option::weighted(0.3, near))
+    let near = (any::<bool>(), -3i64..=3).prop_map(|(from_leeway, seconds)| recipe::Offset {
+        from_leeway,
+        seconds,
+    });
+    (
+        strategy::jwt_valid(),
+        proptest::option::of(near.clone()),
+        proptest::option::weighted(0.3, near),
+    )
         .prop_map(|(mut r, exp, nbf)| {
             r.exp = exp;
             r.nbf = nbf;
@@ -239,7 +249,10 @@ impl Property {
         let started = Instant::now();
         let hello = adapter.hello().clone();
         let skip = if !hello.roles.contains(&self.role) {
-            Some(format!("the implementation does not offer the {} role", self.role.as_str()))
+            Some(format!(
+                "the implementation does not offer the {} role",
+                self.role.as_str()
+            ))
         } else if hello.clock == Clock::System && self.needs_exact_instant {
             Some("needs an exact instant, and the implementation reads its own clock (clock: system)".to_string())
         } else {
@@ -247,9 +260,17 @@ impl Property {
         };
         if let Some(reason) = skip {
             let event = self.event(Judgement::skipped(reason), None, started);
-            return PropertyRun { event, requests: 0, counterexample: None };
+            return PropertyRun {
+                event,
+                requests: 0,
+                counterexample: None,
+            };
         }
-        let now = if hello.clock == Clock::System { crate::run::system_now() } else { DEFAULT_NOW };
+        let now = if hello.clock == Clock::System {
+            crate::run::system_now()
+        } else {
+            DEFAULT_NOW
+        };
         let config = Config {
             cases: settings.cases,
             failure_persistence: None,
@@ -275,10 +296,24 @@ impl Property {
         let adapter = adapter.into_inner();
         match result {
             Ok(()) if supported.get() == 0 => {
-                let event = self.event(Judgement::skipped("the implementation answered `unsupported` to every request"), None, started);
-                PropertyRun { event, requests: sent.get(), counterexample: None }
+                let event = self.event(
+                    Judgement::skipped(
+                        "the implementation answered `unsupported` to every request",
+                    ),
+                    None,
+                    started,
+                );
+                PropertyRun {
+                    event,
+                    requests: sent.get(),
+                    counterexample: None,
+                }
             }
-            Ok(()) => PropertyRun { event: self.event(Judgement::pass(), None, started), requests: sent.get(), counterexample: None },
+            Ok(()) => PropertyRun {
+                event: self.event(Judgement::pass(), None, started),
+                requests: sent.get(),
+                counterexample: None,
+            },
             Err(TestError::Fail(_, minimal)) => {
                 // Replay the minimal sample once more for its transcript and judgement.
                 let trial = self.trial(adapter, &minimal, now, &sent);
@@ -287,10 +322,15 @@ impl Property {
                 } else {
                     flaky(&trial.judgement)
                 };
-                let counterexample = counterexample::Counterexample::new(self, settings.seed, &minimal, now);
+                let counterexample =
+                    counterexample::Counterexample::new(self, settings.seed, &minimal, now);
                 let mut event = self.event(judgement, Some(&trial), started);
                 note_counterexample(&mut event, settings.seed, &counterexample);
-                PropertyRun { event, requests: sent.get(), counterexample: Some(counterexample) }
+                PropertyRun {
+                    event,
+                    requests: sent.get(),
+                    counterexample: Some(counterexample),
+                }
             }
             Err(TestError::Abort(reason)) => {
                 let problem = Problem {
@@ -300,13 +340,27 @@ impl Property {
                     why: "the property could not run to the end".into(),
                     severity: Severity::Major,
                 };
-                let event = self.event(Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]), None, started);
-                PropertyRun { event, requests: sent.get(), counterexample: None }
+                let event = self.event(
+                    Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
+                    None,
+                    started,
+                );
+                PropertyRun {
+                    event,
+                    requests: sent.get(),
+                    counterexample: None,
+                }
             }
         }
     }
 
-    fn trial(&self, adapter: &mut dyn Adapter, sample: &Sample, now: i64, sent: &Cell<u64>) -> Trial {
+    fn trial(
+        &self,
+        adapter: &mut dyn Adapter,
+        sample: &Sample,
+        now: i64,
+        sent: &Cell<u64>,
+    ) -> Trial {
         let id = format!("{}-{}", self.name, sent.get() + 1);
         let (message, expectation) = match sample {
             Sample::Verify(recipe) => {
@@ -340,7 +394,13 @@ impl Property {
         trial
     }
 
-    fn exchange(&self, adapter: &mut dyn Adapter, message: &ToAdapter, expectation: &Expectation, sent: &Cell<u64>) -> Trial {
+    fn exchange(
+        &self,
+        adapter: &mut dyn Adapter,
+        message: &ToAdapter,
+        expectation: &Expectation,
+        sent: &Cell<u64>,
+    ) -> Trial {
         sent.set(sent.get() + 1);
         let secrets = recipe::all_secrets();
         let mut request = serde_json::to_value(message).unwrap_or(Value::Null);
@@ -352,14 +412,22 @@ impl Property {
                 redact(&mut actual, &secrets);
                 Trial {
                     judgement: judge::judge(expectation, &answer),
-                    transcript: vec![Exchange { request, response: actual.clone(), seen: None }],
+                    transcript: vec![Exchange {
+                        request,
+                        response: actual.clone(),
+                        seen: None,
+                    }],
                     expected,
                     actual,
                     message: answer.message().map(str::to_string),
                 }
             }
             Err(error) => {
-                let class = if error.kind == crate::adapter::AdapterErrorKind::Timeout { OutcomeClass::Timeout } else { OutcomeClass::AdapterError };
+                let class = if error.kind == crate::adapter::AdapterErrorKind::Timeout {
+                    OutcomeClass::Timeout
+                } else {
+                    OutcomeClass::AdapterError
+                };
                 let problem = Problem {
                     field: "answer".into(),
                     expected: "one valid protocol message answering the request".into(),
@@ -369,7 +437,11 @@ impl Property {
                 };
                 Trial {
                     judgement: Judgement::from_problems(class, vec![problem]),
-                    transcript: vec![Exchange { request, response: Value::Null, seen: error.seen.clone() }],
+                    transcript: vec![Exchange {
+                        request,
+                        response: Value::Null,
+                        seen: error.seen.clone(),
+                    }],
                     expected,
                     actual: json!({ "adapter_error": error.kind.as_str(), "detail": error.detail }),
                     message: None,
@@ -403,7 +475,11 @@ impl Property {
 }
 
 /// Say how to reproduce a property failure and where its counterexample case is.
-fn note_counterexample(event: &mut CaseEvent, seed: u64, counterexample: &counterexample::Counterexample) {
+fn note_counterexample(
+    event: &mut CaseEvent,
+    seed: u64,
+    counterexample: &counterexample::Counterexample,
+) {
     event.problems.push(Problem {
             field: "counterexample".into(),
             expected: "no counterexample".into(),
@@ -417,7 +493,12 @@ fn note_counterexample(event: &mut CaseEvent, seed: u64, counterexample: &counte
 }
 
 fn summary(judgement: &Judgement) -> String {
-    judgement.problems.iter().map(|p| format!("{}: expected {}, got {}", p.field, p.expected, p.actual)).collect::<Vec<_>>().join("; ")
+    judgement
+        .problems
+        .iter()
+        .map(|p| format!("{}: expected {}, got {}", p.field, p.expected, p.actual))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn flaky(judgement: &Judgement) -> Judgement {
@@ -459,10 +540,15 @@ pub fn expected_signature(request: &crate::contract::SignRequest) -> Expectation
                 user_id: request.user.user_id.clone(),
                 email: request.user.email.clone(),
                 platform: Some(request.platform),
-                secrets: vec![crate::diagnose::SecretCandidate::new("", request.platform, request.secret.clone())],
+                secrets: vec![crate::diagnose::SecretCandidate::new(
+                    "",
+                    request.platform,
+                    request.secret.clone(),
+                )],
             },
             (None, Some(token)) => {
-                let decoded = reference::jws::decode_unverified(&token).expect("the reference signs well-formed tokens");
+                let decoded = reference::jws::decode_unverified(&token)
+                    .expect("the reference signs well-formed tokens");
                 Expectation::Jwt {
                     secret: request.secret.clone(),
                     header: decoded.header.members.clone(),
@@ -486,14 +572,23 @@ fn must_reject(actual: &Value) -> Option<Problem> {
 }
 
 fn locked_never_applied(actual: &Value, message: &ToAdapter) -> Option<Problem> {
-    let ToAdapter::Verify(request) = message else { return None };
-    let applied = actual.pointer("/attributes/applied").and_then(Value::as_object)?;
-    let locked = request.workspace.locked_attributes.iter().find(|name| applied.contains_key(name.as_str()))?;
+    let ToAdapter::Verify(request) = message else {
+        return None;
+    };
+    let applied = actual
+        .pointer("/attributes/applied")
+        .and_then(Value::as_object)?;
+    let locked = request
+        .workspace
+        .locked_attributes
+        .iter()
+        .find(|name| applied.contains_key(name.as_str()))?;
     Some(Problem {
         field: format!("attributes.{locked}"),
         expected: "dropped (locked_attribute)".into(),
         actual: format!("applied {}", applied[locked.as_str()]),
-        why: "a locked attribute changed without a valid JWT: only a signed token may change it".into(),
+        why: "a locked attribute changed without a valid JWT: only a signed token may change it"
+            .into(),
         severity: Severity::Critical,
     })
 }

@@ -13,17 +13,24 @@ use serde_json::{json, Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 
 use crate::contract::{
-    IdentityVerification, JwtKey, JwtSettings, Platform, PlatformSettings, SignMode, SignRequest, User,
-    VerifyRequest, Workspace,
+    IdentityVerification, JwtKey, JwtSettings, Platform, PlatformSettings, SignMode, SignRequest,
+    User, VerifyRequest, Workspace,
 };
 use crate::reference::jws::b64url_encode;
 use crate::reference::user_hash::user_hash;
 
 /// Identity verification secrets of the generated workspace, per platform.
-pub const IDV_SECRETS: [&str; 3] = ["prop-web-idv-secret-1f2e", "prop-ios-idv-secret-3d4c", "prop-android-idv-secret-5b6a"];
+pub const IDV_SECRETS: [&str; 3] = [
+    "prop-web-idv-secret-1f2e",
+    "prop-ios-idv-secret-3d4c",
+    "prop-android-idv-secret-5b6a",
+];
 /// The same platforms' secrets in another workspace (the [TEST] one).
-pub const OTHER_WORKSPACE_SECRETS: [&str; 3] =
-    ["prop-test-web-idv-secret-7a8b", "prop-test-ios-idv-secret-9c0d", "prop-test-android-idv-secret-e1f2"];
+pub const OTHER_WORKSPACE_SECRETS: [&str; 3] = [
+    "prop-test-web-idv-secret-7a8b",
+    "prop-test-ios-idv-secret-9c0d",
+    "prop-test-android-idv-secret-e1f2",
+];
 /// The JWT keys a generated workspace picks from. A key it does not list is "rotated out": the
 /// same worker may have seen it listed in an earlier request, which is how remembered keys show.
 pub const KEY_POOL: [(&str, &str); 4] = [
@@ -40,7 +47,12 @@ pub fn platform(index: usize) -> Platform {
 }
 
 pub fn all_secrets() -> Vec<String> {
-    IDV_SECRETS.iter().chain(OTHER_WORKSPACE_SECRETS.iter()).chain(KEY_POOL.iter().map(|(_, s)| s)).map(|s| s.to_string()).collect()
+    IDV_SECRETS
+        .iter()
+        .chain(OTHER_WORKSPACE_SECRETS.iter())
+        .chain(KEY_POOL.iter().map(|(_, s)| s))
+        .map(|s| s.to_string())
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -60,8 +72,13 @@ impl WorkspaceRecipe {
             .enumerate()
             .map(|(i, p)| {
                 let settings = PlatformSettings {
-                    identity_verification: IdentityVerification { secret: IDV_SECRETS[i].into(), enforced: self.enforced[i] },
-                    jwt: JwtSettings { enabled: self.jwt_enabled[i] },
+                    identity_verification: IdentityVerification {
+                        secret: IDV_SECRETS[i].into(),
+                        enforced: self.enforced[i],
+                    },
+                    jwt: JwtSettings {
+                        enabled: self.jwt_enabled[i],
+                    },
                 };
                 (*p, settings)
             })
@@ -74,7 +91,12 @@ impl WorkspaceRecipe {
             .map(|(index, on)| JwtKey {
                 id: KEY_POOL[*index].0.into(),
                 secret: KEY_POOL[*index].1.into(),
-                platforms: Platform::ALL.iter().enumerate().filter(|(i, _)| on[*i]).map(|(_, p)| *p).collect(),
+                platforms: Platform::ALL
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| on[*i])
+                    .map(|(_, p)| *p)
+                    .collect(),
             })
             .collect();
         Workspace {
@@ -224,11 +246,21 @@ pub fn build_verify(recipe: &VerifyRecipe, id: &str, now: i64) -> VerifyRequest 
         VerifyRecipe::Idv(r) => (r.workspace.build(), idv_request(r)),
         VerifyRecipe::Jwt(r) => (r.workspace.build(), jwt_request(r, now)),
     };
-    VerifyRequest { id: id.into(), now, workspace, request }
+    VerifyRequest {
+        id: id.into(),
+        now,
+        workspace,
+        request,
+    }
 }
 
 fn attributes_json(attributes: &BTreeMap<&'static str, String>) -> Value {
-    Value::Object(attributes.iter().map(|(k, v)| (k.to_string(), Value::String(v.clone()))).collect())
+    Value::Object(
+        attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 fn idv_request(r: &IdvRecipe) -> Value {
@@ -247,21 +279,37 @@ fn idv_request(r: &IdvRecipe) -> Value {
     }
     // Attributes named like identity fields are a different rule (REQ-RESERVED-ATTRIBUTES);
     // `email` is an attribute name only through locking, never sent as one here.
-    let attributes: BTreeMap<_, _> = r.attributes.iter().filter(|(k, _)| **k != "email").map(|(k, v)| (*k, v.clone())).collect();
+    let attributes: BTreeMap<_, _> = r
+        .attributes
+        .iter()
+        .filter(|(k, _)| **k != "email")
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
     request.insert("attributes".into(), attributes_json(&attributes));
     Value::Object(request)
 }
 
 fn idv_hash(r: &IdvRecipe) -> Option<String> {
     let p = r.platform % 3;
-    let identifier = r.identity.user_id.clone().or_else(|| r.identity.email.clone()).unwrap_or_default();
+    let identifier = r
+        .identity
+        .user_id
+        .clone()
+        .or_else(|| r.identity.email.clone())
+        .unwrap_or_default();
     let secret = IDV_SECRETS[p];
     let hash = match &r.hash {
         HashRecipe::Missing => return None,
         HashRecipe::Right => user_hash(secret, &identifier),
-        HashRecipe::OverEmail => user_hash(secret, r.identity.email.as_deref().unwrap_or(&identifier)),
+        HashRecipe::OverEmail => {
+            user_hash(secret, r.identity.email.as_deref().unwrap_or(&identifier))
+        }
         HashRecipe::OverJoined => {
-            let joined = format!("{}{}", r.identity.user_id.as_deref().unwrap_or(""), r.identity.email.as_deref().unwrap_or(""));
+            let joined = format!(
+                "{}{}",
+                r.identity.user_id.as_deref().unwrap_or(""),
+                r.identity.email.as_deref().unwrap_or("")
+            );
             user_hash(secret, &joined)
         }
         HashRecipe::PlatformSecret(other) => user_hash(IDV_SECRETS[*other % 3], &identifier),
@@ -269,7 +317,8 @@ fn idv_hash(r: &IdvRecipe) -> Option<String> {
         HashRecipe::UpperHex => user_hash(secret, &identifier).to_uppercase(),
         HashRecipe::Base64 => {
             use base64::Engine as _;
-            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+                .expect("HMAC takes any key length");
             mac.update(identifier.as_bytes());
             base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
         }
@@ -280,7 +329,11 @@ fn idv_hash(r: &IdvRecipe) -> Option<String> {
 }
 
 fn time(now: i64, leeway: i64, offset: Offset) -> i64 {
-    let base = if offset.from_leeway { now - leeway } else { now };
+    let base = if offset.from_leeway {
+        now - leeway
+    } else {
+        now
+    };
     base + offset.seconds
 }
 
@@ -294,7 +347,8 @@ fn mac(alg: Alg, key: &[u8], input: &[u8]) -> Vec<u8> {
 }
 
 fn mac_with<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
-    let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(input);
     mac.finalize().into_bytes().to_vec()
 }
@@ -375,7 +429,10 @@ fn mutate(token: String, mutation: Mutation) -> String {
             bytes[at] = replacement;
             String::from_utf8(bytes).expect("base64url and dots are ASCII")
         }
-        Mutation::DropSignature => token.rsplit_once('.').map(|(head, _)| head.to_string()).unwrap_or(token),
+        Mutation::DropSignature => token
+            .rsplit_once('.')
+            .map(|(head, _)| head.to_string())
+            .unwrap_or(token),
         Mutation::ExtraSegment => format!("{token}.e30"),
         Mutation::Pad => format!("{token}="),
     }
@@ -399,10 +456,18 @@ fn jwt_request(r: &JwtRecipe, now: i64) -> Value {
         request.insert("email".into(), json!(email));
     }
     if r.stale_user_hash {
-        request.insert("user_hash".into(), json!(user_hash(IDV_SECRETS[r.platform % 3], "someone-else")));
+        request.insert(
+            "user_hash".into(),
+            json!(user_hash(IDV_SECRETS[r.platform % 3], "someone-else")),
+        );
     }
     request.insert("intercom_user_jwt".into(), json!(jwt_token(r, now)));
-    let attributes: BTreeMap<_, _> = r.request_attributes.iter().filter(|(k, _)| **k != "email").map(|(k, v)| (*k, v.clone())).collect();
+    let attributes: BTreeMap<_, _> = r
+        .request_attributes
+        .iter()
+        .filter(|(k, _)| **k != "email")
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
     request.insert("attributes".into(), attributes_json(&attributes));
     Value::Object(request)
 }
@@ -421,8 +486,16 @@ pub fn build_sign(r: &SignRecipe, id: &str, now: i64) -> SignRequest {
         platform,
         secret: secret.into(),
         key_id: (r.key_id && r.mode == SignMode::Jwt).then(|| key_id.to_string()),
-        user: User { user_id: r.identity.user_id.clone(), email: r.identity.email.clone() },
-        attributes: r.attributes.iter().filter(|(k, _)| **k != "email").map(|(k, v)| (k.to_string(), json!(v))).collect(),
+        user: User {
+            user_id: r.identity.user_id.clone(),
+            email: r.identity.email.clone(),
+        },
+        attributes: r
+            .attributes
+            .iter()
+            .filter(|(k, _)| **k != "email")
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect(),
         expires_in: r.expires_in,
     }
 }

@@ -9,9 +9,25 @@ use proptest::sample::{select, subsequence};
 use super::recipe::*;
 use crate::contract::SignMode;
 
-const USER_IDS: &[&str] = &["u-1", "12345", "Ada", "ada", " ada ", "ユーザー7", "José", "Jose\u{301}", "user@42"];
-const EMAILS: &[&str] =
-    &["ada@example.com", "Ada@Example.com", "ada@example.com ", "jos\u{e9}@example.com", "jose\u{301}@example.com", "用户@例子.测试"];
+const USER_IDS: &[&str] = &[
+    "u-1",
+    "12345",
+    "Ada",
+    "ada",
+    " ada ",
+    "ユーザー7",
+    "José",
+    "Jose\u{301}",
+    "user@42",
+];
+const EMAILS: &[&str] = &[
+    "ada@example.com",
+    "Ada@Example.com",
+    "ada@example.com ",
+    "jos\u{e9}@example.com",
+    "jose\u{301}@example.com",
+    "用户@例子.测试",
+];
 
 fn identifier(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop_oneof![
@@ -22,7 +38,10 @@ fn identifier(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
 }
 
 pub fn identity() -> impl Strategy<Value = Identity> {
-    (prop::option::weighted(0.8, identifier(USER_IDS)), prop::option::weighted(0.7, identifier(EMAILS)))
+    (
+        prop::option::weighted(0.8, identifier(USER_IDS)),
+        prop::option::weighted(0.7, identifier(EMAILS)),
+    )
         .prop_map(|(user_id, email)| Identity { user_id, email })
 }
 
@@ -39,7 +58,15 @@ pub fn workspace() -> impl Strategy<Value = WorkspaceRecipe> {
         subsequence(&ATTRIBUTE_NAMES[..], 0..=3),
         prop_oneof![3 => Just(0i64), 1 => 1i64..=120],
     )
-        .prop_map(|(enforced, jwt_enabled, keys, locked, leeway)| WorkspaceRecipe { enforced, jwt_enabled, keys, locked, leeway })
+        .prop_map(
+            |(enforced, jwt_enabled, keys, locked, leeway)| WorkspaceRecipe {
+                enforced,
+                jwt_enabled,
+                keys,
+                locked,
+                leeway,
+            },
+        )
 }
 
 /// A workspace where JWT is on for `platform`, under a key of the pool that applies to it.
@@ -76,8 +103,15 @@ fn hash_recipe() -> impl Strategy<Value = HashRecipe> {
 }
 
 pub fn idv(hash: impl Strategy<Value = HashRecipe>) -> impl Strategy<Value = IdvRecipe> {
-    (workspace(), 0usize..3, identity(), hash, attributes())
-        .prop_map(|(workspace, platform, identity, hash, attributes)| IdvRecipe { workspace, platform, identity, hash, attributes })
+    (workspace(), 0usize..3, identity(), hash, attributes()).prop_map(
+        |(workspace, platform, identity, hash, attributes)| IdvRecipe {
+            workspace,
+            platform,
+            identity,
+            hash,
+            attributes,
+        },
+    )
 }
 
 pub fn idv_any() -> impl Strategy<Value = IdvRecipe> {
@@ -85,7 +119,10 @@ pub fn idv_any() -> impl Strategy<Value = IdvRecipe> {
 }
 
 fn offset(window: i64) -> impl Strategy<Value = Offset> {
-    (any::<bool>(), -window..=window).prop_map(|(from_leeway, seconds)| Offset { from_leeway, seconds })
+    (any::<bool>(), -window..=window).prop_map(|(from_leeway, seconds)| Offset {
+        from_leeway,
+        seconds,
+    })
 }
 
 /// Times near the boundaries, and far from them.
@@ -157,11 +194,19 @@ pub fn jwt_valid() -> impl Strategy<Value = JwtRecipe> {
         r.kid = Kid::Signer;
         r.claim_user_id = ClaimUserId::Same;
         r.request_user_id = RequestUserId::Same;
-        r.exp = Some(Offset { from_leeway: false, seconds: 3600 });
+        r.exp = Some(Offset {
+            from_leeway: false,
+            seconds: 3600,
+        });
         r.nbf = None;
         r.mutation = Mutation::None;
         r.workspace.jwt_enabled[r.platform] = true;
-        if !r.workspace.keys.iter().any(|(k, on)| *k == r.key && on[r.platform]) {
+        if !r
+            .workspace
+            .keys
+            .iter()
+            .any(|(k, on)| *k == r.key && on[r.platform])
+        {
             let mut on = [false; 3];
             on[r.platform] = true;
             r.workspace.keys.insert(0, (r.key, on));
@@ -171,19 +216,32 @@ pub fn jwt_valid() -> impl Strategy<Value = JwtRecipe> {
 }
 
 pub fn verify_any() -> impl Strategy<Value = VerifyRecipe> {
-    prop_oneof![idv_any().prop_map(VerifyRecipe::Idv), jwt_any().prop_map(VerifyRecipe::Jwt)]
+    prop_oneof![
+        idv_any().prop_map(VerifyRecipe::Idv),
+        jwt_any().prop_map(VerifyRecipe::Jwt)
+    ]
 }
 
 pub fn sign_any() -> impl Strategy<Value = SignRecipe> {
     let mode = prop_oneof![Just(SignMode::UserHash), Just(SignMode::Jwt)];
-    (mode, 0usize..3, 0..KEY_POOL.len(), any::<bool>(), identity(), attributes(), prop::option::weighted(0.7, 1i64..=86_400))
-        .prop_map(|(mode, platform, key, key_id, identity, attributes, expires_in)| SignRecipe {
-            mode,
-            platform,
-            key,
-            key_id,
-            identity,
-            attributes,
-            expires_in,
-        })
+    (
+        mode,
+        0usize..3,
+        0..KEY_POOL.len(),
+        any::<bool>(),
+        identity(),
+        attributes(),
+        prop::option::weighted(0.7, 1i64..=86_400),
+    )
+        .prop_map(
+            |(mode, platform, key, key_id, identity, attributes, expires_in)| SignRecipe {
+                mode,
+                platform,
+                key,
+                key_id,
+                identity,
+                attributes,
+                expires_in,
+            },
+        )
 }

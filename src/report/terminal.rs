@@ -25,7 +25,11 @@ pub fn progress_line(event: &CaseEvent) -> String {
 pub fn render_failure(event: &CaseEvent) -> String {
     let mut out = String::new();
     let severity = event.severity.map_or("", |s| s.as_str());
-    let _ = writeln!(out, "--- {}::{} [{} {}] {}", event.area, event.id, event.level, severity, event.title);
+    let _ = writeln!(
+        out,
+        "--- {}::{} [{} {}] {}",
+        event.area, event.id, event.level, severity, event.title
+    );
     if let Some(location) = &event.location {
         let _ = writeln!(out, "  defined at {location}");
     }
@@ -41,14 +45,27 @@ pub fn render_failure(event: &CaseEvent) -> String {
         }
     }
     for problem in &event.problems {
-        let _ = writeln!(out, "  {}: expected {}, got {}", problem.field, problem.expected, problem.actual);
-        let _ = writeln!(out, "    why it matters ({}): {}", problem.severity.as_str(), problem.why);
+        let _ = writeln!(
+            out,
+            "  {}: expected {}, got {}",
+            problem.field, problem.expected, problem.actual
+        );
+        let _ = writeln!(
+            out,
+            "    why it matters ({}): {}",
+            problem.severity.as_str(),
+            problem.why
+        );
     }
     if let Some(message) = &event.message {
         let _ = writeln!(out, "  the implementation said: {message:?}");
     }
     if !event.stderr.trim().is_empty() {
-        let _ = writeln!(out, "  stderr: {}", crate::adapter::truncate(event.stderr.trim(), 400));
+        let _ = writeln!(
+            out,
+            "  stderr: {}",
+            crate::adapter::truncate(event.stderr.trim(), 400)
+        );
     }
     let _ = writeln!(
         out,
@@ -105,7 +122,11 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
     let _ = writeln!(out, "summary by area:");
     for (area, events) in &areas {
         let t = Totals::of(events.iter().copied());
-        let _ = writeln!(out, "  {area:<12} {:>4} passed {:>4} failed {:>4} skipped", t.passed, t.failed, t.skipped);
+        let _ = writeln!(
+            out,
+            "  {area:<12} {:>4} passed {:>4} failed {:>4} skipped",
+            t.passed, t.failed, t.skipped
+        );
     }
     let failures: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
     if !failures.is_empty() {
@@ -121,9 +142,17 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
             level(Level::Should),
             level(Level::May)
         );
-        let critical: Vec<&str> = failures.iter().filter(|e| e.severity == Some(Severity::Critical)).map(|e| e.id.as_str()).collect();
+        let critical: Vec<&str> = failures
+            .iter()
+            .filter(|e| e.severity == Some(Severity::Critical))
+            .map(|e| e.id.as_str())
+            .collect();
         if !critical.is_empty() {
-            let _ = writeln!(out, "CRITICAL (authentication bypass): {}", critical.join(", "));
+            let _ = writeln!(
+                out,
+                "CRITICAL (authentication bypass): {}",
+                critical.join(", ")
+            );
         }
     }
     let _ = writeln!(out, "finished in {elapsed_secs:.3}s");
