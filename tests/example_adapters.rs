@@ -213,8 +213,8 @@ fn require(program: &str, args: &[&str], install: &str) {
     }
 }
 
-/// The path of an example binary of this crate, built (or found up to date) with the profile
-/// this test was built with.
+/// The path of an example binary of this crate (`adapters/rust/<name>.rs`), built with the
+/// profile this test was built with.
 fn example(name: &str) -> PathBuf {
     // The test runs from target/<profile>/deps/; examples are built into target/<profile>/examples/.
     let deps = std::env::current_exe().expect("the test knows its path");
@@ -225,21 +225,30 @@ fn example(name: &str) -> PathBuf {
     let binary = profile_dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    // `cargo test` builds the examples, `cargo test --test example_adapters` does not: build it
-    // here either way (a no-op when it is up to date), so the test never runs a stale binary.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut build = Command::new(cargo);
-    build
-        .current_dir(repo())
-        .args(["build", "--quiet", "--example", name]);
-    if profile_dir.file_name().is_some_and(|p| p == "release") {
-        build.arg("--release");
+    // `cargo test` builds the examples; `cargo test --test example_adapters` does not. Build it
+    // here when it is missing or older than its source (the examples use nothing of the library),
+    // so the test never runs a stale adapter.
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let source = repo().join("adapters/rust").join(format!("{name}.rs"));
+    let stale = match (modified(&binary), modified(&source)) {
+        (Some(built), Some(edited)) => built < edited,
+        _ => true,
+    };
+    if stale {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(repo())
+            .args(["build", "--quiet", "--example", name]);
+        if profile_dir.file_name().is_some_and(|p| p == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(
+            status.success() && binary.exists(),
+            "could not build the example {name}: run `cargo build --examples`"
+        );
     }
-    let status = build.status().expect("cargo runs");
-    assert!(
-        status.success() && binary.exists(),
-        "could not build the example {name}: run `cargo build --examples`"
-    );
     binary
 }
 

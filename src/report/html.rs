@@ -28,7 +28,7 @@ const STYLE: &str = r#"
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; padding: 1.5rem; max-width: 1400px; color: #1f2328; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 .meta { color: var(--muted); margin: 0 0 1rem; }
-.gate { padding: .75rem 1rem; border-radius: 6px; border: 1px solid var(--line); }
+.gate { padding: .75rem 1rem; border-radius: 6px; border: 1px solid var(--line); margin-top: 1rem; }
 .gate.passed { background: #dafbe1; border-color: #4ac26b; } .gate.failed { background: #ffebe9; border-color: #ff8182; }
 .gate h2 { margin: 0; } .gate ul { margin: .5rem 0 0; }
 .critical { background: #ffebe9; border: 2px solid var(--fail); border-radius: 6px; padding: .5rem 1rem; margin-top: 1rem; }
