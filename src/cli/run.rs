@@ -117,7 +117,10 @@ pub fn run(args: RunArgs) -> u8 {
             args.select.selects_name("properties", p.name) && args.target.role.includes(p.role)
         })
         // Properties run whole, in the first shard of a partitioned run.
-        .filter(|_| args.properties.only != Some(Only::Cases) && args.report.partition.is_none_or(|p| p.index == 1))
+        .filter(|_| {
+            args.properties.only != Some(Only::Cases)
+                && args.report.partition.is_none_or(|p| p.index == 1)
+        })
         .collect();
     let seed = args.properties.seed.unwrap_or_else(fresh_seed);
     let settings = Settings {
