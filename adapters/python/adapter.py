@@ -4,7 +4,7 @@
 What it is
     A verifier and a signer for Messenger Identity Verification (user_hash = HMAC-SHA256) and
     Messenger Security with JWTs, written the way a careful integrator would write them on PyJWT
-    (`jwt.encode` / `jwt.decode_complete` with `algorithms=["HS256"]`) and `hmac` /
+    (`jwt.encode` / `jwt.decode` with `algorithms=["HS256"]`) and `hmac` /
     `hmac.compare_digest` for the user_hash. It speaks the exec transport of the adapter protocol
     (docs/protocol.md): one JSON object per line on stdin and stdout, logs on stderr, `hello`
     first, `bye` last. It decides with the `now` it is sent (`"clock": "injected"`).
@@ -217,7 +217,7 @@ def verify_jwt(workspace, settings, request, now, locked):
     key = None
     for candidate in keys:
         try:
-            jwt.decode_complete(token, candidate["secret"], algorithms=["HS256"], options=PYJWT_OPTIONS)
+            jwt.decode(token, candidate["secret"], algorithms=["HS256"], options=PYJWT_OPTIONS)
         except jwt.InvalidSignatureError:
             continue
         except jwt.InvalidAlgorithmError as error:
