@@ -13,7 +13,7 @@ use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
 use crate::report::event::{redact, redact_text, CaseEvent, Exchange, RunHeader};
 use crate::scenario::LoadedCase;
 
-/// How a run is carried out (what is selected is decided before: see [`crate::scenario::select`]).
+/// How a run is carried out (which cases run is decided before, by the caller).
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Worker count; each has its own adapter.
