@@ -254,10 +254,13 @@ pub fn build_verify(recipe: &VerifyRecipe, id: &str, now: i64) -> VerifyRequest 
     }
 }
 
-fn attributes_json(attributes: &BTreeMap<&'static str, String>) -> Value {
+/// A request's `attributes`. Attributes named like identity fields are a different rule
+/// (REQ-RESERVED-ATTRIBUTES): `email` is an attribute name only through locking, never sent as one.
+fn request_attributes(attributes: &BTreeMap<&'static str, String>) -> Value {
     Value::Object(
         attributes
             .iter()
+            .filter(|(k, _)| **k != "email")
             .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
             .collect(),
     )
@@ -277,15 +280,7 @@ fn idv_request(r: &IdvRecipe) -> Value {
     if let Some(hash) = idv_hash(r) {
         request.insert("user_hash".into(), json!(hash));
     }
-    // Attributes named like identity fields are a different rule (REQ-RESERVED-ATTRIBUTES);
-    // `email` is an attribute name only through locking, never sent as one here.
-    let attributes: BTreeMap<_, _> = r
-        .attributes
-        .iter()
-        .filter(|(k, _)| **k != "email")
-        .map(|(k, v)| (*k, v.clone()))
-        .collect();
-    request.insert("attributes".into(), attributes_json(&attributes));
+    request.insert("attributes".into(), request_attributes(&r.attributes));
     Value::Object(request)
 }
 
@@ -462,13 +457,10 @@ fn jwt_request(r: &JwtRecipe, now: i64) -> Value {
         );
     }
     request.insert("intercom_user_jwt".into(), json!(jwt_token(r, now)));
-    let attributes: BTreeMap<_, _> = r
-        .request_attributes
-        .iter()
-        .filter(|(k, _)| **k != "email")
-        .map(|(k, v)| (*k, v.clone()))
-        .collect();
-    request.insert("attributes".into(), attributes_json(&attributes));
+    request.insert(
+        "attributes".into(),
+        request_attributes(&r.request_attributes),
+    );
     Value::Object(request)
 }
 
