@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::adapter::{Adapter, AdapterErrorKind, AdapterFactory, StartError};
+use crate::adapter::{Adapter, AdapterFactory, StartError};
 use crate::contract::{Clock, HelloReply};
 use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
 use crate::report::event::{redact, redact_text, CaseEvent, Exchange, RunHeader};
@@ -182,22 +182,13 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase) -> CaseEvent {
                     response: Value::Null,
                     seen: seen.clone(),
                 });
-                let class = if error.kind == AdapterErrorKind::Timeout {
-                    OutcomeClass::Timeout
-                } else {
-                    OutcomeClass::AdapterError
+                let actual = match &seen {
+                    Some(seen) => {
+                        format!("{}: {} (saw: {seen})", error.kind.as_str(), error.detail)
+                    }
+                    None => format!("{}: {}", error.kind.as_str(), error.detail),
                 };
-                let problem = Problem {
-                    field: "answer".into(),
-                    expected: "one valid protocol message answering the request".into(),
-                    actual: match &seen {
-                        Some(seen) => format!("{}: {} (saw: {seen})", error.kind.as_str(), error.detail),
-                        None => format!("{}: {}", error.kind.as_str(), error.detail),
-                    },
-                    why: "an adapter error never counts as a pass; the adapter was restarted and the run went on".into(),
-                    severity: Severity::Major,
-                };
-                judgement = Judgement::from_problems(class, vec![problem]);
+                judgement = judge::no_answer(error.kind, actual);
             }
         }
         if judgement.class != OutcomeClass::Pass {

@@ -128,6 +128,26 @@ impl Judgement {
     }
 }
 
+/// A request that got no usable answer: a timeout or an adapter error, never a pass. `actual`
+/// says what happened (the caller redacts it).
+pub fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judgement {
+    let class = if kind == crate::adapter::AdapterErrorKind::Timeout {
+        OutcomeClass::Timeout
+    } else {
+        OutcomeClass::AdapterError
+    };
+    let problem = Problem {
+        field: "answer".into(),
+        expected: "one valid protocol message answering the request".into(),
+        actual,
+        why:
+            "an adapter error never counts as a pass; the adapter was restarted and the run went on"
+                .into(),
+        severity: Severity::Major,
+    };
+    Judgement::from_problems(class, vec![problem])
+}
+
 /// Judge one answer against one expectation.
 pub fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
     if let FromAdapter::Unsupported(u) = answer {

@@ -422,31 +422,17 @@ impl Property {
                     message: answer.message().map(str::to_string),
                 }
             }
-            Err(error) => {
-                let class = if error.kind == crate::adapter::AdapterErrorKind::Timeout {
-                    OutcomeClass::Timeout
-                } else {
-                    OutcomeClass::AdapterError
-                };
-                let problem = Problem {
-                    field: "answer".into(),
-                    expected: "one valid protocol message answering the request".into(),
-                    actual: error.to_string(),
-                    why: "an adapter error never counts as a pass".into(),
-                    severity: Severity::Major,
-                };
-                Trial {
-                    judgement: Judgement::from_problems(class, vec![problem]),
-                    transcript: vec![Exchange {
-                        request,
-                        response: Value::Null,
-                        seen: error.seen.clone(),
-                    }],
-                    expected,
-                    actual: json!({ "adapter_error": error.kind.as_str(), "detail": error.detail }),
-                    message: None,
-                }
-            }
+            Err(error) => Trial {
+                judgement: judge::no_answer(error.kind, error.to_string()),
+                transcript: vec![Exchange {
+                    request,
+                    response: Value::Null,
+                    seen: error.seen.clone(),
+                }],
+                expected,
+                actual: json!({ "adapter_error": error.kind.as_str(), "detail": error.detail }),
+                message: None,
+            },
         }
     }
 
