@@ -54,7 +54,7 @@ struct Broken;
 
 impl InProcess for Broken {
     fn hello(&self) -> HelloReply {
-        let mut hello = Reference.hello();
+        let mut hello = Reference::hello();
         hello.implementation.name = "broken <b>test</b> implementation".into();
         hello
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::{check_answer, Adapter, AdapterError, AdapterErrorKind, AdapterFactory, StartError};
 use crate::contract::{FromAdapter, HelloReply, SignRequest, ToAdapter, Verdict, VerifyRequest};
+use crate::reference::{self, Reference};
 
 /// An implementation called directly, without a transport.
 pub trait InProcess: Send {
@@ -68,7 +69,7 @@ impl BuiltinFactory {
 
     /// The reference implementation.
     pub fn reference() -> Self {
-        BuiltinFactory::new("reference", || Box::new(crate::reference::Reference))
+        BuiltinFactory::new("reference", || Box::new(Reference))
     }
 }
 
@@ -79,5 +80,19 @@ impl AdapterFactory for BuiltinFactory {
 
     fn describe(&self) -> String {
         format!("builtin:{}", self.name)
+    }
+}
+
+impl InProcess for Reference {
+    fn hello(&self) -> HelloReply {
+        Reference::hello()
+    }
+
+    fn verify(&mut self, request: &VerifyRequest) -> Verdict {
+        reference::verify(request)
+    }
+
+    fn sign(&mut self, request: &SignRequest) -> FromAdapter {
+        reference::sign(request)
     }
 }

@@ -168,7 +168,7 @@ mod tests {
         assert_eq!(request(&hello), Ok(()));
         assert_eq!(request(&json!({"type": "bye"})), Ok(()));
         let reply =
-            serde_json::to_value(FromAdapter::Hello(crate::reference::Reference.hello())).unwrap();
+            serde_json::to_value(FromAdapter::Hello(crate::reference::Reference::hello())).unwrap();
         assert_eq!(answer(&reply), Ok(()));
     }
 

@@ -59,7 +59,7 @@ pub(super) struct RememberingKeys {
 
 impl InProcess for RememberingKeys {
     fn hello(&self) -> HelloReply {
-        Reference.hello()
+        Reference::hello()
     }
 
     fn verify(&mut self, request: &VerifyRequest) -> Verdict {

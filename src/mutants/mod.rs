@@ -115,7 +115,7 @@ struct Stateless {
 
 impl InProcess for Stateless {
     fn hello(&self) -> HelloReply {
-        crate::reference::Reference.hello()
+        crate::reference::Reference::hello()
     }
 
     fn verify(&mut self, request: &VerifyRequest) -> Verdict {

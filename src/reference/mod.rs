@@ -7,13 +7,9 @@
 //! - [`user_hash`]: Identity Verification's HMAC and its constant-time check;
 //! - [`json`]: the strict JSON parser behind the codec (duplicate members, overflowing numbers).
 //!
-//! [`Reference`] wires both roles into the harness as an in-process adapter.
+//! [`Reference`] names the implementation (its `hello`); `adapter::builtin` runs it in process.
 
-use crate::adapter::builtin::InProcess;
-use crate::contract::{
-    Clock, FromAdapter, HelloReply, Implementation, Role, SignRequest, Verdict, VerifyRequest,
-    PROTOCOL_VERSION,
-};
+use crate::contract::{Clock, HelloReply, Implementation, Role, PROTOCOL_VERSION};
 
 pub mod json;
 pub mod jws;
@@ -31,8 +27,9 @@ pub const NAME: &str = "messenger-conformance reference";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Reference;
 
-impl InProcess for Reference {
-    fn hello(&self) -> HelloReply {
+impl Reference {
+    /// What the reference answers to `hello`: both roles, the injected clock.
+    pub fn hello() -> HelloReply {
         HelloReply {
             protocol: PROTOCOL_VERSION,
             implementation: Implementation {
@@ -43,15 +40,8 @@ impl InProcess for Reference {
             clock: Clock::Injected,
         }
     }
-
-    fn verify(&mut self, request: &VerifyRequest) -> Verdict {
-        verify(request)
-    }
-
-    fn sign(&mut self, request: &SignRequest) -> FromAdapter {
-        sign(request)
-    }
 }
+
 
 /// One rule evaluated by the verifier: which requirement, which CONTRACT rule, whether it held,
 /// and why, in words. Details never contain a secret.
@@ -173,7 +163,7 @@ mod tests {
 
     #[test]
     fn hello_names_both_roles_and_the_injected_clock() {
-        let hello = Reference.hello();
+        let hello = Reference::hello();
         assert_eq!(hello.protocol, PROTOCOL_VERSION);
         assert_eq!(hello.implementation.name, NAME);
         assert_eq!(hello.roles, [Role::Verifier, Role::Signer]);
