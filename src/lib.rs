@@ -7,15 +7,22 @@
 //! [`spec`] the requirements it implements.
 
 pub mod adapter;
-pub mod cli;
+pub mod broken;
+pub mod clock;
 pub mod contract;
-pub mod diagnose;
+pub mod debug;
+pub mod event;
+pub mod exchange;
+pub mod exit;
 pub mod judge;
-pub mod mutants;
 pub mod properties;
+pub mod redact;
 pub mod reference;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod selection;
 pub mod serve;
+pub mod session;
+pub mod smoke;
 pub mod spec;

@@ -1,3 +1,8 @@
+//! The `messenger-conformance` command: a thin layer over the library. Everything the command
+//! line knows (flags, printing, exit codes) lives in [`cli`]; the library never reaches up here.
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    messenger_conformance::cli::main()
+    cli::main()
 }

@@ -30,18 +30,18 @@ pub fn implementation(broken: Option<&str>) -> Result<MakeImplementation, String
     }
 }
 
-/// A bundled broken implementation ([`crate::mutants`]), by name.
+/// A bundled broken implementation ([`crate::broken`]), by name.
 fn broken_implementation(name: &str) -> Result<MakeImplementation, String> {
-    if crate::mutants::by_name(name).is_none() {
+    if crate::broken::by_name(name).is_none() {
         return Err(format!(
             "unknown broken implementation `{name}`; the bundled ones are: {}",
-            crate::mutants::names().join(", ")
+            crate::broken::names().join(", ")
         ));
     }
     let name = name.to_string();
     Ok(Arc::new(move || {
         // Checked above; the reference is only a fallback that cannot be reached.
-        crate::mutants::by_name(&name).unwrap_or_else(|| Box::new(crate::reference::Reference))
+        crate::broken::by_name(&name).unwrap_or_else(|| Box::new(crate::reference::Reference))
     }))
 }
 

@@ -21,7 +21,7 @@ use messenger_conformance::adapter::{Adapter, AdapterFactory};
 use messenger_conformance::contract::{HelloRequest, ToAdapter};
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::report::CaseEvent;
-use messenger_conformance::run::{run_cases, RunOptions};
+use messenger_conformance::run::Workers;
 use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
 use rstest::rstest;
 
@@ -102,8 +102,9 @@ fn exec(command: Vec<String>, timeout_ms: u64) -> ExecFactory {
 }
 
 fn run(cases: &[&LoadedCase], factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
-    run_cases(cases, factory, &RunOptions { jobs: 1 }, |_| {})
+    Workers::start(factory, 1)
         .unwrap_or_else(|error| panic!("could not start: {error}"))
+        .run_cases(cases, |_| {})
 }
 
 /// What the report says about a failed case: its problems, transcript and stderr.

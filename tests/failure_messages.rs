@@ -11,9 +11,9 @@
 
 use std::path::Path;
 
-use messenger_conformance::mutants;
+use messenger_conformance::broken;
 use messenger_conformance::report::terminal::render_failure;
-use messenger_conformance::run::{run_cases, RunOptions};
+use messenger_conformance::run::Workers;
 use messenger_conformance::scenario::{load_suite, LoadedCase};
 
 /// One per kind of bug and of failure: bypass, lock-out, wrong code, wrong detail, signer.
@@ -39,9 +39,11 @@ fn failure_messages() {
         load_suite(&Path::new(root).join("cases")).unwrap_or_else(|errors| panic!("{errors}"));
     let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
     for name in SHOWN {
-        let mutant = mutants::find(name).unwrap_or_else(|| panic!("no mutant {name}"));
-        let factory = mutants::factory(name).unwrap();
-        let events = run_cases(&cases, &factory, &RunOptions { jobs: 1 }, |_| {}).unwrap();
+        let mutant = broken::find(name).unwrap_or_else(|| panic!("no mutant {name}"));
+        let factory = broken::factory(name).unwrap();
+        let events = Workers::start(&factory, 1)
+            .unwrap()
+            .run_cases(&cases, |_| {});
         let shown = events
             .iter()
             .filter(|e| e.failed())

@@ -9,7 +9,7 @@ use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::properties::{self, Settings};
 use messenger_conformance::run::run_case;
-use messenger_conformance::{mutants, scenario};
+use messenger_conformance::{broken, scenario};
 
 const SEED: u64 = 20261122;
 
@@ -59,8 +59,8 @@ fn the_reference_satisfies_every_property() {
 fn properties_alone_catch_the_broken_implementations() {
     let mut caught = Vec::new();
     let mut missed = Vec::new();
-    for mutant in mutants::all() {
-        let factory = mutants::factory(mutant.name).unwrap();
+    for mutant in broken::all() {
+        let factory = broken::factory(mutant.name).unwrap();
         let failing = failing_properties(&factory);
         println!("{:<32} {}", mutant.name, failing.join(", "));
         if failing.is_empty() {
@@ -78,7 +78,7 @@ fn properties_alone_catch_the_broken_implementations() {
 
 #[test]
 fn the_same_seed_replays_the_same_requests() {
-    let factory = mutants::factory("jwt-exp-off-by-one").unwrap();
+    let factory = broken::factory("jwt-exp-off-by-one").unwrap();
     let run = |seed| {
         let mut adapter = factory.start().unwrap();
         let property = properties::find("jwt-time-window").unwrap();
@@ -93,7 +93,7 @@ fn the_same_seed_replays_the_same_requests() {
 
 #[test]
 fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
-    let factory = mutants::factory("jwt-exp-off-by-one").unwrap();
+    let factory = broken::factory("jwt-exp-off-by-one").unwrap();
     let mut adapter = factory.start().unwrap();
     let property = properties::find("jwt-time-window").unwrap();
     let run = property.run(adapter.as_mut(), &settings());

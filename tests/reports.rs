@@ -16,15 +16,18 @@ use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::contract::{
     ErrorCode, FromAdapter, HelloReply, Outcome, SignRequest, Verdict, VerifyRequest,
 };
+use messenger_conformance::event::RunOptions;
+use messenger_conformance::exit::Exit;
 use messenger_conformance::judge::{OutcomeClass, Severity};
 use messenger_conformance::reference::{self, Reference};
 use messenger_conformance::report::baseline::Baseline;
 use messenger_conformance::report::gate::{decide, GateOptions};
 use messenger_conformance::report::stream::suite_secrets;
 use messenger_conformance::report::{write_report, CaseEvent, RenderOptions, Stream};
-use messenger_conformance::run::{header_for, run_cases, RunOptions};
+use messenger_conformance::run::{header_for, Workers};
 use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
-use serde_json::{json, Value};
+use messenger_conformance::selection::Only;
+use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -97,12 +100,9 @@ fn broken_factory() -> BuiltinFactory {
 /// What `run` does, through the library: run every case, build the stream, redact it.
 fn run_library(factory: &dyn AdapterFactory, suite: &Suite) -> Stream {
     let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
-    let mut adapter = factory.start().expect("start the implementation");
-    let hello = adapter.hello().clone();
-    adapter.shutdown();
-    let options = json!({"filter": [], "skip": [], "strict": false, "partition": null});
-    let header = header_for(factory, &hello, options, None);
-    let events = run_cases(&cases, factory, &RunOptions { jobs: 2 }, |_| {}).expect("run");
+    let mut workers = Workers::start(factory, 2).expect("start the implementation");
+    let header = header_for(factory, workers.hello(), RunOptions::default());
+    let events = workers.run_cases(&cases, |_| {});
     let mut stream = Stream::new(header, events, 0.0);
     stream.redact(&suite_secrets(suite, &cases));
     stream
@@ -402,7 +402,7 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
         "and with a wrong code"
     );
     let gate = decide(&first.cases, None, &GateOptions::new(false, true));
-    assert_eq!(gate.exit_code(), 1, "{}", gate.render_text());
+    assert_eq!(gate.exit(), Exit::Failed, "{}", gate.render_text());
     write_report(
         &dir.join("broken-unbaselined"),
         &first,
@@ -436,7 +436,7 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
         &GateOptions::new(false, true),
     );
     assert!(gate.passed, "{}", gate.render_text());
-    assert_eq!(gate.exit_code(), 0);
+    assert_eq!(gate.exit(), Exit::Passed);
     assert_eq!(gate.known_failures.len(), failures.len());
     write_report(
         &dir.join("broken-baselined"),
@@ -462,7 +462,7 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
         Some(&baseline),
         &GateOptions::new(false, true),
     );
-    assert_eq!(gate.exit_code(), 1);
+    assert_eq!(gate.exit(), Exit::Failed);
     assert!(gate.new_failures.is_empty());
     assert_eq!(gate.stale.len(), failures.len(), "{}", gate.render_text());
     assert!(gate.stale.iter().all(|entry| entry.why == "now passes"));
@@ -824,9 +824,9 @@ fn partitioned_runs_merge_into_the_unsharded_run() {
         ),
         (full.footer.passed, full.footer.failed, full.footer.skipped)
     );
-    assert_eq!(merged.header.options["partition"], Value::Null);
-    assert_eq!(merged.header.options["merged"], shards);
-    assert_eq!(merged.header.options["only"], "cases");
+    assert_eq!(merged.header.options.selection.partition, None);
+    assert_eq!(merged.header.options.merged, Some(shards));
+    assert_eq!(merged.header.options.selection.only, Some(Only::Cases));
     assert!(fs::metadata(dir.join("merged/report.html")).is_ok());
 
     let out = cli(&[

@@ -159,7 +159,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::adapter::builtin::InProcess;
     use crate::contract::{FromAdapter, HelloRequest, ToAdapter};
 
     #[test]

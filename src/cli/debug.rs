@@ -8,9 +8,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE};
-use crate::contract::{Platform, Workspace};
-use crate::diagnose::{self, HashQuery, JwtOptions};
+use super::{CliError, Outcome};
+use messenger_conformance::contract::{Platform, Workspace};
+use messenger_conformance::debug::{self, HashQuery, JwtOptions};
+use messenger_conformance::exit::Exit;
 
 #[derive(Debug, Args)]
 pub struct DebugArgs {
@@ -79,39 +80,29 @@ fn parse_platform(text: &str) -> Result<Platform, String> {
     Platform::parse(text).ok_or_else(|| format!("unknown platform `{text}` (web, ios or android)"))
 }
 
-pub fn debug(args: DebugArgs) -> u8 {
+pub fn debug(args: DebugArgs) -> Outcome {
     match args.what {
         DebugCommand::Jwt(args) => jwt(args),
         DebugCommand::Hash(args) => hash(args),
     }
 }
 
-fn load(path: &std::path::Path) -> Result<Workspace, u8> {
-    diagnose::load_workspace(path).map_err(|error| {
-        eprintln!("error: {error}");
-        EXIT_USAGE
-    })
+fn load(path: &std::path::Path) -> Result<Workspace, CliError> {
+    Ok(debug::load_workspace(path)?)
 }
 
-fn jwt(args: JwtArgs) -> u8 {
-    let now = match args.now.as_deref().map(diagnose::parse_now) {
-        None => crate::run::system_now(),
+fn jwt(args: JwtArgs) -> Outcome {
+    let now = match args.now.as_deref().map(debug::parse_now) {
+        None => messenger_conformance::clock::system_now(),
         Some(Ok(now)) => now,
-        Some(Err(message)) => {
-            eprintln!("error: --now: {message}");
-            return EXIT_USAGE;
-        }
+        Some(Err(message)) => return Err(CliError::new(format!("--now: {message}"))),
     };
-    let workspace = match args.workspace.as_deref().map(load).transpose() {
-        Ok(workspace) => workspace,
-        Err(code) => return code,
-    };
+    let workspace = args.workspace.as_deref().map(load).transpose()?;
     let token = if args.token == "-" {
         let mut text = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            eprintln!("error: cannot read the token from stdin: {e}");
-            return EXIT_USAGE;
-        }
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::new(format!("cannot read the token from stdin: {e}")))?;
         text.trim_end_matches(['\n', '\r']).to_string()
     } else {
         args.token
@@ -123,7 +114,7 @@ fn jwt(args: JwtArgs) -> u8 {
         user_id: args.user_id,
         email: args.email,
     };
-    let diagnosis = diagnose::diagnose_jwt(&token, &options);
+    let diagnosis = debug::diagnose_jwt(&token, &options);
     if args.json {
         println!(
             "{}",
@@ -132,28 +123,22 @@ fn jwt(args: JwtArgs) -> u8 {
     } else {
         print!("{}", diagnosis.render());
     }
-    if diagnosis.accepted {
-        EXIT_OK
-    } else {
-        EXIT_NONCONFORMANT
-    }
+    Ok(verdict(diagnosis.accepted))
 }
 
-fn hash(args: HashArgs) -> u8 {
-    let mut workspaces = Vec::new();
-    for path in &args.workspace {
-        match load(path) {
-            Ok(workspace) => workspaces.push(workspace),
-            Err(code) => return code,
-        }
-    }
+fn hash(args: HashArgs) -> Outcome {
+    let workspaces = args
+        .workspace
+        .iter()
+        .map(|path| load(path))
+        .collect::<Result<Vec<_>, _>>()?;
     let query = HashQuery {
         user_id: args.user_id.as_deref(),
         email: args.email.as_deref(),
         user_hash: args.hash.as_deref(),
         platform: args.platform,
     };
-    let diagnosis = diagnose::diagnose_hash(query, &workspaces);
+    let diagnosis = debug::diagnose_hash(query, &workspaces);
     if args.json {
         println!(
             "{}",
@@ -162,9 +147,14 @@ fn hash(args: HashArgs) -> u8 {
     } else {
         print!("{}", diagnosis.render());
     }
-    if diagnosis.accepted {
-        EXIT_OK
+    Ok(verdict(diagnosis.accepted))
+}
+
+/// 0 when the token or hash would be accepted, 1 when not.
+fn verdict(accepted: bool) -> Exit {
+    if accepted {
+        Exit::Passed
     } else {
-        EXIT_NONCONFORMANT
+        Exit::Failed
     }
 }

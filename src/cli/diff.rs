@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::report::read_stream;
-use super::{EXIT_NONCONFORMANT, EXIT_OK};
-use crate::report::diff::diff;
+use super::Outcome;
+use messenger_conformance::exit::Exit;
+use messenger_conformance::report::diff::diff;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -20,16 +21,10 @@ pub struct DiffArgs {
 
 /// Prints the changed cases (new failures first) and the counts; exit 1 when any case is a new
 /// failure, 0 otherwise, 2 when a directory holds no events.jsonl.
-pub fn diff_command(args: DiffArgs) -> u8 {
-    let old = match read_stream(&args.old) {
-        Ok(stream) => stream,
-        Err(code) => return code,
-    };
-    let new = match read_stream(&args.new) {
-        Ok(stream) => stream,
-        Err(code) => return code,
-    };
-    let who = |s: &crate::report::Stream| {
+pub fn diff_command(args: DiffArgs) -> Outcome {
+    let old = read_stream(&args.old)?;
+    let new = read_stream(&args.new)?;
+    let who = |s: &messenger_conformance::report::Stream| {
         format!(
             "{} {}",
             s.header.implementation.name, s.header.implementation.version
@@ -44,9 +39,9 @@ pub fn diff_command(args: DiffArgs) -> u8 {
     );
     let difference = diff(&old.cases, &new.cases);
     print!("{}", difference.render_table());
-    if difference.has_new_failures() {
-        EXIT_NONCONFORMANT
+    Ok(if difference.has_new_failures() {
+        Exit::Failed
     } else {
-        EXIT_OK
-    }
+        Exit::Passed
+    })
 }

@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::Value;
 
 use super::report::{read_stream, GateArgs};
-use super::EXIT_USAGE;
-use crate::report::merge::merge;
-use crate::report::write_report;
+use super::{CliError, Outcome};
+use messenger_conformance::report::merge::merge;
+use messenger_conformance::report::write_report;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -25,45 +24,29 @@ pub struct MergeArgs {
 /// Merges the streams (suite order restored when the dirs are all N shards of one run),
 /// renders every report into OUT_DIR, prints the gate and exits with it (0 or 1); 2 when a
 /// directory holds no events.jsonl or the runs cannot be merged.
-pub fn merge_command(args: MergeArgs) -> u8 {
-    let mut streams = Vec::new();
-    for dir in &args.dirs {
-        match read_stream(dir) {
-            Ok(stream) => streams.push(stream),
-            Err(code) => return code,
-        }
-    }
-    let merged = match merge(streams) {
-        Ok(merged) => merged,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn merge_command(args: MergeArgs) -> Outcome {
+    let streams = args
+        .dirs
+        .iter()
+        .map(|dir| read_stream(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = merge(streams)?;
     for note in &merged.notes {
         eprintln!("note: {note}");
     }
     let mut stream = merged.stream;
-    if let Value::Object(options) = &mut stream.header.options {
-        let dirs: Vec<Value> = args
-            .dirs
-            .iter()
-            .map(|d| Value::String(d.display().to_string()))
-            .collect();
-        options.insert("merged_from".into(), Value::Array(dirs));
+    stream.header.options.merged_from = args.dirs.iter().map(|d| d.display().to_string()).collect();
+    let regated = args.gate.regate().decide(&stream)?;
+    for note in &regated.notes {
+        eprintln!("note: {note}");
     }
-    let (gate, render) = match args.gate.decide(&stream) {
-        Ok(decided) => decided,
-        Err(code) => return code,
-    };
-    if let Err(error) = write_report(&args.out, &stream, &gate, &render) {
-        eprintln!(
-            "error: cannot write the merged report in {}: {error}",
+    write_report(&args.out, &stream, &regated.gate, &regated.render).map_err(|error| {
+        CliError::new(format!(
+            "cannot write the merged report in {}: {error}",
             args.out.display()
-        );
-        return EXIT_USAGE;
-    }
-    let totals = crate::report::terminal::Totals::of(&stream.cases);
+        ))
+    })?;
+    let totals = messenger_conformance::report::terminal::Totals::of(&stream.cases);
     println!(
         "merged {} run(s) into {}/report.html ({} cases: {})",
         args.dirs.len(),
@@ -71,6 +54,6 @@ pub fn merge_command(args: MergeArgs) -> u8 {
         stream.cases.len(),
         totals.closing_line()
     );
-    print!("{}", gate.render_text());
-    gate.exit_code()
+    print!("{}", regated.gate.render_text());
+    Ok(regated.gate.exit())
 }

@@ -1,11 +1,12 @@
 //! The command line: every flag documented in one place, each command a thin layer over the
-//! library. Exit codes: 0 conforms, 1 nonconformance found, 2 usage, case-file or adapter-start
-//! error.
+//! library that returns how it ended ([`Exit`]) or a [`CliError`], which `main` prints once.
+//! Exit codes: 0 conforms, 1 nonconformance found, 2 usage, case-file or adapter-start error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use messenger_conformance::exit::Exit;
 
 mod check;
 mod debug;
@@ -17,10 +18,24 @@ mod serve;
 mod smoke;
 mod target;
 
-/// Exit codes, as documented in the README.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_NONCONFORMANT: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
+/// Why a command could not do its job: printed once, as `error: ...`, and the process exits 2.
+#[derive(Debug)]
+pub struct CliError(String);
+
+impl CliError {
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        CliError(message.to_string())
+    }
+}
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(error: E) -> Self {
+        CliError::new(error)
+    }
+}
+
+/// What a command returns.
+pub type Outcome = Result<Exit, CliError>;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -94,7 +109,7 @@ pub enum SchemaKind {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
+    let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
         Command::Check(args) => check::check(&args.cases),
@@ -106,32 +121,39 @@ pub fn main() -> ExitCode {
         Command::Debug(args) => debug::debug(args),
         Command::Schema(args) => {
             let schema = match args.which {
-                SchemaKind::Case => crate::scenario::case_schema(),
-                SchemaKind::Fixtures => crate::scenario::fixtures_schema(),
-                SchemaKind::Protocol => crate::contract::schema::protocol_schema(),
+                SchemaKind::Case => messenger_conformance::scenario::case_schema(),
+                SchemaKind::Fixtures => messenger_conformance::scenario::fixtures_schema(),
+                SchemaKind::Protocol => messenger_conformance::contract::schema::protocol_schema(),
             };
             println!(
                 "{}",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
             );
-            EXIT_OK
+            Ok(Exit::Passed)
         }
         Command::Spec => {
-            print!("{}", crate::spec::render_markdown());
-            EXIT_OK
+            print!("{}", messenger_conformance::spec::render_markdown());
+            Ok(Exit::Passed)
         }
     };
-    ExitCode::from(code)
+    match outcome {
+        Ok(exit) => exit.into(),
+        Err(CliError(message)) => {
+            eprintln!("error: {message}");
+            Exit::Usage.into()
+        }
+    }
 }
 
-/// Load the suite or print every error and say so (exit 2).
-pub(crate) fn load_or_report(cases: &std::path::Path) -> Result<crate::scenario::Suite, u8> {
-    crate::scenario::load_suite(cases).map_err(|errors| {
+/// Load the suite, or print every error in it and say so.
+pub(crate) fn load(
+    cases: &std::path::Path,
+) -> Result<messenger_conformance::scenario::Suite, CliError> {
+    messenger_conformance::scenario::load_suite(cases).map_err(|errors| {
         eprintln!("{errors}");
-        eprintln!(
-            "error: the case files under {} have errors (see above); nothing was run",
+        CliError::new(format!(
+            "the case files under {} have errors (see above); nothing was run",
             cases.display()
-        );
-        EXIT_USAGE
+        ))
     })
 }

@@ -5,12 +5,18 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{load_or_report, CasesArg, EXIT_OK, EXIT_USAGE};
-use crate::properties::counterexample::Counterexample;
-use crate::properties::{Property, Settings};
-use crate::report::terminal;
-use crate::run::{run_cases, run_parallel, RunOptions};
-use crate::scenario::{LoadedCase, Suite};
+use super::{load, CasesArg, CliError, Outcome};
+use messenger_conformance::adapter::{AdapterFactory, StartError};
+use messenger_conformance::event::{CaseEvent, RunOptions};
+use messenger_conformance::exit::Exit;
+use messenger_conformance::properties::counterexample::Counterexample;
+use messenger_conformance::properties::{Property, Settings};
+use messenger_conformance::report::stream::suite_secrets;
+use messenger_conformance::report::terminal;
+use messenger_conformance::run::{header_for, Workers};
+use messenger_conformance::scenario::LoadedCase;
+use messenger_conformance::selection::{Only, Selection};
+use messenger_conformance::session::Session;
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SelectArgs {
@@ -26,26 +32,14 @@ pub struct SelectArgs {
 }
 
 impl SelectArgs {
-    pub fn selects(&self, case: &LoadedCase) -> bool {
-        self.selects_name(&case.area, &case.id)
-    }
-
-    /// Whether the case or property `area::id` is selected.
-    pub fn selects_name(&self, area: &str, id: &str) -> bool {
-        let name = format!("{area}::{id}");
-        let matches = |pattern: &String| {
-            if self.exact {
-                name == *pattern || id == pattern
-            } else {
-                name.contains(pattern.as_str())
-            }
-        };
-        (self.filters.is_empty() || self.filters.iter().any(matches))
-            && !self.skips.iter().any(|s| name.contains(s.as_str()))
-    }
-
-    fn apply<'a>(&self, suite: &'a Suite) -> Vec<&'a LoadedCase> {
-        suite.cases.iter().filter(|c| self.selects(c)).collect()
+    /// The library's selection: these name filters and everything else.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            filter: self.filters.clone(),
+            exact: self.exact,
+            skip: self.skips.clone(),
+            ..Selection::default()
+        }
     }
 }
 
@@ -80,13 +74,13 @@ pub struct RunArgs {
 pub struct PropertyArgs {
     /// Run only the YAML cases, or only the properties (default: both).
     #[arg(long, value_enum, value_name = "WHAT")]
-    pub only: Option<Only>,
+    pub only: Option<OnlyArg>,
     /// Seed of the properties' generators: the same seed replays the same requests. Default: a
     /// fresh one, printed so a failing run can be replayed.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Generated requests per property.
-    #[arg(long, value_name = "N", default_value_t = crate::properties::DEFAULT_CASES)]
+    #[arg(long, value_name = "N", default_value_t = messenger_conformance::properties::DEFAULT_CASES)]
     pub property_cases: u32,
     /// Where shrunk counterexamples are written as YAML cases.
     #[arg(long, value_name = "DIR", default_value = "reports/counterexamples")]
@@ -94,94 +88,103 @@ pub struct PropertyArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Only {
+pub enum OnlyArg {
     Cases,
     Properties,
 }
 
-pub fn run(args: RunArgs) -> u8 {
-    let suite = match load_or_report(&args.cases.cases) {
-        Ok(suite) => suite,
-        Err(code) => return code,
-    };
-    let cases = args.select.apply(&suite);
-    let cases: Vec<&LoadedCase> = cases
-        .into_iter()
-        .filter(|case| {
-            args.target.role.includes(case.role) && args.properties.only != Some(Only::Properties)
-        })
-        .collect();
-    let properties: Vec<&Property> = crate::properties::all()
-        .iter()
-        .filter(|p| {
-            args.select.selects_name("properties", p.name) && args.target.role.includes(p.role)
-        })
-        // Properties run whole, in the first shard of a partitioned run.
-        .filter(|_| {
-            args.properties.only != Some(Only::Cases)
-                && args.report.partition.is_none_or(|p| p.index == 1)
-        })
-        .collect();
+impl From<OnlyArg> for Only {
+    fn from(only: OnlyArg) -> Self {
+        match only {
+            OnlyArg::Cases => Only::Cases,
+            OnlyArg::Properties => Only::Properties,
+        }
+    }
+}
+
+impl RunArgs {
+    /// What the run selects: the name filters, the role, cases or properties, the shard.
+    fn selection(&self) -> Selection {
+        Selection {
+            role: self.target.role.into(),
+            only: self.properties.only.map(Only::from),
+            partition: self.report.partition.map(|p| p.to_string()),
+            ..self.select.selection()
+        }
+    }
+
+    /// The options the report header records.
+    fn options(&self, seed: u64) -> RunOptions {
+        let path = |p: &std::path::Path| p.display().to_string();
+        RunOptions {
+            selection: self.selection(),
+            jobs: self.jobs,
+            strict: self.strict,
+            baseline: self.report.baseline.as_deref().map(path),
+            update_baseline: self.report.update_baseline,
+            failures_only: self.report.failures_only,
+            report: (!self.report.no_report).then(|| path(&self.report.report_dir)),
+            snapshots: self.report.snapshots.as_deref().map(path),
+            timeout_ms: Some(self.target.timeout_ms),
+            validate_protocol: self.target.validate_protocol,
+            seed: Some(seed),
+            property_cases: Some(self.properties.property_cases),
+            ..RunOptions::default()
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> Outcome {
+    let suite = load(&args.cases.cases)?;
     let seed = args.properties.seed.unwrap_or_else(fresh_seed);
+    let options = args.options(seed);
+    let selection = &options.selection;
+    let cases: Vec<&LoadedCase> = suite
+        .cases
+        .iter()
+        .filter(|case| selection.selects_case(&case.area, &case.id, case.role))
+        .collect();
+    // Partition last, over the final selection, so shards are balanced and merge restores order.
+    let cases = match selection.shard() {
+        Some(shard) => shard.select(cases),
+        None => cases,
+    };
+    let properties: Vec<&Property> = messenger_conformance::properties::all()
+        .iter()
+        .filter(|p| selection.selects_property(p.name, p.role))
+        .collect();
     let settings = Settings {
         seed,
         cases: args.properties.property_cases,
     };
-    // Partition last, over the final selection, so shards are balanced and merge restores order.
-    let cases = args.report.partition_cases(cases);
     let factory = match &args.broken {
         Some(name) => broken_factory(name),
         None => args.target.factory(),
-    };
-    let factory = match factory {
-        Ok(factory) => factory,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
-    };
-    let factory = factory.as_ref();
-    let mut extra = args.target.options();
-    if let Some(extra) = extra.as_object_mut() {
-        extra.insert(
-            "only".into(),
-            serde_json::json!(args
-                .properties
-                .only
-                .map(|o| format!("{o:?}").to_lowercase())),
-        );
-        extra.insert("seed".into(), serde_json::json!(seed));
-        extra.insert("property_cases".into(), serde_json::json!(settings.cases));
     }
-    let options =
-        super::report::run_options(&args.select, args.jobs, args.strict, &args.report, extra);
-    let mut session = match super::report::ReportSession::start(
-        &args.report,
-        &args.select,
-        args.strict,
-        options,
-        &suite,
-        &cases,
-        factory,
-    ) {
-        Ok(session) => session,
-        Err(code) => return code,
+    .map_err(CliError::new)?;
+    let factory = factory.as_ref();
+    let not_started = |error: StartError| {
+        CliError::new(format!("could not start {}: {error}", factory.describe()))
     };
+    let jobs = args.jobs.clamp(1, cases.len().max(properties.len()).max(1));
+    let mut workers = Workers::start(factory, jobs).map_err(not_started)?;
+    let header = header_for(factory, workers.hello(), options);
+    let mut session = Session::start(
+        args.report.settings(),
+        header,
+        suite_secrets(&suite, &cases),
+    )?;
     let started = Instant::now();
     let stdout = std::io::stdout();
-    let events = run_cases(&cases, factory, &RunOptions { jobs: args.jobs }, |event| {
-        session.record(event);
+    let mut show = |event: &CaseEvent| {
+        if let Some(warning) = session.record(event) {
+            eprintln!("warning: {warning}");
+        }
         if !args.quiet {
             let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(event));
         }
-    });
-    let mut events = match events {
-        Ok(events) => events,
-        Err(error) => {
-            eprintln!("error: could not start {}: {error}", factory.describe());
-            return EXIT_USAGE;
-        }
     };
+    let mut events = workers.run_cases(&cases, &mut show);
     if !properties.is_empty() {
         if !args.quiet {
             let _ = writeln!(
@@ -190,25 +193,11 @@ pub fn run(args: RunArgs) -> u8 {
                 settings.cases
             );
         }
-        let runs = run_parallel(
+        let runs = workers.run(
             &properties,
-            factory,
-            args.jobs,
             |adapter, p| p.run(adapter, &settings),
-            |run| {
-                session.record(&run.event);
-                if !args.quiet {
-                    let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(&run.event));
-                }
-            },
+            |run| show(&run.event),
         );
-        let runs = match runs {
-            Ok(runs) => runs,
-            Err(error) => {
-                eprintln!("error: could not start {}: {error}", factory.describe());
-                return EXIT_USAGE;
-            }
-        };
         let mut out = stdout.lock();
         for run in runs {
             let secs = run.event.duration_ms / 1000.0;
@@ -237,6 +226,7 @@ pub fn run(args: RunArgs) -> u8 {
             events.push(run.event);
         }
     }
+    drop(workers);
     let elapsed = started.elapsed().as_secs_f64();
     let mut out = stdout.lock();
     let failures = terminal::failures_by_severity(&events);
@@ -248,8 +238,12 @@ pub fn run(args: RunArgs) -> u8 {
     }
     let _ = writeln!(out);
     let _ = write!(out, "{}", terminal::render_summary(&events, elapsed));
-    // The gate (crate::report::gate) decides the exit code, with the baseline if any.
-    session.finish(events, elapsed)
+    let finished = session.finish(events, elapsed)?;
+    for note in &finished.notes {
+        let _ = writeln!(out, "{note}");
+    }
+    let _ = write!(out, "{}", finished.gate.render_text());
+    Ok(finished.gate.exit())
 }
 
 /// A seed for a run that was not given one: the clock's nanoseconds are enough to vary runs.
@@ -270,25 +264,27 @@ fn write_counterexample(
 }
 
 /// The factory of the bundled broken implementation `name`, or a usage error naming them all.
-fn broken_factory(name: &str) -> Result<Box<dyn crate::adapter::AdapterFactory>, String> {
-    match crate::mutants::factory(name) {
+fn broken_factory(name: &str) -> Result<Box<dyn AdapterFactory>, String> {
+    match messenger_conformance::broken::factory(name) {
         Some(factory) => Ok(Box::new(factory)),
         None => Err(format!(
             "unknown broken implementation `{name}`; the bundled ones are:\n  {}",
-            crate::mutants::names().join("\n  ")
+            messenger_conformance::broken::names().join("\n  ")
         )),
     }
 }
 
-pub fn list(args: super::ListArgs) -> u8 {
-    let suite = match load_or_report(&args.cases.cases) {
-        Ok(suite) => suite,
-        Err(code) => return code,
-    };
-    let cases = args.select.apply(&suite);
+pub fn list(args: super::ListArgs) -> Outcome {
+    let suite = load(&args.cases.cases)?;
+    let selection = args.select.selection();
+    let cases: Vec<&LoadedCase> = suite
+        .cases
+        .iter()
+        .filter(|c| selection.selects_name(&c.area, &c.id))
+        .collect();
     for case in &cases {
         println!("{}::{}", case.area, case.id);
     }
     eprintln!("{} cases", cases.len());
-    EXIT_OK
+    Ok(Exit::Passed)
 }

@@ -2,8 +2,9 @@
 
 use clap::Args;
 
-use super::{EXIT_OK, EXIT_USAGE};
-use crate::serve::{implementation, serve_stdio, HttpServer};
+use super::{CliError, Outcome};
+use messenger_conformance::exit::Exit;
+use messenger_conformance::serve::{implementation, serve_stdio, HttpServer};
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("transport").required(true).args(["stdio", "http"]))]
@@ -24,25 +25,13 @@ pub struct ServeArgs {
     pub threads: usize,
 }
 
-pub fn serve(args: ServeArgs) -> u8 {
-    let make = match implementation(args.broken.as_deref()) {
-        Ok(make) => make,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn serve(args: ServeArgs) -> Outcome {
+    let make = implementation(args.broken.as_deref()).map_err(CliError::new)?;
     if let Some(address) = &args.http {
-        let server = match HttpServer::bind(address) {
-            Ok(server) => server,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return EXIT_USAGE;
-            }
-        };
+        let server = HttpServer::bind(address).map_err(CliError::new)?;
         eprintln!("listening on {}", server.url());
         server.serve(&make, args.threads);
-        return EXIT_OK;
+        return Ok(Exit::Passed);
     }
     let mut implementation = make();
     let stdin = std::io::stdin();
@@ -53,12 +42,9 @@ pub fn serve(args: ServeArgs) -> u8 {
         stdout.lock(),
         std::io::stderr(),
     ) {
-        Ok(()) => EXIT_OK,
+        Ok(()) => Ok(Exit::Passed),
         // The harness went away (closed stdout): nothing left to answer.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(error) => {
-            eprintln!("error: {error}");
-            EXIT_USAGE
-        }
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Passed),
+        Err(error) => Err(error.into()),
     }
 }

@@ -3,13 +3,12 @@
 use std::time::Duration;
 
 use clap::Args;
-use serde_json::{json, Value};
 
-use crate::adapter::builtin::BuiltinFactory;
-use crate::adapter::exec::ExecFactory;
-use crate::adapter::http::HttpFactory;
-use crate::adapter::AdapterFactory;
-use crate::contract::Role;
+use messenger_conformance::adapter::builtin::BuiltinFactory;
+use messenger_conformance::adapter::exec::ExecFactory;
+use messenger_conformance::adapter::http::HttpFactory;
+use messenger_conformance::adapter::AdapterFactory;
+use messenger_conformance::selection::RoleFilter;
 
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
@@ -26,34 +25,27 @@ pub struct TargetArgs {
     pub validate_protocol: bool,
     /// Which cases to run by role: verifier cases, signer cases, or all.
     #[arg(long, value_enum, default_value = "all")]
-    pub role: RoleFilter,
+    pub role: RoleArg,
     /// The adapter command and its arguments, after `--` (exec transport: JSON lines on its stdin
     /// and stdout, one process per worker).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
 
+/// `--role`: which cases run by role (the library's [`RoleFilter`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RoleFilter {
+pub enum RoleArg {
     Verifier,
     Signer,
     All,
 }
 
-impl RoleFilter {
-    pub fn includes(self, role: Role) -> bool {
-        match self {
-            RoleFilter::All => true,
-            RoleFilter::Verifier => role == Role::Verifier,
-            RoleFilter::Signer => role == Role::Signer,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            RoleFilter::Verifier => "verifier",
-            RoleFilter::Signer => "signer",
-            RoleFilter::All => "all",
+impl From<RoleArg> for RoleFilter {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Verifier => RoleFilter::Verifier,
+            RoleArg::Signer => RoleFilter::Signer,
+            RoleArg::All => RoleFilter::All,
         }
     }
 }
@@ -78,14 +70,5 @@ impl TargetArgs {
             }
             (None, true) => Ok(Box::new(BuiltinFactory::reference())),
         }
-    }
-
-    /// What the report header records about the target.
-    pub fn options(&self) -> Value {
-        json!({
-            "timeout_ms": self.timeout_ms,
-            "role": self.role.as_str(),
-            "validate_protocol": self.validate_protocol,
-        })
     }
 }

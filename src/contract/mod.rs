@@ -79,6 +79,16 @@ pub enum Clock {
     System,
 }
 
+impl Clock {
+    /// `injected` or `system`, as the protocol spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Injected => "injected",
+            Clock::System => "system",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Implementation {
     pub name: String,

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::{Judgement, OutcomeClass, Problem, Severity};
 use crate::contract::{FromAdapter, Object};
-use crate::diagnose;
+use crate::debug;
 use crate::reference::jws;
 use crate::scenario::Expectation;
 
@@ -41,7 +41,7 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
             if let (Some(problem), Some(platform), Some(actual)) =
                 (problems.first_mut(), platform, signed.user_hash.as_deref())
             {
-                let query = diagnose::HashQuery {
+                let query = debug::HashQuery {
                     user_id: user_id.as_deref(),
                     email: email.as_deref(),
                     user_hash: Some(actual),
@@ -51,7 +51,7 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
                     .iter()
                     .find(|c| c.platform == *platform)
                     .map(|c| c.secret.as_str());
-                let diagnosis = diagnose::diagnose_hash_in(query, "", secret, secrets);
+                let diagnosis = debug::diagnose_hash_in(query, "", secret, secrets);
                 let explained = diagnosis.explain().or_else(|| {
                     (diagnosis.accepted && actual.to_ascii_lowercase() == *user_hash).then(|| {
                         "the right HMAC, in uppercase hex: signers send lowercase (the iOS and Android SDKs accept nothing else)".to_string()
@@ -174,7 +174,7 @@ fn judge_claims(expected: &Object, actual: &Object) -> Vec<Problem> {
         // The token debugger's reading of a time claim ("looks like milliseconds").
         if let Some(hint) = got
             .filter(|_| matches!(name.as_str(), "exp" | "nbf" | "iat"))
-            .and_then(|v| diagnose::time_claim_hint(name, v))
+            .and_then(|v| debug::time_claim_hint(name, v))
         {
             problem.why = format!("{}. Diagnosis: {hint}", problem.why);
         }
@@ -213,7 +213,7 @@ fn show(value: Option<&Value>) -> String {
 mod tests {
     use super::*;
     use crate::contract::{Platform, Signed};
-    use crate::diagnose::SecretCandidate;
+    use crate::debug::SecretCandidate;
     use crate::reference::user_hash::user_hash;
 
     const SECRET: &str = "signer-web-secret-for-the-judge";

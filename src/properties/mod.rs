@@ -13,13 +13,14 @@ use std::time::Instant;
 
 use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::adapter::Adapter;
-use crate::contract::{Clock, FromAdapter, Outcome, Role, ToAdapter, Verdict};
-use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
+use crate::contract::{FromAdapter, Outcome, Role, ToAdapter, Verdict};
+use crate::event::{CaseEvent, Exchange, Kind};
+use crate::exchange::{exchange, instant, skip_reason};
+use crate::judge::{Judgement, OutcomeClass, Problem, Severity};
 use crate::reference;
-use crate::report::event::{redact, CaseEvent, Exchange};
 use crate::scenario::{Expectation, ExpectedVerdict, DEFAULT_NOW};
 use crate::spec::Level;
 
@@ -220,6 +221,7 @@ struct Trial {
     expected: Value,
     actual: Value,
     message: Option<String>,
+    stderr: String,
 }
 
 impl Property {
@@ -248,17 +250,7 @@ impl Property {
     pub fn run(&self, adapter: &mut dyn Adapter, settings: &Settings) -> PropertyRun {
         let started = Instant::now();
         let hello = adapter.hello().clone();
-        let skip = if !hello.roles.contains(&self.role) {
-            Some(format!(
-                "the implementation does not offer the {} role",
-                self.role.as_str()
-            ))
-        } else if hello.clock == Clock::System && self.needs_exact_instant {
-            Some("needs an exact instant, and the implementation reads its own clock (clock: system)".to_string())
-        } else {
-            None
-        };
-        if let Some(reason) = skip {
+        if let Some(reason) = skip_reason(&hello, self.role, self.needs_exact_instant) {
             let event = self.event(Judgement::skipped(reason), None, started);
             return PropertyRun {
                 event,
@@ -266,11 +258,7 @@ impl Property {
                 counterexample: None,
             };
         }
-        let now = if hello.clock == Clock::System {
-            crate::run::system_now()
-        } else {
-            DEFAULT_NOW
-        };
+        let now = instant(&hello, DEFAULT_NOW);
         let config = Config {
             cases: settings.cases,
             failure_persistence: None,
@@ -384,6 +372,7 @@ impl Property {
             (Invariant::Deterministic, first) => {
                 let again = self.exchange(adapter, &message, &expectation, sent);
                 trial.transcript.extend(again.transcript);
+                trial.stderr.push_str(&again.stderr);
                 same_answer(first, &again.actual)
             }
             (Invariant::None, _) => None,
@@ -402,37 +391,14 @@ impl Property {
         sent: &Cell<u64>,
     ) -> Trial {
         sent.set(sent.get() + 1);
-        let secrets = recipe::all_secrets();
-        let mut request = serde_json::to_value(message).unwrap_or(Value::Null);
-        redact(&mut request, &secrets);
-        let expected = serde_json::to_value(expectation).unwrap_or(Value::Null);
-        match adapter.call(message) {
-            Ok(answer) => {
-                let mut actual = serde_json::to_value(&answer).unwrap_or(Value::Null);
-                redact(&mut actual, &secrets);
-                Trial {
-                    judgement: judge::judge(expectation, &answer),
-                    transcript: vec![Exchange {
-                        request,
-                        response: actual.clone(),
-                        seen: None,
-                    }],
-                    expected,
-                    actual,
-                    message: answer.message().map(str::to_string),
-                }
-            }
-            Err(error) => Trial {
-                judgement: judge::no_answer(error.kind, error.to_string()),
-                transcript: vec![Exchange {
-                    request,
-                    response: Value::Null,
-                    seen: error.seen.clone(),
-                }],
-                expected,
-                actual: json!({ "adapter_error": error.kind.as_str(), "detail": error.detail }),
-                message: None,
-            },
+        let step = exchange(adapter, message, expectation, &recipe::all_secrets());
+        Trial {
+            judgement: step.judgement,
+            transcript: vec![step.exchange],
+            expected: step.expected,
+            actual: step.actual,
+            message: step.message,
+            stderr: step.stderr,
         }
     }
 
@@ -441,7 +407,7 @@ impl Property {
             id: self.name.to_string(),
             area: "properties".into(),
             title: self.title.to_string(),
-            kind: "property".into(),
+            kind: Kind::Property,
             requirements: self.requirements.iter().map(|s| s.to_string()).collect(),
             level: Level::Must,
             outcome: judgement.class,
@@ -455,7 +421,7 @@ impl Property {
             location: Some(format!("src/properties/mod.rs ({})", self.name)),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             transcript: trial.map_or_else(Vec::new, |t| t.transcript.clone()),
-            stderr: String::new(),
+            stderr: trial.map_or_else(String::new, |t| t.stderr.clone()),
         }
     }
 }
@@ -526,7 +492,7 @@ pub fn expected_signature(request: &crate::contract::SignRequest) -> Expectation
                 user_id: request.user.user_id.clone(),
                 email: request.user.email.clone(),
                 platform: Some(request.platform),
-                secrets: vec![crate::diagnose::SecretCandidate::new(
+                secrets: vec![crate::debug::SecretCandidate::new(
                     "",
                     request.platform,
                     request.secret.clone(),

@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Date;
+use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
-use crate::report::event::CaseEvent;
-use crate::report::text::{error_code, Date};
 
 /// One known failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ impl Entry {
         Entry {
             id: event.id.clone(),
             outcome: event.outcome,
-            error: error_code(event),
+            error: event.error_code(),
             severity: event.severity,
             reason: String::new(),
             link: None,
@@ -75,7 +75,7 @@ impl Entry {
         self.id == event.id
             && event.failed()
             && self.outcome == event.outcome
-            && self.error == error_code(event)
+            && self.error == event.error_code()
             && self.severity.is_none_or(|s| Some(s) == event.severity)
     }
 

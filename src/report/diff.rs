@@ -14,10 +14,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
 use crate::report::baseline::describe;
-use crate::report::event::CaseEvent;
-use crate::report::text::{case_name, error_code};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,12 +68,12 @@ pub struct Diff {
 pub fn result_of(event: &CaseEvent) -> String {
     match event.outcome {
         OutcomeClass::Pass | OutcomeClass::Skipped => event.outcome.as_str().to_string(),
-        class => describe(class, error_code(event).as_deref(), event.severity),
+        class => describe(class, event.error_code().as_deref(), event.severity),
     }
 }
 
 fn reason(event: &CaseEvent) -> (OutcomeClass, Option<String>, Option<Severity>) {
-    (event.outcome, error_code(event), event.severity)
+    (event.outcome, event.error_code(), event.severity)
 }
 
 pub fn diff(old: &[CaseEvent], new: &[CaseEvent]) -> Diff {
@@ -98,7 +97,7 @@ pub fn diff(old: &[CaseEvent], new: &[CaseEvent]) -> Diff {
         let old = before.get(event.id.as_str());
         changes.push(CaseChange {
             change,
-            name: case_name(event),
+            name: event.name(),
             before: old.map(|o| result_of(o)),
             after: Some(result_of(event)),
             severity: event.severity.or_else(|| old.and_then(|o| o.severity)),
@@ -107,7 +106,7 @@ pub fn diff(old: &[CaseEvent], new: &[CaseEvent]) -> Diff {
     for event in old.iter().filter(|e| !after.contains_key(e.id.as_str())) {
         changes.push(CaseChange {
             change: Change::Removed,
-            name: case_name(event),
+            name: event.name(),
             before: Some(result_of(event)),
             after: None,
             severity: event.severity,

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::contract::Implementation;
+use crate::contract::{Clock, Implementation};
+use crate::event::{CaseEvent, Exchange, Kind, RunHeader, RunOptions};
 use crate::judge::{OutcomeClass, Problem, Severity};
-use crate::report::event::{CaseEvent, Exchange, RunHeader};
 use crate::spec::Level;
 
 pub fn header() -> RunHeader {
@@ -16,9 +16,9 @@ pub fn header() -> RunHeader {
             version: "1.2.3".into(),
         },
         roles: vec!["verifier".into(), "signer".into()],
-        clock: "injected".into(),
+        clock: Clock::Injected,
         seed: None,
-        options: json!({"filter": [], "skip": [], "strict": false, "partition": null}),
+        options: RunOptions::default(),
         started_at: 1_767_225_600,
     }
 }
@@ -50,7 +50,7 @@ pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         id: id.into(),
         area: area.into(),
         title: format!("case {id}"),
-        kind: "case".into(),
+        kind: Kind::Case,
         requirements: vec!["JWT-ALG".into()],
         level: Level::Must,
         outcome,

@@ -19,10 +19,11 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Date;
+use crate::event::CaseEvent;
+use crate::exit::Exit;
 use crate::judge::{OutcomeClass, Severity};
 use crate::report::baseline::{describe, Baseline};
-use crate::report::event::CaseEvent;
-use crate::report::text::{error_code, Date};
 use crate::spec::Level;
 
 /// What the gate is given besides the events and the baseline.
@@ -71,7 +72,7 @@ impl Finding {
             level: event.level,
             outcome: event.outcome,
             severity: event.severity,
-            error: error_code(event),
+            error: event.error_code(),
             note,
         }
     }
@@ -171,7 +172,7 @@ pub fn decide(
             Some(entry) => format!(
                 "listed in the baseline as {}, but now fails as {}",
                 entry.describe(),
-                describe(event.outcome, error_code(event).as_deref(), event.severity)
+                describe(event.outcome, event.error_code().as_deref(), event.severity)
             ),
             None if baseline.is_some() => "not in the baseline".to_string(),
             None => String::new(),
@@ -196,7 +197,7 @@ pub fn decide(
                 Some(case) if !entry.describes(case) && !counts(case, options.strict) => {
                     Some(format!(
                         "now fails as {}, not as listed ({})",
-                        describe(case.outcome, error_code(case).as_deref(), case.severity),
+                        describe(case.outcome, case.error_code().as_deref(), case.severity),
                         entry.describe()
                     ))
                 }
@@ -241,12 +242,12 @@ pub fn decide(
 }
 
 impl GateDecision {
-    /// 0 when the run passes, 1 otherwise.
-    pub fn exit_code(&self) -> u8 {
+    /// [`Exit::Passed`] when the run passes, [`Exit::Failed`] otherwise.
+    pub fn exit(&self) -> Exit {
         if self.passed {
-            crate::cli::EXIT_OK
+            Exit::Passed
         } else {
-            crate::cli::EXIT_NONCONFORMANT
+            Exit::Failed
         }
     }
 
@@ -411,7 +412,7 @@ mod tests {
             &options(),
         );
         assert!(!failing.passed);
-        assert_eq!(failing.exit_code(), 1);
+        assert_eq!(failing.exit(), Exit::Failed);
         assert_eq!(failing.headline(), "gate: FAILED: 1 failure (1 critical)");
     }
 

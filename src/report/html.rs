@@ -12,14 +12,13 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use crate::clock::format_utc;
+use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
-use crate::report::event::CaseEvent;
+use crate::report::escape::html_escape as esc;
 use crate::report::gate::GateDecision;
 use crate::report::stream::Stream;
 use crate::report::terminal::{failures_by_severity, render_failure, Totals};
-use crate::report::text::{
-    case_name, first_problem_line, format_utc, html_escape as esc, render_transcript,
-};
 use crate::spec::{self, Level};
 
 const STYLE: &str = r#"
@@ -144,7 +143,7 @@ pub fn render(stream: &Stream, gate: &GateDecision) -> String {
         "<p class=\"meta\">target <code>{}</code> · roles {} · clock {} · harness {} · started {}{}</p>\n</header>",
         esc(&header.target),
         esc(&header.roles.join(", ")),
-        esc(&header.clock),
+        header.clock.as_str(),
         esc(&header.harness_version),
         format_utc(header.started_at),
         if stream.complete { "" } else { " · <strong>the run was cut short (no footer record)</strong>" }
@@ -247,9 +246,9 @@ fn render_critical(out: &mut String, cases: &[CaseEvent]) {
             out,
             "<li><a href=\"#{}\"><code>{}</code></a> {}: {}</li>",
             esc(&row_id(&case.id)),
-            esc(&case_name(case)),
+            esc(&case.name()),
             esc(&case.title),
-            esc(&first_problem_line(case))
+            esc(&case.first_problem_line())
         );
     }
     out.push_str("</ul>\n</section>\n");
@@ -517,7 +516,7 @@ fn render_case_row(out: &mut String, case: &CaseEvent) {
     if let Some(location) = case.location.as_ref().filter(|_| !case.failed()) {
         let _ = writeln!(out, "<p>defined at <code>{}</code></p>", esc(location));
     }
-    let transcript = render_transcript(case);
+    let transcript = case.transcript_text();
     if !transcript.is_empty() {
         let _ = writeln!(out, "<pre class=\"transcript\">{}</pre>", esc(&transcript));
     }
@@ -545,9 +544,9 @@ fn url_component(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Date;
     use crate::report::fixtures::{case, header};
     use crate::report::gate::{decide, GateOptions};
-    use crate::report::text::Date;
 
     fn page(cases: Vec<CaseEvent>) -> String {
         let stream = Stream::new(header(), cases, 1.0);

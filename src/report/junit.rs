@@ -6,11 +6,11 @@
 
 use std::fmt::Write as _;
 
+use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
-use crate::report::event::CaseEvent;
+use crate::report::escape::xml_escape as esc;
 use crate::report::stream::Stream;
 use crate::report::terminal::{render_failure, Totals};
-use crate::report::text::{case_name, first_problem_line, render_transcript, xml_escape as esc};
 
 pub fn render(stream: &Stream) -> String {
     let mut areas: Vec<(&str, Vec<&CaseEvent>)> = Vec::new();
@@ -86,7 +86,7 @@ fn render_case(out: &mut String, case: &CaseEvent) {
     let _ = write!(
         out,
         "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
-        esc(&case_name(case)),
+        esc(&case.name()),
         esc(&case.area),
         seconds(case.duration_ms)
     );
@@ -95,10 +95,10 @@ fn render_case(out: &mut String, case: &CaseEvent) {
         let _ = writeln!(
             out,
             ">\n      <failure message=\"{}\" type=\"{}\">{}\n{}</failure>",
-            esc(&format!("[{severity}] {}", first_problem_line(case))),
+            esc(&format!("[{severity}] {}", case.first_problem_line())),
             esc(case.outcome.as_str()),
             esc(&render_failure(case)),
-            esc(&render_transcript(case))
+            esc(&case.transcript_text())
         );
         if !case.stderr.trim().is_empty() {
             let _ = writeln!(out, "      <system-err>{}</system-err>", esc(&case.stderr));

@@ -6,12 +6,12 @@
 
 use std::fmt::Write as _;
 
+use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
-use crate::report::event::CaseEvent;
+use crate::report::escape::{clip, md_cell};
 use crate::report::gate::GateDecision;
 use crate::report::stream::Stream;
 use crate::report::terminal::{failures_by_severity, Totals};
-use crate::report::text::{case_name, clip, first_problem_line, md_cell};
 
 /// GitHub's limit for one step's summary is 1 MiB; stay clearly below it.
 pub const GITHUB_SUMMARY_LIMIT: usize = 1_000_000;
@@ -72,9 +72,9 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
             let _ = writeln!(
                 head,
                 "> - `{}` {}: {}",
-                md_cell(&case_name(case)).replace('`', "'"),
+                md_cell(&case.name()).replace('`', "'"),
                 md_cell(&clip(&case.title, 120)),
-                md_cell(&clip(&first_problem_line(case), 200))
+                md_cell(&clip(&case.first_problem_line(), 200))
             );
         }
         if critical.len() > 50 {
@@ -191,13 +191,13 @@ fn row(case: &CaseEvent) -> String {
     };
     let details = match case.outcome {
         OutcomeClass::Pass => String::new(),
-        _ => md_cell(&clip(&first_problem_line(case), 300)),
+        _ => md_cell(&clip(&case.first_problem_line(), 300)),
     };
     format!(
         "| {result} | {} | {} | `{}` | {} | {details} |\n",
         case.severity.map_or("", |s| s.as_str()),
         case.level,
-        md_cell(&case_name(case)).replace('`', "'"),
+        md_cell(&case.name()).replace('`', "'"),
         md_cell(&clip(&case.title, 160)),
     )
 }
@@ -205,9 +205,9 @@ fn row(case: &CaseEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Date;
     use crate::report::fixtures::{case, header};
     use crate::report::gate::{decide, GateOptions};
-    use crate::report::text::Date;
 
     fn gate(stream: &Stream) -> GateDecision {
         decide(

@@ -15,60 +15,10 @@
 //! recomputed, its duration being the longest input's (shards run side by side).
 
 use std::collections::HashSet;
-use std::fmt;
-use std::str::FromStr;
 
-use serde_json::Value;
-
-use crate::report::event::CaseEvent;
+use crate::event::{CaseEvent, Kind};
 use crate::report::stream::{footer_for, Stream};
-
-/// `K/N`: the K-th of N shards, 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Partition {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Partition {
-    /// Whether the case at 0-based `position` of the selection belongs to this shard.
-    pub fn contains(&self, position: usize) -> bool {
-        position % self.count == self.index - 1
-    }
-
-    /// This shard's share of `items`, in order.
-    pub fn select<T>(&self, items: Vec<T>) -> Vec<T> {
-        items
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| self.contains(*i))
-            .map(|(_, item)| item)
-            .collect()
-    }
-}
-
-impl FromStr for Partition {
-    type Err = String;
-
-    /// `K/N`, or nextest's spelling `count:K/N`.
-    fn from_str(text: &str) -> Result<Partition, String> {
-        let spec = text.strip_prefix("count:").unwrap_or(text);
-        let usage = || format!("`{text}` is not a partition: write K/N with 1 <= K <= N, e.g. 2/4");
-        let (k, n) = spec.split_once('/').ok_or_else(usage)?;
-        let index: usize = k.trim().parse().map_err(|_| usage())?;
-        let count: usize = n.trim().parse().map_err(|_| usage())?;
-        if count == 0 || index == 0 || index > count {
-            return Err(usage());
-        }
-        Ok(Partition { index, count })
-    }
-}
-
-impl fmt::Display for Partition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
+use crate::selection::{Only, Partition};
 
 /// Why streams cannot be merged (a usage error).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -92,10 +42,7 @@ pub struct Merged {
 }
 
 fn partition_of(stream: &Stream) -> Option<Partition> {
-    stream
-        .option("partition")
-        .and_then(Value::as_str)
-        .and_then(|p| p.parse().ok())
+    stream.header.options.selection.shard()
 }
 
 pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
@@ -165,21 +112,17 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
         .map(|s| s.header.started_at)
         .min()
         .unwrap_or(header.started_at);
-    if let Value::Object(options) = &mut header.options {
-        if complete_set {
-            options.insert("partition".into(), Value::Null);
-        } else if partitions.iter().any(Option::is_some) {
-            let list: Vec<String> = partitions
-                .iter()
-                .map(|p| p.map_or("-".to_string(), |p| p.to_string()))
-                .collect();
-            options.insert(
-                "partition".into(),
-                Value::String(format!("merged {}", list.join(","))),
-            );
-        }
-        options.insert("merged".into(), Value::from(streams.len()));
+    let selection = &mut header.options.selection;
+    if complete_set {
+        selection.partition = None;
+    } else if partitions.iter().any(Option::is_some) {
+        let list: Vec<String> = partitions
+            .iter()
+            .map(|p| p.map_or("-".to_string(), |p| p.to_string()))
+            .collect();
+        selection.partition = Some(format!("merged {}", list.join(",")));
     }
+    header.options.merged = Some(streams.len());
 
     let cases: Vec<CaseEvent> = if shard_sizes_fit {
         let n = streams.len();
@@ -192,12 +135,8 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
     // A partitioned run leaves the properties out (they are not split), so shards merged back
     // are a run of the cases only: say so, or every baselined property would look stale.
     let sharded = partitions.iter().any(Option::is_some);
-    if sharded && !cases.iter().any(|c| c.kind == "property") {
-        if let Value::Object(options) = &mut header.options {
-            if options.get("only").is_none_or(Value::is_null) {
-                options.insert("only".into(), Value::String("cases".into()));
-            }
-        }
+    if sharded && !cases.iter().any(|c| c.kind == Kind::Property) {
+        header.options.selection.only.get_or_insert(Only::Cases);
     }
     let footer = footer_for(&cases, duration_ms);
     Ok(Merged {
@@ -216,9 +155,8 @@ mod tests {
     use super::*;
     use crate::judge::OutcomeClass;
     use crate::report::fixtures::{case, header};
-    use serde_json::json;
 
-    fn suite(n: usize) -> Vec<crate::report::event::CaseEvent> {
+    fn suite(n: usize) -> Vec<crate::event::CaseEvent> {
         (0..n)
             .map(|i| {
                 case(
@@ -234,9 +172,9 @@ mod tests {
             .collect()
     }
 
-    fn shard(cases: &[crate::report::event::CaseEvent], p: Partition) -> Stream {
+    fn shard(cases: &[crate::event::CaseEvent], p: Partition) -> Stream {
         let mut h = header();
-        h.options = json!({"filter": [], "partition": p.to_string()});
+        h.options.selection.partition = Some(p.to_string());
         Stream::new(h, p.select(cases.to_vec()), 10.0 * p.index as f64)
     }
 
@@ -276,9 +214,10 @@ mod tests {
             let merged = merge(streams).unwrap();
             assert!(merged.notes.is_empty(), "{:?}", merged.notes);
             assert_eq!(merged.stream.cases, cases, "{n} cases in {shards} shards");
-            assert_eq!(merged.stream.header.options["partition"], Value::Null);
+            assert_eq!(merged.stream.header.options.selection.partition, None);
             assert_eq!(
-                merged.stream.header.options["only"], "cases",
+                merged.stream.header.options.selection.only,
+                Some(Only::Cases),
                 "shards hold no properties"
             );
             assert_eq!(
@@ -297,7 +236,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(merged.stream.cases.len(), 6);
-        assert_eq!(merged.stream.header.options["partition"], "merged 1/3,3/3");
+        assert_eq!(
+            merged.stream.header.options.selection.partition.as_deref(),
+            Some("merged 1/3,3/3")
+        );
         assert!(merged.stream.is_partial());
     }
 

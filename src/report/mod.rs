@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub mod baseline;
 pub mod diff;
-pub mod event;
+pub mod escape;
 pub mod gate;
 pub mod html;
 pub mod junit;
@@ -24,13 +24,12 @@ pub mod snapshots;
 pub mod stream;
 pub mod summary;
 pub mod terminal;
-pub mod text;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
 
+pub use crate::event::{CaseEvent, Exchange, Record, RunFooter, RunHeader};
 pub use baseline::Baseline;
-pub use event::{CaseEvent, Exchange, Record, RunFooter, RunHeader};
 pub use gate::{GateDecision, GateOptions};
 pub use stream::Stream;
 
@@ -110,9 +109,9 @@ pub fn render_artefacts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Date;
     use crate::judge::OutcomeClass;
     use crate::report::fixtures::{case, header};
-    use crate::report::text::Date;
 
     #[test]
     fn writes_every_file_and_reads_back_the_same_stream() {

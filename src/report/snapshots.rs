@@ -13,7 +13,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::report::event::CaseEvent;
+use crate::event::CaseEvent;
 
 /// What writing the snapshots did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

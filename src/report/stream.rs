@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::report::event::{redact, CaseEvent, Record, RunFooter, RunHeader};
+use crate::event::{CaseEvent, Record, RunFooter, RunHeader};
+use crate::redact::redact;
 use crate::report::terminal::Totals;
 use crate::scenario::{LoadedCase, Suite};
 
@@ -156,30 +156,10 @@ impl Stream {
         }
     }
 
-    /// The run's options as recorded in the header (an object, or null).
-    pub fn option(&self, name: &str) -> Option<&Value> {
-        self.header.options.get(name).filter(|v| !v.is_null())
-    }
-
-    /// Whether the run left out part of the suite: `--filter`, `--skip`, `--role`, `--only` or
-    /// `--partition` (anything that makes "missing from the run" mean nothing).
+    /// Whether the run left out part of the suite (see [`crate::selection::Selection::is_partial`]).
     pub fn is_partial(&self) -> bool {
-        is_partial(&self.header.options)
+        self.header.options.selection.is_partial()
     }
-}
-
-/// See [`Stream::is_partial`]: whether run options select only part of the suite.
-pub fn is_partial(options: &Value) -> bool {
-    ["filter", "skip", "role", "roles", "only", "partition"]
-        .iter()
-        .any(|name| match options.get(*name) {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-            // `--role all` (the default) leaves nothing out.
-            Some(Value::String(s)) if s == "all" => false,
-            Some(Value::Array(items)) => !items.is_empty(),
-            Some(Value::String(s)) => !s.is_empty(),
-            Some(_) => true,
-        })
 }
 
 fn push_record(out: &mut String, record: &Record) {
@@ -323,7 +303,8 @@ mod tests {
         first.message = Some("the key was s3cr3t-value".into());
         first.stderr = "debug: s3cr3t-value".into();
         let mut h = header();
-        h.options = serde_json::json!({"target_args": ["--key", "s3cr3t-value"]});
+        h.options.baseline = Some("/ci/s3cr3t-value/baseline.yaml".into());
+        h.target = "exec:adapter --key s3cr3t-value".into();
         let mut stream = Stream::new(h, vec![first], 0.0);
         stream.redact(&["s3cr3t-value".to_string()]);
         let text = stream.to_jsonl();
@@ -332,17 +313,23 @@ mod tests {
     }
 
     #[test]
-    fn partial_runs_are_recognised() {
-        assert!(!is_partial(
-            &serde_json::json!({"filter": [], "skip": [], "partition": null, "strict": true})
+    fn partial_runs_are_read_back_from_old_and_new_headers() {
+        let read = |options: serde_json::Value| {
+            serde_json::from_value::<crate::event::RunOptions>(options)
+                .unwrap()
+                .selection
+                .is_partial()
+        };
+        assert!(!read(
+            serde_json::json!({"filter": [], "skip": [], "partition": null, "strict": true})
         ));
-        assert!(is_partial(&serde_json::json!({"filter": ["jwt"]})));
-        assert!(is_partial(&serde_json::json!({"partition": "1/3"})));
-        assert!(is_partial(&serde_json::json!({"role": "verifier"})));
-        assert!(!is_partial(
-            &serde_json::json!({"role": "all", "filter": [], "only": null})
+        assert!(read(serde_json::json!({"filter": ["jwt"]})));
+        assert!(read(serde_json::json!({"partition": "1/3"})));
+        assert!(read(serde_json::json!({"role": "verifier"})));
+        assert!(!read(
+            serde_json::json!({"role": "all", "filter": [], "only": null})
         ));
-        assert!(is_partial(&serde_json::json!({"only": "cases"})));
+        assert!(read(serde_json::json!({"only": "cases"})));
     }
 
     #[test]

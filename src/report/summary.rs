@@ -4,12 +4,11 @@
 use indexmap::IndexMap;
 use serde_json::{json, Value};
 
+use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
-use crate::report::event::CaseEvent;
 use crate::report::gate::GateDecision;
 use crate::report::stream::Stream;
 use crate::report::terminal::Totals;
-use crate::report::text::case_name;
 use crate::spec::Level;
 
 const CLASSES: [OutcomeClass; 7] = [
@@ -65,7 +64,7 @@ pub fn summary(stream: &Stream, gate: &GateDecision) -> Value {
     let critical: Vec<String> = cases
         .iter()
         .filter(|c| c.failed() && c.severity == Some(Severity::Critical))
-        .map(case_name)
+        .map(CaseEvent::name)
         .collect();
     json!({
         "harness_version": stream.header.harness_version,
@@ -137,9 +136,9 @@ pub fn render_badge(stream: &Stream, gate: &GateDecision) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Date;
     use crate::report::fixtures::{case, header};
     use crate::report::gate::{decide, GateOptions};
-    use crate::report::text::Date;
 
     fn gate(stream: &Stream) -> GateDecision {
         decide(

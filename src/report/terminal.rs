@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
-use crate::report::event::CaseEvent;
 use crate::spec::{self, Level};
 
 /// `ok`, `FAILED` or `skipped`, libtest style.

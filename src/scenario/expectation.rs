@@ -16,7 +16,7 @@ pub enum Expectation {
     AnyOf { verdicts: Vec<ExpectedVerdict> },
     /// A signer's `signed` answer with exactly this `user_hash`. The inputs it was made from
     /// (the user, the platform and the candidate secrets) let a failure say what the signer
-    /// hashed instead ([`crate::diagnose::hash`]); they are not serialized, so reports stay as
+    /// hashed instead ([`crate::debug::hash`]); they are not serialized, so reports stay as
     /// they were and secrets never reach them.
     UserHash {
         user_hash: String,
@@ -27,7 +27,7 @@ pub enum Expectation {
         #[serde(skip)]
         platform: Option<crate::contract::Platform>,
         #[serde(skip)]
-        secrets: Vec<crate::diagnose::SecretCandidate>,
+        secrets: Vec<crate::debug::SecretCandidate>,
     },
     /// A signer's `signed` answer with a JWT that verifies under `secret` (HS256), whose header
     /// has exactly `header`'s members (a listed `kid` may be absent: the contract makes it optional), and whose

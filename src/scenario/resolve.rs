@@ -848,7 +848,7 @@ fn build_expectation(
                     email: sign.user.email.clone(),
                     platform: Some(sign.platform),
                     secrets: secret
-                        .map(|s| crate::diagnose::SecretCandidate::new("", sign.platform, s))
+                        .map(|s| crate::debug::SecretCandidate::new("", sign.platform, s))
                         .into_iter()
                         .collect(),
                 })

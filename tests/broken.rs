@@ -10,9 +10,9 @@ use std::process::Command;
 
 use messenger_conformance::adapter::builtin::BuiltinFactory;
 use messenger_conformance::adapter::AdapterFactory;
-use messenger_conformance::mutants::{self, Mutant};
-use messenger_conformance::report::event::CaseEvent;
-use messenger_conformance::run::{run_cases, RunOptions};
+use messenger_conformance::broken::{self, BrokenImplementation};
+use messenger_conformance::event::CaseEvent;
+use messenger_conformance::run::Workers;
 use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
 
 fn cases_dir() -> PathBuf {
@@ -27,8 +27,9 @@ fn suite() -> Suite {
 /// as one server process would.
 fn run_suite(suite: &Suite, factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
     let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
-    run_cases(&cases, factory, &RunOptions { jobs: 1 }, |_| {})
+    Workers::start(factory, 1)
         .expect("an in-process implementation starts")
+        .run_cases(&cases, |_| {})
 }
 
 #[test]
@@ -50,7 +51,7 @@ fn the_reference_passes_every_case() {
 
 /// How the suite did against one mutant.
 struct Catch<'a> {
-    mutant: &'a Mutant,
+    mutant: &'a BrokenImplementation,
     failing: Vec<&'a CaseEvent>,
     /// The failing cases that name a requirement the mutant breaks.
     naming: Vec<&'a CaseEvent>,
@@ -69,10 +70,10 @@ impl Catch<'_> {
 #[test]
 fn the_suite_catches_every_mutant() {
     let suite = suite();
-    let runs: Vec<(&Mutant, Vec<CaseEvent>)> = mutants::all()
+    let runs: Vec<(&BrokenImplementation, Vec<CaseEvent>)> = broken::all()
         .iter()
         .map(|mutant| {
-            let factory = mutants::factory(mutant.name).expect("every listed mutant has a factory");
+            let factory = broken::factory(mutant.name).expect("every listed mutant has a factory");
             (mutant, run_suite(&suite, &factory))
         })
         .collect();
@@ -172,7 +173,7 @@ fn a_stateful_bug_stays_within_its_instance() {
     );
     let rotated = request(json!([{"id": "k-new", "secret": "new-secret", "platforms": ["web"]}]));
 
-    let mut remembering = mutants::by_name("key-rotated-out-remembered").unwrap();
+    let mut remembering = broken::by_name("key-rotated-out-remembered").unwrap();
     assert_eq!(remembering.verify(&both).outcome, Outcome::Accepted);
     assert_eq!(
         remembering.verify(&rotated).outcome,
@@ -180,9 +181,9 @@ fn a_stateful_bug_stays_within_its_instance() {
         "the bug: k-old is remembered"
     );
     // A fresh instance (another worker) never saw k-old.
-    let mut fresh = mutants::by_name("key-rotated-out-remembered").unwrap();
+    let mut fresh = broken::by_name("key-rotated-out-remembered").unwrap();
     assert_eq!(fresh.verify(&rotated).outcome, Outcome::Rejected);
-    let factory = mutants::factory("key-rotated-out-remembered").unwrap();
+    let factory = broken::factory("key-rotated-out-remembered").unwrap();
     assert_eq!(
         factory.describe(),
         "builtin:broken:key-rotated-out-remembered"
@@ -241,7 +242,7 @@ fn run_broken_with_an_unknown_name_lists_the_names() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
     assert!(stderr.contains("nosuch"), "{stderr}");
-    for name in mutants::names() {
+    for name in broken::names() {
         assert!(stderr.contains(name), "{name} is not listed:\n{stderr}");
     }
 }

@@ -175,7 +175,7 @@ pub(super) fn identity_mismatch_ignored(request: &VerifyRequest) -> Verdict {
 mod tests {
     use super::*;
 
-    /// The HS512 MAC the mutant computes matches an independent one (jws has HS256 only).
+    /// The HS512 MAC the broken implementation computes matches an independent one (jws has HS256 only).
     #[test]
     fn hs512_is_hmac_sha512() {
         // RFC 4231 test case 2.

@@ -59,7 +59,7 @@ pub fn format_time(seconds: i64) -> String {
     if !(-62_167_219_200..=253_402_300_799).contains(&seconds) {
         return format!("{seconds} s since 1970, beyond the year 9999");
     }
-    crate::report::text::format_utc(seconds)
+    crate::clock::format_utc(seconds)
 }
 
 /// Parse `--now`: Unix seconds, or an RFC 3339 instant (`2026-01-01T00:00:00Z`,

@@ -1,10 +1,10 @@
-//! Bundled broken implementations ("mutants"): the reference with one realistic bug each.
+//! Bundled broken implementations: the reference with one realistic bug each.
 //!
-//! They prove the suite has teeth: every mutant must fail at least one case, and one that names
-//! a requirement the mutant breaks (`tests/mutants.rs`). They also give adapter authors and
+//! They prove the suite has teeth: every broken implementation must fail at least one case, and one that names
+//! a requirement the broken implementation breaks (`tests/broken.rs`). They also give adapter authors and
 //! report readers a known-bad target: `messenger-conformance run --broken NAME`.
 //!
-//! Each mutant is a small wrapper around [`crate::reference`], which stays untouched and reads
+//! Each broken implementation is a small wrapper around [`crate::reference`], which stays untouched and reads
 //! like the spec. A wrapper does one of three things:
 //!
 //! - changes what the reference is asked: the workspace (one secret for every platform,
@@ -34,7 +34,7 @@ mod tools;
 mod verdict;
 
 /// One broken implementation: a name, the bug in one line, the requirements it breaks.
-pub struct Mutant {
+pub struct BrokenImplementation {
     /// Kebab case, area first: `idv-...`, `jwt-...`, `key-...`, `attr-...`, `sign-...`.
     pub name: &'static str,
     /// The bug in one line, as an integrator would make it.
@@ -44,8 +44,8 @@ pub struct Mutant {
     make: fn() -> Box<dyn InProcess>,
 }
 
-impl Mutant {
-    /// A fresh instance (stateful mutants start with an empty memory).
+impl BrokenImplementation {
+    /// A fresh instance (stateful broken implementations start with an empty memory).
     pub fn instance(&self) -> Box<dyn InProcess> {
         Box::new(Named {
             name: self.name,
@@ -54,9 +54,9 @@ impl Mutant {
     }
 }
 
-impl std::fmt::Debug for Mutant {
+impl std::fmt::Debug for BrokenImplementation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mutant")
+        f.debug_struct("BrokenImplementation")
             .field("name", &self.name)
             .field("breaks", &self.breaks)
             .finish_non_exhaustive()
@@ -64,31 +64,31 @@ impl std::fmt::Debug for Mutant {
 }
 
 /// Every bundled broken implementation, verifier bugs first, then signer bugs.
-pub fn all() -> &'static [Mutant] {
-    &MUTANTS
+pub fn all() -> &'static [BrokenImplementation] {
+    &BROKEN
 }
 
 /// The names of [`all`], in order.
 pub fn names() -> Vec<&'static str> {
-    MUTANTS.iter().map(|m| m.name).collect()
+    BROKEN.iter().map(|m| m.name).collect()
 }
 
-/// The mutant called `name`.
-pub fn find(name: &str) -> Option<&'static Mutant> {
-    MUTANTS.iter().find(|m| m.name == name)
+/// The broken implementation called `name`.
+pub fn find(name: &str) -> Option<&'static BrokenImplementation> {
+    BROKEN.iter().find(|m| m.name == name)
 }
 
-/// A fresh instance of the mutant called `name`.
+/// A fresh instance of the broken implementation called `name`.
 pub fn by_name(name: &str) -> Option<Box<dyn InProcess>> {
-    find(name).map(Mutant::instance)
+    find(name).map(BrokenImplementation::instance)
 }
 
-/// A factory that builds one instance of the mutant per worker, named `builtin:broken:NAME`.
+/// A factory that builds one instance of the broken implementation per worker, named `builtin:broken:NAME`.
 pub fn factory(name: &str) -> Option<BuiltinFactory> {
-    let mutant = find(name)?;
+    let implementation = find(name)?;
     Some(BuiltinFactory::new(
-        format!("broken:{}", mutant.name),
-        move || mutant.instance(),
+        format!("broken:{}", implementation.name),
+        move || implementation.instance(),
     ))
 }
 
@@ -127,7 +127,7 @@ impl InProcess for Stateless {
     }
 }
 
-/// Gives a mutant its own name in `hello`, so reports say which one ran.
+/// Gives a broken implementation its own name in `hello`, so reports say which one ran.
 struct Named {
     name: &'static str,
     inner: Box<dyn InProcess>,
@@ -157,145 +157,145 @@ impl InProcess for Named {
 
 /// The catalogue. Each summary says the mistake as the integrator made it; the function it
 /// points to says how the wrapper reproduces it.
-static MUTANTS: [Mutant; 31] = [
+static BROKEN: [BrokenImplementation; 31] = [
     // --- Identity Verification (rule 3) ---
-    Mutant {
+    BrokenImplementation {
         name: "idv-hashes-email",
         summary: "checks the user_hash over the email whenever one is sent, even beside a user_id",
         breaks: &[req::IDV_PRECEDENCE],
         make: || verifier(idv::hashes_email),
     },
-    Mutant {
+    BrokenImplementation {
         name: "idv-web-secret-everywhere",
         summary: "checks every platform's user_hash with the web secret (one secret for all platforms)",
         breaks: &[req::IDV_PLATFORM_SECRET],
         make: || verifier(idv::web_secret_everywhere),
     },
-    Mutant {
+    BrokenImplementation {
         name: "idv-enforcement-ignored",
         summary: "never enforces identity verification: a missing or wrong user_hash is accepted unverified",
         breaks: &[req::IDV_ENFORCED],
         make: || verifier(idv::enforcement_ignored),
     },
-    Mutant {
+    BrokenImplementation {
         name: "idv-prefix-compare",
         summary: "compares only as many characters as were sent (strncmp(given, expected, strlen(given))): a truncated or empty user_hash matches",
         breaks: &[req::IDV_MALFORMED_HASH, "IDV-CONSTANT-TIME"],
         make: || verifier(idv::prefix_compare),
     },
-    Mutant {
+    BrokenImplementation {
         name: "idv-uppercase-on-mobile",
         summary: "accepts uppercase hex on iOS and Android too (compares case-insensitively everywhere)",
         breaks: &[req::IDV_HEX_CASE],
         make: || verifier(idv::uppercase_on_mobile),
     },
-    Mutant {
+    BrokenImplementation {
         name: "idv-normalised-identifier",
         summary: "trims and lowercases the identifier before hashing it (\" Ada@Example.com\" hashed as \"ada@example.com\")",
         breaks: &["IDENT-EXACT-BYTES"],
         make: || verifier(idv::normalised_identifier),
     },
-    Mutant {
+    BrokenImplementation {
         name: "idv-jwt-required-ignored",
         summary: "still accepts a user_hash (or nothing) on a platform where JWT is enabled: jwt_required is never enforced",
         breaks: &[req::IDV_JWT_REQUIRED],
         make: || verifier(idv::jwt_required_ignored),
     },
     // --- the token itself (rules 2.1, 2.3, 2.4) ---
-    Mutant {
+    BrokenImplementation {
         name: "jwt-not-enabled-accepted",
         summary: "verifies any JWT it is sent, whether or not JWT is enabled on the platform",
         breaks: &[req::JWT_ENABLED],
         make: || verifier(jwt::not_enabled_accepted),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-alg-none",
         summary: "accepts an unsigned token whose alg is none in any casing (none, None, NONE, nOnE)",
         breaks: &[req::JWT_ALG],
         make: || verifier(jwt::alg_none),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-alg-hs512",
         summary: "accepts HS384 and HS512 tokens MACed with the platform key (algorithms not pinned to HS256)",
         breaks: &[req::JWT_ALG],
         make: || verifier(jwt::alg_hs384_hs512),
     },
     // --- keys (rule 2.4) ---
-    Mutant {
+    BrokenImplementation {
         name: "key-any-platform",
         summary: "tries every key in jwt_keys, whatever platforms it is configured for",
         breaks: &[req::KEY_PLATFORM_SCOPE],
         make: || verifier(keys::any_platform),
     },
-    Mutant {
+    BrokenImplementation {
         name: "key-kid-selects-any-key",
         summary: "looks the header's kid up among all the workspace's keys, so kid picks a key of another platform",
         breaks: &[req::KEY_HEADER_INJECTION, req::KEY_PLATFORM_SCOPE],
         make: || verifier(keys::kid_selects_any_key),
     },
-    Mutant {
+    BrokenImplementation {
         name: "key-rotated-out-remembered",
         summary: "caches every JWT key it has ever been configured with and never evicts one: a rotated-out key still verifies",
         breaks: &[req::KEY_ROTATION],
         make: || Box::new(keys::RememberingKeys::default()),
     },
     // --- claims (rules 2.5–2.8) ---
-    Mutant {
+    BrokenImplementation {
         name: "jwt-missing-user-id-fallback",
         summary: "takes the user_id from the request when the token has no user_id claim",
         breaks: &[req::JWT_USER_ID],
         make: || verifier(jwt::missing_user_id_fallback),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-exp-ignored",
         summary: "never checks exp: expired tokens are accepted",
         breaks: &[req::JWT_EXP],
         make: || verifier(jwt::exp_ignored),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-exp-off-by-one",
         summary: "treats a token as expired only after exp (now > exp): at the very second of exp it is still accepted",
         breaks: &[req::JWT_EXP],
         make: || verifier(jwt::exp_off_by_one),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-fixed-leeway",
         summary: "applies a fixed 60 s clock leeway (a JWT library's default) instead of the workspace's jwt_leeway_seconds",
         breaks: &[req::JWT_EXP, req::JWT_LEEWAY, req::JWT_NBF],
         make: || verifier(jwt::fixed_leeway),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-exp-required",
         summary: "refuses tokens without exp (a JWT library's required-claims default): exp is optional",
         breaks: &[req::JWT_EXP_OPTIONAL],
         make: || verifier(jwt::exp_required),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-nbf-ignored",
         summary: "never checks nbf: a token that is not yet valid is accepted",
         breaks: &[req::JWT_NBF],
         make: || verifier(jwt::nbf_ignored),
     },
-    Mutant {
+    BrokenImplementation {
         name: "jwt-identity-mismatch-ignored",
         summary: "takes the identity from the claims without comparing it with the request's user_id and email",
         breaks: &[req::JWT_IDENTITY_MATCH],
         make: || verifier(jwt::identity_mismatch_ignored),
     },
     // --- attributes and verdicts ---
-    Mutant {
+    BrokenImplementation {
         name: "attr-locked-from-request",
         summary: "applies locked attributes sent in the request, as if only unlocked ones were checked",
         breaks: &[req::ATTR_LOCKED],
         make: || verifier(verdict::locked_from_request),
     },
-    Mutant {
+    BrokenImplementation {
         name: "attr-jwt-claims-ignored",
         summary: "uses the JWT for the identity only: its other claims are never applied as attributes",
         breaks: &[req::ATTR_JWT_CLAIMS_APPLIED, req::ATTR_OVERRIDDEN_BY_JWT],
         make: || verifier(verdict::jwt_claims_ignored),
     },
-    Mutant {
+    BrokenImplementation {
         name: "generic-error-codes",
         summary: "answers every rejection with invalid_request",
         breaks: &[
@@ -311,49 +311,49 @@ static MUTANTS: [Mutant; 31] = [
         make: || verifier(verdict::generic_error_codes),
     },
     // --- signer ---
-    Mutant {
+    BrokenImplementation {
         name: "sign-hash-email",
         summary: "signs the user_hash over the email whenever the user has one, even beside a user_id",
         breaks: &["SIGN-HASH"],
         make: || signer(signer::hash_email),
     },
-    Mutant {
+    BrokenImplementation {
         name: "sign-hash-uppercase",
         summary: "writes the user_hash as uppercase hex (iOS and Android refuse it)",
         breaks: &["SIGN-HASH"],
         make: || signer(signer::hash_uppercase),
     },
-    Mutant {
+    BrokenImplementation {
         name: "sign-exp-milliseconds",
         summary: "writes exp in milliseconds (Date.now() + expires_in * 1000): the token never expires",
         breaks: &["SIGN-JWT-EXP"],
         make: || signer(signer::exp_milliseconds),
     },
-    Mutant {
+    BrokenImplementation {
         name: "sign-drops-exp",
         summary: "leaves exp out of the token even when expires_in is given",
         breaks: &["SIGN-JWT-EXP"],
         make: || signer(signer::drops_exp),
     },
-    Mutant {
+    BrokenImplementation {
         name: "sign-drops-attributes",
         summary: "puts only the identity in the token: the attributes are left out",
         breaks: &["SIGN-JWT-CLAIMS"],
         make: || signer(signer::drops_attributes),
     },
-    Mutant {
+    BrokenImplementation {
         name: "sign-numeric-user-id",
         summary: "writes a numeric-looking user_id as a JSON number (\"42\" becomes 42)",
         breaks: &["SIGN-JWT-CLAIMS"],
         make: || signer(signer::numeric_user_id),
     },
-    Mutant {
+    BrokenImplementation {
         name: "sign-hs512",
         summary: "signs the JWT with HS512 instead of HS256",
         breaks: &["SIGN-JWT-HEADER", "SIGN-JWT-SIGNATURE"],
         make: || signer(signer::hs512),
     },
-    Mutant {
+    BrokenImplementation {
         name: "sign-jwt-without-user-id",
         summary: "signs a JWT for a user without user_id, identified by the email alone, instead of refusing",
         breaks: &["SIGN-JWT-REFUSE"],
@@ -368,20 +368,24 @@ mod tests {
     #[test]
     fn names_are_unique_and_kebab_case() {
         let mut seen = std::collections::BTreeSet::new();
-        for mutant in all() {
-            assert!(seen.insert(mutant.name), "{} listed twice", mutant.name);
+        for implementation in all() {
             assert!(
-                mutant
+                seen.insert(implementation.name),
+                "{} listed twice",
+                implementation.name
+            );
+            assert!(
+                implementation
                     .name
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{}",
-                mutant.name
+                implementation.name
             );
             assert!(
-                !mutant.summary.is_empty() && !mutant.breaks.is_empty(),
+                !implementation.summary.is_empty() && !implementation.breaks.is_empty(),
                 "{}",
-                mutant.name
+                implementation.name
             );
         }
         assert!(all().len() >= 24);
@@ -389,12 +393,12 @@ mod tests {
 
     #[test]
     fn every_broken_requirement_is_in_the_registry() {
-        for mutant in all() {
-            for id in mutant.breaks {
+        for implementation in all() {
+            for id in implementation.breaks {
                 assert!(
                     crate::spec::find(id).is_some(),
                     "{}: {id} is not in src/spec/requirements.yaml",
-                    mutant.name
+                    implementation.name
                 );
             }
         }

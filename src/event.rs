@@ -1,0 +1,191 @@
+//! The event: one record per case or property, the one type that joins running and reporting.
+//!
+//! The runner ([`crate::run`], [`crate::properties`]) produces a [`CaseEvent`] per case; every
+//! report ([`crate::report`]) is rendered from a stream of them, framed by a [`RunHeader`] and a
+//! [`RunFooter`]. Nothing else passes from running to reporting.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::contract::{Clock, Implementation};
+use crate::judge::{OutcomeClass, Problem, Severity};
+use crate::selection::Selection;
+use crate::spec::Level;
+
+/// The first record of `events.jsonl`: what ran, against what, how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHeader {
+    pub harness_version: String,
+    /// How the target was reached, e.g. `builtin:reference`, `exec:node adapter.js`.
+    pub target: String,
+    pub implementation: Implementation,
+    pub roles: Vec<String>,
+    pub clock: Clock,
+    pub seed: Option<u64>,
+    /// The options the run was started with (selection, partition, strict ...).
+    pub options: RunOptions,
+    /// Unix seconds.
+    pub started_at: i64,
+}
+
+/// The options a run was started with, as its header records them: what a later `report` or
+/// `merge` needs to gate the run again as it was gated, and what a reader needs to reproduce it.
+/// Nothing secret (paths and flags only; the final redaction pass covers them anyway).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunOptions {
+    #[serde(flatten)]
+    pub selection: Selection,
+    pub jobs: usize,
+    /// Should-level failures gate too.
+    pub strict: bool,
+    /// The baseline of known failures, as given.
+    pub baseline: Option<String>,
+    pub update_baseline: bool,
+    pub failures_only: bool,
+    /// The report directory (none with `--no-report`).
+    pub report: Option<String>,
+    pub snapshots: Option<String>,
+    pub timeout_ms: Option<u64>,
+    pub validate_protocol: bool,
+    pub seed: Option<u64>,
+    pub property_cases: Option<u32>,
+    /// How many runs a `merge` combined, and from which directories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+}
+
+/// Whether a record is a YAML case or a property.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Case,
+    Property,
+}
+
+/// One exchange of a case's transcript: what was sent and what came back, secrets redacted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub request: Value,
+    /// The parsed answer, or null when there was none.
+    pub response: Value,
+    /// What came back when it was not a valid answer (truncated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<String>,
+}
+
+/// One case's (or property's) result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub id: String,
+    pub area: String,
+    pub title: String,
+    pub kind: Kind,
+    pub requirements: Vec<String>,
+    pub level: Level,
+    pub outcome: OutcomeClass,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub problems: Vec<Problem>,
+    /// The expectation of the step that decided the result.
+    pub expected: Value,
+    /// The answer of that step (or null).
+    pub actual: Value,
+    /// The implementation's own `message`, kept for snapshot review.
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub skip_reason: Option<String>,
+    /// For `may` cases, the index of the conforming answer chosen.
+    #[serde(default)]
+    pub chosen: Option<usize>,
+    /// Where the case is defined, `cases/jwt/alg.yaml:12`.
+    #[serde(default)]
+    pub location: Option<String>,
+    pub duration_ms: f64,
+    #[serde(default)]
+    pub transcript: Vec<Exchange>,
+    /// The adapter's stderr while this case ran.
+    #[serde(default)]
+    pub stderr: String,
+}
+
+impl CaseEvent {
+    pub fn failed(&self) -> bool {
+        self.outcome.is_failure()
+    }
+
+    /// `area::id`, the name a case has everywhere (terminal, JUnit, filters).
+    pub fn name(&self) -> String {
+        format!("{}::{}", self.area, self.id)
+    }
+
+    /// The one line that says what went wrong: the first problem, or the skip reason, or the class.
+    pub fn first_problem_line(&self) -> String {
+        if let Some(problem) = self.problems.first() {
+            return format!(
+                "{}: expected {}, got {}",
+                problem.field, problem.expected, problem.actual
+            );
+        }
+        if let Some(reason) = &self.skip_reason {
+            return reason.clone();
+        }
+        self.outcome.as_str().to_string()
+    }
+
+    /// The error code the implementation answered with (`actual.error`), if it answered one.
+    /// Together with the outcome class and severity it is the failure's *reason*, which baselines
+    /// and diffs compare.
+    pub fn error_code(&self) -> Option<String> {
+        match &self.actual {
+            Value::Object(map) => map.get("error").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// The transcript of a case as text: each exchange's request and response as pretty JSON.
+    pub fn transcript_text(&self) -> String {
+        let mut out = String::new();
+        for (index, exchange) in self.transcript.iter().enumerate() {
+            let request = serde_json::to_string_pretty(&exchange.request).unwrap_or_default();
+            let response = serde_json::to_string_pretty(&exchange.response).unwrap_or_default();
+            out.push_str(&format!(
+                "step {}: request\n{request}\nstep {}: response\n{response}\n",
+                index + 1,
+                index + 1
+            ));
+            if let Some(seen) = &exchange.seen {
+                out.push_str(&format!(
+                    "step {}: instead of an answer the harness saw\n{seen}\n",
+                    index + 1
+                ));
+            }
+        }
+        if !self.stderr.trim().is_empty() {
+            out.push_str(&format!("adapter stderr\n{}\n", self.stderr.trim_end()));
+        }
+        out
+    }
+}
+
+/// The last record: totals, so a reader of a partial stream can tell it was cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFooter {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub duration_ms: f64,
+}
+
+/// A line of `events.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    Header(RunHeader),
+    Case(CaseEvent),
+    Footer(RunFooter),
+}

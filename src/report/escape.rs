@@ -1,0 +1,106 @@
+//! Escaping for the report formats: XML (JUnit), HTML, and cells of GitHub Markdown tables,
+//! and cutting long text for one-line summaries.
+
+/// Escape text for XML character data and attribute values (both quotes included), and replace
+/// the characters XML 1.0 cannot hold at all (most C0 controls, lone surrogates cannot occur in
+/// a `str`, U+FFFE/U+FFFF) by U+FFFD, so an implementation's message never breaks the document.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escape text for HTML text and (double- or single-quoted) attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\0' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Make text safe inside one cell of a GitHub Markdown table: no line breaks, no pipes, no
+/// HTML, no backticks that would open code spans across cells.
+pub fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' => out.push('\''),
+            '\\' => out.push_str("\\\\"),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cut `text` to at most `limit` chars, with an ellipsis when it was longer.
+pub fn clip(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_quotes_and_controls() {
+        assert_eq!(
+            xml_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;"
+        );
+        assert_eq!(
+            xml_escape("a\u{0}b\u{1b}c\td\n"),
+            "a\u{FFFD}b\u{FFFD}c\td\n"
+        );
+    }
+
+    #[test]
+    fn html_escapes_script() {
+        assert_eq!(
+            html_escape("<script>alert('x')</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
+    }
+
+    #[test]
+    fn markdown_cells_stay_in_their_cell() {
+        assert_eq!(
+            md_cell("a|b\nc <b>`x`</b>"),
+            "a\\|b c &lt;b&gt;'x'&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn clip_counts_chars() {
+        assert_eq!(clip("héllo", 2), "hé…");
+        assert_eq!(clip("hé", 2), "hé");
+    }
+}
