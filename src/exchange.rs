@@ -12,7 +12,7 @@ use crate::clock::system_now;
 use crate::contract::{Clock, HelloReply, Role, ToAdapter};
 use crate::event::Exchange;
 use crate::judge::{self, Judgement};
-use crate::redact::{redact, redact_text};
+use crate::redact::Redactor;
 use crate::scenario::Expectation;
 
 /// What one request got: the judgement and the redacted evidence for the record.
@@ -31,25 +31,25 @@ pub struct Exchanged {
     pub stderr: String,
 }
 
-/// Send `message`, judge the answer against `expectation`, and keep the evidence with every
-/// one of `secrets` redacted from it.
+/// Send `message`, judge the answer against `expectation`, and keep the evidence, the
+/// judgement's own words included, with every secret the run knows redacted.
 pub fn exchange(
     adapter: &mut dyn Adapter,
     message: &ToAdapter,
     expectation: &Expectation,
-    secrets: &[String],
+    redactor: &Redactor,
 ) -> Exchanged {
     let mut request = serde_json::to_value(message).unwrap_or(Value::Null);
-    redact(&mut request, secrets);
+    redactor.value(&mut request);
     let expected = serde_json::to_value(expectation).unwrap_or(Value::Null);
     let answer = adapter.call(message);
-    let stderr = redact_text(&adapter.take_stderr(), secrets);
+    let stderr = redactor.text(&adapter.take_stderr());
     match answer {
         Ok(answer) => {
             let mut response = serde_json::to_value(&answer).unwrap_or(Value::Null);
-            redact(&mut response, secrets);
+            redactor.value(&mut response);
             Exchanged {
-                judgement: judge::judge(expectation, &answer),
+                judgement: redactor.redacted(&judge::judge(expectation, &answer)),
                 exchange: Exchange {
                     request,
                     response: response.clone(),
@@ -57,13 +57,13 @@ pub fn exchange(
                 },
                 expected,
                 actual: response,
-                message: answer.message().map(|m| redact_text(m, secrets)),
+                message: answer.message().map(|m| redactor.text(m)),
                 stderr,
             }
         }
         Err(error) => {
-            let seen = error.seen.as_deref().map(|s| redact_text(s, secrets));
-            let detail = redact_text(&error.detail, secrets);
+            let seen = error.seen.as_deref().map(|s| redactor.text(s));
+            let detail = redactor.text(&error.detail);
             let actual_text = match &seen {
                 Some(seen) => format!("{}: {detail} (saw: {seen})", error.kind.as_str()),
                 None => format!("{}: {detail}", error.kind.as_str()),

@@ -13,6 +13,7 @@ use crate::contract::HelloReply;
 use crate::event::{CaseEvent, Kind, RunHeader, RunOptions};
 use crate::exchange::{exchange, instant, skip_reason};
 use crate::judge::{Judgement, OutcomeClass, Problem, Severity};
+use crate::redact::Redactor;
 use crate::scenario::LoadedCase;
 
 /// The report's header record, from the target's `hello`.
@@ -90,9 +91,14 @@ impl Workers {
     pub fn run_cases(
         &mut self,
         cases: &[&LoadedCase],
+        redactor: &Redactor,
         on_event: impl FnMut(&CaseEvent),
     ) -> Vec<CaseEvent> {
-        self.run(cases, |adapter, case| run_case(adapter, case), on_event)
+        self.run(
+            cases,
+            |adapter, case| run_case(adapter, case, redactor),
+            on_event,
+        )
     }
 }
 
@@ -105,7 +111,8 @@ impl Drop for Workers {
 }
 
 /// Run one case, every step in order, stopping at the first step that does not pass.
-pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase) -> CaseEvent {
+/// Every secret in the evidence is replaced by `redactor`.
+pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redactor) -> CaseEvent {
     let started = Instant::now();
     let hello = adapter.hello().clone();
     let mut event = empty_event(case);
@@ -129,13 +136,9 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase) -> CaseEvent {
             );
         }
     };
-    let secrets: Vec<String> = steps
-        .iter()
-        .flat_map(|s| s.secrets.iter().cloned())
-        .collect();
     let mut judgement = Judgement::pass();
     for step in &steps {
-        let step = exchange(adapter, &step.message, &step.expectation, &secrets);
+        let step = exchange(adapter, &step.message, &step.expectation, redactor);
         event.expected = step.expected;
         event.actual = step.actual;
         event.message = step.message;

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::event::{CaseEvent, RunHeader};
+use crate::redact::Redactor;
 use crate::report::baseline::{Baseline, BaselineError};
 use crate::report::gate::{decide, GateDecision, GateOptions};
 use crate::report::snapshots::write_snapshots;
@@ -53,7 +54,7 @@ pub enum SessionError {
 pub struct Session {
     settings: ReportSettings,
     header: RunHeader,
-    secrets: Vec<String>,
+    redactor: Redactor,
     baseline: Option<Baseline>,
     log: Option<EventLog>,
 }
@@ -69,11 +70,11 @@ pub struct Finished {
 impl Session {
     /// Check what can be checked before a case runs (`--update-baseline` after a narrowed
     /// selection is refused, the baseline must load, the report directory must be writable) and
-    /// open the event log. `secrets` are kept out of every file.
+    /// open the event log. Every secret `redactor` knows is kept out of every file.
     pub fn start(
         settings: ReportSettings,
         header: RunHeader,
-        secrets: Vec<String>,
+        redactor: Redactor,
     ) -> Result<Session, SessionError> {
         let narrowed = header.options.selection.narrowed_by();
         if settings.update_baseline && !narrowed.is_empty() {
@@ -89,7 +90,7 @@ impl Session {
             None => None,
         };
         let log = match &settings.report_dir {
-            Some(dir) => Some(EventLog::create(dir, &header, &secrets).map_err(|error| {
+            Some(dir) => Some(EventLog::create(dir, &header, &redactor).map_err(|error| {
                 SessionError::Report {
                     dir: dir.clone(),
                     error,
@@ -100,7 +101,7 @@ impl Session {
         Ok(Session {
             settings,
             header,
-            secrets,
+            redactor,
             baseline,
             log,
         })
@@ -133,7 +134,7 @@ impl Session {
         let Session {
             settings,
             header,
-            secrets,
+            redactor,
             baseline,
             log,
         } = self;
@@ -143,7 +144,7 @@ impl Session {
             failures_only: header.options.failures_only,
         };
         let mut stream = Stream::new(header, events, elapsed_secs * 1000.0);
-        stream.redact(&secrets);
+        stream.redact(&redactor);
         let mut notes = Vec::new();
         // After --update-baseline the gate is the new baseline's: what remains is its critical
         // entries without a reason, and entries whose kept `expires` has passed.

@@ -20,6 +20,7 @@ use messenger_conformance::adapter::http::HttpFactory;
 use messenger_conformance::adapter::{Adapter, AdapterFactory};
 use messenger_conformance::contract::{HelloRequest, ToAdapter};
 use messenger_conformance::judge::OutcomeClass;
+use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::CaseEvent;
 use messenger_conformance::run::Workers;
 use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
@@ -104,7 +105,7 @@ fn exec(command: Vec<String>, timeout_ms: u64) -> ExecFactory {
 fn run(cases: &[&LoadedCase], factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
     Workers::start(factory, 1)
         .unwrap_or_else(|error| panic!("could not start: {error}"))
-        .run_cases(cases, |_| {})
+        .run_cases(cases, &Redactor::default(), |_| {})
 }
 
 /// What the report says about a failed case: its problems, transcript and stderr.
@@ -429,7 +430,7 @@ fn a_hung_adapter_and_its_children_are_killed_on_drop() {
     assert!(group_alive(pid));
     let suite = suite();
     let case = some_cases(&suite, 1)[0];
-    let event = messenger_conformance::run::run_case(&mut adapter, case);
+    let event = messenger_conformance::run::run_case(&mut adapter, case, &Redactor::default());
     assert_eq!(event.outcome, OutcomeClass::Timeout, "{}", story(&event));
     // The hang was killed at once (with the proxied `serve` child), and nothing runs until the next call.
     assert!(!group_alive(pid), "the hung process group is gone");

@@ -12,6 +12,7 @@ use messenger_conformance::adapter::builtin::BuiltinFactory;
 use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::broken::{self, BrokenImplementation};
 use messenger_conformance::event::CaseEvent;
+use messenger_conformance::redact::Redactor;
 use messenger_conformance::run::Workers;
 use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
 
@@ -29,7 +30,7 @@ fn run_suite(suite: &Suite, factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
     let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
     Workers::start(factory, 1)
         .expect("an in-process implementation starts")
-        .run_cases(&cases, |_| {})
+        .run_cases(&cases, &Redactor::default(), |_| {})
 }
 
 #[test]

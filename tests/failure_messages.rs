@@ -12,6 +12,7 @@
 use std::path::Path;
 
 use messenger_conformance::broken;
+use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::terminal::render_failure;
 use messenger_conformance::run::Workers;
 use messenger_conformance::scenario::{load_suite, LoadedCase};
@@ -41,9 +42,10 @@ fn failure_messages() {
     for name in SHOWN {
         let mutant = broken::find(name).unwrap_or_else(|| panic!("no mutant {name}"));
         let factory = broken::factory(name).unwrap();
-        let events = Workers::start(&factory, 1)
-            .unwrap()
-            .run_cases(&cases, |_| {});
+        let events =
+            Workers::start(&factory, 1)
+                .unwrap()
+                .run_cases(&cases, &Redactor::default(), |_| {});
         let shown = events
             .iter()
             .filter(|e| e.failed())

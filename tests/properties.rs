@@ -8,6 +8,7 @@ use messenger_conformance::adapter::builtin::BuiltinFactory;
 use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::properties::{self, Settings};
+use messenger_conformance::redact::Redactor;
 use messenger_conformance::run::run_case;
 use messenger_conformance::{broken, scenario};
 
@@ -25,7 +26,7 @@ fn failing_properties(factory: &dyn AdapterFactory) -> Vec<&'static str> {
     properties::all()
         .iter()
         .filter(|p| {
-            p.run(adapter.as_mut(), &settings())
+            p.run(adapter.as_mut(), &settings(), &Redactor::default())
                 .event
                 .outcome
                 .is_failure()
@@ -38,7 +39,7 @@ fn failing_properties(factory: &dyn AdapterFactory) -> Vec<&'static str> {
 fn the_reference_satisfies_every_property() {
     let mut adapter = BuiltinFactory::reference().start().unwrap();
     for property in properties::all() {
-        let run = property.run(adapter.as_mut(), &settings());
+        let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
         assert_eq!(
             run.event.outcome,
             OutcomeClass::Pass,
@@ -83,7 +84,11 @@ fn the_same_seed_replays_the_same_requests() {
         let mut adapter = factory.start().unwrap();
         let property = properties::find("jwt-time-window").unwrap();
         property
-            .run(adapter.as_mut(), &Settings { seed, ..settings() })
+            .run(
+                adapter.as_mut(),
+                &Settings { seed, ..settings() },
+                &Redactor::default(),
+            )
             .counterexample
             .map(|c| c.yaml)
     };
@@ -96,7 +101,7 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     let factory = broken::factory("jwt-exp-off-by-one").unwrap();
     let mut adapter = factory.start().unwrap();
     let property = properties::find("jwt-time-window").unwrap();
-    let run = property.run(adapter.as_mut(), &settings());
+    let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
     assert_eq!(
         run.event.outcome,
         OutcomeClass::WrongVerdict,
@@ -134,13 +139,13 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
         .expect("the counterexample is in the suite");
     let mut reference = BuiltinFactory::reference().start().unwrap();
     assert_eq!(
-        run_case(reference.as_mut(), case).outcome,
+        run_case(reference.as_mut(), case, &Redactor::default()).outcome,
         OutcomeClass::Pass,
         "the reference passes it"
     );
     let mut broken = factory.start().unwrap();
     assert_eq!(
-        run_case(broken.as_mut(), case).outcome,
+        run_case(broken.as_mut(), case, &Redactor::default()).outcome,
         OutcomeClass::WrongVerdict,
         "the broken one fails it again"
     );

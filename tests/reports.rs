@@ -19,10 +19,10 @@ use messenger_conformance::contract::{
 use messenger_conformance::event::RunOptions;
 use messenger_conformance::exit::Exit;
 use messenger_conformance::judge::{OutcomeClass, Severity};
+use messenger_conformance::redact::Redactor;
 use messenger_conformance::reference::{self, Reference};
 use messenger_conformance::report::baseline::Baseline;
 use messenger_conformance::report::gate::{decide, GateOptions};
-use messenger_conformance::report::stream::suite_secrets;
 use messenger_conformance::report::{write_report, CaseEvent, RenderOptions, Stream};
 use messenger_conformance::run::{header_for, Workers};
 use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
@@ -102,9 +102,10 @@ fn run_library(factory: &dyn AdapterFactory, suite: &Suite) -> Stream {
     let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
     let mut workers = Workers::start(factory, 2).expect("start the implementation");
     let header = header_for(factory, workers.hello(), RunOptions::default());
-    let events = workers.run_cases(&cases, |_| {});
+    let redactor = Redactor::new(suite.secrets());
+    let events = workers.run_cases(&cases, &redactor, |_| {});
     let mut stream = Stream::new(header, events, 0.0);
-    stream.redact(&suite_secrets(suite, &cases));
+    stream.redact(&redactor);
     stream
 }
 

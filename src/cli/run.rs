@@ -11,7 +11,7 @@ use messenger_conformance::event::{CaseEvent, RunOptions};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::properties::counterexample::Counterexample;
 use messenger_conformance::properties::{Property, Settings};
-use messenger_conformance::report::stream::suite_secrets;
+use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::terminal;
 use messenger_conformance::run::{header_for, Workers};
 use messenger_conformance::scenario::LoadedCase;
@@ -169,11 +169,13 @@ pub fn run(args: RunArgs) -> Outcome {
     let jobs = args.jobs.clamp(1, cases.len().max(properties.len()).max(1));
     let mut workers = Workers::start(factory, jobs).map_err(not_started)?;
     let header = header_for(factory, workers.hello(), options);
-    let mut session = Session::start(
-        args.report.settings(),
-        header,
-        suite_secrets(&suite, &cases),
-    )?;
+    let redactor = Redactor::new(
+        suite
+            .secrets()
+            .into_iter()
+            .chain(messenger_conformance::properties::secrets()),
+    );
+    let mut session = Session::start(args.report.settings(), header, redactor.clone())?;
     let started = Instant::now();
     let stdout = std::io::stdout();
     let mut show = |event: &CaseEvent| {
@@ -184,7 +186,7 @@ pub fn run(args: RunArgs) -> Outcome {
             let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(event));
         }
     };
-    let mut events = workers.run_cases(&cases, &mut show);
+    let mut events = workers.run_cases(&cases, &redactor, &mut show);
     if !properties.is_empty() {
         if !args.quiet {
             let _ = writeln!(
@@ -195,7 +197,7 @@ pub fn run(args: RunArgs) -> Outcome {
         }
         let runs = workers.run(
             &properties,
-            |adapter, p| p.run(adapter, &settings),
+            |adapter, p| p.run(adapter, &settings, &redactor),
             |run| show(&run.event),
         );
         let mut out = stdout.lock();
@@ -206,9 +208,13 @@ pub fn run(args: RunArgs) -> Outcome {
             } else {
                 0.0
             };
+            let unsupported = match run.unsupported {
+                0 => String::new(),
+                n => format!(", {n} answered unsupported"),
+            };
             let _ = writeln!(
                 out,
-                "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s)",
+                "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s{unsupported})",
                 run.event.id, run.requests
             );
             if let Some(counterexample) = &run.counterexample {

@@ -68,6 +68,11 @@ impl OutcomeClass {
     pub fn is_failure(self) -> bool {
         !matches!(self, OutcomeClass::Pass | OutcomeClass::Skipped)
     }
+
+    /// Whether the implementation gave an answer to judge (not an adapter error or a timeout).
+    pub fn is_answered(self) -> bool {
+        !matches!(self, OutcomeClass::AdapterError | OutcomeClass::Timeout)
+    }
 }
 
 /// One difference between expectation and answer, in the words a failure message uses.

@@ -20,6 +20,7 @@ use crate::contract::{FromAdapter, Outcome, Role, ToAdapter, Verdict};
 use crate::event::{CaseEvent, Exchange, Kind};
 use crate::exchange::{exchange, instant, skip_reason};
 use crate::judge::{Judgement, OutcomeClass, Problem, Severity};
+use crate::redact::Redactor;
 use crate::reference;
 use crate::scenario::{Expectation, ExpectedVerdict, DEFAULT_NOW};
 use crate::spec::Level;
@@ -191,6 +192,11 @@ static PROPERTIES: [Property; 7] = [
     },
 ];
 
+/// Every secret the properties' generated workspaces and keys use.
+pub fn secrets() -> Vec<String> {
+    recipe::all_secrets()
+}
+
 /// Every property, in a stable order.
 pub fn all() -> &'static [Property] {
     &PROPERTIES
@@ -204,6 +210,8 @@ pub fn find(name: &str) -> Option<&'static Property> {
 pub struct PropertyRun {
     pub event: CaseEvent,
     pub requests: u64,
+    /// How many of them were answered `unsupported`.
+    pub unsupported: u64,
     pub counterexample: Option<counterexample::Counterexample>,
 }
 
@@ -247,7 +255,13 @@ impl Property {
     }
 
     /// Run the property against `adapter`.
-    pub fn run(&self, adapter: &mut dyn Adapter, settings: &Settings) -> PropertyRun {
+    /// Every secret in the evidence is replaced by `redactor` (which must know [`secrets`]).
+    pub fn run(
+        &self,
+        adapter: &mut dyn Adapter,
+        settings: &Settings,
+        redactor: &Redactor,
+    ) -> PropertyRun {
         let started = Instant::now();
         let hello = adapter.hello().clone();
         if let Some(reason) = skip_reason(&hello, self.role, self.needs_exact_instant) {
@@ -255,6 +269,7 @@ impl Property {
             return PropertyRun {
                 event,
                 requests: 0,
+                unsupported: 0,
                 counterexample: None,
             };
         }
@@ -270,41 +285,65 @@ impl Property {
         let adapter = RefCell::new(adapter);
         let sent = Cell::new(0u64);
         let supported = Cell::new(0u64);
+        let unsupported = Cell::new(0u64);
+        // The first request the adapter could not answer, before any failure: the property
+        // stops there (no more requests are sent) and reports it as what it is.
+        let no_answer: RefCell<Option<Trial>> = RefCell::new(None);
+        let failing = Cell::new(false);
         let result = runner.run(&self.strategy(), |sample| {
-            let trial = self.trial(&mut **adapter.borrow_mut(), &sample, now, &sent);
+            if no_answer.borrow().is_some() {
+                return Ok(());
+            }
+            let trial = self.trial(&mut **adapter.borrow_mut(), &sample, now, &sent, redactor);
             match trial.judgement.class {
                 OutcomeClass::Pass => {
                     supported.set(supported.get() + 1);
                     Ok(())
                 }
-                OutcomeClass::Skipped => Ok(()),
-                _ => Err(TestCaseError::fail(summary(&trial.judgement))),
+                OutcomeClass::Skipped => {
+                    unsupported.set(unsupported.get() + 1);
+                    Ok(())
+                }
+                // While shrinking, a request the adapter could not answer is not a smaller
+                // counterexample: the search goes on with the others.
+                OutcomeClass::AdapterError | OutcomeClass::Timeout if failing.get() => Ok(()),
+                OutcomeClass::AdapterError | OutcomeClass::Timeout => {
+                    *no_answer.borrow_mut() = Some(trial);
+                    Ok(())
+                }
+                _ => {
+                    failing.set(true);
+                    Err(TestCaseError::fail(summary(&trial.judgement)))
+                }
             }
         });
         let adapter = adapter.into_inner();
+        let run = |event, counterexample| PropertyRun {
+            event,
+            requests: sent.get(),
+            unsupported: unsupported.get(),
+            counterexample,
+        };
+        if let Some(trial) = no_answer.into_inner() {
+            let event = self.event(trial.judgement.clone(), Some(&trial), started);
+            return run(event, None);
+        }
         match result {
             Ok(()) if supported.get() == 0 => {
                 let event = self.event(
-                    Judgement::skipped(
-                        "the implementation answered `unsupported` to every request",
-                    ),
+                    Judgement::skipped(format!(
+                        "nothing was tested: the implementation answered `unsupported` to all {} requests",
+                        unsupported.get()
+                    )),
                     None,
                     started,
                 );
-                PropertyRun {
-                    event,
-                    requests: sent.get(),
-                    counterexample: None,
-                }
+                run(event, None)
             }
-            Ok(()) => PropertyRun {
-                event: self.event(Judgement::pass(), None, started),
-                requests: sent.get(),
-                counterexample: None,
-            },
+            Ok(()) => run(self.event(Judgement::pass(), None, started), None),
             Err(TestError::Fail(_, minimal)) => {
                 // Replay the minimal sample once more for its transcript and judgement.
-                let trial = self.trial(adapter, &minimal, now, &sent);
+                let trial = self.trial(adapter, &minimal, now, &sent, redactor);
                 let judgement = if trial.judgement.class.is_failure() {
                     trial.judgement.clone()
                 } else {
@@ -313,12 +352,11 @@ impl Property {
                 let counterexample =
                     counterexample::Counterexample::new(self, settings.seed, &minimal, now);
                 let mut event = self.event(judgement, Some(&trial), started);
-                note_counterexample(&mut event, settings.seed, &counterexample);
-                PropertyRun {
-                    event,
-                    requests: sent.get(),
-                    counterexample: Some(counterexample),
+                if !trial.judgement.class.is_failure() || trial.judgement.class.is_answered() {
+                    note_counterexample(&mut event, settings.seed, &counterexample);
+                    return run(event, Some(counterexample));
                 }
+                run(event, None)
             }
             Err(TestError::Abort(reason)) => {
                 let problem = Problem {
@@ -333,11 +371,7 @@ impl Property {
                     None,
                     started,
                 );
-                PropertyRun {
-                    event,
-                    requests: sent.get(),
-                    counterexample: None,
-                }
+                run(event, None)
             }
         }
     }
@@ -348,6 +382,7 @@ impl Property {
         sample: &Sample,
         now: i64,
         sent: &Cell<u64>,
+        redactor: &Redactor,
     ) -> Trial {
         let id = format!("{}-{}", self.name, sent.get() + 1);
         let (message, expectation) = match sample {
@@ -362,7 +397,7 @@ impl Property {
                 (ToAdapter::Sign(request), expectation)
             }
         };
-        let mut trial = self.exchange(adapter, &message, &expectation, sent);
+        let mut trial = self.exchange(adapter, &message, &expectation, sent, redactor);
         if trial.judgement.class.is_failure() || trial.judgement.class == OutcomeClass::Skipped {
             return trial;
         }
@@ -370,7 +405,7 @@ impl Property {
             (Invariant::MustReject, actual) => must_reject(actual),
             (Invariant::LockedNeverApplied, actual) => locked_never_applied(actual, &message),
             (Invariant::Deterministic, first) => {
-                let again = self.exchange(adapter, &message, &expectation, sent);
+                let again = self.exchange(adapter, &message, &expectation, sent, redactor);
                 trial.transcript.extend(again.transcript);
                 trial.stderr.push_str(&again.stderr);
                 same_answer(first, &again.actual)
@@ -389,9 +424,10 @@ impl Property {
         message: &ToAdapter,
         expectation: &Expectation,
         sent: &Cell<u64>,
+        redactor: &Redactor,
     ) -> Trial {
         sent.set(sent.get() + 1);
-        let step = exchange(adapter, message, expectation, &recipe::all_secrets());
+        let step = exchange(adapter, message, expectation, redactor);
         Trial {
             judgement: step.judgement,
             transcript: vec![step.exchange],

@@ -10,13 +10,9 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
 use crate::event::{CaseEvent, Record, RunFooter, RunHeader};
-use crate::redact::redact;
+use crate::redact::Redactor;
 use crate::report::terminal::Totals;
-use crate::scenario::{LoadedCase, Suite};
 
 /// The name of the event stream inside a report directory.
 pub const EVENTS_FILE: &str = "events.jsonl";
@@ -146,13 +142,10 @@ impl Stream {
 
     /// The safety pass: replace every occurrence of any secret in every string of every
     /// record (header options and target included) by `[redacted]`.
-    pub fn redact(&mut self, secrets: &[String]) {
-        if secrets.iter().all(|s| s.is_empty()) {
-            return;
-        }
-        self.header = redacted(&self.header, secrets);
+    pub fn redact(&mut self, redactor: &Redactor) {
+        self.header = redactor.redacted(&self.header);
         for case in &mut self.cases {
-            *case = redacted(case, secrets);
+            *case = redactor.redacted(case);
         }
     }
 
@@ -166,37 +159,6 @@ fn push_record(out: &mut String, record: &Record) {
     // Serialising these types cannot fail (string keys, finite numbers or null).
     out.push_str(&serde_json::to_string(record).unwrap_or_default());
     out.push('\n');
-}
-
-/// A copy of `value` with every secret replaced, through its JSON form.
-pub fn redacted<T: Serialize + DeserializeOwned + Clone>(value: &T, secrets: &[String]) -> T {
-    let Ok(mut json) = serde_json::to_value(value) else {
-        return value.clone();
-    };
-    redact(&mut json, secrets);
-    serde_json::from_value(json).unwrap_or_else(|_| value.clone())
-}
-
-/// Every secret a report of these cases must not contain: those of every fixture workspace and
-/// of the fixture key library, and those the cases' own steps use (`literal:` secrets
-/// included), longest first so that no secret is half-replaced through a shorter one.
-pub fn suite_secrets(suite: &Suite, cases: &[&LoadedCase]) -> Vec<String> {
-    let mut secrets: Vec<String> = suite
-        .fixtures
-        .workspaces
-        .values()
-        .flat_map(|w| w.secrets().into_iter().map(str::to_string))
-        .chain(suite.fixtures.keys.iter().map(|k| k.secret.clone()))
-        .collect();
-    for case in cases {
-        if let Ok(steps) = case.build(case.now) {
-            secrets.extend(steps.into_iter().flat_map(|s| s.secrets));
-        }
-    }
-    secrets.retain(|s| !s.is_empty());
-    secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    secrets.dedup();
-    secrets
 }
 
 /// Write `text` to `path` through a temporary file and a rename, so readers never see half.
@@ -213,24 +175,24 @@ pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
 /// redacted and flushed, so a crash or a cancelled CI job still leaves what ran.
 pub struct EventLog {
     file: fs::File,
-    secrets: Vec<String>,
+    redactor: Redactor,
 }
 
 impl EventLog {
-    pub fn create(dir: &Path, header: &RunHeader, secrets: &[String]) -> io::Result<EventLog> {
+    pub fn create(dir: &Path, header: &RunHeader, redactor: &Redactor) -> io::Result<EventLog> {
         fs::create_dir_all(dir)?;
         let file = fs::File::create(dir.join(EVENTS_FILE))?;
         let mut log = EventLog {
             file,
-            secrets: secrets.to_vec(),
+            redactor: redactor.clone(),
         };
-        let header = redacted(header, secrets);
+        let header = redactor.redacted(header);
         log.write(&Record::Header(header))?;
         Ok(log)
     }
 
     pub fn append(&mut self, case: &CaseEvent) -> io::Result<()> {
-        let case = redacted(case, &self.secrets);
+        let case = self.redactor.redacted(case);
         self.write(&Record::Case(case))
     }
 
@@ -306,7 +268,7 @@ mod tests {
         h.options.baseline = Some("/ci/s3cr3t-value/baseline.yaml".into());
         h.target = "exec:adapter --key s3cr3t-value".into();
         let mut stream = Stream::new(h, vec![first], 0.0);
-        stream.redact(&["s3cr3t-value".to_string()]);
+        stream.redact(&Redactor::new(["s3cr3t-value"]));
         let text = stream.to_jsonl();
         assert!(!text.contains("s3cr3t-value"), "{text}");
         assert!(text.contains("[redacted]"));
@@ -335,7 +297,7 @@ mod tests {
     #[test]
     fn the_event_log_writes_as_it_goes() {
         let dir = std::env::temp_dir().join(format!("mc-eventlog-{}", std::process::id()));
-        let mut log = EventLog::create(&dir, &header(), &["hidden".to_string()]).unwrap();
+        let mut log = EventLog::create(&dir, &header(), &Redactor::new(["hidden"])).unwrap();
         let mut event = case("A-1", "jwt", OutcomeClass::Pass);
         event.title = "a hidden title".into();
         log.append(&event).unwrap();

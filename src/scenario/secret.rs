@@ -185,6 +185,30 @@ pub(crate) fn unknown_key(id: &str, workspace: &Workspace, fixtures: &Fixtures) 
     }
 }
 
+impl super::Suite {
+    /// Every secret the suite knows: the fixture workspaces' secrets, the fixture key library,
+    /// and those the cases' own steps make up (`literal:` secrets, patched keys). A run keeps
+    /// each of them out of every output.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> = self
+            .fixtures
+            .workspaces
+            .values()
+            .flat_map(|w| w.secrets().into_iter().map(str::to_string))
+            .chain(self.fixtures.keys.iter().map(|k| k.secret.clone()))
+            .collect();
+        for case in &self.cases {
+            if let Ok(steps) = case.build(case.now) {
+                secrets.extend(steps.into_iter().flat_map(|s| s.secrets));
+            }
+        }
+        secrets.retain(|s| !s.is_empty());
+        secrets.sort();
+        secrets.dedup();
+        secrets
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,136 @@
+//! No secret leaves the process: an adapter that echoes every secret it is sent, in every form,
+//! into every field it controls (tests/adapters/echo_secrets.py), and a scan of everything the
+//! run wrote (stdout, stderr, every report file) for every secret of the suite and of the
+//! properties, as itself, in hex (both cases), base64 and base64url.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use messenger_conformance::properties;
+use messenger_conformance::scenario::load_suite;
+
+fn manifest() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every form of every secret the run knows that must not appear anywhere.
+fn forbidden() -> Vec<(String, String)> {
+    let suite = load_suite(&manifest().join("cases")).expect("the suite loads");
+    let mut secrets = suite.secrets();
+    secrets.extend(properties::secrets());
+    let mut forms = Vec::new();
+    for secret in secrets {
+        let raw = secret.as_bytes();
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        forms.push((secret.clone(), secret.clone()));
+        if raw.len() >= 8 {
+            forms.push((secret.clone(), hex.to_uppercase()));
+            forms.push((secret.clone(), hex));
+            forms.push((
+                secret.clone(),
+                base64::engine::general_purpose::STANDARD.encode(raw),
+            ));
+            forms.push((
+                secret.clone(),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw),
+            ));
+        }
+    }
+    assert!(forms.len() > 100, "too few secrets to scan for");
+    forms
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Where each forbidden form was found, as `where: secret form`.
+fn leaks(texts: &[(String, String)], forbidden: &[(String, String)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (place, text) in texts {
+        for (secret, form) in forbidden {
+            if text.contains(form.as_str()) {
+                found.push(format!("{place}: {form} (a form of the secret {secret})"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn an_adapter_that_echoes_every_secret_leaks_none_into_any_output() {
+    let scratch = std::env::temp_dir().join(format!("mc-redaction-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let report = scratch.join("report");
+    let output = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
+        .current_dir(manifest())
+        .args([
+            "run",
+            "--jobs",
+            "2",
+            "--property-cases",
+            "16",
+            "--seed",
+            "7",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .arg("--counterexamples")
+        .arg(scratch.join("counterexamples"))
+        .args(["--", "python3", "tests/adapters/echo_secrets.py"])
+        .output()
+        .expect("run the harness");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the echoing adapter is nonconformant\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    // The run really carried the secrets back: the reports say so, redacted.
+    let events = fs::read_to_string(report.join("events.jsonl")).unwrap();
+    assert!(events.contains("[redacted]"), "nothing was redacted");
+    assert!(
+        stdout.contains("[redacted]"),
+        "the failures shown hold no redaction"
+    );
+
+    let mut texts = vec![
+        ("stdout".to_string(), stdout),
+        ("stderr".to_string(), stderr),
+    ];
+    let mut files = Vec::new();
+    files_under(&report, &mut files);
+    assert!(
+        files.len() >= 6,
+        "the report directory is incomplete: {files:?}"
+    );
+    for file in files {
+        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+        texts.push((file.display().to_string(), text));
+    }
+    let found = leaks(&texts, &forbidden());
+    assert!(
+        found.is_empty(),
+        "{} secret(s) leaked:\n{}",
+        found.len(),
+        found[..found.len().min(20)].join("\n")
+    );
+    let _ = fs::remove_dir_all(&scratch);
+}
+
+#[test]
+fn the_scan_finds_a_leak_when_there_is_one() {
+    let forbidden = vec![("s3cret-value-1".to_string(), "733363726574".to_string())];
+    let texts = vec![("x".to_string(), "hex 733363726574 here".to_string())];
+    assert_eq!(leaks(&texts, &forbidden).len(), 1);
+}
