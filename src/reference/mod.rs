@@ -42,7 +42,6 @@ impl Reference {
     }
 }
 
-
 /// One rule evaluated by the verifier: which requirement, which CONTRACT rule, whether it held,
 /// and why, in words. Details never contain a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
