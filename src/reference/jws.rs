@@ -18,6 +18,10 @@
 
 use std::fmt;
 
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::{DecodeError, Engine};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -34,25 +38,19 @@ pub const ALG_HS256: &str = "HS256";
 // base64url
 // ---------------------------------------------------------------------------------------------
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// Unpadded base64url (RFC 7515 §2) from the `base64` crate, decoding strictly: the URL-safe
+/// alphabet only, no padding, and no non-zero unused trailing bits in the last symbol (Wycheproof
+/// tcId 374). The settings of `URL_SAFE_NO_PAD`, spelled out so none is left to a default.
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, BASE64URL_CONFIG);
+
+const BASE64URL_CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_encode_padding(false)
+    .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+    .with_decode_allow_trailing_bits(false);
 
 /// Encode as unpadded base64url (RFC 7515 §2).
 pub fn b64url_encode(bytes: impl AsRef<[u8]>) -> String {
-    let bytes = bytes.as_ref();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = match chunk {
-            [a, b, c] => u32::from(*a) << 16 | u32::from(*b) << 8 | u32::from(*c),
-            [a, b] => u32::from(*a) << 16 | u32::from(*b) << 8,
-            [a] => u32::from(*a) << 16,
-            _ => unreachable!("chunks(3) yields one to three bytes"),
-        };
-        let symbols = chunk.len() + 1;
-        for i in 0..symbols {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
+    BASE64URL.encode(bytes)
 }
 
 /// Why a text is not canonical unpadded base64url.
@@ -77,51 +75,45 @@ fn hint(found: char) -> &'static str {
     }
 }
 
-fn symbol_value(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'-' => Some(62),
-        b'_' => Some(63),
-        _ => None,
-    }
-}
-
 /// Decode canonical unpadded base64url, and nothing else: one text, one byte string.
 pub fn b64url_decode_strict(text: &str) -> Result<Vec<u8>, Base64Error> {
-    let mut values = Vec::with_capacity(text.len());
-    for (position, c) in text.chars().enumerate() {
-        let value = u8::try_from(c).ok().and_then(symbol_value);
-        values.push(value.ok_or(Base64Error::InvalidCharacter { position, found: c })?);
+    BASE64URL.decode(text).map_err(|error| match error {
+        // The engine reports an offending byte, not always the first (a trailing one comes
+        // first, for a stray newline; `=` at the end is "padding"), and as a byte, not as a
+        // character: the error names the first character outside the alphabet.
+        DecodeError::InvalidByte(offset, _) => invalid_character(text, offset),
+        DecodeError::InvalidPadding => invalid_character(text, text.len().saturating_sub(1)),
+        DecodeError::InvalidLength(len) => Base64Error::InvalidLength { len },
+        DecodeError::InvalidLastSymbol(_, symbol) => non_canonical(text, symbol),
+    })
+}
+
+/// The first character outside the alphabet, given that the byte at `offset` is outside it.
+fn invalid_character(text: &str, offset: usize) -> Base64Error {
+    let symbols = alphabet::URL_SAFE.as_str();
+    let (position, (_, found)) = text
+        .char_indices()
+        .enumerate()
+        .find(|(_, (start, c))| !symbols.contains(*c) || start + c.len_utf8() > offset)
+        .expect("the engine reports an offset inside the text");
+    Base64Error::InvalidCharacter { position, found }
+}
+
+/// The last symbol sets unused trailing bits: the canonical encoding is the same bytes encoded
+/// again, which ends in the same symbol with those bits clear.
+fn non_canonical(text: &str, symbol: u8) -> Base64Error {
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::URL_SAFE,
+        BASE64URL_CONFIG.with_decode_allow_trailing_bits(true),
+    );
+    let bytes = LENIENT
+        .decode(text)
+        .expect("only the unused trailing bits kept the text from decoding");
+    let canonical = BASE64URL.encode(bytes).pop();
+    Base64Error::NonCanonical {
+        found: char::from(symbol),
+        canonical: canonical.expect("a text with unused trailing bits encodes at least a byte"),
     }
-    if values.len() % 4 == 1 {
-        return Err(Base64Error::InvalidLength { len: values.len() });
-    }
-    let mut out = Vec::with_capacity(values.len() * 3 / 4);
-    for group in values.chunks(4) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &v)| n | u32::from(v) << (18 - 6 * i));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..group.len() - 1]);
-        // A short last group carries 2 (two symbols) or 4 (three symbols) unused bits, which
-        // must be zero: otherwise several texts decode to the same bytes (Wycheproof tcId 374).
-        let unused_mask: u8 = match group.len() {
-            2 => 0b1111,
-            3 => 0b11,
-            _ => 0,
-        };
-        let last = group[group.len() - 1];
-        if last & unused_mask != 0 {
-            return Err(Base64Error::NonCanonical {
-                found: ALPHABET[last as usize] as char,
-                canonical: ALPHABET[(last & !unused_mask) as usize] as char,
-            });
-        }
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,13 +481,184 @@ mod tests {
         decode_verified(token, KEY).expect_err(token)
     }
 
+    /// The hand-written codec this module had before it used the `base64` crate, kept as an
+    /// oracle: the crate's engine must accept exactly the texts it accepted, decode them to the
+    /// same bytes, and refuse the others with the same error.
+    mod oracle {
+        use super::super::Base64Error;
+
+        pub const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+        pub fn encode(bytes: &[u8]) -> String {
+            let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+            for chunk in bytes.chunks(3) {
+                let n = match chunk {
+                    [a, b, c] => u32::from(*a) << 16 | u32::from(*b) << 8 | u32::from(*c),
+                    [a, b] => u32::from(*a) << 16 | u32::from(*b) << 8,
+                    [a] => u32::from(*a) << 16,
+                    _ => unreachable!("chunks(3) yields one to three bytes"),
+                };
+                let symbols = chunk.len() + 1;
+                for i in 0..symbols {
+                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                }
+            }
+            out
+        }
+
+        pub fn symbol_value(b: u8) -> Option<u8> {
+            match b {
+                b'A'..=b'Z' => Some(b - b'A'),
+                b'a'..=b'z' => Some(b - b'a' + 26),
+                b'0'..=b'9' => Some(b - b'0' + 52),
+                b'-' => Some(62),
+                b'_' => Some(63),
+                _ => None,
+            }
+        }
+
+        pub fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
+            let mut values = Vec::with_capacity(text.len());
+            for (position, c) in text.chars().enumerate() {
+                let value = u8::try_from(c).ok().and_then(symbol_value);
+                values.push(value.ok_or(Base64Error::InvalidCharacter { position, found: c })?);
+            }
+            if values.len() % 4 == 1 {
+                return Err(Base64Error::InvalidLength { len: values.len() });
+            }
+            let mut out = Vec::with_capacity(values.len() * 3 / 4);
+            for group in values.chunks(4) {
+                let n = group
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |n, (i, &v)| n | u32::from(v) << (18 - 6 * i));
+                let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+                out.extend_from_slice(&bytes[..group.len() - 1]);
+                let unused_mask: u8 = match group.len() {
+                    2 => 0b1111,
+                    3 => 0b11,
+                    _ => 0,
+                };
+                let last = group[group.len() - 1];
+                if last & unused_mask != 0 {
+                    return Err(Base64Error::NonCanonical {
+                        found: ALPHABET[last as usize] as char,
+                        canonical: ALPHABET[(last & !unused_mask) as usize] as char,
+                    });
+                }
+            }
+            Ok(out)
+        }
+    }
+
     #[test]
     fn base64url_round_trips_and_matches_the_base64_crate() {
         for len in 0..70 {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
             let ours = b64url_encode(&bytes);
             assert_eq!(ours, URL_SAFE_NO_PAD.encode(&bytes));
+            assert_eq!(ours, oracle::encode(&bytes));
             assert_eq!(b64url_decode_strict(&ours).unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn the_engine_has_the_settings_of_url_safe_no_pad() {
+        assert_eq!(
+            format!("{:?}", BASE64URL.config()),
+            format!("{:?}", URL_SAFE_NO_PAD.config())
+        );
+        let settings = format!("{:?}", BASE64URL.config());
+        for setting in [
+            "encode_padding: false",
+            "decode_allow_trailing_bits: false",
+            "decode_padding_mode: RequireNone",
+        ] {
+            assert!(settings.contains(setting), "{settings}");
+        }
+    }
+
+    /// Call `f` with every text of at most `len` characters drawn from `chars`.
+    fn every_text(chars: &[char], len: usize, text: &mut String, f: &mut impl FnMut(&str)) {
+        f(text);
+        if len > 0 {
+            for &c in chars {
+                text.push(c);
+                every_text(chars, len - 1, text, f);
+                text.pop();
+            }
+        }
+    }
+
+    fn decodes_like_the_oracle(text: &str) {
+        assert_eq!(b64url_decode_strict(text), oracle::decode(text), "{text:?}");
+    }
+
+    #[test]
+    fn the_engine_decodes_every_short_text_like_the_oracle() {
+        // Every base64url symbol, the standard alphabet's two, padding, whitespace, non-ASCII.
+        let mut every: Vec<char> = oracle::ALPHABET.iter().map(|&b| char::from(b)).collect();
+        every.extend(['+', '/', '=', ' ', '\n', '\u{e9}']);
+        let mut count = 0;
+        every_text(&every, 3, &mut String::new(), &mut |text| {
+            decodes_like_the_oracle(text);
+            count += 1;
+        });
+        assert_eq!(count, 1 + 70 + 70 * 70 + 70 * 70 * 70);
+        // Longer texts over fewer characters reach the engine's other paths: whole groups before
+        // the last one, and its early look at a lone trailing byte. `A` `Q` `g` clear the unused
+        // bits of a two- or three-symbol tail, `B` and `_` set them.
+        let few = ['A', 'B', 'Q', 'g', '_', '=', '\n', '\u{e9}'];
+        every_text(&few, 6, &mut String::new(), &mut decodes_like_the_oracle);
+        // The engine reports the trailing newline or the trailing byte of `é` first; the error
+        // still names the first character outside the alphabet, as a character.
+        for (text, position, found) in [("a+bc\n", 1, '+'), ("AAA\u{e9}", 3, '\u{e9}')] {
+            assert_eq!(
+                b64url_decode_strict(text),
+                Err(Base64Error::InvalidCharacter { position, found })
+            );
+        }
+    }
+
+    /// The same comparison on random texts: mostly base64url symbols, any string, and valid
+    /// encodings with one character replaced or inserted.
+    mod random {
+        use super::super::b64url_decode_strict;
+        use super::oracle;
+        use proptest::prelude::*;
+        use proptest::sample::{select, Index};
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn texts_of_symbols_and_near_symbols(text in r"[-A-Za-z0-9_+/= \n\u{e9}]{0,80}") {
+                prop_assert_eq!(b64url_decode_strict(&text), oracle::decode(&text));
+            }
+
+            #[test]
+            fn any_string(text in any::<String>()) {
+                prop_assert_eq!(b64url_decode_strict(&text), oracle::decode(&text));
+            }
+
+            #[test]
+            fn encodings_with_one_character_edited(
+                bytes in proptest::collection::vec(any::<u8>(), 0..64),
+                at in any::<Index>(),
+                c in select(vec!['A', 'B', '_', '-', '+', '/', '=', ' ', '\n', '\u{e9}']),
+                replace in any::<bool>(),
+            ) {
+                let mut text: Vec<char> = oracle::encode(&bytes).chars().collect();
+                let i = at.index(text.len() + 1);
+                if replace && i < text.len() {
+                    text[i] = c;
+                } else {
+                    text.insert(i, c);
+                }
+                let text: String = text.into_iter().collect();
+                prop_assert_eq!(b64url_decode_strict(&text), oracle::decode(&text));
+            }
         }
     }
 
@@ -581,8 +744,8 @@ mod tests {
         );
         assert_eq!(b64url_decode_strict("Zm8").unwrap(), b"fo");
         // The base64 crate's strict URL-safe engine agrees on every two- and three-symbol tail.
-        for a in ALPHABET {
-            for b in ALPHABET {
+        for a in oracle::ALPHABET {
+            for b in oracle::ALPHABET {
                 let two = format!("QUFB{}{}", *a as char, *b as char);
                 assert_eq!(
                     b64url_decode_strict(&two).ok(),
@@ -688,8 +851,8 @@ mod tests {
         }
         // The signature of HS256 is 32 bytes: 43 symbols, the last one carrying 2 unused bits.
         let last = s.chars().last().unwrap();
-        let value = symbol_value(last as u8).unwrap();
-        let tweaked = ALPHABET[(value | 1) as usize] as char;
+        let value = oracle::symbol_value(last as u8).unwrap();
+        let tweaked = oracle::ALPHABET[(value | 1) as usize] as char;
         if tweaked != last {
             let bad = format!("{h}.{p}.{}{tweaked}", &s[..s.len() - 1]);
             let e = err(&bad);
