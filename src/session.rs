@@ -156,10 +156,14 @@ impl Session {
             }
             _ => baseline,
         };
+        let fail_on_skipped_must = stream.header.options.fail_on_skipped_must;
         let gate = decide(
             &stream.cases,
             baseline.as_ref(),
-            &GateOptions::new(strict, !stream.is_partial()),
+            &GateOptions {
+                fail_on_skipped_must,
+                ..GateOptions::new(strict, !stream.is_partial())
+            },
         );
         if let Some(dir) = &settings.report_dir {
             write_report(dir, &stream, &gate, &render).map_err(|error| SessionError::Report {
@@ -233,6 +237,8 @@ pub struct Regate {
     pub strict: bool,
     /// summary.md lists failures and skips only (default: as the run did).
     pub failures_only: bool,
+    /// A skipped `must` case fails the gate (default: as the run did).
+    pub fail_on_skipped_must: bool,
 }
 
 /// A stored run gated again.
@@ -264,7 +270,10 @@ impl Regate {
             },
         };
         let baseline = path.map(|path| Baseline::load(&path)).transpose()?;
-        let options = GateOptions::new(self.strict || recorded.strict, !stream.is_partial());
+        let options = GateOptions {
+            fail_on_skipped_must: self.fail_on_skipped_must || recorded.fail_on_skipped_must,
+            ..GateOptions::new(self.strict || recorded.strict, !stream.is_partial())
+        };
         Ok(Regated {
             gate: decide(&stream.cases, baseline.as_ref(), &options),
             render: RenderOptions {

@@ -86,6 +86,9 @@ pub struct GateArgs {
     /// summary.md lists failures and skips only (default: as the run did).
     #[arg(long)]
     pub failures_only: bool,
+    /// A skipped must-level case fails the gate (default: as the run did).
+    #[arg(long)]
+    pub fail_on_skipped_must: bool,
 }
 
 /// Read `DIR/events.jsonl`, or say why not.
@@ -107,6 +110,7 @@ impl GateArgs {
             no_baseline: self.no_baseline,
             strict: self.strict,
             failures_only: self.failures_only,
+            fail_on_skipped_must: self.fail_on_skipped_must,
         }
     }
 }

@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// Also gate on should-level failures.
     #[arg(long)]
     pub strict: bool,
+    /// Fail the gate when any must-level case or property was skipped (not supported, role not
+    /// declared, clock): for teams that want the whole suite to have run.
+    #[arg(long)]
+    pub fail_on_skipped_must: bool,
     /// Print only failures and the summary, not a line per case.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -120,6 +124,7 @@ impl RunArgs {
             selection: self.selection(),
             jobs: self.jobs,
             strict: self.strict,
+            fail_on_skipped_must: self.fail_on_skipped_must,
             baseline: self.report.baseline.as_deref().map(path),
             update_baseline: self.report.update_baseline,
             failures_only: self.report.failures_only,

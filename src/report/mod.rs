@@ -61,7 +61,7 @@ pub fn render_all(
         ..Default::default()
     };
     vec![
-        ("junit.xml", junit::render(stream)),
+        ("junit.xml", junit::render(stream, gate)),
         (
             "summary.md",
             markdown::render(stream, gate, &markdown_options),
@@ -132,6 +132,7 @@ mod tests {
                 strict: false,
                 today: Date::from_unix(0),
                 complete: true,
+                fail_on_skipped_must: false,
             },
         );
         let written = write_report(&dir, &stream, &gate, &RenderOptions::default()).unwrap();
