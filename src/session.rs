@@ -272,6 +272,7 @@ impl Regate {
         let baseline = path.map(|path| Baseline::load(&path)).transpose()?;
         let options = GateOptions {
             fail_on_skipped_must: self.fail_on_skipped_must || recorded.fail_on_skipped_must,
+            finished: stream.complete,
             ..GateOptions::new(self.strict || recorded.strict, !stream.is_partial())
         };
         Ok(Regated {

@@ -317,6 +317,11 @@ impl ExecProcess {
         stderr: StderrSink,
         line_limit: usize,
     ) -> Result<ExecProcess, StartError> {
+        if ENDING.load(Ordering::SeqCst) {
+            return Err(StartError(
+                "the run is being interrupted: no adapter is started".into(),
+            ));
+        }
         let (program, args) = command
             .split_first()
             .ok_or_else(|| StartError("no adapter command was given (put it after `--`)".into()))?;
@@ -652,6 +657,9 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Set once [`end_every_adapter`] was called: no adapter is started after that.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
 /// The process groups of the adapters running now (each adapter leads its own group).
 fn live_groups() -> MutexGuard<'static, BTreeSet<u32>> {
     static LIVE: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
@@ -662,6 +670,7 @@ fn live_groups() -> MutexGuard<'static, BTreeSet<u32>> {
 /// group, up to `grace` for them to go, then SIGKILL. For an interrupted run (Ctrl-C, a CI
 /// timeout), so that no adapter is left running.
 pub fn end_every_adapter(grace: Duration) {
+    ENDING.store(true, Ordering::SeqCst);
     let groups: Vec<u32> = live_groups().iter().copied().collect();
     let signal_all = |signal| {
         for group in &groups {

@@ -116,7 +116,16 @@ impl GateArgs {
 }
 
 pub fn report(args: ReportArgs) -> Outcome {
-    let stream = read_stream(&args.dir)?;
+    let stream = read_stream(&args.dir).inspect_err(|_| {
+        let removed = messenger_conformance::report::remove_rendered(&args.dir);
+        if !removed.is_empty() {
+            eprintln!(
+                "note: removed {} from {}: they were rendered from a stream that can no longer be read",
+                removed.join(", "),
+                args.dir.display()
+            );
+        }
+    })?;
     let regated = args.gate.regate().decide(&stream)?;
     for note in &regated.notes {
         eprintln!("note: {note}");

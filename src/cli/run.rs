@@ -172,6 +172,7 @@ pub fn run(args: RunArgs) -> Outcome {
         CliError::new(format!("could not start {}: {error}", factory.describe()))
     };
     let jobs = args.jobs.clamp(1, cases.len().max(properties.len()).max(1));
+    end_adapters_on_signals();
     let mut workers = Workers::start(factory, jobs).map_err(not_started)?;
     let header = header_for(factory, workers.hello(), options);
     let redactor = Redactor::new(
@@ -184,6 +185,10 @@ pub fn run(args: RunArgs) -> Outcome {
     let started = Instant::now();
     let stdout = std::io::stdout();
     let mut show = |event: &CaseEvent| {
+        // After an interrupt, cases only meet ended adapters: they are not recorded.
+        if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         if let Some(warning) = session.record(event) {
             eprintln!("warning: {warning}");
         }
@@ -238,6 +243,13 @@ pub fn run(args: RunArgs) -> Outcome {
         }
     }
     drop(workers);
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        // The cases that ran after the signal only met ended adapters: the stream stays without
+        // a footer, and the signal's thread exits with 128 + the signal.
+        loop {
+            std::thread::park();
+        }
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let mut out = stdout.lock();
     let failures = terminal::failures_by_severity(&events);
@@ -255,6 +267,34 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let _ = write!(out, "{}", finished.gate.render_text());
     Ok(finished.gate.exit())
+}
+
+/// Set when a signal interrupts the run: the signal's thread ends the process, not `run`.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// On SIGINT, SIGTERM or SIGHUP (Ctrl-C, a CI timeout), end every adapter's process group
+/// (TERM, then KILL after a grace period) and exit 128 + the signal. The event log already holds
+/// every case that finished, as a stream without a footer: `report DIR` renders it and says it
+/// is incomplete.
+fn end_adapters_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        eprintln!(
+            "warning: cannot handle interrupts: an interrupted run may leave adapters running"
+        );
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+            eprintln!("\ninterrupted (signal {signal}): ending the adapters; the report directory holds what ran, without a footer");
+            messenger_conformance::adapter::exec::end_every_adapter(
+                std::time::Duration::from_secs(2),
+            );
+            let exit = Exit::Interrupted(u8::try_from(signal).unwrap_or(0));
+            std::process::exit(i32::from(exit.code()));
+        }
+    });
 }
 
 /// A seed for a run that was not given one: the clock's nanoseconds are enough to vary runs.

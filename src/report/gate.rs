@@ -38,6 +38,9 @@ pub struct GateOptions {
     pub complete: bool,
     /// `--fail-on-skipped-must`: a `must` case or property that was skipped fails the run.
     pub fail_on_skipped_must: bool,
+    /// Whether the run ran to its end (its stream has a footer). A run cut short never passes:
+    /// what did not run was not tested.
+    pub finished: bool,
 }
 
 impl GateOptions {
@@ -47,6 +50,7 @@ impl GateOptions {
             today: Date::today(),
             complete,
             fail_on_skipped_must: false,
+            finished: true,
         }
     }
 }
@@ -190,6 +194,9 @@ pub struct GateDecision {
     /// `must` cases and properties skipped, when `--fail-on-skipped-must` makes them fail the run.
     #[serde(default)]
     pub skipped_must: Vec<Finding>,
+    /// The run did not run to its end (interrupted, crashed): it fails.
+    #[serde(default)]
+    pub cut_short: bool,
 }
 
 /// Whether a failure of this case counts towards the gate (see the module docs).
@@ -232,6 +239,7 @@ pub fn decide(
             .count(),
         uncovered: uncovered(cases),
         skipped_must: vec![],
+        cut_short: !options.finished,
     };
     if options.fail_on_skipped_must {
         decision.skipped_must = cases
@@ -316,7 +324,8 @@ pub fn decide(
     decision
         .new_failures
         .sort_by_key(|f| f.severity.unwrap_or(Severity::Minor));
-    decision.passed = decision.executed > 0
+    decision.passed = !decision.cut_short
+        && decision.executed > 0
         && decision.skipped_must.is_empty()
         && decision.new_failures.is_empty()
         && decision.stale.is_empty()
@@ -371,6 +380,12 @@ impl GateDecision {
     /// `--fail-on-skipped-must` counts. Every report shows them.
     pub fn coverage(&self) -> Vec<CoverageNote> {
         let mut notes = Vec::new();
+        if self.cut_short {
+            notes.push(CoverageNote {
+                fails_gate: true,
+                text: "the run did not complete (its event stream has no footer): the cases that did not run were not tested; run it again to the end".to_string(),
+            });
+        }
         if self.executed == 0 {
             notes.push(CoverageNote {
                 fails_gate: true,
@@ -453,6 +468,9 @@ impl GateDecision {
         }
         if self.executed == 0 {
             parts.insert(0, "nothing was tested".to_string());
+        }
+        if self.cut_short {
+            parts.insert(0, "the run did not complete".to_string());
         }
         if !self.skipped_must.is_empty() {
             parts.push(plural(self.skipped_must.len(), "skipped must case"));
@@ -541,6 +559,7 @@ mod tests {
             today: Date::parse("2026-01-15").unwrap(),
             complete: true,
             fail_on_skipped_must: false,
+            finished: true,
         }
     }
 

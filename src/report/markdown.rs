@@ -227,6 +227,7 @@ mod tests {
                 today: Date::from_unix(0),
                 complete: true,
                 fail_on_skipped_must: false,
+                finished: true,
             },
         )
     }

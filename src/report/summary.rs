@@ -149,6 +149,7 @@ mod tests {
                 today: Date::from_unix(0),
                 complete: true,
                 fail_on_skipped_must: false,
+                finished: true,
             },
         )
     }
