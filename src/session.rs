@@ -39,6 +39,13 @@ pub enum SessionError {
     Baseline(#[from] BaselineError),
     #[error("{error}\n(fix or delete the file, then run --update-baseline again)")]
     OldBaseline { error: BaselineError },
+    #[error(
+        "--update-baseline refuses to list adapter errors as known failures: {ids} got no usable \
+         answer (a crash, a hang, garbage), which says nothing about conformance, and a baseline \
+         entry would hide the next one. Fix the adapter (`messenger-conformance smoke -- CMD` \
+         checks its plumbing), then update the baseline from a run without adapter errors."
+    )]
+    AdapterErrors { ids: String },
     #[error("cannot write the baseline {}: {error}", path.display())]
     WriteBaseline {
         path: PathBuf,
@@ -186,6 +193,21 @@ impl Session {
 
 /// Write the baseline at `path` from the run's failures. Returns it and what to print.
 fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String), SessionError> {
+    let no_answer: Vec<String> = cases
+        .iter()
+        .filter(|c| c.failed() && !c.outcome.is_answered())
+        .map(CaseEvent::name)
+        .collect();
+    if !no_answer.is_empty() {
+        let shown = no_answer.len().min(5);
+        let more = match no_answer.len() - shown {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        return Err(SessionError::AdapterErrors {
+            ids: format!("{}{more}", no_answer[..shown].join(", ")),
+        });
+    }
     let previous = if path.exists() {
         Some(Baseline::read(path).map_err(|error| SessionError::OldBaseline { error })?)
     } else {

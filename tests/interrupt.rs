@@ -92,3 +92,47 @@ fn sigterm_ends_every_adapter_and_the_stream_is_incomplete() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("the run did not complete"));
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+#[test]
+fn a_stream_cut_mid_line_leaves_no_stale_report_beside_the_error() {
+    let binary = env!("CARGO_BIN_EXE_messenger-conformance");
+    let report = std::env::temp_dir().join(format!("mc-cut-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&report);
+    let run = Command::new(binary)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "--only",
+            "cases",
+            "--filter",
+            "visitors::",
+            "--report",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    assert!(report.join("report.html").exists());
+    let events = report.join("events.jsonl");
+    let text = std::fs::read_to_string(&events).unwrap();
+    std::fs::write(&events, &text[..text.len() / 2]).unwrap();
+    let again = Command::new(binary)
+        .arg("report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    for name in [
+        "report.html",
+        "junit.xml",
+        "summary.md",
+        "summary.json",
+        "badge.json",
+    ] {
+        assert!(
+            !report.join(name).exists(),
+            "{name} was left beside the error"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&report);
+}
