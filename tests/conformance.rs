@@ -3,11 +3,11 @@
 //! reference. `cargo test --test conformance -- --list`, filters, `--exact` and
 //! `cargo nextest run` all work (libtest-mimic).
 
-use std::path::Path;
+mod common;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use messenger_conformance::adapter::builtin::BuiltinFactory;
-use messenger_conformance::adapter::AdapterFactory;
+use messenger_conformance::adapter::{Adapter, AdapterFactory};
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::properties::{self, Property, Settings};
 use messenger_conformance::report::terminal::render_failure;
@@ -16,8 +16,9 @@ use messenger_conformance::scenario::{load_suite, LoadedCase};
 
 fn main() {
     let args = Arguments::from_args();
-    let cases_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
-    let suite = match load_suite(&cases_dir) {
+    // Not `common::suite()`: a suite that does not load is a usage error here (exit 2), not a
+    // failed test.
+    let suite = match load_suite(&common::cases_dir()) {
         Ok(suite) => suite,
         Err(errors) => {
             eprintln!("{errors}");
@@ -37,14 +38,19 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
+/// A fresh reference, in process.
+fn reference() -> Result<Box<dyn Adapter>, Failed> {
+    BuiltinFactory::reference()
+        .start()
+        .map_err(|e| Failed::from(e.to_string()))
+}
+
 fn property_against_reference(property: &Property) -> Result<(), Failed> {
     let seed = std::env::var("MC_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let mut adapter = BuiltinFactory::reference()
-        .start()
-        .map_err(|e| Failed::from(e.to_string()))?;
+    let mut adapter = reference()?;
     let run = property.run(
         adapter.as_mut(),
         &Settings {
@@ -59,9 +65,7 @@ fn property_against_reference(property: &Property) -> Result<(), Failed> {
 }
 
 fn run_against_reference(case: &LoadedCase) -> Result<(), Failed> {
-    let mut adapter = BuiltinFactory::reference()
-        .start()
-        .map_err(|e| Failed::from(e.to_string()))?;
+    let mut adapter = reference()?;
     let event = run_case(adapter.as_mut(), case);
     match event.outcome {
         OutcomeClass::Pass => Ok(()),
