@@ -8,40 +8,23 @@
 //!
 //! No test asserts on durations; the timeouts are small so the suite stays fast.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::{Output, BIN};
 use messenger_conformance::adapter::exec::{ExecAdapter, ExecFactory};
 use messenger_conformance::adapter::http::HttpFactory;
 use messenger_conformance::adapter::{Adapter, AdapterFactory};
 use messenger_conformance::contract::{HelloRequest, ToAdapter};
 use messenger_conformance::judge::OutcomeClass;
-use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::CaseEvent;
-use messenger_conformance::run::Workers;
-use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
+use messenger_conformance::scenario::{LoadedCase, Suite};
 use rstest::rstest;
-
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
-}
-
-fn misbehave_script() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/adapters/misbehave.py")
-        .display()
-        .to_string()
-}
-
-fn suite() -> Suite {
-    load_suite(&cases_dir()).unwrap_or_else(|errors| panic!("the cases do not load:\n{errors}"))
-}
 
 /// The first `n` cases of an area: enough requests for the 3rd to break.
 fn some_cases(suite: &Suite, n: usize) -> Vec<&LoadedCase> {
@@ -53,20 +36,6 @@ fn some_cases(suite: &Suite, n: usize) -> Vec<&LoadedCase> {
         .collect();
     assert_eq!(cases.len(), n, "the visitors area has fewer than {n} cases");
     cases
-}
-
-/// A path no other test uses, for a `--once` marker.
-fn scratch(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("adapters");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_file(&path);
-    path
 }
 
 /// The interpreter itself: `python3` may be a version manager's shim that costs a process or
@@ -88,7 +57,8 @@ fn python() -> String {
 
 /// The exec command of the misbehaving adapter.
 fn misbehaving(mode: &str, extra: &[&str]) -> Vec<String> {
-    let mut command = vec![python(), misbehave_script(), mode.to_string()];
+    let script = common::root().join("tests/adapters/misbehave.py");
+    let mut command = vec![python(), script.display().to_string(), mode.to_string()];
     command.extend(extra.iter().map(|s| s.to_string()));
     command.extend(
         ["--", BIN, "serve", "--stdio"]
@@ -98,14 +68,21 @@ fn misbehaving(mode: &str, extra: &[&str]) -> Vec<String> {
     command
 }
 
-fn exec(command: Vec<String>, timeout_ms: u64) -> ExecFactory {
-    ExecFactory::new(command, Duration::from_millis(timeout_ms))
+/// The misbehaving adapter that breaks only the first process's request, and the file it
+/// creates when it does.
+fn misbehaving_once(mode: &str) -> (Vec<String>, PathBuf) {
+    let once = common::unique_path(mode);
+    let command = misbehaving(mode, &["--once", &once.display().to_string()]);
+    (command, once)
 }
 
-fn run(cases: &[&LoadedCase], factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
-    Workers::start(factory, 1)
-        .unwrap_or_else(|error| panic!("could not start: {error}"))
-        .run_cases(cases, &Redactor::default(), |_| {})
+/// The reference, `serve --stdio`.
+fn reference_command() -> Vec<String> {
+    vec![BIN.into(), "serve".into(), "--stdio".into()]
+}
+
+fn exec(command: Vec<String>, timeout_ms: u64) -> ExecFactory {
+    ExecFactory::new(command, Duration::from_millis(timeout_ms))
 }
 
 /// What the report says about a failed case: its problems, transcript and stderr.
@@ -131,6 +108,15 @@ fn outcomes(events: &[CaseEvent]) -> String {
         .collect()
 }
 
+/// The first 4 cases against an adapter that breaks once: the case it broke, an adapter error.
+fn the_broken_case(factory: &ExecFactory) -> CaseEvent {
+    let suite = common::suite();
+    common::run_cases(factory, &some_cases(&suite, 4))
+        .into_iter()
+        .find(|e| e.outcome == OutcomeClass::AdapterError)
+        .expect("one adapter error")
+}
+
 // ---------------------------------------------------------------------------------------------
 // Misbehaviour through the library API
 // ---------------------------------------------------------------------------------------------
@@ -153,14 +139,10 @@ fn one_broken_request_fails_one_case_and_the_restarted_adapter_passes_the_rest(
     #[case] class: OutcomeClass,
     #[case] says: &str,
 ) {
-    let suite = suite();
+    let suite = common::suite();
     let cases = some_cases(&suite, 6);
-    let once = scratch(mode);
-    let factory = exec(
-        misbehaving(mode, &["--once", &once.display().to_string()]),
-        300,
-    );
-    let events = run(&cases, &factory);
+    let (command, once) = misbehaving_once(mode);
+    let events = common::run_cases(&exec(command, 300), &cases);
     assert_eq!(events.len(), cases.len());
     let failed: Vec<&CaseEvent> = events
         .iter()
@@ -194,20 +176,7 @@ fn one_broken_request_fails_one_case_and_the_restarted_adapter_passes_the_rest(
 
 #[test]
 fn what_was_seen_is_in_the_report() {
-    let suite = suite();
-    let cases = some_cases(&suite, 4);
-    let once = scratch("non-json-seen");
-    let events = run(
-        &cases,
-        &exec(
-            misbehaving("non-json", &["--once", &once.display().to_string()]),
-            300,
-        ),
-    );
-    let broken = events
-        .iter()
-        .find(|e| e.outcome == OutcomeClass::AdapterError)
-        .expect("one adapter error");
+    let broken = the_broken_case(&exec(misbehaving_once("non-json").0, 300));
     let seen: Vec<&str> = broken
         .transcript
         .iter()
@@ -217,43 +186,30 @@ fn what_was_seen_is_in_the_report() {
         seen,
         ["Traceback (most recent call last): oops"],
         "{}",
-        story(broken)
+        story(&broken)
     );
     assert!(
-        story(broken).contains("print logs to stderr"),
+        story(&broken).contains("print logs to stderr"),
         "{}",
-        story(broken)
+        story(&broken)
     );
 }
 
 #[test]
 fn an_exit_mid_run_keeps_what_the_adapter_said_on_stderr() {
-    let suite = suite();
-    let cases = some_cases(&suite, 4);
-    let once = scratch("exit-stderr");
-    let events = run(
-        &cases,
-        &exec(
-            misbehaving("exit", &["--once", &once.display().to_string()]),
-            300,
-        ),
-    );
-    let broken = events
-        .iter()
-        .find(|e| e.outcome == OutcomeClass::AdapterError)
-        .expect("one adapter error");
+    let broken = the_broken_case(&exec(misbehaving_once("exit").0, 300));
     assert!(
         broken.stderr.contains("misbehave: exiting on"),
         "{}",
-        story(broken)
+        story(&broken)
     );
 }
 
 #[test]
 fn an_adapter_that_breaks_every_third_request_is_restarted_each_time() {
-    let suite = suite();
+    let suite = common::suite();
     let cases = some_cases(&suite, 9);
-    let events = run(&cases, &exec(misbehaving("wrong-id", &[]), 300));
+    let events = common::run_cases(&exec(misbehaving("wrong-id", &[]), 300), &cases);
     let broken = events
         .iter()
         .filter(|e| e.outcome == OutcomeClass::AdapterError)
@@ -272,9 +228,9 @@ fn an_adapter_that_breaks_every_third_request_is_restarted_each_time() {
 
 #[test]
 fn stderr_is_captured_per_case_and_never_read_as_protocol() {
-    let suite = suite();
+    let suite = common::suite();
     let cases = some_cases(&suite, 3);
-    let events = run(&cases, &exec(misbehaving("stderr", &[]), 3000));
+    let events = common::run_cases(&exec(misbehaving("stderr", &[]), 3000), &cases);
     assert!(
         events.iter().all(|e| e.outcome == OutcomeClass::Pass),
         "{}",
@@ -294,33 +250,21 @@ fn stderr_is_captured_per_case_and_never_read_as_protocol() {
 
 #[test]
 fn validate_protocol_names_the_field_that_breaks_the_schema() {
-    let suite = suite();
-    let cases = some_cases(&suite, 4);
-    let once = scratch("bad-field-schema");
-    let factory = exec(
-        misbehaving("bad-field", &["--once", &once.display().to_string()]),
-        3000,
-    )
-    .validate_protocol(true);
-    let events = run(&cases, &factory);
-    let broken = events
-        .iter()
-        .find(|e| e.outcome == OutcomeClass::AdapterError)
-        .expect("one adapter error");
+    let factory = exec(misbehaving_once("bad-field").0, 3000).validate_protocol(true);
+    let broken = the_broken_case(&factory);
     assert!(
-        story(broken).contains(r#"does not match the protocol schema: /outcome: "ok" is not one of "accepted" or "rejected""#),
+        story(&broken).contains(r#"does not match the protocol schema: /outcome: "ok" is not one of "accepted" or "rejected""#),
         "{}",
-        story(broken)
+        story(&broken)
     );
 }
 
 #[test]
 fn validate_protocol_passes_the_reference() {
-    let suite = suite();
+    let suite = common::suite();
     let cases = some_cases(&suite, 5);
-    let factory =
-        exec(vec![BIN.into(), "serve".into(), "--stdio".into()], 3000).validate_protocol(true);
-    let events = run(&cases, &factory);
+    let factory = exec(reference_command(), 3000).validate_protocol(true);
+    let events = common::run_cases(&factory, &cases);
     assert!(
         events.iter().all(|e| e.outcome == OutcomeClass::Pass),
         "{}",
@@ -339,44 +283,31 @@ fn start_error(factory: &dyn AdapterFactory) -> String {
     }
 }
 
-#[test]
-fn a_banner_before_hello_is_a_start_error_that_says_where_logs_go() {
-    let message = start_error(&exec(misbehaving("banner", &[]), 300));
-    assert!(
-        message.contains(
-            "the adapter printed `Misbehaving adapter v0.1 starting up...` before its hello: stdout is the protocol channel, log to stderr"
-        ),
-        "{message}"
-    );
-}
+const DIES_AT_START: &str =
+    "import sys; sys.stderr.write('ImportError: no module named foo\\n'); sys.exit(1)";
 
-#[test]
-fn protocol_2_is_a_start_error_naming_both_versions() {
-    let message = start_error(&exec(misbehaving("protocol2", &[]), 300));
-    assert!(
-        message.contains("says protocol 2; this harness speaks protocol 1"),
-        "{message}"
-    );
-}
-
-#[test]
-fn a_missing_program_is_a_start_error() {
-    let message = start_error(&exec(vec!["/nonexistent/adapter".into()], 300));
-    assert!(
-        message.contains("`/nonexistent/adapter` was not found"),
-        "{message}"
-    );
-}
-
-#[test]
-fn an_adapter_that_dies_at_start_shows_its_stderr() {
-    let script = "import sys; sys.stderr.write('ImportError: no module named foo\\n'); sys.exit(1)";
-    let message = start_error(&exec(vec![python(), "-c".into(), script.into()], 300));
-    assert!(message.contains("exited with status 1"), "{message}");
-    assert!(
-        message.contains("ImportError: no module named foo"),
-        "{message}"
-    );
+#[rstest]
+#[case::a_banner_before_hello_says_where_logs_go(
+    misbehaving("banner", &[]),
+    &["the adapter printed `Misbehaving adapter v0.1 starting up...` before its hello: stdout is the protocol channel, log to stderr"]
+)]
+#[case::protocol_2_names_both_versions(
+    misbehaving("protocol2", &[]),
+    &["says protocol 2; this harness speaks protocol 1"]
+)]
+#[case::a_missing_program(
+    vec!["/nonexistent/adapter".into()],
+    &["`/nonexistent/adapter` was not found"]
+)]
+#[case::an_adapter_that_dies_at_start_shows_its_stderr(
+    vec![python(), "-c".into(), DIES_AT_START.into()],
+    &["exited with status 1", "ImportError: no module named foo"]
+)]
+fn exec_start_errors(#[case] command: Vec<String>, #[case] says: &[&str]) {
+    let message = start_error(&exec(command, 300));
+    for text in says {
+        assert!(message.contains(text), "{text:?} in: {message}");
+    }
 }
 
 #[test]
@@ -428,9 +359,13 @@ fn a_hung_adapter_and_its_children_are_killed_on_drop() {
     let mut adapter = ExecAdapter::start(exec(misbehaving("hang", &["--at", "1"]), 300)).unwrap();
     let pid = adapter.pid().expect("running");
     assert!(group_alive(pid));
-    let suite = suite();
+    let suite = common::suite();
     let case = some_cases(&suite, 1)[0];
-    let event = messenger_conformance::run::run_case(&mut adapter, case, &Redactor::default());
+    let event = messenger_conformance::run::run_case(
+        &mut adapter,
+        case,
+        &messenger_conformance::redact::Redactor::default(),
+    );
     assert_eq!(event.outcome, OutcomeClass::Timeout, "{}", story(&event));
     // The hang was killed at once (with the proxied `serve` child), and nothing runs until the next call.
     assert!(!group_alive(pid), "the hung process group is gone");
@@ -448,11 +383,7 @@ fn a_hung_adapter_and_its_children_are_killed_on_drop() {
 #[cfg(target_os = "linux")]
 #[test]
 fn shutdown_says_bye_and_the_adapter_exits() {
-    let mut adapter = ExecAdapter::start(exec(
-        vec![BIN.into(), "serve".into(), "--stdio".into()],
-        3000,
-    ))
-    .unwrap();
+    let mut adapter = ExecAdapter::start(exec(reference_command(), 3000)).unwrap();
     let pid = adapter.pid().expect("running");
     adapter.shutdown();
     assert!(!group_alive(pid));
@@ -463,61 +394,35 @@ fn shutdown_says_bye_and_the_adapter_exits() {
 // Through the binary
 // ---------------------------------------------------------------------------------------------
 
-fn harness(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
+/// `run --no-report --cases <the suite>` with `options`, against `target`.
+fn run_suite(options: &[&str], target: &[String]) -> Output {
+    let cases = common::cases_arg();
+    let mut args = vec!["run", "--no-report", "--cases", &cases];
+    args.extend_from_slice(options);
+    args.extend(target.iter().map(String::as_str));
+    common::cli(&args)
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn cases_arg() -> String {
-    cases_dir().display().to_string()
+/// The target arguments of `run` and `smoke` for an exec adapter: `-- COMMAND`.
+fn exec_target(command: Vec<String>) -> Vec<String> {
+    let mut target = vec!["--".to_string()];
+    target.extend(command);
+    target
 }
 
 /// The `N passed, M failed` line of a run's summary.
 fn totals(output: &Output) -> (usize, usize) {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
+    let line = output
+        .stdout
         .lines()
         .rev()
         .find(|l| l.contains(" passed, "))
-        .unwrap_or_else(|| panic!("{}", text(output)));
+        .unwrap_or_else(|| panic!("{output}"));
     let numbers: Vec<usize> = line
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|n| n.parse().ok())
         .collect();
     (numbers[0], numbers[1])
-}
-
-#[test]
-fn the_reference_over_exec_passes_the_whole_suite() {
-    let cases = cases_arg();
-    let output = harness(&[
-        "run",
-        "--no-report",
-        "-q",
-        "--cases",
-        &cases,
-        "-j",
-        "2",
-        "--",
-        BIN,
-        "serve",
-        "--stdio",
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let (passed, failed) = totals(&output);
-    assert!(passed > 0 && failed == 0, "{}", text(&output));
 }
 
 /// `serve --http 127.0.0.1:0`, killed on drop.
@@ -555,81 +460,69 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn the_reference_over_http_passes_the_whole_suite() {
-    let server = Server::start();
-    let cases = cases_arg();
-    let output = harness(&[
-        "run",
-        "--no-report",
-        "-q",
-        "--cases",
-        &cases,
-        "-j",
-        "2",
-        "--url",
-        &server.url,
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+/// How the binary reaches the reference.
+enum Transport {
+    /// `-- messenger-conformance serve --stdio`
+    Exec,
+    /// `--url` of a `serve --http`
+    Http,
+}
+
+/// The target arguments that reach the reference over `transport`, and the server to keep
+/// running while they are used.
+fn reference_target(transport: Transport) -> (Vec<String>, Option<Server>) {
+    match transport {
+        Transport::Exec => (exec_target(reference_command()), None),
+        Transport::Http => {
+            let server = Server::start();
+            (vec!["--url".into(), server.url.clone()], Some(server))
+        }
+    }
+}
+
+#[rstest]
+#[case::over_exec(Transport::Exec)]
+#[case::over_http(Transport::Http)]
+fn the_reference_passes_the_whole_suite(#[case] transport: Transport) {
+    let (target, _server) = reference_target(transport);
+    let output = run_suite(&["-q", "-j", "2"], &target);
+    assert_eq!(output.code, 0, "{output}");
     let (passed, failed) = totals(&output);
-    assert!(passed > 0 && failed == 0, "{}", text(&output));
+    assert!(passed > 0 && failed == 0, "{output}");
 }
 
 #[test]
 fn a_hang_in_a_run_is_a_timeout_and_exit_1() {
-    let once = scratch("binary-hang");
-    let cases = cases_arg();
-    let mut args = vec![
-        "run",
-        "--no-report",
-        "--cases",
-        &cases,
-        "--filter",
-        "visitors",
-        "--timeout-ms",
-        "300",
-        "--",
-    ];
-    let command = misbehaving("hang", &["--once", &once.display().to_string()]);
-    args.extend(command.iter().map(String::as_str));
-    let output = harness(&args);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let (command, _) = misbehaving_once("hang");
+    let output = run_suite(
+        &["--filter", "visitors", "--timeout-ms", "300"],
+        &exec_target(command),
+    );
+    assert_eq!(output.code, 1, "{output}");
     assert!(
-        text(&output).contains("timeout: no answer within 300 ms"),
-        "{}",
-        text(&output)
+        output
+            .to_string()
+            .contains("timeout: no answer within 300 ms"),
+        "{output}"
     );
     let (passed, failed) = totals(&output);
-    assert_eq!(failed, 1, "{}", text(&output));
-    assert!(passed > 0, "{}", text(&output));
+    assert_eq!(failed, 1, "{output}");
+    assert!(passed > 0, "{output}");
 }
 
 #[test]
 fn a_start_error_is_exit_2_with_the_reason() {
-    let cases = cases_arg();
-    let mut args = vec![
-        "run",
-        "--no-report",
-        "--cases",
-        &cases,
-        "--timeout-ms",
-        "300",
-        "--",
-    ];
-    let command = misbehaving("banner", &[]);
-    args.extend(command.iter().map(String::as_str));
-    let output = harness(&args);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("before its hello"),
-        "{}",
-        text(&output)
+    let output = run_suite(
+        &["--timeout-ms", "300"],
+        &exec_target(misbehaving("banner", &[])),
     );
+    assert_eq!(output.code, 2, "{output}");
+    assert!(output.stderr.contains("before its hello"), "{output}");
 }
 
 #[test]
 fn url_and_command_together_is_a_usage_error() {
-    let output = harness(&[
+    let output = common::cli(&[
         "run",
         "--no-report",
         "--url",
@@ -637,23 +530,12 @@ fn url_and_command_together_is_a_usage_error() {
         "--",
         "true",
     ]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert_eq!(output.code, 2, "{output}");
 }
 
 #[test]
 fn role_splits_the_suite_in_two() {
-    let cases = cases_arg();
-    let count = |role: &str| {
-        totals(&harness(&[
-            "run",
-            "--no-report",
-            "-q",
-            "--cases",
-            &cases,
-            "--role",
-            role,
-        ]))
-    };
+    let count = |role: &str| totals(&run_suite(&["-q", "--role", role], &[]));
     let (all, _) = count("all");
     let (verifier, _) = count("verifier");
     let (signer, _) = count("signer");
@@ -665,28 +547,20 @@ fn role_splits_the_suite_in_two() {
 // smoke
 // ---------------------------------------------------------------------------------------------
 
-fn smoke(extra: &[&str]) -> Output {
+fn smoke(target: &[String]) -> Output {
     let mut args = vec!["smoke", "--timeout-ms", "1000"];
-    args.extend_from_slice(extra);
-    harness(&args)
+    args.extend(target.iter().map(String::as_str));
+    common::cli(&args)
 }
 
-#[test]
-fn smoke_passes_the_reference_over_exec() {
-    let output = smoke(&["--", BIN, "serve", "--stdio"]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert!(
-        !String::from_utf8_lossy(&output.stdout).contains("FAIL"),
-        "{}",
-        text(&output)
-    );
-}
-
-#[test]
-fn smoke_passes_the_reference_over_http() {
-    let server = Server::start();
-    let output = smoke(&["--url", &server.url]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+#[rstest]
+#[case::over_exec(Transport::Exec)]
+#[case::over_http(Transport::Http)]
+fn smoke_passes_the_reference(#[case] transport: Transport) {
+    let (target, _server) = reference_target(transport);
+    let output = smoke(&target);
+    assert_eq!(output.code, 0, "{output}");
+    assert!(!output.stdout.contains("FAIL"), "{output}");
 }
 
 #[rstest]
@@ -704,25 +578,21 @@ fn smoke_passes_the_reference_over_http() {
     r#"/outcome: "ok" is not one of "accepted" or "rejected""#
 )]
 fn smoke_says_what_to_fix(#[case] mode: &str, #[case] says: &str) {
-    let command = misbehaving(mode, &["--at", "1"]);
-    let mut args = vec!["--"];
-    args.extend(command.iter().map(String::as_str));
-    let output = smoke(&args);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = smoke(&exec_target(misbehaving(mode, &["--at", "1"])));
+    assert_eq!(output.code, 1, "{output}");
     assert!(
-        stdout
+        output
+            .stdout
             .lines()
             .any(|l| l.starts_with("FAIL") && l.contains(says)),
-        "{}",
-        text(&output)
+        "{output}"
     );
 }
 
 #[test]
 fn smoke_cannot_start_a_missing_program() {
-    let output = smoke(&["--", "/nonexistent/adapter"]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let output = smoke(&exec_target(vec!["/nonexistent/adapter".into()]));
+    assert_eq!(output.code, 2, "{output}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,19 +614,18 @@ fn serve_stdio_reports_a_bad_line_goes_on_and_exits_0_on_bye() {
         .write_all(b"this is not json\n{\"type\":\"hello\",\"protocol\":1}\n{\"type\":\"bye\"}\n")
         .unwrap();
     drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(stdout.lines().count(), 1, "{}", text(&output));
+    let output = Output::from(child.wait_with_output().unwrap());
+    assert_eq!(output.code, 0, "{output}");
+    assert_eq!(output.stdout.lines().count(), 1, "{output}");
     assert!(
-        stdout.starts_with("{\"type\":\"hello\",\"protocol\":1"),
-        "{}",
-        text(&output)
+        output
+            .stdout
+            .starts_with("{\"type\":\"hello\",\"protocol\":1"),
+        "{output}"
     );
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("could not read this message"),
-        "{}",
-        text(&output)
+        output.stderr.contains("could not read this message"),
+        "{output}"
     );
 }
 
@@ -807,7 +676,7 @@ fn scripted_server(script: Vec<Option<(u16, String)>>) -> (String, std::thread::
 
 #[test]
 fn http_errors_are_adapter_errors_and_the_next_call_says_hello_again() {
-    let suite = suite();
+    let suite = common::suite();
     let cases = some_cases(&suite, 5);
     let script = vec![
         None,
@@ -817,7 +686,7 @@ fn http_errors_are_adapter_errors_and_the_next_call_says_hello_again() {
         Some((0, "1000".to_string())),
     ];
     let (url, server) = scripted_server(script);
-    let events = run(&cases, &HttpFactory::new(url, Duration::from_millis(300)));
+    let events = common::run_cases(&HttpFactory::new(url, Duration::from_millis(300)), &cases);
     let classes: Vec<OutcomeClass> = events.iter().map(|e| e.outcome).collect();
     use OutcomeClass::{AdapterError, Pass, Timeout};
     assert_eq!(

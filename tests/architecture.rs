@@ -5,20 +5,10 @@
 //! any `crate::NAME` in the code of a file (comments and the `#[cfg(test)]` module at the end of
 //! a file are left out: tests may look anywhere).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The code of a file without comments and without its trailing test module.
 fn code(text: &str) -> String {
@@ -64,11 +54,12 @@ fn crate_references(code: &str) -> BTreeSet<String> {
 
 /// Module → the modules it imports, for the library (everything under `src/` but the binary).
 fn library_graph() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let src = common::root().join("src");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for file in files {
+    for file in common::files_under(&src) {
+        if file.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
         let relative = file.strip_prefix(&src).unwrap();
         let first = relative.components().next().unwrap().as_os_str();
         let module = first.to_string_lossy().trim_end_matches(".rs").to_string();

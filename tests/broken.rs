@@ -1,41 +1,28 @@
-//! The suite has teeth: every bundled broken implementation (`src/mutants/`) fails at least one
+//! The suite has teeth: every bundled broken implementation (`src/broken/`) fails at least one
 //! case, and at least one of its failing cases names a requirement the mutant says it breaks, so
 //! the failure points at the rule that was broken. And the reference fails none.
 //!
 //! A mutant that is not caught means either the mutant is unrealistic or the suite has a gap:
 //! add the case that catches it; never weaken this test.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use common::Output;
 use messenger_conformance::adapter::builtin::BuiltinFactory;
 use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::broken::{self, BrokenImplementation};
 use messenger_conformance::event::CaseEvent;
-use messenger_conformance::redact::Redactor;
-use messenger_conformance::run::Workers;
-use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
-}
-
-fn suite() -> Suite {
-    load_suite(&cases_dir()).unwrap_or_else(|errors| panic!("the suite does not load:\n{errors}"))
-}
+use messenger_conformance::scenario::Suite;
 
 /// Every case, on one worker: one instance of the implementation sees the whole suite in order,
 /// as one server process would.
 fn run_suite(suite: &Suite, factory: &dyn AdapterFactory) -> Vec<CaseEvent> {
-    let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
-    Workers::start(factory, 1)
-        .expect("an in-process implementation starts")
-        .run_cases(&cases, &Redactor::default(), |_| {})
+    common::run_cases(factory, &common::all_cases(suite))
 }
 
 #[test]
 fn the_reference_passes_every_case() {
-    let suite = suite();
+    let suite = common::suite();
     let events = run_suite(&suite, &BuiltinFactory::reference());
     let failures: Vec<String> = events
         .iter()
@@ -70,11 +57,11 @@ impl Catch<'_> {
 
 #[test]
 fn the_suite_catches_every_mutant() {
-    let suite = suite();
+    let suite = common::suite();
     let runs: Vec<(&BrokenImplementation, Vec<CaseEvent>)> = broken::all()
         .iter()
         .map(|mutant| {
-            let factory = broken::factory(mutant.name).expect("every listed mutant has a factory");
+            let factory = common::broken_implementation(mutant.name);
             (mutant, run_suite(&suite, &factory))
         })
         .collect();
@@ -150,15 +137,10 @@ fn the_suite_catches_every_mutant() {
 #[test]
 fn a_stateful_bug_stays_within_its_instance() {
     use messenger_conformance::contract::{Outcome, VerifyRequest};
-    use messenger_conformance::reference::jws;
     use serde_json::json;
 
     let request = |keys: serde_json::Value| -> VerifyRequest {
-        let token = jws::sign_hs256(
-            &json!({"alg": "HS256", "typ": "JWT"}),
-            &json!({"user_id": "u-1"}),
-            b"old-secret",
-        );
+        let token = common::sign_jwt(&json!({"user_id": "u-1"}), "old-secret");
         serde_json::from_value(json!({
             "id": "r1", "now": 1767225600,
             "workspace": {"name": "w", "platforms": {"web": {
@@ -195,22 +177,18 @@ fn a_stateful_bug_stays_within_its_instance() {
     );
 }
 
-/// The binary, run from a scratch directory so that nothing it writes lands in the checkout.
-fn binary() -> Command {
-    let scratch = std::env::temp_dir().join(format!(
-        "messenger-conformance-mutants-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&scratch).expect("a scratch directory");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"));
-    command.current_dir(scratch);
-    command
+/// The binary with `args`, run from a scratch directory of its own so that nothing it writes
+/// lands in the checkout.
+fn outside_the_checkout(scratch: &str, args: &[&str]) -> Output {
+    common::cli_in(&common::scratch(scratch), args)
 }
 
 #[test]
 fn run_broken_fails_the_gate() {
-    let output = binary()
-        .args([
+    let cases = common::cases_arg();
+    let output = outside_the_checkout(
+        "run-broken-fails",
+        &[
             "run",
             "--broken",
             "idv-enforcement-ignored",
@@ -219,29 +197,29 @@ fn run_broken_fails_the_gate() {
             "--no-report",
             "--quiet",
             "--cases",
-        ])
-        .arg(cases_dir())
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+            &cases,
+        ],
     );
-    assert!(stdout.contains("IDV-ENFORCED"), "{stdout}");
+    assert_eq!(output.code, 1, "{output}");
+    assert!(output.stdout.contains("IDV-ENFORCED"), "{output}");
 }
 
 #[test]
 fn run_broken_with_an_unknown_name_lists_the_names() {
-    let output = binary()
-        .args(["run", "--broken", "nosuch", "--no-report", "--cases"])
-        .arg(cases_dir())
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+    let cases = common::cases_arg();
+    let output = outside_the_checkout(
+        "run-broken-unknown",
+        &[
+            "run",
+            "--broken",
+            "nosuch",
+            "--no-report",
+            "--cases",
+            &cases,
+        ],
+    );
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 2, "stderr:\n{stderr}");
     assert!(stderr.contains("nosuch"), "{stderr}");
     for name in broken::names() {
         assert!(stderr.contains(name), "{name} is not listed:\n{stderr}");

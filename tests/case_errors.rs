@@ -5,14 +5,15 @@
 //! `file:line:column`, the lines around it, and the hint. Paths in messages start at the cases
 //! directory's own name, so the snapshots do not depend on where the repository lives.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use messenger_conformance::scenario::{load_suite, LoadErrors};
+use rstest::{rstest, Context};
 
 fn broken(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/broken")
-        .join(name)
+    common::root().join("tests/fixtures/broken").join(name)
 }
 
 fn errors_of(name: &str) -> LoadErrors {
@@ -25,13 +26,20 @@ fn errors_of(name: &str) -> LoadErrors {
     }
 }
 
-fn rendered(name: &str) -> String {
-    errors_of(name).to_string()
-}
-
-#[test]
-fn yaml_syntax_error() {
-    insta::assert_snapshot!("yaml_syntax", rendered("yaml-syntax"));
+/// The errors of a broken directory, as a user sees them, in the snapshot named after the case.
+#[rstest]
+#[case::yaml_syntax("yaml-syntax")]
+#[case::wrong_type("wrong-type")]
+#[case::unknown_requirement("unknown-requirement")]
+#[case::duplicate_id("duplicate-id")]
+#[case::unknown_fixture("unknown-fixture")]
+#[case::unknown_key("unknown-key")]
+#[case::bad_time("bad-time")]
+#[case::two_bodies("two-bodies")]
+#[case::rejected_without_error("rejected-without-error")]
+fn the_errors_of(#[context] ctx: Context, #[case] dir: &str) {
+    let name = ctx.description.expect("every case is named");
+    insta::assert_snapshot!(name, errors_of(dir).to_string());
 }
 
 #[test]
@@ -42,46 +50,6 @@ fn unknown_field_suggests_the_right_one() {
         Some("did you mean `expect`?")
     );
     insta::assert_snapshot!("unknown_field", errors.to_string());
-}
-
-#[test]
-fn wrong_type() {
-    insta::assert_snapshot!("wrong_type", rendered("wrong-type"));
-}
-
-#[test]
-fn unknown_requirement() {
-    insta::assert_snapshot!("unknown_requirement", rendered("unknown-requirement"));
-}
-
-#[test]
-fn duplicate_id_across_two_files() {
-    insta::assert_snapshot!("duplicate_id", rendered("duplicate-id"));
-}
-
-#[test]
-fn unknown_fixture_workspace() {
-    insta::assert_snapshot!("unknown_fixture", rendered("unknown-fixture"));
-}
-
-#[test]
-fn unknown_key() {
-    insta::assert_snapshot!("unknown_key", rendered("unknown-key"));
-}
-
-#[test]
-fn bad_time_expression() {
-    insta::assert_snapshot!("bad_time", rendered("bad-time"));
-}
-
-#[test]
-fn two_bodies_in_one_case() {
-    insta::assert_snapshot!("two_bodies", rendered("two-bodies"));
-}
-
-#[test]
-fn rejected_without_error_code() {
-    insta::assert_snapshot!("rejected_without_error", rendered("rejected-without-error"));
 }
 
 #[test]
@@ -122,8 +90,7 @@ fn every_error_has_a_location_and_a_message() {
 /// Whatever bytes a file holds, the loader reports an error for it and never panics.
 #[test]
 fn garbage_never_panics() {
-    let dir = std::env::temp_dir().join(format!("mc-garbage-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch("garbage");
     std::fs::create_dir_all(dir.join("junk")).unwrap();
     std::fs::copy(
         broken("bad-time").join("fixtures.yaml"),

@@ -4,12 +4,14 @@
 //! in any output.
 //!
 //! Create or update: `INSTA_UPDATE=always cargo test --test debug_cli`, then read the `.snap`
-//! files.
+//! files. The snapshot of a table's case is named after the case.
 
-use std::process::Command;
+mod common;
 
-use messenger_conformance::reference::jws::{b64url_encode, sign_hs256, sign_raw};
+use common::{sign_jwt, Output};
+use messenger_conformance::reference::jws::{b64url_encode, hmac_sha256, sign_raw};
 use messenger_conformance::reference::user_hash::user_hash;
+use rstest::{rstest, Context};
 use serde_json::{json, Value};
 
 /// 2026-01-01 00:00:00 UTC.
@@ -43,24 +45,10 @@ const SECRETS: &[&str] = &[
     "dbg-broken-web-idv-8f2d4b60",
 ];
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// `messenger-conformance debug ARGS`, from the crate root; fails if any fixture secret, or a
+/// recognisable piece of one, is in what it printed.
 fn run(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("debug")
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let out = Output {
-        code: output.status.code().expect("exited"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    };
+    let out = common::cli(&[&["debug"], args].concat());
     for secret in SECRETS {
         assert!(
             !out.stdout.contains(secret) && !out.stderr.contains(secret),
@@ -78,6 +66,7 @@ fn run(args: &[&str]) -> Output {
     out
 }
 
+/// What a snapshot holds: the exit code, stdout, and stderr if any.
 fn shown(out: &Output) -> String {
     let mut text = format!("exit {}\n{}", out.code, out.stdout);
     if !out.stderr.is_empty() {
@@ -98,109 +87,103 @@ fn jwt(token: &str, args: &[&str]) -> Output {
     run(&all)
 }
 
-fn token(claims: Value, secret: &str) -> String {
-    sign_hs256(
-        &json!({"alg": "HS256", "typ": "JWT"}),
-        &claims,
-        secret.as_bytes(),
-    )
+/// The exit code is `code`, stdout says each of `says`, and the whole output is the snapshot
+/// named after the table's case.
+fn assert_shown(ctx: &Context, out: &Output, code: i32, says: &[&str]) {
+    assert_eq!(out.code, code, "{}", shown(out));
+    for text in says {
+        assert!(out.stdout.contains(text), "{text:?} in:\n{}", shown(out));
+    }
+    let name = ctx.description.expect("every case of a table is named");
+    insta::assert_snapshot!(name, shown(out));
 }
 
 // ---------------------------------------------------------------------------------------------
 // debug hash
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn hash_right() {
-    let h = user_hash(PROD_WEB, "u-1");
-    let out = hash(&[
-        "--user-id",
-        "u-1",
-        "--email",
-        "ada@example.com",
-        "--hash",
-        &h,
-        "--workspace",
-        PROD,
-        "--workspace",
-        TEST,
-    ]);
-    assert_eq!(out.code, 0, "{}", shown(&out));
-    insta::assert_snapshot!(shown(&out));
+/// The user_hash HMAC-SHA256(secret, text), standard base64 instead of hex.
+fn base64_hash(secret: &str, text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .encode(hmac_sha256(secret.as_bytes(), text.as_bytes()))
 }
 
-#[test]
-fn hash_over_email_while_user_id_sent() {
-    let h = user_hash(PROD_WEB, "ada@example.com");
-    let out = hash(&[
-        "--user-id",
-        "u-1",
-        "--email",
-        "ada@example.com",
-        "--hash",
-        &h,
-        "--workspace",
-        PROD,
-        "--workspace",
-        TEST,
-    ]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains(
-        "hash over the email while a user_id is sent: it must be computed over the user_id"
-    ));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn hash_without_identifier() {
-    let h = user_hash(PROD_WEB, "u-1");
-    let out = hash(&["--hash", &h, "--workspace", PROD]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("hash sent without an identifier"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn hash_with_another_platform_secret() {
-    let h = user_hash(PROD_IOS, "u-1");
-    let out = hash(&[
-        "--user-id",
-        "u-1",
-        "--hash",
-        &h,
-        "--platform",
-        "web",
-        "--workspace",
-        PROD,
-        "--workspace",
-        TEST,
-    ]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("hash made with the ios secret, but the request is on web: each platform has its own secret"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn hash_with_the_test_workspace_secret() {
-    let h = user_hash(TEST_WEB, "u-1");
-    let out = hash(&[
-        "--user-id",
-        "u-1",
-        "--hash",
-        &h,
-        "--workspace",
-        PROD,
-        "--workspace",
-        TEST,
-    ]);
-    assert_eq!(out.code, 1);
-    assert!(out
-        .stdout
-        .contains("hash made with the [TEST] workspace's secret"));
-    assert!(out
-        .stdout
-        .contains("your test and production workspaces have their own secrets"));
-    insta::assert_snapshot!(shown(&out));
+#[rstest]
+#[case::hash_right(
+    &["--user-id", "u-1", "--email", "ada@example.com"],
+    Some(user_hash(PROD_WEB, "u-1")),
+    &["--workspace", PROD, "--workspace", TEST],
+    0,
+    &[]
+)]
+#[case::hash_over_email_while_user_id_sent(
+    &["--user-id", "u-1", "--email", "ada@example.com"],
+    Some(user_hash(PROD_WEB, "ada@example.com")),
+    &["--workspace", PROD, "--workspace", TEST],
+    1,
+    &["hash over the email while a user_id is sent: it must be computed over the user_id"]
+)]
+#[case::hash_without_identifier(
+    &[],
+    Some(user_hash(PROD_WEB, "u-1")),
+    &["--workspace", PROD],
+    1,
+    &["hash sent without an identifier"]
+)]
+#[case::hash_with_another_platform_secret(
+    &["--user-id", "u-1"],
+    Some(user_hash(PROD_IOS, "u-1")),
+    &["--platform", "web", "--workspace", PROD, "--workspace", TEST],
+    1,
+    &["hash made with the ios secret, but the request is on web: each platform has its own secret"]
+)]
+#[case::hash_with_the_test_workspace_secret(
+    &["--user-id", "u-1"],
+    Some(user_hash(TEST_WEB, "u-1")),
+    &["--workspace", PROD, "--workspace", TEST],
+    1,
+    &[
+        "hash made with the [TEST] workspace's secret",
+        "your test and production workspaces have their own secrets"
+    ]
+)]
+#[case::hash_in_base64(
+    &["--user-id", "u-1"],
+    Some(base64_hash(PROD_WEB, "u-1")),
+    &["--workspace", PROD],
+    1,
+    &["not hex at all (looks like base64)"]
+)]
+#[case::hash_over_a_lowercased_email(
+    &["--email", "Ada@Example.com"],
+    Some(user_hash(PROD_WEB, "ada@example.com")),
+    &["--workspace", PROD],
+    1,
+    &[]
+)]
+#[case::hash_matching_no_secret(
+    &["--user-id", "u-1", "--email", "ada@example.com"],
+    Some(user_hash("a-secret-someone-made-up", "u-1")),
+    &["--workspace", PROD, "--workspace", TEST],
+    1,
+    &["no match with any configured secret", "production/web, production/ios"]
+)]
+#[case::hash_missing(&["--user-id", "u-1"], None, &["--workspace", PROD], 1, &[])]
+fn debug_hash(
+    #[context] ctx: Context,
+    #[case] identity: &[&str],
+    #[case] sent: Option<String>,
+    #[case] rest: &[&str],
+    #[case] code: i32,
+    #[case] says: &[&str],
+) {
+    let mut args = identity.to_vec();
+    if let Some(sent) = &sent {
+        args.extend(["--hash", sent.as_str()]);
+    }
+    args.extend_from_slice(rest);
+    assert_shown(&ctx, &hash(&args), code, says);
 }
 
 #[test]
@@ -230,60 +213,6 @@ fn hash_uppercase_on_mobile() {
 }
 
 #[test]
-fn hash_in_base64() {
-    use base64::Engine;
-    let bytes = messenger_conformance::reference::jws::hmac_sha256(PROD_WEB.as_bytes(), b"u-1");
-    let h = base64::engine::general_purpose::STANDARD.encode(bytes);
-    let out = hash(&["--user-id", "u-1", "--hash", &h, "--workspace", PROD]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("not hex at all (looks like base64)"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn hash_over_a_lowercased_email() {
-    let h = user_hash(PROD_WEB, "ada@example.com");
-    let out = hash(&[
-        "--email",
-        "Ada@Example.com",
-        "--hash",
-        &h,
-        "--workspace",
-        PROD,
-    ]);
-    assert_eq!(out.code, 1);
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn hash_matching_no_secret() {
-    let h = user_hash("a-secret-someone-made-up", "u-1");
-    let out = hash(&[
-        "--user-id",
-        "u-1",
-        "--email",
-        "ada@example.com",
-        "--hash",
-        &h,
-        "--workspace",
-        PROD,
-        "--workspace",
-        TEST,
-    ]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("no match with any configured secret"));
-    assert!(out.stdout.contains("production/web, production/ios"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn hash_missing() {
-    let out = hash(&["--user-id", "u-1", "--workspace", PROD]);
-    assert_eq!(out.code, 1);
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
 fn hash_json_for_tools() {
     let h = user_hash(PROD_WEB, "ada@example.com");
     let out = hash(&[
@@ -310,100 +239,76 @@ fn hash_json_for_tools() {
 // debug jwt
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn jwt_valid() {
-    let t = token(
-        json!({"user_id": "u-1", "email": "ada@example.com", "plan": "pro", "exp": NOW + 3540}),
-        K_WEB,
-    );
-    let out = jwt(&t, &["--workspace", JWT_WS, "--user-id", "u-1"]);
-    assert_eq!(out.code, 0, "{}", shown(&out));
-    assert!(out.stdout.contains("valid for another 59 min"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn jwt_expired() {
-    let t = token(
-        json!({"user_id": "u-1", "exp": NOW - 7500, "iat": NOW - 11100}),
-        K_WEB,
-    );
-    let out = jwt(&t, &["--workspace", JWT_WS]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("expired 2 h 5 min ago"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn jwt_signed_with_another_platform_key() {
-    let t = token(json!({"user_id": "u-1"}), K_IOS);
-    let out = jwt(&t, &["--workspace", JWT_WS, "--platform", "web"]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("k-ios"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn jwt_exp_in_milliseconds() {
-    let t = token(json!({"user_id": "u-1", "exp": (NOW + 3600) * 1000}), K_WEB);
-    let out = jwt(&t, &["--workspace", JWT_WS]);
-    // Accepted (a far-future exp is not expired), but the hint says why it is wrong.
-    assert_eq!(out.code, 0);
-    assert!(out.stdout.contains("looks like milliseconds"));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn jwt_bad_base64_in_the_payload() {
-    let good = token(json!({"user_id": "u-1"}), K_WEB);
+/// A token signed with k-web whose payload has a `+`, which is not base64url.
+fn bad_base64_in_the_payload() -> String {
+    let good = sign_jwt(&json!({"user_id": "u-1"}), K_WEB);
     let parts: Vec<&str> = good.split('.').collect();
     let payload = parts[1].replacen('J', "+", 1);
-    let t = format!("{}.{}.{}", parts[0], payload, parts[2]);
-    let out = jwt(&t, &["--workspace", JWT_WS]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("of the token"));
-    insta::assert_snapshot!(shown(&out));
+    format!("{}.{}.{}", parts[0], payload, parts[2])
 }
 
-#[test]
-fn jwt_payload_not_json() {
-    let t = sign_raw(
-        br#"{"alg":"HS256","typ":"JWT"}"#,
-        b"user_id=u-1",
-        K_WEB.as_bytes(),
-    );
-    let out = jwt(&t, &["--workspace", JWT_WS]);
-    assert_eq!(out.code, 1);
-    assert!(out
-        .stdout
-        .contains(r#"header   {"alg":"HS256","typ":"JWT"}"#));
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn jwt_alg_none() {
-    let header = b64url_encode(br#"{"alg":"none","typ":"JWT"}"#);
-    let payload = b64url_encode(br#"{"user_id":"admin"}"#);
-    let out = jwt(&format!("{header}.{payload}."), &["--workspace", JWT_WS]);
-    assert_eq!(out.code, 1);
-    insta::assert_snapshot!(shown(&out));
-}
-
-#[test]
-fn jwt_without_workspace() {
-    let t = token(
-        json!({"sub": "u-1", "exp": NOW + 600, "custom_attributes": {"plan": "pro"}}),
-        K_WEB,
-    );
-    let out = jwt(&t, &["--user-id", "u-1"]);
-    assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("cannot be checked without --workspace"));
-    insta::assert_snapshot!(shown(&out));
+#[rstest]
+#[case::jwt_valid(
+    sign_jwt(&json!({"user_id": "u-1", "email": "ada@example.com", "plan": "pro", "exp": NOW + 3540}), K_WEB),
+    &["--workspace", JWT_WS, "--user-id", "u-1"],
+    0,
+    &["valid for another 59 min"]
+)]
+#[case::jwt_expired(
+    sign_jwt(&json!({"user_id": "u-1", "exp": NOW - 7500, "iat": NOW - 11100}), K_WEB),
+    &["--workspace", JWT_WS],
+    1,
+    &["expired 2 h 5 min ago"]
+)]
+#[case::jwt_signed_with_another_platform_key(
+    sign_jwt(&json!({"user_id": "u-1"}), K_IOS),
+    &["--workspace", JWT_WS, "--platform", "web"],
+    1,
+    &["k-ios"]
+)]
+// Accepted (a far-future exp is not expired), but the hint says why it is wrong.
+#[case::jwt_exp_in_milliseconds(
+    sign_jwt(&json!({"user_id": "u-1", "exp": (NOW + 3600) * 1000}), K_WEB),
+    &["--workspace", JWT_WS],
+    0,
+    &["looks like milliseconds"]
+)]
+#[case::jwt_bad_base64_in_the_payload(bad_base64_in_the_payload(), &["--workspace", JWT_WS], 1, &["of the token"])]
+#[case::jwt_payload_not_json(
+    sign_raw(br#"{"alg":"HS256","typ":"JWT"}"#, b"user_id=u-1", K_WEB.as_bytes()),
+    &["--workspace", JWT_WS],
+    1,
+    &[r#"header   {"alg":"HS256","typ":"JWT"}"#]
+)]
+#[case::jwt_alg_none(
+    format!(
+        "{}.{}.",
+        b64url_encode(br#"{"alg":"none","typ":"JWT"}"#),
+        b64url_encode(br#"{"user_id":"admin"}"#)
+    ),
+    &["--workspace", JWT_WS],
+    1,
+    &[]
+)]
+#[case::jwt_without_workspace(
+    sign_jwt(&json!({"sub": "u-1", "exp": NOW + 600, "custom_attributes": {"plan": "pro"}}), K_WEB),
+    &["--user-id", "u-1"],
+    1,
+    &["cannot be checked without --workspace"]
+)]
+fn debug_jwt(
+    #[context] ctx: Context,
+    #[case] token: String,
+    #[case] args: &[&str],
+    #[case] code: i32,
+    #[case] says: &[&str],
+) {
+    assert_shown(&ctx, &jwt(&token, args), code, says);
 }
 
 #[test]
 fn jwt_identity_mismatch_and_rfc3339_now() {
-    let t = token(json!({"user_id": "u-1", "nbf": NOW + 300}), K_WEB);
+    let t = sign_jwt(&json!({"user_id": "u-1", "nbf": NOW + 300}), K_WEB);
     let out = run(&[
         "jwt",
         &t,
@@ -420,8 +325,8 @@ fn jwt_identity_mismatch_and_rfc3339_now() {
 
 #[test]
 fn jwt_json_for_tools() {
-    let t = token(
-        json!({"user_id": "u-1", "plan": "pro", "exp": NOW + 60}),
+    let t = sign_jwt(
+        &json!({"user_id": "u-1", "plan": "pro", "exp": NOW + 60}),
         K_WEB,
     );
     let out = jwt(&t, &["--workspace", JWT_WS, "--json"]);
@@ -439,7 +344,7 @@ fn jwt_json_for_tools() {
 
 #[test]
 fn bad_input_exits_2() {
-    let t = token(json!({"user_id": "u-1"}), K_WEB);
+    let t = sign_jwt(&json!({"user_id": "u-1"}), K_WEB);
     let broken_json = run(&["jwt", &t, "--workspace", "tests/fixtures/debug/broken.json"]);
     assert_eq!(broken_json.code, 2);
     assert!(

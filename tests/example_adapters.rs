@@ -10,15 +10,13 @@
 //! Node and Python need their packages, which `.ci/run` installs. When `node`, `python3` or a
 //! package is missing, the test fails and says how to install it: it never passes unrun.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The seed of the generated requests (`run --seed`); the adapters pass any seed, this one
 /// makes a failure replayable.
@@ -73,17 +71,14 @@ impl SuiteRun {
 
 /// Run the suite against `adapter` (a command line), with `baseline` if given.
 fn run_suite(label: &str, baseline: Option<&str>, adapter: &[&str]) -> SuiteRun {
-    let report = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("example_adapters")
-        .join(label);
-    let _ = std::fs::remove_dir_all(&report);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"));
+    let report = common::scratch(label);
+    let mut command = Command::new(common::BIN);
     command
-        .current_dir(repo())
+        .current_dir(common::root())
         .arg("run")
         .arg("--quiet")
         .arg("--cases")
-        .arg(repo().join("cases"));
+        .arg(common::root().join("cases"));
     // A fixed seed for the properties, so the baselines describe one reproducible run; their
     // counterexamples go to the report directory, not to reports/ in the work tree.
     command.args(["--seed", PROPERTY_SEED]);
@@ -92,7 +87,7 @@ fn run_suite(label: &str, baseline: Option<&str>, adapter: &[&str]) -> SuiteRun 
         .arg("--counterexamples")
         .arg(report.join("counterexamples"));
     if let Some(baseline) = baseline {
-        command.arg("--baseline").arg(repo().join(baseline));
+        command.arg("--baseline").arg(common::root().join(baseline));
     }
     command.arg("--").args(adapter);
     let output = command
@@ -150,7 +145,7 @@ fn baseline_ids(path: &str) -> BTreeSet<String> {
     struct Entry {
         id: String,
     }
-    let text = std::fs::read_to_string(repo().join(path))
+    let text = std::fs::read_to_string(common::root().join(path))
         .unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let file: File =
         serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{path} is not a baseline: {e}"));
@@ -200,7 +195,7 @@ fn assert_conforms_with_baseline(label: &str, baseline: &str, adapter: &[&str]) 
 fn require(program: &str, args: &[&str], install: &str) {
     let status = Command::new(program)
         .args(args)
-        .current_dir(repo())
+        .current_dir(common::root())
         .output();
     match status {
         Ok(output) if output.status.success() => {}
@@ -229,7 +224,9 @@ fn example(name: &str) -> PathBuf {
     // here when it is missing or older than its source (the examples use nothing of the library),
     // so the test never runs a stale adapter.
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let source = repo().join("adapters/rust").join(format!("{name}.rs"));
+    let source = common::root()
+        .join("adapters/rust")
+        .join(format!("{name}.rs"));
     let stale = match (modified(&binary), modified(&source)) {
         (Some(built), Some(edited)) => built < edited,
         _ => true,
@@ -238,7 +235,7 @@ fn example(name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
         let mut build = Command::new(cargo);
         build
-            .current_dir(repo())
+            .current_dir(common::root())
             .args(["build", "--quiet", "--example", name]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             build.arg("--release");

@@ -7,61 +7,52 @@
 //! only when the message does: the checkout's path, and the line of the case in its file.
 //!
 //! Create or update: `INSTA_UPDATE=always cargo test --test failure_messages`, then read the
-//! `.snap` files. Under `CI=true` a mismatch fails and nothing is written.
+//! `.snap` files (one per mutant, named after it). Under `CI=true` a mismatch fails and nothing
+//! is written.
 
-use std::path::Path;
+mod common;
 
 use messenger_conformance::broken;
-use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::terminal::render_failure;
-use messenger_conformance::run::Workers;
-use messenger_conformance::scenario::{load_suite, LoadedCase};
+use rstest::rstest;
 
 /// One per kind of bug and of failure: bypass, lock-out, wrong code, wrong detail, signer.
-const SHOWN: &[&str] = &[
-    "idv-hashes-email",
-    "idv-enforcement-ignored",
-    "idv-uppercase-on-mobile",
-    "idv-jwt-required-ignored",
-    "jwt-alg-none",
-    "jwt-exp-off-by-one",
-    "jwt-exp-required",
-    "jwt-identity-mismatch-ignored",
-    "attr-locked-from-request",
-    "generic-error-codes",
-    "sign-exp-milliseconds",
-    "sign-jwt-without-user-id",
-];
-
-#[test]
-fn failure_messages() {
+#[rstest]
+#[case::idv_hashes_email("idv-hashes-email")]
+#[case::idv_enforcement_ignored("idv-enforcement-ignored")]
+#[case::idv_uppercase_on_mobile("idv-uppercase-on-mobile")]
+#[case::idv_jwt_required_ignored("idv-jwt-required-ignored")]
+#[case::jwt_alg_none("jwt-alg-none")]
+#[case::jwt_exp_off_by_one("jwt-exp-off-by-one")]
+#[case::jwt_exp_required("jwt-exp-required")]
+#[case::jwt_identity_mismatch_ignored("jwt-identity-mismatch-ignored")]
+#[case::attr_locked_from_request("attr-locked-from-request")]
+#[case::generic_error_codes("generic-error-codes")]
+#[case::sign_exp_milliseconds("sign-exp-milliseconds")]
+#[case::sign_jwt_without_user_id("sign-jwt-without-user-id")]
+fn failure_messages(#[case] name: &str) {
     let root = env!("CARGO_MANIFEST_DIR");
-    let suite =
-        load_suite(&Path::new(root).join("cases")).unwrap_or_else(|errors| panic!("{errors}"));
-    let cases: Vec<&LoadedCase> = suite.cases.iter().collect();
-    for name in SHOWN {
-        let mutant = broken::find(name).unwrap_or_else(|| panic!("no mutant {name}"));
-        let factory = broken::factory(name).unwrap();
-        let events =
-            Workers::start(&factory, 1)
-                .unwrap()
-                .run_cases(&cases, &Redactor::default(), |_| {});
-        let shown = events
-            .iter()
-            .filter(|e| e.failed())
-            .find(|e| {
-                e.requirements
-                    .iter()
-                    .any(|r| mutant.breaks.contains(&r.as_str()))
-            })
-            .unwrap_or_else(|| panic!("the suite does not catch {name} (see tests/mutants.rs)"));
-        let text = normalise(&render_failure(shown), root);
-        assert!(
-            !text.contains(" ms") && !text.contains("duration"),
-            "a duration in a failure message:\n{text}"
-        );
-        insta::assert_snapshot!(name.to_string(), text);
-    }
+    let suite = common::suite();
+    let mutant = broken::find(name).unwrap_or_else(|| panic!("no mutant {name}"));
+    let events = common::run_cases(
+        &common::broken_implementation(name),
+        &common::all_cases(&suite),
+    );
+    let shown = events
+        .iter()
+        .filter(|e| e.failed())
+        .find(|e| {
+            e.requirements
+                .iter()
+                .any(|r| mutant.breaks.contains(&r.as_str()))
+        })
+        .unwrap_or_else(|| panic!("the suite does not catch {name} (see tests/broken.rs)"));
+    let text = normalise(&render_failure(shown), root);
+    assert!(
+        !text.contains(" ms") && !text.contains("duration"),
+        "a duration in a failure message:\n{text}"
+    );
+    insta::assert_snapshot!(name.to_string(), text);
 }
 
 /// The checkout's path left out, and `defined at FILE:LINE` without the line.

@@ -2,7 +2,7 @@
 //! implementations on their own, and a failure shrinks to a YAML case that `check` accepts and
 //! `run` reproduces.
 
-use std::path::Path;
+mod common;
 
 use messenger_conformance::adapter::builtin::BuiltinFactory;
 use messenger_conformance::adapter::AdapterFactory;
@@ -61,7 +61,7 @@ fn properties_alone_catch_the_broken_implementations() {
     let mut caught = Vec::new();
     let mut missed = Vec::new();
     for mutant in broken::all() {
-        let factory = broken::factory(mutant.name).unwrap();
+        let factory = common::broken_implementation(mutant.name);
         let failing = failing_properties(&factory);
         println!("{:<32} {}", mutant.name, failing.join(", "));
         if failing.is_empty() {
@@ -79,7 +79,7 @@ fn properties_alone_catch_the_broken_implementations() {
 
 #[test]
 fn the_same_seed_replays_the_same_requests() {
-    let factory = broken::factory("jwt-exp-off-by-one").unwrap();
+    let factory = common::broken_implementation("jwt-exp-off-by-one");
     let run = |seed| {
         let mut adapter = factory.start().unwrap();
         let property = properties::find("jwt-time-window").unwrap();
@@ -98,7 +98,7 @@ fn the_same_seed_replays_the_same_requests() {
 
 #[test]
 fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
-    let factory = broken::factory("jwt-exp-off-by-one").unwrap();
+    let factory = common::broken_implementation("jwt-exp-off-by-one");
     let mut adapter = factory.start().unwrap();
     let property = properties::find("jwt-time-window").unwrap();
     let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
@@ -121,8 +121,8 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     );
 
     // The whole suite plus the counterexample: `check` (load and lint) accepts it.
-    let dir = tempdir();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases"), &dir);
+    let dir = common::scratch("suite-and-counterexample");
+    common::copy_dir(&common::cases_dir(), &dir);
     std::fs::create_dir_all(dir.join("counterexamples")).unwrap();
     std::fs::write(
         dir.join("counterexamples").join(&counterexample.file_name),
@@ -149,24 +149,4 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
         OutcomeClass::WrongVerdict,
         "the broken one fails it again"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mc-properties-{}-{}", std::process::id(), SEED));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -6,10 +6,14 @@
 //! (a critical one and a minor one) and a bad habit (it echoes the workspace secret and some
 //! HTML in its `message`), so the tests can prove that no secret and no markup gets through.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{check_xml, cli, files_under, path_arg, scratch};
 
 use messenger_conformance::adapter::builtin::{BuiltinFactory, InProcess};
 use messenger_conformance::adapter::AdapterFactory;
@@ -22,35 +26,16 @@ use messenger_conformance::judge::{OutcomeClass, Severity};
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::reference::{self, Reference};
 use messenger_conformance::report::baseline::Baseline;
-use messenger_conformance::report::gate::{decide, GateOptions};
 use messenger_conformance::report::{write_report, CaseEvent, RenderOptions, Stream};
 use messenger_conformance::run::{header_for, Workers};
-use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
+use messenger_conformance::scenario::{LoadedCase, Suite};
 use messenger_conformance::selection::Only;
+use rstest::rstest;
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("reports-tests")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-fn suite() -> Suite {
-    load_suite(&root().join("cases"))
-        .unwrap_or_else(|errors| panic!("the suite does not load:\n{errors}"))
-}
 
 /// The reference verifier with two bugs and a leaky, markup-happy message.
 struct Broken;
@@ -111,8 +96,8 @@ fn run_library(factory: &dyn AdapterFactory, suite: &Suite) -> Stream {
 
 /// Run the broken implementation and write its report (no baseline) into `dir`.
 fn broken_report(dir: &Path) -> Stream {
-    let stream = run_library(&broken_factory(), &suite());
-    let gate = decide(&stream.cases, None, &GateOptions::new(false, true));
+    let stream = run_library(&broken_factory(), &common::suite());
+    let gate = common::gate(&stream.cases, None);
     write_report(dir, &stream, &gate, &RenderOptions::default()).expect("write the report");
     stream
 }
@@ -133,59 +118,31 @@ fn fixture_secrets() -> Vec<String> {
             _ => {}
         }
     }
-    let text =
-        fs::read_to_string(root().join("cases/fixtures.yaml")).expect("read cases/fixtures.yaml");
+    let text = fs::read_to_string(common::root().join("cases/fixtures.yaml"))
+        .expect("read cases/fixtures.yaml");
     let value: Value = serde_saphyr::from_str(&text).expect("parse cases/fixtures.yaml");
     let mut secrets = Vec::new();
     walk(&value, &mut secrets);
     secrets
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).expect("read dir").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
+/// No secret of any fixture workspace is in any of `files`.
+fn assert_no_fixture_secret_in(files: &[PathBuf]) {
+    let secrets = fixture_secrets();
+    assert!(
+        secrets.len() >= 10,
+        "fixtures.yaml holds the suite's secrets: {secrets:?}"
+    );
+    for file in files {
+        let text = String::from_utf8_lossy(&fs::read(file).unwrap()).into_owned();
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} contains the secret {secret}",
+                file.display()
+            );
         }
     }
-    files
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Run the CLI from the crate root (so `cases/` is found).
-fn cli(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run messenger-conformance");
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
 }
 
 /// A case record without what differs from run to run.
@@ -193,73 +150,6 @@ fn comparable(case: &CaseEvent) -> Value {
     let mut value = serde_json::to_value(case).expect("serialize");
     value.as_object_mut().expect("object").remove("duration_ms");
     value
-}
-
-/// A small XML well-formedness check: the declaration, tags that nest and close, quoted
-/// attributes without `<`, only the five predefined entities, no raw control characters.
-fn check_xml(xml: &str) -> Result<usize, String> {
-    let body = xml
-        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-        .ok_or("no XML declaration")?;
-    let text_ok = |text: &str| -> Result<(), String> {
-        if text
-            .chars()
-            .any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
-        {
-            return Err(format!("control character in {text:?}"));
-        }
-        for part in text.split('&').skip(1) {
-            if !["amp;", "lt;", "gt;", "quot;", "apos;"]
-                .iter()
-                .any(|e| part.starts_with(e))
-            {
-                return Err(format!("bad entity in {text:?}"));
-            }
-        }
-        Ok(())
-    };
-    let (mut stack, mut elements, mut rest) = (Vec::<String>::new(), 0, body);
-    while let Some(start) = rest.find('<') {
-        text_ok(&rest[..start])?;
-        let end = rest[start..].find('>').ok_or("unclosed tag")? + start;
-        let tag = &rest[start + 1..end];
-        if let Some(name) = tag.strip_prefix('/') {
-            let open = stack.pop().ok_or(format!("stray </{name}>"))?;
-            if open != name {
-                return Err(format!("</{name}> closes <{open}>"));
-            }
-        } else {
-            let closed = tag.ends_with('/');
-            let tag = tag.trim_end_matches('/');
-            let name = tag
-                .split_whitespace()
-                .next()
-                .ok_or("empty tag")?
-                .to_string();
-            let mut attrs = tag[name.len()..].trim();
-            while !attrs.is_empty() {
-                let eq = attrs
-                    .find("=\"")
-                    .ok_or(format!("bad attribute in <{tag}>"))?;
-                let close = attrs[eq + 2..].find('"').ok_or("unterminated attribute")? + eq + 2;
-                let value = &attrs[eq + 2..close];
-                if value.contains('<') {
-                    return Err(format!("`<` in attribute {value:?}"));
-                }
-                text_ok(value)?;
-                attrs = attrs[close + 1..].trim_start();
-            }
-            elements += 1;
-            if !closed {
-                stack.push(name);
-            }
-        }
-        rest = &rest[end + 1..];
-    }
-    if !rest.trim().is_empty() || !stack.is_empty() {
-        return Err(format!("unclosed elements {stack:?} or trailing text"));
-    }
-    Ok(elements)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,9 +173,9 @@ fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
             "--seed",
             "1",
             "--counterexamples",
-            s(&counterexamples),
+            path_arg(&counterexamples),
             "--report",
-            s(&report),
+            path_arg(&report),
         ];
         args.extend_from_slice(extra);
         cli(&args)
@@ -305,7 +195,7 @@ fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
         "broken-update",
         &[
             &broken[..],
-            &["--baseline", s(&baseline), "--update-baseline"],
+            &["--baseline", path_arg(&baseline), "--update-baseline"],
         ]
         .concat(),
     );
@@ -322,7 +212,7 @@ fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
     );
     let out = run(
         "broken-refused",
-        &[&broken[..], &["--baseline", s(&baseline)]].concat(),
+        &[&broken[..], &["--baseline", path_arg(&baseline)]].concat(),
     );
     assert_eq!(out.code, 2, "{out}");
     assert!(
@@ -345,7 +235,7 @@ fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
     .unwrap();
     let out = run(
         "broken-baselined",
-        &[&broken[..], &["--baseline", s(&baseline)]].concat(),
+        &[&broken[..], &["--baseline", path_arg(&baseline)]].concat(),
     );
     assert_eq!(out.code, 0, "{out}");
     assert!(
@@ -355,7 +245,7 @@ fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
     );
 
     // The conforming reference against the same baseline: every entry is stale.
-    let out = run("reference", &["--baseline", s(&baseline)]);
+    let out = run("reference", &["--baseline", path_arg(&baseline)]);
     assert_eq!(out.code, 1, "{out}");
     assert_eq!(
         out.stdout.matches("stale baseline entry: ").count(),
@@ -365,25 +255,14 @@ fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
     assert!(out.stdout.contains("now passes"), "{out}");
 
     // No secret value of any fixture workspace anywhere in what the runs wrote.
-    let secrets = fixture_secrets();
-    assert!(secrets.len() >= 10, "{secrets:?}");
-    for file in files_under(&dir) {
-        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
-        for secret in &secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "{} contains the secret {secret}",
-                file.display()
-            );
-        }
-    }
+    assert_no_fixture_secret_in(&files_under(&dir));
 }
 
 /// The same path through the library, with an implementation that echoes the workspace secret
 /// and markup in every message: redacted before anything is written.
 #[test]
 fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
-    let suite = suite();
+    let suite = common::suite();
     let dir = scratch("acceptance");
     let baseline_path = dir.join("baseline.yaml");
 
@@ -402,7 +281,7 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
             .any(|c| c.outcome == OutcomeClass::WrongErrorCode),
         "and with a wrong code"
     );
-    let gate = decide(&first.cases, None, &GateOptions::new(false, true));
+    let gate = common::gate(&first.cases, None);
     assert_eq!(gate.exit(), Exit::Failed, "{}", gate.render_text());
     write_report(
         &dir.join("broken-unbaselined"),
@@ -431,11 +310,7 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
 
     // 3. The same implementation with the baseline: known failures only, exit 0.
     let second = run_library(&broken_factory(), &suite);
-    let gate = decide(
-        &second.cases,
-        Some(&baseline),
-        &GateOptions::new(false, true),
-    );
+    let gate = common::gate(&second.cases, Some(&baseline));
     assert!(gate.passed, "{}", gate.render_text());
     assert_eq!(gate.exit(), Exit::Passed);
     assert_eq!(gate.known_failures.len(), failures.len());
@@ -458,11 +333,7 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
 
     // 4. The conforming reference against that baseline: every entry is stale, exit 1.
     let fixed = run_library(&BuiltinFactory::reference(), &suite);
-    let gate = decide(
-        &fixed.cases,
-        Some(&baseline),
-        &GateOptions::new(false, true),
-    );
+    let gate = common::gate(&fixed.cases, Some(&baseline));
     assert_eq!(gate.exit(), Exit::Failed);
     assert!(gate.new_failures.is_empty());
     assert_eq!(gate.stale.len(), failures.len(), "{}", gate.render_text());
@@ -482,23 +353,9 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
 
     // 5. No secret of any fixture workspace appears in any file under the report directory,
     //    although the broken implementation put one in every message.
-    let secrets = fixture_secrets();
-    assert!(
-        secrets.len() >= 10,
-        "fixtures.yaml holds the suite's secrets: {secrets:?}"
-    );
     let files = files_under(&dir);
     assert!(files.len() >= 3 * 6, "{files:?}");
-    for file in &files {
-        let text = String::from_utf8_lossy(&fs::read(file).unwrap()).into_owned();
-        for secret in &secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "{} contains the secret {secret}",
-                file.display()
-            );
-        }
-    }
+    assert_no_fixture_secret_in(&files);
     let events = fs::read_to_string(dir.join("broken-unbaselined/events.jsonl")).unwrap();
     assert!(
         events.contains("checked with secret [redacted]"),
@@ -509,6 +366,30 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
 // ---------------------------------------------------------------------------------------------
 // Renderers on a real run
 // ---------------------------------------------------------------------------------------------
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// The well-formedness check below is only worth something if it catches broken XML.
+#[rstest]
+#[case::crossed_tags("<a><b></a></b>")]
+#[case::a_bare_ampersand("<a>x & y</a>")]
+#[case::an_unknown_entity("<a>&nbsp;</a>")]
+#[case::lt_in_an_attribute("<a x=\"<\"/>")]
+#[case::an_unquoted_attribute("<a x=1/>")]
+#[case::a_control_character("<a>\u{1}</a>")]
+#[case::an_unclosed_element("<a>")]
+#[case::a_stray_close("<a/></b>")]
+fn the_xml_check_catches_broken_xml(#[case] body: &str) {
+    let xml = format!("{XML_DECLARATION}{body}");
+    assert!(check_xml(&xml).is_err(), "{xml:?} passed");
+}
+
+#[test]
+fn the_xml_check_counts_the_elements_of_good_xml_and_needs_the_declaration() {
+    let body = "<a x=\"1\"><b/>t &amp; &lt;u&gt;</a>\n";
+    assert_eq!(check_xml(&format!("{XML_DECLARATION}{body}")), Ok(2));
+    assert!(check_xml(body).is_err());
+}
 
 #[test]
 fn junit_is_well_formed_with_one_suite_per_area_and_one_case_per_case() {
@@ -585,7 +466,7 @@ fn summaries_lead_with_criticals_and_fit_github() {
 #[test]
 fn report_command_rerenders_every_artefact_from_events_alone() {
     let dir = scratch("rerender");
-    let out = cli(&["run", "-q", "--report", s(&dir)]);
+    let out = cli(&["run", "-q", "--report", path_arg(&dir)]);
     assert_eq!(out.code, 0, "{out}");
     let names = [
         "junit.xml",
@@ -601,7 +482,7 @@ fn report_command_rerenders_every_artefact_from_events_alone() {
     for name in names {
         fs::remove_file(dir.join(name)).unwrap();
     }
-    let out = cli(&["report", s(&dir)]);
+    let out = cli(&["report", path_arg(&dir)]);
     assert_eq!(out.code, 0, "{out}");
     for (name, before) in names.iter().zip(before) {
         assert_eq!(
@@ -611,7 +492,7 @@ fn report_command_rerenders_every_artefact_from_events_alone() {
         );
     }
     let missing = scratch("rerender-missing");
-    let out = cli(&["report", s(&missing)]);
+    let out = cli(&["report", path_arg(&missing)]);
     assert_eq!(out.code, 2, "{out}");
     assert!(out.stderr.contains("holds no events.jsonl"), "{out}");
 }
@@ -620,7 +501,7 @@ fn report_command_rerenders_every_artefact_from_events_alone() {
 fn no_report_writes_nothing() {
     let dir = scratch("no-report");
     let target = dir.join("never");
-    let out = cli(&["run", "-q", "--no-report", "--report", s(&target)]);
+    let out = cli(&["run", "-q", "--no-report", "--report", path_arg(&target)]);
     assert_eq!(out.code, 0, "{out}");
     assert!(!target.exists());
 }
@@ -642,7 +523,7 @@ fn update_baseline_is_refused_after_a_narrowed_run() {
             "-q",
             "--no-report",
             "--baseline",
-            s(&baseline),
+            path_arg(&baseline),
             "--update-baseline",
         ];
         args.extend_from_slice(narrowing);
@@ -676,7 +557,7 @@ fn update_baseline_from_a_conforming_run_is_empty_and_gates_clean() {
         "-q",
         "--no-report",
         "--baseline",
-        s(&baseline),
+        path_arg(&baseline),
         "--update-baseline",
     ]);
     assert_eq!(out.code, 0, "{out}");
@@ -687,7 +568,13 @@ fn update_baseline_from_a_conforming_run_is_empty_and_gates_clean() {
     assert!(fs::read_to_string(&baseline)
         .unwrap()
         .contains("known_failures: []"));
-    let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--no-report",
+        "--baseline",
+        path_arg(&baseline),
+    ]);
     assert_eq!(out.code, 0, "{out}");
 }
 
@@ -695,9 +582,15 @@ fn update_baseline_from_a_conforming_run_is_empty_and_gates_clean() {
 fn a_critical_entry_without_a_reason_is_a_usage_error_with_its_line() {
     let dir = scratch("critical-no-reason");
     let baseline = dir.join("baseline.yaml");
-    let case = &suite().cases[0].id.clone();
+    let case = &common::suite().cases[0].id.clone();
     fs::write(&baseline, format!("# known failures\nknown_failures:\n  - id: {case}\n    outcome: wrong_verdict\n    error: null\n    severity: critical\n    reason: \"\"\n")).unwrap();
-    let out = cli(&["run", "-q", "--no-report", "--baseline", s(&baseline)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--no-report",
+        "--baseline",
+        path_arg(&baseline),
+    ]);
     assert_eq!(out.code, 2, "{out}");
     assert!(
         out.stderr.contains(&format!(
@@ -712,7 +605,7 @@ fn a_critical_entry_without_a_reason_is_a_usage_error_with_its_line() {
 fn stale_and_expired_entries_fail_the_run_by_name() {
     let dir = scratch("stale-expired");
     let baseline = dir.join("baseline.yaml");
-    let case = &suite().cases[0].id.clone();
+    let case = &common::suite().cases[0].id.clone();
     fs::write(
         &baseline,
         format!(
@@ -725,9 +618,9 @@ fn stale_and_expired_entries_fail_the_run_by_name() {
         "run",
         "-q",
         "--report",
-        s(&dir.join("report")),
+        path_arg(&dir.join("report")),
         "--baseline",
-        s(&baseline),
+        path_arg(&baseline),
     ]);
     assert_eq!(out.code, 1, "{out}");
     assert!(
@@ -763,7 +656,7 @@ fn stale_and_expired_entries_fail_the_run_by_name() {
         case,
         "--exact",
         "--baseline",
-        s(&baseline),
+        path_arg(&baseline),
     ]);
     assert_eq!(out.code, 1, "{out}");
     assert!(!out.stdout.contains("NO-SUCH-CASE"), "{out}");
@@ -774,7 +667,7 @@ fn partitioned_runs_merge_into_the_unsharded_run() {
     let dir = scratch("partition");
     // Properties run in the first shard only (and with a fresh seed each run): compare cases.
     let full = dir.join("full");
-    let out = cli(&["run", "-q", "--only", "cases", "--report", s(&full)]);
+    let out = cli(&["run", "-q", "--only", "cases", "--report", path_arg(&full)]);
     assert_eq!(out.code, 0, "{out}");
     let shards = 3;
     let mut shard_dirs = Vec::new();
@@ -788,7 +681,7 @@ fn partitioned_runs_merge_into_the_unsharded_run() {
             "--partition",
             &format!("{k}/{shards}"),
             "--report",
-            s(&shard),
+            path_arg(&shard),
         ]);
         assert_eq!(out.code, 0, "{out}");
         shard_dirs.push(shard);
@@ -806,9 +699,9 @@ fn partitioned_runs_merge_into_the_unsharded_run() {
     );
 
     let merged = dir.join("merged");
-    let mut args = vec!["merge", s(&merged)];
+    let mut args = vec!["merge", path_arg(&merged)];
     // In any order.
-    args.extend(shard_dirs.iter().rev().map(|d| s(d)));
+    args.extend(shard_dirs.iter().rev().map(|d| path_arg(d)));
     let out = cli(&args);
     assert_eq!(out.code, 0, "{out}");
     let full = Stream::read_dir(&full).unwrap();
@@ -832,9 +725,9 @@ fn partitioned_runs_merge_into_the_unsharded_run() {
 
     let out = cli(&[
         "merge",
-        s(&dir.join("out2")),
-        s(&shard_dirs[0]),
-        s(&shard_dirs[0]),
+        path_arg(&dir.join("out2")),
+        path_arg(&shard_dirs[0]),
+        path_arg(&shard_dirs[0]),
     ]);
     assert_eq!(out.code, 2, "the same shard twice: {out}");
     let out = cli(&["run", "-q", "--no-report", "--partition", "4/3"]);
@@ -846,13 +739,13 @@ fn diff_classifies_and_gates_on_new_failures() {
     let dir = scratch("diff");
     // The broken run below has no property results: compare runs of the cases.
     let good = dir.join("good");
-    let out = cli(&["run", "-q", "--only", "cases", "--report", s(&good)]);
+    let out = cli(&["run", "-q", "--only", "cases", "--report", path_arg(&good)]);
     assert_eq!(out.code, 0, "{out}");
     let bad = dir.join("bad");
     let broken = broken_report(&bad);
     let failed = broken.cases.iter().filter(|c| c.failed()).count();
 
-    let out = cli(&["diff", s(&good), s(&bad)]);
+    let out = cli(&["diff", path_arg(&good), path_arg(&bad)]);
     assert_eq!(out.code, 1, "{out}");
     assert!(
         out.stdout.contains(&format!(
@@ -866,7 +759,7 @@ fn diff_classifies_and_gates_on_new_failures() {
         "critical new failures lead: {out}"
     );
 
-    let out = cli(&["diff", s(&bad), s(&good)]);
+    let out = cli(&["diff", path_arg(&bad), path_arg(&good)]);
     assert_eq!(out.code, 0, "{out}");
     assert!(
         out.stdout
@@ -874,7 +767,7 @@ fn diff_classifies_and_gates_on_new_failures() {
         "{out}"
     );
 
-    let out = cli(&["diff", s(&good), s(&good)]);
+    let out = cli(&["diff", path_arg(&good), path_arg(&good)]);
     assert_eq!(out.code, 0, "{out}");
     assert!(
         out.stdout
@@ -882,7 +775,7 @@ fn diff_classifies_and_gates_on_new_failures() {
         "{out}"
     );
 
-    let out = cli(&["diff", s(&good), s(&dir.join("nowhere"))]);
+    let out = cli(&["diff", path_arg(&good), path_arg(&dir.join("nowhere"))]);
     assert_eq!(out.code, 2, "{out}");
 }
 
@@ -890,7 +783,7 @@ fn diff_classifies_and_gates_on_new_failures() {
 fn snapshots_are_insta_files_and_changes_go_pending() {
     let dir = scratch("snapshots");
     let snaps = dir.join("snaps");
-    let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
+    let out = cli(&["run", "-q", "--no-report", "--snapshots", path_arg(&snaps)]);
     assert_eq!(out.code, 0, "{out}");
     assert!(out.stdout.contains("new, 0 changed, 0 unchanged"), "{out}");
     let files: Vec<PathBuf> = files_under(&snaps);
@@ -903,14 +796,14 @@ fn snapshots_are_insta_files_and_changes_go_pending() {
     assert_eq!(snapshot.metadata().source(), Some("messenger-conformance"));
 
     // A rerun changes nothing; an edited snapshot is a change to review.
-    let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
+    let out = cli(&["run", "-q", "--no-report", "--snapshots", path_arg(&snaps)]);
     assert!(out.stdout.contains(" 0 new, 0 changed,"), "{out}");
     fs::write(
         any,
         "---\nsource: messenger-conformance\nexpression: message\n---\nan older wording\n",
     )
     .unwrap();
-    let out = cli(&["run", "-q", "--no-report", "--snapshots", s(&snaps)]);
+    let out = cli(&["run", "-q", "--no-report", "--snapshots", path_arg(&snaps)]);
     assert!(
         out.stdout.contains("1 changed")
             && out.stdout.contains("cargo insta review --workspace-root"),
@@ -1089,7 +982,7 @@ fn report_html_filters_from_the_url_in_headless_chromium() {
     assert!(dom.contains("showing 0 of"));
 
     // The artefact: a screenshot of the failures.
-    let screenshots = root().join("reports/screenshots");
+    let screenshots = common::root().join("reports/screenshots");
     fs::create_dir_all(&screenshots).unwrap();
     let png = screenshots.join("report.png");
     let _ = fs::remove_file(&png);

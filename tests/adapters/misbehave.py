@@ -132,7 +132,9 @@ def main():
                 continue
             elif mode == "extra-line":
                 answer = forward(line)
-                # Both lines in one write, as a buggy adapter that prints its answer twice does.
+                # Both lines in one write: with a flush between them, the harness could send
+                # the next request before the second line reached it, and read that line as
+                # the next answer (a wrong id) instead of as a line sent too early.
                 emit(answer + "\n" + answer)
                 continue
         emit(forward(line))
