@@ -14,6 +14,7 @@ pub mod debug;
 pub mod event;
 pub mod exchange;
 pub mod exit;
+pub mod input;
 pub mod judge;
 pub mod properties;
 pub mod redact;

@@ -135,7 +135,12 @@ pub(crate) fn parse_options() -> serde_saphyr::Options {
 impl Node {
     /// The location tree of a document that parses as YAML; `None` if it does not.
     pub fn parse(text: &str) -> Option<Node> {
-        serde_saphyr::from_str_with_options::<Spanned<Node>>(text, parse_options())
+        let mut options = parse_options();
+        // The tree records only where nodes are: a number that is not finite (`.nan`, `1e400`)
+        // is a node like any other here, so that the error about it points at its field rather
+        // than reading as a syntax error.
+        options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
+        serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options)
             .ok()
             .map(|spanned| {
                 let mut node = spanned.value;
