@@ -116,7 +116,7 @@ fn human(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
     if bytes >= MIB {
         let mib = bytes as f64 / MIB as f64;
-        if bytes % MIB == 0 {
+        if bytes.is_multiple_of(MIB) {
             format!("{} MiB", bytes / MIB)
         } else {
             format!("{mib:.1} MiB ({bytes} bytes)")
@@ -236,12 +236,12 @@ mod tests {
 
     #[test]
     fn places_the_first_bad_byte() {
-        let bytes = b"a: 1\nb: \xc3\xa9\xff\n";
-        let error = std::str::from_utf8(bytes).unwrap_err();
-        assert_eq!(utf8_error_position(bytes, &error), (2, 5));
-        let bytes = b"\xfe";
-        let error = std::str::from_utf8(bytes).unwrap_err();
-        assert_eq!(utf8_error_position(bytes, &error), (1, 1));
+        let bytes = b"a: 1\nb: \xc3\xa9\xff\n".to_vec();
+        let error = std::str::from_utf8(&bytes).unwrap_err();
+        assert_eq!(utf8_error_position(&bytes, &error), (2, 5));
+        let bytes = b"\xfe".to_vec();
+        let error = std::str::from_utf8(&bytes).unwrap_err();
+        assert_eq!(utf8_error_position(&bytes, &error), (1, 1));
     }
 
     #[test]

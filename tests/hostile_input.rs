@@ -131,7 +131,11 @@ fn a_fixtures_file_that_is_a_fifo_is_an_error_not_a_hang() {
     mkfifo(&dir.join("fixtures.yaml"));
     let errors = load_errors(&dir);
     assert!(errors[0].file.ends_with("fixtures.yaml"), "{errors:#?}");
-    assert!(errors[0].message.contains("a FIFO"), "{}", errors[0].message);
+    assert!(
+        errors[0].message.contains("a FIFO"),
+        "{}",
+        errors[0].message
+    );
 }
 
 #[test]
@@ -353,8 +357,7 @@ fn hello_answer() -> String {
     let mut reference = messenger_conformance::reference::Reference;
     let hello = ToAdapter::Hello(messenger_conformance::contract::HelloRequest { protocol: 1 });
     let answer =
-        messenger_conformance::serve::answer(&mut reference as &mut dyn InProcess, &hello)
-            .unwrap();
+        messenger_conformance::serve::answer(&mut reference as &mut dyn InProcess, &hello).unwrap();
     serde_json::to_string(&answer).unwrap()
 }
 
@@ -408,7 +411,9 @@ fn a_redirect_is_never_followed() {
     let error = adapter.call(&message).unwrap_err();
     assert_eq!(error.kind, AdapterErrorKind::Transport, "{error}");
     assert!(
-        error.detail.contains("HTTP 302, a redirect to `http://127.0.0.1:")
+        error
+            .detail
+            .contains("HTTP 302, a redirect to `http://127.0.0.1:")
             && error.detail.contains("never follows redirects"),
         "{error}"
     );
@@ -511,7 +516,11 @@ fn a_non_finite_number_gets_the_field_hint_not_a_syntax_hint() {
         let errors = load_errors(&dir);
         let hint = errors[0].hint.as_deref().unwrap_or("");
         assert!(!hint.contains("syntax"), "{now}: {}", errors[0]);
-        assert!(hint.starts_with("`now` is Unix seconds"), "{now}: {}", errors[0]);
+        assert!(
+            hint.starts_with("`now` is Unix seconds"),
+            "{now}: {}",
+            errors[0]
+        );
         assert_eq!((errors[0].line, errors[0].column), (6, 10), "{}", errors[0]);
     }
     let dir = cases_dir(
@@ -563,7 +572,12 @@ fn a_huge_number_is_not_echoed_whole() {
     );
     let errors = load_errors(&dir);
     let shown = errors[0].to_string();
-    assert!(shown.len() < 2_000, "{} bytes: {}", shown.len(), &shown[..300]);
+    assert!(
+        shown.len() < 2_000,
+        "{} bytes: {}",
+        shown.len(),
+        &shown[..300]
+    );
     assert!(errors[0].message.contains("characters cut"), "{shown}");
     assert_eq!(errors[0].line, 6, "{shown}");
 }

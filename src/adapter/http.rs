@@ -311,3 +311,49 @@ fn transport_error(error: &ureq::Error) -> AdapterError {
         other => AdapterError::new(AdapterErrorKind::Transport, other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_application_json_with_any_parameters_in_any_case() {
+        for yes in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=UTF-8",
+            " application/json ",
+        ] {
+            assert!(is_json(Some(yes)), "{yes}");
+        }
+        for no in [
+            "text/plain; charset=UTF-8",
+            "text/json",
+            "application/problem+json",
+            "application/jsonp",
+            "",
+        ] {
+            assert!(!is_json(Some(no)), "{no}");
+        }
+        assert!(!is_json(None));
+    }
+
+    #[test]
+    fn a_redirect_says_where_it_pointed_and_what_to_do() {
+        let error = redirect_error(307, Some("http://elsewhere:9/".into()));
+        assert_eq!(error.kind, AdapterErrorKind::Transport);
+        assert!(
+            error
+                .detail
+                .starts_with("HTTP 307, a redirect to `http://elsewhere:9/`, not 200"),
+            "{error}"
+        );
+        assert!(
+            error.detail.contains("give the final URL with --url"),
+            "{error}"
+        );
+        assert!(redirect_error(301, None)
+            .detail
+            .starts_with("HTTP 301, a redirect, not 200"));
+    }
+}

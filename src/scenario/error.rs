@@ -391,6 +391,33 @@ mod tests {
     }
 
     #[test]
+    fn clips_long_words_only() {
+        assert_eq!(clip_words("unknown field `x`"), "unknown field `x`");
+        let long = format!("value `{}` is not a finite number", "9".repeat(100_000));
+        let clipped = clip_words(&long);
+        assert!(clipped.len() < 200, "{clipped}");
+        assert!(clipped.starts_with("value `999"), "{clipped}");
+        assert!(
+            clipped.ends_with("9999` is not a finite number"),
+            "{clipped}"
+        );
+        assert!(clipped.contains("characters cut"), "{clipped}");
+        // Multi-byte characters and line breaks survive.
+        let text = format!("a\n{}\nb", "é".repeat(500));
+        let clipped = clip_words(&text);
+        assert!(
+            clipped.starts_with("a\néé") && clipped.ends_with("éé\nb"),
+            "{clipped}"
+        );
+        // Exactly the longest word is kept whole.
+        let edge = "x".repeat(LONGEST_WORD);
+        assert_eq!(
+            clip_words(&format!("{edge} {edge}")),
+            format!("{edge} {edge}")
+        );
+    }
+
+    #[test]
     fn display_has_location_snippet_and_hint() {
         let error = LoadError::new("cases/a.yaml", "unknown thing")
             .hint(Some("do this\nthen that".into()))

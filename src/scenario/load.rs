@@ -164,7 +164,7 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
     let dir = dir_label(cases_dir);
     let mut errors = Vec::new();
     let files = match list_files(cases_dir) {
-        Ok((files, problems)) => {
+        Ok(Listing { files, problems }) => {
             errors.extend(problems.into_iter().map(|(relative, message)| {
                 LoadError::new(dir.join(relative), message)
                     .hint(Some("fix the link, or remove it".into()))
@@ -281,11 +281,18 @@ fn dir_label(cases_dir: &Path) -> PathBuf {
     name.unwrap_or_else(|| PathBuf::from("cases"))
 }
 
+/// What [`list_files`] found: paths relative to the cases directory.
+struct Listing {
+    files: Vec<PathBuf>,
+    /// Entries that cannot be walked, each with why.
+    problems: Vec<(PathBuf, String)>,
+}
+
 /// Every `.yaml` and `.yml` file under `dir`, as paths relative to it, sorted, and the entries
 /// that cannot be walked (a symlink that leads nowhere, or back into a folder that holds it),
 /// each with why. Hidden files and folders are skipped. Symlinks are followed: an area folder
 /// (or a case file) that is a symlink is read like any other, never dropped.
-fn list_files(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<(PathBuf, String)>)> {
+fn list_files(dir: &Path) -> std::io::Result<Listing> {
     struct Walk<'a> {
         root: &'a Path,
         /// The folders being walked, canonical: a symlink to one of them would never end.
@@ -343,7 +350,10 @@ fn list_files(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<(PathBuf, String
     };
     walk.walk(dir)?;
     walk.files.sort();
-    Ok((walk.files, walk.problems))
+    Ok(Listing {
+        files: walk.files,
+        problems: walk.problems,
+    })
 }
 
 /// Read and parse one file; on failure, record the error and return `None`.

@@ -462,6 +462,19 @@ mod tests {
     }
 
     #[test]
+    fn locates_numbers_that_are_not_finite() {
+        for value in ["1e400", ".nan", "-.inf"] {
+            let doc = format!("cases:\n  - now: {value}\n");
+            let node = Node::parse(&doc).unwrap_or_else(|| panic!("{value}"));
+            assert_eq!(
+                node.path_at(2, 10).map(|p| p.to_string()).as_deref(),
+                Some("cases[0].now"),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
     fn finds_the_path_at_a_position() {
         let node = Node::parse(DOC).unwrap();
         assert_eq!(
