@@ -24,9 +24,10 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test, under cargo's scratch directory for tests (emptied at
+/// the next run, so nothing piles up).
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mc-hostile-{name}-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hostile-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
