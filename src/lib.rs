@@ -15,6 +15,7 @@ pub mod event;
 pub mod exchange;
 pub mod exit;
 pub mod harness;
+pub mod input;
 pub mod judge;
 pub mod properties;
 pub mod redact;

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::adapter::exec::{display_command, ExecProcess, StderrSink, MIN_START_TIMEOUT};
 use crate::adapter::http::HttpClient;
+use crate::adapter::json::JsonProblem;
 use crate::adapter::{
     truncate, validate, AdapterError, AdapterErrorKind, MESSAGE_LIMIT, SEEN_LIMIT,
 };
@@ -338,11 +339,18 @@ fn smoke_sign(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) ->
 }
 
 fn answer_json(raw: &str, what: &str, checks: &mut Checklist<'_>) -> Option<Value> {
-    match serde_json::from_str::<Value>(raw) {
+    match crate::adapter::json::parse(raw) {
         Ok(value) => Some(value),
-        Err(error) => {
+        Err(JsonProblem::NotJson(error)) => {
             checks.fail(format!(
                 "the answer to {what} is not JSON ({error}): `{}`",
+                truncate(raw, SEEN_LIMIT)
+            ));
+            None
+        }
+        Err(JsonProblem::DuplicateMember(words)) => {
+            checks.fail(format!(
+                "the answer to {what} has {words}: send each member once (a harness would have to guess which value counts): `{}`",
                 truncate(raw, SEEN_LIMIT)
             ));
             None

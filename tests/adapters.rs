@@ -667,8 +667,14 @@ fn scripted_server(script: Vec<Option<(u16, String)>>) -> (String, std::thread::
                 );
                 (200, serde_json::to_string(&answer).unwrap())
             });
-            let _ =
-                request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+            let json =
+                tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                    .unwrap();
+            let _ = request.respond(
+                tiny_http::Response::from_string(body)
+                    .with_status_code(status)
+                    .with_header(json),
+            );
         }
     });
     (url, handle)

@@ -92,6 +92,11 @@ fn handshake(client: &HttpClient, config: &HttpFactory) -> Result<HelloReply, St
                 error.detail,
                 error.seen.map(|s| format!(" (body: {s})")).unwrap_or_default()
             ),
+            AdapterErrorKind::InvalidMessage | AdapterErrorKind::Oversized => format!(
+                "{url} answered hello, but {}{}",
+                error.detail,
+                error.seen.map(|s| format!(" (body: {s})")).unwrap_or_default()
+            ),
             _ => format!(
                 "could not reach {url}: {}. Check that the server is running and listening there (scheme, host, port and path); `messenger-conformance serve --http 127.0.0.1:8080` serves the reference for comparison",
                 error.detail
@@ -157,6 +162,9 @@ impl HttpClient {
     pub fn new(url: &str, timeout: Duration, body_limit: usize) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Never follow a redirect: the answer is the one URL's, or an adapter error. (With
+            // 0, ureq returns the 3xx response itself.)
+            .max_redirects(0)
             .timeout_global(Some(timeout))
             .build()
             .into();
@@ -176,6 +184,10 @@ impl HttpClient {
             .send(body)
             .map_err(|error| transport_error(&error))?;
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(redirect_error(status, header(&response, "location")));
+        }
+        let content_type = header(&response, "content-type");
         // Read one byte past the limit to tell a body that fits from one that does not; a
         // failed answer's body is only shown, so it is cut short instead.
         let limit = if status == 200 {
@@ -216,6 +228,16 @@ impl HttpClient {
                 &bytes[..bytes.len().min(SEEN_LIMIT)],
             )));
         }
+        if !is_json(content_type.as_deref()) {
+            return Err(AdapterError::new(
+                AdapterErrorKind::InvalidMessage,
+                format!(
+                    "the response's Content-Type is {}, not application/json: answer with the header `Content-Type: application/json` and the JSON message as the body",
+                    content_type.map_or("missing".to_string(), |t| format!("`{}`", super::truncate(&t, 100)))
+                ),
+            )
+            .with_seen(&String::from_utf8_lossy(&bytes)));
+        }
         String::from_utf8(bytes)
             .map(|text| (status, text))
             .map_err(|error| {
@@ -242,6 +264,36 @@ impl HttpClient {
     }
 }
 
+/// A response header as text, if present and readable.
+fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+/// Whether a `Content-Type` names JSON: `application/json`, in any case, with or without
+/// parameters (`; charset=utf-8`).
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|value| {
+        let media_type = value.split(';').next().unwrap_or("").trim();
+        media_type.eq_ignore_ascii_case("application/json")
+    })
+}
+
+/// A 3xx answer: never followed, since the verdict would then come from another server.
+fn redirect_error(status: u16, location: Option<String>) -> AdapterError {
+    let to = location.map_or(String::new(), |l| {
+        format!(" to `{}`", super::truncate(&l, SEEN_LIMIT))
+    });
+    AdapterError::new(
+        AdapterErrorKind::Transport,
+        format!(
+            "HTTP {status}, a redirect{to}, not 200: the harness never follows redirects (the answer must come from the URL under test, not from wherever it points); give the final URL with --url, or answer at this one"
+        ),
+    )
+}
+
 fn transport_error(error: &ureq::Error) -> AdapterError {
     match error {
         ureq::Error::Timeout(which) => AdapterError::new(
@@ -257,5 +309,51 @@ fn transport_error(error: &ureq::Error) -> AdapterError {
             format!("the response body is longer than {limit} bytes (the limit)"),
         ),
         other => AdapterError::new(AdapterErrorKind::Transport, other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_application_json_with_any_parameters_in_any_case() {
+        for yes in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=UTF-8",
+            " application/json ",
+        ] {
+            assert!(is_json(Some(yes)), "{yes}");
+        }
+        for no in [
+            "text/plain; charset=UTF-8",
+            "text/json",
+            "application/problem+json",
+            "application/jsonp",
+            "",
+        ] {
+            assert!(!is_json(Some(no)), "{no}");
+        }
+        assert!(!is_json(None));
+    }
+
+    #[test]
+    fn a_redirect_says_where_it_pointed_and_what_to_do() {
+        let error = redirect_error(307, Some("http://elsewhere:9/".into()));
+        assert_eq!(error.kind, AdapterErrorKind::Transport);
+        assert!(
+            error
+                .detail
+                .starts_with("HTTP 307, a redirect to `http://elsewhere:9/`, not 200"),
+            "{error}"
+        );
+        assert!(
+            error.detail.contains("give the final URL with --url"),
+            "{error}"
+        );
+        assert!(redirect_error(301, None)
+            .detail
+            .starts_with("HTTP 301, a redirect, not 200"));
     }
 }

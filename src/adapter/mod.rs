@@ -13,10 +13,12 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::contract::{FromAdapter, HelloReply, ToAdapter, PROTOCOL_VERSION};
+use json::JsonProblem;
 
 pub mod builtin;
 pub mod exec;
 pub mod http;
+pub mod json;
 pub mod validate;
 
 /// A started implementation that has answered `hello`.
@@ -141,12 +143,18 @@ pub fn decode_answer(
     validate: bool,
     channel: Channel,
 ) -> Result<FromAdapter, AdapterError> {
-    let value: Value = serde_json::from_str(raw).map_err(|error| {
-        let advice = match channel {
-            Channel::Stdout => "stdout carries only protocol messages, one JSON object per line: print logs to stderr",
-            Channel::HttpBody => "the response body must be one JSON protocol message",
+    let value: Value = json::parse(raw).map_err(|problem| {
+        let detail = match problem {
+            JsonProblem::NotJson(error) => {
+                let advice = match channel {
+                    Channel::Stdout => "stdout carries only protocol messages, one JSON object per line: print logs to stderr",
+                    Channel::HttpBody => "the response body must be one JSON protocol message",
+                };
+                format!("the answer is not JSON ({error}); {advice}")
+            }
+            JsonProblem::DuplicateMember(words) => duplicate_advice("the answer", &words),
         };
-        AdapterError::new(AdapterErrorKind::InvalidMessage, format!("the answer is not JSON ({error}); {advice}")).with_seen(raw)
+        AdapterError::new(AdapterErrorKind::InvalidMessage, detail).with_seen(raw)
     })?;
     if validate {
         validate::answer(&value).map_err(|problems| {
@@ -174,9 +182,15 @@ pub fn decode_answer(
 /// handshake reads. `Err` is the whole sentence for a [`StartError`].
 pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<HelloReply, String> {
     let shown = truncate(raw, SEEN_LIMIT);
-    let value: Value = match serde_json::from_str(raw) {
+    let value: Value = match json::parse(raw) {
         Ok(value) => value,
-        Err(_) => {
+        Err(JsonProblem::DuplicateMember(words)) => {
+            return Err(format!(
+                "{} (saw `{shown}`)",
+                duplicate_advice("the adapter's hello", &words)
+            ))
+        }
+        Err(JsonProblem::NotJson(_)) => {
             return Err(match channel {
                 Channel::Stdout => format!(
                     "the adapter printed `{shown}` before its hello: stdout is the protocol channel, log to stderr"
@@ -216,6 +230,14 @@ pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<Hello
     }
     serde_json::from_value::<HelloReply>(value)
         .map_err(|error| format!("the adapter's hello is not valid: {error} (saw `{shown}`)"))
+}
+
+/// Why a message with a member named twice is refused, and what to do.
+fn duplicate_advice(what: &str, words: &str) -> String {
+    format!(
+        "{what} has {words}: a message names each member once, and the harness does not guess \
+         which of two values the implementation meant; send each member once"
+    )
 }
 
 /// Cut `text` to at most `limit` bytes on a char boundary, saying how much was left out.

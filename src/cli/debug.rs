@@ -3,7 +3,6 @@
 //! and JSON with `--json`; exit 0 when the token or hash would be accepted, 1 when not, 2 on
 //! bad input (an unreadable workspace file, a bad flag).
 
-use std::io::Read as _;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -91,6 +90,9 @@ fn load(path: &std::path::Path) -> Result<Workspace, CliError> {
     Ok(debug::load_workspace(path)?)
 }
 
+/// The longest token read from stdin: 1 MiB (a Messenger JWT is a few hundred bytes).
+const TOKEN_LIMIT: u64 = 1 << 20;
+
 fn jwt(args: JwtArgs) -> Outcome {
     let now = match args.now.as_deref().map(debug::parse_now) {
         None => messenger_conformance::clock::system_now(),
@@ -99,10 +101,10 @@ fn jwt(args: JwtArgs) -> Outcome {
     };
     let workspace = args.workspace.as_deref().map(load).transpose()?;
     let token = if args.token == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
+        let bytes = messenger_conformance::input::read_limited(std::io::stdin(), TOKEN_LIMIT)
             .map_err(|e| CliError::new(format!("cannot read the token from stdin: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| CliError::new("cannot read the token from stdin: it is not UTF-8"))?;
         text.trim_end_matches(['\n', '\r']).to_string()
     } else {
         args.token

@@ -49,8 +49,10 @@ pub struct RunArgs {
     pub cases: CasesArg,
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Parallel workers, each with its own adapter.
-    #[arg(long, short = 'j', default_value_t = 1)]
+    /// Parallel workers, each with its own adapter: 1 or more, used up to the number of cases
+    /// and at most 64 (a larger number is capped, with a note on stderr).
+    #[arg(long, short = 'j', default_value_t = 1, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub jobs: usize,
     /// Also gate on should-level failures.
     #[arg(long)]
@@ -139,6 +141,10 @@ impl RunArgs {
     }
 }
 
+/// The most workers a run starts, whatever `--jobs` asks: each is an adapter process (or
+/// connection), and a machine gains nothing from more of them than it has cores many times over.
+const MAX_JOBS: usize = 64;
+
 pub fn run(args: RunArgs) -> Outcome {
     let suite = load(&args.cases.cases)?;
     let seed = args.properties.seed.unwrap_or_else(fresh_seed);
@@ -171,7 +177,16 @@ pub fn run(args: RunArgs) -> Outcome {
     let not_started = |error: StartError| {
         CliError::new(format!("could not start {}: {error}", factory.describe()))
     };
-    let jobs = args.jobs.clamp(1, cases.len().max(properties.len()).max(1));
+    if args.jobs > MAX_JOBS {
+        eprintln!(
+            "note: --jobs {} is capped at {MAX_JOBS}: each job starts an adapter of its own",
+            args.jobs
+        );
+    }
+    let jobs = args
+        .jobs
+        .clamp(1, MAX_JOBS)
+        .min(cases.len().max(properties.len()).max(1));
     end_adapters_on_signals();
     let mut workers = Workers::start(factory, jobs).map_err(not_started)?;
     let header = header_for(factory, workers.hello(), options);

@@ -16,8 +16,9 @@ pub struct SmokeArgs {
     /// Smoke-test the implementation at this URL (http transport).
     #[arg(long, value_name = "URL", conflicts_with = "command")]
     pub url: Option<String>,
-    /// How long one request may take, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    /// How long one request may take, in milliseconds (1 to 3600000, an hour).
+    #[arg(long, value_name = "MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub timeout_ms: u64,
     /// The adapter command and its arguments, after `--` (exec transport).
     #[arg(last = true, value_name = "CMD")]

@@ -16,8 +16,10 @@ pub struct TargetArgs {
     /// transport). Without --url and without a command, the built-in reference is tested.
     #[arg(long, value_name = "URL", conflicts_with = "command")]
     pub url: Option<String>,
-    /// How long one request may take, in milliseconds; a late answer is an adapter error (timeout).
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    /// How long one request may take, in milliseconds (1 to 3600000, an hour); a late answer is
+    /// an adapter error (timeout).
+    #[arg(long, value_name = "MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub timeout_ms: u64,
     /// Check every message the implementation sends against the protocol's JSON Schema; a message
     /// that does not match is an adapter error naming the offending field.

@@ -182,7 +182,7 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, WorkspaceFileError> {
         column,
         message,
     };
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_text(path, crate::input::FILE_LIMIT)
         .map_err(|e| error(None, None, format!("cannot read the workspace file: {e}")))?;
     parse_workspace(&text).map_err(|(line, column, message)| error(line, column, message))
 }

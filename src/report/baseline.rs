@@ -19,7 +19,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -151,9 +150,11 @@ impl Baseline {
 
     /// Read a baseline file without the checks (what `--update-baseline` starts from).
     pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
-        let text = fs::read_to_string(path).map_err(|source| BaselineError::Io {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::input::read_text(path, crate::input::FILE_LIMIT).map_err(|source| {
+            BaselineError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         Baseline::parse(&text, path)
     }

@@ -101,7 +101,7 @@ pub fn write_snapshots(dir: &Path, cases: &[CaseEvent]) -> io::Result<SnapshotOu
         let path = dir.join(format!("{name}.snap"));
         let pending = dir.join(format!("{name}.snap.new"));
         let text = render_snapshot(message);
-        match fs::read_to_string(&path) {
+        match crate::input::read_text(&path, crate::input::FILE_LIMIT) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::write(&path, text)?;
                 outcome.created.push(path);

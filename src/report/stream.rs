@@ -117,9 +117,11 @@ impl Stream {
     }
 
     pub fn read(path: &Path) -> Result<Stream, StreamError> {
-        let text = fs::read_to_string(path).map_err(|source| StreamError::Io {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::input::read_text(path, crate::input::EVENTS_LIMIT).map_err(|source| {
+            StreamError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         Stream::parse(&text, path)
     }

@@ -31,14 +31,14 @@ impl LoadError {
             file: file.into(),
             line: 0,
             column: 0,
-            message: message.into(),
+            message: clip_words(&message.into()),
             hint: None,
             snippet: None,
         }
     }
 
     pub(crate) fn hint(mut self, hint: Option<String>) -> LoadError {
-        self.hint = hint;
+        self.hint = hint.map(|hint| clip_words(&hint));
         self
     }
 
@@ -80,6 +80,34 @@ impl fmt::Display for LoadError {
         Ok(())
     }
 }
+
+/// `text` with every word longer than [`LONGEST_WORD`] characters cut to its start and end:
+/// messages echo what the file says (a value, a name), and a file can say a 100,000-digit
+/// number. The snippet shows the place; the message only needs to name it.
+pub(crate) fn clip_words(text: &str) -> String {
+    const HEAD: usize = 48;
+    const TAIL: usize = 16;
+    if text.len() <= LONGEST_WORD {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for piece in text.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end_matches(char::is_whitespace);
+        let count = word.chars().count();
+        if count <= LONGEST_WORD {
+            out.push_str(piece);
+            continue;
+        }
+        out.extend(word.chars().take(HEAD));
+        out.push_str(&format!("…[{} characters cut]…", count - HEAD - TAIL));
+        out.extend(word.chars().skip(count - TAIL));
+        out.push_str(&piece[word.len()..]);
+    }
+    out
+}
+
+/// The longest word a load error's message or hint shows whole.
+pub(crate) const LONGEST_WORD: usize = 120;
 
 /// Every problem found while loading a suite: all files are read and all problems collected.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -201,6 +229,14 @@ fn hint_for_yaml(
         } else {
             "the file ends in the middle of a value: close every bracket and quote".into()
         });
+    }
+    if message.contains("is not a finite number") || message.contains("non-finite float") {
+        return Some(
+            "a number in a case is finite: `.nan`, `.inf` and numbers beyond about 1.8e308 have\n\
+             no JSON form. Write a finite number, quote it to send a string, or, for such a number\n\
+             in a token, write the claims as JSON text with `claims_raw`"
+                .into(),
+        );
     }
     if message.contains("limits breached") || message.contains("recursion limit") {
         return Some("the file nests deeper (or is larger) than any case needs: flatten it".into());
@@ -352,6 +388,33 @@ mod tests {
         assert_eq!(expected, vec!["a".to_string(), "b".to_string()]);
         let (_, expected) = parse_unknown("unknown field `c`, there are no fields").unwrap();
         assert!(expected.is_empty());
+    }
+
+    #[test]
+    fn clips_long_words_only() {
+        assert_eq!(clip_words("unknown field `x`"), "unknown field `x`");
+        let long = format!("value `{}` is not a finite number", "9".repeat(100_000));
+        let clipped = clip_words(&long);
+        assert!(clipped.len() < 200, "{clipped}");
+        assert!(clipped.starts_with("value `999"), "{clipped}");
+        assert!(
+            clipped.ends_with("9999` is not a finite number"),
+            "{clipped}"
+        );
+        assert!(clipped.contains("characters cut"), "{clipped}");
+        // Multi-byte characters and line breaks survive.
+        let text = format!("a\n{}\nb", "é".repeat(500));
+        let clipped = clip_words(&text);
+        assert!(
+            clipped.starts_with("a\néé") && clipped.ends_with("éé\nb"),
+            "{clipped}"
+        );
+        // Exactly the longest word is kept whole.
+        let edge = "x".repeat(LONGEST_WORD);
+        assert_eq!(
+            clip_words(&format!("{edge} {edge}")),
+            format!("{edge} {edge}")
+        );
     }
 
     #[test]

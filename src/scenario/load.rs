@@ -13,13 +13,15 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use crate::contract::{Platform, Role};
+use crate::input;
 use crate::spec::Level;
 
 use super::error::{from_yaml, FileKind, LoadError, LoadErrors};
 use super::lint::{check_ids_and_requirements, CaseRef};
 use super::model::{Case, CaseFile, Fixtures};
 use super::resolve::{
-    build_steps, check_structure, BuildError, BuiltStep, Problem, DEFAULT_NOW, DEFAULT_WORKSPACE,
+    build_steps, check_structure, negative_leeway, BuildError, BuiltStep, Problem, DEFAULT_NOW,
+    DEFAULT_WORKSPACE,
 };
 use super::source::{parse_options, FieldPath, Loc, Node};
 
@@ -162,7 +164,13 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
     let dir = dir_label(cases_dir);
     let mut errors = Vec::new();
     let files = match list_files(cases_dir) {
-        Ok(files) => files,
+        Ok(Listing { files, problems }) => {
+            errors.extend(problems.into_iter().map(|(relative, message)| {
+                LoadError::new(dir.join(relative), message)
+                    .hint(Some("fix the link, or remove it".into()))
+            }));
+            files
+        }
         Err(error) => {
             let error = LoadError::new(
                 dir.join(""),
@@ -273,28 +281,79 @@ fn dir_label(cases_dir: &Path) -> PathBuf {
     name.unwrap_or_else(|| PathBuf::from("cases"))
 }
 
-/// Every `.yaml` and `.yml` file under `dir`, as paths relative to it, sorted. Hidden files and
-/// folders are skipped.
-fn list_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if entry.file_type()?.is_dir() {
-                walk(root, &path, out)?;
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
-            }
-        }
-        Ok(())
+/// What [`list_files`] found: paths relative to the cases directory.
+struct Listing {
+    files: Vec<PathBuf>,
+    /// Entries that cannot be walked, each with why.
+    problems: Vec<(PathBuf, String)>,
+}
+
+/// Every `.yaml` and `.yml` file under `dir`, as paths relative to it, sorted, and the entries
+/// that cannot be walked (a symlink that leads nowhere, or back into a folder that holds it),
+/// each with why. Hidden files and folders are skipped. Symlinks are followed: an area folder
+/// (or a case file) that is a symlink is read like any other, never dropped.
+fn list_files(dir: &Path) -> std::io::Result<Listing> {
+    struct Walk<'a> {
+        root: &'a Path,
+        /// The folders being walked, canonical: a symlink to one of them would never end.
+        ancestors: Vec<PathBuf>,
+        files: Vec<PathBuf>,
+        problems: Vec<(PathBuf, String)>,
     }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
-    files.sort();
-    Ok(files)
+    impl Walk<'_> {
+        fn walk(&mut self, dir: &Path) -> std::io::Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                let relative = path.strip_prefix(self.root).unwrap_or(&path).to_path_buf();
+                let mut file_type = entry.file_type()?;
+                if file_type.is_symlink() {
+                    match std::fs::metadata(&path) {
+                        Ok(target) => file_type = target.file_type(),
+                        Err(error) => {
+                            self.problems.push((
+                                relative,
+                                format!("a symlink that cannot be followed ({error}): the cases behind it would be left out"),
+                            ));
+                            continue;
+                        }
+                    }
+                }
+                if file_type.is_dir() {
+                    let canonical = path.canonicalize()?;
+                    if self.ancestors.contains(&canonical) {
+                        self.problems.push((
+                            relative,
+                            "a symlink to a folder that contains it: walking it would never end"
+                                .into(),
+                        ));
+                        continue;
+                    }
+                    self.ancestors.push(canonical);
+                    self.walk(&path)?;
+                    self.ancestors.pop();
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    self.files.push(relative);
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut walk = Walk {
+        root: dir,
+        ancestors: vec![dir.canonicalize()?],
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    walk.walk(dir)?;
+    walk.files.sort();
+    Ok(Listing {
+        files: walk.files,
+        problems: walk.problems,
+    })
 }
 
 /// Read and parse one file; on failure, record the error and return `None`.
@@ -304,7 +363,7 @@ fn read_yaml<T: DeserializeOwned>(
     kind: FileKind,
     errors: &mut Vec<LoadError>,
 ) -> Option<(SourceFile, T)> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match input::read_bytes(path, input::FILE_LIMIT) {
         Ok(bytes) => bytes,
         Err(error) => {
             let mut load_error = LoadError::new(shown, format!("cannot read the file: {error}"));
@@ -317,17 +376,42 @@ fn read_yaml<T: DeserializeOwned>(
             return None;
         }
     };
-    let text = std::str::from_utf8(&bytes).ok();
-    match serde_saphyr::from_slice_with_options::<T>(&bytes, parse_options()) {
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            errors.push(not_utf8(shown, &bytes, &error));
+            return None;
+        }
+    };
+    match serde_saphyr::from_str_with_options::<T>(text, parse_options()) {
         Ok(value) => Some((
-            SourceFile::new(shown.to_path_buf(), text.unwrap_or_default().to_string()),
+            SourceFile::new(shown.to_path_buf(), text.to_string()),
             value,
         )),
         Err(error) => {
-            errors.push(from_yaml(shown, text, &error, kind));
+            errors.push(from_yaml(shown, Some(text), &error, kind));
             None
         }
     }
+}
+
+/// A file that is not UTF-8: where the first bad byte is, shown in the text around it.
+fn not_utf8(shown: &Path, bytes: &[u8], error: &std::str::Utf8Error) -> LoadError {
+    let (line, column) = input::utf8_error_position(bytes, error);
+    let bad = bytes[error.valid_up_to()];
+    LoadError::new(
+        shown,
+        format!("the file is not UTF-8: byte 0x{bad:02x} cannot start a character here"),
+    )
+    .hint(Some("save the file as UTF-8".into()))
+    .at(
+        &String::from_utf8_lossy(bytes),
+        Loc {
+            line,
+            column,
+            len: 1,
+        },
+    )
 }
 
 fn load_fixtures(cases_dir: &Path, dir: &Path, errors: &mut Vec<LoadError>) -> Option<Fixtures> {
@@ -408,6 +492,12 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
                     "a fixture workspace's `name` is its key: `name: {name}`"
                 )),
             );
+        }
+        if workspace.jwt_leeway_seconds < 0 {
+            problems.push(negative_leeway(
+                &at.key("jwt_leeway_seconds"),
+                workspace.jwt_leeway_seconds,
+            ));
         }
         let missing: Vec<&str> = Platform::ALL
             .iter()

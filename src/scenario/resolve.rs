@@ -317,6 +317,18 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
     let mut role = None;
     let mut any_of_used = false;
     for view in step_views(case) {
+        if view.after_seconds < 0 {
+            problems.push(
+                Problem::new(
+                    &view.at.key("after_seconds"),
+                    format!(
+                        "`after_seconds` is {}: a step cannot come before the case's `now`",
+                        view.after_seconds
+                    ),
+                )
+                .hint("`after_seconds` counts seconds after the case's `now`, 0 or more; to test an earlier instant, set the case's `now` earlier"),
+            );
+        }
         let step_role = match (view.request, view.sign) {
             (Some(_), None) => Role::Verifier,
             (None, Some(_)) => Role::Signer,
@@ -718,6 +730,12 @@ fn apply_patch(workspace: &mut Value, patch: &Value, at: &FieldPath) -> Result<(
         Problem::new(at, format!("after this patch the workspace is invalid: {error}"))
             .hint("a patch changes fields of the workspace's own shape (see schema/fixtures.schema.json); null removes a field")
     })?;
+    if patch.get("jwt_leeway_seconds").is_some() && settings.jwt_leeway_seconds < 0 {
+        return Err(negative_leeway(
+            &at.key("jwt_leeway_seconds"),
+            settings.jwt_leeway_seconds,
+        ));
+    }
     let missing: Vec<&str> = crate::contract::Platform::ALL
         .iter()
         .filter(|p| settings.platform(**p).is_none())
@@ -729,6 +747,15 @@ fn apply_patch(workspace: &mut Value, patch: &Value, at: &FieldPath) -> Result<(
     }
     *workspace = patched;
     Ok(())
+}
+
+/// A workspace's `jwt_leeway_seconds` below 0 (in fixtures.yaml or a patch).
+pub(crate) fn negative_leeway(at: &FieldPath, leeway: i64) -> Problem {
+    Problem::new(
+        at,
+        format!("`jwt_leeway_seconds` is {leeway}: a leeway is 0 or more seconds"),
+    )
+    .hint("the leeway widens the window a token is valid in (until exp + leeway, from nbf - leeway); a negative one has no meaning in the contract")
 }
 
 fn build_request(

@@ -135,7 +135,12 @@ pub(crate) fn parse_options() -> serde_saphyr::Options {
 impl Node {
     /// The location tree of a document that parses as YAML; `None` if it does not.
     pub fn parse(text: &str) -> Option<Node> {
-        serde_saphyr::from_str_with_options::<Spanned<Node>>(text, parse_options())
+        let mut options = parse_options();
+        // The tree records only where nodes are: a number that is not finite (`.nan`, `1e400`)
+        // is a node like any other here, so that the error about it points at its field rather
+        // than reading as a syntax error.
+        options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
+        serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options)
             .ok()
             .map(|spanned| {
                 let mut node = spanned.value;
@@ -454,6 +459,19 @@ mod tests {
                 len: 1
             }
         );
+    }
+
+    #[test]
+    fn locates_numbers_that_are_not_finite() {
+        for value in ["1e400", ".nan", "-.inf"] {
+            let doc = format!("cases:\n  - now: {value}\n");
+            let node = Node::parse(&doc).unwrap_or_else(|| panic!("{value}"));
+            assert_eq!(
+                node.path_at(2, 10).map(|p| p.to_string()).as_deref(),
+                Some("cases[0].now"),
+                "{value}"
+            );
+        }
     }
 
     #[test]
