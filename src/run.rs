@@ -2,7 +2,7 @@
 //! [`CaseEvent`] per case. [`Workers`] run cases (and properties) in parallel, one adapter each.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, OnceLock};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -34,10 +34,90 @@ pub fn header_for(
     }
 }
 
+/// When to give up on an implementation that keeps failing to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Adapter errors (and timeouts) in a row.
+    pub consecutive: usize,
+    /// Adapter errors in the whole run: each one restarts the adapter.
+    pub total: usize,
+}
+
+/// The circuit breaker: once an implementation has failed to answer [`Limits`] times, the rest
+/// of the run is not sent to it (each case would cost a restart and a timeout), and is recorded
+/// as not run, an adapter error, so the run fails in bounded time.
+#[derive(Debug, Default)]
+pub struct Breaker {
+    limits: Option<Limits>,
+    consecutive: AtomicUsize,
+    total: AtomicUsize,
+    tripped: OnceLock<String>,
+}
+
+impl Breaker {
+    /// A breaker that trips at `limits`.
+    pub fn new(limits: Limits) -> Breaker {
+        Breaker {
+            limits: Some(limits),
+            ..Breaker::default()
+        }
+    }
+
+    /// Why the run stopped sending requests, once it has: one sentence.
+    pub fn tripped(&self) -> Option<&str> {
+        self.tripped.get().map(String::as_str)
+    }
+
+    /// Count one result.
+    pub fn record(&self, outcome: OutcomeClass) {
+        let Some(limits) = self.limits else { return };
+        if outcome.is_answered() {
+            self.consecutive.store(0, Ordering::Relaxed);
+            return;
+        }
+        let consecutive = self.consecutive.fetch_add(1, Ordering::Relaxed) + 1;
+        let total = self.total.fetch_add(1, Ordering::Relaxed) + 1;
+        let why = if consecutive >= limits.consecutive {
+            format!(
+                "{consecutive} adapter errors in a row (--max-consecutive-errors {})",
+                limits.consecutive
+            )
+        } else if total >= limits.total {
+            format!(
+                "{total} adapter errors, each a restart (--max-adapter-errors {})",
+                limits.total
+            )
+        } else {
+            return;
+        };
+        let _ = self.tripped.set(format!(
+            "not run: the run stopped after {why}; the implementation is not answering, so the rest would only cost restarts and timeouts. Check it with `messenger-conformance smoke`"
+        ));
+    }
+
+    /// The record of a case that was not sent because the breaker tripped.
+    pub fn not_run(&self, case: &LoadedCase) -> Option<CaseEvent> {
+        let why = self.tripped()?;
+        let problem = Problem {
+            field: "answer".into(),
+            expected: "an answer".into(),
+            actual: why.to_string(),
+            why: "a case that did not run tested nothing: the run cannot pass".into(),
+            severity: Severity::Major,
+        };
+        Some(finish(
+            empty_event(case),
+            Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
+            Instant::now(),
+        ))
+    }
+}
+
 /// The adapters of a run, one per worker, started once and shared by the cases and the
 /// properties. Dropping them ends every adapter.
 pub struct Workers {
     adapters: Vec<Box<dyn Adapter>>,
+    breaker: Arc<Breaker>,
 }
 
 impl Workers {
@@ -46,7 +126,21 @@ impl Workers {
         let adapters = (0..jobs.max(1))
             .map(|_| factory.start())
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Workers { adapters })
+        Ok(Workers {
+            adapters,
+            breaker: Arc::new(Breaker::default()),
+        })
+    }
+
+    /// Give up at `limits` (see [`Breaker`]); without it, every case is sent.
+    pub fn with_breaker(mut self, limits: Limits) -> Workers {
+        self.breaker = Arc::new(Breaker::new(limits));
+        self
+    }
+
+    /// The run's circuit breaker.
+    pub fn breaker(&self) -> Arc<Breaker> {
+        Arc::clone(&self.breaker)
     }
 
     /// What the implementation said in its `hello` (the first worker's).
@@ -94,9 +188,16 @@ impl Workers {
         redactor: &Redactor,
         on_event: impl FnMut(&CaseEvent),
     ) -> Vec<CaseEvent> {
+        let breaker = self.breaker();
         self.run(
             cases,
-            |adapter, case| run_case(adapter, case, redactor),
+            |adapter, case| {
+                breaker.not_run(case).unwrap_or_else(|| {
+                    let event = run_case(adapter, case, redactor);
+                    breaker.record(event.outcome);
+                    event
+                })
+            },
             on_event,
         )
     }

@@ -13,7 +13,7 @@ use messenger_conformance::properties::counterexample::Counterexample;
 use messenger_conformance::properties::{Property, Settings};
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::terminal;
-use messenger_conformance::run::{header_for, Workers};
+use messenger_conformance::run::{header_for, Limits, Workers};
 use messenger_conformance::scenario::LoadedCase;
 use messenger_conformance::selection::{Only, Selection};
 use messenger_conformance::session::Session;
@@ -61,6 +61,13 @@ pub struct RunArgs {
     /// declared, clock): for teams that want the whole suite to have run.
     #[arg(long)]
     pub fail_on_skipped_must: bool,
+    /// Stop sending requests after this many adapter errors (crashes, hangs, garbage) in a row:
+    /// the rest of the run is recorded as not run, and the run fails.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_consecutive_errors: u32,
+    /// Stop after this many adapter errors in all (each restarts the adapter).
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_adapter_errors: u32,
     /// Print only failures and the summary, not a line per case.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -188,7 +195,13 @@ pub fn run(args: RunArgs) -> Outcome {
         .clamp(1, MAX_JOBS)
         .min(cases.len().max(properties.len()).max(1));
     end_adapters_on_signals();
-    let mut workers = Workers::start(factory, jobs).map_err(not_started)?;
+    let mut workers = Workers::start(factory, jobs)
+        .map_err(not_started)?
+        .with_breaker(Limits {
+            consecutive: args.max_consecutive_errors as usize,
+            total: args.max_adapter_errors as usize,
+        });
+    let breaker = workers.breaker();
     let header = header_for(factory, workers.hello(), options);
     let redactor = Redactor::new(
         suite
@@ -222,7 +235,11 @@ pub fn run(args: RunArgs) -> Outcome {
         }
         let runs = workers.run(
             &properties,
-            |adapter, p| p.run(adapter, &settings, &redactor),
+            |adapter, p| {
+                let run = p.run_unless(adapter, &settings, &redactor, breaker.tripped());
+                breaker.record(run.event.outcome);
+                run
+            },
             |run| show(&run.event),
         );
         let mut out = stdout.lock();
@@ -267,6 +284,9 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let mut out = stdout.lock();
+    if let Some(why) = breaker.tripped() {
+        let _ = writeln!(out, "\n{}", why.trim_start_matches("not run: "));
+    }
     let failures = terminal::failures_by_severity(&events);
     if !failures.is_empty() {
         let _ = writeln!(out, "\nfailures ({}), critical first:", failures.len());

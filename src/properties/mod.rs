@@ -262,6 +262,37 @@ impl Property {
     }
 
     /// Run the property against `adapter`.
+    /// [`Property::run`], unless the run's circuit breaker has tripped (`stopped` says why): then
+    /// the property is recorded as not run, an adapter error.
+    pub fn run_unless(
+        &self,
+        adapter: &mut dyn Adapter,
+        settings: &Settings,
+        redactor: &Redactor,
+        stopped: Option<&str>,
+    ) -> PropertyRun {
+        let Some(why) = stopped else {
+            return self.run(adapter, settings, redactor);
+        };
+        let problem = Problem {
+            field: "answer".into(),
+            expected: "an answer".into(),
+            actual: why.to_string(),
+            why: "a property that did not run tested nothing: the run cannot pass".into(),
+            severity: Severity::Major,
+        };
+        PropertyRun {
+            event: self.event(
+                Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
+                None,
+                Instant::now(),
+            ),
+            requests: 0,
+            unsupported: 0,
+            counterexample: None,
+        }
+    }
+
     /// Every secret in the evidence is replaced by `redactor` (which must know [`secrets`]).
     pub fn run(
         &self,
