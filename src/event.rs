@@ -85,7 +85,13 @@ pub struct CaseEvent {
     pub title: String,
     pub kind: Kind,
     pub requirements: Vec<String>,
+    /// The case's level, as written.
     pub level: Level,
+    /// The level a failure is judged at when it is lower than `level`: every problem breaks a
+    /// rule of that lower level (a signer's `typ` inside a `must` case). `None` otherwise. See
+    /// [`CaseEvent::gate_level`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_level: Option<Level>,
     pub outcome: OutcomeClass,
     pub severity: Option<Severity>,
     #[serde(default)]
@@ -116,6 +122,15 @@ pub struct CaseEvent {
 impl CaseEvent {
     pub fn failed(&self) -> bool {
         self.outcome.is_failure()
+    }
+
+    /// The level the result is judged at: the case's, or the lower level of the rules a failure
+    /// breaks (a `should` problem in a `must` case), never higher than the case's.
+    pub fn gate_level(&self) -> Level {
+        match self.failure_level {
+            Some(Level::Should) if self.failed() => Level::Should,
+            _ => self.level,
+        }
     }
 
     /// `area::id`, the name a case has everywhere (terminal, JUnit, filters).

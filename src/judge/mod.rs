@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::contract::{ErrorCode, FromAdapter, Outcome, Verdict};
 use crate::scenario::{Expectation, ExpectedVerdict};
+use crate::spec::Level;
 
 mod signed;
 
@@ -80,6 +81,12 @@ pub struct Problem {
     /// Why it matters.
     pub why: String,
     pub severity: Severity,
+    /// The level of the rule this problem breaks, when the case checks it beside rules of its
+    /// own level: a signer's `typ` is a `should` rule inside `must` signer cases. `None`: the
+    /// case's level. A failure is judged at the case's level unless every problem names a lower
+    /// one ([`Judgement::level`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +98,11 @@ pub struct Judgement {
     pub chosen: Option<usize>,
     /// Why the case was skipped.
     pub skip_reason: Option<String>,
+    /// The level the failure is judged at, when every problem breaks a rule of a stated level
+    /// (the strictest of them); `None`: the case's own level. The gate never judges a failure
+    /// above its case's level ([`crate::event::CaseEvent::gate_level`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
 }
 
 impl Judgement {
@@ -101,6 +113,7 @@ impl Judgement {
             problems: vec![],
             chosen: None,
             skip_reason: None,
+            level: None,
         }
     }
 
@@ -118,13 +131,28 @@ impl Judgement {
             return Judgement::pass();
         }
         let severity = problems.iter().map(|p| p.severity).min();
+        let level = problems
+            .iter()
+            .map(|p| p.level)
+            .collect::<Option<Vec<Level>>>()
+            .and_then(|levels| levels.into_iter().max_by_key(|l| gates(*l)));
         Judgement {
             class,
             severity,
             problems,
             chosen: None,
             skip_reason: None,
+            level,
         }
+    }
+}
+
+/// How strongly a failure at this level gates: `should` only under `--strict`; `must`, and a
+/// `may` answer that matches none of the listed ones, always.
+fn gates(level: Level) -> u8 {
+    match level {
+        Level::Should => 0,
+        Level::Must | Level::May => 1,
     }
 }
 
@@ -144,6 +172,7 @@ pub fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judg
             "an adapter error never counts as a pass; the adapter was restarted and the run went on"
                 .into(),
         severity: Severity::Major,
+        level: None,
     };
     Judgement::from_problems(class, vec![problem])
 }
@@ -165,7 +194,7 @@ pub fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
             FromAdapter::Verdict(actual) => judge_any_of(verdicts, actual),
             other => unexpected_type("verdict", other),
         },
-        Expectation::UserHash { .. } | Expectation::Jwt { .. } | Expectation::Refused => {
+        Expectation::UserHash { .. } | Expectation::Jwt { .. } | Expectation::Refused { .. } => {
             signed::judge_signer(expectation, answer)
         }
     }
@@ -180,12 +209,16 @@ fn unexpected_type(expected: &str, answer: &FromAdapter) -> Judgement {
             actual: answer.type_name().into(),
             why: "the contract answers each request type with its own message type".into(),
             severity: Severity::Major,
+            level: None,
         }],
     )
 }
 
+/// A `may` case: any listed verdict passes, and the report records which was chosen. An answer
+/// that matches none fails like any other answer, judged against the closest listed verdict
+/// (fewest differences); its first problem lists every verdict that would have conformed.
 fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
-    let mut closest: Option<Judgement> = None;
+    let mut closest: Option<(usize, Judgement)> = None;
     for (index, expected) in verdicts.iter().enumerate() {
         let judgement = judge_verdict(expected, actual);
         if judgement.class == OutcomeClass::Pass {
@@ -196,12 +229,65 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
         }
         if closest
             .as_ref()
-            .is_none_or(|c| judgement.problems.len() < c.problems.len())
+            .is_none_or(|(_, c)| judgement.problems.len() < c.problems.len())
         {
-            closest = Some(judgement);
+            closest = Some((index, judgement));
         }
     }
-    closest.unwrap_or_else(Judgement::pass)
+    let Some((index, closest)) = closest else {
+        return Judgement::pass();
+    };
+    let listed: Vec<String> = verdicts
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("({}) {}", i + 1, describe_verdict(v)))
+        .collect();
+    let summary = Problem {
+        field: "verdict".into(),
+        expected: format!("any one of the listed verdicts: {}", listed.join("; ")),
+        actual: describe_verdict(&ExpectedVerdict {
+            outcome: actual.outcome,
+            error: actual.error,
+            verified: actual.verified,
+            identity: actual.identity.clone(),
+            applied: actual.attributes.applied.clone(),
+            dropped: actual.attributes.dropped.clone(),
+        }),
+        why: format!(
+            "this `may` case lets the implementation choose among {} verdicts and never fails it for the choice, but this answer matches none of them, so it breaks a rule like any other answer; compared with the closest, ({}):",
+            verdicts.len(),
+            index + 1
+        ),
+        severity: closest.severity.unwrap_or(Severity::Minor),
+        level: None,
+    };
+    let mut problems = vec![summary];
+    problems.extend(closest.problems);
+    Judgement::from_problems(closest.class, problems)
+}
+
+/// A verdict in one line: `rejected (jwt_signature_invalid)`, or `accepted, verified, identity
+/// {"user_id":"u-1"}, applied {"plan":"pro"}` (empty parts left out).
+fn describe_verdict(verdict: &ExpectedVerdict) -> String {
+    if verdict.outcome == Outcome::Rejected {
+        return format!("rejected ({})", show_code(verdict.error));
+    }
+    let mut text = format!(
+        "accepted, {}",
+        if verdict.verified {
+            "verified"
+        } else {
+            "not verified"
+        }
+    );
+    text.push_str(&format!(", identity {}", show_json(&verdict.identity)));
+    if !verdict.applied.is_empty() {
+        text.push_str(&format!(", applied {}", show_json(&verdict.applied)));
+    }
+    if !verdict.dropped.is_empty() {
+        text.push_str(&format!(", dropped {}", show_json(&verdict.dropped)));
+    }
+    text
 }
 
 /// Compare a verdict field by field; the class is that of the gravest kind of difference.
@@ -240,6 +326,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             actual: actual_text,
             why,
             severity,
+            level: None,
         };
         return Judgement::from_problems(OutcomeClass::WrongVerdict, vec![problem]);
     }
@@ -255,6 +342,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                     "integrators and their logs rely on the code to find which rule a request broke"
                         .into(),
                 severity: Severity::Minor,
+                level: None,
             });
         }
         let shape_ok = !actual.verified
@@ -278,6 +366,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                 } else {
                     Severity::Minor
                 },
+                level: None,
             });
         }
         let class = if problems.iter().any(|p| p.field == "error") {
@@ -300,6 +389,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             actual: actual.verified.to_string(),
             why: why.into(),
             severity,
+            level: None,
         });
     }
     if expected.identity != actual.identity {
@@ -322,6 +412,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             } else {
                 Severity::Minor
             },
+            level: None,
         });
     }
     problems.extend(judge_attributes(expected, actual));
@@ -370,6 +461,7 @@ fn judge_attributes(expected: &ExpectedVerdict, actual: &Verdict) -> Vec<Problem
             } else {
                 Severity::Minor
             },
+            level: None,
         });
     }
     problems

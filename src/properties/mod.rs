@@ -270,6 +270,9 @@ impl Property {
         let adapter = RefCell::new(adapter);
         let sent = Cell::new(0u64);
         let supported = Cell::new(0u64);
+        // The first request that fails only at `should` level (a signer's `typ`): kept aside
+        // and reported if nothing fails at `must`, so that it cannot hide a must-level failure.
+        let should_only: RefCell<Option<Sample>> = RefCell::new(None);
         let result = runner.run(&self.strategy(), |sample| {
             let trial = self.trial(&mut **adapter.borrow_mut(), &sample, now, &sent);
             match trial.judgement.class {
@@ -278,10 +281,19 @@ impl Property {
                     Ok(())
                 }
                 OutcomeClass::Skipped => Ok(()),
+                _ if trial.judgement.level == Some(Level::Should) => {
+                    supported.set(supported.get() + 1);
+                    should_only.borrow_mut().get_or_insert(sample);
+                    Ok(())
+                }
                 _ => Err(TestCaseError::fail(summary(&trial.judgement))),
             }
         });
         let adapter = adapter.into_inner();
+        let result = match (result, should_only.into_inner()) {
+            (Ok(()), Some(sample)) => Err(TestError::Fail("should".into(), sample)),
+            (result, _) => result,
+        };
         match result {
             Ok(()) if supported.get() == 0 => {
                 let event = self.event(
@@ -327,6 +339,7 @@ impl Property {
                     actual: format!("aborted: {reason}"),
                     why: "the property could not run to the end".into(),
                     severity: Severity::Major,
+                    level: None,
                 };
                 let event = self.event(
                     Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
@@ -410,6 +423,7 @@ impl Property {
             kind: Kind::Property,
             requirements: self.requirements.iter().map(|s| s.to_string()).collect(),
             level: Level::Must,
+            failure_level: judgement.level,
             outcome: judgement.class,
             severity: judgement.severity,
             problems: judgement.problems,
@@ -441,6 +455,7 @@ fn note_counterexample(
             ),
             why: format!("reproduce with `messenger-conformance run --only properties --seed {seed}`, or run the counterexample case"),
         severity: event.severity.unwrap_or(Severity::Minor),
+        level: event.failure_level,
     });
 }
 
@@ -460,6 +475,7 @@ fn flaky(judgement: &Judgement) -> Judgement {
         actual: format!("a failing answer first, then {} on replay", judgement.class.as_str()),
         why: "an implementation whose verdict changes for the same request cannot be trusted (state leaks between requests)".into(),
         severity: Severity::Major,
+        level: None,
     };
     Judgement::from_problems(OutcomeClass::WrongDetail, vec![problem])
 }
@@ -501,15 +517,24 @@ pub fn expected_signature(request: &crate::contract::SignRequest) -> Expectation
             (None, Some(token)) => {
                 let decoded = reference::jws::decode_unverified(&token)
                     .expect("the reference signs well-formed tokens");
+                // `typ` is the signer's choice (absent or "JWT"): the judge applies its rule.
+                let mut header = decoded.header.members.clone();
+                header.shift_remove("typ");
                 Expectation::Jwt {
                     secret: request.secret.clone(),
-                    header: decoded.header.members.clone(),
+                    header,
                     claims: decoded.claims.members.clone(),
                 }
             }
-            (None, None) => Expectation::Refused,
+            (None, None) => refused(request),
         },
-        _ => Expectation::Refused,
+        _ => refused(request),
+    }
+}
+
+fn refused(request: &crate::contract::SignRequest) -> Expectation {
+    Expectation::Refused {
+        secret: Some(request.secret.clone()),
     }
 }
 
@@ -520,6 +545,7 @@ fn must_reject(actual: &Value) -> Option<Problem> {
         actual: "accepted".into(),
         why: "a token with any character changed must not verify: its signature no longer matches".into(),
         severity: Severity::Critical,
+        level: None,
     })
 }
 
@@ -542,6 +568,7 @@ fn locked_never_applied(actual: &Value, message: &ToAdapter) -> Option<Problem> 
         why: "a locked attribute changed without a valid JWT: only a signed token may change it"
             .into(),
         severity: Severity::Critical,
+        level: None,
     })
 }
 
@@ -559,5 +586,6 @@ fn same_answer(first: &Value, second: &Value) -> Option<Problem> {
         actual: strip(second).to_string(),
         why: "the same request must get the same verdict: a verdict that changes leaks state between requests".into(),
         severity: Severity::Major,
+        level: None,
     })
 }

@@ -1,8 +1,11 @@
 //! The gate: does this run pass CI? One decision, used by the CLI's exit code and written to
 //! `summary.json`, so the two can never disagree.
 //!
-//! A failure *counts* when its case is `must` level, or `should` level under `--strict`, or
-//! when it is an adapter error or a timeout (whatever the level). A `may` case lists every
+//! A failure *counts* when it is judged at `must` level, or at `should` level under `--strict`,
+//! or when it is an adapter error or a timeout (whatever the level). A failure is judged at its
+//! case's level, unless every problem breaks a rule of a lower level: a signer's `typ` is a
+//! `should` rule checked inside `must` cases, so a token whose only fault is `typ: "JOSE"` fails
+//! those cases at `should` ([`CaseEvent::gate_level`]). A `may` case lists every
 //! conforming answer, so choosing any of them is a pass; an answer that matches none of them (say,
 //! accepting a token every listed answer refuses) is a nonconformance and counts like `must`.
 //! Without a baseline every failure that counts fails the run. With one, the run fails on:
@@ -54,6 +57,7 @@ pub struct Finding {
     pub id: String,
     pub area: String,
     pub title: String,
+    /// The level the failure is judged at ([`CaseEvent::gate_level`]).
     pub level: Level,
     pub outcome: OutcomeClass,
     pub severity: Option<Severity>,
@@ -69,7 +73,7 @@ impl Finding {
             id: event.id.clone(),
             area: event.area.clone(),
             title: event.title.clone(),
-            level: event.level,
+            level: event.gate_level(),
             outcome: event.outcome,
             severity: event.severity,
             error: event.error_code(),
@@ -126,7 +130,7 @@ pub struct GateDecision {
 /// Whether a failure of this case counts towards the gate (see the module docs).
 pub fn counts(event: &CaseEvent, strict: bool) -> bool {
     event.failed()
-        && match event.level {
+        && match event.gate_level() {
             _ if matches!(
                 event.outcome,
                 OutcomeClass::AdapterError | OutcomeClass::Timeout

@@ -75,9 +75,9 @@ fn decode_json(part: &str) -> Value {
     serde_json::from_slice(&b64url_decode_lenient(part).unwrap()).unwrap()
 }
 
-const PROD_WEB: &str = "prod-web-idv-3f9a61c0d2e84b57";
-const PROD_IOS: &str = "prod-ios-idv-8c1e0b4a97d3f265";
-const TEST_IOS: &str = "test-ios-idv-e6f3b8a1c0d59274";
+const PROD_WEB: &str = "prod-web-idv-3f9a61c0d2e84b57d293d2ea";
+const PROD_IOS: &str = "prod-ios-idv-8c1e0b4a97d3f26559e8e938";
+const TEST_IOS: &str = "test-ios-idv-e6f3b8a1c0d59274f36f2cb0";
 const K_WEB: &str = "prod-web-jwt-k-web-b04e7d1a9c35f862";
 
 #[test]
@@ -526,7 +526,12 @@ cases:
         Value::Object(claims.clone()),
         json!({"user_id": "u-1", "plan": "pro", "exp": NOW + 3600})
     );
-    assert_eq!(built[2].expectation, Expectation::Refused);
+    assert_eq!(
+        built[2].expectation,
+        Expectation::Refused {
+            secret: Some(K_WEB.into())
+        }
+    );
 }
 
 #[test]
