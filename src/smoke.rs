@@ -811,3 +811,163 @@ impl<'a> Checklist<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Value {
+        json!({"user_id": USER_ID, "email": EMAIL, "plan": "smoke-pro", "exp": NOW + EXPIRES_IN})
+    }
+
+    /// The checks made of one token: (failures, notes, passes).
+    fn check(header: Value, claims: Value, secret: &str) -> (Vec<String>, Vec<String>, usize) {
+        let token = jws::sign_hs256(&header, &claims, secret.as_bytes());
+        let mut ignore = |_: &Check| {};
+        let mut checks = Checklist::new(&mut ignore);
+        check_token(&token, NOW, Clock::Injected, &mut checks);
+        let texts = |status| {
+            checks
+                .checks
+                .iter()
+                .filter(|c| c.status == status)
+                .map(|c| c.text.clone())
+                .collect::<Vec<_>>()
+        };
+        (texts(Status::Failed), texts(Status::Note), checks.passed)
+    }
+
+    #[test]
+    fn a_conforming_token_passes_header_claims_and_signature() {
+        for header in [
+            json!({"alg": "HS256", "typ": "JWT", "kid": KEY_ID}),
+            json!({"alg": "HS256", "kid": KEY_ID}),
+            json!({"alg": "HS256", "typ": "jwt"}),
+        ] {
+            let (failed, _, passed) = check(header.clone(), claims(), JWT_SECRET);
+            assert!(failed.is_empty(), "{header}: {failed:?}");
+            assert_eq!(passed, 3, "{header}");
+        }
+        let mut with_iat = claims();
+        with_iat["iat"] = json!(NOW);
+        assert!(check(json!({"alg": "HS256"}), with_iat, JWT_SECRET)
+            .0
+            .is_empty());
+    }
+
+    #[test]
+    fn each_header_mistake_is_named() {
+        let (failed, _, _) = check(
+            json!({"alg": "HS256", "kid": "k-other"}),
+            claims(),
+            JWT_SECRET,
+        );
+        assert_eq!(failed, vec!["the jwt header's kid is \"k-other\"; the request's key_id is \"smoke-key-1\": a verifier that picks the key by kid refuses the token (jwt_signature_invalid); write kid = key_id".to_string()]);
+        let (failed, _, _) = check(
+            json!({"alg": "HS256", "jku": "https://example.com/keys"}),
+            claims(),
+            JWT_SECRET,
+        );
+        assert_eq!(
+            failed,
+            vec![
+                "the jwt header has `jku`: the signer rules allow alg, typ and kid only; remove it"
+                    .to_string()
+            ]
+        );
+        let (failed, notes, _) =
+            check(json!({"alg": "HS256", "typ": "JOSE"}), claims(), JWT_SECRET);
+        assert!(failed.is_empty(), "{failed:?}");
+        assert!(
+            notes[0].starts_with("the jwt header's typ is \"JOSE\""),
+            "{notes:?}"
+        );
+        let (failed, _, _) = check(json!({"alg": "none"}), claims(), JWT_SECRET);
+        assert!(
+            failed[0].starts_with("the jwt is refused by a verifier following this profile with jwt_algorithm_not_allowed"),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn each_claim_and_signature_mistake_is_named() {
+        let header = json!({"alg": "HS256"});
+        let mut nested = claims();
+        nested.as_object_mut().unwrap().shift_remove("plan");
+        nested["attributes"] = json!({"plan": "smoke-pro"});
+        let (failed, _, _) = check(header.clone(), nested, JWT_SECRET);
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert!(
+            failed[0].starts_with("the jwt has no `plan` claim"),
+            "{failed:?}"
+        );
+        assert!(
+            failed[1].starts_with("the jwt has the claim `attributes`: the signer rules allow"),
+            "{failed:?}"
+        );
+
+        let mut float_exp = claims();
+        float_exp["exp"] = json!((NOW + EXPIRES_IN) as f64 + 0.5);
+        let (failed, _, _) = check(header.clone(), float_exp, JWT_SECRET);
+        assert!(
+            failed[0].starts_with("the jwt's exp is 1767229200.5; expected 1767229200"),
+            "{failed:?}"
+        );
+
+        let mut numeric_id = claims();
+        numeric_id["user_id"] = json!(1);
+        let (failed, _, _) = check(header.clone(), numeric_id, JWT_SECRET);
+        assert!(
+            failed[0].starts_with("the jwt's `user_id` claim is 1; expected \"smoke-user-1\""),
+            "{failed:?}"
+        );
+
+        let mut string_iat = claims();
+        string_iat["iat"] = json!("now");
+        let (failed, _, _) = check(header.clone(), string_iat, JWT_SECRET);
+        assert_eq!(
+            failed,
+            vec![
+                "the jwt's iat is \"now\": when present, iat is an integer number of seconds"
+                    .to_string()
+            ]
+        );
+
+        let (failed, _, _) = check(header, claims(), "another-secret-of-thirty-two-byte");
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(
+            failed[0].starts_with("the jwt's signature does not verify under the secret sent"),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn with_the_system_clock_exp_may_be_a_few_seconds_off() {
+        let token = jws::sign_hs256(
+            &json!({"alg": "HS256"}),
+            &json!({"user_id": USER_ID, "email": EMAIL, "plan": "smoke-pro", "exp": NOW + EXPIRES_IN + 2}),
+            JWT_SECRET.as_bytes(),
+        );
+        for (clock, fails) in [(Clock::System, false), (Clock::Injected, true)] {
+            let mut ignore = |_: &Check| {};
+            let mut checks = Checklist::new(&mut ignore);
+            check_token(&token, NOW, clock, &mut checks);
+            assert_eq!(checks.failed > 0, fails, "{clock:?}: {:?}", checks.checks);
+        }
+    }
+
+    #[test]
+    fn smoke_secrets_are_at_least_32_bytes() {
+        for secret in [SECRET, JWT_SECRET] {
+            assert!(
+                secret.len() >= crate::scenario::MIN_SECRET_BYTES,
+                "{secret}"
+            );
+        }
+        for settings in smoke_workspace().platforms.values() {
+            assert!(
+                settings.identity_verification.secret.len() >= crate::scenario::MIN_SECRET_BYTES
+            );
+        }
+    }
+}

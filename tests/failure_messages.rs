@@ -30,6 +30,7 @@ const SHOWN: &[&str] = &[
     "generic-error-codes",
     "sign-exp-milliseconds",
     "sign-jwt-without-user-id",
+    "sign-hash-blank-identifier",
 ];
 
 #[test]

@@ -216,7 +216,8 @@ fn unexpected_type(expected: &str, answer: &FromAdapter) -> Judgement {
 
 /// A `may` case: any listed verdict passes, and the report records which was chosen. An answer
 /// that matches none fails like any other answer, judged against the closest listed verdict
-/// (fewest differences); its first problem lists every verdict that would have conformed.
+/// (the same decision first, then the fewest differences); its first problem lists every verdict
+/// that would have conformed.
 fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
     let mut closest: Option<(usize, Judgement)> = None;
     for (index, expected) in verdicts.iter().enumerate() {
@@ -227,9 +228,10 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
                 ..judgement
             };
         }
+        let distance = |j: &Judgement| (j.class == OutcomeClass::WrongVerdict, j.problems.len());
         if closest
             .as_ref()
-            .is_none_or(|(_, c)| judgement.problems.len() < c.problems.len())
+            .is_none_or(|(_, c)| distance(&judgement) < distance(c))
         {
             closest = Some((index, judgement));
         }
@@ -482,4 +484,105 @@ fn show_code(code: Option<crate::contract::ErrorCode>) -> String {
 
 fn show_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{Attributes, Identity, Object};
+
+    fn identity(user_id: &str) -> Option<Identity> {
+        Some(Identity {
+            user_id: Some(user_id.into()),
+            email: None,
+        })
+    }
+
+    fn listed() -> Vec<ExpectedVerdict> {
+        vec![
+            ExpectedVerdict {
+                outcome: Outcome::Rejected,
+                error: Some(ErrorCode::JwtSignatureInvalid),
+                verified: false,
+                identity: None,
+                applied: Object::new(),
+                dropped: Default::default(),
+            },
+            ExpectedVerdict {
+                outcome: Outcome::Accepted,
+                error: None,
+                verified: true,
+                identity: identity("u-1"),
+                applied: Object::new(),
+                dropped: Default::default(),
+            },
+        ]
+    }
+
+    fn verdict(outcome: Outcome, error: Option<ErrorCode>, user_id: Option<&str>) -> Verdict {
+        Verdict {
+            id: "c1".into(),
+            outcome,
+            verified: user_id.is_some(),
+            identity: user_id.and_then(identity),
+            error,
+            attributes: Attributes::default(),
+            message: None,
+        }
+    }
+
+    #[test]
+    fn a_may_case_passes_either_listed_verdict_and_records_which() {
+        let expectation = Expectation::AnyOf { verdicts: listed() };
+        let rejected = verdict(
+            Outcome::Rejected,
+            Some(ErrorCode::JwtSignatureInvalid),
+            None,
+        );
+        let judgement = judge(&expectation, &FromAdapter::Verdict(rejected));
+        assert_eq!(
+            (judgement.class, judgement.chosen),
+            (OutcomeClass::Pass, Some(0))
+        );
+        let accepted = verdict(Outcome::Accepted, None, Some("u-1"));
+        let judgement = judge(&expectation, &FromAdapter::Verdict(accepted));
+        assert_eq!(
+            (judgement.class, judgement.chosen),
+            (OutcomeClass::Pass, Some(1))
+        );
+    }
+
+    #[test]
+    fn a_may_answer_that_matches_none_says_which_would_have_conformed() {
+        let expectation = Expectation::AnyOf { verdicts: listed() };
+        let other_user = verdict(Outcome::Accepted, None, Some("u-2"));
+        let judgement = judge(&expectation, &FromAdapter::Verdict(other_user));
+        assert_eq!(judgement.class, OutcomeClass::WrongDetail);
+        assert_eq!(judgement.chosen, None);
+        let first = &judgement.problems[0];
+        assert_eq!(first.field, "verdict");
+        assert_eq!(
+            first.expected,
+            "any one of the listed verdicts: (1) rejected (jwt_signature_invalid); (2) accepted, verified, identity {\"user_id\":\"u-1\",\"email\":null}"
+        );
+        assert_eq!(
+            first.actual,
+            "accepted, verified, identity {\"user_id\":\"u-2\",\"email\":null}"
+        );
+        assert!(
+            first.why.ends_with("this answer matches none of them, so it breaks a rule like any other answer; compared with the closest, (2):"),
+            "{}",
+            first.why
+        );
+        // The closest verdict's own problems follow, and give the severity.
+        assert_eq!(judgement.problems[1].field, "identity");
+        assert_eq!(judgement.severity, Some(Severity::Critical));
+        assert_eq!(first.severity, Severity::Critical);
+        // A wrong code is closest to the rejection.
+        let wrong_code = verdict(Outcome::Rejected, Some(ErrorCode::JwtMalformed), None);
+        let judgement = judge(&expectation, &FromAdapter::Verdict(wrong_code));
+        assert_eq!(judgement.class, OutcomeClass::WrongErrorCode);
+        assert!(judgement.problems[0].why.ends_with("the closest, (1):"));
+        assert_eq!(judgement.problems[1].field, "error");
+    }
 }

@@ -388,4 +388,152 @@ mod tests {
         );
         assert_eq!(problems[0].severity, Severity::Critical);
     }
+
+    const KEY: &str = "signer-jwt-key-for-the-judge-0123";
+
+    fn jwt_expectation() -> Expectation {
+        let mut header = Object::new();
+        header.insert("alg".into(), "HS256".into());
+        let mut claims = Object::new();
+        claims.insert("user_id".into(), "u-1".into());
+        Expectation::Jwt {
+            secret: KEY.into(),
+            header,
+            claims,
+        }
+    }
+
+    fn token_with_header(header: Value) -> FromAdapter {
+        FromAdapter::Signed(Signed {
+            id: "s1".into(),
+            user_hash: None,
+            jwt: Some(jws::sign_hs256(
+                &header,
+                &serde_json::json!({"user_id": "u-1"}),
+                KEY.as_bytes(),
+            )),
+        })
+    }
+
+    #[test]
+    fn typ_may_be_absent_or_jwt_in_any_case() {
+        for header in [
+            serde_json::json!({"alg": "HS256"}),
+            serde_json::json!({"alg": "HS256", "typ": "JWT"}),
+            serde_json::json!({"typ": "jwt", "alg": "HS256"}),
+        ] {
+            let judgement = judge_signer(&jwt_expectation(), &token_with_header(header.clone()));
+            assert_eq!(
+                judgement.class,
+                OutcomeClass::Pass,
+                "{header}: {judgement:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_typ_fails_at_should_level_only() {
+        let judgement = judge_signer(
+            &jwt_expectation(),
+            &token_with_header(serde_json::json!({"alg": "HS256", "typ": "JOSE"})),
+        );
+        assert_eq!(judgement.class, OutcomeClass::WrongDetail);
+        assert_eq!(judgement.level, Some(Level::Should));
+        assert_eq!(judgement.severity, Some(Severity::Minor));
+        let problem = &judgement.problems[0];
+        assert_eq!(
+            (
+                problem.field.as_str(),
+                problem.actual.as_str(),
+                problem.level
+            ),
+            ("header.typ", "\"JOSE\"", Some(Level::Should))
+        );
+        assert!(
+            problem.why.starts_with(
+                "typ is not read by verifiers following this profile: harmless to them, but"
+            ),
+            "{}",
+            problem.why
+        );
+        // Beside a must-level problem, the failure is judged at the case's level.
+        let judgement = judge_signer(
+            &jwt_expectation(),
+            &token_with_header(serde_json::json!({"alg": "HS256", "typ": "JOSE", "kid": "k1"})),
+        );
+        assert_eq!(judgement.problems.len(), 2, "{judgement:?}");
+        assert_eq!(judgement.level, None);
+        assert_eq!(judgement.severity, Some(Severity::Major));
+    }
+
+    #[test]
+    fn header_problems_say_what_a_verifier_does() {
+        let why = |header: Value| {
+            let judgement = judge_signer(&jwt_expectation(), &token_with_header(header));
+            judgement.problems[0].why.clone()
+        };
+        assert!(
+            why(serde_json::json!({"alg": "HS512"}))
+                .starts_with("a verifier following this profile refuses this token with jwt_algorithm_not_allowed (CONTRACT rule 2.3)"),
+        );
+        let kid = why(serde_json::json!({"alg": "HS256", "kid": "k1"}));
+        assert!(
+            kid.starts_with("no key_id was given, so no key is called \"k1\": a verifier following this profile that picks the key by kid finds none and refuses the token with jwt_signature_invalid"),
+            "{kid}"
+        );
+        let extra = why(serde_json::json!({"alg": "HS256", "cty": "JWT"}));
+        assert!(
+            extra.starts_with("a verifier following this profile ignores `cty`: harmless to it"),
+            "{extra}"
+        );
+        let crit = why(serde_json::json!({"alg": "HS256", "crit": ["exp"]}));
+        assert!(crit.contains("with jwt_malformed"), "{crit}");
+    }
+
+    #[test]
+    fn a_hash_signed_for_a_user_without_identifier_is_shown_and_diagnosed() {
+        let refused = Expectation::Refused {
+            secret: Some(SECRET.into()),
+        };
+        let blank = user_hash(SECRET, "");
+        let judgement = judge_signer(&refused, &signed(blank.clone()));
+        assert_eq!(judgement.class, OutcomeClass::WrongVerdict);
+        let problem = &judgement.problems[0];
+        assert_eq!(problem.expected, "refused");
+        assert_eq!(problem.actual, format!("signed, user_hash {blank:?}"));
+        assert!(
+            problem.why.contains(
+                "Diagnosis: HMAC of the empty string under the secret sent (lowercase hex): the integration hashed a blank email (or user_id) instead of refusing"
+            ),
+            "{}",
+            problem.why
+        );
+        assert!(!problem.why.contains(SECRET));
+        let judgement = judge_signer(
+            &refused,
+            &signed(user_hash(SECRET, "undefined").to_uppercase()),
+        );
+        assert!(
+            judgement.problems[0].why.contains(
+                "Diagnosis: HMAC of the text \"undefined\" under the secret sent (uppercase hex)"
+            ),
+            "{}",
+            judgement.problems[0].why
+        );
+        // A hash of anything else is shown, with no diagnosis.
+        let judgement = judge_signer(&refused, &signed(user_hash(SECRET, "someone")));
+        assert!(!judgement.problems[0].why.contains("Diagnosis"));
+        assert!(judgement.problems[0]
+            .actual
+            .starts_with("signed, user_hash \""));
+        // A token signed where refusal was due shows its claims.
+        let judgement = judge_signer(
+            &refused,
+            &token_with_header(serde_json::json!({"alg": "HS256"})),
+        );
+        assert_eq!(
+            judgement.problems[0].actual,
+            "signed, a JWT with claims {\"user_id\":\"u-1\"}"
+        );
+    }
 }

@@ -575,4 +575,38 @@ mod tests {
             decision.stale
         );
     }
+
+    #[test]
+    fn a_must_case_failing_only_a_should_rule_gates_only_under_strict() {
+        let mut typ = case("SIGN-JWT-001", "signer", OutcomeClass::WrongDetail);
+        typ.failure_level = Some(Level::Should);
+        assert_eq!((typ.level, typ.gate_level()), (Level::Must, Level::Should));
+        let decision = decide(std::slice::from_ref(&typ), None, &options());
+        assert!(decision.passed, "{}", decision.render_text());
+        assert_eq!(decision.ignored_failures[0].level, Level::Should);
+        let strict = decide(
+            std::slice::from_ref(&typ),
+            None,
+            &GateOptions {
+                strict: true,
+                ..options()
+            },
+        );
+        assert!(!strict.passed);
+        assert!(
+            strict
+                .render_text()
+                .contains("new failure: signer::SIGN-JWT-001 [should]"),
+            "{}",
+            strict.render_text()
+        );
+        // A should-level problem never lowers a case that passes, and never raises one.
+        let mut passing = case("P-1", "signer", OutcomeClass::Pass);
+        passing.failure_level = Some(Level::Should);
+        assert_eq!(passing.gate_level(), Level::Must);
+        let mut may = case("M-1", "jwt", OutcomeClass::WrongDetail);
+        may.level = Level::May;
+        may.failure_level = Some(Level::Must);
+        assert_eq!(may.gate_level(), Level::May);
+    }
 }
