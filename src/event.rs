@@ -138,6 +138,16 @@ impl CaseEvent {
         format!("{}::{}", self.area, self.id)
     }
 
+    /// The level as reports show it: `must`, or `should (must case)` for a failure judged below its
+    /// case's level ([`CaseEvent::gate_level`]).
+    pub fn level_label(&self) -> String {
+        if self.gate_level() == self.level {
+            self.level.to_string()
+        } else {
+            format!("{} ({} case)", self.gate_level(), self.level)
+        }
+    }
+
     /// The one line that says what went wrong: the first problem, or the skip reason, or the class.
     pub fn first_problem_line(&self) -> String {
         if let Some(problem) = self.problems.first() {

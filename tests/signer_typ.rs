@@ -142,6 +142,10 @@ fn a_signer_with_typ_jose_fails_only_at_should_level() {
     assert_eq!(sign_jwt_001.level, Level::Must);
     let text = messenger_conformance::report::terminal::render_failure(sign_jwt_001);
     assert!(
+        text.starts_with("--- signer::SIGN-JWT-001 [should (must case) minor]"),
+        "{text}"
+    );
+    assert!(
         text.contains(
             "judged at should: every problem breaks a should rule, though the case is must"
         ),

@@ -28,7 +28,11 @@ pub fn render_failure(event: &CaseEvent) -> String {
     let _ = writeln!(
         out,
         "--- {}::{} [{} {}] {}",
-        event.area, event.id, event.level, severity, event.title
+        event.area,
+        event.id,
+        event.level_label(),
+        severity,
+        event.title
     );
     if let Some(location) = &event.location {
         let _ = writeln!(out, "  defined at {location}");
