@@ -87,7 +87,13 @@ pub struct CaseEvent {
     pub title: String,
     pub kind: Kind,
     pub requirements: Vec<String>,
+    /// The case's level, as written.
     pub level: Level,
+    /// The level a failure is judged at when it is lower than `level`: every problem breaks a
+    /// rule of that lower level (a signer's `typ` inside a `must` case). `None` otherwise. See
+    /// [`CaseEvent::gate_level`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_level: Option<Level>,
     pub outcome: OutcomeClass,
     pub severity: Option<Severity>,
     #[serde(default)]
@@ -120,9 +126,28 @@ impl CaseEvent {
         self.outcome.is_failure()
     }
 
+    /// The level the result is judged at: the case's, or the lower level of the rules a failure
+    /// breaks (a `should` problem in a `must` case), never higher than the case's.
+    pub fn gate_level(&self) -> Level {
+        match self.failure_level {
+            Some(Level::Should) if self.failed() => Level::Should,
+            _ => self.level,
+        }
+    }
+
     /// `area::id`, the name a case has everywhere (terminal, JUnit, filters).
     pub fn name(&self) -> String {
         format!("{}::{}", self.area, self.id)
+    }
+
+    /// The level as reports show it: `must`, or `should (must case)` for a failure judged below its
+    /// case's level ([`CaseEvent::gate_level`]).
+    pub fn level_label(&self) -> String {
+        if self.gate_level() == self.level {
+            self.level.to_string()
+        } else {
+            format!("{} ({} case)", self.gate_level(), self.level)
+        }
     }
 
     /// The one line that says what went wrong: the first problem, or the skip reason, or the class.

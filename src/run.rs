@@ -104,6 +104,7 @@ impl Breaker {
             actual: why.to_string(),
             why: "a case that did not run tested nothing: the run cannot pass".into(),
             severity: Severity::Major,
+            level: None,
         };
         Some(finish(
             empty_event(case),
@@ -229,6 +230,7 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redacto
                 actual: error.to_string(),
                 why: "the case itself is broken: fix the case file".into(),
                 severity: Severity::Major,
+                level: None,
             };
             return finish(
                 event,
@@ -260,6 +262,7 @@ fn empty_event(case: &LoadedCase) -> CaseEvent {
         kind: Kind::Case,
         requirements: case.requirements.clone(),
         level: case.level,
+        failure_level: None,
         outcome: OutcomeClass::Pass,
         severity: None,
         problems: vec![],
@@ -278,6 +281,7 @@ fn empty_event(case: &LoadedCase) -> CaseEvent {
 fn finish(mut event: CaseEvent, judgement: Judgement, started: Instant) -> CaseEvent {
     event.outcome = judgement.class;
     event.severity = judgement.severity;
+    event.failure_level = judgement.level;
     event.problems = judgement.problems;
     event.chosen = judgement.chosen;
     event.skip_reason = judgement.skip_reason;

@@ -1,7 +1,11 @@
 //! The smoke test, for adapter authors: start the adapter, check the handshake, send one verify
-//! and one sign, and check every raw message it answers against the protocol's JSON Schema, the
-//! request's id and a plain expectation. Each check is one line that says what to fix, handed
-//! to the caller as it is made (the command line prints it at once) and returned at the end.
+//! and two signs (a `user_hash`, then a JWT with a key id, an attribute and a lifetime), and
+//! check every raw message it answers against the protocol's JSON Schema, the request's id and a
+//! plain expectation: for the JWT, its header (alg HS256, typ absent or JWT, kid), its claims
+//! (user_id, email, the attribute, exp = now + expires_in in integer seconds) and its signature,
+//! so that header and claim mistakes show before a full run. Each check is one line that says
+//! what to fix, handed to the caller as it is made (the command line prints it at once) and
+//! returned at the end.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -14,12 +18,14 @@ use crate::adapter::json::JsonProblem;
 use crate::adapter::{
     truncate, validate, AdapterError, AdapterErrorKind, MESSAGE_LIMIT, SEEN_LIMIT,
 };
+use crate::clock::system_now;
 use crate::contract::{
-    FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings, Platform,
+    Clock, FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings, Platform,
     PlatformSettings, Role, SignMode, SignRequest, ToAdapter, User, VerifyRequest, Workspace,
     PROTOCOL_VERSION,
 };
 use crate::exit::Exit;
+use crate::reference::jws;
 use crate::reference::user_hash::user_hash;
 
 /// The adapter to smoke-test.
@@ -83,13 +89,21 @@ pub struct Smoke {
     pub exit: Exit,
 }
 
-/// The fixed instant and identities of the smoke requests.
+/// The fixed instant and identities of the smoke requests. Every secret is at least 32 bytes,
+/// as in the suite (KEY-SHORT-SECRET), so that a library that refuses short HMAC keys passes.
 const NOW: i64 = 1_767_225_600;
-const SECRET: &str = "smoke-secret-web";
+const SECRET: &str = "smoke-web-idv-secret-4c1e9a7f3b60d258";
+const JWT_SECRET: &str = "smoke-web-jwt-key-8d2f6a0c4e91b735";
+const KEY_ID: &str = "smoke-key-1";
 const USER_ID: &str = "smoke-user-1";
 const EMAIL: &str = "smoke@example.com";
+const ATTRIBUTE: (&str, &str) = ("plan", "smoke-pro");
+const EXPIRES_IN: i64 = 3600;
+/// How far `exp` may be from `now + expires_in` when the implementation reads its own clock.
+const SYSTEM_CLOCK_SLACK: i64 = 5;
 const VERIFY_ID: &str = "smoke-verify";
 const SIGN_ID: &str = "smoke-sign";
+const SIGN_JWT_ID: &str = "smoke-sign-jwt";
 
 /// How many lines that are not messages the handshake reads past, reporting each.
 const NOISE_LINES: usize = 20;
@@ -133,7 +147,7 @@ enum Stop {
     Gone,
 }
 
-/// The handshake, one verify and one sign; what is left after a [`Stop`] is not tried.
+/// The handshake, one verify and two signs; what is left after a [`Stop`] is not tried.
 fn session(
     peer: &mut Peer,
     checks: &mut Checklist<'_>,
@@ -154,6 +168,7 @@ fn session(
     }
     if hello.roles.contains(&Role::Signer) {
         smoke_sign(peer, checks, timeout).ok_or(Stop::Gone)?;
+        smoke_sign_jwt(peer, checks, timeout, hello.clock).ok_or(Stop::Gone)?;
     } else {
         checks.note("sign not tried: hello does not offer the signer role");
     }
@@ -229,8 +244,14 @@ fn smoke_workspace() -> Workspace {
         name: "production".into(),
         platforms: BTreeMap::from([
             (Platform::Web, settings(SECRET, true)),
-            (Platform::Ios, settings("smoke-secret-ios", true)),
-            (Platform::Android, settings("smoke-secret-android", false)),
+            (
+                Platform::Ios,
+                settings("smoke-ios-idv-secret-9b2d5e8a1f7c0364", true),
+            ),
+            (
+                Platform::Android,
+                settings("smoke-android-idv-secret-e06a3c9f2d58b147", false),
+            ),
         ]),
         jwt_keys: vec![],
         locked_attributes: vec!["plan".into()],
@@ -338,6 +359,193 @@ fn smoke_sign(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) ->
     Some(())
 }
 
+fn smoke_sign_jwt(
+    peer: &mut Peer,
+    checks: &mut Checklist<'_>,
+    timeout: Duration,
+    clock: Clock,
+) -> Option<()> {
+    let now = match clock {
+        Clock::Injected => NOW,
+        Clock::System => system_now(),
+    };
+    let request = SignRequest {
+        id: SIGN_JWT_ID.into(),
+        now,
+        mode: SignMode::Jwt,
+        platform: Platform::Web,
+        secret: JWT_SECRET.into(),
+        key_id: Some(KEY_ID.into()),
+        user: User {
+            user_id: Some(USER_ID.into()),
+            email: Some(EMAIL.into()),
+        },
+        attributes: [(ATTRIBUTE.0.to_string(), Value::from(ATTRIBUTE.1))]
+            .into_iter()
+            .collect(),
+        expires_in: Some(EXPIRES_IN),
+    };
+    let message = ToAdapter::Sign(request);
+    let raw = peer.ask(&message, "jwt sign", checks, timeout)?;
+    match checked_answer(&message, &raw, "jwt sign", "signed", checks) {
+        Some(FromAdapter::Signed(signed)) => match (signed.jwt, signed.user_hash) {
+            (Some(token), _) => check_token(&token, now, clock, checks),
+            (None, Some(_)) => checks.fail("the jwt sign was answered with a user_hash and no jwt: mode jwt answers {\"jwt\":\"<token>\",\"user_hash\":null}; check that the adapter passes `mode` to your code"),
+            (None, None) => checks.fail("the signed answer has no jwt: mode jwt answers {\"jwt\":\"<token>\"}"),
+        },
+        Some(FromAdapter::Refused(refused)) => checks.fail(format!(
+            "a plain JWT sign was refused ({}); a user with a user_id is always signed",
+            refused.message
+        )),
+        Some(FromAdapter::Unsupported(unsupported)) => checks.note(format!(
+            "a JWT sign was answered unsupported ({}): the JWT cases will be skipped, never passed",
+            unsupported.message
+        )),
+        _ => {}
+    }
+    Some(())
+}
+
+/// The smoke JWT, part by part: what a verifier following this profile would do with it.
+fn check_token(token: &str, now: i64, clock: Clock, checks: &mut Checklist<'_>) {
+    let decoded = match jws::decode_unverified(token) {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            checks.fail(format!(
+                "the jwt is refused by a verifier following this profile with {}: {error}; it is a compact JWS (three base64url parts without padding) with header alg \"HS256\"",
+                error.code()
+            ));
+            return;
+        }
+    };
+    // Header: alg is checked by decoding; then typ, kid and nothing else.
+    let header = &decoded.header.members;
+    let mut header_ok = true;
+    match header.get("typ") {
+        None => {}
+        Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+        Some(other) => {
+            header_ok = false;
+            checks.note(format!(
+                "the jwt header's typ is {other}: verifiers following this profile never read it, but it should be absent or \"JWT\" (a should-level failure of every signer case, SIGN-JWT-TYP; it gates under --strict)"
+            ));
+        }
+    }
+    match header.get("kid") {
+        None => checks.note(format!(
+            "the jwt header has no kid; it is optional, but with key_id {KEY_ID:?} given, kid = key_id lets a verifier with several keys pick the right one"
+        )),
+        Some(Value::String(kid)) if kid == KEY_ID => {}
+        Some(other) => {
+            header_ok = false;
+            checks.fail(format!(
+                "the jwt header's kid is {other}; the request's key_id is {KEY_ID:?}: a verifier that picks the key by kid refuses the token (jwt_signature_invalid); write kid = key_id"
+            ));
+        }
+    }
+    let extra: Vec<&str> = header
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !matches!(*name, "alg" | "typ" | "kid"))
+        .collect();
+    if !extra.is_empty() {
+        header_ok = false;
+        checks.fail(format!(
+            "the jwt header has {}: the signer rules allow alg, typ and kid only; remove {}",
+            extra
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if extra.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    if header_ok {
+        checks.pass(format!(
+            "the jwt header is {}: alg HS256, typ absent or JWT, kid = key_id or absent",
+            Value::Object(header.clone())
+        ));
+    }
+    check_claims(&decoded.claims.members, now, clock, checks);
+    if decoded.verifies_under(JWT_SECRET.as_bytes()) {
+        checks.pass("the jwt's signature is HMAC-SHA256 under the secret sent");
+    } else {
+        checks.fail("the jwt's signature does not verify under the secret sent: a verifier refuses it (jwt_signature_invalid); MAC the first two parts with HMAC-SHA256 keyed with the request's `secret` as UTF-8 bytes (not base64-decoded, not the key_id)");
+    }
+}
+
+fn check_claims(
+    claims: &crate::contract::Object,
+    now: i64,
+    clock: Clock,
+    checks: &mut Checklist<'_>,
+) {
+    let mut ok = true;
+    let mut fail = |checks: &mut Checklist<'_>, text: String| {
+        ok = false;
+        checks.fail(text);
+    };
+    for (name, want, why) in [
+        ("user_id", USER_ID, "the user's id as a string: a verifier compares it with the request's user_id"),
+        ("email", EMAIL, "the user's email, when the user has one"),
+        (ATTRIBUTE.0, ATTRIBUTE.1, "each attribute is a top-level claim (not nested under `attributes`), applied by the verifier"),
+    ] {
+        match claims.get(name) {
+            Some(Value::String(got)) if got == want => {}
+            Some(other) => fail(checks, format!("the jwt's `{name}` claim is {other}; expected {want:?}: {why}")),
+            None => fail(checks, format!("the jwt has no `{name}` claim; expected {want:?}: {why}")),
+        }
+    }
+    let want_exp = now + EXPIRES_IN;
+    let slack = if clock == Clock::System {
+        SYSTEM_CLOCK_SLACK
+    } else {
+        0
+    };
+    match claims.get("exp") {
+        Some(Value::Number(exp)) if exp.as_i64().is_some_and(|e| (e - want_exp).abs() <= slack) => {}
+        Some(exp) => {
+            let hint = crate::debug::time_claim_hint("exp", exp)
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            fail(checks, format!(
+                "the jwt's exp is {exp}; expected {want_exp} = now {now} + expires_in {EXPIRES_IN}, an integer number of seconds{hint}"
+            ));
+        }
+        None => fail(checks, format!(
+            "the jwt has no exp; expected {want_exp} = now {now} + expires_in {EXPIRES_IN}: without it the token never expires"
+        )),
+    }
+    let allowed = ["user_id", "email", ATTRIBUTE.0, "exp", "iat"];
+    let extra: Vec<&str> = claims
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !allowed.contains(name))
+        .collect();
+    if !extra.is_empty() {
+        fail(checks, format!(
+            "the jwt has the claim{} {}: the signer rules allow user_id, email, the attributes, exp and iat only (a verifier applies any other claim as an attribute)",
+            if extra.len() == 1 { "" } else { "s" },
+            extra.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if claims.get("iat").is_some_and(|iat| !iat.is_i64()) {
+        fail(
+            checks,
+            format!(
+                "the jwt's iat is {}: when present, iat is an integer number of seconds",
+                claims["iat"]
+            ),
+        );
+    }
+    if ok {
+        checks.pass(format!(
+            "the jwt's claims are user_id, email, {} and exp = now + expires_in ({want_exp})",
+            ATTRIBUTE.0
+        ));
+    }
+}
+
 fn answer_json(raw: &str, what: &str, checks: &mut Checklist<'_>) -> Option<Value> {
     match crate::adapter::json::parse(raw) {
         Ok(value) => Some(value),
@@ -390,7 +598,7 @@ fn checked_answer(
     schema_check(&value, &format!("\"{name}\" answer"), checks);
     let fits = type_name == expected
         || type_name == "unsupported"
-        || (what == "sign" && type_name == "refused");
+        || (matches!(request, ToAdapter::Sign(_)) && type_name == "refused");
     if fits {
         checks.pass(format!("{what} is answered by a \"{type_name}\""));
     } else {
@@ -608,6 +816,166 @@ impl<'a> Checklist<'a> {
             passed: self.passed,
             failed: self.failed,
             exit,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Value {
+        json!({"user_id": USER_ID, "email": EMAIL, "plan": "smoke-pro", "exp": NOW + EXPIRES_IN})
+    }
+
+    /// The checks made of one token: (failures, notes, passes).
+    fn check(header: Value, claims: Value, secret: &str) -> (Vec<String>, Vec<String>, usize) {
+        let token = jws::sign_hs256(&header, &claims, secret.as_bytes());
+        let mut ignore = |_: &Check| {};
+        let mut checks = Checklist::new(&mut ignore);
+        check_token(&token, NOW, Clock::Injected, &mut checks);
+        let texts = |status| {
+            checks
+                .checks
+                .iter()
+                .filter(|c| c.status == status)
+                .map(|c| c.text.clone())
+                .collect::<Vec<_>>()
+        };
+        (texts(Status::Failed), texts(Status::Note), checks.passed)
+    }
+
+    #[test]
+    fn a_conforming_token_passes_header_claims_and_signature() {
+        for header in [
+            json!({"alg": "HS256", "typ": "JWT", "kid": KEY_ID}),
+            json!({"alg": "HS256", "kid": KEY_ID}),
+            json!({"alg": "HS256", "typ": "jwt"}),
+        ] {
+            let (failed, _, passed) = check(header.clone(), claims(), JWT_SECRET);
+            assert!(failed.is_empty(), "{header}: {failed:?}");
+            assert_eq!(passed, 3, "{header}");
+        }
+        let mut with_iat = claims();
+        with_iat["iat"] = json!(NOW);
+        assert!(check(json!({"alg": "HS256"}), with_iat, JWT_SECRET)
+            .0
+            .is_empty());
+    }
+
+    #[test]
+    fn each_header_mistake_is_named() {
+        let (failed, _, _) = check(
+            json!({"alg": "HS256", "kid": "k-other"}),
+            claims(),
+            JWT_SECRET,
+        );
+        assert_eq!(failed, vec!["the jwt header's kid is \"k-other\"; the request's key_id is \"smoke-key-1\": a verifier that picks the key by kid refuses the token (jwt_signature_invalid); write kid = key_id".to_string()]);
+        let (failed, _, _) = check(
+            json!({"alg": "HS256", "jku": "https://example.com/keys"}),
+            claims(),
+            JWT_SECRET,
+        );
+        assert_eq!(
+            failed,
+            vec![
+                "the jwt header has `jku`: the signer rules allow alg, typ and kid only; remove it"
+                    .to_string()
+            ]
+        );
+        let (failed, notes, _) =
+            check(json!({"alg": "HS256", "typ": "JOSE"}), claims(), JWT_SECRET);
+        assert!(failed.is_empty(), "{failed:?}");
+        assert!(
+            notes[0].starts_with("the jwt header's typ is \"JOSE\""),
+            "{notes:?}"
+        );
+        let (failed, _, _) = check(json!({"alg": "none"}), claims(), JWT_SECRET);
+        assert!(
+            failed[0].starts_with("the jwt is refused by a verifier following this profile with jwt_algorithm_not_allowed"),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn each_claim_and_signature_mistake_is_named() {
+        let header = json!({"alg": "HS256"});
+        let mut nested = claims();
+        nested.as_object_mut().unwrap().shift_remove("plan");
+        nested["attributes"] = json!({"plan": "smoke-pro"});
+        let (failed, _, _) = check(header.clone(), nested, JWT_SECRET);
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert!(
+            failed[0].starts_with("the jwt has no `plan` claim"),
+            "{failed:?}"
+        );
+        assert!(
+            failed[1].starts_with("the jwt has the claim `attributes`: the signer rules allow"),
+            "{failed:?}"
+        );
+
+        let mut float_exp = claims();
+        float_exp["exp"] = json!((NOW + EXPIRES_IN) as f64 + 0.5);
+        let (failed, _, _) = check(header.clone(), float_exp, JWT_SECRET);
+        assert!(
+            failed[0].starts_with("the jwt's exp is 1767229200.5; expected 1767229200"),
+            "{failed:?}"
+        );
+
+        let mut numeric_id = claims();
+        numeric_id["user_id"] = json!(1);
+        let (failed, _, _) = check(header.clone(), numeric_id, JWT_SECRET);
+        assert!(
+            failed[0].starts_with("the jwt's `user_id` claim is 1; expected \"smoke-user-1\""),
+            "{failed:?}"
+        );
+
+        let mut string_iat = claims();
+        string_iat["iat"] = json!("now");
+        let (failed, _, _) = check(header.clone(), string_iat, JWT_SECRET);
+        assert_eq!(
+            failed,
+            vec![
+                "the jwt's iat is \"now\": when present, iat is an integer number of seconds"
+                    .to_string()
+            ]
+        );
+
+        let (failed, _, _) = check(header, claims(), "another-secret-of-thirty-two-byte");
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(
+            failed[0].starts_with("the jwt's signature does not verify under the secret sent"),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn with_the_system_clock_exp_may_be_a_few_seconds_off() {
+        let token = jws::sign_hs256(
+            &json!({"alg": "HS256"}),
+            &json!({"user_id": USER_ID, "email": EMAIL, "plan": "smoke-pro", "exp": NOW + EXPIRES_IN + 2}),
+            JWT_SECRET.as_bytes(),
+        );
+        for (clock, fails) in [(Clock::System, false), (Clock::Injected, true)] {
+            let mut ignore = |_: &Check| {};
+            let mut checks = Checklist::new(&mut ignore);
+            check_token(&token, NOW, clock, &mut checks);
+            assert_eq!(checks.failed > 0, fails, "{clock:?}: {:?}", checks.checks);
+        }
+    }
+
+    #[test]
+    fn smoke_secrets_are_at_least_32_bytes() {
+        for secret in [SECRET, JWT_SECRET] {
+            assert!(
+                secret.len() >= crate::scenario::MIN_SECRET_BYTES,
+                "{secret}"
+            );
+        }
+        for settings in smoke_workspace().platforms.values() {
+            assert!(
+                settings.identity_verification.secret.len() >= crate::scenario::MIN_SECRET_BYTES
+            );
         }
     }
 }

@@ -561,6 +561,57 @@ fn smoke_passes_the_reference(#[case] transport: Transport) {
     let output = smoke(&target);
     assert_eq!(output.code, 0, "{output}");
     assert!(!output.stdout.contains("FAIL"), "{output}");
+    // The JWT sign: header, claims and signature, each checked.
+    for line in [
+        r#"ok     the signed echoes the request id "smoke-sign-jwt""#,
+        r#"ok     the jwt header is {"alg":"HS256","typ":"JWT","kid":"smoke-key-1"}: alg HS256, typ absent or JWT, kid = key_id or absent"#,
+        "ok     the jwt's claims are user_id, email, plan and exp = now + expires_in (1767229200)",
+        "ok     the jwt's signature is HMAC-SHA256 under the secret sent",
+    ] {
+        assert!(
+            output.stdout.lines().any(|l| l == line),
+            "no `{line}` in\n{output}"
+        );
+    }
+}
+
+/// `-- messenger-conformance serve --stdio --broken NAME`.
+fn broken_target(name: &str) -> Vec<String> {
+    ["--", BIN, "serve", "--stdio", "--broken", name]
+        .map(String::from)
+        .to_vec()
+}
+
+/// The JWT a broken signer makes is checked part by part: each bug is named before a full run.
+#[rstest]
+#[case::exp_in_milliseconds("sign-exp-milliseconds", "FAIL   the jwt's exp is 1767229200000; expected 1767229200 = now 1767225600 + expires_in 3600, an integer number of seconds (exp is 1767229200000: looks like milliseconds")]
+#[case::no_exp("sign-drops-exp", "FAIL   the jwt has no exp; expected 1767229200")]
+#[case::no_attribute("sign-drops-attributes", "FAIL   the jwt has no `plan` claim; expected \"smoke-pro\": each attribute is a top-level claim")]
+#[case::hs512("sign-hs512", "FAIL   the jwt is refused by a verifier following this profile with jwt_algorithm_not_allowed: header `alg` is \"HS512\"")]
+fn smoke_names_what_is_wrong_with_a_signed_jwt(#[case] name: &str, #[case] says: &str) {
+    let output = smoke(&broken_target(name));
+    assert_eq!(output.code, 1, "{output}");
+    let failures: Vec<&str> = output
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("FAIL"))
+        .collect();
+    assert_eq!(failures.len(), 1, "{output}");
+    assert!(failures[0].starts_with(says), "{output}");
+}
+
+#[test]
+fn smoke_notes_a_typ_other_than_jwt_without_failing() {
+    let output = smoke(&broken_target("sign-typ-jose"));
+    assert_eq!(output.code, 0, "{output}");
+    assert!(
+        output.stdout.lines().any(|l| l.starts_with(r#"note   the jwt header's typ is "JOSE": verifiers following this profile never read it, but it should be absent or "JWT""#)),
+        "{output}"
+    );
+    assert!(
+        !output.stdout.contains("ok     the jwt header is"),
+        "{output}"
+    );
 }
 
 #[rstest]

@@ -30,6 +30,7 @@ use rstest::rstest;
 #[case::generic_error_codes("generic-error-codes")]
 #[case::sign_exp_milliseconds("sign-exp-milliseconds")]
 #[case::sign_jwt_without_user_id("sign-jwt-without-user-id")]
+#[case::sign_hash_blank_identifier("sign-hash-blank-identifier")]
 fn failure_messages(#[case] name: &str) {
     let root = env!("CARGO_MANIFEST_DIR");
     let suite = common::suite();

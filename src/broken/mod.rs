@@ -157,7 +157,7 @@ impl InProcess for Named {
 
 /// The catalogue. Each summary says the mistake as the integrator made it; the function it
 /// points to says how the wrapper reproduces it.
-static BROKEN: [BrokenImplementation; 31] = [
+static BROKEN: [BrokenImplementation; 33] = [
     // --- Identity Verification (rule 3) ---
     BrokenImplementation {
         name: "idv-hashes-email",
@@ -358,6 +358,18 @@ static BROKEN: [BrokenImplementation; 31] = [
         summary: "signs a JWT for a user without user_id, identified by the email alone, instead of refusing",
         breaks: &["SIGN-JWT-REFUSE"],
         make: || signer(signer::jwt_without_user_id),
+    },
+    BrokenImplementation {
+        name: "sign-hash-blank-identifier",
+        summary: "signs a user with neither user_id nor email with the HMAC of the empty string instead of refusing",
+        breaks: &["SIGN-HASH-REFUSE"],
+        make: || signer(signer::hash_blank_identifier),
+    },
+    BrokenImplementation {
+        name: "sign-typ-jose",
+        summary: "writes typ \"JOSE\" in the JWT header: harmless to verifiers, a should-level failure only",
+        breaks: &["SIGN-JWT-TYP"],
+        make: || signer(signer::typ_jose),
     },
 ];
 

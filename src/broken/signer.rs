@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::contract::{FromAdapter, Object, SignMode, SignRequest};
+use crate::contract::{FromAdapter, Object, SignMode, SignRequest, Signed};
+use crate::reference::user_hash::user_hash;
 use crate::reference::{jws, sign};
 
 use super::tools::hmac_sha2;
@@ -97,6 +98,27 @@ pub(super) fn jwt_without_user_id(request: &SignRequest) -> FromAdapter {
     changed.user.user_id = request.user.email.clone();
     edit_token(&changed, |_, claims| {
         claims.remove("user_id");
+    })
+}
+
+/// `hmac(secret, user.id || user.email || "")`: a user with neither identifier gets the hash of
+/// the empty string where the contract says to refuse.
+pub(super) fn hash_blank_identifier(request: &SignRequest) -> FromAdapter {
+    let anonymous = request.user.user_id.is_none() && request.user.email.is_none();
+    if request.mode != SignMode::UserHash || !anonymous || request.secret.is_empty() {
+        return sign(request);
+    }
+    FromAdapter::Signed(Signed {
+        id: request.id.clone(),
+        user_hash: Some(user_hash(&request.secret, "")),
+        jwt: None,
+    })
+}
+
+/// A JOSE library's default header: `typ` is `"JOSE"` (the JWS media type), not `"JWT"`.
+pub(super) fn typ_jose(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |header, _| {
+        header.insert("typ".into(), "JOSE".into());
     })
 }
 

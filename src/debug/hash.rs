@@ -461,6 +461,41 @@ pub fn diagnose_hash_in(
     diagnosis
 }
 
+/// What a `user_hash` made for a user with neither `user_id` nor `email` (whom a signer must
+/// refuse) was computed over, when it is the empty string or the text a language writes for a
+/// missing value: `HMAC of the empty string: ...`. `None` when it is neither (or `secret` is
+/// empty). The sentence never contains the secret.
+pub fn diagnose_blank_identifier(secret: &str, user_hash: &str) -> Option<String> {
+    /// The text hashed, and how an integration comes to hash it.
+    const BLANKS: [(&str, &str); 6] = [
+        ("", "the integration hashed a blank email (or user_id) instead of refusing"),
+        ("null", "the integration hashed a missing identifier written out as \"null\" (JSON, or String(null) in JavaScript) instead of refusing"),
+        ("undefined", "the integration hashed a missing identifier written out as \"undefined\" (a JavaScript template or String(undefined)) instead of refusing"),
+        ("None", "the integration hashed a missing identifier written out as \"None\" (Python's str(None)) instead of refusing"),
+        ("nil", "the integration hashed a missing identifier written out as \"nil\" (Ruby's nil.inspect) instead of refusing"),
+        ("NULL", "the integration hashed a missing identifier written out as \"NULL\" (a database NULL read as text) instead of refusing"),
+    ];
+    if secret.is_empty() {
+        return None;
+    }
+    let trimmed = user_hash.trim();
+    decode(trimmed).iter().find_map(|(encoding, bytes)| {
+        BLANKS.iter().find_map(|(text, how)| {
+            (hmac_sha256(secret.as_bytes(), text.as_bytes()) == *bytes).then(|| {
+                let what = if text.is_empty() {
+                    "the empty string".to_string()
+                } else {
+                    format!("the text {text:?}")
+                };
+                format!(
+                    "HMAC of {what} under the secret sent ({}): {how}; a user with neither user_id nor email gets no user_hash (a verifier answers a user_hash sent without an identifier with missing_identifier)",
+                    encoding.words()
+                )
+            })
+        })
+    })
+}
+
 /// What differs between the input found and the contract's.
 fn findings_for(
     found: &Found,

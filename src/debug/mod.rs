@@ -21,7 +21,8 @@ pub mod hash;
 pub mod jwt;
 
 pub use hash::{
-    diagnose_hash, diagnose_hash_in, Finding, Found, HashDiagnosis, HashQuery, SecretCandidate,
+    diagnose_blank_identifier, diagnose_hash, diagnose_hash_in, Finding, Found, HashDiagnosis,
+    HashQuery, SecretCandidate,
 };
 pub use jwt::{
     diagnose_jwt, time_claim_hint, JwtDiagnosis, JwtOptions, PartReport, RuleCheck, TimeNote,

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::contract::{ErrorCode, FromAdapter, Outcome, Verdict};
 use crate::scenario::{Expectation, ExpectedVerdict};
+use crate::spec::Level;
 
 mod signed;
 
@@ -85,6 +86,12 @@ pub struct Problem {
     /// Why it matters.
     pub why: String,
     pub severity: Severity,
+    /// The level of the rule this problem breaks, when the case checks it beside rules of its
+    /// own level: a signer's `typ` is a `should` rule inside `must` signer cases. `None`: the
+    /// case's level. A failure is judged at the case's level unless every problem names a lower
+    /// one ([`Judgement::level`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +103,11 @@ pub struct Judgement {
     pub chosen: Option<usize>,
     /// Why the case was skipped.
     pub skip_reason: Option<String>,
+    /// The level the failure is judged at, when every problem breaks a rule of a stated level
+    /// (the strictest of them); `None`: the case's own level. The gate never judges a failure
+    /// above its case's level ([`crate::event::CaseEvent::gate_level`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
 }
 
 impl Judgement {
@@ -106,6 +118,7 @@ impl Judgement {
             problems: vec![],
             chosen: None,
             skip_reason: None,
+            level: None,
         }
     }
 
@@ -123,13 +136,28 @@ impl Judgement {
             return Judgement::pass();
         }
         let severity = problems.iter().map(|p| p.severity).min();
+        let level = problems
+            .iter()
+            .map(|p| p.level)
+            .collect::<Option<Vec<Level>>>()
+            .and_then(|levels| levels.into_iter().max_by_key(|l| gates(*l)));
         Judgement {
             class,
             severity,
             problems,
             chosen: None,
             skip_reason: None,
+            level,
         }
+    }
+}
+
+/// How strongly a failure at this level gates: `should` only under `--strict`; `must`, and a
+/// `may` answer that matches none of the listed ones, always.
+fn gates(level: Level) -> u8 {
+    match level {
+        Level::Should => 0,
+        Level::Must | Level::May => 1,
     }
 }
 
@@ -149,6 +177,7 @@ pub fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judg
             "an adapter error never counts as a pass; the adapter was restarted and the run went on"
                 .into(),
         severity: Severity::Major,
+        level: None,
     };
     Judgement::from_problems(class, vec![problem])
 }
@@ -170,7 +199,7 @@ pub fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
             FromAdapter::Verdict(actual) => judge_any_of(verdicts, actual),
             other => unexpected_type("verdict", other),
         },
-        Expectation::UserHash { .. } | Expectation::Jwt { .. } | Expectation::Refused => {
+        Expectation::UserHash { .. } | Expectation::Jwt { .. } | Expectation::Refused { .. } => {
             signed::judge_signer(expectation, answer)
         }
     }
@@ -185,12 +214,17 @@ fn unexpected_type(expected: &str, answer: &FromAdapter) -> Judgement {
             actual: answer.type_name().into(),
             why: "the contract answers each request type with its own message type".into(),
             severity: Severity::Major,
+            level: None,
         }],
     )
 }
 
+/// A `may` case: any listed verdict passes, and the report records which was chosen. An answer
+/// that matches none fails like any other answer, judged against the closest listed verdict
+/// (the same decision first, then the fewest differences); its first problem lists every verdict
+/// that would have conformed.
 fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
-    let mut closest: Option<Judgement> = None;
+    let mut closest: Option<(usize, Judgement)> = None;
     for (index, expected) in verdicts.iter().enumerate() {
         let judgement = judge_verdict(expected, actual);
         if judgement.class == OutcomeClass::Pass {
@@ -199,14 +233,69 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
                 ..judgement
             };
         }
+        let distance = |j: &Judgement| (j.class == OutcomeClass::WrongVerdict, j.problems.len());
         if closest
             .as_ref()
-            .is_none_or(|c| judgement.problems.len() < c.problems.len())
+            .is_none_or(|(_, c)| distance(&judgement) < distance(c))
         {
-            closest = Some(judgement);
+            closest = Some((index, judgement));
         }
     }
-    closest.unwrap_or_else(Judgement::pass)
+    let Some((index, closest)) = closest else {
+        return Judgement::pass();
+    };
+    let listed: Vec<String> = verdicts
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("({}) {}", i + 1, describe_verdict(v)))
+        .collect();
+    let summary = Problem {
+        field: "verdict".into(),
+        expected: format!("any one of the listed verdicts: {}", listed.join("; ")),
+        actual: describe_verdict(&ExpectedVerdict {
+            outcome: actual.outcome,
+            error: actual.error,
+            also: Vec::new(),
+            verified: actual.verified,
+            identity: actual.identity.clone(),
+            applied: actual.attributes.applied.clone(),
+            dropped: actual.attributes.dropped.clone(),
+        }),
+        why: format!(
+            "this `may` case lets the implementation choose among {} verdicts and never fails it for the choice, but this answer matches none of them, so it breaks a rule like any other answer; compared with the closest, ({}):",
+            verdicts.len(),
+            index + 1
+        ),
+        severity: closest.severity.unwrap_or(Severity::Minor),
+        level: None,
+    };
+    let mut problems = vec![summary];
+    problems.extend(closest.problems);
+    Judgement::from_problems(closest.class, problems)
+}
+
+/// A verdict in one line: `rejected (jwt_signature_invalid)`, or `accepted, verified, identity
+/// {"user_id":"u-1"}, applied {"plan":"pro"}` (empty parts left out).
+fn describe_verdict(verdict: &ExpectedVerdict) -> String {
+    if verdict.outcome == Outcome::Rejected {
+        return format!("rejected ({})", show_code(verdict.error));
+    }
+    let mut text = format!(
+        "accepted, {}",
+        if verdict.verified {
+            "verified"
+        } else {
+            "not verified"
+        }
+    );
+    text.push_str(&format!(", identity {}", show_json(&verdict.identity)));
+    if !verdict.applied.is_empty() {
+        text.push_str(&format!(", applied {}", show_json(&verdict.applied)));
+    }
+    if !verdict.dropped.is_empty() {
+        text.push_str(&format!(", dropped {}", show_json(&verdict.dropped)));
+    }
+    text
 }
 
 /// Compare a verdict field by field; the class is that of the gravest kind of difference.
@@ -245,6 +334,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             actual: actual_text,
             why,
             severity,
+            level: None,
         };
         return Judgement::from_problems(OutcomeClass::WrongVerdict, vec![problem]);
     }
@@ -264,6 +354,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                     "integrators and their logs rely on the code to find which rule a request broke"
                         .into(),
                 severity: Severity::Minor,
+                level: None,
             });
         }
         let shape_ok = !actual.verified
@@ -287,6 +378,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                 } else {
                     Severity::Minor
                 },
+                level: None,
             });
         }
         let class = if problems.iter().any(|p| p.field == "error") {
@@ -309,6 +401,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             actual: actual.verified.to_string(),
             why: why.into(),
             severity,
+            level: None,
         });
     }
     if expected.identity != actual.identity {
@@ -331,6 +424,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             } else {
                 Severity::Minor
             },
+            level: None,
         });
     }
     problems.extend(judge_attributes(expected, actual));
@@ -379,6 +473,7 @@ fn judge_attributes(expected: &ExpectedVerdict, actual: &Verdict) -> Vec<Problem
             } else {
                 Severity::Minor
             },
+            level: None,
         });
     }
     problems
@@ -399,4 +494,107 @@ fn show_code(code: Option<crate::contract::ErrorCode>) -> String {
 
 fn show_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{Attributes, Identity, Object};
+
+    fn identity(user_id: &str) -> Option<Identity> {
+        Some(Identity {
+            user_id: Some(user_id.into()),
+            email: None,
+        })
+    }
+
+    fn listed() -> Vec<ExpectedVerdict> {
+        vec![
+            ExpectedVerdict {
+                outcome: Outcome::Rejected,
+                error: Some(ErrorCode::JwtSignatureInvalid),
+                also: Vec::new(),
+                verified: false,
+                identity: None,
+                applied: Object::new(),
+                dropped: Default::default(),
+            },
+            ExpectedVerdict {
+                outcome: Outcome::Accepted,
+                error: None,
+                also: Vec::new(),
+                verified: true,
+                identity: identity("u-1"),
+                applied: Object::new(),
+                dropped: Default::default(),
+            },
+        ]
+    }
+
+    fn verdict(outcome: Outcome, error: Option<ErrorCode>, user_id: Option<&str>) -> Verdict {
+        Verdict {
+            id: "c1".into(),
+            outcome,
+            verified: user_id.is_some(),
+            identity: user_id.and_then(identity),
+            error,
+            attributes: Attributes::default(),
+            message: None,
+        }
+    }
+
+    #[test]
+    fn a_may_case_passes_either_listed_verdict_and_records_which() {
+        let expectation = Expectation::AnyOf { verdicts: listed() };
+        let rejected = verdict(
+            Outcome::Rejected,
+            Some(ErrorCode::JwtSignatureInvalid),
+            None,
+        );
+        let judgement = judge(&expectation, &FromAdapter::Verdict(rejected));
+        assert_eq!(
+            (judgement.class, judgement.chosen),
+            (OutcomeClass::Pass, Some(0))
+        );
+        let accepted = verdict(Outcome::Accepted, None, Some("u-1"));
+        let judgement = judge(&expectation, &FromAdapter::Verdict(accepted));
+        assert_eq!(
+            (judgement.class, judgement.chosen),
+            (OutcomeClass::Pass, Some(1))
+        );
+    }
+
+    #[test]
+    fn a_may_answer_that_matches_none_says_which_would_have_conformed() {
+        let expectation = Expectation::AnyOf { verdicts: listed() };
+        let other_user = verdict(Outcome::Accepted, None, Some("u-2"));
+        let judgement = judge(&expectation, &FromAdapter::Verdict(other_user));
+        assert_eq!(judgement.class, OutcomeClass::WrongDetail);
+        assert_eq!(judgement.chosen, None);
+        let first = &judgement.problems[0];
+        assert_eq!(first.field, "verdict");
+        assert_eq!(
+            first.expected,
+            "any one of the listed verdicts: (1) rejected (jwt_signature_invalid); (2) accepted, verified, identity {\"user_id\":\"u-1\",\"email\":null}"
+        );
+        assert_eq!(
+            first.actual,
+            "accepted, verified, identity {\"user_id\":\"u-2\",\"email\":null}"
+        );
+        assert!(
+            first.why.ends_with("this answer matches none of them, so it breaks a rule like any other answer; compared with the closest, (2):"),
+            "{}",
+            first.why
+        );
+        // The closest verdict's own problems follow, and give the severity.
+        assert_eq!(judgement.problems[1].field, "identity");
+        assert_eq!(judgement.severity, Some(Severity::Critical));
+        assert_eq!(first.severity, Severity::Critical);
+        // A wrong code is closest to the rejection.
+        let wrong_code = verdict(Outcome::Rejected, Some(ErrorCode::JwtMalformed), None);
+        let judgement = judge(&expectation, &FromAdapter::Verdict(wrong_code));
+        assert_eq!(judgement.class, OutcomeClass::WrongErrorCode);
+        assert!(judgement.problems[0].why.ends_with("the closest, (1):"));
+        assert_eq!(judgement.problems[1].field, "error");
+    }
 }

@@ -3,26 +3,25 @@
 use serde_json::Value;
 
 use super::{Judgement, OutcomeClass, Problem, Severity};
-use crate::contract::{FromAdapter, Object};
+use crate::adapter::truncate;
+use crate::contract::{FromAdapter, Object, Signed};
 use crate::debug;
 use crate::reference::jws;
 use crate::scenario::Expectation;
+use crate::spec::Level;
 
 pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
     let signed = match (expectation, answer) {
-        (Expectation::Refused, FromAdapter::Refused(_)) => return Judgement::pass(),
-        (Expectation::Refused, FromAdapter::Signed(_)) => {
-            return wrong_verdict(
-                "refused",
-                "signed",
-                "it signed for a user the contract says to refuse: the token or hash names no verifiable user",
-            )
+        (Expectation::Refused { .. }, FromAdapter::Refused(_)) => return Judgement::pass(),
+        (Expectation::Refused { secret }, FromAdapter::Signed(signed)) => {
+            return signed_instead_of_refused(secret.as_deref(), signed)
         }
         (_, FromAdapter::Refused(r)) => {
             return wrong_verdict(
                 "signed",
                 &format!("refused ({})", r.message),
-                "it refused to sign for a valid user: that user cannot log in to the Messenger",
+                "it refused to sign for a valid user: that user cannot log in to the Messenger"
+                    .into(),
             )
         }
         (_, FromAdapter::Signed(signed)) => signed,
@@ -76,15 +75,44 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
     Judgement::from_problems(OutcomeClass::WrongDetail, problems)
 }
 
-fn wrong_verdict(expected: &str, actual: &str, why: &str) -> Judgement {
+/// A `signed` answer where the contract says to refuse: what was signed, and, for a
+/// `user_hash`, what it was computed over (a blank identifier, most often).
+fn signed_instead_of_refused(secret: Option<&str>, signed: &Signed) -> Judgement {
+    let mut why = "it signed for a user the contract says to refuse: the token or hash names no verifiable user".to_string();
+    let actual = match (signed.user_hash.as_deref(), signed.jwt.as_deref()) {
+        (Some(hash), _) => {
+            let diagnosis =
+                secret.and_then(|secret| debug::diagnose_blank_identifier(secret, hash));
+            if let Some(diagnosis) = diagnosis {
+                why = format!("{why}. Diagnosis: {diagnosis}");
+            }
+            format!("signed, user_hash {:?}", truncate(hash, 100))
+        }
+        (None, Some(token)) => match jws::decode_unverified(token) {
+            Ok(decoded) => format!(
+                "signed, a JWT with claims {}",
+                truncate(
+                    &Value::Object(decoded.claims.members.clone()).to_string(),
+                    300
+                )
+            ),
+            Err(_) => format!("signed, jwt {:?}", truncate(token, 100)),
+        },
+        (None, None) => "signed, with neither a user_hash nor a jwt".to_string(),
+    };
+    wrong_verdict("refused", &actual, why)
+}
+
+fn wrong_verdict(expected: &str, actual: &str, why: String) -> Judgement {
     Judgement::from_problems(
         OutcomeClass::WrongVerdict,
         vec![Problem {
             field: "type".into(),
             expected: expected.into(),
             actual: actual.into(),
-            why: why.into(),
+            why,
             severity: Severity::Major,
+            level: None,
         }],
     )
 }
@@ -96,6 +124,7 @@ fn missing(field: &str) -> Problem {
         actual: "null".into(),
         why: "the front end has nothing to pass to the Messenger".into(),
         severity: Severity::Major,
+        level: None,
     }
 }
 
@@ -109,6 +138,7 @@ fn judge_user_hash(expected: &str, actual: Option<&str>) -> Vec<Problem> {
             actual: actual.into(),
             why: "the user_hash must be lowercase hex HMAC-SHA256 of the platform's secret over the user_id (else the email); any other value is refused when identity verification is enforced".into(),
             severity: Severity::Major,
+            level: None,
         }],
     }
 }
@@ -121,8 +151,13 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
                 field: "jwt".into(),
                 expected: "a compact JWS with header alg HS256, three canonical base64url parts, JSON header and claims".into(),
                 actual: error.to_string(),
-                why: format!("a conforming verifier refuses this token ({})", error.code()),
+                why: format!(
+                    "a verifier following this profile refuses this token with {} (CONTRACT rule {})",
+                    error.code(),
+                    error.rule()
+                ),
                 severity: Severity::Major,
+                level: None,
             }]
         }
     };
@@ -133,22 +168,12 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
             field: "signature".into(),
             expected: "HMAC-SHA256 under the key's secret".into(),
             actual: "a signature that does not verify under that secret".into(),
-            why: "the verifier refuses it as jwt_signature_invalid: sign with the key configured for this platform".into(),
+            why: "a verifier following this profile refuses it with jwt_signature_invalid: sign with the key configured for this platform".into(),
             severity: Severity::Major,
+            level: None,
         });
     }
-    // Every expected member must be there, except `kid`, which the contract makes optional.
-    for (name, want) in header {
-        let got = token_header.get(name);
-        if got != Some(want) && !(name == "kid" && got.is_none()) {
-            problems.push(member_problem("header", name, Some(want), got));
-        }
-    }
-    for (name, got) in token_header {
-        if !header.contains_key(name) {
-            problems.push(member_problem("header", name, None, Some(got)));
-        }
-    }
+    problems.extend(judge_header(header, token_header));
     problems.extend(judge_claims(claims, token_claims));
     problems
 }
@@ -189,12 +214,91 @@ fn judge_claims(expected: &Object, actual: &Object) -> Vec<Problem> {
     problems
 }
 
+/// The header against the expected one: every expected member there (a `kid` may be absent:
+/// the contract makes it optional), no other member, and `typ` judged by its own rule
+/// ([`typ_problem`]) whatever the expectation lists. (`alg` and `crit` are judged before, by
+/// decoding the token as a verifier does.)
+fn judge_header(expected: &Object, actual: &Object) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (name, want) in expected.iter().filter(|(name, _)| *name != "typ") {
+        let got = actual.get(name);
+        if got != Some(want) && !(name == "kid" && got.is_none()) {
+            problems.push(header_problem(name, Some(want), got));
+        }
+    }
+    for (name, got) in actual {
+        if name != "typ" && !expected.contains_key(name) {
+            problems.push(header_problem(name, None, Some(got)));
+        }
+    }
+    problems.extend(typ_problem(actual.get("typ")));
+    problems
+}
+
+/// The signer rule for `typ`: absent, or the media type `JWT` in any ASCII case (RFC 7519
+/// section 5.1). Anything else breaks a `should` rule (SIGN-JWT-TYP), whatever the case's level.
+pub(crate) fn typ_problem(typ: Option<&Value>) -> Option<Problem> {
+    match typ {
+        None => None,
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("JWT") => None,
+        Some(other) => Some(Problem {
+            field: "header.typ".into(),
+            expected: "absent, or \"JWT\" (in any case)".into(),
+            actual: other.to_string(),
+            why: "typ is not read by verifiers following this profile: harmless to them, but RFC 7519 section 5.1 reserves it for the media type \"JWT\", and a JWT library that checks typ (to keep other JOSE objects out) refuses this token; leave typ out, as ruby-jwt does, or write \"JWT\"".into(),
+            severity: Severity::Minor,
+            level: Some(Level::Should),
+        }),
+    }
+}
+
+/// A header member that differs from the expectation, with what a verifier does about it.
+fn header_problem(name: &str, want: Option<&Value>, got: Option<&Value>) -> Problem {
+    let shown = show(got);
+    let (why, severity) = match (name, want) {
+        ("kid", None) => (
+            format!("no key_id was given, so no key is called {shown}: a verifier following this profile that picks the key by kid finds none and refuses the token with jwt_signature_invalid; leave kid out when no key_id is given"),
+            Severity::Major,
+        ),
+        ("kid", Some(want)) => (
+            format!("a verifier following this profile may pick the key by kid: one that does looks for key {shown}, not {want}, and refuses the token with jwt_signature_invalid; write kid = key_id, or leave it out"),
+            Severity::Major,
+        ),
+        ("alg", _) => (
+            format!("a verifier following this profile refuses alg {shown} with jwt_algorithm_not_allowed: sign with HS256"),
+            Severity::Major,
+        ),
+        ("jku" | "x5u" | "x5c" | "jwk", None) => (
+            format!("a verifier following this profile never reads `{name}` (it never selects a key or causes a fetch): harmless to it, but a verifier built on a library that honours `{name}` would fetch or trust the key it names; the signer rules allow no header member but alg, typ and kid"),
+            Severity::Major,
+        ),
+        (_, None) => (
+            format!("a verifier following this profile ignores `{name}`: harmless to it, but the signer rules allow no header member but alg, typ and kid; remove it"),
+            Severity::Minor,
+        ),
+        (_, Some(_)) => (
+            format!("the header must carry `{name}` exactly"),
+            Severity::Major,
+        ),
+    };
+    Problem {
+        field: format!("header.{name}"),
+        expected: want.map_or_else(|| "absent".to_string(), Value::to_string),
+        actual: shown,
+        why,
+        severity,
+        level: None,
+    }
+}
+
 fn member_problem(part: &str, name: &str, want: Option<&Value>, got: Option<&Value>) -> Problem {
-    let why = match (part, name, want) {
-        (_, _, None) => format!("the contract allows no `{name}` {part} member here: a verifier may treat it as an attribute or refuse it"),
-        ("claims", "user_id", _) => "user_id must be the user's id as a string: the verifier compares it with the request (jwt_claims_invalid or jwt_identity_mismatch otherwise)".into(),
-        ("claims", _, _) => format!("`{name}` must be a top-level claim with exactly this value: the verifier applies claims as attributes"),
-        _ => format!("the header must carry `{name}` exactly"),
+    let why = match (name, want) {
+        ("nbf", None) => "a verifier following this profile checks nbf and refuses the token before that instant with jwt_not_yet_valid; the signer rules allow no nbf".into(),
+        ("iat", None) => "iat, when present, is an integer NumericDate (seconds); a verifier following this profile does not check it, but other JWT libraries refuse a malformed one".into(),
+        ("iss" | "aud" | "sub" | "jti", None) => format!("a verifier following this profile ignores the registered claim `{name}` (never an attribute): harmless to it, but the signer rules allow no claim but user_id, email, the attributes, exp and iat"),
+        (_, None) => format!("a verifier following this profile applies `{name}` to the user as an attribute nobody asked for; the signer rules allow no claim but user_id, email, the attributes, exp and iat"),
+        ("user_id", _) => "user_id must be the user's id as a string: the verifier compares it with the request (jwt_claims_invalid or jwt_identity_mismatch otherwise)".into(),
+        _ => format!("`{name}` must be a top-level claim with exactly this value: the verifier applies claims as attributes"),
     };
     Problem {
         field: format!("{part}.{name}"),
@@ -202,6 +306,7 @@ fn member_problem(part: &str, name: &str, want: Option<&Value>, got: Option<&Val
         actual: show(got),
         why,
         severity: Severity::Major,
+        level: None,
     }
 }
 
@@ -282,5 +387,153 @@ mod tests {
             problems[0].why
         );
         assert_eq!(problems[0].severity, Severity::Critical);
+    }
+
+    const KEY: &str = "signer-jwt-key-for-the-judge-0123";
+
+    fn jwt_expectation() -> Expectation {
+        let mut header = Object::new();
+        header.insert("alg".into(), "HS256".into());
+        let mut claims = Object::new();
+        claims.insert("user_id".into(), "u-1".into());
+        Expectation::Jwt {
+            secret: KEY.into(),
+            header,
+            claims,
+        }
+    }
+
+    fn token_with_header(header: Value) -> FromAdapter {
+        FromAdapter::Signed(Signed {
+            id: "s1".into(),
+            user_hash: None,
+            jwt: Some(jws::sign_hs256(
+                &header,
+                &serde_json::json!({"user_id": "u-1"}),
+                KEY.as_bytes(),
+            )),
+        })
+    }
+
+    #[test]
+    fn typ_may_be_absent_or_jwt_in_any_case() {
+        for header in [
+            serde_json::json!({"alg": "HS256"}),
+            serde_json::json!({"alg": "HS256", "typ": "JWT"}),
+            serde_json::json!({"typ": "jwt", "alg": "HS256"}),
+        ] {
+            let judgement = judge_signer(&jwt_expectation(), &token_with_header(header.clone()));
+            assert_eq!(
+                judgement.class,
+                OutcomeClass::Pass,
+                "{header}: {judgement:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_typ_fails_at_should_level_only() {
+        let judgement = judge_signer(
+            &jwt_expectation(),
+            &token_with_header(serde_json::json!({"alg": "HS256", "typ": "JOSE"})),
+        );
+        assert_eq!(judgement.class, OutcomeClass::WrongDetail);
+        assert_eq!(judgement.level, Some(Level::Should));
+        assert_eq!(judgement.severity, Some(Severity::Minor));
+        let problem = &judgement.problems[0];
+        assert_eq!(
+            (
+                problem.field.as_str(),
+                problem.actual.as_str(),
+                problem.level
+            ),
+            ("header.typ", "\"JOSE\"", Some(Level::Should))
+        );
+        assert!(
+            problem.why.starts_with(
+                "typ is not read by verifiers following this profile: harmless to them, but"
+            ),
+            "{}",
+            problem.why
+        );
+        // Beside a must-level problem, the failure is judged at the case's level.
+        let judgement = judge_signer(
+            &jwt_expectation(),
+            &token_with_header(serde_json::json!({"alg": "HS256", "typ": "JOSE", "kid": "k1"})),
+        );
+        assert_eq!(judgement.problems.len(), 2, "{judgement:?}");
+        assert_eq!(judgement.level, None);
+        assert_eq!(judgement.severity, Some(Severity::Major));
+    }
+
+    #[test]
+    fn header_problems_say_what_a_verifier_does() {
+        let why = |header: Value| {
+            let judgement = judge_signer(&jwt_expectation(), &token_with_header(header));
+            judgement.problems[0].why.clone()
+        };
+        assert!(
+            why(serde_json::json!({"alg": "HS512"}))
+                .starts_with("a verifier following this profile refuses this token with jwt_algorithm_not_allowed (CONTRACT rule 2.3)"),
+        );
+        let kid = why(serde_json::json!({"alg": "HS256", "kid": "k1"}));
+        assert!(
+            kid.starts_with("no key_id was given, so no key is called \"k1\": a verifier following this profile that picks the key by kid finds none and refuses the token with jwt_signature_invalid"),
+            "{kid}"
+        );
+        let extra = why(serde_json::json!({"alg": "HS256", "cty": "JWT"}));
+        assert!(
+            extra.starts_with("a verifier following this profile ignores `cty`: harmless to it"),
+            "{extra}"
+        );
+        let crit = why(serde_json::json!({"alg": "HS256", "crit": ["exp"]}));
+        assert!(crit.contains("with jwt_malformed"), "{crit}");
+    }
+
+    #[test]
+    fn a_hash_signed_for_a_user_without_identifier_is_shown_and_diagnosed() {
+        let refused = Expectation::Refused {
+            secret: Some(SECRET.into()),
+        };
+        let blank = user_hash(SECRET, "");
+        let judgement = judge_signer(&refused, &signed(blank.clone()));
+        assert_eq!(judgement.class, OutcomeClass::WrongVerdict);
+        let problem = &judgement.problems[0];
+        assert_eq!(problem.expected, "refused");
+        assert_eq!(problem.actual, format!("signed, user_hash {blank:?}"));
+        assert!(
+            problem.why.contains(
+                "Diagnosis: HMAC of the empty string under the secret sent (lowercase hex): the integration hashed a blank email (or user_id) instead of refusing"
+            ),
+            "{}",
+            problem.why
+        );
+        assert!(!problem.why.contains(SECRET));
+        let judgement = judge_signer(
+            &refused,
+            &signed(user_hash(SECRET, "undefined").to_uppercase()),
+        );
+        assert!(
+            judgement.problems[0].why.contains(
+                "Diagnosis: HMAC of the text \"undefined\" under the secret sent (uppercase hex)"
+            ),
+            "{}",
+            judgement.problems[0].why
+        );
+        // A hash of anything else is shown, with no diagnosis.
+        let judgement = judge_signer(&refused, &signed(user_hash(SECRET, "someone")));
+        assert!(!judgement.problems[0].why.contains("Diagnosis"));
+        assert!(judgement.problems[0]
+            .actual
+            .starts_with("signed, user_hash \""));
+        // A token signed where refusal was due shows its claims.
+        let judgement = judge_signer(
+            &refused,
+            &token_with_header(serde_json::json!({"alg": "HS256"})),
+        );
+        assert_eq!(
+            judgement.problems[0].actual,
+            "signed, a JWT with claims {\"user_id\":\"u-1\"}"
+        );
     }
 }

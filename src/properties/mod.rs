@@ -233,9 +233,6 @@ struct Trial {
     actual: Value,
     message: Option<String>,
     stderr: String,
-    /// The level at which the answer fails: `should` when it conforms to a `should`-level
-    /// choice only (see [`conforming`]).
-    level: Level,
     answer: Option<FromAdapter>,
 }
 
@@ -280,6 +277,7 @@ impl Property {
             actual: why.to_string(),
             why: "a property that did not run tested nothing: the run cannot pass".into(),
             severity: Severity::Major,
+            level: None,
         };
         PropertyRun {
             event: self.event(
@@ -351,7 +349,7 @@ impl Property {
                     *no_answer.borrow_mut() = Some(trial);
                     Ok(())
                 }
-                _ if trial.level == Level::Should => {
+                _ if trial.judgement.level == Some(Level::Should) => {
                     should_failure.borrow_mut().get_or_insert(trial);
                     Ok(())
                 }
@@ -415,6 +413,7 @@ impl Property {
                     actual: format!("aborted: {reason}"),
                     why: "the property could not run to the end".into(),
                     severity: Severity::Major,
+                    level: None,
                 };
                 let event = self.event(
                     Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
@@ -463,17 +462,19 @@ impl Property {
         };
         if trial.judgement.class.is_failure() || trial.judgement.class == OutcomeClass::Skipped {
             if trial.judgement.class.is_answered() && conforms_at_should(&trial.answer) {
-                trial.level = Level::Should;
+                trial.judgement.level = Some(Level::Should);
             }
             return trial;
         }
         let invariant = match (self.invariant, &trial.actual) {
             (Invariant::MustReject, actual) => {
                 let problem = must_reject(actual);
-                if problem.is_some() && should.is_some() {
-                    trial.level = Level::Should;
-                }
-                problem
+                problem.map(|mut problem| {
+                    if should.is_some() {
+                        problem.level = Some(Level::Should);
+                    }
+                    problem
+                })
             }
             (Invariant::LockedNeverApplied, actual) => locked_never_applied(actual, &message),
             (Invariant::Deterministic, first) => {
@@ -507,7 +508,6 @@ impl Property {
             actual: step.actual,
             message: step.message,
             stderr: step.stderr,
-            level: Level::Must,
             answer: step.answer,
         }
     }
@@ -519,7 +519,8 @@ impl Property {
             title: self.title.to_string(),
             kind: Kind::Property,
             requirements: self.requirements.iter().map(|s| s.to_string()).collect(),
-            level: trial.map_or(Level::Must, |t| t.level),
+            level: Level::Must,
+            failure_level: judgement.level,
             outcome: judgement.class,
             severity: judgement.severity,
             problems: judgement.problems,
@@ -551,6 +552,7 @@ fn note_counterexample(
             ),
             why: format!("reproduce with `messenger-conformance run --only properties --seed {seed}`, or run the counterexample case"),
         severity: event.severity.unwrap_or(Severity::Minor),
+        level: event.failure_level,
     });
 }
 
@@ -570,6 +572,7 @@ fn flaky(judgement: &Judgement) -> Judgement {
         actual: format!("a failing answer first, then {} on replay", judgement.class.as_str()),
         why: "an implementation whose verdict changes for the same request cannot be trusted (state leaks between requests)".into(),
         severity: Severity::Major,
+        level: None,
     };
     Judgement::from_problems(OutcomeClass::WrongDetail, vec![problem])
 }
@@ -600,15 +603,24 @@ pub fn expected_signature(request: &crate::contract::SignRequest) -> Expectation
             (None, Some(token)) => {
                 let decoded = reference::jws::decode_unverified(&token)
                     .expect("the reference signs well-formed tokens");
+                // `typ` is the signer's choice (absent or "JWT"): the judge applies its rule.
+                let mut header = decoded.header.members.clone();
+                header.shift_remove("typ");
                 Expectation::Jwt {
                     secret: request.secret.clone(),
-                    header: decoded.header.members.clone(),
+                    header,
                     claims: decoded.claims.members.clone(),
                 }
             }
-            (None, None) => Expectation::Refused,
+            (None, None) => refused(request),
         },
-        _ => Expectation::Refused,
+        _ => refused(request),
+    }
+}
+
+fn refused(request: &crate::contract::SignRequest) -> Expectation {
+    Expectation::Refused {
+        secret: Some(request.secret.clone()),
     }
 }
 
@@ -619,6 +631,7 @@ fn must_reject(actual: &Value) -> Option<Problem> {
         actual: "accepted".into(),
         why: "a token with any character changed must not verify: its signature no longer matches".into(),
         severity: Severity::Critical,
+        level: None,
     })
 }
 
@@ -641,6 +654,7 @@ fn locked_never_applied(actual: &Value, message: &ToAdapter) -> Option<Problem> 
         why: "a locked attribute changed without a valid JWT: only a signed token may change it"
             .into(),
         severity: Severity::Critical,
+        level: None,
     })
 }
 
@@ -658,5 +672,6 @@ fn same_answer(first: &Value, second: &Value) -> Option<Problem> {
         actual: strip(second).to_string(),
         why: "the same request must get the same verdict: a verdict that changes leaks state between requests".into(),
         severity: Severity::Major,
+        level: None,
     })
 }

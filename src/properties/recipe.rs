@@ -21,23 +21,23 @@ use crate::reference::user_hash::user_hash;
 
 /// Identity verification secrets of the generated workspace, per platform.
 pub const IDV_SECRETS: [&str; 3] = [
-    "prop-web-idv-secret-1f2e",
-    "prop-ios-idv-secret-3d4c",
-    "prop-android-idv-secret-5b6a",
+    "prop-web-idv-secret-1f2e8a4c7d09b3e6",
+    "prop-ios-idv-secret-3d4c92f0e17ab85d",
+    "prop-android-idv-secret-5b6a0d3e9c4f7182",
 ];
 /// The same platforms' secrets in another workspace (the [TEST] one).
 pub const OTHER_WORKSPACE_SECRETS: [&str; 3] = [
-    "prop-test-web-idv-secret-7a8b",
-    "prop-test-ios-idv-secret-9c0d",
-    "prop-test-android-idv-secret-e1f2",
+    "prop-test-web-idv-secret-7a8b4e1f0c92d6a5",
+    "prop-test-ios-idv-secret-9c0d6b2a8e3f5147",
+    "prop-test-android-idv-secret-e1f2a7c40b9d3e68",
 ];
 /// The JWT keys a generated workspace picks from. A key it does not list is "rotated out": the
 /// same worker may have seen it listed in an earlier request, which is how remembered keys show.
 pub const KEY_POOL: [(&str, &str); 4] = [
-    ("k1", "prop-jwt-key-1-a1b2c3"),
-    ("k2", "prop-jwt-key-2-d4e5f6"),
-    ("k3", "prop-jwt-key-3-a7b8c9"),
-    ("k4", "prop-jwt-key-4-d0e1f2"),
+    ("k1", "prop-jwt-key-1-a1b2c3f4e9d07a6b5c83"),
+    ("k2", "prop-jwt-key-2-d4e5f6a0c3b97e18d265"),
+    ("k3", "prop-jwt-key-3-a7b8c9e2d5f14b0a6e37"),
+    ("k4", "prop-jwt-key-4-d0e1f2b8a6c39d7e4f51"),
 ];
 /// Attribute names requests and claims draw from; workspaces lock some of them.
 pub const ATTRIBUTE_NAMES: [&str; 4] = ["plan", "name", "company", "email"];
@@ -489,5 +489,38 @@ pub fn build_sign(r: &SignRecipe, id: &str, now: i64) -> SignRequest {
             .map(|(k, v)| (k.to_string(), json!(v)))
             .collect(),
         expires_in: r.expires_in,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::MIN_SECRET_BYTES;
+
+    /// Every secret a property hands an implementation is at least 32 bytes, as the suite's cases
+    /// are (KEY-SHORT-SECRET): a verifier or signer whose JWS library refuses shorter HMAC keys
+    /// would otherwise fail every property for the key alone. And each is distinct, since reports
+    /// redact secrets by value.
+    #[test]
+    fn property_secrets_are_at_least_32_bytes_and_distinct() {
+        let secrets = all_secrets();
+        assert_eq!(secrets.len(), 10, "every pool is covered: {secrets:?}");
+        for secret in &secrets {
+            assert!(
+                secret.len() >= MIN_SECRET_BYTES,
+                "{secret:?} is {} bytes, under {MIN_SECRET_BYTES}",
+                secret.len()
+            );
+        }
+        let distinct: std::collections::BTreeSet<&String> = secrets.iter().collect();
+        assert_eq!(distinct.len(), secrets.len(), "{secrets:?}");
+        for (i, a) in secrets.iter().enumerate() {
+            for b in &secrets[i + 1..] {
+                assert!(
+                    !a.contains(b.as_str()) && !b.contains(a.as_str()),
+                    "{a:?} and {b:?}: one contains the other, so redacting one garbles the other"
+                );
+            }
+        }
     }
 }

@@ -39,6 +39,7 @@ pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
             actual: "accepted".into(),
             why: "it accepted a request that must be refused".into(),
             severity,
+            level: None,
         })
         .into_iter()
         .collect();
@@ -53,6 +54,7 @@ pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         kind: Kind::Case,
         requirements: vec!["JWT-ALG".into()],
         level: Level::Must,
+        failure_level: None,
         outcome,
         severity,
         problems,

@@ -1,8 +1,11 @@
 //! The gate: does this run pass CI? One decision, used by the CLI's exit code and written to
 //! `summary.json`, so the two can never disagree.
 //!
-//! A failure *counts* when its case is `must` level, or `should` level under `--strict`, or
-//! when it is an adapter error or a timeout (whatever the level). A `may` case lists every
+//! A failure *counts* when it is judged at `must` level, or at `should` level under `--strict`,
+//! or when it is an adapter error or a timeout (whatever the level). A failure is judged at its
+//! case's level, unless every problem breaks a rule of a lower level: a signer's `typ` is a
+//! `should` rule checked inside `must` cases, so a token whose only fault is `typ: "JOSE"` fails
+//! those cases at `should` ([`CaseEvent::gate_level`]). A `may` case lists every
 //! conforming answer, so choosing any of them is a pass; an answer that matches none of them (say,
 //! accepting a token every listed answer refuses) is a nonconformance and counts like `must`.
 //! Without a baseline every failure that counts fails the run. With one, the run fails on:
@@ -117,6 +120,7 @@ pub struct Finding {
     pub id: String,
     pub area: String,
     pub title: String,
+    /// The level the failure is judged at ([`CaseEvent::gate_level`]).
     pub level: Level,
     pub outcome: OutcomeClass,
     pub severity: Option<Severity>,
@@ -132,7 +136,7 @@ impl Finding {
             id: event.id.clone(),
             area: event.area.clone(),
             title: event.title.clone(),
-            level: event.level,
+            level: event.gate_level(),
             outcome: event.outcome,
             severity: event.severity,
             error: event.error_code(),
@@ -202,7 +206,7 @@ pub struct GateDecision {
 /// Whether a failure of this case counts towards the gate (see the module docs).
 pub fn counts(event: &CaseEvent, strict: bool) -> bool {
     event.failed()
-        && match event.level {
+        && match event.gate_level() {
             _ if matches!(
                 event.outcome,
                 OutcomeClass::AdapterError | OutcomeClass::Timeout
@@ -807,5 +811,39 @@ mod tests {
         let decision = decide(&cases, None, &strict);
         assert!(!decision.passed);
         assert_eq!(decision.skipped_must.len(), 1);
+    }
+
+    #[test]
+    fn a_must_case_failing_only_a_should_rule_gates_only_under_strict() {
+        let mut typ = case("SIGN-JWT-001", "signer", OutcomeClass::WrongDetail);
+        typ.failure_level = Some(Level::Should);
+        assert_eq!((typ.level, typ.gate_level()), (Level::Must, Level::Should));
+        let decision = decide(std::slice::from_ref(&typ), None, &options());
+        assert!(decision.passed, "{}", decision.render_text());
+        assert_eq!(decision.ignored_failures[0].level, Level::Should);
+        let strict = decide(
+            std::slice::from_ref(&typ),
+            None,
+            &GateOptions {
+                strict: true,
+                ..options()
+            },
+        );
+        assert!(!strict.passed);
+        assert!(
+            strict
+                .render_text()
+                .contains("new failure: signer::SIGN-JWT-001 [should]"),
+            "{}",
+            strict.render_text()
+        );
+        // A should-level problem never lowers a case that passes, and never raises one.
+        let mut passing = case("P-1", "signer", OutcomeClass::Pass);
+        passing.failure_level = Some(Level::Should);
+        assert_eq!(passing.gate_level(), Level::Must);
+        let mut may = case("M-1", "jwt", OutcomeClass::WrongDetail);
+        may.level = Level::May;
+        may.failure_level = Some(Level::Must);
+        assert_eq!(may.gate_level(), Level::May);
     }
 }

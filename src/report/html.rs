@@ -490,7 +490,7 @@ fn render_case_row(out: &mut String, case: &CaseEvent) {
         out,
         "<td class=\"{outcome_class}\">{}</td><td>{severity_cell}</td><td>{}</td><td>{}</td>",
         case.outcome.as_str(),
-        case.level,
+        esc(&case.level_label()),
         esc(&case.area)
     );
     let _ = writeln!(

@@ -205,7 +205,7 @@ fn row(case: &CaseEvent) -> String {
     format!(
         "| {result} | {} | {} | `{}` | {} | {details} |\n",
         case.severity.map_or("", |s| s.as_str()),
-        case.level,
+        case.level_label(),
         md_cell(&case.name()).replace('`', "'"),
         md_cell(&clip(&case.title, 160)),
     )

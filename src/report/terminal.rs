@@ -28,10 +28,23 @@ pub fn render_failure(event: &CaseEvent) -> String {
     let _ = writeln!(
         out,
         "--- {}::{} [{} {}] {}",
-        event.area, event.id, event.level, severity, event.title
+        event.area,
+        event.id,
+        event.level_label(),
+        severity,
+        event.title
     );
     if let Some(location) = &event.location {
         let _ = writeln!(out, "  defined at {location}");
+    }
+    if event.gate_level() != event.level {
+        let _ = writeln!(
+            out,
+            "  judged at {}: every problem breaks a {} rule, though the case is {}",
+            event.gate_level(),
+            event.gate_level(),
+            event.level
+        );
     }
     for id in &event.requirements {
         match spec::find(id) {
@@ -50,9 +63,13 @@ pub fn render_failure(event: &CaseEvent) -> String {
             "  {}: expected {}, got {}",
             problem.field, problem.expected, problem.actual
         );
+        let level = problem
+            .level
+            .map(|l| format!(", {l} rule"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    why it matters ({}): {}",
+            "    why it matters ({}{level}): {}",
             problem.severity.as_str(),
             problem.why
         );
@@ -131,7 +148,7 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
     let failures: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
     if !failures.is_empty() {
         let count = |s: Severity| failures.iter().filter(|e| e.severity == Some(s)).count();
-        let level = |l: Level| failures.iter().filter(|e| e.level == l).count();
+        let level = |l: Level| failures.iter().filter(|e| e.gate_level() == l).count();
         let _ = writeln!(
             out,
             "failures by severity: {} critical, {} major, {} minor; by level: {} must, {} should, {} may",

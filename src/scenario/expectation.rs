@@ -30,16 +30,23 @@ pub enum Expectation {
         secrets: Vec<crate::debug::SecretCandidate>,
     },
     /// A signer's `signed` answer with a JWT that verifies under `secret` (HS256), whose header
-    /// has exactly `header`'s members (a listed `kid` may be absent: the contract makes it optional), and whose
-    /// claims are exactly `claims` plus an optional integer `iat`.
+    /// has exactly `header`'s members (a listed `kid` may be absent: the contract makes it
+    /// optional; `typ` is never compared with `header`: it may be absent or `"JWT"` in any case,
+    /// and any other value is a `should`-level problem), and whose claims are exactly `claims`
+    /// plus an optional integer `iat`.
     Jwt {
         #[serde(skip)]
         secret: String,
         header: Object,
         claims: Object,
     },
-    /// A signer's `refused` answer.
-    Refused,
+    /// A signer's `refused` answer. The secret the signer was handed lets a failure say what
+    /// a `user_hash` it made anyway was computed over (the empty string, say); it is not
+    /// serialized.
+    Refused {
+        #[serde(skip)]
+        secret: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

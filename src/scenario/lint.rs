@@ -1,15 +1,145 @@
-//! Checks of the suite as a whole: unique ids, known requirements, coverage of the spec.
+//! Checks of the suite as a whole: unique ids, known requirements, coverage of the spec; and
+//! one check of every case and of the fixtures: no short secrets ([`short_secrets`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use serde_json::Value;
 
 use crate::spec::{self, Level};
 
 use super::error::{closest, LoadError};
 use super::load::{case_path, SourceFile, Suite};
-use super::model::{Expect, ExpectedOutcome};
-use super::resolve::step_views;
+use super::model::{Case, Expect, ExpectedOutcome, Fixtures};
+use super::resolve::{step_views, Problem};
+use super::secret::SecretRef;
 use super::source::FieldPath;
+
+/// The shortest secret a case may hand an implementation, in bytes: the 256 bits RFC 7518
+/// section 3.2 asks of an HS256 key. Some JWS libraries refuse shorter keys when they sign or
+/// verify; a case that gave them one would fail for the key instead of for what it checks.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The requirement a case about short keys names.
+const SHORT_KEY_REQUIREMENT: &str = "KEY-SHORT-SECRET";
+
+/// Whether `case` is about short keys: `level: should`, with KEY-SHORT-SECRET among its
+/// requirements. Only such a case may hand the implementation a secret under
+/// [`MIN_SECRET_BYTES`].
+pub(crate) fn is_short_key_case(case: &Case) -> bool {
+    case.level == Level::Should && case.requirements.iter().any(|r| r == SHORT_KEY_REQUIREMENT)
+}
+
+/// Every non-empty secret under [`MIN_SECRET_BYTES`] that `case` hands the implementation, unless
+/// it is a short-key case ([`is_short_key_case`]): a key's or a platform's secret in its
+/// `patch` or a step's `patch`, and a `literal:` secret of its `sign` requests. (A secret named
+/// by reference, `web` or `key:k-web`, is the fixtures', checked by [`short_fixture_secrets`].
+/// A `literal:` secret a token or hash is forged with never reaches the implementation, and the
+/// empty secret is the subject of its own cases.) Paths are relative to the case.
+pub(crate) fn short_secrets(case: &Case) -> Vec<Problem> {
+    if is_short_key_case(case) {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let root = FieldPath::root();
+    let steps = case.steps.iter().enumerate().map(|(i, step)| {
+        let at = root.key("steps").index(i);
+        (at, step.patch.as_ref(), step.sign.as_ref())
+    });
+    for (at, patch, sign) in
+        std::iter::once((root.clone(), case.patch.as_ref(), case.sign.as_ref())).chain(steps)
+    {
+        if let Some(patch) = patch {
+            patch_secrets(patch, &at.key("patch"), &mut found);
+        }
+        if let Some(SecretRef::Literal(text)) = sign.and_then(|s| SecretRef::parse(&s.secret).ok())
+        {
+            found.push((at.key("sign").key("secret"), text.to_string()));
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|(at, secret)| short_secret_problem(&at, &secret, true))
+        .collect()
+}
+
+/// Every string under a `secret` key of a workspace merge patch, with its path.
+fn patch_secrets(value: &Value, at: &FieldPath, found: &mut Vec<(FieldPath, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    Value::String(secret) if key == "secret" => {
+                        found.push((at.key(key), secret.clone()));
+                    }
+                    _ => patch_secrets(value, &at.key(key), found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                patch_secrets(item, &at.index(i), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every non-empty identity-verification or key secret of the fixtures under
+/// [`MIN_SECRET_BYTES`]: every case may use them, so none is exempt.
+pub(crate) fn short_fixture_secrets(fixtures: &Fixtures) -> Vec<Problem> {
+    let root = FieldPath::root();
+    let mut found = Vec::new();
+    for (name, workspace) in &fixtures.workspaces {
+        let at = root.key("workspaces").key(name);
+        for (platform, settings) in &workspace.platforms {
+            found.push((
+                at.key("platforms")
+                    .key(platform.as_str())
+                    .key("identity_verification")
+                    .key("secret"),
+                settings.identity_verification.secret.as_str(),
+            ));
+        }
+        for (i, key) in workspace.jwt_keys.iter().enumerate() {
+            found.push((
+                at.key("jwt_keys").index(i).key("secret"),
+                key.secret.as_str(),
+            ));
+        }
+    }
+    for (i, key) in fixtures.keys.iter().enumerate() {
+        found.push((root.key("keys").index(i).key("secret"), key.secret.as_str()));
+    }
+    found
+        .into_iter()
+        .filter_map(|(at, secret)| short_secret_problem(&at, secret, false))
+        .collect()
+}
+
+/// The problem with one secret, if it is short; the secret itself is never shown.
+fn short_secret_problem(at: &FieldPath, secret: &str, in_case: bool) -> Option<Problem> {
+    if secret.is_empty() || secret.len() >= MIN_SECRET_BYTES {
+        return None;
+    }
+    let exemption = if in_case {
+        "; a case about short keys says so: `level: should` and KEY-SHORT-SECRET in its requirements"
+    } else {
+        ""
+    };
+    Some(
+        Problem::new(
+            at,
+            format!(
+                "a secret of {} bytes: every key and secret an implementation is handed is at least {MIN_SECRET_BYTES} bytes (256 bits, RFC 7518 section 3.2), or some JWS libraries refuse it and the case fails for the key, not for what it checks",
+                secret.len()
+            ),
+        )
+        .hint(format!(
+            "lengthen it to {MIN_SECRET_BYTES} bytes or more, made-up looking and unlike every other secret of the suite (reports redact secrets by value){exemption}"
+        )),
+    )
+}
 
 /// A parsed case, as far as suite-wide checks need it.
 pub(crate) struct CaseRef {

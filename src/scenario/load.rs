@@ -17,7 +17,7 @@ use crate::input;
 use crate::spec::Level;
 
 use super::error::{from_yaml, FileKind, LoadError, LoadErrors};
-use super::lint::{check_ids_and_requirements, CaseRef};
+use super::lint::{check_ids_and_requirements, short_fixture_secrets, short_secrets, CaseRef};
 use super::model::{Case, CaseFile, Fixtures};
 use super::resolve::{
     build_steps, check_structure, negative_leeway, BuildError, BuiltStep, Problem, DEFAULT_NOW,
@@ -158,7 +158,8 @@ impl SourceFile {
 /// Checked: YAML syntax and the case format (unknown fields, types), one body per case, coherent
 /// expectations and levels, fixture workspaces, keys and secret references, time expressions,
 /// every template and tamper op (each case is built once at its own `now`), ids unique across
-/// files, requirement ids known to [`crate::spec`]. Not checked here: coverage of the spec (see
+/// files, requirement ids known to [`crate::spec`], no secret an implementation is handed under 32
+/// bytes outside a short-key case ([`short_secrets`]). Not checked here: coverage of the spec (see
 /// [`coverage_gaps`](super::coverage_gaps)).
 pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
     let dir = dir_label(cases_dir);
@@ -533,6 +534,7 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
             ));
         }
     }
+    problems.extend(short_fixture_secrets(fixtures));
     problems
 }
 
@@ -553,7 +555,8 @@ fn load_cases(
     }
     for (index, case) in file.cases.into_iter().enumerate() {
         let prefix = case_path(index);
-        let (role, problems) = check_structure(&case);
+        let (role, mut problems) = check_structure(&case);
+        problems.extend(short_secrets(&case));
         let mut failed = !problems.is_empty();
         errors.extend(problems.into_iter().map(|p| source.problem(&prefix, p)));
         let now = case.now.unwrap_or(DEFAULT_NOW);

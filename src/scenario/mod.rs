@@ -30,7 +30,7 @@ mod tests;
 
 pub use error::{LoadError, LoadErrors};
 pub use expectation::{Expectation, ExpectedVerdict};
-pub use lint::{coverage_gaps, lint};
+pub use lint::{coverage_gaps, lint, MIN_SECRET_BYTES};
 pub use load::{load_suite, LoadedCase, Suite, FIXTURES_FILE};
 pub use patch::merge_patch;
 pub use resolve::{BuildError, BuiltStep, DEFAULT_NOW, DEFAULT_WORKSPACE};

@@ -372,14 +372,16 @@ pub struct ExpectedIdentity {
 }
 
 /// What a signed token must be: it verifies under `key`'s secret with HS256, its header is
-/// `header` (exactly; a listed `kid` may be absent, since the contract makes it optional), and its claims are exactly `claims` (times as `now+Ns`),
-/// plus an optional integer `iat`.
+/// `header` (exactly; a listed `kid` may be absent, since the contract makes it optional; `typ`
+/// is never listed: every token's `typ` may be absent or "JWT" in any case, and another value
+/// fails at should level), and its claims are exactly `claims` (times as `now+Ns`), plus an
+/// optional integer `iat`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedJwt {
     /// A secret reference the token must verify under.
     pub secret: String,
-    /// Omitted: `{alg: HS256}`, plus `kid` when the sign request has a `key_id`.
+    /// Omitted: `{alg: HS256}`, plus `kid` when the sign request has a `key_id`. Never `typ`.
     #[serde(default)]
     pub header: Option<IndexMap<String, Value>>,
     /// Times as `now+1h`, resolved against the step's `now`.

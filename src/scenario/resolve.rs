@@ -559,6 +559,13 @@ fn check_expect(
             if present(other) {
                 fail(problems, other, format!("`{other}` does not belong in an expectation for mode {needed}"), "remove it");
             }
+            let header = expect.jwt.as_ref().and_then(|jwt| jwt.header.as_ref());
+            if header.is_some_and(|header| header.contains_key("typ")) {
+                problems.push(
+                    Problem::new(&at.key("jwt").key("header").key("typ"), "an expected header does not list `typ`")
+                        .hint("the judge applies the signer rule for typ to every token (absent, or \"JWT\" in any case; any other value fails at should level, SIGN-JWT-TYP): remove `typ`"),
+                );
+            }
         }
         (Role::Signer, Some(ExpectedOutcome::Refused)) => {
             let all: Vec<&str> = VERDICT_FIELDS.iter().chain(SIGNER_FIELDS).copied().collect();
@@ -853,7 +860,10 @@ fn build_expectation(
         });
     }
     match (expect.outcome, sign) {
-        (Some(ExpectedOutcome::Refused), _) => Ok(Expectation::Refused),
+        (Some(ExpectedOutcome::Refused), sign) => Ok(Expectation::Refused {
+            // For the diagnosis of a hash made anyway; a bad reference is reported by `sign`.
+            secret: sign.and_then(|sign| ctx.secret(&sign.secret, &at.key("secret")).ok()),
+        }),
         (Some(ExpectedOutcome::Signed), Some(sign)) => match sign.mode {
             SignMode::UserHash => {
                 let template = expect

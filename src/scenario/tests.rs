@@ -95,9 +95,9 @@ fn decode_json(part: &str) -> Value {
     serde_json::from_slice(&b64url_decode_lenient(part).unwrap()).unwrap()
 }
 
-const PROD_WEB: &str = "prod-web-idv-3f9a61c0d2e84b57";
-const PROD_IOS: &str = "prod-ios-idv-8c1e0b4a97d3f265";
-const TEST_IOS: &str = "test-ios-idv-e6f3b8a1c0d59274";
+const PROD_WEB: &str = "prod-web-idv-3f9a61c0d2e84b57d293d2ea";
+const PROD_IOS: &str = "prod-ios-idv-8c1e0b4a97d3f26559e8e938";
+const TEST_IOS: &str = "test-ios-idv-e6f3b8a1c0d59274f36f2cb0";
 const K_WEB: &str = "prod-web-jwt-k-web-b04e7d1a9c35f862";
 
 #[test]
@@ -521,7 +521,12 @@ cases:
         Value::Object(claims.clone()),
         json!({"user_id": "u-1", "plan": "pro", "exp": NOW + 3600})
     );
-    assert_eq!(built[2].expectation, Expectation::Refused);
+    assert_eq!(
+        built[2].expectation,
+        Expectation::Refused {
+            secret: Some(K_WEB.into())
+        }
+    );
 }
 
 #[test]
@@ -723,5 +728,160 @@ fn patches_must_leave_a_valid_workspace() {
     assert_eq!(
         patched("[1]"),
         ["a patch is a mapping, merged into the workspace (RFC 7396)"]
+    );
+}
+
+/// Every load error as `line: message`, with its hint.
+fn located_errors(errors: &LoadErrors) -> Vec<(usize, String, String)> {
+    errors
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.line,
+                e.message.clone(),
+                e.hint.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_short_secret_handed_to_the_implementation_is_refused_where_it_is_written() {
+    let short_key = "k-web-key-of-30-bytes-01234567";
+    let short_sign = "sign-secret-of-29-bytes-01234";
+    assert_eq!((short_key.len(), short_sign.len()), (30, 29));
+    let yaml = format!(
+        r#"
+cases:
+  - id: T-SHORT-001
+    title: a short key in a patch
+    requirements: [JWT-SIGNATURE]
+    level: must
+    patch:
+      jwt_keys:
+        - {{id: k-web, secret: {short_key}, platforms: [web]}}
+    request:
+      jwt: {{claims: {{user_id: u-1}}, sign: {{key: k-web}}}}
+    expect: {{outcome: accepted, verified: true, identity: {{user_id: u-1}}}}
+  - id: T-SHORT-002
+    title: a short secret handed to a signer
+    requirements: [SIGN-HASH]
+    level: must
+    sign: {{mode: user_hash, secret: "literal:{short_sign}", user: {{user_id: u-1}}}}
+    expect: {{outcome: signed, user_hash: {{hmac: {{over: user_id, secret: "literal:{short_sign}"}}}}}}
+  - id: T-SHORT-003
+    title: a short-key case may use one
+    requirements: [KEY-SHORT-SECRET]
+    level: should
+    patch:
+      jwt_keys:
+        - {{id: k-web, secret: jk-1, platforms: [web]}}
+    request:
+      jwt: {{claims: {{user_id: u-1}}, sign: {{key: k-web}}}}
+    expect: {{outcome: accepted, verified: true, identity: {{user_id: u-1}}}}
+  - id: T-SHORT-004
+    title: naming the requirement is not enough at must level
+    requirements: [KEY-SHORT-SECRET]
+    level: must
+    steps:
+      - patch:
+          platforms: {{ios: {{identity_verification: {{secret: ios-idv-short}}}}}}
+        request: {{platform: ios, user_id: u-1, user_hash: {{hmac: {{over: user_id, secret: ios}}}}}}
+        expect: {{outcome: accepted, verified: true, identity: {{user_id: u-1}}}}
+  - id: T-SHORT-005
+    title: a forged token's secret never reaches the implementation, nor does an empty one
+    requirements: [JWT-SIGNATURE]
+    level: must
+    patch:
+      jwt_keys:
+        - {{id: k-empty, secret: "", platforms: [web]}}
+    request:
+      jwt: {{claims: {{user_id: u-1}}, sign: {{secret: "literal:attacker"}}}}
+    expect: {{outcome: rejected, error: jwt_signature_invalid}}
+"#
+    );
+    let errors = TempSuite::new(&yaml)
+        .load()
+        .expect_err("short secrets fail the load");
+    let found = located_errors(&errors);
+    let lines: Vec<usize> = found.iter().map(|(line, _, _)| *line).collect();
+    assert_eq!(lines, vec![9, 17, 35], "{errors}");
+    assert!(found[0].1.starts_with("a secret of 30 bytes: every key and secret an implementation is handed is at least 32 bytes"), "{errors}");
+    assert!(found[1].1.starts_with("a secret of 29 bytes"), "{errors}");
+    assert!(found[2].1.starts_with("a secret of 13 bytes"), "{errors}");
+    for (_, message, hint) in &found {
+        assert!(hint.contains("lengthen it to 32 bytes or more"), "{hint}");
+        assert!(
+            hint.contains("`level: should` and KEY-SHORT-SECRET"),
+            "{hint}"
+        );
+        assert!(!message.contains(short_key) && !message.contains(short_sign));
+    }
+    let text = errors.to_string();
+    assert!(text.contains("cases.yaml:9:"), "{text}");
+    assert!(text.contains("jwt_keys"), "{text}");
+}
+
+#[test]
+fn a_short_fixture_secret_is_refused_whatever_the_case() {
+    let temp = TempSuite::new(
+        r#"
+cases:
+  - id: T-FIX-001
+    title: anything
+    requirements: [VISITOR-ANONYMOUS]
+    level: should
+    request: {platform: web}
+    expect: {outcome: accepted}
+"#,
+    );
+    let path = temp.dir.join(FIXTURES_FILE);
+    let fixtures = std::fs::read_to_string(&path).unwrap();
+    let short = fixtures.replacen(PROD_WEB, "prod-web-idv-short", 1);
+    assert_ne!(fixtures, short);
+    std::fs::write(&path, short).unwrap();
+    let errors = temp
+        .load()
+        .expect_err("a short fixture secret fails the load");
+    assert_eq!(errors.errors.len(), 1, "{errors}");
+    let error = &errors.errors[0];
+    assert_eq!(
+        error.file,
+        Path::new(temp.dir.file_name().unwrap()).join(FIXTURES_FILE)
+    );
+    assert!(error.line > 0, "{errors}");
+    assert!(
+        error.message.starts_with("a secret of 18 bytes"),
+        "{errors}"
+    );
+    assert!(
+        !error
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("KEY-SHORT-SECRET"),
+        "no case can exempt a fixture: {errors}"
+    );
+}
+
+#[test]
+fn an_expected_jwt_header_does_not_list_typ() {
+    let found = errors(
+        r#"
+cases:
+  - id: T-TYP-001
+    title: typ is the judge's business
+    requirements: [SIGN-JWT-HEADER]
+    level: must
+    sign: {mode: jwt, secret: "key:k-web", user: {user_id: u-1}}
+    expect:
+      outcome: signed
+      jwt: {secret: "key:k-web", header: {alg: HS256, typ: JWT}, claims: {user_id: u-1}}
+"#,
+    );
+    assert_eq!(
+        found,
+        vec!["an expected header does not list `typ`".to_string()]
     );
 }
