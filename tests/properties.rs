@@ -101,16 +101,19 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     let factory = common::broken_implementation("jwt-exp-off-by-one");
     let mut adapter = factory.start().unwrap();
     let property = properties::find("jwt-time-window").unwrap();
-    let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+    let mut run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
     assert_eq!(
         run.event.outcome,
         OutcomeClass::WrongVerdict,
         "{:#?}",
         run.event.problems
     );
-    let counterexample = run
-        .counterexample
-        .expect("a failing property writes a counterexample");
+    // The caller says where it wrote the counterexample and how to replay (tests/counterexamples.rs
+    // checks the command line's words).
+    run.note_counterexample(
+        "written to x.yaml",
+        &format!("messenger-conformance run --only properties --seed {SEED}"),
+    );
     assert!(
         run.event
             .problems
@@ -119,6 +122,9 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
         "the failure says how to replay it: {:#?}",
         run.event.problems
     );
+    let counterexample = run
+        .counterexample
+        .expect("a failing property writes a counterexample");
 
     // The whole suite plus the counterexample: `check` (load and lint) accepts it.
     let dir = common::scratch("suite-and-counterexample");

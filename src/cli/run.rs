@@ -95,9 +95,10 @@ pub struct PropertyArgs {
     /// Generated requests per property.
     #[arg(long, value_name = "N", default_value_t = messenger_conformance::properties::DEFAULT_CASES)]
     pub property_cases: u32,
-    /// Where shrunk counterexamples are written as YAML cases.
-    #[arg(long, value_name = "DIR", default_value = "reports/counterexamples")]
-    pub counterexamples: std::path::PathBuf,
+    /// Where shrunk counterexamples are written as YAML cases (default: `counterexamples/` in
+    /// the report directory; with --no-report, none are written unless this is given).
+    #[arg(long, value_name = "DIR")]
+    pub counterexamples: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -124,6 +125,24 @@ impl RunArgs {
             partition: self.report.partition.map(|p| p.to_string()),
             ..self.select.selection()
         }
+    }
+
+    /// The command that replays property `name` against this run's implementation, as printed.
+    fn replay(&self, name: &str, seed: u64) -> String {
+        let target = match (
+            &self.broken,
+            &self.target.url,
+            self.target.command.is_empty(),
+        ) {
+            (Some(broken), _, _) => format!(" --broken {broken}"),
+            (None, Some(url), _) => format!(" --url {url}"),
+            (None, None, false) => format!(
+                " -- {}",
+                messenger_conformance::adapter::exec::display_command(&self.target.command)
+            ),
+            (None, None, true) => String::new(),
+        };
+        format!("messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{target}")
     }
 
     /// The options the report header records.
@@ -233,11 +252,28 @@ pub fn run(args: RunArgs) -> Outcome {
                 settings.cases
             );
         }
+        // Counterexamples go beside the report, or where asked; never into the current directory.
+        let counterexamples = args.properties.counterexamples.clone().or_else(|| {
+            (!args.report.no_report).then(|| args.report.report_dir.join("counterexamples"))
+        });
         let runs = workers.run(
             &properties,
             |adapter, p| {
-                let run = p.run_unless(adapter, &settings, &redactor, breaker.tripped());
+                let mut run = p.run_unless(adapter, &settings, &redactor, breaker.tripped());
                 breaker.record(run.event.outcome);
+                if let Some(counterexample) = &run.counterexample {
+                    let written = match &counterexamples {
+                        Some(dir) => match write_counterexample(dir, counterexample) {
+                            Ok(path) => format!("written to {}", path.display()),
+                            Err(error) => {
+                                format!("could not be written in {}: {error}", dir.display())
+                            }
+                        },
+                        None => "not written: --no-report; give --counterexamples DIR to keep it"
+                            .to_string(),
+                    };
+                    run.note_counterexample(&written, &args.replay(p.name, seed));
+                }
                 run
             },
             |run| show(&run.event),
@@ -259,17 +295,13 @@ pub fn run(args: RunArgs) -> Outcome {
                 "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s{unsupported})",
                 run.event.id, run.requests
             );
-            if let Some(counterexample) = &run.counterexample {
-                match write_counterexample(&args.properties.counterexamples, counterexample) {
-                    Ok(path) => {
-                        let _ = writeln!(
-                            out,
-                            "  counterexample written to {} (seed {seed})",
-                            path.display()
-                        );
-                    }
-                    Err(error) => eprintln!("warning: cannot write the counterexample: {error}"),
-                }
+            if let Some(note) = run
+                .event
+                .problems
+                .iter()
+                .find(|p| p.field == "counterexample")
+            {
+                let _ = writeln!(out, "  counterexample {}; {}", note.actual, note.why);
             }
             events.push(run.event);
         }

@@ -99,7 +99,9 @@ impl Counterexample {
         Counterexample {
             file_name: format!("{}-{seed}.yaml", property.name),
             case_id,
-            yaml: format!("# yaml-language-server: $schema=../../schema/case.schema.json\n{body}"),
+            // No `$schema` line: a relative path to the schema would be wrong wherever the file
+            // is written; `messenger-conformance schema case` prints the schema.
+            yaml: body,
         }
     }
 }

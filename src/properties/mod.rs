@@ -399,9 +399,8 @@ impl Property {
                 };
                 let counterexample =
                     counterexample::Counterexample::new(self, settings.seed, &minimal, now);
-                let mut event = self.event(judgement, Some(&trial), started);
+                let event = self.event(judgement, Some(&trial), started);
                 if !trial.judgement.class.is_failure() || trial.judgement.class.is_answered() {
-                    note_counterexample(&mut event, settings.seed, &counterexample);
                     return run(event, Some(counterexample));
                 }
                 run(event, None)
@@ -537,23 +536,23 @@ impl Property {
     }
 }
 
-/// Say how to reproduce a property failure and where its counterexample case is.
-fn note_counterexample(
-    event: &mut CaseEvent,
-    seed: u64,
-    counterexample: &counterexample::Counterexample,
-) {
-    event.problems.push(Problem {
+impl PropertyRun {
+    /// Say where the counterexample went (`written`: its path, or why it was not written) and
+    /// the command that replays the property, as printed.
+    pub fn note_counterexample(&mut self, written: &str, replay: &str) {
+        let Some(counterexample) = &self.counterexample else {
+            return;
+        };
+        let event = &mut self.event;
+        event.problems.push(Problem {
             field: "counterexample".into(),
             expected: "no counterexample".into(),
-            actual: format!(
-                "shrunk to case {} (written to reports/counterexamples/{} by `run`)",
-                counterexample.case_id, counterexample.file_name
-            ),
-            why: format!("reproduce with `messenger-conformance run --only properties --seed {seed}`, or run the counterexample case"),
-        severity: event.severity.unwrap_or(Severity::Minor),
-        level: event.failure_level,
-    });
+            actual: format!("shrunk to case {} ({written})", counterexample.case_id),
+            why: format!("reproduce with `{replay}`, or run the counterexample case"),
+            severity: event.severity.unwrap_or(Severity::Minor),
+            level: event.failure_level,
+        });
+    }
 }
 
 fn summary(judgement: &Judgement) -> String {
