@@ -14,7 +14,7 @@ use crate::scenario::DEFAULT_WORKSPACE;
 
 pub struct Counterexample {
     pub case_id: String,
-    /// `<property>-<seed>.yaml`, under `reports/counterexamples/`.
+    /// `<property>-<seed>.yaml`, under `counterexamples/` of the report directory by default.
     pub file_name: String,
     /// The whole case file.
     pub yaml: String,
