@@ -52,7 +52,7 @@ pub fn exchange(
             let mut response = serde_json::to_value(&answer).unwrap_or(Value::Null);
             redactor.value(&mut response);
             Exchanged {
-                judgement: redactor.redacted(&judge::judge(expectation, &answer)),
+                judgement: redactor.redacted(&judged(expectation, &answer, message)),
                 exchange: Exchange {
                     request,
                     response: response.clone(),
@@ -87,6 +87,13 @@ pub fn exchange(
             }
         }
     }
+}
+
+/// The judgement of `answer`, each problem naming the requirement it breaks.
+fn judged(expectation: &Expectation, answer: &FromAdapter, message: &ToAdapter) -> Judgement {
+    let mut judgement = judge::judge(expectation, answer);
+    judge::breaks::name_requirements(&mut judgement.problems, message, expectation);
+    judgement
 }
 
 /// Why a case or property of `role` cannot run against an implementation that said `hello`,

@@ -105,6 +105,7 @@ impl Breaker {
             why: "a case that did not run tested nothing: the run cannot pass".into(),
             severity: Severity::Major,
             level: None,
+            requirement: None,
         };
         Some(finish(
             empty_event(case),
@@ -231,6 +232,7 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redacto
                 why: "the case itself is broken: fix the case file".into(),
                 severity: Severity::Major,
                 level: None,
+                requirement: None,
             };
             return finish(
                 event,

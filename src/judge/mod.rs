@@ -14,6 +14,7 @@ use crate::contract::{ErrorCode, FromAdapter, Outcome, Verdict};
 use crate::scenario::{Expectation, ExpectedVerdict};
 use crate::spec::Level;
 
+pub mod breaks;
 mod signed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -92,6 +93,10 @@ pub struct Problem {
     /// one ([`Judgement::level`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
+    /// The requirement whose rule the observed answer breaks, where it can be told (the case's
+    /// tags say what the case exercises; this says what this answer got wrong).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +183,7 @@ pub fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judg
                 .into(),
         severity: Severity::Major,
         level: None,
+        requirement: None,
     };
     Judgement::from_problems(class, vec![problem])
 }
@@ -215,6 +221,7 @@ fn unexpected_type(expected: &str, answer: &FromAdapter) -> Judgement {
             why: "the contract answers each request type with its own message type".into(),
             severity: Severity::Major,
             level: None,
+            requirement: None,
         }],
     )
 }
@@ -268,6 +275,7 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
         ),
         severity: closest.severity.unwrap_or(Severity::Minor),
         level: None,
+        requirement: None,
     };
     let mut problems = vec![summary];
     problems.extend(closest.problems);
@@ -335,6 +343,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             why,
             severity,
             level: None,
+            requirement: None,
         };
         return Judgement::from_problems(OutcomeClass::WrongVerdict, vec![problem]);
     }
@@ -355,6 +364,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                         .into(),
                 severity: Severity::Minor,
                 level: None,
+                requirement: None,
             });
         }
         let shape_ok = !actual.verified
@@ -379,6 +389,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                     Severity::Minor
                 },
                 level: None,
+                requirement: None,
             });
         }
         let class = if problems.iter().any(|p| p.field == "error") {
@@ -402,6 +413,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
             why: why.into(),
             severity,
             level: None,
+            requirement: None,
         });
     }
     if expected.identity != actual.identity {
@@ -425,6 +437,7 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                 Severity::Minor
             },
             level: None,
+            requirement: None,
         });
     }
     problems.extend(judge_attributes(expected, actual));
@@ -474,6 +487,7 @@ fn judge_attributes(expected: &ExpectedVerdict, actual: &Verdict) -> Vec<Problem
                 Severity::Minor
             },
             level: None,
+            requirement: None,
         });
     }
     problems

@@ -113,6 +113,7 @@ fn wrong_verdict(expected: &str, actual: &str, why: String) -> Judgement {
             why,
             severity: Severity::Major,
             level: None,
+            requirement: None,
         }],
     )
 }
@@ -125,6 +126,7 @@ fn missing(field: &str) -> Problem {
         why: "the front end has nothing to pass to the Messenger".into(),
         severity: Severity::Major,
         level: None,
+        requirement: None,
     }
 }
 
@@ -139,6 +141,7 @@ fn judge_user_hash(expected: &str, actual: Option<&str>) -> Vec<Problem> {
             why: "the user_hash must be lowercase hex HMAC-SHA256 of the platform's secret over the user_id (else the email); any other value is refused when identity verification is enforced".into(),
             severity: Severity::Major,
             level: None,
+            requirement: None,
         }],
     }
 }
@@ -158,6 +161,7 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
                 ),
                 severity: Severity::Major,
                 level: None,
+                requirement: None,
             }]
         }
     };
@@ -171,6 +175,7 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
             why: "a verifier following this profile refuses it with jwt_signature_invalid: sign with the key configured for this platform".into(),
             severity: Severity::Major,
             level: None,
+            requirement: None,
         });
     }
     problems.extend(judge_header(header, token_header));
@@ -248,6 +253,7 @@ pub(crate) fn typ_problem(typ: Option<&Value>) -> Option<Problem> {
             why: "typ is not read by verifiers following this profile: harmless to them, but RFC 7519 section 5.1 reserves it for the media type \"JWT\", and a JWT library that checks typ (to keep other JOSE objects out) refuses this token; leave typ out, as ruby-jwt does, or write \"JWT\"".into(),
             severity: Severity::Minor,
             level: Some(Level::Should),
+            requirement: None,
         }),
     }
 }
@@ -288,6 +294,7 @@ fn header_problem(name: &str, want: Option<&Value>, got: Option<&Value>) -> Prob
         why,
         severity,
         level: None,
+        requirement: None,
     }
 }
 
@@ -307,6 +314,7 @@ fn member_problem(part: &str, name: &str, want: Option<&Value>, got: Option<&Val
         why,
         severity: Severity::Major,
         level: None,
+        requirement: None,
     }
 }
 

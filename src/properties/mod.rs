@@ -278,6 +278,7 @@ impl Property {
             why: "a property that did not run tested nothing: the run cannot pass".into(),
             severity: Severity::Major,
             level: None,
+            requirement: None,
         };
         PropertyRun {
             event: self.event(
@@ -413,6 +414,7 @@ impl Property {
                     why: "the property could not run to the end".into(),
                     severity: Severity::Major,
                     level: None,
+                    requirement: None,
                 };
                 let event = self.event(
                     Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
@@ -484,7 +486,12 @@ impl Property {
             }
             (Invariant::None, _) => None,
         };
-        if let Some(problem) = invariant {
+        if let Some(mut problem) = invariant {
+            judge::breaks::name_requirements(
+                std::slice::from_mut(&mut problem),
+                &message,
+                &expectation,
+            );
             trial.judgement = Judgement::from_problems(class_of(&problem), vec![problem]);
         }
         trial
@@ -551,6 +558,7 @@ impl PropertyRun {
             why: format!("reproduce with `{replay}`, or run the counterexample case"),
             severity: event.severity.unwrap_or(Severity::Minor),
             level: event.failure_level,
+            requirement: None,
         });
     }
 }
@@ -572,6 +580,7 @@ fn flaky(judgement: &Judgement) -> Judgement {
         why: "an implementation whose verdict changes for the same request cannot be trusted (state leaks between requests)".into(),
         severity: Severity::Major,
         level: None,
+        requirement: None,
     };
     Judgement::from_problems(OutcomeClass::WrongDetail, vec![problem])
 }
@@ -631,6 +640,7 @@ fn must_reject(actual: &Value) -> Option<Problem> {
         why: "a token with any character changed must not verify: its signature no longer matches".into(),
         severity: Severity::Critical,
         level: None,
+        requirement: None,
     })
 }
 
@@ -654,6 +664,7 @@ fn locked_never_applied(actual: &Value, message: &ToAdapter) -> Option<Problem> 
             .into(),
         severity: Severity::Critical,
         level: None,
+        requirement: None,
     })
 }
 
@@ -672,5 +683,6 @@ fn same_answer(first: &Value, second: &Value) -> Option<Problem> {
         why: "the same request must get the same verdict: a verdict that changes leaks state between requests".into(),
         severity: Severity::Major,
         level: None,
+        requirement: None,
     })
 }

@@ -40,6 +40,7 @@ pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
             why: "it accepted a request that must be refused".into(),
             severity,
             level: None,
+            requirement: None,
         })
         .into_iter()
         .collect();

@@ -46,7 +46,17 @@ pub fn render_failure(event: &CaseEvent) -> String {
             event.level
         );
     }
-    for id in &event.requirements {
+    // The requirements the answer breaks, where the judge could tell; else the case's tags.
+    let mut broken: Vec<&String> = Vec::new();
+    for id in event.problems.iter().filter_map(|p| p.requirement.as_ref()) {
+        if !broken.contains(&id) {
+            broken.push(id);
+        }
+    }
+    if broken.is_empty() {
+        broken = event.requirements.iter().collect();
+    }
+    for id in broken {
         match spec::find(id) {
             Some(req) => {
                 let _ = writeln!(out, "  breaks {} ({}): {}", req.id, req.level, req.title);
