@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Should-level failures gate too.
     pub strict: bool,
+    /// A skipped `must` case or property fails the gate.
+    pub fail_on_skipped_must: bool,
     /// The baseline of known failures, as given.
     pub baseline: Option<String>,
     pub update_baseline: bool,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::adapter::Adapter;
 use crate::clock::system_now;
-use crate::contract::{Clock, HelloReply, Role, ToAdapter};
+use crate::contract::{Clock, FromAdapter, HelloReply, Role, ToAdapter};
 use crate::event::Exchange;
 use crate::judge::{self, Judgement};
 use crate::redact::Redactor;
@@ -29,6 +29,9 @@ pub struct Exchanged {
     pub message: Option<String>,
     /// What the adapter wrote to stderr while this request was in flight.
     pub stderr: String,
+    /// The answer itself, unredacted, for a second judgement (a property judges one answer at
+    /// several levels). Never written anywhere.
+    pub answer: Option<FromAdapter>,
 }
 
 /// Send `message`, judge the answer against `expectation`, and keep the evidence, the
@@ -59,6 +62,7 @@ pub fn exchange(
                 actual: response,
                 message: answer.message().map(|m| redactor.text(m)),
                 stderr,
+                answer: Some(answer),
             }
         }
         Err(error) => {
@@ -79,6 +83,7 @@ pub fn exchange(
                 actual: json!({ "adapter_error": error.kind.as_str(), "detail": detail }),
                 message: None,
                 stderr,
+                answer: None,
             }
         }
     }

@@ -10,6 +10,9 @@ pub enum Exit {
     Failed,
     /// 2: a usage error, a broken case file, or an implementation that cannot be started.
     Usage,
+    /// 128 + the signal: the run was interrupted (Ctrl-C 130, SIGTERM 143, SIGHUP 129); what ran
+    /// is in the report directory as an incomplete stream.
+    Interrupted(u8),
 }
 
 impl Exit {
@@ -19,6 +22,7 @@ impl Exit {
             Exit::Passed => 0,
             Exit::Failed => 1,
             Exit::Usage => 2,
+            Exit::Interrupted(signal) => 128u8.saturating_add(signal),
         }
     }
 }

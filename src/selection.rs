@@ -99,8 +99,7 @@ pub struct Selection {
     pub skip: Vec<String>,
     pub role: RoleFilter,
     pub only: Option<Only>,
-    /// `K/N` for one shard of a partitioned run, as given (a merge of incomplete shards records
-    /// which ones it holds, `merged 1/3,3/3`).
+    /// `K/N` for one shard of a partitioned run, as given.
     pub partition: Option<String>,
 }
 

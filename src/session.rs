@@ -39,6 +39,13 @@ pub enum SessionError {
     Baseline(#[from] BaselineError),
     #[error("{error}\n(fix or delete the file, then run --update-baseline again)")]
     OldBaseline { error: BaselineError },
+    #[error(
+        "--update-baseline refuses to list adapter errors as known failures: {ids} got no usable \
+         answer (a crash, a hang, garbage), which says nothing about conformance, and a baseline \
+         entry would hide the next one. Fix the adapter (`messenger-conformance smoke -- CMD` \
+         checks its plumbing), then update the baseline from a run without adapter errors."
+    )]
+    AdapterErrors { ids: String },
     #[error("cannot write the baseline {}: {error}", path.display())]
     WriteBaseline {
         path: PathBuf,
@@ -156,10 +163,14 @@ impl Session {
             }
             _ => baseline,
         };
+        let fail_on_skipped_must = stream.header.options.fail_on_skipped_must;
         let gate = decide(
             &stream.cases,
             baseline.as_ref(),
-            &GateOptions::new(strict, !stream.is_partial()),
+            &GateOptions {
+                fail_on_skipped_must,
+                ..GateOptions::new(strict, !stream.is_partial())
+            },
         );
         if let Some(dir) = &settings.report_dir {
             write_report(dir, &stream, &gate, &render).map_err(|error| SessionError::Report {
@@ -182,6 +193,21 @@ impl Session {
 
 /// Write the baseline at `path` from the run's failures. Returns it and what to print.
 fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String), SessionError> {
+    let no_answer: Vec<String> = cases
+        .iter()
+        .filter(|c| c.failed() && !c.outcome.is_answered())
+        .map(CaseEvent::name)
+        .collect();
+    if !no_answer.is_empty() {
+        let shown = no_answer.len().min(5);
+        let more = match no_answer.len() - shown {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        return Err(SessionError::AdapterErrors {
+            ids: format!("{}{more}", no_answer[..shown].join(", ")),
+        });
+    }
     let previous = if path.exists() {
         Some(Baseline::read(path).map_err(|error| SessionError::OldBaseline { error })?)
     } else {
@@ -233,6 +259,8 @@ pub struct Regate {
     pub strict: bool,
     /// summary.md lists failures and skips only (default: as the run did).
     pub failures_only: bool,
+    /// A skipped `must` case fails the gate (default: as the run did).
+    pub fail_on_skipped_must: bool,
 }
 
 /// A stored run gated again.
@@ -264,7 +292,11 @@ impl Regate {
             },
         };
         let baseline = path.map(|path| Baseline::load(&path)).transpose()?;
-        let options = GateOptions::new(self.strict || recorded.strict, !stream.is_partial());
+        let options = GateOptions {
+            fail_on_skipped_must: self.fail_on_skipped_must || recorded.fail_on_skipped_must,
+            finished: stream.complete,
+            ..GateOptions::new(self.strict || recorded.strict, !stream.is_partial())
+        };
         Ok(Regated {
             gate: decide(&stream.cases, baseline.as_ref(), &options),
             render: RenderOptions {

@@ -145,7 +145,7 @@ fn outcomes(events: &[CaseEvent]) -> String {
 #[case::extra_line(
     "extra-line",
     OutcomeClass::AdapterError,
-    "before this request was sent"
+    "answered this request with more than one line"
 )]
 #[case::bad_field("bad-field", OutcomeClass::AdapterError, "unknown variant `ok`")]
 fn one_broken_request_fails_one_case_and_the_restarted_adapter_passes_the_rest(

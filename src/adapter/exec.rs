@@ -9,8 +9,12 @@
 //! Any adapter error kills the process (its whole process group, so `sh -c` or `npx` wrappers do
 //! not leave a hung child behind) and the next call starts a fresh one, replaying the handshake.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -28,6 +32,13 @@ pub const STDERR_LIMIT: usize = 64 * 1024;
 
 /// How long an adapter may take to exit after `bye` and the end of its stdin.
 pub const BYE_GRACE: Duration = Duration::from_millis(500);
+
+/// How often a reader blocked on an adapter's pipe wakes up to see whether its process was
+/// ended, and how often a wait for an answer checks that the process is still alive.
+const POLL_SLICE: Duration = Duration::from_millis(100);
+
+/// How long the harness waits for the rest of a second line that arrived with an answer.
+const EXTRA_LINE_GRACE: Duration = Duration::from_millis(500);
 
 /// The least time an adapter gets to answer its first `hello` (interpreters and JVMs start
 /// slowly; a request timeout of 300 ms should not make them unstartable).
@@ -253,8 +264,12 @@ fn with_stderr_tail(message: String, tail: &str) -> String {
 /// What the stdout reader (or the stdin writer) reports.
 #[derive(Debug)]
 enum StdoutEvent {
-    /// One complete line, without its `\n`.
-    Line(String),
+    /// One complete line, without its `\n`; `more` when more bytes had already arrived after
+    /// it (an adapter that answers twice writes both lines at once).
+    Line {
+        text: String,
+        more: bool,
+    },
     /// A complete line that is not UTF-8 (shown lossily).
     NotUtf8(String),
     /// A line longer than the limit: its first bytes. The rest is being discarded.
@@ -282,6 +297,12 @@ pub struct ExecProcess {
     events: Receiver<StdoutEvent>,
     pending: Arc<Mutex<Pending>>,
     stderr: StderrSink,
+    /// This process's stderr pipe, read by the drain thread and, to attribute what was written
+    /// before an answer to that answer's request, by the caller.
+    stderr_pipe: Arc<Polled>,
+    /// Tells the reader and drain threads to stop: they end within [`POLL_SLICE`] of a kill,
+    /// even when a process the adapter started keeps the pipes open.
+    stop: Arc<AtomicBool>,
     line_limit: usize,
     /// A sentence about how the process ended, once known.
     ended: Option<String>,
@@ -296,6 +317,11 @@ impl ExecProcess {
         stderr: StderrSink,
         line_limit: usize,
     ) -> Result<ExecProcess, StartError> {
+        if ENDING.load(Ordering::SeqCst) {
+            return Err(StartError(
+                "the run is being interrupted: no adapter is started".into(),
+            ));
+        }
         let (program, args) = command
             .split_first()
             .ok_or_else(|| StartError("no adapter command was given (put it after `--`)".into()))?;
@@ -322,29 +348,41 @@ impl ExecProcess {
                 "could not open the adapter's stdin, stdout and stderr pipes".into(),
             ));
         };
+        live_groups().insert(child.id());
         // Bounded: a process that floods stdout while nobody asks blocks on its own pipe.
         let (event_sender, events) = mpsc::sync_channel(4);
         let pending = Arc::new(Mutex::new(Pending::default()));
-        let spawned = spawn_reader(
-            stdout,
-            event_sender.clone(),
-            Arc::clone(&pending),
-            line_limit,
-        )
-        .and_then(|()| spawn_writer(stdin, event_sender))
-        .and_then(|to_stdin| stderr.drain(child_stderr).map(|()| to_stdin));
+        let stop = Arc::new(AtomicBool::new(false));
+        let spawned = Polled::new(stdout, &stop)
+            .and_then(|stdout| {
+                spawn_reader(
+                    stdout,
+                    event_sender.clone(),
+                    Arc::clone(&pending),
+                    line_limit,
+                )
+            })
+            .and_then(|()| Polled::new(child_stderr, &stop).map(Arc::new))
+            .and_then(|stderr_pipe| {
+                stderr.drain(Arc::clone(&stderr_pipe))?;
+                let to_stdin = spawn_writer(stdin, event_sender)?;
+                Ok((to_stdin, stderr_pipe))
+            });
         match spawned {
-            Ok(to_stdin) => Ok(ExecProcess {
+            Ok((to_stdin, stderr_pipe)) => Ok(ExecProcess {
                 child,
                 stdin: Some(to_stdin),
                 events,
                 pending,
                 stderr,
+                stderr_pipe,
+                stop,
                 line_limit,
                 ended: None,
                 killed: false,
             }),
             Err(error) => {
+                stop.store(true, Ordering::Relaxed);
                 kill_group(&mut child);
                 Err(StartError(format!(
                     "could not start the threads that read the adapter: {error}"
@@ -389,9 +427,44 @@ impl ExecProcess {
 
     /// Waits up to `timeout` for the next stdout line.
     pub fn receive(&mut self, timeout: Duration) -> Result<String, AdapterError> {
-        match self.events.recv_timeout(timeout) {
-            Ok(event) => self.interpret(event),
-            Err(RecvTimeoutError::Timeout) => {
+        self.receive_line(timeout).map(|(line, _more)| line)
+    }
+
+    /// Waits up to `timeout` for the next stdout line; says whether more bytes had already
+    /// arrived after it. A process that exits without answering is an exit at once, not a
+    /// timeout, even when a process it started keeps its stdout open.
+    fn receive_line(&mut self, timeout: Duration) -> Result<(String, bool), AdapterError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left.min(POLL_SLICE)) {
+                Ok(StdoutEvent::Line { text, more }) => return Ok((text, more)),
+                Ok(event) => return self.interpret(event).map(|line| (line, false)),
+                Err(RecvTimeoutError::Timeout) if left > POLL_SLICE => {
+                    if let Ok(Some(status)) = self.child.try_wait() {
+                        // An answer may still be on its way through the pipe.
+                        if let Ok(event) = self.events.recv_timeout(POLL_SLICE) {
+                            return self.interpret(event).map(|line| (line, false));
+                        }
+                        self.ended = Some(describe_status(status));
+                        return Err(AdapterError::new(
+                            AdapterErrorKind::Exited,
+                            format!(
+                                "the adapter ended without answering ({}), though a process it started still holds its stdout open",
+                                describe_status(status)
+                            ),
+                        ));
+                    }
+                }
+                Err(error) => return Err(self.no_line(error, timeout)),
+            }
+        }
+    }
+
+    /// Why no line came: the timeout (with what arrived without a newline), or the end of stdout.
+    fn no_line(&mut self, error: RecvTimeoutError, timeout: Duration) -> AdapterError {
+        match error {
+            RecvTimeoutError::Timeout => {
                 let mut error = AdapterError::new(
                     AdapterErrorKind::Timeout,
                     format!("no answer within {} ms", timeout.as_millis()),
@@ -405,18 +478,18 @@ impl ExecProcess {
                     ));
                     error = error.with_seen(&head);
                 }
-                Err(error)
+                error
             }
-            Err(RecvTimeoutError::Disconnected) => Err(AdapterError::new(
+            RecvTimeoutError::Disconnected => AdapterError::new(
                 AdapterErrorKind::Exited,
                 format!("stdout is gone: {}", self.ending()),
-            )),
+            ),
         }
     }
 
     fn interpret(&mut self, event: StdoutEvent) -> Result<String, AdapterError> {
         match event {
-            StdoutEvent::Line(line) => Ok(line),
+            StdoutEvent::Line { text, .. } => Ok(text),
             StdoutEvent::NotUtf8(lossy) => Err(AdapterError::new(
                 AdapterErrorKind::InvalidMessage,
                 "the line is not UTF-8; the protocol is UTF-8 JSON",
@@ -476,7 +549,28 @@ impl ExecProcess {
             });
         }
         self.send(message);
-        self.receive(timeout)
+        let answer = self.receive_line(timeout);
+        // What the adapter wrote to stderr before it answered is this request's.
+        self.catch_up_stderr();
+        let (line, more) = answer?;
+        if !more {
+            return Ok(line);
+        }
+        // A second line came with the answer: it belongs to this request, not to the next.
+        let extra = match self.events.recv_timeout(EXTRA_LINE_GRACE) {
+            Ok(StdoutEvent::Line { text, .. }) => text,
+            _ => String::from_utf8_lossy(&lock(&self.pending).head).into_owned(),
+        };
+        Err(AdapterError::new(
+            AdapterErrorKind::InvalidMessage,
+            "the adapter answered this request with more than one line (one answer per request; logs go to stderr)",
+        )
+        .with_seen(&extra))
+    }
+
+    /// Read what is already in the stderr pipe into the sink, now.
+    fn catch_up_stderr(&mut self) {
+        self.stderr.read_available(&self.stderr_pipe);
     }
 
     /// How the process ended, in words (waits up to 250 ms for it to be reaped).
@@ -520,6 +614,8 @@ impl ExecProcess {
         }
         self.stdin = None;
         self.stderr.wait_drained(Duration::from_millis(200));
+        // The pipes may be held open by a process that left the group: stop reading them.
+        self.stop.store(true, Ordering::Relaxed);
     }
 
     /// What the process wrote to stderr since the last take.
@@ -533,6 +629,7 @@ impl Drop for ExecProcess {
         if !self.killed {
             kill_group(&mut self.child);
         }
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -545,6 +642,7 @@ fn spawn_failure(program: &str, error: &std::io::Error) -> String {
 }
 
 fn kill_group(child: &mut Child) {
+    live_groups().remove(&child.id());
     #[cfg(unix)]
     {
         if let Ok(pid) = libc::pid_t::try_from(child.id()) {
@@ -557,6 +655,45 @@ fn kill_group(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Set once [`end_every_adapter`] was called: no adapter is started after that.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// The process groups of the adapters running now (each adapter leads its own group).
+fn live_groups() -> MutexGuard<'static, BTreeSet<u32>> {
+    static LIVE: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+    lock(&LIVE)
+}
+
+/// End every adapter this process started and has not ended yet: SIGTERM to each process
+/// group, up to `grace` for them to go, then SIGKILL. For an interrupted run (Ctrl-C, a CI
+/// timeout), so that no adapter is left running.
+pub fn end_every_adapter(grace: Duration) {
+    ENDING.store(true, Ordering::SeqCst);
+    let groups: Vec<u32> = live_groups().iter().copied().collect();
+    let signal_all = |signal| {
+        for group in &groups {
+            if let Ok(pid) = libc::pid_t::try_from(*group) {
+                // SAFETY: kill(2) on a process group this harness created; no memory is touched.
+                unsafe {
+                    libc::kill(-pid, signal);
+                }
+            }
+        }
+    };
+    signal_all(libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    let alive = |group: &u32| {
+        libc::pid_t::try_from(*group)
+            // SAFETY: signal 0 only checks that the group still exists.
+            .is_ok_and(|pid| unsafe { libc::kill(-pid, 0) } == 0)
+    };
+    while Instant::now() < deadline && groups.iter().any(alive) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    signal_all(libc::SIGKILL);
+    live_groups().clear();
 }
 
 fn describe_status(status: ExitStatus) -> String {
@@ -599,24 +736,25 @@ fn spawn_writer(
 }
 
 fn spawn_reader(
-    stdout: impl Read + Send + 'static,
+    stdout: Polled,
     events: SyncSender<StdoutEvent>,
     pending: Arc<Mutex<Pending>>,
     limit: usize,
 ) -> std::io::Result<()> {
     thread::Builder::new()
         .name("adapter-stdout".into())
-        .spawn(move || read_lines(stdout, &events, &pending, limit))?;
+        .spawn(move || read_lines(stdout, &events, &pending, limit, Polled::has_bytes_waiting))?;
     Ok(())
 }
 
 /// Reads `\n`-terminated lines of at most `limit` bytes. Memory stays bounded by `limit` plus
 /// the read buffer, whatever the process prints.
-fn read_lines(
-    stdout: impl Read,
+fn read_lines<R: Read>(
+    stdout: R,
     events: &SyncSender<StdoutEvent>,
     pending: &Mutex<Pending>,
     limit: usize,
+    waiting: impl Fn(&R) -> bool,
 ) {
     let mut reader = BufReader::with_capacity(64 * 1024, stdout);
     let mut line: Vec<u8> = Vec::new();
@@ -666,9 +804,10 @@ fn read_lines(
             } else {
                 let bytes = std::mem::take(&mut line);
                 Some(match String::from_utf8(bytes) {
-                    Ok(text) => StdoutEvent::Line(
-                        text.strip_suffix('\r').map(str::to_string).unwrap_or(text),
-                    ),
+                    Ok(text) => StdoutEvent::Line {
+                        text: text.strip_suffix('\r').map(str::to_string).unwrap_or(text),
+                        more: !reader.buffer().is_empty() || waiting(reader.get_ref()),
+                    },
                     Err(error) => {
                         StdoutEvent::NotUtf8(String::from_utf8_lossy(error.as_bytes()).into_owned())
                     }
@@ -693,6 +832,88 @@ fn read_lines(
 }
 
 // ---------------------------------------------------------------------------------------------
+// A pipe that can be given up
+// ---------------------------------------------------------------------------------------------
+
+/// One end of a pipe from the adapter, non-blocking, read with `poll(2)` in slices of
+/// [`POLL_SLICE`], so a reader wakes up to see the stop flag and no thread outlives its process.
+struct Polled {
+    file: File,
+    stop: Arc<AtomicBool>,
+}
+
+impl Polled {
+    fn new(pipe: impl Into<OwnedFd>, stop: &Arc<AtomicBool>) -> std::io::Result<Polled> {
+        let file = File::from(pipe.into());
+        let fd = file.as_raw_fd();
+        // SAFETY: fcntl(2) on a descriptor this struct owns; no memory is touched.
+        let set = unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) >= 0
+        };
+        if !set {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Polled {
+            file,
+            stop: Arc::clone(stop),
+        })
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Waits up to one slice for something to read (or the writer's end).
+    fn wait(&self) {
+        let mut poll = libc::pollfd {
+            fd: self.file.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll(2) on one valid pollfd that lives for the call.
+        unsafe {
+            libc::poll(&mut poll, 1, POLL_SLICE.as_millis() as libc::c_int);
+        }
+    }
+
+    /// Whether bytes are waiting in the pipe (FIONREAD).
+    fn has_bytes_waiting(&self) -> bool {
+        let mut waiting: libc::c_int = 0;
+        // SAFETY: ioctl(2) FIONREAD writes one c_int through the pointer given.
+        let ok = unsafe { libc::ioctl(self.file.as_raw_fd(), libc::FIONREAD, &mut waiting) } == 0;
+        ok && waiting > 0
+    }
+
+    /// Reads what is there now, without waiting: `Ok(None)` when nothing is.
+    fn read_now(&self, buffer: &mut [u8]) -> std::io::Result<Option<usize>> {
+        loop {
+            match (&self.file).read(buffer) {
+                Ok(n) => return Ok(Some(n)),
+                Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(None),
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+impl Read for Polled {
+    /// Blocks, in slices, until there is something to read; the end of the stream once stopped.
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.stopped() {
+                return Ok(0);
+            }
+            if let Some(n) = self.read_now(buffer)? {
+                return Ok(n);
+            }
+            self.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // stderr
 // ---------------------------------------------------------------------------------------------
 
@@ -710,21 +931,15 @@ struct StderrState {
 pub struct StderrSink(Arc<(Mutex<StderrState>, Condvar)>);
 
 impl StderrSink {
-    /// Reads `stream` to its end on a thread of its own, keeping the tail.
-    fn drain(&self, mut stream: impl Read + Send + 'static) -> std::io::Result<()> {
+    /// Reads `pipe` to its end (or until it is stopped) on a thread of its own, keeping the tail.
+    fn drain(&self, pipe: Arc<Polled>) -> std::io::Result<()> {
         lock(&self.0 .0).open += 1;
         let sink = self.clone();
         let spawned = thread::Builder::new()
             .name("adapter-stderr".into())
             .spawn(move || {
-                let mut buffer = [0u8; 8192];
-                loop {
-                    match stream.read(&mut buffer) {
-                        Ok(0) => break,
-                        Ok(n) => sink.push(&buffer[..n]),
-                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(_) => break,
-                    }
+                while !pipe.stopped() && sink.read_available(&pipe) {
+                    pipe.wait();
                 }
                 let (state, done) = &*sink.0;
                 lock(state).open -= 1;
@@ -736,8 +951,26 @@ impl StderrSink {
         spawned.map(|_| ())
     }
 
-    fn push(&self, bytes: &[u8]) {
+    /// Reads what `pipe` holds now into the sink, under the sink's lock (so the drain thread and
+    /// a caller catching up never interleave). Returns false at the end of the stream.
+    fn read_available(&self, pipe: &Polled) -> bool {
         let mut state = lock(&self.0 .0);
+        let mut buffer = [0u8; 8192];
+        loop {
+            match pipe.read_now(&mut buffer) {
+                Ok(Some(0)) | Err(_) => return false,
+                Ok(Some(n)) => Self::push_locked(&mut state, &buffer[..n]),
+                Ok(None) => return true,
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn push(&self, bytes: &[u8]) {
+        Self::push_locked(&mut lock(&self.0 .0), bytes);
+    }
+
+    fn push_locked(state: &mut StderrState, bytes: &[u8]) {
         state.bytes.extend_from_slice(bytes);
         // Trim in batches so a chatty adapter costs amortised O(1) per byte.
         if state.bytes.len() > 2 * STDERR_LIMIT {
@@ -787,7 +1020,7 @@ mod tests {
     fn lines_of(input: &[u8], limit: usize) -> Vec<StdoutEvent> {
         let (sender, receiver) = mpsc::sync_channel(64);
         let pending = Mutex::new(Pending::default());
-        read_lines(input, &sender, &pending, limit);
+        read_lines(input, &sender, &pending, limit, |_| false);
         drop(sender);
         receiver.into_iter().collect()
     }
@@ -795,8 +1028,8 @@ mod tests {
     #[test]
     fn splits_lines_and_reports_the_unterminated_tail() {
         let events = lines_of(b"{\"a\":1}\r\n{\"b\":2}\nrest", 100);
-        assert!(matches!(&events[0], StdoutEvent::Line(l) if l == "{\"a\":1}"));
-        assert!(matches!(&events[1], StdoutEvent::Line(l) if l == "{\"b\":2}"));
+        assert!(matches!(&events[0], StdoutEvent::Line { text: l, .. } if l == "{\"a\":1}"));
+        assert!(matches!(&events[1], StdoutEvent::Line { text: l, .. } if l == "{\"b\":2}"));
         assert!(matches!(&events[2], StdoutEvent::Closed { partial: Some(p) } if p == "rest"));
     }
 
@@ -806,7 +1039,7 @@ mod tests {
         input.extend_from_slice(b"\nok\n");
         let events = lines_of(&input, 100);
         assert!(matches!(&events[0], StdoutEvent::Oversized(head) if head.len() == 100));
-        assert!(matches!(&events[1], StdoutEvent::Line(l) if l == "ok"));
+        assert!(matches!(&events[1], StdoutEvent::Line { text: l, .. } if l == "ok"));
         assert!(matches!(&events[2], StdoutEvent::Closed { partial: None }));
     }
 
@@ -815,7 +1048,7 @@ mod tests {
         let mut input = vec![b'y'; 100];
         input.push(b'\n');
         let events = lines_of(&input, 100);
-        assert!(matches!(&events[0], StdoutEvent::Line(l) if l.len() == 100));
+        assert!(matches!(&events[0], StdoutEvent::Line { text: l, .. } if l.len() == 100));
     }
 
     #[test]

@@ -30,11 +30,7 @@ pub fn merge_command(args: MergeArgs) -> Outcome {
         .iter()
         .map(|dir| read_stream(dir))
         .collect::<Result<Vec<_>, _>>()?;
-    let merged = merge(streams)?;
-    for note in &merged.notes {
-        eprintln!("note: {note}");
-    }
-    let mut stream = merged.stream;
+    let mut stream = merge(streams)?;
     stream.header.options.merged_from = args.dirs.iter().map(|d| d.display().to_string()).collect();
     let regated = args.gate.regate().decide(&stream)?;
     for note in &regated.notes {

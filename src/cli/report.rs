@@ -86,6 +86,9 @@ pub struct GateArgs {
     /// summary.md lists failures and skips only (default: as the run did).
     #[arg(long)]
     pub failures_only: bool,
+    /// A skipped must-level case fails the gate (default: as the run did).
+    #[arg(long)]
+    pub fail_on_skipped_must: bool,
 }
 
 /// Read `DIR/events.jsonl`, or say why not.
@@ -107,12 +110,22 @@ impl GateArgs {
             no_baseline: self.no_baseline,
             strict: self.strict,
             failures_only: self.failures_only,
+            fail_on_skipped_must: self.fail_on_skipped_must,
         }
     }
 }
 
 pub fn report(args: ReportArgs) -> Outcome {
-    let stream = read_stream(&args.dir)?;
+    let stream = read_stream(&args.dir).inspect_err(|_| {
+        let removed = messenger_conformance::report::remove_rendered(&args.dir);
+        if !removed.is_empty() {
+            eprintln!(
+                "note: removed {} from {}: they were rendered from a stream that can no longer be read",
+                removed.join(", "),
+                args.dir.display()
+            );
+        }
+    })?;
     let regated = args.gate.regate().decide(&stream)?;
     for note in &regated.notes {
         eprintln!("note: {note}");

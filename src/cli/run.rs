@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// Also gate on should-level failures.
     #[arg(long)]
     pub strict: bool,
+    /// Fail the gate when any must-level case or property was skipped (not supported, role not
+    /// declared, clock): for teams that want the whole suite to have run.
+    #[arg(long)]
+    pub fail_on_skipped_must: bool,
     /// Print only failures and the summary, not a line per case.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -120,6 +124,7 @@ impl RunArgs {
             selection: self.selection(),
             jobs: self.jobs,
             strict: self.strict,
+            fail_on_skipped_must: self.fail_on_skipped_must,
             baseline: self.report.baseline.as_deref().map(path),
             update_baseline: self.report.update_baseline,
             failures_only: self.report.failures_only,
@@ -167,6 +172,7 @@ pub fn run(args: RunArgs) -> Outcome {
         CliError::new(format!("could not start {}: {error}", factory.describe()))
     };
     let jobs = args.jobs.clamp(1, cases.len().max(properties.len()).max(1));
+    end_adapters_on_signals();
     let mut workers = Workers::start(factory, jobs).map_err(not_started)?;
     let header = header_for(factory, workers.hello(), options);
     let redactor = Redactor::new(
@@ -179,6 +185,10 @@ pub fn run(args: RunArgs) -> Outcome {
     let started = Instant::now();
     let stdout = std::io::stdout();
     let mut show = |event: &CaseEvent| {
+        // After an interrupt, cases only meet ended adapters: they are not recorded.
+        if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         if let Some(warning) = session.record(event) {
             eprintln!("warning: {warning}");
         }
@@ -233,6 +243,13 @@ pub fn run(args: RunArgs) -> Outcome {
         }
     }
     drop(workers);
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        // The cases that ran after the signal only met ended adapters: the stream stays without
+        // a footer, and the signal's thread exits with 128 + the signal.
+        loop {
+            std::thread::park();
+        }
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let mut out = stdout.lock();
     let failures = terminal::failures_by_severity(&events);
@@ -250,6 +267,34 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let _ = write!(out, "{}", finished.gate.render_text());
     Ok(finished.gate.exit())
+}
+
+/// Set when a signal interrupts the run: the signal's thread ends the process, not `run`.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// On SIGINT, SIGTERM or SIGHUP (Ctrl-C, a CI timeout), end every adapter's process group
+/// (TERM, then KILL after a grace period) and exit 128 + the signal. The event log already holds
+/// every case that finished, as a stream without a footer: `report DIR` renders it and says it
+/// is incomplete.
+fn end_adapters_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        eprintln!(
+            "warning: cannot handle interrupts: an interrupted run may leave adapters running"
+        );
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+            eprintln!("\ninterrupted (signal {signal}): ending the adapters; the report directory holds what ran, without a footer");
+            messenger_conformance::adapter::exec::end_every_adapter(
+                std::time::Duration::from_secs(2),
+            );
+            let exit = Exit::Interrupted(u8::try_from(signal).unwrap_or(0));
+            std::process::exit(i32::from(exit.code()));
+        }
+    });
 }
 
 /// A seed for a run that was not given one: the clock's nanoseconds are enough to vary runs.

@@ -251,7 +251,11 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
 
     let mut problems = Vec::new();
     if expected.outcome == Outcome::Rejected {
-        if expected.error != actual.error {
+        let conforming_code = actual.error == expected.error
+            || actual
+                .error
+                .is_some_and(|code| expected.also.contains(&code));
+        if !conforming_code {
             problems.push(Problem {
                 field: "error".into(),
                 expected: show_code(expected.error),

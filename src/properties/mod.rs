@@ -16,19 +16,22 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde_json::Value;
 
 use crate::adapter::Adapter;
-use crate::contract::{FromAdapter, Outcome, Role, ToAdapter, Verdict};
+use crate::contract::{FromAdapter, Outcome, Role, ToAdapter};
 use crate::event::{CaseEvent, Exchange, Kind};
 use crate::exchange::{exchange, instant, skip_reason};
-use crate::judge::{Judgement, OutcomeClass, Problem, Severity};
+use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
 use crate::redact::Redactor;
 use crate::reference;
-use crate::scenario::{Expectation, ExpectedVerdict, DEFAULT_NOW};
+use crate::scenario::{Expectation, DEFAULT_NOW};
 use crate::spec::Level;
 
+pub mod conforming;
 pub mod counterexample;
 pub mod recipe;
 pub mod strategy;
 
+use conforming::conforming;
+pub use conforming::expected_verdict;
 use recipe::{SignRecipe, VerifyRecipe};
 
 /// The default number of generated requests per property.
@@ -230,6 +233,10 @@ struct Trial {
     actual: Value,
     message: Option<String>,
     stderr: String,
+    /// The level at which the answer fails: `should` when it conforms to a `should`-level
+    /// choice only (see [`conforming`]).
+    level: Level,
+    answer: Option<FromAdapter>,
 }
 
 impl Property {
@@ -289,6 +296,8 @@ impl Property {
         // The first request the adapter could not answer, before any failure: the property
         // stops there (no more requests are sent) and reports it as what it is.
         let no_answer: RefCell<Option<Trial>> = RefCell::new(None);
+        // The first answer that fails at `should` level only: reported if nothing fails at `must`.
+        let should_failure: RefCell<Option<Trial>> = RefCell::new(None);
         let failing = Cell::new(false);
         let result = runner.run(&self.strategy(), |sample| {
             if no_answer.borrow().is_some() {
@@ -309,6 +318,10 @@ impl Property {
                 OutcomeClass::AdapterError | OutcomeClass::Timeout if failing.get() => Ok(()),
                 OutcomeClass::AdapterError | OutcomeClass::Timeout => {
                     *no_answer.borrow_mut() = Some(trial);
+                    Ok(())
+                }
+                _ if trial.level == Level::Should => {
+                    should_failure.borrow_mut().get_or_insert(trial);
                     Ok(())
                 }
                 _ => {
@@ -340,7 +353,13 @@ impl Property {
                 );
                 run(event, None)
             }
-            Ok(()) => run(self.event(Judgement::pass(), None, started), None),
+            Ok(()) => match should_failure.into_inner() {
+                Some(trial) => {
+                    let event = self.event(trial.judgement.clone(), Some(&trial), started);
+                    run(event, None)
+                }
+                None => run(self.event(Judgement::pass(), None, started), None),
+            },
             Err(TestError::Fail(_, minimal)) => {
                 // Replay the minimal sample once more for its transcript and judgement.
                 let trial = self.trial(adapter, &minimal, now, &sent, redactor);
@@ -385,24 +404,46 @@ impl Property {
         redactor: &Redactor,
     ) -> Trial {
         let id = format!("{}-{}", self.name, sent.get() + 1);
-        let (message, expectation) = match sample {
+        let (message, expectation, should) = match sample {
             Sample::Verify(recipe) => {
                 let request = recipe::build_verify(recipe, &id, now);
-                let expected = expected_verdict(&reference::verify(&request));
-                (ToAdapter::Verify(request), Expectation::Verdict(expected))
+                let conforming = conforming(&request);
+                (
+                    ToAdapter::Verify(request),
+                    conforming.must,
+                    conforming.should,
+                )
             }
             Sample::Sign(recipe) => {
                 let request = recipe::build_sign(recipe, &id, now);
                 let expectation = expected_signature(&request);
-                (ToAdapter::Sign(request), expectation)
+                (ToAdapter::Sign(request), expectation, None)
             }
         };
         let mut trial = self.exchange(adapter, &message, &expectation, sent, redactor);
+        // An answer that conforms to a `should`-level choice only fails at `should`.
+        let conforms_at_should = |answer: &Option<FromAdapter>| {
+            should
+                .as_ref()
+                .zip(answer.as_ref())
+                .is_some_and(|(should, answer)| {
+                    judge::judge(should, answer).class == OutcomeClass::Pass
+                })
+        };
         if trial.judgement.class.is_failure() || trial.judgement.class == OutcomeClass::Skipped {
+            if trial.judgement.class.is_answered() && conforms_at_should(&trial.answer) {
+                trial.level = Level::Should;
+            }
             return trial;
         }
         let invariant = match (self.invariant, &trial.actual) {
-            (Invariant::MustReject, actual) => must_reject(actual),
+            (Invariant::MustReject, actual) => {
+                let problem = must_reject(actual);
+                if problem.is_some() && should.is_some() {
+                    trial.level = Level::Should;
+                }
+                problem
+            }
             (Invariant::LockedNeverApplied, actual) => locked_never_applied(actual, &message),
             (Invariant::Deterministic, first) => {
                 let again = self.exchange(adapter, &message, &expectation, sent, redactor);
@@ -435,6 +476,8 @@ impl Property {
             actual: step.actual,
             message: step.message,
             stderr: step.stderr,
+            level: Level::Must,
+            answer: step.answer,
         }
     }
 
@@ -445,7 +488,7 @@ impl Property {
             title: self.title.to_string(),
             kind: Kind::Property,
             requirements: self.requirements.iter().map(|s| s.to_string()).collect(),
-            level: Level::Must,
+            level: trial.map_or(Level::Must, |t| t.level),
             outcome: judgement.class,
             severity: judgement.severity,
             problems: judgement.problems,
@@ -505,17 +548,6 @@ fn class_of(problem: &Problem) -> OutcomeClass {
         OutcomeClass::WrongVerdict
     } else {
         OutcomeClass::WrongDetail
-    }
-}
-
-pub fn expected_verdict(verdict: &Verdict) -> ExpectedVerdict {
-    ExpectedVerdict {
-        outcome: verdict.outcome,
-        error: verdict.error,
-        verified: verdict.verified,
-        identity: verdict.identity.clone(),
-        applied: verdict.attributes.applied.clone(),
-        dropped: verdict.attributes.dropped.clone(),
     }
 }
 

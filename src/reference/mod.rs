@@ -18,7 +18,7 @@ pub mod user_hash;
 pub mod verifier;
 
 pub use signer::sign;
-pub use verifier::{verify, verify_traced};
+pub use verifier::{broken_rules, verify, verify_traced};
 
 /// The name the reference gives in `hello`.
 pub const NAME: &str = "messenger-conformance reference";

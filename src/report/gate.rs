@@ -36,6 +36,11 @@ pub struct GateOptions {
     /// Whether the run covered the whole suite, so a baseline entry for a case it lacks is
     /// stale (false after `--filter`, `--skip`, `--role` or `--partition`).
     pub complete: bool,
+    /// `--fail-on-skipped-must`: a `must` case or property that was skipped fails the run.
+    pub fail_on_skipped_must: bool,
+    /// Whether the run ran to its end (its stream has a footer). A run cut short never passes:
+    /// what did not run was not tested.
+    pub finished: bool,
 }
 
 impl GateOptions {
@@ -44,8 +49,66 @@ impl GateOptions {
             strict,
             today: Date::today(),
             complete,
+            fail_on_skipped_must: false,
+            finished: true,
         }
     }
+}
+
+/// Why a `must` requirement went untested in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCovered {
+    /// The implementation answered `unsupported`.
+    Unsupported,
+    /// The implementation does not declare the role in `hello`.
+    Role,
+    /// The cases need the injected instant and the implementation reads its own clock.
+    Clock,
+    /// Any other skip.
+    Other,
+}
+
+impl NotCovered {
+    /// Why, from a skip reason.
+    fn of(skip_reason: &str) -> NotCovered {
+        if skip_reason.contains("unsupported") || skip_reason.contains("does not support") {
+            NotCovered::Unsupported
+        } else if skip_reason.contains("role") {
+            NotCovered::Role
+        } else if skip_reason.contains("clock") {
+            NotCovered::Clock
+        } else {
+            NotCovered::Other
+        }
+    }
+
+    /// In words, for every report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NotCovered::Unsupported => "the implementation answered `unsupported`",
+            NotCovered::Role => "the implementation does not declare the role",
+            NotCovered::Clock => {
+                "they need an exact instant and the implementation reads its own clock"
+            }
+            NotCovered::Other => "skipped for another reason",
+        }
+    }
+}
+
+/// One sentence about what a run did not test, and whether it fails the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageNote {
+    pub fails_gate: bool,
+    pub text: String,
+}
+
+/// `must` requirements that no executed case or property exercised, by why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uncovered {
+    pub reason: NotCovered,
+    /// Requirement ids, in registry order.
+    pub requirements: Vec<String>,
 }
 
 /// One failed case, as the gate sees it.
@@ -121,6 +184,19 @@ pub struct GateDecision {
     /// authentication bypass) is never accepted silently.
     #[serde(default)]
     pub unjustified: Vec<StaleEntry>,
+    /// How many cases and properties were executed (not skipped). Zero fails the run: a run
+    /// that tested nothing is no evidence of conformance.
+    #[serde(default)]
+    pub executed: usize,
+    /// `must` requirements no executed case exercised, grouped by why.
+    #[serde(default)]
+    pub uncovered: Vec<Uncovered>,
+    /// `must` cases and properties skipped, when `--fail-on-skipped-must` makes them fail the run.
+    #[serde(default)]
+    pub skipped_must: Vec<Finding>,
+    /// The run did not run to its end (interrupted, crashed): it fails.
+    #[serde(default)]
+    pub cut_short: bool,
 }
 
 /// Whether a failure of this case counts towards the gate (see the module docs).
@@ -157,7 +233,21 @@ pub fn decide(
         stale: vec![],
         expired: vec![],
         unjustified: vec![],
+        executed: cases
+            .iter()
+            .filter(|c| c.outcome != OutcomeClass::Skipped)
+            .count(),
+        uncovered: uncovered(cases),
+        skipped_must: vec![],
+        cut_short: !options.finished,
     };
+    if options.fail_on_skipped_must {
+        decision.skipped_must = cases
+            .iter()
+            .filter(|c| c.outcome == OutcomeClass::Skipped && c.level == Level::Must)
+            .map(|c| Finding::of(c, c.skip_reason.clone()))
+            .collect();
+    }
     for event in cases.iter().filter(|e| e.failed()) {
         let entry = baseline.and_then(|b| b.find(&event.id));
         if entry.is_some_and(|entry| entry.describes(event)) {
@@ -234,14 +324,107 @@ pub fn decide(
     decision
         .new_failures
         .sort_by_key(|f| f.severity.unwrap_or(Severity::Minor));
-    decision.passed = decision.new_failures.is_empty()
+    decision.passed = !decision.cut_short
+        && decision.executed > 0
+        && decision.skipped_must.is_empty()
+        && decision.new_failures.is_empty()
         && decision.stale.is_empty()
         && decision.expired.is_empty()
         && decision.unjustified.is_empty();
     decision
 }
 
+/// The `must` requirements that skipped cases were to exercise and no executed case did.
+fn uncovered(cases: &[CaseEvent]) -> Vec<Uncovered> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let exercised: BTreeSet<&str> = cases
+        .iter()
+        .filter(|c| c.outcome != OutcomeClass::Skipped)
+        .flat_map(|c| c.requirements.iter().map(String::as_str))
+        .collect();
+    let mut by_reason: BTreeMap<NotCovered, BTreeSet<&str>> = BTreeMap::new();
+    for case in cases.iter().filter(|c| c.outcome == OutcomeClass::Skipped) {
+        let reason = NotCovered::of(case.skip_reason.as_deref().unwrap_or_default());
+        for requirement in &case.requirements {
+            let must = crate::spec::find(requirement).is_some_and(|r| r.level == Level::Must);
+            if must && !exercised.contains(requirement.as_str()) {
+                by_reason.entry(reason).or_default().insert(requirement);
+            }
+        }
+    }
+    // A requirement is listed once, under the first reason found for it.
+    let mut listed = BTreeSet::new();
+    let order: Vec<&str> = crate::spec::requirements()
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    by_reason
+        .into_iter()
+        .filter_map(|(reason, ids)| {
+            let requirements: Vec<String> = order
+                .iter()
+                .filter(|id| ids.contains(*id) && listed.insert(**id))
+                .map(|id| id.to_string())
+                .collect();
+            (!requirements.is_empty()).then_some(Uncovered {
+                reason,
+                requirements,
+            })
+        })
+        .collect()
+}
+
 impl GateDecision {
+    /// The sentences that say what the run did not test: nothing at all, the `must`
+    /// requirements no executed case exercised (by why), and the skipped `must` cases that
+    /// `--fail-on-skipped-must` counts. Every report shows them.
+    pub fn coverage(&self) -> Vec<CoverageNote> {
+        let mut notes = Vec::new();
+        if self.cut_short {
+            notes.push(CoverageNote {
+                fails_gate: true,
+                text: "the run did not complete (its event stream has no footer): the cases that did not run were not tested; run it again to the end".to_string(),
+            });
+        }
+        if self.executed == 0 {
+            notes.push(CoverageNote {
+                fails_gate: true,
+                text: "nothing was tested: every case and property was skipped or unsupported, so this run is no evidence of conformance".to_string(),
+            });
+        }
+        for group in &self.uncovered {
+            notes.push(CoverageNote {
+                fails_gate: false,
+                text: format!(
+                    "{} must requirement(s) not tested because {}: {}",
+                    group.requirements.len(),
+                    group.reason.describe(),
+                    group.requirements.join(", ")
+                ),
+            });
+        }
+        if !self.skipped_must.is_empty() {
+            notes.push(CoverageNote {
+                fails_gate: true,
+                text: format!(
+                    "{} must case(s) skipped, which --fail-on-skipped-must counts as failures: {}",
+                    self.skipped_must.len(),
+                    self.skipped_must
+                        .iter()
+                        .map(|f| format!("{}::{}", f.area, f.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        notes
+    }
+
+    /// [`GateDecision::coverage`] as sentences.
+    pub fn coverage_lines(&self) -> Vec<String> {
+        self.coverage().into_iter().map(|note| note.text).collect()
+    }
+
     /// [`Exit::Passed`] when the run passes, [`Exit::Failed`] otherwise.
     pub fn exit(&self) -> Exit {
         if self.passed {
@@ -283,6 +466,15 @@ impl GateDecision {
                 plural(self.unjustified.len(), "critical baseline entry")
             ));
         }
+        if self.executed == 0 {
+            parts.insert(0, "nothing was tested".to_string());
+        }
+        if self.cut_short {
+            parts.insert(0, "the run did not complete".to_string());
+        }
+        if !self.skipped_must.is_empty() {
+            parts.push(plural(self.skipped_must.len(), "skipped must case"));
+        }
         let strict = if self.strict { " (strict)" } else { "" };
         if self.passed {
             let mut line = format!("gate{strict}: passed");
@@ -303,6 +495,9 @@ impl GateDecision {
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.headline());
+        for line in self.coverage_lines() {
+            let _ = writeln!(out, "  {line}");
+        }
         for finding in &self.new_failures {
             let _ = write!(
                 out,
@@ -363,6 +558,8 @@ mod tests {
             strict: false,
             today: Date::parse("2026-01-15").unwrap(),
             complete: true,
+            fail_on_skipped_must: false,
+            finished: true,
         }
     }
 
@@ -570,5 +767,45 @@ mod tests {
             "{:?}",
             decision.stale
         );
+    }
+
+    #[test]
+    fn a_run_that_tested_nothing_fails_and_says_what_was_not_covered() {
+        let mut unsupported = case("A-1", "jwt", OutcomeClass::Skipped);
+        unsupported.skip_reason =
+            Some("the implementation does not support this request: later".into());
+        let mut role = case("S-1", "signer", OutcomeClass::Skipped);
+        role.requirements = vec!["SIGN-HASH".into()];
+        role.skip_reason = Some("the implementation does not offer the signer role".into());
+        let decision = decide(&[unsupported.clone(), role.clone()], None, &options());
+        assert!(!decision.passed);
+        assert_eq!(decision.executed, 0);
+        assert!(decision
+            .headline()
+            .starts_with("gate: FAILED: nothing was tested"));
+        assert_eq!(
+            decision.uncovered,
+            [
+                Uncovered {
+                    reason: NotCovered::Unsupported,
+                    requirements: vec!["JWT-ALG".into()]
+                },
+                Uncovered {
+                    reason: NotCovered::Role,
+                    requirements: vec!["SIGN-HASH".into()]
+                }
+            ]
+        );
+        // One executed case is enough to pass; the skipped must case fails only when asked.
+        let ran = case("A-2", "jwt", OutcomeClass::Pass);
+        let cases = [ran, role];
+        assert!(decide(&cases, None, &options()).passed);
+        let strict = GateOptions {
+            fail_on_skipped_must: true,
+            ..options()
+        };
+        let decision = decide(&cases, None, &strict);
+        assert!(!decision.passed);
+        assert_eq!(decision.skipped_must.len(), 1);
     }
 }

@@ -172,9 +172,11 @@ fn render_gate(out: &mut String, gate: &GateDecision) {
     } else {
         &[]
     };
-    let lines: Vec<String> = listed
+    let lines: Vec<String> = gate
+        .coverage_lines()
         .iter()
-        .map(|f| {
+        .map(|line| format!("not covered: {}", esc(line)))
+        .chain(listed.iter().map(|f| {
             format!(
                 "new failure <a href=\"#{}\"><code>{}</code></a> [{}] {}{}",
                 esc(&row_id(&f.id)),
@@ -186,7 +188,7 @@ fn render_gate(out: &mut String, gate: &GateDecision) {
                     .map(|n| format!(": {}", esc(n)))
                     .unwrap_or_default()
             )
-        })
+        }))
         .chain(gate.stale.iter().map(|s| {
             format!(
                 "stale baseline entry <code>{}</code> ({}): {}",
@@ -557,6 +559,8 @@ mod tests {
                 strict: false,
                 today: Date::from_unix(0),
                 complete: true,
+                fail_on_skipped_must: false,
+                finished: true,
             },
         );
         render(&stream, &gate)

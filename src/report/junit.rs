@@ -9,10 +9,11 @@ use std::fmt::Write as _;
 use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
 use crate::report::escape::xml_escape as esc;
+use crate::report::gate::GateDecision;
 use crate::report::stream::Stream;
 use crate::report::terminal::{render_failure, Totals};
 
-pub fn render(stream: &Stream) -> String {
+pub fn render(stream: &Stream, gate: &GateDecision) -> String {
     let mut areas: Vec<(&str, Vec<&CaseEvent>)> = Vec::new();
     for case in &stream.cases {
         match areas.iter_mut().find(|(area, _)| *area == case.area) {
@@ -21,14 +22,16 @@ pub fn render(stream: &Stream) -> String {
         }
     }
     let totals = Totals::of(&stream.cases);
+    let coverage = coverage_cases(gate);
+    let coverage_failed = coverage.iter().filter(|(failed, _)| *failed).count();
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"messenger-conformance\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\">",
-        stream.cases.len(),
-        totals.failed,
-        totals.skipped,
+        stream.cases.len() + coverage.len(),
+        totals.failed + coverage_failed,
+        totals.skipped + coverage.len() - coverage_failed,
         seconds(stream.footer.duration_ms)
     );
     for (index, (area, mut cases)) in areas.into_iter().enumerate() {
@@ -69,8 +72,35 @@ pub fn render(stream: &Stream) -> String {
         }
         let _ = writeln!(out, "  </testsuite>");
     }
+    if !coverage.is_empty() {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"coverage\" tests=\"{}\" failures=\"{coverage_failed}\" errors=\"0\" skipped=\"{}\" time=\"0.000\">",
+            coverage.len(),
+            coverage.len() - coverage_failed
+        );
+        for (index, (failed, line)) in coverage.iter().enumerate() {
+            let tag = if *failed { "failure" } else { "skipped" };
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"coverage\" name=\"coverage::{}\" time=\"0.000\"><{tag} message=\"{}\"/></testcase>",
+                index + 1,
+                esc(line)
+            );
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// What the run did not test, as test cases: a failure when it fails the gate (nothing tested,
+/// skipped `must` cases under `--fail-on-skipped-must`), else a skip.
+fn coverage_cases(gate: &GateDecision) -> Vec<(bool, String)> {
+    gate.coverage()
+        .into_iter()
+        .map(|note| (note.fails_gate, note.text))
+        .collect()
 }
 
 fn property(out: &mut String, name: &str, value: &str) {
@@ -224,6 +254,31 @@ pub(crate) mod tests {
             ],
             2500.0,
         )
+    }
+
+    fn render(stream: &Stream) -> String {
+        let gate = crate::report::gate::decide(
+            &stream.cases,
+            None,
+            &crate::report::GateOptions::new(false, true),
+        );
+        super::render(stream, &gate)
+    }
+
+    #[test]
+    fn a_run_that_tested_nothing_says_so_as_a_failing_coverage_case() {
+        let stream = Stream::new(
+            header(),
+            vec![case("I-1", "idv", OutcomeClass::Skipped)],
+            1.0,
+        );
+        let xml = render(&stream);
+        check_well_formed(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        assert!(xml.contains("<testsuite name=\"coverage\""), "{xml}");
+        assert!(
+            xml.contains("<failure message=\"nothing was tested"),
+            "{xml}"
+        );
     }
 
     #[test]

@@ -58,6 +58,15 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
         }
     );
 
+    let coverage = gate.coverage_lines();
+    if !coverage.is_empty() {
+        head.push_str("> [!WARNING]\n> **Not covered by this run.**\n");
+        for line in &coverage {
+            let _ = writeln!(head, "> - {}", md_cell(line));
+        }
+        head.push('\n');
+    }
+
     let critical: Vec<&CaseEvent> = failures_by_severity(&stream.cases)
         .into_iter()
         .filter(|c| c.severity == Some(Severity::Critical))
@@ -217,6 +226,8 @@ mod tests {
                 strict: false,
                 today: Date::from_unix(0),
                 complete: true,
+                fail_on_skipped_must: false,
+                finished: true,
             },
         )
     }

@@ -6,13 +6,14 @@
 //! in shard `i % N + 1`. Shards stay balanced across areas and the assignment depends only on
 //! the selection, never on timing.
 //!
-//! Merging restores suite order exactly when the inputs are the N shards `1/N` ... `N/N` of
-//! the same selection: case `i` of the merged run is case `i / N` of shard `i % N + 1`. Any
-//! other set of streams (different selections, or a subset of the shards) is concatenated in
-//! the order given. The header is the first shard's (the lowest `K`), with `partition` cleared
-//! when the set is complete, `merged` counting the inputs, and `only: cases` when the shards
-//! hold no property results (`run --partition` leaves the properties out); the footer is
-//! recomputed, its duration being the longest input's (shards run side by side).
+//! Shards merge only as a whole run: every shard `1/N` ... `N/N`, each run to its end with its
+//! full share; a missing, unfinished or short shard is refused (exit 2), because a merge of part
+//! of a run would pass the cases nobody ran. Suite order is restored: case `i` of the merged run
+//! is case `i / N` of shard `i % N + 1`, and the properties (run in the first shard) follow.
+//! Streams that are not shards (runs of different selections) are concatenated in the order
+//! given. The header is the first shard's (the lowest `K`), with `partition` cleared,
+//! `merged` counting the inputs, and `only: cases` when the shards hold no property results;
+//! the footer is recomputed, its duration being the longest input's (shards run side by side).
 
 use std::collections::HashSet;
 
@@ -31,21 +32,25 @@ pub enum MergeError {
         "the runs are of different implementations ({0} and {1}): merge the shards of one run"
     )]
     DifferentImplementations(String, String),
-}
-
-/// The merged stream and what the reader should know about how it was made.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Merged {
-    pub stream: Stream,
-    /// Notes for the terminal, e.g. why suite order could not be restored.
-    pub notes: Vec<String>,
+    #[error("the shards are of one run of {count}, and {missing} missing: merge every shard 1/{count} ... {count}/{count} of the run (a merge of some shards would pass a run that did not test the rest)")]
+    MissingShards { count: usize, missing: String },
+    #[error("the runs mix shards of a partitioned run ({0}) with other runs or with shards of another partition ({1}): merge the shards of one run")]
+    MixedRuns(String, String),
+    #[error("shard {0} did not complete (its events.jsonl has no footer): run that shard again, then merge")]
+    CutShort(String),
+    #[error("shard {shard} holds {found} cases where its share of the run is {expected}: it was cut short or ran another selection; run it again, then merge")]
+    ShortShard {
+        shard: String,
+        found: usize,
+        expected: usize,
+    },
 }
 
 fn partition_of(stream: &Stream) -> Option<Partition> {
     stream.header.options.selection.shard()
 }
 
-pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
+pub fn merge(mut streams: Vec<Stream>) -> Result<Stream, MergeError> {
     if streams.is_empty() {
         return Err(MergeError::Empty);
     }
@@ -72,18 +77,10 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
         }
     }
 
-    let mut notes = Vec::new();
     let partitions: Vec<Option<Partition>> = streams.iter().map(partition_of).collect();
-    let count = partitions.first().copied().flatten().map(|p| p.count);
-    let complete_set = count.is_some_and(|n| {
-        let mut indexes: Vec<usize> = partitions
-            .iter()
-            .filter_map(|p| p.filter(|p| p.count == n).map(|p| p.index))
-            .collect();
-        indexes.sort_unstable();
-        indexes == (1..=n).collect::<Vec<_>>()
-    });
-    if complete_set {
+    let sharded = partitions.iter().any(Option::is_some);
+    if sharded {
+        check_shards(&streams, &partitions)?;
         streams.sort_by_key(|s| partition_of(s).map_or(0, |p| p.index));
     }
     let duration_ms = streams
@@ -91,63 +88,105 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Merged, MergeError> {
         .map(|s| s.footer.duration_ms)
         .fold(0.0, f64::max);
     let complete = streams.iter().all(|s| s.complete);
-    let total: usize = streams.iter().map(|s| s.cases.len()).sum();
-    let shard_sizes_fit = complete_set && {
-        let n = streams.len();
-        streams
-            .iter()
-            .enumerate()
-            .all(|(k, s)| s.cases.len() == (total + n - 1 - k) / n)
-    };
-    if complete_set && !shard_sizes_fit {
-        notes.push(
-            "the shards' sizes do not fit one round-robin partition (a shard was cut short, or the shards ran \
-             different selections): cases are kept in shard order"
-                .to_string(),
-        );
-    }
     let mut header = streams[0].header.clone();
     header.started_at = streams
         .iter()
         .map(|s| s.header.started_at)
         .min()
         .unwrap_or(header.started_at);
-    let selection = &mut header.options.selection;
-    if complete_set {
-        selection.partition = None;
-    } else if partitions.iter().any(Option::is_some) {
-        let list: Vec<String> = partitions
-            .iter()
-            .map(|p| p.map_or("-".to_string(), |p| p.to_string()))
-            .collect();
-        selection.partition = Some(format!("merged {}", list.join(",")));
-    }
+    header.options.selection.partition = None;
     header.options.merged = Some(streams.len());
 
-    let cases: Vec<CaseEvent> = if shard_sizes_fit {
-        let n = streams.len();
-        let mut shards: Vec<std::vec::IntoIter<CaseEvent>> =
-            streams.into_iter().map(|s| s.cases.into_iter()).collect();
-        (0..total).filter_map(|i| shards[i % n].next()).collect()
+    let cases: Vec<CaseEvent> = if sharded {
+        // Round robin back into suite order; the properties (run whole, in the first shard)
+        // follow the cases, as in a run that was not partitioned.
+        let (mut shards, properties): (Vec<_>, Vec<_>) = streams
+            .into_iter()
+            .map(|s| {
+                let (properties, cases): (Vec<_>, Vec<_>) =
+                    s.cases.into_iter().partition(|c| c.kind == Kind::Property);
+                (cases.into_iter(), properties)
+            })
+            .unzip();
+        let total: usize = shards.iter().map(|s| s.len()).sum();
+        let n = shards.len();
+        let mut cases: Vec<CaseEvent> = (0..total).filter_map(|i| shards[i % n].next()).collect();
+        cases.extend(properties.into_iter().flatten());
+        cases
     } else {
         streams.into_iter().flat_map(|s| s.cases).collect()
     };
-    // A partitioned run leaves the properties out (they are not split), so shards merged back
-    // are a run of the cases only: say so, or every baselined property would look stale.
-    let sharded = partitions.iter().any(Option::is_some);
+    // A partitioned run with no property results (`--only cases`, or the first shard's
+    // properties filtered out) is a run of the cases only: say so, or every baselined property
+    // would look stale.
     if sharded && !cases.iter().any(|c| c.kind == Kind::Property) {
         header.options.selection.only.get_or_insert(Only::Cases);
     }
     let footer = footer_for(&cases, duration_ms);
-    Ok(Merged {
-        stream: Stream {
-            header,
-            cases,
-            footer,
-            complete,
-        },
-        notes,
+    Ok(Stream {
+        header,
+        cases,
+        footer,
+        complete,
     })
+}
+
+/// Shards merge only as a whole run: every shard `1/N` ... `N/N` of one partition, each run to
+/// its end and holding its full share. A missing or short shard is refused (a usage error: the
+/// inputs are not one run, and passing them would pass cases nobody ran).
+fn check_shards(streams: &[Stream], partitions: &[Option<Partition>]) -> Result<(), MergeError> {
+    let first = partitions
+        .iter()
+        .flatten()
+        .next()
+        .copied()
+        .expect("sharded");
+    let count = first.count;
+    for (stream, partition) in streams.iter().zip(partitions) {
+        match partition {
+            Some(p) if p.count == count => {}
+            other => {
+                let other = other.map_or_else(
+                    || "a run without --partition".to_string(),
+                    |p| p.to_string(),
+                );
+                return Err(MergeError::MixedRuns(first.to_string(), other));
+            }
+        }
+        if !stream.complete {
+            return Err(MergeError::CutShort(
+                partition.expect("checked").to_string(),
+            ));
+        }
+    }
+    let present: HashSet<usize> = partitions.iter().flatten().map(|p| p.index).collect();
+    let missing: Vec<String> = (1..=count)
+        .filter(|k| !present.contains(k))
+        .map(|k| format!("{k}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        let verb = if missing.len() == 1 { "is" } else { "are" };
+        return Err(MergeError::MissingShards {
+            count,
+            missing: format!("{} {verb}", missing.join(", ")),
+        });
+    }
+    // Shard k holds the cases at positions k-1, k-1+N, ...: its share of the total.
+    let cases_of = |s: &Stream| s.cases.iter().filter(|c| c.kind == Kind::Case).count();
+    let total: usize = streams.iter().map(cases_of).sum();
+    for (stream, partition) in streams.iter().zip(partitions) {
+        let p = partition.expect("checked");
+        let expected = (total + count - p.index) / count;
+        let found = cases_of(stream);
+        if found != expected {
+            return Err(MergeError::ShortShard {
+                shard: p.to_string(),
+                found,
+                expected,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -212,35 +251,50 @@ mod tests {
                 .collect();
             streams.reverse(); // any order of arguments
             let merged = merge(streams).unwrap();
-            assert!(merged.notes.is_empty(), "{:?}", merged.notes);
-            assert_eq!(merged.stream.cases, cases, "{n} cases in {shards} shards");
-            assert_eq!(merged.stream.header.options.selection.partition, None);
+            assert_eq!(merged.cases, cases, "{n} cases in {shards} shards");
+            assert_eq!(merged.header.options.selection.partition, None);
             assert_eq!(
-                merged.stream.header.options.selection.only,
+                merged.header.options.selection.only,
                 Some(Only::Cases),
                 "shards hold no properties"
             );
-            assert_eq!(
-                merged.stream.footer,
-                footer_for(&cases, 10.0 * shards as f64)
-            );
+            assert_eq!(merged.footer, footer_for(&cases, 10.0 * shards as f64));
         }
     }
 
     #[test]
-    fn other_sets_are_concatenated_and_stay_partial() {
+    fn a_missing_shard_is_refused() {
         let cases = suite(9);
         let merged = merge(vec![
             shard(&cases, Partition { index: 1, count: 3 }),
             shard(&cases, Partition { index: 3, count: 3 }),
+        ]);
+        assert_eq!(
+            merged,
+            Err(MergeError::MissingShards {
+                count: 3,
+                missing: "2/3 is".into()
+            })
+        );
+    }
+
+    #[test]
+    fn properties_in_the_first_shard_do_not_disturb_the_order() {
+        let cases = suite(9);
+        let mut first = shard(&cases, Partition { index: 1, count: 3 });
+        let mut property = case("idv-hash", "properties", OutcomeClass::Pass);
+        property.kind = Kind::Property;
+        first.cases.push(property.clone());
+        let merged = merge(vec![
+            first,
+            shard(&cases, Partition { index: 2, count: 3 }),
+            shard(&cases, Partition { index: 3, count: 3 }),
         ])
         .unwrap();
-        assert_eq!(merged.stream.cases.len(), 6);
-        assert_eq!(
-            merged.stream.header.options.selection.partition.as_deref(),
-            Some("merged 1/3,3/3")
-        );
-        assert!(merged.stream.is_partial());
+        let mut expected = cases.clone();
+        expected.push(property);
+        assert_eq!(merged.cases, expected);
+        assert_eq!(merged.header.options.selection.only, None);
     }
 
     #[test]
@@ -261,17 +315,27 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_shard_keeps_shard_order_with_a_note() {
+    fn a_short_or_unfinished_shard_is_refused() {
         let cases = suite(9);
         let mut second = shard(&cases, Partition { index: 2, count: 3 });
         second.cases.pop();
-        let merged = merge(vec![
-            shard(&cases, Partition { index: 1, count: 3 }),
-            second,
-            shard(&cases, Partition { index: 3, count: 3 }),
-        ])
-        .unwrap();
-        assert_eq!(merged.notes.len(), 1);
-        assert_eq!(merged.stream.cases.len(), 8);
+        let all = |second: Stream| {
+            merge(vec![
+                shard(&cases, Partition { index: 1, count: 3 }),
+                second,
+                shard(&cases, Partition { index: 3, count: 3 }),
+            ])
+        };
+        assert!(matches!(
+            all(second),
+            Err(MergeError::ShortShard {
+                found: 2,
+                expected: 3,
+                ..
+            })
+        ));
+        let mut unfinished = shard(&cases, Partition { index: 2, count: 3 });
+        unfinished.complete = false;
+        assert_eq!(all(unfinished), Err(MergeError::CutShort("2/3".into())));
     }
 }

@@ -61,7 +61,7 @@ pub fn render_all(
         ..Default::default()
     };
     vec![
-        ("junit.xml", junit::render(stream)),
+        ("junit.xml", junit::render(stream, gate)),
         (
             "summary.md",
             markdown::render(stream, gate, &markdown_options),
@@ -87,6 +87,18 @@ pub fn write_report(
     written.push(events);
     written.extend(render_artefacts(dir, stream, gate, options)?);
     Ok(written)
+}
+
+/// Remove the files rendered from `events.jsonl` in `dir` (after the stream turned out
+/// unreadable: a report must never stand beside an error as if it were current). Returns the
+/// names removed.
+pub fn remove_rendered(dir: &Path) -> Vec<&'static str> {
+    FILES
+        .iter()
+        .filter(|name| **name != stream::EVENTS_FILE)
+        .filter(|name| fs::remove_file(dir.join(name)).is_ok())
+        .copied()
+        .collect()
 }
 
 /// Write every artefact but `events.jsonl` (what `messenger-conformance report DIR` does).
@@ -132,6 +144,8 @@ mod tests {
                 strict: false,
                 today: Date::from_unix(0),
                 complete: true,
+                fail_on_skipped_must: false,
+                finished: true,
             },
         );
         let written = write_report(&dir, &stream, &gate, &RenderOptions::default()).unwrap();

@@ -148,6 +148,8 @@ mod tests {
                 strict: false,
                 today: Date::from_unix(0),
                 complete: true,
+                fail_on_skipped_must: false,
+                finished: true,
             },
         )
     }

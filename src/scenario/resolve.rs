@@ -899,6 +899,7 @@ fn verdict(expect: &Expect) -> ExpectedVerdict {
     ExpectedVerdict {
         outcome,
         error: expect.error,
+        also: Vec::new(),
         verified: expect.verified.unwrap_or(false),
         identity: expect.identity.as_ref().map(|identity| Identity {
             user_id: identity.user_id.clone(),

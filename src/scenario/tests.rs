@@ -136,6 +136,7 @@ cases:
         Expectation::Verdict(ExpectedVerdict {
             outcome: Outcome::Rejected,
             error: Some(crate::contract::ErrorCode::UserHashMismatch),
+            also: Vec::new(),
             verified: false,
             identity: None,
             applied: Default::default(),

@@ -10,7 +10,8 @@ restarts the adapter then breaks exactly once, so every other case must still pa
 
 Modes: hang, exit, close-stdout, wrong-id, non-json, huge-line (64 MiB), banner (a line before
 hello), protocol2 (hello says protocol 2), stderr (a line on stderr per request, nothing wrong),
-extra-line (answers one request twice), bad-field (a verdict whose outcome is "ok").
+extra-line (answers one request twice, both lines in one write), setsid-exit (dies while a
+grandchild in its own session keeps stdout open), bad-field (a verdict whose outcome is "ok").
 """
 
 import json
@@ -79,13 +80,21 @@ def main():
             continue
         count += 1
         if mode == "stderr":
+            # The mark goes out right before the answer, as a log line of the request would.
+            answer = forward(line)
             sys.stderr.write("misbehave: handling %s\n" % message.get("id"))
             sys.stderr.flush()
+            emit(answer)
+            continue
         if count == at and mode not in ("banner", "protocol2", "stderr") and armed():
             if mode == "hang":
                 sys.stderr.write("misbehave: hanging on %s\n" % message.get("id"))
                 sys.stderr.flush()
                 time.sleep(3600)
+            elif mode == "setsid-exit":
+                # A grandchild in a session of its own keeps stdout open; the adapter dies.
+                subprocess.Popen(["setsid", "sleep", "30"], stdout=sys.stdout, stderr=subprocess.DEVNULL)
+                os._exit(3)
             elif mode == "exit":
                 sys.stderr.write("misbehave: exiting on %s\n" % message.get("id"))
                 sys.stderr.flush()
@@ -123,8 +132,8 @@ def main():
                 continue
             elif mode == "extra-line":
                 answer = forward(line)
-                emit(answer)
-                emit(answer)
+                # Both lines in one write, as a buggy adapter that prints its answer twice does.
+                emit(answer + "\n" + answer)
                 continue
         emit(forward(line))
 

@@ -105,7 +105,7 @@ impl Verifier<'_> {
     /// of them (trusting `kid` is allowed but not needed); empty secrets never verify
     /// ([`Split::verifies_under`]); header parameters never select a key. Returns the id of the
     /// key that verifies.
-    fn rule_2_4(
+    pub(super) fn rule_2_4(
         &mut self,
         platform: Platform,
         split: &Split<'_>,
@@ -140,7 +140,7 @@ impl Verifier<'_> {
 
     /// Rule 2.5: `user_id` missing, null or empty is `jwt_missing_user_id`; a claim of the wrong
     /// type is `jwt_claims_invalid`. Returns the identity the claims carry.
-    fn rule_2_5(&mut self, claims: &JsonObject) -> Result<Identity, Rejection> {
+    pub(super) fn rule_2_5(&mut self, claims: &JsonObject) -> Result<Identity, Rejection> {
         let members = &claims.members;
         let user_id = members.get("user_id");
         let missing = match user_id {
@@ -192,7 +192,7 @@ impl Verifier<'_> {
     }
 
     /// Rules 2.6 (`now >= exp + leeway`: expired) and 2.7 (`now + leeway < nbf`: not yet valid).
-    fn rule_2_6_and_2_7(&mut self, claims: &JsonObject) -> Result<(), Rejection> {
+    pub(super) fn rule_2_6_and_2_7(&mut self, claims: &JsonObject) -> Result<(), Rejection> {
         let now = i128::from(self.now);
         let leeway = i128::from(self.workspace.jwt_leeway_seconds);
         let date = |name| {
@@ -245,8 +245,22 @@ impl Verifier<'_> {
         Ok(())
     }
 
+    /// Rules 2.6 and 2.7 each on its own: a token can be both expired and not yet valid.
+    pub(super) fn time_rules_broken(&mut self, claims: &JsonObject) -> Vec<ErrorCode> {
+        let mut only = |name: &str| {
+            let mut one = claims.clone();
+            one.members.retain(|claim, _| claim == name);
+            self.rule_2_6_and_2_7(&one).err().map(|r| r.code)
+        };
+        only("exp").into_iter().chain(only("nbf")).collect()
+    }
+
     /// Rule 2.8: the request's `user_id` must equal the claim; if both carry an `email`, so must it.
-    fn rule_2_8(&mut self, request: &MessengerRequest, claims: &Identity) -> Result<(), Rejection> {
+    pub(super) fn rule_2_8(
+        &mut self,
+        request: &MessengerRequest,
+        claims: &Identity,
+    ) -> Result<(), Rejection> {
         let claim_user_id = claims.user_id.as_deref().unwrap_or_default();
         let differs = match (
             request.user_id.as_deref(),
@@ -389,6 +403,14 @@ fn mistyped_claims(claims: &JsonObject) -> Vec<Mistyped<'_>> {
         }
     }
     mistyped
+}
+
+/// Whether a claim other than `user_id` has the wrong type (rule 2.5's second half, read on its
+/// own for [`super::broken_rules`]).
+pub(super) fn has_mistyped_claims_besides_user_id(claims: &JsonObject) -> bool {
+    mistyped_claims(claims)
+        .iter()
+        .any(|m| !matches!(m, Mistyped::NotString("user_id", _)))
 }
 
 /// `user_id`, `email` and the registered claims: the claims that are not attributes.

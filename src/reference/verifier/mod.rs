@@ -21,11 +21,13 @@ use crate::contract::{
 };
 
 mod attributes;
+mod broken_rules;
 mod explain;
 mod idv;
 mod jwt;
 mod request;
 
+pub use broken_rules::broken_rules;
 pub use jwt::REGISTERED_CLAIMS;
 pub use request::{parse_request, Action, MessengerRequest, RESERVED_ATTRIBUTES};
 

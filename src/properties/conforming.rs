@@ -1,0 +1,210 @@
+//! What conforms for a generated verify request, at each level.
+//!
+//! A YAML case breaks exactly one rule and lists its conforming verdicts; a generated request
+//! may break several rules and touch the choices CONTRACT leaves open, so its expectation is
+//! computed:
+//! - **must**: the reference's verdict, accepting the code of *every* rule the request breaks
+//!   ([`reference::broken_rules`]), so a verifier that checks the rules in another order
+//!   conforms; and, where the token's `kid` names another of the platform's keys than the one
+//!   that signed, also the verdict of a verifier that trusts `kid` (a `may` choice);
+//! - **should**: the verdict of a verifier that decodes base64url leniently (non-canonical
+//!   trailing bits), which RFC 4648 allows and this profile rates `should`. An answer that
+//!   conforms only at this level fails the property at `should`, never at `must`.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine as _};
+use serde_json::Value;
+
+use crate::contract::{Verdict, VerifyRequest};
+use crate::reference::{self, jws};
+use crate::scenario::{Expectation, ExpectedVerdict};
+
+/// The conforming answers to one generated verify request.
+#[derive(Debug, Clone)]
+pub struct Conforming {
+    /// What conforms at `must` level.
+    pub must: Expectation,
+    /// What else conforms at `should` level only, when the request touches a `should` choice.
+    pub should: Option<Expectation>,
+}
+
+/// The conforming answers to `request`.
+pub fn conforming(request: &VerifyRequest) -> Conforming {
+    let reference = expected_for(request);
+    let mut verdicts = vec![reference.clone()];
+    if let Some(trusting) = trusting_kid(request).map(|r| expected_for(&r)) {
+        if trusting != reference {
+            verdicts.push(trusting);
+        }
+    }
+    let must = match verdicts.len() {
+        1 => Expectation::Verdict(reference),
+        _ => Expectation::AnyOf { verdicts },
+    };
+    let should = respelled_canonically(request)
+        .map(|r| expected_for(&r))
+        .filter(|lenient| !matches(&must, lenient))
+        .map(Expectation::Verdict);
+    Conforming { must, should }
+}
+
+/// The reference's verdict as an expectation, with the code of every rule the request breaks.
+pub fn expected_for(request: &VerifyRequest) -> ExpectedVerdict {
+    let mut expected = expected_verdict(&reference::verify(request));
+    expected.also = reference::broken_rules(request)
+        .into_iter()
+        .filter(|code| Some(*code) != expected.error)
+        .collect();
+    expected
+}
+
+/// A verdict as the expectation it is.
+pub fn expected_verdict(verdict: &Verdict) -> ExpectedVerdict {
+    ExpectedVerdict {
+        outcome: verdict.outcome,
+        error: verdict.error,
+        also: Vec::new(),
+        verified: verdict.verified,
+        identity: verdict.identity.clone(),
+        applied: verdict.attributes.applied.clone(),
+        dropped: verdict.attributes.dropped.clone(),
+    }
+}
+
+fn matches(expectation: &Expectation, verdict: &ExpectedVerdict) -> bool {
+    match expectation {
+        Expectation::Verdict(expected) => expected == verdict,
+        Expectation::AnyOf { verdicts } => verdicts.contains(verdict),
+        _ => false,
+    }
+}
+
+fn token(request: &VerifyRequest) -> Option<&str> {
+    request
+        .request
+        .get("intercom_user_jwt")
+        .and_then(Value::as_str)
+}
+
+/// The request as a verifier that trusts `kid` sees it: only the key `kid` names, when it names
+/// one of the request platform's keys (CONTRACT rule 2.4: `kid` may pick among them).
+fn trusting_kid(request: &VerifyRequest) -> Option<VerifyRequest> {
+    let decoded = jws::decode_unverified(token(request)?).ok()?;
+    let kid = decoded.header_str("kid")?;
+    let platform = request
+        .request
+        .get("platform")
+        .and_then(Value::as_str)
+        .and_then(crate::contract::Platform::parse)?;
+    let named = |k: &crate::contract::JwtKey| k.id == kid && k.platforms.contains(&platform);
+    if !request.workspace.jwt_keys.iter().any(named) {
+        return None;
+    }
+    let mut trusting = request.clone();
+    trusting
+        .workspace
+        .jwt_keys
+        .retain(|k| !k.platforms.contains(&platform) || named(k));
+    Some(trusting)
+}
+
+/// The request with its token spelled canonically, when a part of it is a non-canonical
+/// spelling (non-zero trailing bits) of other bytes: what a lenient decoder reads.
+fn respelled_canonically(request: &VerifyRequest) -> Option<VerifyRequest> {
+    let lenient = GeneralPurpose::new(
+        &alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let token = token(request)?;
+    let parts: Vec<String> = token
+        .split('.')
+        .map(|part| {
+            lenient
+                .decode(part)
+                .map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+                .unwrap_or_else(|_| part.to_string())
+        })
+        .collect();
+    let canonical = parts.join(".");
+    if canonical == token {
+        return None;
+    }
+    let mut respelled = request.clone();
+    respelled.request["intercom_user_jwt"] = Value::String(canonical);
+    Some(respelled)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::*;
+    use crate::contract::Outcome;
+    use crate::properties::recipe::build_verify;
+    use crate::properties::strategy;
+    use crate::scenario::DEFAULT_NOW;
+
+    #[test]
+    fn every_broken_rule_is_listed_and_the_reference_code_is_one_of_them() {
+        let mut runner = TestRunner::new(Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy::verify_any(), |recipe| {
+                let request = build_verify(&recipe, "x", DEFAULT_NOW);
+                let verdict = reference::verify(&request);
+                let broken = reference::broken_rules(&request);
+                match verdict.outcome {
+                    Outcome::Accepted => prop_assert!(broken.is_empty(), "{broken:?}"),
+                    Outcome::Rejected => prop_assert!(
+                        broken.contains(&verdict.error.unwrap()),
+                        "{:?} not in {broken:?}",
+                        verdict.error
+                    ),
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_token_respelled_with_trailing_bits_conforms_only_at_should_level() {
+        let mut runner = TestRunner::deterministic();
+        let recipe = strategy::jwt_valid()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let recipe = crate::properties::recipe::VerifyRecipe::Jwt(recipe);
+        let mut request = build_verify(&recipe, "x", DEFAULT_NOW);
+        let token = token(&request).unwrap().to_string();
+        // An HS256 signature is 43 characters: its last carries 2 unused bits.
+        let last = token.chars().last().unwrap();
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let index = alphabet.find(last).unwrap();
+        let respelled_last = alphabet.as_bytes()[index ^ 1] as char;
+        let respelled = format!("{}{respelled_last}", &token[..token.len() - 1]);
+        request.request["intercom_user_jwt"] = Value::String(respelled);
+        let conforming = conforming(&request);
+        let must = match &conforming.must {
+            Expectation::Verdict(must) => vec![must.clone()],
+            Expectation::AnyOf { verdicts } => verdicts.clone(),
+            other => panic!("a verdict expected, not {other:?}"),
+        };
+        assert!(
+            must.iter().all(|v| v.outcome == Outcome::Rejected),
+            "{must:?}"
+        );
+        let Some(Expectation::Verdict(should)) = &conforming.should else {
+            panic!("a should-level alternative expected")
+        };
+        assert_eq!(should.outcome, Outcome::Accepted);
+    }
+}
