@@ -17,12 +17,12 @@ Why it exists
 
 The two orders (rule numbers are CONTRACT.md's verdict rules)
     alg-first   The header's `alg` and `crit` (2.3) are looked at first, as soon as the request
-                has a token string of three segments whose first decodes to a JSON object:
-                before rule 1 (the request's shape and its attribute names), before 2.1 (JWT
-                enabled on the platform) and before the rest of 2.2 (the other segments). The
-                signature (2.4) is then checked on the raw segments before the payload is
-                decoded (the rest of 2.2), and `kid` is trusted when it names one of the
-                platform's keys (the `may` of 2.4). Rule 3 keeps the contract's order.
+                has a token string of three canonical base64url segments whose first decodes to
+                a JSON object: before rule 1 (the request's shape and its attribute names) and
+                before 2.1 (JWT enabled on the platform). The signature (2.4) is then checked on
+                the raw segments before the payload is decoded (the rest of 2.2), and `kid` is
+                trusted when it names one of the platform's keys (the `may` of 2.4). Rule 3 keeps
+                the contract's order.
     time-first  After the signature, `nbf` and `exp` (2.7, 2.6, in that order, each with its
                 type) are checked before `user_id`'s presence and the other claim types (2.5):
                 the order of PyJWT and npm jsonwebtoken. Under rule 3 the user_hash sent (3.3)
@@ -30,9 +30,10 @@ The two orders (rule numbers are CONTRACT.md's verdict rules)
                 of the platform is tried, whatever `kid` says.
 
     --eager     The widest reading of each order, still within the contract: alg-first reads
-                the first segment's `alg` whatever the number of segments (a five-part JWE's
-                header included), and time-first runs the whole user_hash check (3.2, then 3.3)
-                before 3.1. It shows which cases break more than one rule under that reading.
+                the first segment's `alg` whatever follows it (a padded signature segment, or
+                the five segments of a JWE), and time-first runs the whole user_hash check
+                (3.2, then 3.3) before 3.1. It shows where the suite and the harness take a
+                request that breaks several rules under that reading for one that breaks one.
 
 Both give every verdict the contract gives when a request breaks one rule; when it breaks
 several, each answers with the code of the first broken rule in its own order.
@@ -302,18 +303,23 @@ class Token:
         self.header = None
         self.segments = None
         self.signature = None
+        self._raw_payload = None
         self.payload = None
 
     def peek_header(self, eager):
-        """The first segment as a JSON object, or None when it is not one (judged later).
+        """The header as a JSON object, or None when it cannot be read yet (judged later).
 
-        Only a token of three segments has a JWS header to peek at, unless `eager`: then the
-        first segment is read whatever follows it (a five-part JWE's header included).
+        The header is read once the token is three segments of canonical base64url, before the
+        payload is decoded; with `eager`, the first segment is read whatever follows it (a
+        padded signature segment or a five-part JWE included).
         """
         segments = self.text.split(".")
-        if len(segments) != 3 and not eager:
-            return None
         try:
+            if not eager:
+                if len(segments) != 3:
+                    return None
+                for segment in segments[1:]:
+                    b64url_decode(segment)
             return json_object(b64url_decode(segments[0]))
         except Malformed:
             return None
@@ -710,7 +716,10 @@ def main(argv):
         sys.stderr.write("usage: alt_verifier.py --order alg-first|time-first [--eager]\n")
         return 2
     order = args[1]
+    sys.stdin.reconfigure(encoding="utf-8")
     for line in sys.stdin:
+        if not line.strip():
+            continue
         message = json.loads(line, parse_float=Number)
         if message.get("type") == "bye":
             break
