@@ -1,0 +1,176 @@
+//! Trust every verdict: a correct implementation that checks the verdict rules in another order
+//! than the reference passes every case and every property.
+//!
+//! CONTRACT.md: "Implementations check in other orders too, so when a request breaks several
+//! rules, the code of any rule it breaks conforms: a case therefore breaks exactly one rule, and
+//! a generated request is judged against the set of rules it breaks." `tests/adapters/
+//! alt_verifier.py` is such an implementation, written from the contract alone in Python's
+//! standard library, in two orders: `alg-first` (the header's `alg` before the request's shape,
+//! before JWT-enabled and before the payload is decoded; the signature before the payload) and
+//! `time-first` (`nbf`/`exp` before `user_id` and the claim types, as PyJWT and npm jsonwebtoken
+//! do; the user_hash before the JWT-required rule). Each is run through the exec transport by
+//! the real binary, and every record of the report's `events.jsonl` must be a pass: a failure
+//! here is either a bug of the Python or a case (or the harness's rule-set judging) that tells a
+//! correct implementation it is broken.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
+const ORDERS: [&str; 2] = ["alg-first", "time-first"];
+const PROPERTY_SEEDS: std::ops::RangeInclusive<u64> = 1..=8;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mc-orders-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs one order of the alternative implementation over the cases or the properties, and
+/// returns the case records of its `events.jsonl`, after checking that the run passed the gate,
+/// that the adapter (not the built-in reference) answered and that nothing was skipped.
+fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = scratch(&format!("{order}-{only}-{seed}"));
+    let report = dir.join("report");
+    let seed_text = seed.to_string();
+    let mut args = vec!["run", "--only", only, "--jobs", "2", "--seed", &seed_text];
+    if only == "properties" {
+        args.extend(["--property-cases", "64"]);
+    }
+    let report_text = report.display().to_string();
+    let counterexamples = dir.join("counterexamples").display().to_string();
+    args.extend([
+        "--report",
+        &report_text,
+        "--counterexamples",
+        &counterexamples,
+    ]);
+    args.extend([
+        "--",
+        "python3",
+        "tests/adapters/alt_verifier.py",
+        "--order",
+        order,
+    ]);
+    let output = Command::new(BIN)
+        .args(&args)
+        .current_dir(root)
+        .output()
+        .expect("the harness binary runs");
+    let rerun = format!("messenger-conformance {}", args.join(" "));
+    let events = std::fs::read_to_string(report.join("events.jsonl")).unwrap_or_else(|e| {
+        panic!(
+            "`{rerun}` wrote no events.jsonl ({e}); exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let records: Vec<Value> = events
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("events.jsonl holds one JSON record a line"))
+        .collect();
+
+    let header = records
+        .iter()
+        .find(|r| r["record"] == "header")
+        .expect("events.jsonl has a header record");
+    assert_eq!(
+        header["implementation"]["version"],
+        format!("1 ({order})"),
+        "`{rerun}`: the run must have tested the Python adapter in the {order} order, not {}",
+        header["implementation"]
+    );
+
+    let cases: Vec<Value> = records
+        .iter()
+        .filter(|r| r["record"] == "case")
+        .cloned()
+        .collect();
+    let not_passing: Vec<String> = cases
+        .iter()
+        .filter(|c| c["outcome"] != "pass")
+        .map(|c| {
+            format!(
+                "{}::{} {}: expected {}, the {order} implementation answered {}; problems {}",
+                c["area"].as_str().unwrap_or("?"),
+                c["id"].as_str().unwrap_or("?"),
+                c["outcome"],
+                c["expected"],
+                c["actual"],
+                c["problems"]
+            )
+        })
+        .collect();
+    assert!(
+        not_passing.is_empty(),
+        "CONTRACT.md lets an implementation check the rules in any order (\"the code of any rule \
+         it breaks conforms\"), so the {order} implementation must pass every {only} record; \
+         {} did not. Each is a bug of tests/adapters/alt_verifier.py or a case or judgement \
+         that breaks more than one rule. Rerun with `{rerun}` and read the report.\n{}",
+        not_passing.len(),
+        not_passing.join("\n")
+    );
+    let footer = records
+        .iter()
+        .find(|r| r["record"] == "footer")
+        .unwrap_or_else(|| panic!("`{rerun}`: events.jsonl has no footer: the run did not finish"));
+    assert_eq!(
+        (&footer["failed"], &footer["skipped"]),
+        (&Value::from(0), &Value::from(0)),
+        "`{rerun}`: the footer must count no failure and no skip: {footer}"
+    );
+    assert!(
+        output.status.success(),
+        "`{rerun}`: every record passed, so the gate must pass (exit 0), got {:?}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    cases
+}
+
+#[test]
+fn every_case_passes_in_both_other_orders() {
+    for order in ORDERS {
+        let cases = run_order(order, "cases", 1);
+        // The whole suite ran, both roles included: not a filtered or empty selection.
+        assert!(
+            cases.len() > 400,
+            "{order}: only {} case records; the suite has over 400",
+            cases.len()
+        );
+        for area in [
+            "request",
+            "jwt",
+            "keys",
+            "idv",
+            "attributes",
+            "visitors",
+            "signer",
+        ] {
+            assert!(
+                cases.iter().any(|c| c["area"] == area),
+                "{order}: no case of area {area} ran"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_property_passes_in_both_other_orders_for_eight_seeds() {
+    for order in ORDERS {
+        for seed in PROPERTY_SEEDS {
+            let properties = run_order(order, "properties", seed);
+            assert!(
+                properties.len() >= 7,
+                "{order}, seed {seed}: {} property records; there are 7 properties",
+                properties.len()
+            );
+        }
+    }
+}
