@@ -355,9 +355,20 @@ pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement 
                 .error
                 .is_some_and(|code| expected.also.contains(&code));
         if !conforming_code {
+            let expected_codes = match expected.also.as_slice() {
+                [] => show_code(expected.error),
+                also => format!(
+                    "{} or, as the request breaks those rules too, {}",
+                    show_code(expected.error),
+                    also.iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            };
             problems.push(Problem {
                 field: "error".into(),
-                expected: show_code(expected.error),
+                expected: expected_codes,
                 actual: show_code(actual.error),
                 why:
                     "integrators and their logs rely on the code to find which rule a request broke"

@@ -49,6 +49,13 @@ pub fn broken_rules(request: &VerifyRequest) -> Vec<ErrorCode> {
             Ok(split) => split,
             Err(error) => {
                 broken.insert(error.code());
+                // A token whose structure is wrong may still have a readable header: a
+                // verifier that checks `alg` first answers for it.
+                if let Some(header) = readable_header(token) {
+                    if let Err(error) = jws::check_header(&header) {
+                        broken.insert(error.code());
+                    }
+                }
                 return ordered(broken);
             }
         };
@@ -111,6 +118,13 @@ pub fn broken_rules(request: &VerifyRequest) -> Vec<ErrorCode> {
         broken.insert(verifier.rule_4().code);
     }
     ordered(broken)
+}
+
+/// The header of a dotted token, when its first segment decodes to a JSON object.
+fn readable_header(token: &str) -> Option<JsonObject> {
+    let (header, _) = token.split_once('.')?;
+    let bytes = jws::b64url_decode_strict(header).ok()?;
+    jws::parse_json_object(Part::Header, &bytes).ok()
 }
 
 /// The request with reserved names taken out of its attributes.
