@@ -5,7 +5,10 @@ use serde_json::json;
 use crate::contract::{Clock, Implementation};
 use crate::event::{CaseEvent, Exchange, Kind, RunHeader, RunOptions};
 use crate::judge::{OutcomeClass, Problem, Severity};
+use crate::report::gate::{decide, GateDecision, GateOptions};
+use crate::report::stream::Stream;
 use crate::spec::Level;
+use crate::clock::Date;
 
 pub fn header() -> RunHeader {
     RunHeader {
@@ -71,4 +74,19 @@ pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         }],
         stderr: String::new(),
     }
+}
+
+/// The gate of a finished, complete, non-strict run on day 0 without a baseline.
+pub fn gate(stream: &Stream) -> GateDecision {
+    decide(
+        &stream.cases,
+        None,
+        &GateOptions {
+            strict: false,
+            today: Date::from_unix(0),
+            complete: true,
+            fail_on_skipped_must: false,
+            finished: true,
+        },
+    )
 }

@@ -81,10 +81,9 @@ pub fn write_report(
     options: &RenderOptions,
 ) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
     let events = dir.join(stream::EVENTS_FILE);
     stream::write_atomically(&events, &stream.to_jsonl())?;
-    written.push(events);
+    let mut written = vec![events];
     written.extend(render_artefacts(dir, stream, gate, options)?);
     Ok(written)
 }
@@ -121,7 +120,6 @@ pub fn render_artefacts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Date;
     use crate::judge::OutcomeClass;
     use crate::report::fixtures::{case, header};
 
@@ -137,17 +135,7 @@ mod tests {
             ],
             3.0,
         );
-        let gate = gate::decide(
-            &stream.cases,
-            None,
-            &GateOptions {
-                strict: false,
-                today: Date::from_unix(0),
-                complete: true,
-                fail_on_skipped_must: false,
-                finished: true,
-            },
-        );
+        let gate = fixtures::gate(&stream);
         let written = write_report(&dir, &stream, &gate, &RenderOptions::default()).unwrap();
         let names: Vec<String> = written
             .iter()

@@ -136,23 +136,7 @@ pub fn render_badge(stream: &Stream, gate: &GateDecision) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Date;
-    use crate::report::fixtures::{case, header};
-    use crate::report::gate::{decide, GateOptions};
-
-    fn gate(stream: &Stream) -> GateDecision {
-        decide(
-            &stream.cases,
-            None,
-            &GateOptions {
-                strict: false,
-                today: Date::from_unix(0),
-                complete: true,
-                fail_on_skipped_must: false,
-                finished: true,
-            },
-        )
-    }
+    use crate::report::fixtures::{case, gate, header};
 
     #[test]
     fn summary_counts_every_way() {
