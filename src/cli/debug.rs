@@ -117,7 +117,12 @@ fn jwt(args: JwtArgs) -> Outcome {
         email: args.email,
     };
     let diagnosis = debug::diagnose_jwt(&token, &options);
-    show(&diagnosis, || diagnosis.render(), args.json, diagnosis.accepted)
+    show(
+        &diagnosis,
+        || diagnosis.render(),
+        args.json,
+        diagnosis.accepted,
+    )
 }
 
 fn hash(args: HashArgs) -> Outcome {
@@ -133,7 +138,12 @@ fn hash(args: HashArgs) -> Outcome {
         platform: args.platform,
     };
     let diagnosis = debug::diagnose_hash(query, &workspaces);
-    show(&diagnosis, || diagnosis.render(), args.json, diagnosis.accepted)
+    show(
+        &diagnosis,
+        || diagnosis.render(),
+        args.json,
+        diagnosis.accepted,
+    )
 }
 
 /// Print a diagnosis as pretty JSON (`--json`) or as its text rendering, and exit by whether

@@ -4,7 +4,7 @@
 /// Escape text for XML character data and attribute values (both quotes included), and replace
 /// the characters XML 1.0 cannot hold at all (most C0 controls, lone surrogates cannot occur in
 /// a `str`, U+FFFE/U+FFFF) by U+FFFD, so an implementation's message never breaks the document.
-pub fn xml_escape(text: &str) -> String {
+pub(crate) fn xml_escape(text: &str) -> String {
     escape(text, |c| match c {
         '&' => Some("&amp;"),
         '<' => Some("&lt;"),
@@ -18,7 +18,7 @@ pub fn xml_escape(text: &str) -> String {
 }
 
 /// Escape text for HTML text and (double- or single-quoted) attribute values.
-pub fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     escape(text, |c| match c {
         '&' => Some("&amp;"),
         '<' => Some("&lt;"),
@@ -32,7 +32,7 @@ pub fn html_escape(text: &str) -> String {
 
 /// Make text safe inside one cell of a GitHub Markdown table: no line breaks, no pipes, no
 /// HTML, no backticks that would open code spans across cells.
-pub fn md_cell(text: &str) -> String {
+pub(crate) fn md_cell(text: &str) -> String {
     escape(text, |c| match c {
         '|' => Some("\\|"),
         '<' => Some("&lt;"),
@@ -60,7 +60,7 @@ fn escape(text: &str, table: impl Fn(char) -> Option<&'static str>) -> String {
 }
 
 /// Cut `text` to at most `limit` chars, with an ellipsis when it was longer.
-pub fn clip(text: &str, limit: usize) -> String {
+pub(crate) fn clip(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),

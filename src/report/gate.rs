@@ -84,7 +84,7 @@ impl NotCovered {
     }
 
     /// In words, for every report.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             NotCovered::Unsupported => "the implementation answered `unsupported`",
             NotCovered::Role => "the implementation does not declare the role",
@@ -98,7 +98,7 @@ impl NotCovered {
 
 /// One sentence about what a run did not test, and whether it fails the gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoverageNote {
+pub(crate) struct CoverageNote {
     pub fails_gate: bool,
     pub text: String,
 }
@@ -141,7 +141,7 @@ impl Finding {
     }
 
     /// `class (code), severity`.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         describe(self.outcome, self.error.as_deref(), self.severity)
     }
 }
@@ -200,7 +200,7 @@ pub struct GateDecision {
 }
 
 /// Whether a failure of this case counts towards the gate (see the module docs).
-pub fn counts(event: &CaseEvent, strict: bool) -> bool {
+pub(crate) fn counts(event: &CaseEvent, strict: bool) -> bool {
     event.failed()
         && match event.level {
             _ if matches!(
@@ -378,7 +378,7 @@ impl GateDecision {
     /// The sentences that say what the run did not test: nothing at all, the `must`
     /// requirements no executed case exercised (by why), and the skipped `must` cases that
     /// `--fail-on-skipped-must` counts. Every report shows them.
-    pub fn coverage(&self) -> Vec<CoverageNote> {
+    pub(crate) fn coverage(&self) -> Vec<CoverageNote> {
         let mut notes = Vec::new();
         if self.cut_short {
             notes.push(CoverageNote {
@@ -421,7 +421,7 @@ impl GateDecision {
     }
 
     /// [`GateDecision::coverage`] as sentences.
-    pub fn coverage_lines(&self) -> Vec<String> {
+    pub(crate) fn coverage_lines(&self) -> Vec<String> {
         self.coverage().into_iter().map(|note| note.text).collect()
     }
 

@@ -118,7 +118,7 @@ const SCRIPT: &str = r#"
 "#;
 
 /// The page.
-pub fn render(stream: &Stream, gate: &GateDecision) -> String {
+pub(crate) fn render(stream: &Stream, gate: &GateDecision) -> String {
     let header = &stream.header;
     let implementation = format!(
         "{} {}",

@@ -14,10 +14,10 @@ use crate::report::stream::Stream;
 use crate::report::terminal::{failures_by_severity, Totals};
 
 /// GitHub's limit for one step's summary is 1 MiB; stay clearly below it.
-pub const GITHUB_SUMMARY_LIMIT: usize = 1_000_000;
+pub(crate) const GITHUB_SUMMARY_LIMIT: usize = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MarkdownOptions {
+pub(crate) struct MarkdownOptions {
     /// Leave passing cases out of the table.
     pub failures_only: bool,
     /// The most bytes the text may have.
@@ -33,7 +33,7 @@ impl Default for MarkdownOptions {
     }
 }
 
-pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -> String {
+pub(crate) fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -> String {
     let mut head = String::new();
     let header = &stream.header;
     let _ = writeln!(

@@ -14,27 +14,26 @@ use std::path::{Path, PathBuf};
 
 pub mod baseline;
 pub mod diff;
-pub mod escape;
+pub(crate) mod escape;
 pub mod gate;
-pub mod html;
-pub mod junit;
-pub mod markdown;
+pub(crate) mod html;
+pub(crate) mod junit;
+pub(crate) mod markdown;
 pub mod merge;
-pub mod snapshots;
+pub(crate) mod snapshots;
 pub mod stream;
-pub mod summary;
+pub(crate) mod summary;
 pub mod terminal;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
 
 pub use crate::event::{CaseEvent, Exchange, Record, RunFooter, RunHeader};
-pub use baseline::Baseline;
-pub use gate::{GateDecision, GateOptions};
+pub(crate) use gate::GateDecision;
 pub use stream::Stream;
 
 /// The files of a report directory, in the order they are written.
-pub const FILES: [&str; 6] = [
+pub(crate) const FILES: [&str; 6] = [
     "events.jsonl",
     "junit.xml",
     "summary.md",
@@ -51,7 +50,7 @@ pub struct RenderOptions {
 }
 
 /// Every artefact but the event stream itself, as (file name, text). Pure.
-pub fn render_all(
+pub(crate) fn render_all(
     stream: &Stream,
     gate: &GateDecision,
     options: &RenderOptions,
