@@ -21,7 +21,7 @@ pub struct Date {
 
 impl Date {
     /// Parse `YYYY-MM-DD` strictly (a real day of a real month).
-    pub fn parse(text: &str) -> Option<Date> {
+    pub(crate) fn parse(text: &str) -> Option<Date> {
         let bytes = text.as_bytes();
         if !text.is_ascii() || bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
             return None;
@@ -41,7 +41,7 @@ impl Date {
     }
 
     /// The UTC date of a Unix timestamp (seconds).
-    pub fn from_unix(seconds: i64) -> Date {
+    pub(crate) fn from_unix(seconds: i64) -> Date {
         // Howard Hinnant's civil_from_days.
         let days = seconds.div_euclid(86_400);
         let z = days + 719_468;
@@ -57,13 +57,13 @@ impl Date {
     }
 
     /// Today, UTC.
-    pub fn today() -> Date {
+    pub(crate) fn today() -> Date {
         Date::from_unix(system_now())
     }
 }
 
 /// `2026-01-01 00:00:00 UTC` for a Unix timestamp (seconds).
-pub fn format_utc(seconds: i64) -> String {
+pub(crate) fn format_utc(seconds: i64) -> String {
     let date = Date::from_unix(seconds);
     let in_day = seconds.rem_euclid(86_400);
     format!(

@@ -136,7 +136,7 @@ impl CaseEvent {
     }
 
     /// `area::id`, the name a case has everywhere (terminal, JUnit, filters).
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("{}::{}", self.area, self.id)
     }
 
@@ -151,7 +151,7 @@ impl CaseEvent {
     }
 
     /// The one line that says what went wrong: the first problem, or the skip reason, or the class.
-    pub fn first_problem_line(&self) -> String {
+    pub(crate) fn first_problem_line(&self) -> String {
         if let Some(problem) = self.problems.first() {
             return format!(
                 "{}: expected {}, got {}",
@@ -167,7 +167,7 @@ impl CaseEvent {
     /// The error code the implementation answered with (`actual.error`), if it answered one.
     /// Together with the outcome class and severity it is the failure's *reason*, which baselines
     /// and diffs compare.
-    pub fn error_code(&self) -> Option<String> {
+    pub(crate) fn error_code(&self) -> Option<String> {
         match &self.actual {
             Value::Object(map) => map.get("error").and_then(Value::as_str).map(str::to_string),
             _ => None,
@@ -175,7 +175,7 @@ impl CaseEvent {
     }
 
     /// The transcript of a case as text: each exchange's request and response as pretty JSON.
-    pub fn transcript_text(&self) -> String {
+    pub(crate) fn transcript_text(&self) -> String {
         let mut out = String::new();
         for (index, exchange) in self.transcript.iter().enumerate() {
             let request = serde_json::to_string_pretty(&exchange.request).unwrap_or_default();

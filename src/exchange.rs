@@ -17,7 +17,7 @@ use crate::scenario::Expectation;
 
 /// What one request got: the judgement and the redacted evidence for the record.
 #[derive(Debug, Clone)]
-pub struct Exchanged {
+pub(crate) struct Exchanged {
     pub judgement: Judgement,
     /// The request and the answer (or what was seen instead), for the transcript.
     pub exchange: Exchange,
@@ -36,7 +36,7 @@ pub struct Exchanged {
 
 /// Send `message`, judge the answer against `expectation`, and keep the evidence, the
 /// judgement's own words included, with every secret the run knows redacted.
-pub fn exchange(
+pub(crate) fn exchange(
     adapter: &mut dyn Adapter,
     message: &ToAdapter,
     expectation: &Expectation,
@@ -99,7 +99,11 @@ fn judged(expectation: &Expectation, answer: &FromAdapter, message: &ToAdapter) 
 /// Why a case or property of `role` cannot run against an implementation that said `hello`,
 /// if it cannot: the role is not offered, or it needs the injected instant and the
 /// implementation reads its own clock.
-pub fn skip_reason(hello: &HelloReply, role: Role, needs_exact_instant: bool) -> Option<String> {
+pub(crate) fn skip_reason(
+    hello: &HelloReply,
+    role: Role,
+    needs_exact_instant: bool,
+) -> Option<String> {
     if !hello.roles.contains(&role) {
         Some(format!(
             "the implementation does not offer the {} role",
@@ -117,7 +121,7 @@ pub fn skip_reason(hello: &HelloReply, role: Role, needs_exact_instant: bool) ->
 
 /// The instant requests are built at: the injected `now` of the case, or the real clock when
 /// the implementation reads its own.
-pub fn instant(hello: &HelloReply, injected: i64) -> i64 {
+pub(crate) fn instant(hello: &HelloReply, injected: i64) -> i64 {
     match hello.clock {
         Clock::Injected => injected,
         Clock::System => system_now(),

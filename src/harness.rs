@@ -30,7 +30,7 @@ use crate::run::run_case;
 use crate::scenario::load_suite;
 
 /// Makes a fresh instance of the implementation under test (one per trial).
-pub type Make = Arc<dyn Fn() -> Box<dyn InProcess> + Send + Sync>;
+pub(crate) type Make = Arc<dyn Fn() -> Box<dyn InProcess> + Send + Sync>;
 
 /// Run the suite under `cases` against `make`'s implementation as cargo tests, and exit with
 /// libtest's code (101 when a trial failed; 2 when the suite does not load or `MC_SEED` is not a
@@ -50,7 +50,7 @@ pub fn main(
 }
 
 /// One trial per case and property, or why the suite cannot run.
-pub fn trials(cases: &Path, make: Make) -> Result<Vec<Trial>, String> {
+pub(crate) fn trials(cases: &Path, make: Make) -> Result<Vec<Trial>, String> {
     let suite = load_suite(cases).map_err(|errors| errors.to_string())?;
     let seed = match std::env::var("MC_SEED") {
         Err(_) => 0,

@@ -18,14 +18,14 @@ use std::path::Path;
 
 /// The cap for a case file, `fixtures.yaml`, a baseline, a workspace file or a snapshot: 16 MiB.
 /// The whole suite's case files together are well under 1 MiB.
-pub const FILE_LIMIT: u64 = 16 << 20;
+pub(crate) const FILE_LIMIT: u64 = 16 << 20;
 
 /// The cap for an `events.jsonl`: 64 MiB. A run of the whole suite writes under 1 MiB (about
 /// 2 KiB a case), so this holds a suite many times its size.
-pub const EVENTS_LIMIT: u64 = 64 << 20;
+pub(crate) const EVENTS_LIMIT: u64 = 64 << 20;
 
 /// The bytes of the regular file at `path` (symlinks followed), at most `limit` of them.
-pub fn read_bytes(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_bytes(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     // Checked before opening: opening a device can have effects of its own.
     regular(&std::fs::metadata(path)?)?;
     let file = open_nonblocking(path)?;
@@ -45,7 +45,7 @@ pub fn read_bytes(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 
 /// The text of the regular file at `path`, at most `limit` bytes; not UTF-8 is an
 /// [`io::ErrorKind::InvalidData`] error giving the line and column of the first bad byte.
-pub fn read_text(path: &Path, limit: u64) -> io::Result<String> {
+pub(crate) fn read_text(path: &Path, limit: u64) -> io::Result<String> {
     String::from_utf8(read_bytes(path, limit)?).map_err(|error| {
         let bytes = error.as_bytes();
         let (line, column) = utf8_error_position(bytes, &error.utf8_error());
@@ -75,7 +75,7 @@ pub fn read_limited(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
 
 /// Where the first invalid byte of `bytes` is: 1-based line, and 1-based column counted in
 /// characters (the text before it on its line is valid UTF-8).
-pub fn utf8_error_position(bytes: &[u8], error: &std::str::Utf8Error) -> (usize, usize) {
+pub(crate) fn utf8_error_position(bytes: &[u8], error: &std::str::Utf8Error) -> (usize, usize) {
     let valid = &bytes[..error.valid_up_to()];
     let line_start = valid
         .iter()

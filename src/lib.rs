@@ -12,7 +12,7 @@ pub mod clock;
 pub mod contract;
 pub mod debug;
 pub mod event;
-pub mod exchange;
+pub(crate) mod exchange;
 pub mod exit;
 pub mod harness;
 pub mod input;

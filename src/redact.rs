@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// What a secret is replaced by.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Encoded forms are only matched for secrets at least this long: the encoding of a shorter
 /// one is too short to be told from ordinary text.
@@ -53,12 +53,12 @@ impl Redactor {
     }
 
     /// Whether it knows no secret at all.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.matcher.is_none()
     }
 
     /// `text` with every secret replaced.
-    pub fn text(&self, text: &str) -> String {
+    pub(crate) fn text(&self, text: &str) -> String {
         match &self.matcher {
             Some(matcher) if matcher.is_match(text) => {
                 let mut out = String::with_capacity(text.len());
@@ -73,7 +73,7 @@ impl Redactor {
     }
 
     /// Replace every secret in the strings (and object keys) of `value`.
-    pub fn value(&self, value: &mut Value) {
+    pub(crate) fn value(&self, value: &mut Value) {
         match value {
             Value::String(s) => *s = self.text(s),
             Value::Array(items) => items.iter_mut().for_each(|v| self.value(v)),
@@ -90,7 +90,7 @@ impl Redactor {
 
     /// A copy of `value` with every secret replaced, through its JSON form. (The records this
     /// is used on hold secrets only in free-text fields, so the redacted form always reads back.)
-    pub fn redacted<T: Serialize + DeserializeOwned + Clone>(&self, value: &T) -> T {
+    pub(crate) fn redacted<T: Serialize + DeserializeOwned + Clone>(&self, value: &T) -> T {
         if self.is_empty() {
             return value.clone();
         }

@@ -20,7 +20,7 @@ pub struct Partition {
 
 impl Partition {
     /// Whether the case at 0-based `position` of the selection belongs to this shard.
-    pub fn contains(&self, position: usize) -> bool {
+    pub(crate) fn contains(&self, position: usize) -> bool {
         position % self.count == self.index - 1
     }
 
@@ -70,7 +70,7 @@ pub enum RoleFilter {
 
 impl RoleFilter {
     /// Whether a case or property of `role` is selected.
-    pub fn includes(self, role: Role) -> bool {
+    pub(crate) fn includes(self, role: Role) -> bool {
         match self {
             RoleFilter::All => true,
             RoleFilter::Verifier => role == Role::Verifier,
@@ -141,7 +141,7 @@ impl Selection {
 
     /// The flags that left part of the suite out (`--filter`, `--partition` ...), in the order
     /// the help lists them; empty for a run of the whole suite.
-    pub fn narrowed_by(&self) -> Vec<&'static str> {
+    pub(crate) fn narrowed_by(&self) -> Vec<&'static str> {
         [
             ("--filter", !self.filter.is_empty()),
             ("--skip", !self.skip.is_empty()),
@@ -155,7 +155,7 @@ impl Selection {
     }
 
     /// Whether the run left out part of the suite, so that a case missing from it means nothing.
-    pub fn is_partial(&self) -> bool {
+    pub(crate) fn is_partial(&self) -> bool {
         !self.narrowed_by().is_empty()
     }
 }

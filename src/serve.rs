@@ -15,10 +15,10 @@ use crate::adapter::builtin::InProcess;
 use crate::contract::{FromAdapter, ToAdapter, Unsupported};
 
 /// Makes one fresh implementation (one per connection thread, so stateful bugs stay apart).
-pub type MakeImplementation = Arc<dyn Fn() -> Box<dyn InProcess> + Send + Sync>;
+pub(crate) type MakeImplementation = Arc<dyn Fn() -> Box<dyn InProcess> + Send + Sync>;
 
 /// The largest message the servers read: 16 MiB.
-pub const REQUEST_LIMIT: usize = 16 << 20;
+pub(crate) const REQUEST_LIMIT: usize = 16 << 20;
 
 /// The reference, or with `broken` a bundled broken implementation.
 pub fn implementation(broken: Option<&str>) -> Result<MakeImplementation, String> {

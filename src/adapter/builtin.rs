@@ -15,13 +15,13 @@ pub trait InProcess: Send {
 }
 
 /// Runs an [`InProcess`] implementation as an adapter.
-pub struct Builtin {
+pub(crate) struct Builtin {
     hello: HelloReply,
     implementation: Box<dyn InProcess>,
 }
 
 impl Builtin {
-    pub fn new(implementation: Box<dyn InProcess>) -> Self {
+    pub(crate) fn new(implementation: Box<dyn InProcess>) -> Self {
         Builtin {
             hello: implementation.hello(),
             implementation,

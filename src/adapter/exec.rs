@@ -28,10 +28,10 @@ use crate::contract::{FromAdapter, HelloReply, HelloRequest, ToAdapter, PROTOCOL
 
 /// How much of an adapter's stderr is kept between two [`Adapter::take_stderr`] calls: the last
 /// 64 KiB.
-pub const STDERR_LIMIT: usize = 64 * 1024;
+pub(crate) const STDERR_LIMIT: usize = 64 * 1024;
 
 /// How long an adapter may take to exit after `bye` and the end of its stdin.
-pub const BYE_GRACE: Duration = Duration::from_millis(500);
+pub(crate) const BYE_GRACE: Duration = Duration::from_millis(500);
 
 /// How often a reader blocked on an adapter's pipe wakes up to see whether its process was
 /// ended, and how often a wait for an answer checks that the process is still alive.
@@ -42,7 +42,7 @@ const EXTRA_LINE_GRACE: Duration = Duration::from_millis(500);
 
 /// The least time an adapter gets to answer its first `hello` (interpreters and JVMs start
 /// slowly; a request timeout of 300 ms should not make them unstartable).
-pub const MIN_START_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const MIN_START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Starts `command` once per worker and speaks the exec transport with it.
 #[derive(Debug, Clone)]
@@ -291,7 +291,7 @@ struct Pending {
 
 /// A running adapter process: the raw exec transport. [`ExecAdapter`] builds on it; `smoke`
 /// uses it directly to see every line.
-pub struct ExecProcess {
+pub(crate) struct ExecProcess {
     child: Child,
     stdin: Option<Sender<Vec<u8>>>,
     events: Receiver<StdoutEvent>,
@@ -312,7 +312,7 @@ pub struct ExecProcess {
 
 impl ExecProcess {
     /// Starts `command` with piped stdio, in its own process group.
-    pub fn spawn(
+    pub(crate) fn spawn(
         command: &[String],
         stderr: StderrSink,
         line_limit: usize,
@@ -391,18 +391,18 @@ impl ExecProcess {
         }
     }
 
-    pub fn id(&self) -> u32 {
+    pub(crate) fn id(&self) -> u32 {
         self.child.id()
     }
 
     /// Queues one message as a line on stdin.
-    pub fn send(&mut self, message: &ToAdapter) {
+    pub(crate) fn send(&mut self, message: &ToAdapter) {
         let line = serde_json::to_string(message).unwrap_or_default();
         self.send_line(&line);
     }
 
     /// Queues one raw line (a `\n` is added). A write that fails shows up in [`receive`](Self::receive).
-    pub fn send_line(&mut self, line: &str) {
+    pub(crate) fn send_line(&mut self, line: &str) {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
@@ -413,12 +413,12 @@ impl ExecProcess {
     }
 
     /// Closes stdin (after what was queued is written): the adapter sees end of input.
-    pub fn close_stdin(&mut self) {
+    pub(crate) fn close_stdin(&mut self) {
         self.stdin = None;
     }
 
     /// Lines that arrived without being asked for, taken without waiting.
-    pub fn unsolicited(&mut self) -> Option<Result<String, AdapterError>> {
+    pub(crate) fn unsolicited(&mut self) -> Option<Result<String, AdapterError>> {
         match self.events.try_recv() {
             Ok(event) => Some(self.interpret(event)),
             Err(_) => None,
@@ -426,7 +426,7 @@ impl ExecProcess {
     }
 
     /// Waits up to `timeout` for the next stdout line.
-    pub fn receive(&mut self, timeout: Duration) -> Result<String, AdapterError> {
+    pub(crate) fn receive(&mut self, timeout: Duration) -> Result<String, AdapterError> {
         self.receive_line(timeout).map(|(line, _more)| line)
     }
 
@@ -530,7 +530,7 @@ impl ExecProcess {
 
     /// Sends one request and waits for one line. A line already waiting before the request is
     /// an error for this request: an extra answer to an earlier one, or a log line on stdout.
-    pub fn exchange(
+    pub(crate) fn exchange(
         &mut self,
         message: &ToAdapter,
         timeout: Duration,
@@ -586,7 +586,7 @@ impl ExecProcess {
     }
 
     /// Waits up to `within` for the process to exit.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
         loop {
             match self.child.try_wait() {
@@ -598,7 +598,7 @@ impl ExecProcess {
     }
 
     /// `bye`, end of stdin, up to `grace` to exit, then kill. Returns how it ended.
-    pub fn say_bye(&mut self, grace: Duration) -> Option<ExitStatus> {
+    pub(crate) fn say_bye(&mut self, grace: Duration) -> Option<ExitStatus> {
         self.send(&ToAdapter::Bye);
         self.close_stdin();
         let status = self.wait_exit(grace);
@@ -607,7 +607,7 @@ impl ExecProcess {
     }
 
     /// Kills the process group and reaps the process; waits briefly for stderr to be drained.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if !self.killed {
             kill_group(&mut self.child);
             self.killed = true;
@@ -619,7 +619,7 @@ impl ExecProcess {
     }
 
     /// What the process wrote to stderr since the last take.
-    pub fn take_stderr(&mut self) -> String {
+    pub(crate) fn take_stderr(&mut self) -> String {
         self.stderr.take()
     }
 }
@@ -928,7 +928,7 @@ struct StderrState {
 
 /// The last [`STDERR_LIMIT`] bytes an adapter wrote to stderr, across restarts.
 #[derive(Debug, Clone, Default)]
-pub struct StderrSink(Arc<(Mutex<StderrState>, Condvar)>);
+pub(crate) struct StderrSink(Arc<(Mutex<StderrState>, Condvar)>);
 
 impl StderrSink {
     /// Reads `pipe` to its end (or until it is stopped) on a thread of its own, keeping the tail.
@@ -981,7 +981,7 @@ impl StderrSink {
     }
 
     /// Everything kept since the last take (the last [`STDERR_LIMIT`] bytes), and clears it.
-    pub fn take(&self) -> String {
+    pub(crate) fn take(&self) -> String {
         let mut state = lock(&self.0 .0);
         if state.bytes.len() > STDERR_LIMIT {
             let excess = state.bytes.len() - STDERR_LIMIT;
@@ -999,7 +999,7 @@ impl StderrSink {
     }
 
     /// The last `limit` bytes, without clearing.
-    pub fn peek_tail(&self, limit: usize) -> String {
+    pub(crate) fn peek_tail(&self, limit: usize) -> String {
         let state = lock(&self.0 .0);
         let start = state.bytes.len().saturating_sub(limit);
         String::from_utf8_lossy(&state.bytes[start..]).into_owned()

@@ -54,7 +54,7 @@ impl AdapterFactory for HttpFactory {
 }
 
 /// An HTTP implementation that has answered `hello`.
-pub struct HttpAdapter {
+pub(crate) struct HttpAdapter {
     config: HttpFactory,
     client: HttpClient,
     hello: HelloReply,
@@ -64,7 +64,7 @@ pub struct HttpAdapter {
 }
 
 impl HttpAdapter {
-    pub fn start(config: HttpFactory) -> Result<HttpAdapter, StartError> {
+    pub(crate) fn start(config: HttpFactory) -> Result<HttpAdapter, StartError> {
         let client = HttpClient::new(&config.url, config.timeout, config.body_limit);
         let hello = handshake(&client, &config)?;
         Ok(HttpAdapter {
@@ -152,14 +152,14 @@ impl Adapter for HttpAdapter {
 
 /// The raw http transport: POST one body, read one body. [`HttpAdapter`] builds on it; `smoke`
 /// uses it directly.
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     agent: ureq::Agent,
     url: String,
     body_limit: usize,
 }
 
 impl HttpClient {
-    pub fn new(url: &str, timeout: Duration, body_limit: usize) -> Self {
+    pub(crate) fn new(url: &str, timeout: Duration, body_limit: usize) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // Never follow a redirect: the answer is the one URL's, or an adapter error. (With
@@ -176,7 +176,7 @@ impl HttpClient {
     }
 
     /// POSTs `body` and returns the status and the body read (capped).
-    pub fn post(&self, body: &str) -> Result<(u16, String), AdapterError> {
+    pub(crate) fn post(&self, body: &str) -> Result<(u16, String), AdapterError> {
         let mut response = self
             .agent
             .post(&self.url)
@@ -250,7 +250,7 @@ impl HttpClient {
     }
 
     /// POSTs one message; anything but a 200 is a transport error carrying the body.
-    pub fn exchange(&self, message: &ToAdapter) -> Result<String, AdapterError> {
+    pub(crate) fn exchange(&self, message: &ToAdapter) -> Result<String, AdapterError> {
         let request = serde_json::to_string(message).unwrap_or_default();
         let (status, body) = self.post(&request)?;
         if status != 200 {

@@ -19,7 +19,7 @@ use serde_json::{Map, Number, Value};
 
 /// Why an answer is not a JSON message.
 #[derive(Debug)]
-pub enum JsonProblem {
+pub(crate) enum JsonProblem {
     /// Not JSON at all (or nested too deep, or a number out of range).
     NotJson(serde_json::Error),
     /// JSON, but an object names a member twice: the words say which and where, e.g.
@@ -29,7 +29,7 @@ pub enum JsonProblem {
 
 /// Parse `raw` as one JSON value, refusing duplicate member names at any depth. Names are
 /// compared after unescaping, so `"outcome"` and `"\u006futcome"` are the same name.
-pub fn parse(raw: &str) -> Result<Value, JsonProblem> {
+pub(crate) fn parse(raw: &str) -> Result<Value, JsonProblem> {
     match serde_json::from_str::<Strict>(raw) {
         Ok(Strict(value)) => Ok(value),
         // The visitor's only own error is the duplicate: every other one is serde_json's syntax,

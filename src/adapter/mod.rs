@@ -18,7 +18,7 @@ use json::JsonProblem;
 pub mod builtin;
 pub mod exec;
 pub mod http;
-pub mod json;
+pub(crate) mod json;
 pub mod validate;
 
 /// A started implementation that has answered `hello`.
@@ -64,7 +64,7 @@ pub enum AdapterErrorKind {
 }
 
 impl AdapterErrorKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AdapterErrorKind::Timeout => "timeout",
             AdapterErrorKind::Exited => "exited",
@@ -87,7 +87,7 @@ pub struct AdapterError {
 }
 
 impl AdapterError {
-    pub fn new(kind: AdapterErrorKind, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: AdapterErrorKind, detail: impl Into<String>) -> Self {
         AdapterError {
             kind,
             detail: detail.into(),
@@ -95,7 +95,7 @@ impl AdapterError {
         }
     }
 
-    pub fn with_seen(mut self, seen: &str) -> Self {
+    pub(crate) fn with_seen(mut self, seen: &str) -> Self {
         self.seen = Some(truncate(seen, SEEN_LIMIT));
         self
     }
@@ -119,12 +119,12 @@ impl std::error::Error for AdapterError {}
 pub struct StartError(pub String);
 
 /// How much of a misbehaving answer is kept for the report.
-pub const SEEN_LIMIT: usize = 512;
+pub(crate) const SEEN_LIMIT: usize = 512;
 
 /// The longest answer (one stdout line, or one HTTP body) the harness reads: 1 MiB. Anything
 /// longer is an [`AdapterErrorKind::Oversized`] error, and the rest of it is discarded unread
 /// into memory.
-pub const MESSAGE_LIMIT: usize = 1 << 20;
+pub(crate) const MESSAGE_LIMIT: usize = 1 << 20;
 
 /// Where an answer came from, for advice that fits the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,7 +241,7 @@ fn duplicate_advice(what: &str, words: &str) -> String {
 }
 
 /// Cut `text` to at most `limit` bytes on a char boundary, saying how much was left out.
-pub fn truncate(text: &str, limit: usize) -> String {
+pub(crate) fn truncate(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_string();
     }
@@ -253,7 +253,10 @@ pub fn truncate(text: &str, limit: usize) -> String {
 }
 
 /// Checks that `answer` is the answer to `request`: right id and a type that answers it.
-pub fn check_answer(request: &ToAdapter, answer: FromAdapter) -> Result<FromAdapter, AdapterError> {
+pub(crate) fn check_answer(
+    request: &ToAdapter,
+    answer: FromAdapter,
+) -> Result<FromAdapter, AdapterError> {
     let fits = matches!(
         (request, &answer),
         (ToAdapter::Hello(_), FromAdapter::Hello(_))

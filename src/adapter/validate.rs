@@ -82,7 +82,7 @@ impl Direction {
         let Some(object) = message.as_object() else {
             return Err(vec![format!(
                 "a message is a JSON object, not {}",
-                kind_of(message)
+                crate::reference::json::kind(message)
             )]);
         };
         let type_name = match object.get("type") {
@@ -122,17 +122,6 @@ impl Direction {
         } else {
             Err(problems)
         }
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -46,7 +46,7 @@ pub struct BrokenImplementation {
 
 impl BrokenImplementation {
     /// A fresh instance (stateful broken implementations start with an empty memory).
-    pub fn instance(&self) -> Box<dyn InProcess> {
+    pub(crate) fn instance(&self) -> Box<dyn InProcess> {
         Box::new(Named {
             name: self.name,
             inner: (self.make)(),

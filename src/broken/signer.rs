@@ -67,22 +67,17 @@ pub(super) fn numeric_user_id(request: &SignRequest) -> FromAdapter {
 
 /// `jwt.sign(payload, secret, { algorithm: "HS512" })`.
 pub(super) fn hs512(request: &SignRequest) -> FromAdapter {
-    let mut answer = sign(request);
-    if let FromAdapter::Signed(signed) = &mut answer {
-        if let Some(decoded) = signed
-            .jwt
-            .as_deref()
-            .and_then(|t| jws::decode_unverified(t).ok())
-        {
-            let mut header = decoded.header.members.clone();
+    reissue(
+        request,
+        |header, _| {
             header.insert("alg".into(), "HS512".into());
-            let input = jws::signing_input(&encode(&header), &encode(&decoded.claims.members));
-            let mac = hmac_sha2("HS512", request.secret.as_bytes(), input.as_bytes())
-                .expect("HS512 is an HMAC");
-            signed.jwt = Some(format!("{input}.{}", jws::b64url_encode(mac)));
-        }
-    }
-    answer
+        },
+        |header, claims, secret| {
+            let input = jws::signing_input(&encode(&header), &encode(&claims));
+            let mac = hmac_sha2("HS512", secret, input.as_bytes()).expect("HS512 is an HMAC");
+            format!("{input}.{}", jws::b64url_encode(mac))
+        },
+    )
 }
 
 /// No user_id? The email identifies the user: a token with an `email` claim and no `user_id`,
@@ -125,6 +120,19 @@ pub(super) fn typ_jose(request: &SignRequest) -> FromAdapter {
 /// Sign with the reference, then edit the token's header and claims and sign it again with the
 /// request's secret. Refusals and hashes pass through.
 fn edit_token(request: &SignRequest, edit: impl FnOnce(&mut Object, &mut Object)) -> FromAdapter {
+    reissue(request, edit, |header, claims, secret| {
+        jws::sign_hs256(&Value::Object(header), &Value::Object(claims), secret)
+    })
+}
+
+/// Sign with the reference, then edit the token's header and claims and seal them again with
+/// `seal` (given the header, the claims and the request's secret). Refusals and hashes pass
+/// through.
+fn reissue(
+    request: &SignRequest,
+    edit: impl FnOnce(&mut Object, &mut Object),
+    seal: impl FnOnce(Object, Object, &[u8]) -> String,
+) -> FromAdapter {
     let mut answer = sign(request);
     if let FromAdapter::Signed(signed) = &mut answer {
         if let Some(decoded) = signed
@@ -137,11 +145,7 @@ fn edit_token(request: &SignRequest, edit: impl FnOnce(&mut Object, &mut Object)
                 decoded.claims.members.clone(),
             );
             edit(&mut header, &mut claims);
-            signed.jwt = Some(jws::sign_hs256(
-                &Value::Object(header),
-                &Value::Object(claims),
-                request.secret.as_bytes(),
-            ));
+            signed.jwt = Some(seal(header, claims, request.secret.as_bytes()));
         }
     }
     answer

@@ -133,7 +133,7 @@ pub(super) struct HashCheck<'a> {
 
 impl HashCheck<'_> {
     /// The identifier the contract hashes: the `user_id` when one is sent, else the `email`.
-    pub fn identifier(&self) -> &str {
+    pub(crate) fn identifier(&self) -> &str {
         self.user_id.or(self.email).unwrap_or_default()
     }
 }

@@ -117,15 +117,12 @@ fn jwt(args: JwtArgs) -> Outcome {
         email: args.email,
     };
     let diagnosis = debug::diagnose_jwt(&token, &options);
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&diagnosis).unwrap_or_default()
-        );
-    } else {
-        print!("{}", diagnosis.render());
-    }
-    Ok(verdict(diagnosis.accepted))
+    show(
+        &diagnosis,
+        || diagnosis.render(),
+        args.json,
+        diagnosis.accepted,
+    )
 }
 
 fn hash(args: HashArgs) -> Outcome {
@@ -141,15 +138,31 @@ fn hash(args: HashArgs) -> Outcome {
         platform: args.platform,
     };
     let diagnosis = debug::diagnose_hash(query, &workspaces);
-    if args.json {
+    show(
+        &diagnosis,
+        || diagnosis.render(),
+        args.json,
+        diagnosis.accepted,
+    )
+}
+
+/// Print a diagnosis as pretty JSON (`--json`) or as its text rendering, and exit by whether
+/// the token or hash would be accepted.
+fn show(
+    diagnosis: &impl serde::Serialize,
+    render: impl FnOnce() -> String,
+    json: bool,
+    accepted: bool,
+) -> Outcome {
+    if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&diagnosis).unwrap_or_default()
+            serde_json::to_string_pretty(diagnosis).unwrap_or_default()
         );
     } else {
-        print!("{}", diagnosis.render());
+        print!("{}", render());
     }
-    Ok(verdict(diagnosis.accepted))
+    Ok(verdict(accepted))
 }
 
 /// 0 when the token or hash would be accepted, 1 when not.

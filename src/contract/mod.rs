@@ -18,10 +18,10 @@ use serde_json::{Map, Value};
 pub mod schema;
 
 /// The protocol version this harness speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub(crate) const PROTOCOL_VERSION: u32 = 1;
 
 /// A JSON object, in insertion order.
-pub type Object = Map<String, Value>;
+pub(crate) type Object = Map<String, Value>;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -34,9 +34,9 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub const ALL: [Platform; 3] = [Platform::Web, Platform::Ios, Platform::Android];
+    pub(crate) const ALL: [Platform; 3] = [Platform::Web, Platform::Ios, Platform::Android];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Platform::Web => "web",
             Platform::Ios => "ios",
@@ -63,7 +63,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Verifier => "verifier",
             Role::Signer => "signer",
@@ -81,7 +81,7 @@ pub enum Clock {
 
 impl Clock {
     /// `injected` or `system`, as the protocol spells it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Clock::Injected => "injected",
             Clock::System => "system",
@@ -114,7 +114,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub fn platform(&self, platform: Platform) -> Option<&PlatformSettings> {
+    pub(crate) fn platform(&self, platform: Platform) -> Option<&PlatformSettings> {
         self.platforms.get(&platform)
     }
 
@@ -173,7 +173,7 @@ pub enum ToAdapter {
 
 impl ToAdapter {
     /// The request id, for messages that carry one.
-    pub fn id(&self) -> Option<&str> {
+    pub(crate) fn id(&self) -> Option<&str> {
         match self {
             ToAdapter::Verify(v) => Some(&v.id),
             ToAdapter::Sign(s) => Some(&s.id),
@@ -244,7 +244,7 @@ pub enum FromAdapter {
 }
 
 impl FromAdapter {
-    pub fn id(&self) -> Option<&str> {
+    pub(crate) fn id(&self) -> Option<&str> {
         match self {
             FromAdapter::Hello(_) => None,
             FromAdapter::Verdict(v) => Some(&v.id),
@@ -254,7 +254,7 @@ impl FromAdapter {
         }
     }
 
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             FromAdapter::Hello(_) => "hello",
             FromAdapter::Verdict(_) => "verdict",
@@ -265,7 +265,7 @@ impl FromAdapter {
     }
 
     /// The implementation's free-text message, if the answer carries one.
-    pub fn message(&self) -> Option<&str> {
+    pub(crate) fn message(&self) -> Option<&str> {
         match self {
             FromAdapter::Verdict(v) => v.message.as_deref(),
             FromAdapter::Refused(r) => Some(&r.message),
@@ -291,7 +291,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
@@ -379,7 +379,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub(crate) const ALL: [ErrorCode; 14] = [
         ErrorCode::InvalidRequest,
         ErrorCode::MissingIdentifier,
         ErrorCode::UserHashRequired,
@@ -396,7 +396,7 @@ impl ErrorCode {
         ErrorCode::JwtIdentityMismatch,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::MissingIdentifier => "missing_identifier",
@@ -432,7 +432,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DropReason::LockedAttribute => "locked_attribute",
             DropReason::OverriddenByJwt => "overridden_by_jwt",
@@ -442,7 +442,7 @@ impl DropReason {
 
 impl Verdict {
     /// A rejection in the contract's shape: not verified, no identity, no attributes.
-    pub fn rejected(
+    pub(crate) fn rejected(
         id: impl Into<String>,
         error: ErrorCode,
         message: impl Into<String>,

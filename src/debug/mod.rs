@@ -17,8 +17,8 @@ use std::path::Path;
 
 use crate::contract::Workspace;
 
-pub mod hash;
-pub mod jwt;
+pub(crate) mod hash;
+pub(crate) mod jwt;
 
 pub use hash::{
     diagnose_blank_identifier, diagnose_hash, diagnose_hash_in, Finding, Found, HashDiagnosis,
@@ -29,7 +29,7 @@ pub use jwt::{
 };
 
 /// A duration in words, the two largest units: `2 h 5 min`, `59 min`, `45 s`, `3 d 4 h`.
-pub fn human_duration(seconds: i64) -> String {
+pub(crate) fn human_duration(seconds: i64) -> String {
     let s = seconds.unsigned_abs();
     let units = [(86_400, "d"), (3_600, "h"), (60, "min"), (1, "s")];
     let mut parts = Vec::new();
@@ -55,7 +55,7 @@ pub fn human_duration(seconds: i64) -> String {
 }
 
 /// `2026-01-01 00:00:00 UTC` for Unix seconds (years 0000–9999; others as plain seconds).
-pub fn format_time(seconds: i64) -> String {
+pub(crate) fn format_time(seconds: i64) -> String {
     // Beyond year 9999 (milliseconds read as seconds, for one) a date says nothing useful.
     if !(-62_167_219_200..=253_402_300_799).contains(&seconds) {
         return format!("{seconds} s since 1970, beyond the year 9999");
@@ -189,7 +189,9 @@ pub fn load_workspace(path: &Path) -> Result<Workspace, WorkspaceFileError> {
 }
 
 /// Parse a workspace from JSON (when the text starts with `{`) or YAML.
-pub fn parse_workspace(text: &str) -> Result<Workspace, (Option<usize>, Option<usize>, String)> {
+pub(crate) fn parse_workspace(
+    text: &str,
+) -> Result<Workspace, (Option<usize>, Option<usize>, String)> {
     if text.trim_start().starts_with('{') {
         serde_json::from_str::<Workspace>(text).map_err(|e| {
             // serde_json's message ends with " at line L column C": keep the words only.

@@ -26,7 +26,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Critical => "critical",
             Severity::Major => "major",
@@ -72,7 +72,7 @@ impl OutcomeClass {
     }
 
     /// Whether the implementation gave an answer to judge (not an adapter error or a timeout).
-    pub fn is_answered(self) -> bool {
+    pub(crate) fn is_answered(self) -> bool {
         !matches!(self, OutcomeClass::AdapterError | OutcomeClass::Timeout)
     }
 }
@@ -100,7 +100,7 @@ pub struct Problem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Judgement {
+pub(crate) struct Judgement {
     pub class: OutcomeClass,
     pub severity: Option<Severity>,
     pub problems: Vec<Problem>,
@@ -116,7 +116,7 @@ pub struct Judgement {
 }
 
 impl Judgement {
-    pub fn pass() -> Self {
+    pub(crate) fn pass() -> Self {
         Judgement {
             class: OutcomeClass::Pass,
             severity: None,
@@ -127,7 +127,7 @@ impl Judgement {
         }
     }
 
-    pub fn skipped(reason: impl Into<String>) -> Self {
+    pub(crate) fn skipped(reason: impl Into<String>) -> Self {
         Judgement {
             class: OutcomeClass::Skipped,
             skip_reason: Some(reason.into()),
@@ -136,7 +136,7 @@ impl Judgement {
     }
 
     /// A judgement from the problems found; no problems is a pass.
-    pub fn from_problems(class: OutcomeClass, problems: Vec<Problem>) -> Self {
+    pub(crate) fn from_problems(class: OutcomeClass, problems: Vec<Problem>) -> Self {
         if problems.is_empty() {
             return Judgement::pass();
         }
@@ -168,7 +168,7 @@ fn gates(level: Level) -> u8 {
 
 /// A request that got no usable answer: a timeout or an adapter error, never a pass. `actual`
 /// says what happened (the caller redacts it).
-pub fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judgement {
+pub(crate) fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judgement {
     let class = if kind == crate::adapter::AdapterErrorKind::Timeout {
         OutcomeClass::Timeout
     } else {
@@ -189,7 +189,7 @@ pub fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judg
 }
 
 /// Judge one answer against one expectation.
-pub fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
+pub(crate) fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
     if let FromAdapter::Unsupported(u) = answer {
         return Judgement::skipped(format!(
             "the implementation does not support this request: {}",
@@ -307,7 +307,7 @@ fn describe_verdict(verdict: &ExpectedVerdict) -> String {
 }
 
 /// Compare a verdict field by field; the class is that of the gravest kind of difference.
-pub fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement {
+pub(crate) fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Judgement {
     if expected.outcome != actual.outcome {
         let (why, severity) = match expected.outcome {
             Outcome::Rejected => (

@@ -22,7 +22,7 @@ use crate::scenario::{Expectation, ExpectedVerdict};
 
 /// The conforming answers to one generated verify request.
 #[derive(Debug, Clone)]
-pub struct Conforming {
+pub(crate) struct Conforming {
     /// What conforms at `must` level.
     pub must: Expectation,
     /// What else conforms at `should` level only, when the request touches a `should` choice.
@@ -30,7 +30,7 @@ pub struct Conforming {
 }
 
 /// The conforming answers to `request`.
-pub fn conforming(request: &VerifyRequest) -> Conforming {
+pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
     let reference = expected_for(request);
     let mut verdicts = vec![reference.clone()];
     if let Some(trusting) = trusting_kid(request).map(|r| expected_for(&r)) {
@@ -50,7 +50,7 @@ pub fn conforming(request: &VerifyRequest) -> Conforming {
 }
 
 /// The reference's verdict as an expectation, with the code of every rule the request breaks.
-pub fn expected_for(request: &VerifyRequest) -> ExpectedVerdict {
+pub(crate) fn expected_for(request: &VerifyRequest) -> ExpectedVerdict {
     let mut expected = expected_verdict(&reference::verify(request));
     expected.also = reference::broken_rules(request)
         .into_iter()
@@ -60,7 +60,7 @@ pub fn expected_for(request: &VerifyRequest) -> ExpectedVerdict {
 }
 
 /// A verdict as the expectation it is.
-pub fn expected_verdict(verdict: &Verdict) -> ExpectedVerdict {
+pub(crate) fn expected_verdict(verdict: &Verdict) -> ExpectedVerdict {
     ExpectedVerdict {
         outcome: verdict.outcome,
         error: verdict.error,

@@ -21,7 +21,7 @@ pub struct Counterexample {
 }
 
 impl Counterexample {
-    pub fn new(property: &Property, seed: u64, sample: &Sample, now: i64) -> Counterexample {
+    pub(crate) fn new(property: &Property, seed: u64, sample: &Sample, now: i64) -> Counterexample {
         let case_id = format!("PROP-{}-{seed}", property.name.to_uppercase());
         let mut case = Map::new();
         case.insert("id".into(), json!(case_id));

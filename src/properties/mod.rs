@@ -25,13 +25,13 @@ use crate::reference;
 use crate::scenario::{Expectation, DEFAULT_NOW};
 use crate::spec::Level;
 
-pub mod conforming;
+pub(crate) mod conforming;
 pub mod counterexample;
 pub mod recipe;
-pub mod strategy;
+pub(crate) mod strategy;
 
 use conforming::conforming;
-pub use conforming::expected_verdict;
+pub(crate) use conforming::expected_verdict;
 use recipe::{SignRecipe, VerifyRecipe};
 
 /// The default number of generated requests per property.
@@ -220,7 +220,7 @@ pub struct PropertyRun {
 
 /// A generated request, ready to send and to replay as a case.
 #[derive(Debug, Clone)]
-pub enum Sample {
+pub(crate) enum Sample {
     Verify(VerifyRecipe),
     Sign(SignRecipe),
 }
@@ -594,7 +594,7 @@ fn class_of(problem: &Problem) -> OutcomeClass {
 }
 
 /// What the contract requires of a signer for this request, read off the reference's answer.
-pub fn expected_signature(request: &crate::contract::SignRequest) -> Expectation {
+pub(crate) fn expected_signature(request: &crate::contract::SignRequest) -> Expectation {
     match reference::sign(request) {
         FromAdapter::Signed(signed) => match (signed.user_hash, signed.jwt) {
             (Some(user_hash), _) => Expectation::UserHash {

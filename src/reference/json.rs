@@ -27,7 +27,7 @@ use std::fmt;
 use serde_json::{Map, Number, Value};
 
 /// How deep arrays and objects may nest (serde_json's default recursion limit).
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A parsed JSON document.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,12 +41,12 @@ pub struct Parsed {
 
 impl Parsed {
     /// Whether the number at `pointer` overflowed (its `value` is a placeholder `null`).
-    pub fn overflows(&self, pointer: &str) -> bool {
+    pub(crate) fn overflows(&self, pointer: &str) -> bool {
         self.overflowing.contains(pointer)
     }
 
     /// Whether some number at or below `pointer` overflowed.
-    pub fn overflows_within(&self, pointer: &str) -> bool {
+    pub(crate) fn overflows_within(&self, pointer: &str) -> bool {
         self.overflowing
             .iter()
             .any(|p| p == pointer || p.starts_with(&format!("{pointer}/")))
@@ -91,7 +91,7 @@ impl fmt::Display for JsonError {
 impl std::error::Error for JsonError {}
 
 /// Parse one JSON document, rejecting duplicate member names at any depth.
-pub fn parse(text: &str) -> Result<Parsed, JsonError> {
+pub(crate) fn parse(text: &str) -> Result<Parsed, JsonError> {
     let mut parser = Parser {
         bytes: text.as_bytes(),
         text,
@@ -112,12 +112,12 @@ pub fn parse(text: &str) -> Result<Parsed, JsonError> {
 }
 
 /// Escape one reference token of a JSON Pointer (RFC 6901 §3: `~` as `~0`, `/` as `~1`).
-pub fn pointer_token(name: &str) -> String {
+pub(crate) fn pointer_token(name: &str) -> String {
     name.replace('~', "~0").replace('/', "~1")
 }
 
 /// The kind of a JSON value, in words ("a string", "an array"...).
-pub fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -32,7 +32,7 @@ use crate::contract::{ErrorCode, Object};
 type HmacSha256 = Hmac<Sha256>;
 
 /// The only algorithm this profile accepts.
-pub const ALG_HS256: &str = "HS256";
+pub(crate) const ALG_HS256: &str = "HS256";
 
 // ---------------------------------------------------------------------------------------------
 // base64url
@@ -136,12 +136,12 @@ pub fn hmac_sha256_verify(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
 }
 
 /// The JWS signing input: `ASCII(BASE64URL(header) || '.' || BASE64URL(payload))`.
-pub fn signing_input(header_b64: &str, payload_b64: &str) -> String {
+pub(crate) fn signing_input(header_b64: &str, payload_b64: &str) -> String {
     format!("{header_b64}.{payload_b64}")
 }
 
 /// The base64url HS256 signature of a signing input.
-pub fn sign_signing_input(signing_input: &str, secret: &[u8]) -> String {
+pub(crate) fn sign_signing_input(signing_input: &str, secret: &[u8]) -> String {
     b64url_encode(hmac_sha256(secret, signing_input.as_bytes()))
 }
 
@@ -225,7 +225,7 @@ fn part_count_message(found: usize, json_serialization: bool) -> String {
 
 impl JwsError {
     /// The contract's error code.
-    pub fn code(&self) -> ErrorCode {
+    pub(crate) fn code(&self) -> ErrorCode {
         match self {
             JwsError::PartCount { .. }
             | JwsError::Base64 { .. }
@@ -249,7 +249,7 @@ impl JwsError {
     }
 
     /// The requirement id the failure belongs to.
-    pub fn requirement(&self) -> &'static str {
+    pub(crate) fn requirement(&self) -> &'static str {
         use super::requirement as req;
         match self {
             JwsError::Base64 {
@@ -281,20 +281,20 @@ pub struct Split<'a> {
 
 impl Split<'_> {
     /// The ASCII signing input exactly as received.
-    pub fn signing_input(&self) -> String {
+    pub(crate) fn signing_input(&self) -> String {
         signing_input(self.header_b64, self.payload_b64)
     }
 
     /// Whether the signature is the HMAC-SHA256 of the signing input under `secret`, in constant
     /// time. An empty secret never verifies (CONTRACT rule 2.4).
-    pub fn verifies_under(&self, secret: &[u8]) -> bool {
+    pub(crate) fn verifies_under(&self, secret: &[u8]) -> bool {
         !secret.is_empty()
             && hmac_sha256_verify(secret, self.signing_input().as_bytes(), &self.signature)
     }
 }
 
 /// Split a compact token into exactly three canonical base64url parts.
-pub fn split_compact(token: &str) -> Result<Split<'_>, JwsError> {
+pub(crate) fn split_compact(token: &str) -> Result<Split<'_>, JwsError> {
     let parts: Vec<&str> = token.split('.').collect();
     let [header_b64, payload_b64, signature_b64] = parts[..] else {
         return Err(JwsError::PartCount {
@@ -324,7 +324,7 @@ pub struct JsonObject {
 
 impl JsonObject {
     /// An object with no members.
-    pub fn empty() -> JsonObject {
+    pub(crate) fn empty() -> JsonObject {
         JsonObject {
             members: Object::new(),
             parsed: Parsed {
@@ -335,20 +335,20 @@ impl JsonObject {
     }
 
     /// Whether the top-level member `name` is a number that overflows a double.
-    pub fn overflows(&self, name: &str) -> bool {
+    pub(crate) fn overflows(&self, name: &str) -> bool {
         self.parsed
             .overflows(&format!("/{}", json::pointer_token(name)))
     }
 
     /// Whether some number inside the top-level member `name` overflows a double.
-    pub fn overflows_within(&self, name: &str) -> bool {
+    pub(crate) fn overflows_within(&self, name: &str) -> bool {
         self.parsed
             .overflows_within(&format!("/{}", json::pointer_token(name)))
     }
 }
 
 /// Parse a decoded part as a UTF-8 JSON object without duplicate members (rule 2.2).
-pub fn parse_json_object(part: Part, bytes: &[u8]) -> Result<JsonObject, JwsError> {
+pub(crate) fn parse_json_object(part: Part, bytes: &[u8]) -> Result<JsonObject, JwsError> {
     let text = std::str::from_utf8(bytes).map_err(|e| JwsError::NotUtf8 {
         part,
         valid_up_to: e.valid_up_to(),
@@ -370,7 +370,7 @@ pub fn parse_json_object(part: Part, bytes: &[u8]) -> Result<JsonObject, JwsErro
 }
 
 /// Rule 2.3 on a parsed header: `alg` exactly `"HS256"`, then no `crit`.
-pub fn check_header(header: &JsonObject) -> Result<(), JwsError> {
+pub(crate) fn check_header(header: &JsonObject) -> Result<(), JwsError> {
     match header.members.get("alg") {
         Some(Value::String(alg)) if alg == ALG_HS256 => {}
         Some(Value::String(alg)) => {
@@ -412,12 +412,12 @@ pub struct Unverified<'a> {
 
 impl Unverified<'_> {
     /// Rule 2.4 for one key: see [`Split::verifies_under`].
-    pub fn verifies_under(&self, secret: &[u8]) -> bool {
+    pub(crate) fn verifies_under(&self, secret: &[u8]) -> bool {
         self.split.verifies_under(secret)
     }
 
     /// A header parameter as a string, if it is one (`kid`, `jku`...).
-    pub fn header_str(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header_str(&self, name: &str) -> Option<&str> {
         self.header.members.get(name).and_then(Value::as_str)
     }
 }
@@ -498,10 +498,10 @@ mod tests {
     mod oracle {
         use super::super::Base64Error;
 
-        pub const ALPHABET: &[u8; 64] =
+        pub(crate) const ALPHABET: &[u8; 64] =
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-        pub fn encode(bytes: &[u8]) -> String {
+        pub(crate) fn encode(bytes: &[u8]) -> String {
             let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
             for chunk in bytes.chunks(3) {
                 let n = match chunk {
@@ -518,7 +518,7 @@ mod tests {
             out
         }
 
-        pub fn symbol_value(b: u8) -> Option<u8> {
+        pub(crate) fn symbol_value(b: u8) -> Option<u8> {
             match b {
                 b'A'..=b'Z' => Some(b - b'A'),
                 b'a'..=b'z' => Some(b - b'a' + 26),
@@ -529,7 +529,7 @@ mod tests {
             }
         }
 
-        pub fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
+        pub(crate) fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
             let mut values = Vec::with_capacity(text.len());
             for (position, c) in text.chars().enumerate() {
                 let value = u8::try_from(c).ok().and_then(symbol_value);

@@ -11,17 +11,17 @@
 
 use crate::contract::{Clock, HelloReply, Implementation, Role, PROTOCOL_VERSION};
 
-pub mod json;
+pub(crate) mod json;
 pub mod jws;
-pub mod signer;
+pub(crate) mod signer;
 pub mod user_hash;
-pub mod verifier;
+pub(crate) mod verifier;
 
 pub use signer::sign;
 pub use verifier::{broken_rules, verify, verify_traced};
 
 /// The name the reference gives in `hello`.
-pub const NAME: &str = "messenger-conformance reference";
+pub(crate) const NAME: &str = "messenger-conformance reference";
 
 /// The reference implementation, both roles, deciding with the injected clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -58,54 +58,54 @@ pub struct Check {
 /// `src/spec/requirements.yaml` (a unit test checks it).
 pub mod requirement {
     // Rule 1: the request itself.
-    pub const REQ_SHAPE: &str = "REQ-SHAPE";
-    pub const REQ_RESERVED_ATTRIBUTES: &str = "REQ-RESERVED-ATTRIBUTES";
+    pub(crate) const REQ_SHAPE: &str = "REQ-SHAPE";
+    pub(crate) const REQ_RESERVED_ATTRIBUTES: &str = "REQ-RESERVED-ATTRIBUTES";
     // Rule 2: a JWT is present.
-    pub const JWT_ENABLED: &str = "JWT-ENABLED";
-    pub const JWT_FORMAT: &str = "JWT-FORMAT";
-    pub const JWT_BASE64URL_CANONICAL: &str = "JWT-BASE64URL-CANONICAL";
-    pub const JWT_JSON_OBJECT: &str = "JWT-JSON-OBJECT";
-    pub const JWT_DUPLICATE_MEMBERS: &str = "JWT-DUPLICATE-MEMBERS";
-    pub const JWT_ALG: &str = "JWT-ALG";
-    pub const JWT_CRIT: &str = "JWT-CRIT";
-    pub const JWT_SIGNATURE: &str = "JWT-SIGNATURE";
-    pub const KEY_PLATFORM_SCOPE: &str = "KEY-PLATFORM-SCOPE";
-    pub const KEY_ROTATION: &str = "KEY-ROTATION";
-    pub const KEY_EMPTY_SECRET: &str = "KEY-EMPTY-SECRET";
-    pub const KEY_HEADER_INJECTION: &str = "KEY-HEADER-INJECTION";
-    pub const KEY_KID_CHOICE: &str = "KEY-KID-CHOICE";
-    pub const JWT_USER_ID: &str = "JWT-USER-ID";
-    pub const JWT_CLAIM_TYPES: &str = "JWT-CLAIM-TYPES";
-    pub const JWT_EXP: &str = "JWT-EXP";
-    pub const JWT_EXP_OPTIONAL: &str = "JWT-EXP-OPTIONAL";
-    pub const JWT_LEEWAY: &str = "JWT-LEEWAY";
-    pub const JWT_NBF: &str = "JWT-NBF";
-    pub const JWT_IAT_IGNORED: &str = "JWT-IAT-IGNORED";
-    pub const JWT_UNCHECKED_FIELDS: &str = "JWT-UNCHECKED-FIELDS";
-    pub const JWT_IDENTITY_MATCH: &str = "JWT-IDENTITY-MATCH";
-    pub const JWT_IDENTITY_FROM_CLAIMS: &str = "JWT-IDENTITY-FROM-CLAIMS";
-    pub const JWT_USER_HASH_IGNORED: &str = "JWT-USER-HASH-IGNORED";
+    pub(crate) const JWT_ENABLED: &str = "JWT-ENABLED";
+    pub(crate) const JWT_FORMAT: &str = "JWT-FORMAT";
+    pub(crate) const JWT_BASE64URL_CANONICAL: &str = "JWT-BASE64URL-CANONICAL";
+    pub(crate) const JWT_JSON_OBJECT: &str = "JWT-JSON-OBJECT";
+    pub(crate) const JWT_DUPLICATE_MEMBERS: &str = "JWT-DUPLICATE-MEMBERS";
+    pub(crate) const JWT_ALG: &str = "JWT-ALG";
+    pub(crate) const JWT_CRIT: &str = "JWT-CRIT";
+    pub(crate) const JWT_SIGNATURE: &str = "JWT-SIGNATURE";
+    pub(crate) const KEY_PLATFORM_SCOPE: &str = "KEY-PLATFORM-SCOPE";
+    pub(crate) const KEY_ROTATION: &str = "KEY-ROTATION";
+    pub(crate) const KEY_EMPTY_SECRET: &str = "KEY-EMPTY-SECRET";
+    pub(crate) const KEY_HEADER_INJECTION: &str = "KEY-HEADER-INJECTION";
+    pub(crate) const KEY_KID_CHOICE: &str = "KEY-KID-CHOICE";
+    pub(crate) const JWT_USER_ID: &str = "JWT-USER-ID";
+    pub(crate) const JWT_CLAIM_TYPES: &str = "JWT-CLAIM-TYPES";
+    pub(crate) const JWT_EXP: &str = "JWT-EXP";
+    pub(crate) const JWT_EXP_OPTIONAL: &str = "JWT-EXP-OPTIONAL";
+    pub(crate) const JWT_LEEWAY: &str = "JWT-LEEWAY";
+    pub(crate) const JWT_NBF: &str = "JWT-NBF";
+    pub(crate) const JWT_IAT_IGNORED: &str = "JWT-IAT-IGNORED";
+    pub(crate) const JWT_UNCHECKED_FIELDS: &str = "JWT-UNCHECKED-FIELDS";
+    pub(crate) const JWT_IDENTITY_MATCH: &str = "JWT-IDENTITY-MATCH";
+    pub(crate) const JWT_IDENTITY_FROM_CLAIMS: &str = "JWT-IDENTITY-FROM-CLAIMS";
+    pub(crate) const JWT_USER_HASH_IGNORED: &str = "JWT-USER-HASH-IGNORED";
     // Rule 3: no JWT, a logged-in user.
-    pub const IDV_JWT_REQUIRED: &str = "IDV-JWT-REQUIRED";
-    pub const IDV_ENFORCED: &str = "IDV-ENFORCED";
-    pub const IDV_UNENFORCED: &str = "IDV-UNENFORCED";
-    pub const IDV_PRECEDENCE: &str = "IDV-PRECEDENCE";
-    pub const IDV_PLATFORM_SECRET: &str = "IDV-PLATFORM-SECRET";
-    pub const IDV_HEX_CASE: &str = "IDV-HEX-CASE";
-    pub const IDV_HEX_MIXED_CASE: &str = "IDV-HEX-MIXED-CASE";
-    pub const IDV_MALFORMED_HASH: &str = "IDV-MALFORMED-HASH";
-    pub const IDV_IDENTITY: &str = "IDV-IDENTITY";
-    pub const IDV_EMAIL_UNSIGNED: &str = "IDV-EMAIL-UNSIGNED";
+    pub(crate) const IDV_JWT_REQUIRED: &str = "IDV-JWT-REQUIRED";
+    pub(crate) const IDV_ENFORCED: &str = "IDV-ENFORCED";
+    pub(crate) const IDV_UNENFORCED: &str = "IDV-UNENFORCED";
+    pub(crate) const IDV_PRECEDENCE: &str = "IDV-PRECEDENCE";
+    pub(crate) const IDV_PLATFORM_SECRET: &str = "IDV-PLATFORM-SECRET";
+    pub(crate) const IDV_HEX_CASE: &str = "IDV-HEX-CASE";
+    pub(crate) const IDV_HEX_MIXED_CASE: &str = "IDV-HEX-MIXED-CASE";
+    pub(crate) const IDV_MALFORMED_HASH: &str = "IDV-MALFORMED-HASH";
+    pub(crate) const IDV_IDENTITY: &str = "IDV-IDENTITY";
+    pub(crate) const IDV_EMAIL_UNSIGNED: &str = "IDV-EMAIL-UNSIGNED";
     // Attributes (rules 2.9, 3, 5).
-    pub const ATTR_LOCKED: &str = "ATTR-LOCKED";
-    pub const ATTR_UNLOCKED: &str = "ATTR-UNLOCKED";
-    pub const ATTR_JWT_CLAIMS_APPLIED: &str = "ATTR-JWT-CLAIMS-APPLIED";
-    pub const ATTR_OVERRIDDEN_BY_JWT: &str = "ATTR-OVERRIDDEN-BY-JWT";
-    pub const ATTR_REGISTERED_CLAIMS: &str = "ATTR-REGISTERED-CLAIMS";
-    pub const ATTR_LOCKED_EMAIL: &str = "ATTR-LOCKED-EMAIL";
+    pub(crate) const ATTR_LOCKED: &str = "ATTR-LOCKED";
+    pub(crate) const ATTR_UNLOCKED: &str = "ATTR-UNLOCKED";
+    pub(crate) const ATTR_JWT_CLAIMS_APPLIED: &str = "ATTR-JWT-CLAIMS-APPLIED";
+    pub(crate) const ATTR_OVERRIDDEN_BY_JWT: &str = "ATTR-OVERRIDDEN-BY-JWT";
+    pub(crate) const ATTR_REGISTERED_CLAIMS: &str = "ATTR-REGISTERED-CLAIMS";
+    pub(crate) const ATTR_LOCKED_EMAIL: &str = "ATTR-LOCKED-EMAIL";
     // Rules 4 and 5: no identity.
-    pub const VISITOR_HASH_WITHOUT_IDENTIFIER: &str = "VISITOR-HASH-WITHOUT-IDENTIFIER";
-    pub const VISITOR_ANONYMOUS: &str = "VISITOR-ANONYMOUS";
+    pub(crate) const VISITOR_HASH_WITHOUT_IDENTIFIER: &str = "VISITOR-HASH-WITHOUT-IDENTIFIER";
+    pub(crate) const VISITOR_ANONYMOUS: &str = "VISITOR-ANONYMOUS";
 
     /// Every id above, in the order of the contract.
     pub const ALL: &[&str] = &[

@@ -48,7 +48,7 @@ pub fn sign(request: &SignRequest) -> FromAdapter {
 }
 
 /// The `user_hash` for the request's user, or why there is none.
-pub fn sign_user_hash(request: &SignRequest) -> Result<String, String> {
+pub(crate) fn sign_user_hash(request: &SignRequest) -> Result<String, String> {
     check_common(request)?;
     let identifier = match (&request.user.user_id, &request.user.email) {
         (Some(user_id), _) => user_id,
@@ -61,7 +61,7 @@ pub fn sign_user_hash(request: &SignRequest) -> Result<String, String> {
 }
 
 /// The user JWT for the request's user, or why there is none.
-pub fn sign_jwt(request: &SignRequest) -> Result<String, String> {
+pub(crate) fn sign_jwt(request: &SignRequest) -> Result<String, String> {
     check_common(request)?;
     let Some(user_id) = &request.user.user_id else {
         return Err(

@@ -17,18 +17,18 @@ pub fn user_hash(secret: &str, identifier: &str) -> String {
 }
 
 /// Lowercase hex of bytes.
-pub fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `platform` accepts uppercase hex digits (only `web`: the mobile SDKs require lowercase).
-pub fn accepts_uppercase(platform: Platform) -> bool {
+pub(crate) fn accepts_uppercase(platform: Platform) -> bool {
     platform == Platform::Web
 }
 
 /// Why a `user_hash` does not match.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mismatch {
+pub(crate) enum Mismatch {
     /// The platform's secret is empty: no hash ever matches.
     EmptySecret,
     /// Not exactly 64 characters.
@@ -75,7 +75,7 @@ impl fmt::Display for Mismatch {
 
 /// The shape checks alone: 64 hex digits, lowercase unless the platform is `web`.
 /// Returns the 32 bytes the hex encodes.
-pub fn parse_hex(platform: Platform, given: &str) -> Result<[u8; 32], Mismatch> {
+pub(crate) fn parse_hex(platform: Platform, given: &str) -> Result<[u8; 32], Mismatch> {
     let len = given.chars().count();
     if let Some((position, found)) = given
         .chars()
@@ -104,7 +104,7 @@ pub fn parse_hex(platform: Platform, given: &str) -> Result<[u8; 32], Mismatch> 
 ///
 /// On `web` either hex case is accepted (mixed case too: the hex digits encode the same bytes);
 /// on `ios` and `android` only lowercase. An empty secret never matches.
-pub fn check(
+pub(crate) fn check(
     platform: Platform,
     secret: &str,
     identifier: &str,

@@ -55,7 +55,7 @@ pub struct Entry {
 
 impl Entry {
     /// The entry that describes `event`'s failure, with nothing said about why.
-    pub fn for_failure(event: &CaseEvent) -> Entry {
+    pub(crate) fn for_failure(event: &CaseEvent) -> Entry {
         Entry {
             id: event.id.clone(),
             outcome: event.outcome,
@@ -70,7 +70,7 @@ impl Entry {
     /// Whether `event` fails exactly the way this entry says: same class, error code and (when
     /// the entry names one) severity. (Whether the entry may excuse a critical failure is the
     /// gate's question: only with a reason.)
-    pub fn describes(&self, event: &CaseEvent) -> bool {
+    pub(crate) fn describes(&self, event: &CaseEvent) -> bool {
         self.id == event.id
             && event.failed()
             && self.outcome == event.outcome
@@ -79,22 +79,26 @@ impl Entry {
     }
 
     /// Whether the entry says why (a non-blank `reason`).
-    pub fn is_justified(&self) -> bool {
+    pub(crate) fn is_justified(&self) -> bool {
         !self.reason.trim().is_empty()
     }
 
-    pub fn expiry(&self) -> Option<Date> {
+    pub(crate) fn expiry(&self) -> Option<Date> {
         self.expires.as_deref().and_then(Date::parse)
     }
 
     /// The failure it describes, in words: `wrong_error_code (jwt_malformed), minor`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         describe(self.outcome, self.error.as_deref(), self.severity)
     }
 }
 
 /// `class (code), severity`, the words for a failure's reason.
-pub fn describe(outcome: OutcomeClass, error: Option<&str>, severity: Option<Severity>) -> String {
+pub(crate) fn describe(
+    outcome: OutcomeClass,
+    error: Option<&str>,
+    severity: Option<Severity>,
+) -> String {
     let mut text = outcome.as_str().to_string();
     if let Some(code) = error {
         let _ = write!(text, " ({code})");
@@ -149,7 +153,7 @@ impl Baseline {
     }
 
     /// Read a baseline file without the checks (what `--update-baseline` starts from).
-    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+    pub(crate) fn read(path: &Path) -> Result<Baseline, BaselineError> {
         let text = crate::input::read_text(path, crate::input::FILE_LIMIT).map_err(|source| {
             BaselineError::Io {
                 path: path.to_path_buf(),
@@ -160,7 +164,7 @@ impl Baseline {
     }
 
     /// Parse the YAML text of a baseline; `path` names it in messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
         let only_comments = text
             .lines()
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
@@ -190,7 +194,7 @@ impl Baseline {
     /// Every reason the baseline cannot be used, each as `file:line: message`: a critical
     /// entry without a reason, an entry for a passing or skipped outcome, a malformed expiry
     /// date, a case listed twice.
-    pub fn check(&self) -> Vec<String> {
+    pub(crate) fn check(&self) -> Vec<String> {
         let mut errors = Vec::new();
         let mut seen: BTreeMap<&str, u64> = BTreeMap::new();
         for (index, entry) in self.entries.iter().enumerate() {
@@ -230,7 +234,7 @@ impl Baseline {
     }
 
     /// `file:line` of the entry at `index`.
-    pub fn location(&self, index: usize) -> String {
+    pub(crate) fn location(&self, index: usize) -> String {
         let path = self
             .path
             .as_deref()
@@ -241,7 +245,7 @@ impl Baseline {
         }
     }
 
-    pub fn find(&self, id: &str) -> Option<&Entry> {
+    pub(crate) fn find(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
     }
 
@@ -273,7 +277,7 @@ impl Baseline {
     }
 
     /// Entries that are critical and say no reason (they make the file unusable until filled).
-    pub fn unjustified_critical(&self) -> Vec<&Entry> {
+    pub(crate) fn unjustified_critical(&self) -> Vec<&Entry> {
         self.entries
             .iter()
             .filter(|e| e.severity == Some(Severity::Critical) && !e.is_justified())

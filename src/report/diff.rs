@@ -30,7 +30,7 @@ pub enum Change {
 }
 
 impl Change {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Change::NewFailure => "new failure",
             Change::ReasonChanged => "reason changed",
@@ -65,7 +65,7 @@ pub struct Diff {
 }
 
 /// A case's result in words: `pass`, `skipped`, or `class (code), severity`.
-pub fn result_of(event: &CaseEvent) -> String {
+pub(crate) fn result_of(event: &CaseEvent) -> String {
     match event.outcome {
         OutcomeClass::Pass | OutcomeClass::Skipped => event.outcome.as_str().to_string(),
         class => describe(class, event.error_code().as_deref(), event.severity),
@@ -117,7 +117,7 @@ pub fn diff(old: &[CaseEvent], new: &[CaseEvent]) -> Diff {
 }
 
 impl Diff {
-    pub fn count(&self, change: Change) -> usize {
+    pub(crate) fn count(&self, change: Change) -> usize {
         if change == Change::Unchanged {
             return self.unchanged;
         }
@@ -129,7 +129,7 @@ impl Diff {
     }
 
     /// The counts line: `2 new failures, 1 reason changed, 0 fixed, ...`.
-    pub fn counts_line(&self) -> String {
+    pub(crate) fn counts_line(&self) -> String {
         let failures = self.count(Change::NewFailure);
         format!(
             "{} new failure{}, {} reason changed, {} fixed, {} added, {} removed, {} unchanged",

@@ -4,62 +4,63 @@
 /// Escape text for XML character data and attribute values (both quotes included), and replace
 /// the characters XML 1.0 cannot hold at all (most C0 controls, lone surrogates cannot occur in
 /// a `str`, U+FFFE/U+FFFF) by U+FFFD, so an implementation's message never breaks the document.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+pub(crate) fn xml_escape(text: &str) -> String {
+    escape(text, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&apos;"),
+        '\t' | '\n' | '\r' => None,
+        c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => Some("\u{FFFD}"),
+        _ => None,
+    })
 }
 
 /// Escape text for HTML text and (double- or single-quoted) attribute values.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\0' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+pub(crate) fn html_escape(text: &str) -> String {
+    escape(text, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        '\0' => Some("\u{FFFD}"),
+        _ => None,
+    })
 }
 
 /// Make text safe inside one cell of a GitHub Markdown table: no line breaks, no pipes, no
 /// HTML, no backticks that would open code spans across cells.
-pub fn md_cell(text: &str) -> String {
+pub(crate) fn md_cell(text: &str) -> String {
+    escape(text, |c| match c {
+        '|' => Some("\\|"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '&' => Some("&amp;"),
+        '`' => Some("'"),
+        '\\' => Some("\\\\"),
+        '\n' | '\r' => Some(" "),
+        c if c.is_control() => Some("\u{FFFD}"),
+        _ => None,
+    })
+}
+
+/// Copy `text`, putting what `table` gives for a character in its place (the character itself
+/// where it gives nothing).
+fn escape(text: &str, table: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '`' => out.push('\''),
-            '\\' => out.push_str("\\\\"),
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
+        match table(c) {
+            Some(replacement) => out.push_str(replacement),
+            None => out.push(c),
         }
     }
     out
 }
 
 /// Cut `text` to at most `limit` chars, with an ellipsis when it was longer.
-pub fn clip(text: &str, limit: usize) -> String {
+pub(crate) fn clip(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),

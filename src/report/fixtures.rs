@@ -2,9 +2,12 @@
 
 use serde_json::json;
 
+use crate::clock::Date;
 use crate::contract::{Clock, Implementation};
 use crate::event::{CaseEvent, Exchange, Kind, RunHeader, RunOptions};
 use crate::judge::{OutcomeClass, Problem, Severity};
+use crate::report::gate::{decide, GateDecision, GateOptions};
+use crate::report::stream::Stream;
 use crate::spec::Level;
 
 pub fn header() -> RunHeader {
@@ -25,7 +28,7 @@ pub fn header() -> RunHeader {
 
 /// A case with the given outcome; failures get one problem whose severity follows the class
 /// (wrong verdict: critical, wrong error code: minor, anything else: major).
-pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
+pub(crate) fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
     let severity = match outcome {
         OutcomeClass::Pass | OutcomeClass::Skipped => None,
         OutcomeClass::WrongVerdict => Some(Severity::Critical),
@@ -74,4 +77,19 @@ pub fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         }],
         stderr: String::new(),
     }
+}
+
+/// The gate of a finished, complete, non-strict run on day 0 without a baseline.
+pub(crate) fn gate(stream: &Stream) -> GateDecision {
+    decide(
+        &stream.cases,
+        None,
+        &GateOptions {
+            strict: false,
+            today: Date::from_unix(0),
+            complete: true,
+            fail_on_skipped_must: false,
+            finished: true,
+        },
+    )
 }

@@ -87,7 +87,7 @@ impl NotCovered {
     }
 
     /// In words, for every report.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             NotCovered::Unsupported => "the implementation answered `unsupported`",
             NotCovered::Role => "the implementation does not declare the role",
@@ -101,7 +101,7 @@ impl NotCovered {
 
 /// One sentence about what a run did not test, and whether it fails the gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoverageNote {
+pub(crate) struct CoverageNote {
     pub fails_gate: bool,
     pub text: String,
 }
@@ -145,7 +145,7 @@ impl Finding {
     }
 
     /// `class (code), severity`.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         describe(self.outcome, self.error.as_deref(), self.severity)
     }
 }
@@ -204,7 +204,7 @@ pub struct GateDecision {
 }
 
 /// Whether a failure of this case counts towards the gate (see the module docs).
-pub fn counts(event: &CaseEvent, strict: bool) -> bool {
+pub(crate) fn counts(event: &CaseEvent, strict: bool) -> bool {
     event.failed()
         && match event.gate_level() {
             _ if matches!(
@@ -382,7 +382,7 @@ impl GateDecision {
     /// The sentences that say what the run did not test: nothing at all, the `must`
     /// requirements no executed case exercised (by why), and the skipped `must` cases that
     /// `--fail-on-skipped-must` counts. Every report shows them.
-    pub fn coverage(&self) -> Vec<CoverageNote> {
+    pub(crate) fn coverage(&self) -> Vec<CoverageNote> {
         let mut notes = Vec::new();
         if self.cut_short {
             notes.push(CoverageNote {
@@ -425,7 +425,7 @@ impl GateDecision {
     }
 
     /// [`GateDecision::coverage`] as sentences.
-    pub fn coverage_lines(&self) -> Vec<String> {
+    pub(crate) fn coverage_lines(&self) -> Vec<String> {
         self.coverage().into_iter().map(|note| note.text).collect()
     }
 

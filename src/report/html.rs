@@ -118,7 +118,7 @@ const SCRIPT: &str = r#"
 "#;
 
 /// The page.
-pub fn render(stream: &Stream, gate: &GateDecision) -> String {
+pub(crate) fn render(stream: &Stream, gate: &GateDecision) -> String {
     let header = &stream.header;
     let implementation = format!(
         "{} {}",
@@ -546,24 +546,11 @@ fn url_component(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Date;
-    use crate::report::fixtures::{case, header};
-    use crate::report::gate::{decide, GateOptions};
+    use crate::report::fixtures::{case, gate, header};
 
     fn page(cases: Vec<CaseEvent>) -> String {
         let stream = Stream::new(header(), cases, 1.0);
-        let gate = decide(
-            &stream.cases,
-            None,
-            &GateOptions {
-                strict: false,
-                today: Date::from_unix(0),
-                complete: true,
-                fail_on_skipped_must: false,
-                finished: true,
-            },
-        );
-        render(&stream, &gate)
+        render(&stream, &gate(&stream))
     }
 
     #[test]

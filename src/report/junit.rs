@@ -13,7 +13,7 @@ use crate::report::gate::GateDecision;
 use crate::report::stream::Stream;
 use crate::report::terminal::{render_failure, Totals};
 
-pub fn render(stream: &Stream, gate: &GateDecision) -> String {
+pub(crate) fn render(stream: &Stream, gate: &GateDecision) -> String {
     let mut areas: Vec<(&str, Vec<&CaseEvent>)> = Vec::new();
     for case in &stream.cases {
         match areas.iter_mut().find(|(area, _)| *area == case.area) {
@@ -260,7 +260,7 @@ pub(crate) mod tests {
         let gate = crate::report::gate::decide(
             &stream.cases,
             None,
-            &crate::report::GateOptions::new(false, true),
+            &crate::report::gate::GateOptions::new(false, true),
         );
         super::render(stream, &gate)
     }

@@ -14,10 +14,10 @@ use crate::report::stream::Stream;
 use crate::report::terminal::{failures_by_severity, Totals};
 
 /// GitHub's limit for one step's summary is 1 MiB; stay clearly below it.
-pub const GITHUB_SUMMARY_LIMIT: usize = 1_000_000;
+pub(crate) const GITHUB_SUMMARY_LIMIT: usize = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MarkdownOptions {
+pub(crate) struct MarkdownOptions {
     /// Leave passing cases out of the table.
     pub failures_only: bool,
     /// The most bytes the text may have.
@@ -33,7 +33,7 @@ impl Default for MarkdownOptions {
     }
 }
 
-pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -> String {
+pub(crate) fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -> String {
     let mut head = String::new();
     let header = &stream.header;
     let _ = writeln!(
@@ -104,10 +104,9 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
             "### Baseline ({})\n",
             md_cell(gate.baseline.as_deref().unwrap_or("none"))
         );
-        for finding in gate.new_failures.iter().take(100) {
-            let _ = writeln!(
-                head,
-                "- new failure `{}::{}`: {}{}",
+        let new_failures = gate.new_failures.iter().take(100).map(|finding| {
+            format!(
+                "new failure `{}::{}`: {}{}",
                 md_cell(&finding.area),
                 md_cell(&finding.id),
                 md_cell(&finding.reason()),
@@ -116,33 +115,33 @@ pub fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOptions) -
                     .as_deref()
                     .map(|n| format!(" ({})", md_cell(n)))
                     .unwrap_or_default()
-            );
-        }
-        for entry in gate.stale.iter().take(100) {
-            let _ = writeln!(
-                head,
-                "- stale entry `{}` ({}): {}",
+            )
+        });
+        let stale = gate.stale.iter().take(100).map(|entry| {
+            format!(
+                "stale entry `{}` ({}): {}",
                 md_cell(&entry.id),
                 md_cell(&entry.location),
                 md_cell(&entry.why)
-            );
-        }
-        for entry in gate.expired.iter().take(100) {
-            let _ = writeln!(
-                head,
-                "- expired entry `{}` ({}): expired {}",
+            )
+        });
+        let expired = gate.expired.iter().take(100).map(|entry| {
+            format!(
+                "expired entry `{}` ({}): expired {}",
                 md_cell(&entry.id),
                 md_cell(&entry.location),
                 entry.expires
-            );
-        }
-        for entry in gate.unjustified.iter().take(100) {
-            let _ = writeln!(
-                head,
-                "- critical entry without a reason `{}` ({})",
+            )
+        });
+        let unjustified = gate.unjustified.iter().take(100).map(|entry| {
+            format!(
+                "critical entry without a reason `{}` ({})",
                 md_cell(&entry.id),
                 md_cell(&entry.location)
-            );
+            )
+        });
+        for line in new_failures.chain(stale).chain(expired).chain(unjustified) {
+            let _ = writeln!(head, "- {line}");
         }
         head.push('\n');
     }
@@ -214,23 +213,7 @@ fn row(case: &CaseEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Date;
-    use crate::report::fixtures::{case, header};
-    use crate::report::gate::{decide, GateOptions};
-
-    fn gate(stream: &Stream) -> GateDecision {
-        decide(
-            &stream.cases,
-            None,
-            &GateOptions {
-                strict: false,
-                today: Date::from_unix(0),
-                complete: true,
-                fail_on_skipped_must: false,
-                finished: true,
-            },
-        )
-    }
+    use crate::report::fixtures::{case, gate, header};
 
     fn stream(count: usize) -> Stream {
         let mut cases = vec![

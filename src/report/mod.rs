@@ -14,27 +14,26 @@ use std::path::{Path, PathBuf};
 
 pub mod baseline;
 pub mod diff;
-pub mod escape;
+pub(crate) mod escape;
 pub mod gate;
-pub mod html;
-pub mod junit;
-pub mod markdown;
+pub(crate) mod html;
+pub(crate) mod junit;
+pub(crate) mod markdown;
 pub mod merge;
-pub mod snapshots;
+pub(crate) mod snapshots;
 pub mod stream;
-pub mod summary;
+pub(crate) mod summary;
 pub mod terminal;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
 
 pub use crate::event::{CaseEvent, Exchange, Record, RunFooter, RunHeader};
-pub use baseline::Baseline;
-pub use gate::{GateDecision, GateOptions};
+pub(crate) use gate::GateDecision;
 pub use stream::Stream;
 
 /// The files of a report directory, in the order they are written.
-pub const FILES: [&str; 6] = [
+pub(crate) const FILES: [&str; 6] = [
     "events.jsonl",
     "junit.xml",
     "summary.md",
@@ -51,7 +50,7 @@ pub struct RenderOptions {
 }
 
 /// Every artefact but the event stream itself, as (file name, text). Pure.
-pub fn render_all(
+pub(crate) fn render_all(
     stream: &Stream,
     gate: &GateDecision,
     options: &RenderOptions,
@@ -81,10 +80,9 @@ pub fn write_report(
     options: &RenderOptions,
 ) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
     let events = dir.join(stream::EVENTS_FILE);
     stream::write_atomically(&events, &stream.to_jsonl())?;
-    written.push(events);
+    let mut written = vec![events];
     written.extend(render_artefacts(dir, stream, gate, options)?);
     Ok(written)
 }
@@ -121,7 +119,6 @@ pub fn render_artefacts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Date;
     use crate::judge::OutcomeClass;
     use crate::report::fixtures::{case, header};
 
@@ -137,17 +134,7 @@ mod tests {
             ],
             3.0,
         );
-        let gate = gate::decide(
-            &stream.cases,
-            None,
-            &GateOptions {
-                strict: false,
-                today: Date::from_unix(0),
-                complete: true,
-                fail_on_skipped_must: false,
-                finished: true,
-            },
-        );
+        let gate = fixtures::gate(&stream);
         let written = write_report(&dir, &stream, &gate, &RenderOptions::default()).unwrap();
         let names: Vec<String> = written
             .iter()

@@ -17,7 +17,7 @@ use crate::event::CaseEvent;
 
 /// What writing the snapshots did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SnapshotOutcome {
+pub(crate) struct SnapshotOutcome {
     /// New `.snap` files (cases seen for the first time).
     pub created: Vec<PathBuf>,
     /// `.snap.new` files written for messages that changed: review them.
@@ -26,7 +26,7 @@ pub struct SnapshotOutcome {
 }
 
 impl SnapshotOutcome {
-    pub fn summary_line(&self, dir: &Path) -> String {
+    pub(crate) fn summary_line(&self, dir: &Path) -> String {
         let mut line = format!(
             "snapshots in {}: {} new, {} changed, {} unchanged",
             dir.display(),
@@ -46,7 +46,7 @@ impl SnapshotOutcome {
 
 /// The file stem of a case's snapshot: `<area>__<id>`, with anything but `A-Z a-z 0-9 . _ -`
 /// replaced by `_`.
-pub fn snapshot_name(event: &CaseEvent) -> String {
+pub(crate) fn snapshot_name(event: &CaseEvent) -> String {
     format!("{}__{}", file_safe(&event.area), file_safe(&event.id))
 }
 
@@ -66,7 +66,7 @@ fn file_safe(text: &str) -> String {
 }
 
 /// The text of a snapshot file holding `message`.
-pub fn render_snapshot(message: &str) -> String {
+pub(crate) fn render_snapshot(message: &str) -> String {
     format!("---\nsource: messenger-conformance\nexpression: message\n---\n{message}\n")
 }
 
@@ -90,7 +90,7 @@ fn normalize(text: &str) -> String {
     text.trim_end().replace("\r\n", "\n")
 }
 
-pub fn write_snapshots(dir: &Path, cases: &[CaseEvent]) -> io::Result<SnapshotOutcome> {
+pub(crate) fn write_snapshots(dir: &Path, cases: &[CaseEvent]) -> io::Result<SnapshotOutcome> {
     fs::create_dir_all(dir)?;
     let mut outcome = SnapshotOutcome::default();
     for case in cases {

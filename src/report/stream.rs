@@ -15,7 +15,7 @@ use crate::redact::Redactor;
 use crate::report::terminal::Totals;
 
 /// The name of the event stream inside a report directory.
-pub const EVENTS_FILE: &str = "events.jsonl";
+pub(crate) const EVENTS_FILE: &str = "events.jsonl";
 
 /// A whole run, as read from or written to `events.jsonl`.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +71,7 @@ impl Stream {
     }
 
     /// Parse the text of an `events.jsonl`; `path` only names the file in errors.
-    pub fn parse(text: &str, path: &Path) -> Result<Stream, StreamError> {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Stream, StreamError> {
         let invalid = |line: usize, message: String| StreamError::Invalid {
             path: path.to_path_buf(),
             line,
@@ -116,7 +116,7 @@ impl Stream {
         })
     }
 
-    pub fn read(path: &Path) -> Result<Stream, StreamError> {
+    pub(crate) fn read(path: &Path) -> Result<Stream, StreamError> {
         let text = crate::input::read_text(path, crate::input::EVENTS_LIMIT).map_err(|source| {
             StreamError::Io {
                 path: path.to_path_buf(),
@@ -132,7 +132,7 @@ impl Stream {
     }
 
     /// The file's text: header, cases, footer, one JSON object per line.
-    pub fn to_jsonl(&self) -> String {
+    pub(crate) fn to_jsonl(&self) -> String {
         let mut out = String::new();
         push_record(&mut out, &Record::Header(self.header.clone()));
         for case in &self.cases {
@@ -152,7 +152,7 @@ impl Stream {
     }
 
     /// Whether the run left out part of the suite (see [`crate::selection::Selection::is_partial`]).
-    pub fn is_partial(&self) -> bool {
+    pub(crate) fn is_partial(&self) -> bool {
         self.header.options.selection.is_partial()
     }
 }
@@ -164,7 +164,7 @@ fn push_record(out: &mut String, record: &Record) {
 }
 
 /// Write `text` to `path` through a temporary file and a rename, so readers never see half.
-pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let tmp = path.with_extension(format!(
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("out")
@@ -175,7 +175,7 @@ pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
 
 /// `events.jsonl` while the run is going: the header first, then each case as it completes,
 /// redacted and flushed, so a crash or a cancelled CI job still leaves what ran.
-pub struct EventLog {
+pub(crate) struct EventLog {
     file: fs::File,
     redactor: Redactor,
 }
@@ -193,7 +193,7 @@ impl EventLog {
         Ok(log)
     }
 
-    pub fn append(&mut self, case: &CaseEvent) -> io::Result<()> {
+    pub(crate) fn append(&mut self, case: &CaseEvent) -> io::Result<()> {
         let case = self.redactor.redacted(case);
         self.write(&Record::Case(case))
     }

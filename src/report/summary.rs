@@ -26,7 +26,7 @@ fn totals_json(totals: Totals) -> Value {
 }
 
 /// The `summary.json` value.
-pub fn summary(stream: &Stream, gate: &GateDecision) -> Value {
+pub(crate) fn summary(stream: &Stream, gate: &GateDecision) -> Value {
     let cases = &stream.cases;
     let totals = Totals::of(cases);
     let mut by_outcome = IndexMap::new();
@@ -88,7 +88,7 @@ pub fn summary(stream: &Stream, gate: &GateDecision) -> Value {
     })
 }
 
-pub fn render_summary(stream: &Stream, gate: &GateDecision) -> String {
+pub(crate) fn render_summary(stream: &Stream, gate: &GateDecision) -> String {
     let mut text = serde_json::to_string_pretty(&summary(stream, gate)).unwrap_or_default();
     text.push('\n');
     text
@@ -97,7 +97,7 @@ pub fn render_summary(stream: &Stream, gate: &GateDecision) -> String {
 /// The badge: `passed/run must` (skipped must cases are not counted), red when the gate fails
 /// or any critical failure is present, yellow when it passes with failures (baselined, or
 /// should/may level), bright green when everything run passed.
-pub fn badge(stream: &Stream, gate: &GateDecision) -> Value {
+pub(crate) fn badge(stream: &Stream, gate: &GateDecision) -> Value {
     let must: Vec<&CaseEvent> = stream
         .cases
         .iter()
@@ -127,7 +127,7 @@ pub fn badge(stream: &Stream, gate: &GateDecision) -> Value {
     })
 }
 
-pub fn render_badge(stream: &Stream, gate: &GateDecision) -> String {
+pub(crate) fn render_badge(stream: &Stream, gate: &GateDecision) -> String {
     let mut text = serde_json::to_string_pretty(&badge(stream, gate)).unwrap_or_default();
     text.push('\n');
     text
@@ -136,23 +136,7 @@ pub fn render_badge(stream: &Stream, gate: &GateDecision) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Date;
-    use crate::report::fixtures::{case, header};
-    use crate::report::gate::{decide, GateOptions};
-
-    fn gate(stream: &Stream) -> GateDecision {
-        decide(
-            &stream.cases,
-            None,
-            &GateOptions {
-                strict: false,
-                today: Date::from_unix(0),
-                complete: true,
-                fail_on_skipped_must: false,
-                finished: true,
-            },
-        )
-    }
+    use crate::report::fixtures::{case, gate, header};
 
     #[test]
     fn summary_counts_every_way() {

@@ -135,13 +135,18 @@ impl SourceFile {
         SourceFile { path, text, node }
     }
 
-    pub fn locate(&self, path: &FieldPath) -> Loc {
+    pub(crate) fn locate(&self, path: &FieldPath) -> Loc {
         self.node
             .as_ref()
             .map_or(Loc::NONE, |node| node.locate(path))
     }
 
-    pub fn error(&self, path: &FieldPath, message: String, hint: Option<String>) -> LoadError {
+    pub(crate) fn error(
+        &self,
+        path: &FieldPath,
+        message: String,
+        hint: Option<String>,
+    ) -> LoadError {
         LoadError::new(self.path.clone(), message)
             .hint(hint)
             .at(&self.text, self.locate(path))

@@ -9,9 +9,9 @@
 //! - [`lint`] and [`coverage_gaps`] check the suite as a whole against [`crate::spec`].
 //! - [`case_schema`] and [`fixtures_schema`] give editors the format as JSON Schema.
 
-pub mod expectation;
-pub mod model;
-pub mod time;
+pub(crate) mod expectation;
+pub(crate) mod model;
+pub(crate) mod time;
 
 mod crypto;
 mod error;
@@ -32,8 +32,9 @@ pub use error::{LoadError, LoadErrors};
 pub use expectation::{Expectation, ExpectedVerdict};
 pub use lint::{coverage_gaps, lint, MIN_SECRET_BYTES};
 pub use load::{load_suite, LoadedCase, Suite, FIXTURES_FILE};
-pub use patch::merge_patch;
-pub use resolve::{BuildError, BuiltStep, DEFAULT_NOW, DEFAULT_WORKSPACE};
+#[cfg(test)]
+use resolve::BuiltStep;
+pub(crate) use resolve::{DEFAULT_NOW, DEFAULT_WORKSPACE};
 pub use schema::{case_schema, fixtures_schema};
-pub use secret::{SecretError, SecretRef, SECRET_FORMS};
-pub use source::FieldPath;
+#[cfg(test)]
+use secret::SECRET_FORMS;

@@ -37,7 +37,7 @@ pub struct Fixtures {
 /// One case file.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CaseFile {
+pub(crate) struct CaseFile {
     /// What the file's cases have in common.
     #[serde(default)]
     pub description: Option<String>,

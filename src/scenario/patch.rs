@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 /// Apply `patch` to `target` as RFC 7396 says: an object patch merges member by member (a
 /// `null` member removes that member), anything else replaces the target.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(members) = patch else {
         *target = patch.clone();
         return;

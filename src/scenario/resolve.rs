@@ -28,10 +28,10 @@ use super::time::{fill_placeholders, looks_like_time, near_a_boundary, TimeExpr,
 use super::token::build_jwt;
 
 /// The instant a case happens at unless it says otherwise: 2026-01-01T00:00:00Z.
-pub const DEFAULT_NOW: i64 = 1_767_225_600;
+pub(crate) const DEFAULT_NOW: i64 = 1_767_225_600;
 
 /// The fixture workspace a case uses unless it says otherwise.
-pub const DEFAULT_WORKSPACE: &str = "production";
+pub(crate) const DEFAULT_WORKSPACE: &str = "production";
 
 /// One step of a case, ready to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +82,7 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    pub fn new(at: &FieldPath, message: impl Into<String>) -> Problem {
+    pub(crate) fn new(at: &FieldPath, message: impl Into<String>) -> Problem {
         Problem {
             at: at.clone(),
             message: message.into(),
@@ -90,7 +90,7 @@ impl Problem {
         }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Problem {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Problem {
         self.hint = Some(hint.into());
         self
     }
@@ -103,7 +103,7 @@ impl Problem {
         }
     }
 
-    pub fn into_build_error(self, case_id: &str) -> BuildError {
+    pub(crate) fn into_build_error(self, case_id: &str) -> BuildError {
         BuildError {
             case_id: case_id.to_string(),
             path: self.at.to_string(),
@@ -139,7 +139,7 @@ impl<'a> StepCtx<'a> {
     }
 
     /// Resolve a secret reference, and remember the secret for redaction.
-    pub fn secret(&mut self, text: &str, at: &FieldPath) -> Result<String, Problem> {
+    pub(crate) fn secret(&mut self, text: &str, at: &FieldPath) -> Result<String, Problem> {
         let secret = SecretRef::parse(text)
             .and_then(|secret| secret.resolve(self.workspace, self.fixtures))
             .map_err(|error| Problem::from_secret(at, error))?;
@@ -148,7 +148,7 @@ impl<'a> StepCtx<'a> {
     }
 
     /// A JWT key's secret, by id.
-    pub fn key_secret(&mut self, id: &str, at: &FieldPath) -> Result<String, Problem> {
+    pub(crate) fn key_secret(&mut self, id: &str, at: &FieldPath) -> Result<String, Problem> {
         match find_key(id, self.workspace, self.fixtures) {
             Some(key) => {
                 self.secrets.push(key.secret.clone());
@@ -169,7 +169,7 @@ impl<'a> StepCtx<'a> {
     }
 
     /// A time expression as Unix seconds at this step's `now`.
-    pub fn time(&mut self, text: &str, at: &FieldPath) -> Result<i64, Problem> {
+    pub(crate) fn time(&mut self, text: &str, at: &FieldPath) -> Result<i64, Problem> {
         let time = TimeExpr::parse(text).map_err(|error| {
             Problem::new(at, error.to_string())
                 .hint("units are s, m, h and d; write the number in full, no spaces")
@@ -180,7 +180,7 @@ impl<'a> StepCtx<'a> {
     }
 
     /// Raw JSON text with its `{{now...}}` placeholders filled.
-    pub fn fill(&mut self, raw: &str, at: &FieldPath) -> Result<String, Problem> {
+    pub(crate) fn fill(&mut self, raw: &str, at: &FieldPath) -> Result<String, Problem> {
         let (text, offsets) = fill_placeholders(raw, self.now).map_err(|error| {
             Problem::new(
                 at,
@@ -198,7 +198,7 @@ impl<'a> StepCtx<'a> {
     }
 
     /// A claim value: a string that is a time expression becomes integer seconds.
-    pub fn claim_value(&mut self, value: &Value, at: &FieldPath) -> Result<Value, Problem> {
+    pub(crate) fn claim_value(&mut self, value: &Value, at: &FieldPath) -> Result<Value, Problem> {
         match value {
             Value::String(text) if looks_like_time(text) => Ok(Value::from(self.time(text, at)?)),
             other => Ok(other.clone()),

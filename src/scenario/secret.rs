@@ -12,7 +12,7 @@ use super::model::Fixtures;
 
 /// A parsed secret reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretRef<'a> {
+pub(crate) enum SecretRef<'a> {
     /// This workspace's identity verification secret.
     Platform(Platform),
     /// Another fixture workspace's identity verification secret.
@@ -27,18 +27,18 @@ pub enum SecretRef<'a> {
 }
 
 /// The accepted forms, for error messages.
-pub const SECRET_FORMS: &str =
+pub(crate) const SECRET_FORMS: &str =
     "web, ios, android, <workspace>/<platform> (e.g. test/web), key:<key id>, literal:<text> or empty";
 
 /// A secret reference that cannot be resolved, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretError {
+pub(crate) struct SecretError {
     pub message: String,
     pub hint: Option<String>,
 }
 
 impl<'a> SecretRef<'a> {
-    pub fn parse(text: &'a str) -> Result<SecretRef<'a>, SecretError> {
+    pub(crate) fn parse(text: &'a str) -> Result<SecretRef<'a>, SecretError> {
         if let Some(literal) = text.strip_prefix("literal:") {
             return Ok(SecretRef::Literal(literal));
         }
@@ -77,7 +77,7 @@ impl<'a> SecretRef<'a> {
     }
 
     /// The secret's value, for a step whose workspace is `workspace`.
-    pub fn resolve(
+    pub(crate) fn resolve(
         self,
         workspace: &Workspace,
         fixtures: &Fixtures,
@@ -122,7 +122,7 @@ fn platform_secret(workspace: &Workspace, platform: Platform) -> Result<String, 
 /// every key fixtures.yaml defines (in any workspace, or in the key library; the loader makes
 /// sure a key id means one secret throughout). So a case can still sign with a key that a patch
 /// rotated out of its workspace.
-pub fn find_key<'a>(
+pub(crate) fn find_key<'a>(
     id: &str,
     workspace: &'a Workspace,
     fixtures: &'a Fixtures,

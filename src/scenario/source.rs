@@ -21,13 +21,13 @@ pub(crate) struct Loc {
 }
 
 impl Loc {
-    pub const NONE: Loc = Loc {
+    pub(crate) const NONE: Loc = Loc {
         line: 0,
         column: 0,
         len: 0,
     };
 
-    pub fn from_saphyr(location: serde_saphyr::Location) -> Loc {
+    pub(crate) fn from_saphyr(location: serde_saphyr::Location) -> Loc {
         if location == serde_saphyr::Location::UNKNOWN {
             return Loc::NONE;
         }
@@ -48,22 +48,22 @@ pub(crate) enum Seg {
 
 /// A path into a YAML document, shown as `steps[1].request.jwt.tamper[0]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldPath(pub(crate) Vec<Seg>);
+pub(crate) struct FieldPath(pub(crate) Vec<Seg>);
 
 impl FieldPath {
-    pub fn root() -> FieldPath {
+    pub(crate) fn root() -> FieldPath {
         FieldPath(Vec::new())
     }
 
     /// This path, one key deeper.
-    pub fn key(&self, key: &str) -> FieldPath {
+    pub(crate) fn key(&self, key: &str) -> FieldPath {
         let mut segs = self.0.clone();
         segs.push(Seg::Key(key.to_string()));
         FieldPath(segs)
     }
 
     /// This path, one list item deeper.
-    pub fn index(&self, index: usize) -> FieldPath {
+    pub(crate) fn index(&self, index: usize) -> FieldPath {
         let mut segs = self.0.clone();
         segs.push(Seg::Index(index));
         FieldPath(segs)
@@ -76,7 +76,7 @@ impl FieldPath {
         FieldPath(segs)
     }
 
-    pub fn is_root(&self) -> bool {
+    pub(crate) fn is_root(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -134,7 +134,7 @@ pub(crate) fn parse_options() -> serde_saphyr::Options {
 
 impl Node {
     /// The location tree of a document that parses as YAML; `None` if it does not.
-    pub fn parse(text: &str) -> Option<Node> {
+    pub(crate) fn parse(text: &str) -> Option<Node> {
         let mut options = parse_options();
         // The tree records only where nodes are: a number that is not finite (`.nan`, `1e400`)
         // is a node like any other here, so that the error about it points at its field rather
@@ -163,7 +163,7 @@ impl Node {
     /// Where a problem at `path` should point: a scalar value itself, the key of a mapping or
     /// list (the value spans many lines), or, when the path leads nowhere (a missing field), the
     /// deepest node that exists on the way.
-    pub fn locate(&self, path: &FieldPath) -> Loc {
+    pub(crate) fn locate(&self, path: &FieldPath) -> Loc {
         let mut node = self;
         let mut loc = self.loc;
         for seg in &path.0 {
@@ -183,7 +183,7 @@ impl Node {
     }
 
     /// The path of the node (key or value) that starts exactly at `line:column`, if any.
-    pub fn path_at(&self, line: usize, column: usize) -> Option<FieldPath> {
+    pub(crate) fn path_at(&self, line: usize, column: usize) -> Option<FieldPath> {
         fn walk(node: &Node, line: usize, column: usize, path: &mut Vec<Seg>) -> bool {
             let here = |loc: Loc| loc.line == line && loc.column == column;
             match &node.kind {

@@ -6,18 +6,18 @@
 use std::fmt;
 
 /// The accepted forms, for error messages.
-pub const TIME_FORMS: &str = "now, now+90s, now-1s, now+2m, now+1h, now+1d";
+pub(crate) const TIME_FORMS: &str = "now, now+90s, now-1s, now+2m, now+1h, now+1d";
 
 /// A parsed time expression: an offset in seconds from `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeExpr {
+pub(crate) struct TimeExpr {
     pub offset: i64,
 }
 
 impl TimeExpr {
     /// Parse `now`, or `now` followed by a sign, a decimal number and one unit of `s`, `m`, `h`,
     /// `d`. Nothing else: no spaces, no other units, no fractional numbers.
-    pub fn parse(text: &str) -> Result<TimeExpr, TimeError> {
+    pub(crate) fn parse(text: &str) -> Result<TimeExpr, TimeError> {
         let bad = || TimeError {
             text: text.to_string(),
         };
@@ -54,7 +54,7 @@ impl TimeExpr {
     }
 
     /// The instant this expression names when the step happens at `now`.
-    pub fn at(self, now: i64) -> Option<i64> {
+    pub(crate) fn at(self, now: i64) -> Option<i64> {
         now.checked_add(self.offset)
     }
 }
@@ -71,7 +71,7 @@ impl fmt::Display for TimeExpr {
 
 /// Whether a string is meant as a time expression: `now`, or `now` followed by anything that
 /// is not part of a longer word (`now+5x` is a bad time; `nowhere` is just a string).
-pub fn looks_like_time(text: &str) -> bool {
+pub(crate) fn looks_like_time(text: &str) -> bool {
     match text.strip_prefix("now") {
         Some(rest) => rest
             .chars()
@@ -82,7 +82,7 @@ pub fn looks_like_time(text: &str) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeError {
+pub(crate) struct TimeError {
     pub text: String,
 }
 

@@ -11,7 +11,7 @@ use crate::reference::jws::{self, JsonObject, JwsError, Part, Split};
 use crate::reference::requirement as req;
 
 /// Registered JWT claims (RFC 7519 §4.1): never attributes (rule 2.9).
-pub const REGISTERED_CLAIMS: [&str; 7] = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"];
+pub(crate) const REGISTERED_CLAIMS: [&str; 7] = ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"];
 
 impl Verifier<'_> {
     pub(super) fn rule_2(&mut self, request: &MessengerRequest, token: &str) -> Decision {

@@ -28,8 +28,8 @@ mod jwt;
 mod request;
 
 pub use broken_rules::broken_rules;
-pub use jwt::REGISTERED_CLAIMS;
-pub use request::{parse_request, Action, MessengerRequest, RESERVED_ATTRIBUTES};
+pub(crate) use jwt::REGISTERED_CLAIMS;
+pub(crate) use request::{parse_request, MessengerRequest, RESERVED_ATTRIBUTES};
 
 /// Decide one request: [`verify_traced`] without the trace (so no passing check is put into
 /// words).

@@ -10,7 +10,8 @@ use crate::reference::json::kind;
 use crate::reference::requirement as req;
 
 /// Request attribute names that rule 1 reserves (they are request fields, not attributes).
-pub const RESERVED_ATTRIBUTES: [&str; 4] = ["user_id", "email", "user_hash", "intercom_user_jwt"];
+pub(crate) const RESERVED_ATTRIBUTES: [&str; 4] =
+    ["user_id", "email", "user_hash", "intercom_user_jwt"];
 
 /// The request fields rule 1 knows.
 pub(super) const REQUEST_FIELDS: [&str; 7] = [
@@ -25,7 +26,7 @@ pub(super) const REQUEST_FIELDS: [&str; 7] = [
 
 /// The Messenger request after rule 1: every field of the right type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MessengerRequest {
+pub(crate) struct MessengerRequest {
     pub action: Action,
     pub platform: Platform,
     pub user_id: Option<String>,
@@ -36,7 +37,7 @@ pub struct MessengerRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Boot,
     Update,
 }
@@ -87,7 +88,7 @@ impl Verifier<'_> {
 }
 
 /// Rule 1 on the raw request: every problem found, in words, or the typed request.
-pub fn parse_request(raw: &Value) -> Result<MessengerRequest, Vec<String>> {
+pub(crate) fn parse_request(raw: &Value) -> Result<MessengerRequest, Vec<String>> {
     let Value::Object(fields) = raw else {
         return Err(vec![format!("the request is {}, not an object", kind(raw))]);
     };
