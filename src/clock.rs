@@ -1,5 +1,6 @@
 //! The clock and the calendar: the current Unix time, and UTC dates without a date crate
 //! (baseline expiry dates, times shown in explanations).
+#![warn(missing_docs)]
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,8 +15,11 @@ pub fn system_now() -> i64 {
 /// A calendar date (proleptic Gregorian, UTC), enough for baseline expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
+    /// The year, e.g. 2026.
     pub year: i32,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, 1 to 31.
     pub day: u32,
 }
 

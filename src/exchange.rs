@@ -4,6 +4,7 @@
 //! Everything an adapter controls (its answer, its `message`, what it printed instead of an
 //! answer, its stderr, the error detail) leaves this module redacted, so a case record and a
 //! property record can never differ in what they let through.
+#![warn(missing_docs)]
 
 use serde_json::{json, Value};
 

@@ -1,5 +1,6 @@
 //! The process exit codes, documented once: the command line returns one for every command, and
 //! the library's decisions (the gate, the smoke test) are expressed in them.
+#![warn(missing_docs)]
 
 /// How a command ends. CI reads the number; people read the README's table of the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -14,6 +14,7 @@
 //!
 //! The properties' seed comes from `MC_SEED` (default 0); one that does not parse is a usage
 //! error, never silently 0.
+#![warn(missing_docs)]
 
 use std::path::Path;
 use std::sync::Arc;

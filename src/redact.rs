@@ -5,6 +5,7 @@
 //! itself, and in the forms an implementation may echo it in: hex (either case), standard
 //! base64 and base64url, padded or not, including inside a longer base64 text such as a JWT
 //! payload (each of the three byte alignments is matched).
+#![warn(missing_docs)]
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};

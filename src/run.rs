@@ -1,5 +1,6 @@
 //! Running cases: build each step's message, exchange it with the implementation, and emit one
 //! [`CaseEvent`] per case. [`Workers`] run cases (and properties) in parallel, one adapter each.
+#![warn(missing_docs)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};

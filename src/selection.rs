@@ -3,6 +3,7 @@
 //! count:K/N` splits: round robin over the selection in suite order, so the case at 0-based
 //! index `i` runs in shard `i % N + 1`). A run's selection is recorded in its header, so a later
 //! reader (the gate, `report`, `merge`) knows whether a case missing from the run means anything.
+#![warn(missing_docs)]
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +15,9 @@ use crate::contract::Role;
 /// `K/N`: the K-th of N shards, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Partition {
+    /// K: which shard this run is, from 1.
     pub index: usize,
+    /// N: how many shards the suite is cut into.
     pub count: usize,
 }
 
@@ -62,8 +65,11 @@ impl fmt::Display for Partition {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RoleFilter {
+    /// Only what tests the verifier (`--role verifier`).
     Verifier,
+    /// Only what tests the signer (`--role signer`).
     Signer,
+    /// Both roles.
     #[default]
     All,
 }
@@ -83,7 +89,9 @@ impl RoleFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Only {
+    /// The YAML cases, no properties (`--only cases`).
     Cases,
+    /// The properties, no YAML cases (`--only properties`).
     Properties,
 }
 
@@ -97,7 +105,9 @@ pub struct Selection {
     pub exact: bool,
     /// Leave out cases whose `area::id` contains one of these.
     pub skip: Vec<String>,
+    /// The role whose cases and properties run.
     pub role: RoleFilter,
+    /// Cases only or properties only; none runs both.
     pub only: Option<Only>,
     /// `K/N` for one shard of a partitioned run, as given.
     pub partition: Option<String>,

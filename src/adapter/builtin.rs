@@ -1,4 +1,5 @@
 //! Implementations that live in this process: the reference, and the bundled broken ones.
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 
@@ -8,7 +9,9 @@ use crate::reference::{self, Reference};
 
 /// An implementation called directly, without a transport.
 pub trait InProcess: Send {
+    /// Answers `hello`: the name, version, roles and clock the implementation declares.
     fn hello(&self) -> HelloReply;
+    /// Decides one request as the implementation's server would: accepted or rejected.
     fn verify(&mut self, request: &VerifyRequest) -> Verdict;
     /// Answers `signed`, `refused` or `unsupported`.
     fn sign(&mut self, request: &SignRequest) -> FromAdapter;
@@ -57,6 +60,7 @@ pub struct BuiltinFactory {
 }
 
 impl BuiltinFactory {
+    /// A factory named `builtin:NAME` in reports that calls `make` once per worker.
     pub fn new(
         name: impl Into<String>,
         make: impl Fn() -> Box<dyn InProcess> + Send + Sync + 'static,

@@ -60,6 +60,8 @@ pub struct ExecFactory {
 }
 
 impl ExecFactory {
+    /// Run `command` with `timeout` per request, at least [`MIN_START_TIMEOUT`] to start, and
+    /// no schema check.
     pub fn new(command: Vec<String>, timeout: Duration) -> Self {
         ExecFactory {
             command,

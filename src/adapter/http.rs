@@ -17,6 +17,7 @@ use crate::contract::{FromAdapter, HelloReply, HelloRequest, ToAdapter, PROTOCOL
 /// Talks to the implementation at `url`.
 #[derive(Debug, Clone)]
 pub struct HttpFactory {
+    /// Where every message is POSTed.
     pub url: String,
     /// How long one request may take, connection included.
     pub timeout: Duration,
@@ -27,6 +28,7 @@ pub struct HttpFactory {
 }
 
 impl HttpFactory {
+    /// POST to `url` with `timeout` per request and no schema check.
     pub fn new(url: impl Into<String>, timeout: Duration) -> Self {
         HttpFactory {
             url: url.into(),

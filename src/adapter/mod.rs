@@ -7,6 +7,7 @@
 //! An [`Adapter`] answers one message at a time. It contains its own failures: a hang, a crash
 //! or garbage becomes an [`AdapterError`] for that call, and the adapter restarts itself before
 //! the next one, so the run goes on.
+#![warn(missing_docs)]
 
 use std::fmt;
 
@@ -40,12 +41,14 @@ pub trait Adapter: Send {
 
 /// Starts adapters: one per worker.
 pub trait AdapterFactory: Send + Sync {
+    /// Start one adapter, ready for requests; fails when it cannot be started.
     fn start(&self) -> Result<Box<dyn Adapter>, StartError>;
 
     /// How the target is named in reports, e.g. `builtin:reference` or `exec:node adapter.js`.
     fn describe(&self) -> String;
 }
 
+/// Why a call got no usable answer, as reported in the events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AdapterErrorKind {
@@ -79,6 +82,7 @@ impl AdapterErrorKind {
 /// A call that got no usable answer. Never counts as a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdapterError {
+    /// Which way the call failed.
     pub kind: AdapterErrorKind,
     /// What went wrong, in words.
     pub detail: String,
