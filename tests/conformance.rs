@@ -1,5 +1,6 @@
 //! The suite as cargo tests: one trial per case, named `<area>::<id>`, and one per property,
-//! named `properties::<name>` (seed from `MC_SEED`, default 0), run against the built-in
+//! named `properties::<name>` (seed from `MC_SEED`, default 0; a value that is not an unsigned
+//! 64-bit integer fails every property trial, it never falls back to 0), run against the built-in
 //! reference. `cargo test --test conformance -- --list`, filters, `--exact` and
 //! `cargo nextest run` all work (libtest-mimic).
 
@@ -28,20 +29,36 @@ fn main() {
         let name = format!("{}::{}", case.area, case.id);
         Trial::test(name, move || run_against_reference(&case))
     });
+    let seed = seed_from_env();
     let properties = properties::all().iter().map(|property| {
+        let seed = seed.clone();
         Trial::test(format!("properties::{}", property.name), move || {
-            property_against_reference(property)
+            property_against_reference(property, seed?)
         })
     });
     let trials = cases.chain(properties).collect();
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn property_against_reference(property: &Property) -> Result<(), Failed> {
-    let seed = std::env::var("MC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+/// The properties' seed: `MC_SEED`, or 0 when it is not set. A value that does not parse is an
+/// error, so a mistyped seed never silently replays seed 0.
+fn seed_from_env() -> Result<u64, String> {
+    match std::env::var("MC_SEED") {
+        Err(std::env::VarError::NotPresent) => Ok(0),
+        Err(std::env::VarError::NotUnicode(raw)) => Err(format!(
+            "MC_SEED={raw:?} is not a seed: expected an unsigned 64-bit integer such as \
+             `MC_SEED=42`; unset it to use seed 0"
+        )),
+        Ok(text) => text.trim().parse().map_err(|error| {
+            format!(
+                "MC_SEED={text:?} is not a seed ({error}): expected an unsigned 64-bit integer \
+                 such as `MC_SEED=42`; unset it to use seed 0"
+            )
+        }),
+    }
+}
+
+fn property_against_reference(property: &Property, seed: u64) -> Result<(), Failed> {
     let mut adapter = BuiltinFactory::reference()
         .start()
         .map_err(|e| Failed::from(e.to_string()))?;

@@ -2,12 +2,12 @@
 //! exec transport, as a user would run them.
 //!
 //! - The conforming adapters (Node, Python, Rust `profile_adapter`) must pass with the baseline
-//!   beside them: exit 0, and the cases that fail are exactly the ones their baseline lists
-//!   (the harness's own gate also fails a baseline entry whose case now passes).
+//!   beside them: exit 0, no case skipped, and the cases that fail are exactly the ones their
+//!   baseline lists (the harness's own gate also fails a baseline entry whose case now passes).
 //! - The naive adapter (`naive_adapter`, jsonwebtoken's `Validation` defaults) must fail, and
 //!   with the findings it exists to show.
 //!
-//! Node and Python need their packages, which `.ci/run` installs. When `node`, `python3` or a
+//! Node and Python need their packages, which `scripts/test` installs. When `node`, `python3` or a
 //! package is missing, the test fails and says how to install it: it never passes unrun.
 
 use std::collections::BTreeSet;
@@ -40,6 +40,15 @@ impl SuiteRun {
             .iter()
             .filter(|c| !matches!(c["outcome"].as_str(), Some("pass" | "skipped")))
             .map(|c| c["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// `id (skip reason)` of every skipped case.
+    fn skipped(&self) -> Vec<String> {
+        self.cases
+            .iter()
+            .filter(|c| c["outcome"] == "skipped")
+            .map(|c| format!("{} ({})", c["id"], c["skip_reason"]))
             .collect()
     }
 
@@ -165,6 +174,16 @@ fn assert_conforms_with_baseline(label: &str, baseline: &str, adapter: &[&str]) 
         run.header["clock"], "injected",
         "{label}: the adapter should decide with the injected clock"
     );
+    // A skipped case neither passes nor fails, and no baseline lists it: an adapter that dropped
+    // a role (or a capability) would otherwise "conform" by running less of the suite.
+    let skipped = run.skipped();
+    assert!(
+        skipped.is_empty(),
+        "{label}: {} case(s) skipped; a conforming example adapter plays both roles with the \
+         injected clock and runs every case: {skipped:?}\n\nThe run said:\n{}",
+        skipped.len(),
+        run.output
+    );
     let listed = baseline_ids(baseline);
     let failing = run.failing();
     let unlisted: Vec<_> = failing.difference(&listed).collect();
@@ -254,7 +273,8 @@ fn example(name: &str) -> PathBuf {
 
 #[test]
 fn node_adapter_passes_with_its_baseline() {
-    let install = "Node.js 18 or newer (`apt-get install nodejs npm`), then `(cd adapters/node && npm ci --no-audit --no-fund)`";
+    let install = "`scripts/test` (it installs the packages), or by hand: Node.js 18 or newer \
+                   (`apt-get install nodejs npm`), then `(cd adapters/node && npm ci --no-audit --no-fund)`";
     require("node", &["--version"], install);
     require(
         "node",
@@ -270,8 +290,8 @@ fn node_adapter_passes_with_its_baseline() {
 
 #[test]
 fn python_adapter_passes_with_its_baseline() {
-    let install =
-        "Python 3.9 or newer, then `python3 -m pip install -r adapters/python/requirements.txt`";
+    let install = "`scripts/test` (it installs the packages), or by hand: Python 3.9 or newer, \
+                   then `python3 -m pip install -r adapters/python/requirements.txt`";
     require("python3", &["--version"], install);
     require("python3", &["-c", "import jwt"], install);
     assert_conforms_with_baseline(
@@ -319,6 +339,17 @@ fn rust_naive_adapter_fails_where_jsonwebtoken_defaults_differ_from_the_profile(
             .as_str()
             .is_some_and(|r| r.contains("clock")),
         "{exp_now}"
+    );
+
+    // ... and for nothing else: it plays both roles, so no case is skipped for another reason.
+    let other_skips: Vec<_> = run
+        .skipped()
+        .into_iter()
+        .filter(|s| !s.contains("clock"))
+        .collect();
+    assert!(
+        other_skips.is_empty(),
+        "the naive adapter skipped cases for a reason other than its clock: {other_skips:?}"
     );
 
     // Validation's 60 s default leeway: a token that expired 59 s ago is still accepted.

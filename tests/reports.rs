@@ -933,22 +933,30 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
 ];
 
-/// The Chromium binary (`$CHROMIUM`, or `chromium` on PATH), or None when the browser test is
-/// skipped on purpose (`MC_SKIP_BROWSER=1`). Missing without that is a failure.
-fn chromium() -> Option<String> {
-    if std::env::var("MC_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!("MC_SKIP_BROWSER=1: skipping the headless Chromium test of report.html");
-        return None;
-    }
+/// The Chromium binary (`$CHROMIUM`, or `chromium` on PATH), after checking that it runs:
+/// `--version` must exit 0 and name Chromium (or Chrome). There is no way to skip this on purpose: without a
+/// working browser the test fails and says how to get one (`scripts/test` installs it).
+fn chromium() -> String {
     let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
-    match Command::new(&binary).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
-        Ok(_) => Some(binary),
-        Err(error) => panic!(
-            "cannot run `{binary}` ({error}): the report.html test needs a headless Chromium. Install it \
-             (`apt-get install -y chromium`, as .ci/run does), point $CHROMIUM at one, or set \
-             MC_SKIP_BROWSER=1 to skip this test on purpose."
-        ),
-    }
+    let install =
+        "the report.html test needs a headless Chromium: run `scripts/test` (it installs \
+                   Debian's `chromium`), or `apt-get install -y chromium`, or point $CHROMIUM at a \
+                   Chromium binary";
+    let output = Command::new(&binary)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run `{binary} --version` ({error}): {install}"));
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && (version.contains("Chromium") || version.contains("Chrome")),
+        "`{binary} --version` exited with {} and printed {:?} (stderr {:?}), not a Chromium \
+         version: {install}",
+        output.status,
+        version.trim(),
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    binary
 }
 
 /// Run Chromium with a fresh profile; returns stdout. Fails after 90 s.
@@ -1010,7 +1018,7 @@ fn case_rows(dom: &str) -> Vec<(String, bool)> {
 
 #[test]
 fn report_html_filters_from_the_url_in_headless_chromium() {
-    let Some(binary) = chromium() else { return };
+    let binary = chromium();
     let dir = scratch("browser");
     let stream = broken_report(&dir);
     let page = dir.join("report.html");
