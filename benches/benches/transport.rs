@@ -1,7 +1,10 @@
 //! What a case costs on each transport, against the floor of the exec transport: an echo adapter
 //! that only does the JSON round trip over the same pipes.
 //!
-//!     cargo bench --bench transport
+//!     cargo bench -p messenger-conformance-benches
+//!
+//! (a package of its own, `benches/`, so that `cargo test` of the harness never builds
+//! criterion; it builds the `messenger-conformance` binary in release mode first).
 //!
 //! Every iteration is one `Adapter::call` with the first message of the next case of the real
 //! suite (`cases/`), so the mix of message sizes is the suite's. The targets:
@@ -30,7 +33,39 @@ use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::contract::ToAdapter;
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
+/// The `messenger-conformance` binary, built in release mode into this bench's own profile
+/// directory (`target/release/`): a bench of another package has no `CARGO_BIN_EXE_` for it, so
+/// it is built here (a no-op when it is up to date).
+fn harness_binary() -> String {
+    let me = std::env::current_exe().expect("the bench binary's path");
+    let profile_dir = me
+        .parent()
+        .and_then(Path::parent)
+        .expect("the bench runs from target/<profile>/deps/");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "messenger-conformance",
+        ])
+        .args(["--bin", "messenger-conformance"])
+        .status()
+        .expect("cargo runs");
+    let binary = profile_dir.join(format!(
+        "messenger-conformance{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        status.success() && binary.exists(),
+        "could not build {}: run `cargo build --release` at the repository root",
+        binary.display()
+    );
+    binary.display().to_string()
+}
 
 /// Set in the environment of the copy of this binary that plays the echo adapter.
 const ECHO_ENV: &str = "MESSENGER_CONFORMANCE_BENCH_ECHO";
@@ -39,7 +74,7 @@ const ECHO_ENV: &str = "MESSENGER_CONFORMANCE_BENCH_ECHO";
 static TOTALS: Mutex<BTreeMap<&'static str, (Duration, u64)>> = Mutex::new(BTreeMap::new());
 
 fn messages() -> Vec<ToAdapter> {
-    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases");
     let suite = messenger_conformance::scenario::load_suite(&cases)
         .unwrap_or_else(|errors| panic!("{errors}"));
     let messages: Vec<ToAdapter> = suite
@@ -91,8 +126,8 @@ struct HttpServe {
 }
 
 impl HttpServe {
-    fn start() -> HttpServe {
-        let mut child = Command::new(BIN)
+    fn start(binary: &str) -> HttpServe {
+        let mut child = Command::new(binary)
             .args(["serve", "--http", "127.0.0.1:0", "--threads", "1"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -117,6 +152,7 @@ impl Drop for HttpServe {
 }
 
 fn transports(c: &mut Criterion) {
+    let binary = harness_binary();
     let messages = messages();
     let timeout = Duration::from_secs(5);
     let me = std::env::current_exe()
@@ -125,11 +161,14 @@ fn transports(c: &mut Criterion) {
         .to_string();
     // Re-run this binary as the echo adapter (see `main`), via `env` to set its variable.
     let echo = ExecFactory::new(vec!["env".into(), format!("{ECHO_ENV}=1"), me], timeout);
-    let serve = ExecFactory::new(vec![BIN.into(), "serve".into(), "--stdio".into()], timeout);
+    let serve = ExecFactory::new(
+        vec![binary.clone(), "serve".into(), "--stdio".into()],
+        timeout,
+    );
     bench_target(c, "builtin", &BuiltinFactory::reference(), &messages);
     bench_target(c, "exec-echo", &echo, &messages);
     bench_target(c, "exec-serve", &serve, &messages);
-    let server = HttpServe::start();
+    let server = HttpServe::start(&binary);
     bench_target(
         c,
         "http-serve",

@@ -1,0 +1,1 @@
+//! Nothing: this package holds the benchmarks of `messenger-conformance` (see `benches/`).
