@@ -13,7 +13,7 @@ use crate::clock::system_now;
 use crate::contract::HelloReply;
 use crate::event::{CaseEvent, Kind, RunHeader, RunOptions};
 use crate::exchange::{exchange, instant, skip_reason};
-use crate::judge::{Judgement, OutcomeClass, Problem, Severity};
+use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
 use crate::redact::Redactor;
 use crate::scenario::LoadedCase;
 
@@ -99,18 +99,9 @@ impl Breaker {
     /// The record of a case that was not sent because the breaker tripped.
     pub fn not_run(&self, case: &LoadedCase) -> Option<CaseEvent> {
         let why = self.tripped()?;
-        let problem = Problem {
-            field: "answer".into(),
-            expected: "an answer".into(),
-            actual: why.to_string(),
-            why: "a case that did not run tested nothing: the run cannot pass".into(),
-            severity: Severity::Major,
-            level: None,
-            requirement: None,
-        };
         Some(finish(
             empty_event(case),
-            Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
+            judge::not_run("case", why),
             Instant::now(),
         ))
     }

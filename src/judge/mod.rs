@@ -188,6 +188,21 @@ pub(crate) fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) 
     Judgement::from_problems(class, vec![problem])
 }
 
+/// A case or property (`what`) that was never sent, because the run stopped (`reason`): an
+/// adapter error, never a pass.
+pub(crate) fn not_run(what: &str, reason: &str) -> Judgement {
+    let problem = Problem {
+        field: "answer".into(),
+        expected: "an answer".into(),
+        actual: reason.to_string(),
+        why: format!("a {what} that did not run tested nothing: the run cannot pass"),
+        severity: Severity::Major,
+        level: None,
+        requirement: None,
+    };
+    Judgement::from_problems(OutcomeClass::AdapterError, vec![problem])
+}
+
 /// Judge one answer against one expectation.
 pub(crate) fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
     if let FromAdapter::Unsupported(u) = answer {

@@ -271,21 +271,8 @@ impl Property {
         let Some(why) = stopped else {
             return self.run(adapter, settings, redactor);
         };
-        let problem = Problem {
-            field: "answer".into(),
-            expected: "an answer".into(),
-            actual: why.to_string(),
-            why: "a property that did not run tested nothing: the run cannot pass".into(),
-            severity: Severity::Major,
-            level: None,
-            requirement: None,
-        };
         PropertyRun {
-            event: self.event(
-                Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
-                None,
-                Instant::now(),
-            ),
+            event: self.event(judge::not_run("property", why), None, Instant::now()),
             requests: 0,
             unsupported: 0,
             counterexample: None,
