@@ -145,3 +145,34 @@ fn a_missing_directory_is_one_error() {
         .message
         .starts_with("cannot read the cases directory"));
 }
+
+/// A broken fixtures file whose error is on a secret's own line: the snippet shows where, and
+/// no secret of the suite reaches the output (it goes to terminals and CI logs).
+#[test]
+fn an_error_on_a_secret_line_shows_no_secret() {
+    let suite = common::suite();
+    let dir = common::scratch("secret-line");
+    let cases = dir.join("cases");
+    common::copy_dir(&common::cases_dir(), &cases);
+    let fixtures = cases.join("fixtures.yaml");
+    let text = std::fs::read_to_string(&fixtures).unwrap();
+    let (number, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, line)| line.contains("identity_verification: {secret:"))
+        .expect("a flow-style secret in the fixtures");
+    assert!(line.contains("enforced: true"), "{line}");
+    let broken = line.replacen("enforced: true", "enforced: maybe", 1);
+    std::fs::write(&fixtures, text.replacen(line, &broken, 1)).unwrap();
+
+    let output = common::cli(&["check", "--cases", common::path_arg(&cases)]);
+    assert_eq!(output.code, 2, "{output}");
+    let shown = format!("{}{}", output.stdout, output.stderr);
+    assert!(
+        shown.contains(&format!("fixtures.yaml:{}:", number + 1)) && shown.contains("maybe"),
+        "the error does not point at the line: {output}"
+    );
+    for secret in suite.secrets() {
+        assert!(!shown.contains(&secret), "a secret leaked: {output}");
+    }
+}

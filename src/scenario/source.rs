@@ -377,7 +377,7 @@ pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
         .saturating_sub(SNIPPET_WIDTH / 2)
         .min(target_len.saturating_sub(SNIPPET_WIDTH));
     let show = |line: &str| -> String {
-        let chars: Vec<char> = line.trim_end_matches('\r').chars().collect();
+        let chars: Vec<char> = without_secret_values(line.trim_end_matches('\r'));
         let end = (start + SNIPPET_WIDTH).min(chars.len());
         let mut shown = String::new();
         if start > 0 {
@@ -415,12 +415,109 @@ pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
     Some(out)
 }
 
+/// The characters of one source line with the value of every `secret:` member masked, one `*`
+/// per character so the caret still lines up: a snippet goes to the terminal and CI logs, and a
+/// fixture file's secrets must never reach them, even when the error is on a secret's own line.
+/// A value in a flow mapping (`{secret: ..., enforced: true}`) ends at `,` or `}`; a quoted value
+/// at its closing quote; a block value (`secret: ...`) runs to the end of the line.
+fn without_secret_values(line: &str) -> Vec<char> {
+    let mut chars: Vec<char> = line.chars().collect();
+    let key: Vec<char> = "secret".chars().collect();
+    let mut at = 0;
+    while at + key.len() < chars.len() {
+        let starts_key = chars[at..].starts_with(&key)
+            && (at == 0 || matches!(chars[at - 1], ' ' | '{' | ',' | '"' | '\''));
+        if !starts_key {
+            at += 1;
+            continue;
+        }
+        let mut i = at + key.len();
+        if matches!(chars.get(i), Some('"' | '\'')) {
+            i += 1;
+        }
+        while chars.get(i) == Some(&' ') {
+            i += 1;
+        }
+        if chars.get(i) != Some(&':') {
+            at += 1;
+            continue;
+        }
+        i += 1;
+        while chars.get(i) == Some(&' ') {
+            i += 1;
+        }
+        let in_flow = chars[..at].contains(&'{');
+        let end = match chars.get(i) {
+            Some(&quote @ ('"' | '\'')) => {
+                let mut j = i + 1;
+                while j < chars.len() && chars[j] != quote {
+                    j += if quote == '"' && chars[j] == '\\' {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                (j + 1).min(chars.len())
+            }
+            _ if in_flow => (i..chars.len())
+                .find(|&j| matches!(chars[j], ',' | '}'))
+                .unwrap_or(chars.len()),
+            _ => chars.len(),
+        };
+        for c in &mut chars[i..end] {
+            *c = '*';
+        }
+        at = end.max(at + 1);
+    }
+    chars
+}
+
 /// How many characters of a line a snippet shows at most.
 const SNIPPET_WIDTH: usize = 100;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_never_show_a_secret_value() {
+        let masked = |line: &str| without_secret_values(line).into_iter().collect::<String>();
+        // Each line with the part that must be masked; the mask is as long as what it hides.
+        for (line, hidden) in [
+            (
+                "  web: {secret: prod-web-idv-3f9a, enforced: maybe}",
+                "prod-web-idv-3f9a",
+            ),
+            ("    secret: abc, def # note", "abc, def # note"),
+            (
+                r#"  sign: {secret: "literal:a\"b}c", kid: k}"#,
+                r#""literal:a\"b}c""#,
+            ),
+            ("  {'secret': 'x y'}", "'x y'"),
+        ] {
+            let stars = "*".repeat(hidden.chars().count());
+            assert_eq!(masked(line), line.replacen(hidden, &stars, 1), "{line}");
+        }
+        // Other keys that merely contain the word are left alone.
+        assert_eq!(masked("  secrets_note: plain"), "  secrets_note: plain");
+        assert_eq!(masked("  title: no secret here"), "  title: no secret here");
+
+        // The whole snippet: the caret still points at the bad value, the secret is gone.
+        let text = "web:\n  identity_verification: {secret: prod-web-idv-3f9a, enforced: maybe}\n";
+        let shown = snippet(
+            text,
+            Loc {
+                line: 2,
+                column: 64,
+                len: 5,
+            },
+        )
+        .unwrap();
+        assert!(!shown.contains("prod-web"), "{shown}");
+        let lines: Vec<&str> = shown.lines().collect();
+        let caret = lines[3].find('^').unwrap();
+        assert_eq!(&lines[2][caret..caret + 5], "maybe", "{shown}");
+    }
 
     const DOC: &str =
         "# c\ncases:\n  - id: A\n    request:\n      jwt: {claims: {exp: now}}\n    tags: [x, y]\n";
