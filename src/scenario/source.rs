@@ -415,8 +415,8 @@ pub(crate) fn snippet(text: &str, loc: Loc) -> Option<String> {
     Some(out)
 }
 
-/// The characters of one source line with the value of every `secret:` member masked, one `*`
-/// per character so the caret still lines up: a snippet goes to the terminal and CI logs, and a
+/// The characters of one source line with the value of every `secret:` member that is not a
+/// reference masked, one `*` per character so the caret still lines up: a snippet goes to the terminal and CI logs, and a
 /// fixture file's secrets must never reach them, even when the error is on a secret's own line.
 /// A value in a flow mapping (`{secret: ..., enforced: true}`) ends at `,` or `}`; a quoted value
 /// at its closing quote; a block value (`secret: ...`) runs to the end of the line.
@@ -464,12 +464,30 @@ fn without_secret_values(line: &str) -> Vec<char> {
                 .unwrap_or(chars.len()),
             _ => chars.len(),
         };
-        for c in &mut chars[i..end] {
-            *c = '*';
+        let value: String = chars[i..end].iter().collect();
+        let unquoted = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        if !names_a_secret(unquoted) {
+            for c in &mut chars[i..end] {
+                *c = '*';
+            }
         }
         at = end.max(at + 1);
     }
     chars
+}
+
+/// Whether a `secret:` value is a reference to a secret (`web`, `test/ios`, `key:k-web`,
+/// `empty`), which a snippet shows (a misspelt reference is what the error is about), rather
+/// than a secret written out (`literal:...`, a fixture's own value).
+fn names_a_secret(value: &str) -> bool {
+    use super::secret::SecretRef;
+    matches!(
+        SecretRef::parse(value),
+        Ok(SecretRef::Platform(_)
+            | SecretRef::Fixture { .. }
+            | SecretRef::Key(_)
+            | SecretRef::Empty)
+    )
 }
 
 /// How many characters of a line a snippet shows at most.
@@ -497,6 +515,14 @@ mod tests {
         ] {
             let stars = "*".repeat(hidden.chars().count());
             assert_eq!(masked(line), line.replacen(hidden, &stars, 1), "{line}");
+        }
+        // References name a secret without writing it: they are shown.
+        for line in [
+            "  sign: {secret: tset/web}",
+            "  sign: {secret: key:k-web}",
+            "  secret: empty",
+        ] {
+            assert_eq!(masked(line), line);
         }
         // Other keys that merely contain the word are left alone.
         assert_eq!(masked("  secrets_note: plain"), "  secrets_note: plain");
