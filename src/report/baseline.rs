@@ -433,7 +433,7 @@ impl Baseline {
             return Some(format!(
                 "the baseline {path} records no suite (it was written by hand or by an older harness): \
                  which of this run's cases are new since it was written cannot be told. \
-                 `--update-baseline` records the suite ({current})."
+                 Rewrite it with --update-baseline to record this run's {current}."
             ));
         };
         if recorded.same_as(current) {
@@ -479,7 +479,7 @@ impl Baseline {
         if gone > 0 {
             let _ = write!(note, " {gone} case(s) of its suite are not in this run.");
         }
-        note.push_str(" Rewrite it with --update-baseline to record this suite.");
+        note.push_str(" Rewrite it with --update-baseline to record this run's suite.");
         Some(note)
     }
 }
