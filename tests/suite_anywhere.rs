@@ -317,6 +317,24 @@ fn export_writes_the_suite_that_cases_loads_with_the_same_digest() {
     let changed = info(here.path(), &["--cases", "mine"]);
     assert_ne!(field(&changed, "digest"), field(&embedded, "digest"));
     assert_eq!(field(&changed, "version"), "custom");
+    // `diff` of a run of it and a run of the built-in suite says the suites differ.
+    for (report, cases) in [("ours", Some("mine")), ("built-in", None)] {
+        let mut args = vec!["run", "--only", "cases", "-q", "--report", report];
+        args.extend(cases.map(|c| ["--cases", c]).into_iter().flatten());
+        let out = cli_in(here.path(), &args);
+        assert_eq!(out.code, 0, "{out}");
+    }
+    let diff = cli_in(here.path(), &["diff", "ours", "built-in"]);
+    assert_eq!(diff.code, 0, "{diff}");
+    assert!(
+        diff.stdout
+            .contains("the runs used different suites: suite custom (")
+            && diff
+                .stdout
+                .contains(&format!("-> suite {}", env!("CARGO_PKG_VERSION"))),
+        "{diff}"
+    );
+    assert!(diff.stdout.contains("TEAM-1"), "{diff}");
     // Files the loader does not read are not part of the digest.
     fs::remove_dir_all(here.path().join("mine/team")).unwrap();
     fs::write(here.path().join("mine/NOTES.txt"), "ours\n").unwrap();
