@@ -11,6 +11,7 @@ use crate::contract::{Clock, Implementation};
 use crate::judge::{OutcomeClass, Problem, Severity};
 use crate::selection::Selection;
 use crate::spec::Level;
+use crate::suite::SuiteIdentity;
 
 /// The first record of `events.jsonl`: what ran, against what, how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +27,10 @@ pub struct RunHeader {
     pub options: RunOptions,
     /// Unix seconds.
     pub started_at: i64,
+    /// The suite the run's cases came from: version, digest, extra cases. `None` in a stream
+    /// written before runs recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<SuiteIdentity>,
 }
 
 /// The options a run was started with, as its header records them: what a later `report` or

@@ -6,17 +6,20 @@
 //!
 //! ```no_run
 //! use messenger_conformance::adapter::builtin::InProcess;
+//! use messenger_conformance::scenario::SuiteSource;
 //! # fn my_service() -> Box<dyn InProcess> { Box::new(messenger_conformance::reference::Reference) }
 //! fn main() {
-//!     messenger_conformance::harness::main("cases", my_service);
+//!     messenger_conformance::harness::main(SuiteSource::Embedded, my_service);
 //! }
 //! ```
+//!
+//! `SuiteSource::Embedded` is the suite built into the harness; a path (`"cases"`) reads a cases
+//! directory instead.
 //!
 //! The properties' seed comes from `MC_SEED` (default 0); one that does not parse is a usage
 //! error, never silently 0.
 #![warn(missing_docs)]
 
-use std::path::Path;
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -28,20 +31,20 @@ use crate::properties::{self, Settings};
 use crate::redact::Redactor;
 use crate::report::terminal::render_failure;
 use crate::run::run_case;
-use crate::scenario::load_suite;
+use crate::scenario::SuiteSource;
 
 /// Makes a fresh instance of the implementation under test (one per trial).
 pub(crate) type Make = Arc<dyn Fn() -> Box<dyn InProcess> + Send + Sync>;
 
-/// Run the suite under `cases` against `make`'s implementation as cargo tests, and exit with
+/// Run the suite of `cases` (the embedded suite, or a cases directory) against `make`'s implementation as cargo tests, and exit with
 /// libtest's code (101 when a trial failed; 2 when the suite does not load or `MC_SEED` is not a
 /// number).
 pub fn main(
-    cases: impl AsRef<Path>,
+    cases: impl Into<SuiteSource>,
     make: impl Fn() -> Box<dyn InProcess> + Send + Sync + 'static,
 ) -> ! {
     let args = Arguments::from_args();
-    match trials(cases.as_ref(), Arc::new(make)) {
+    match trials(cases, Arc::new(make)) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit(),
         Err(message) => {
             eprintln!("error: {message}");
@@ -51,8 +54,8 @@ pub fn main(
 }
 
 /// One trial per case and property, or why the suite cannot run.
-pub(crate) fn trials(cases: &Path, make: Make) -> Result<Vec<Trial>, String> {
-    let suite = load_suite(cases).map_err(|errors| errors.to_string())?;
+pub(crate) fn trials(cases: impl Into<SuiteSource>, make: Make) -> Result<Vec<Trial>, String> {
+    let suite = cases.into().load().map_err(|errors| errors.to_string())?;
     let seed = match std::env::var("MC_SEED") {
         Err(_) => 0,
         Ok(text) => text

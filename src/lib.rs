@@ -28,3 +28,4 @@ pub mod serve;
 pub mod session;
 pub mod smoke;
 pub mod spec;
+pub mod suite;

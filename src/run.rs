@@ -32,6 +32,7 @@ pub fn header_for(
         seed: options.seed,
         options,
         started_at: system_now(),
+        suite: None,
     }
 }
 

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use crate::event::{CaseEvent, RunHeader};
 use crate::redact::Redactor;
-use crate::report::baseline::{Baseline, BaselineError};
+use crate::report::baseline::{Baseline, BaselineError, RecordedSuite};
 use crate::report::gate::{decide, GateDecision, GateOptions};
 use crate::report::snapshots::write_snapshots;
 use crate::report::stream::{EventLog, Stream};
 use crate::report::{write_report, RenderOptions, FILES};
+use crate::suite::SuiteIdentity;
 
 /// Where a run's reports go and which baseline gates it.
 #[derive(Debug, Clone, Default)]
@@ -157,11 +158,20 @@ impl Session {
         // entries without a reason, and entries whose kept `expires` has passed.
         let baseline = match (&settings.baseline, settings.update_baseline) {
             (Some(path), true) => {
-                let (baseline, note) = update_baseline(path, &stream.cases)?;
+                let (baseline, note) =
+                    update_baseline(path, &stream.cases, stream.header.suite.as_ref())?;
                 notes.push(note);
                 Some(baseline)
             }
-            _ => baseline,
+            _ => {
+                if let Some(note) = baseline
+                    .as_ref()
+                    .and_then(|b| b.suite_note(stream.header.suite.as_ref(), &stream.cases))
+                {
+                    notes.push(format!("note: {note}"));
+                }
+                baseline
+            }
         };
         let fail_on_skipped_must = stream.header.options.fail_on_skipped_must;
         let gate = decide(
@@ -192,7 +202,11 @@ impl Session {
 }
 
 /// Write the baseline at `path` from the run's failures. Returns it and what to print.
-fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String), SessionError> {
+fn update_baseline(
+    path: &Path,
+    cases: &[CaseEvent],
+    suite: Option<&SuiteIdentity>,
+) -> Result<(Baseline, String), SessionError> {
     let no_answer: Vec<String> = cases
         .iter()
         .filter(|c| c.failed() && !c.outcome.is_answered())
@@ -215,6 +229,7 @@ fn update_baseline(path: &Path, cases: &[CaseEvent]) -> Result<(Baseline, String
     };
     let mut baseline = Baseline::updated(previous.as_ref(), cases);
     baseline.path = Some(path.to_path_buf());
+    baseline.suite = suite.map(|suite| RecordedSuite::of(suite, cases));
     std::fs::write(path, baseline.render()).map_err(|error| SessionError::WriteBaseline {
         path: path.to_path_buf(),
         error,
@@ -292,6 +307,12 @@ impl Regate {
             },
         };
         let baseline = path.map(|path| Baseline::load(&path)).transpose()?;
+        if let Some(note) = baseline
+            .as_ref()
+            .and_then(|b| b.suite_note(stream.header.suite.as_ref(), &stream.cases))
+        {
+            notes.push(note);
+        }
         let options = GateOptions {
             fail_on_skipped_must: self.fail_on_skipped_must || recorded.fail_on_skipped_must,
             finished: stream.complete,

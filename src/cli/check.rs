@@ -1,12 +1,10 @@
 //! `check`: lint the suite and report every problem at once.
 
-use std::path::Path;
-
-use super::{load, CliError, Outcome};
+use super::{load, CasesArg, CliError, Outcome};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::scenario;
 
-pub fn check(cases: &Path) -> Outcome {
+pub fn check(cases: &CasesArg) -> Outcome {
     let suite = load(cases)?;
     let gaps = scenario::coverage_gaps(&suite);
     for gap in &gaps {
@@ -18,6 +16,6 @@ pub fn check(cases: &Path) -> Outcome {
             gaps.len()
         )));
     }
-    println!("{} cases in {} checked: ids unique, requirements known, no secret under 32 bytes outside a short-key case, every must-level requirement covered both ways", suite.cases.len(), cases.display());
+    println!("{} cases of {} checked: ids unique, requirements known, no secret under 32 bytes outside a short-key case, every must-level requirement covered both ways", suite.cases.len(), suite.identity);
     Ok(Exit::Passed)
 }

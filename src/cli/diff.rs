@@ -37,6 +37,15 @@ pub fn diff_command(args: DiffArgs) -> Outcome {
         args.new.display(),
         who(&new)
     );
+    match (&old.header.suite, &new.header.suite) {
+        (Some(a), Some(b)) if !a.same_as(b) => println!(
+            "the runs used different suites: {a} -> {b}; cases added or removed between them show as added or removed"
+        ),
+        (None, Some(_)) | (Some(_), None) => {
+            println!("one of the runs did not record its suite: whether they used the same one cannot be told")
+        }
+        _ => {}
+    }
     let difference = diff(&old.cases, &new.cases);
     print!("{}", difference.render_table());
     Ok(if difference.has_new_failures() {

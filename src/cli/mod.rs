@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use messenger_conformance::exit::Exit;
+use messenger_conformance::scenario::{Suite, SuiteSource};
 
 mod check;
 mod debug;
@@ -16,6 +17,7 @@ mod report;
 mod run;
 mod serve;
 mod smoke;
+mod suite;
 mod target;
 
 /// Why a command could not do its job: printed once, as `error: ...`, and the process exits 2.
@@ -62,6 +64,10 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print the spec (docs/spec.md), rendered from the requirement registry.
     Spec,
+    /// The suite built into the harness: `suite export DIR` writes it out as a cases directory;
+    /// `suite info` prints a suite's version, digest and size.
+    #[command(subcommand)]
+    Suite(suite::SuiteCommand),
     /// Re-render every report of a report directory from its events.jsonl, and gate it again.
     Report(report::ReportArgs),
     /// Compare two runs case by case (new failures, fixed, reason changed, added, removed).
@@ -78,11 +84,46 @@ pub enum Command {
     Debug(debug::DebugArgs),
 }
 
-#[derive(Debug, Args, Clone)]
+/// Which suite: the one built into the harness, or `--cases DIR`; and extra cases beside it.
+#[derive(Debug, Args, Clone, Default)]
 pub struct CasesArg {
-    /// The directory of case files.
-    #[arg(long, default_value = "cases", value_name = "DIR")]
-    pub cases: PathBuf,
+    /// Use the suite in DIR (a directory holding fixtures.yaml and area folders of case files)
+    /// instead of the one built into the harness. `suite export DIR` writes the built-in suite
+    /// out, to read or to start a suite of one's own.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+    /// Also run the case files under DIR, beside the suite (repeatable): area folders of case
+    /// files in the suite's format, checked the same way, run with the suite's fixtures. Their
+    /// ids must not be the suite's.
+    #[arg(long = "extra-cases", value_name = "DIR")]
+    pub extra_cases: Vec<PathBuf>,
+}
+
+impl CasesArg {
+    /// Where the suite is read from.
+    pub fn source(&self) -> SuiteSource {
+        match &self.cases {
+            Some(dir) => SuiteSource::Dir(dir.clone()),
+            None => SuiteSource::Embedded,
+        }
+    }
+
+    /// The suite and the extra cases, in words: `the built-in suite and the extra cases under team/`.
+    pub fn describe(&self) -> String {
+        let mut text = match &self.cases {
+            Some(dir) => format!("the case files under {}", dir.display()),
+            None => "the built-in suite".to_string(),
+        };
+        if !self.extra_cases.is_empty() {
+            let dirs: Vec<String> = self
+                .extra_cases
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
+            text.push_str(&format!(" and the extra cases under {}", dirs.join(", ")));
+        }
+        text
+    }
 }
 
 #[derive(Debug, Args)]
@@ -112,7 +153,8 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => run::list(args),
-        Command::Check(args) => check::check(&args.cases),
+        Command::Check(args) => check::check(&args),
+        Command::Suite(command) => suite::suite(command),
         Command::Report(args) => report::report(args),
         Command::Diff(args) => diff::diff_command(args),
         Command::Merge(args) => merge::merge_command(args),
@@ -146,14 +188,12 @@ pub fn main() -> ExitCode {
 }
 
 /// Load the suite, or print every error in it and say so.
-pub(crate) fn load(
-    cases: &std::path::Path,
-) -> Result<messenger_conformance::scenario::Suite, CliError> {
-    messenger_conformance::scenario::load_suite(cases).map_err(|errors| {
+pub(crate) fn load(cases: &CasesArg) -> Result<Suite, CliError> {
+    Suite::load_with(&cases.source(), &cases.extra_cases).map_err(|errors| {
         eprintln!("{errors}");
         CliError::new(format!(
-            "the case files under {} have errors (see above); nothing was run",
-            cases.display()
+            "{} have errors (see above); nothing was run",
+            cases.describe()
         ))
     })
 }

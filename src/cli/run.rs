@@ -172,7 +172,7 @@ impl RunArgs {
 const MAX_JOBS: usize = 64;
 
 pub fn run(args: RunArgs) -> Outcome {
-    let suite = load(&args.cases.cases)?;
+    let suite = load(&args.cases)?;
     let seed = args.properties.seed.unwrap_or_else(fresh_seed);
     let options = args.options(seed);
     let selection = &options.selection;
@@ -221,7 +221,11 @@ pub fn run(args: RunArgs) -> Outcome {
             total: args.max_adapter_errors as usize,
         });
     let breaker = workers.breaker();
-    let header = header_for(factory, workers.hello(), options);
+    let mut header = header_for(factory, workers.hello(), options);
+    header.suite = Some(suite.identity.clone());
+    if !args.quiet {
+        println!("{}", suite.identity);
+    }
     let redactor = Redactor::new(
         suite
             .secrets()
@@ -393,7 +397,7 @@ fn broken_factory(name: &str) -> Result<Box<dyn AdapterFactory>, String> {
 }
 
 pub fn list(args: super::ListArgs) -> Outcome {
-    let suite = load(&args.cases.cases)?;
+    let suite = load(&args.cases)?;
     let selection = args.select.selection();
     let cases: Vec<&LoadedCase> = suite
         .cases
@@ -403,6 +407,6 @@ pub fn list(args: super::ListArgs) -> Outcome {
     for case in &cases {
         println!("{}::{}", case.area, case.id);
     }
-    eprintln!("{} cases", cases.len());
+    eprintln!("{} cases listed from {}", cases.len(), suite.identity);
     Ok(Exit::Passed)
 }

@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Date;
-use crate::event::CaseEvent;
+use crate::event::{CaseEvent, Kind};
 use crate::judge::{OutcomeClass, Severity};
+use crate::suite::{short_digest, SuiteIdentity};
 
 /// One known failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +118,70 @@ pub struct Baseline {
     pub entries: Vec<Entry>,
     /// The 1-based line of each entry (parallel to `entries`; 0 when unknown).
     pub lines: Vec<u64>,
+    /// The suite it was written against; `None` for a file written by hand or by a harness
+    /// that did not record it.
+    pub suite: Option<RecordedSuite>,
+}
+
+/// The suite a baseline was written against: its identity and the ids of its cases, so that a
+/// run of another suite can say which cases are new since (`suite:` in the file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedSuite {
+    /// The suite's version; null for a suite of one's own (see [`SuiteIdentity::version`]).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The digest of its files.
+    pub digest: String,
+    /// The digest of each directory of extra cases run beside it.
+    #[serde(default)]
+    pub extra: Vec<String>,
+    /// The ids of the cases the run held, in suite order.
+    #[serde(default)]
+    pub cases: Vec<String>,
+}
+
+impl RecordedSuite {
+    /// What a baseline written from `cases` (a run of the whole suite `suite`) records.
+    pub fn of(suite: &SuiteIdentity, cases: &[CaseEvent]) -> RecordedSuite {
+        RecordedSuite {
+            version: suite.version.clone(),
+            digest: suite.digest.clone(),
+            extra: suite.extra.iter().map(|e| e.digest.clone()).collect(),
+            cases: cases
+                .iter()
+                .filter(|c| c.kind == Kind::Case)
+                .map(|c| c.id.clone())
+                .collect(),
+        }
+    }
+
+    fn same_as(&self, suite: &SuiteIdentity) -> bool {
+        self.version == suite.version
+            && self.digest == suite.digest
+            && self.extra.len() == suite.extra.len()
+            && self
+                .extra
+                .iter()
+                .zip(&suite.extra)
+                .all(|(a, b)| *a == b.digest)
+    }
+
+    fn label(&self) -> String {
+        let mut text = format!(
+            "suite {} (sha256:{})",
+            self.version.as_deref().unwrap_or("custom"),
+            short_digest(&self.digest)
+        );
+        if !self.extra.is_empty() {
+            let _ = write!(
+                text,
+                " with {} director(ies) of extra cases",
+                self.extra.len()
+            );
+        }
+        text
+    }
 }
 
 /// Why a baseline cannot be used. Every variant is a usage error (exit 2).
@@ -138,6 +203,8 @@ pub enum BaselineError {
 struct File {
     #[serde(default)]
     known_failures: Vec<serde_saphyr::Spanned<Entry>>,
+    #[serde(default)]
+    suite: Option<RecordedSuite>,
 }
 
 impl Baseline {
@@ -188,6 +255,7 @@ impl Baseline {
             path: Some(path.to_path_buf()),
             entries,
             lines,
+            suite: file.suite,
         })
     }
 
@@ -273,6 +341,7 @@ impl Baseline {
             path: previous.and_then(|b| b.path.clone()),
             entries,
             lines,
+            suite: None,
         }
     }
 
@@ -297,9 +366,17 @@ impl Baseline {
         );
         if self.entries.is_empty() {
             out.push_str("known_failures: []\n");
-            return out;
+        } else {
+            out.push_str("known_failures:\n");
+            self.render_entries(&mut out);
         }
-        out.push_str("known_failures:\n");
+        if let Some(suite) = &self.suite {
+            render_suite(&mut out, suite);
+        }
+        out
+    }
+
+    fn render_entries(&self, out: &mut String) {
         for entry in &self.entries {
             let _ = writeln!(out, "  - id: {}", yaml_string(&entry.id));
             let _ = writeln!(out, "    outcome: {}", entry.outcome.as_str());
@@ -336,8 +413,115 @@ impl Baseline {
                     .map_or("null".to_string(), yaml_string)
             );
         }
-        out
     }
+
+    /// What a reader of a run gated with this baseline should know about the suite: that the
+    /// baseline was written against another one, and which of the run's cases are new since
+    /// (their failures are not covered by it); or that it records no suite. `None` when it was
+    /// written against this run's suite, or the run did not record its own.
+    pub fn suite_note(
+        &self,
+        current: Option<&SuiteIdentity>,
+        cases: &[CaseEvent],
+    ) -> Option<String> {
+        let path = self
+            .path
+            .as_deref()
+            .map_or_else(|| "<baseline>".to_string(), |p| p.display().to_string());
+        let current = current?;
+        let Some(recorded) = &self.suite else {
+            return Some(format!(
+                "the baseline {path} records no suite (it was written by hand or by an older harness): \
+                 which of this run's cases are new since it was written cannot be told. \
+                 Rewrite it with --update-baseline to record this run's {current}."
+            ));
+        };
+        if recorded.same_as(current) {
+            return None;
+        }
+        let known: std::collections::BTreeSet<&str> =
+            recorded.cases.iter().map(String::as_str).collect();
+        let new: Vec<&str> = cases
+            .iter()
+            .filter(|c| c.kind == Kind::Case && !known.contains(c.id.as_str()))
+            .map(|c| c.id.as_str())
+            .collect();
+        let ran: std::collections::BTreeSet<&str> = cases
+            .iter()
+            .filter(|c| c.kind == Kind::Case)
+            .map(|c| c.id.as_str())
+            .collect();
+        let gone = recorded
+            .cases
+            .iter()
+            .filter(|id| !ran.contains(id.as_str()))
+            .count();
+        let mut note = format!(
+            "the baseline {path} was written against {}; this run uses {current}. Its entries still \
+             apply to the cases that fail the same way. ",
+            recorded.label()
+        );
+        match new.len() {
+            0 => note.push_str("No case of this run is new since."),
+            n => {
+                const SHOWN: usize = 20;
+                let more = match n.saturating_sub(SHOWN) {
+                    0 => String::new(),
+                    m => format!(" and {m} more"),
+                };
+                let _ = write!(
+                    note,
+                    "{n} case(s) are new since, and a failure among them is a new failure: {}{more}.",
+                    new[..n.min(SHOWN)].join(", ")
+                );
+            }
+        }
+        if gone > 0 {
+            let _ = write!(note, " {gone} case(s) of its suite are not in this run.");
+        }
+        note.push_str(" Rewrite it with --update-baseline to record this run's suite.");
+        Some(note)
+    }
+}
+
+/// The `suite:` block of a baseline file: the ids as a flow list, a few to a line.
+fn render_suite(out: &mut String, suite: &RecordedSuite) {
+    out.push_str(
+        "# The suite this baseline was written against: a run of another suite says so, and which\n\
+         # of its cases are new since.\n",
+    );
+    out.push_str("suite:\n");
+    let _ = writeln!(
+        out,
+        "  version: {}",
+        suite
+            .version
+            .as_deref()
+            .map_or("null".to_string(), yaml_string)
+    );
+    let _ = writeln!(out, "  digest: {}", yaml_string(&suite.digest));
+    if !suite.extra.is_empty() {
+        let extra: Vec<String> = suite.extra.iter().map(|d| yaml_string(d)).collect();
+        let _ = writeln!(out, "  extra: [{}]", extra.join(", "));
+    }
+    out.push_str("  cases: [");
+    let mut width = 10;
+    for (index, id) in suite.cases.iter().enumerate() {
+        let item = yaml_string(id);
+        if index > 0 {
+            out.push(',');
+            if width + item.len() > 96 {
+                out.push_str("\n    ");
+                width = 4;
+            } else {
+                out.push(' ');
+                width += 1;
+            }
+        }
+        width += item.len() + 1;
+        out.push_str(&item);
+    }
+    out.push_str("]\n");
 }
 
 /// A YAML scalar for `text`: plain when that cannot be misread (ids, codes, dates, URLs without
@@ -513,5 +697,91 @@ mod tests {
             parse(&text).is_err(),
             "a fresh critical entry must be justified before use"
         );
+    }
+
+    fn recorded(version: &str, digest: &str, cases: &[&str]) -> RecordedSuite {
+        RecordedSuite {
+            version: Some(version.into()),
+            digest: digest.into(),
+            extra: Vec::new(),
+            cases: cases.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    fn identity(version: &str, digest: &str) -> SuiteIdentity {
+        SuiteIdentity {
+            version: Some(version.into()),
+            digest: digest.into(),
+            cases: 3,
+            source: "embedded".into(),
+            extra: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_suite_is_rendered_and_parsed_back() {
+        let cases: Vec<CaseEvent> = (1..=30)
+            .map(|i| case(&format!("LONG-CASE-ID-{i:03}"), "jwt", OutcomeClass::Pass))
+            .collect();
+        let mut baseline = Baseline::updated(None, &cases);
+        let mut suite = identity("0.1.0", "sha256:abc");
+        suite.extra.push(crate::suite::ExtraCases {
+            dir: "team".into(),
+            digest: "sha256:def".into(),
+            cases: 1,
+        });
+        baseline.suite = Some(RecordedSuite::of(&suite, &cases));
+        let text = baseline.render();
+        assert!(text.lines().all(|l| l.len() <= 100), "{text}");
+        let back = parse(&text).unwrap();
+        assert_eq!(back.suite, baseline.suite);
+        assert_eq!(back.suite.as_ref().unwrap().cases.len(), 30);
+        assert_eq!(back.suite.as_ref().unwrap().extra, vec!["sha256:def"]);
+        // An unknown key in the block is refused, like anywhere in the file.
+        let err = parse(&text.replace("  digest:", "  digets:")).unwrap_err();
+        assert!(err.to_string().contains("digets"), "{err}");
+    }
+
+    #[test]
+    fn another_suite_is_named_with_the_cases_new_since() {
+        let run = vec![
+            case("A-1", "jwt", OutcomeClass::Pass),
+            case("A-2", "jwt", OutcomeClass::Pass),
+            case("A-3", "jwt", OutcomeClass::Pass),
+        ];
+        let current = identity("0.2.0", "sha256:222222222222222");
+        let mut baseline = Baseline {
+            path: Some("b.yaml".into()),
+            ..Baseline::default()
+        };
+        // Written against this very suite: nothing to say.
+        baseline.suite = Some(RecordedSuite::of(&current, &run));
+        assert_eq!(baseline.suite_note(Some(&current), &run), None);
+        // Another suite: which cases are new, and how many are gone.
+        baseline.suite = Some(recorded("0.1.0", "sha256:111111111111111", &["A-1", "B-9"]));
+        let note = baseline.suite_note(Some(&current), &run).unwrap();
+        assert!(
+            note.starts_with("the baseline b.yaml was written against suite 0.1.0 (sha256:111111111111); this run uses suite 0.2.0 (sha256:222222222222, 3 cases, embedded)."),
+            "{note}"
+        );
+        assert!(
+            note.contains(
+                "2 case(s) are new since, and a failure among them is a new failure: A-2, A-3."
+            ),
+            "{note}"
+        );
+        assert!(
+            note.contains("1 case(s) of its suite are not in this run"),
+            "{note}"
+        );
+        // The same ids with other content: still said, with no case new.
+        baseline.suite = Some(recorded("0.1.0", "sha256:1", &["A-1", "A-2", "A-3"]));
+        let note = baseline.suite_note(Some(&current), &run).unwrap();
+        assert!(note.contains("No case of this run is new since."), "{note}");
+        // No suite recorded: said plainly; a run that recorded none says nothing.
+        baseline.suite = None;
+        let note = baseline.suite_note(Some(&current), &run).unwrap();
+        assert!(note.contains("records no suite"), "{note}");
+        assert_eq!(baseline.suite_note(None, &run), None);
     }
 }

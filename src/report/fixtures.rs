@@ -9,6 +9,7 @@ use crate::judge::{OutcomeClass, Problem, Severity};
 use crate::report::gate::{decide, GateDecision, GateOptions};
 use crate::report::stream::Stream;
 use crate::spec::Level;
+use crate::suite::SuiteIdentity;
 
 pub fn header() -> RunHeader {
     RunHeader {
@@ -23,6 +24,13 @@ pub fn header() -> RunHeader {
         seed: None,
         options: RunOptions::default(),
         started_at: 1_767_225_600,
+        suite: Some(SuiteIdentity {
+            version: Some("0.1.0".into()),
+            digest: format!("sha256:{}", "ab".repeat(32)),
+            cases: 3,
+            source: "embedded".into(),
+            extra: Vec::new(),
+        }),
     }
 }
 

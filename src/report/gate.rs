@@ -573,6 +573,7 @@ mod tests {
             path: Some("b.yaml".into()),
             entries,
             lines,
+            suite: None,
         }
     }
 

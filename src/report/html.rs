@@ -140,11 +140,13 @@ pub(crate) fn render(stream: &Stream, gate: &GateDecision) -> String {
     );
     let _ = writeln!(
         out,
-        "<p class=\"meta\">target <code>{}</code> · roles {} · clock {} · harness {} · started {}{}</p>\n</header>",
+        "<p class=\"meta\">target <code>{}</code> · roles {} · clock {} · harness {} · <span title=\"{}\">{}</span> · started {}{}</p>\n</header>",
         esc(&header.target),
         esc(&header.roles.join(", ")),
         header.clock.as_str(),
         esc(&header.harness_version),
+        esc(header.suite.as_ref().map_or("", |s| s.digest.as_str())),
+        esc(&super::markdown::suite_line(header.suite.as_ref())),
         format_utc(header.started_at),
         if stream.complete { "" } else { " · <strong>the run was cut short (no footer record)</strong>" }
     );

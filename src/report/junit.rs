@@ -65,6 +65,19 @@ pub(crate) fn render(stream: &Stream, gate: &GateDecision) -> String {
             );
             property(&mut out, "target", &stream.header.target);
             property(&mut out, "harness_version", &stream.header.harness_version);
+            if let Some(suite) = &stream.header.suite {
+                property(&mut out, "suite_version", suite.version_label());
+                property(&mut out, "suite_digest", &suite.digest);
+                property(&mut out, "suite_cases", &suite.cases.to_string());
+                property(&mut out, "suite_source", &suite.source);
+                for extra in &suite.extra {
+                    property(
+                        &mut out,
+                        "suite_extra",
+                        &format!("{} ({} cases, {})", extra.dir, extra.cases, extra.digest),
+                    );
+                }
+            }
             let _ = writeln!(out, "    </properties>");
         }
         for case in cases {

@@ -46,11 +46,12 @@ pub(crate) fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOpt
     let mark = if gate.passed { "✅" } else { "❌" };
     let _ = writeln!(
         head,
-        "{mark} **{}** · {} · target `{}` · harness {}{}\n",
+        "{mark} **{}** · {} · target `{}` · harness {} · {}{}\n",
         md_cell(&gate.headline()),
         totals.closing_line(),
         md_cell(&header.target).replace('`', "'"),
         md_cell(&header.harness_version),
+        md_cell(&suite_line(header.suite.as_ref())),
         if stream.complete {
             ""
         } else {
@@ -207,6 +208,14 @@ fn row(case: &CaseEvent) -> String {
         case.level_label(),
         md_cell(&case.name()).replace('`', "'"),
         md_cell(&clip(&case.title, 160)),
+    )
+}
+
+/// The suite a run used, as one line: `suite 0.1.0 (sha256:0123456789ab, 95 cases, embedded)`.
+pub(crate) fn suite_line(suite: Option<&crate::suite::SuiteIdentity>) -> String {
+    suite.map_or_else(
+        || "suite not recorded (a run of an older harness)".to_string(),
+        ToString::to_string,
     )
 }
 

@@ -32,6 +32,10 @@ pub enum MergeError {
         "the runs are of different implementations ({0} and {1}): merge the shards of one run"
     )]
     DifferentImplementations(String, String),
+    #[error(
+        "the runs are of different suites ({0} and {1}): merge the shards of one run of one suite"
+    )]
+    DifferentSuites(String, String),
     #[error("the shards are of one run of {count}, and {missing} missing: merge every shard 1/{count} ... {count}/{count} of the run (a merge of some shards would pass a run that did not test the rest)")]
     MissingShards { count: usize, missing: String },
     #[error("the runs mix shards of a partitioned run ({0}) with other runs or with shards of another partition ({1}): merge the shards of one run")]
@@ -68,6 +72,14 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Stream, MergeError> {
                 who(&streams[0]),
                 who(other),
             ));
+        }
+        if let (Some(first), Some(suite)) = (&streams[0].header.suite, &other.header.suite) {
+            if !first.same_as(suite) {
+                return Err(MergeError::DifferentSuites(
+                    first.to_string(),
+                    suite.to_string(),
+                ));
+            }
         }
     }
     let mut seen = HashSet::new();
@@ -308,8 +320,16 @@ mod tests {
         let mut other = shard(&cases, Partition { index: 2, count: 2 });
         other.header.implementation.name = "someone else".into();
         assert!(matches!(
-            merge(vec![one, other]),
+            merge(vec![one.clone(), other]),
             Err(MergeError::DifferentImplementations(..))
+        ));
+        let mut other_suite = shard(&cases, Partition { index: 2, count: 2 });
+        if let Some(suite) = other_suite.header.suite.as_mut() {
+            suite.digest = format!("sha256:{}", "cd".repeat(32));
+        }
+        assert!(matches!(
+            merge(vec![one, other_suite]),
+            Err(MergeError::DifferentSuites(..))
         ));
         assert_eq!(merge(vec![]), Err(MergeError::Empty));
     }

@@ -68,6 +68,7 @@ pub(crate) fn summary(stream: &Stream, gate: &GateDecision) -> Value {
         .collect();
     json!({
         "harness_version": stream.header.harness_version,
+        "suite": stream.header.suite,
         "target": stream.header.target,
         "implementation": stream.header.implementation,
         "started_at": stream.header.started_at,

@@ -5,6 +5,7 @@
 //! case is checked and built. (A file that does not parse yields one error, serde's first; the
 //! YAML after it cannot be read reliably.) Nothing panics on any input.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::contract::{Platform, Role};
 use crate::input;
 use crate::spec::Level;
+use crate::suite::{ExtraCases, SuiteIdentity};
 
 use super::error::{from_yaml, FileKind, LoadError, LoadErrors};
 use super::lint::{check_ids_and_requirements, short_fixture_secrets, short_secrets, CaseRef};
@@ -36,6 +38,8 @@ pub struct Suite {
     pub fixtures: Arc<Fixtures>,
     /// How the cases directory is named in messages (its last component, e.g. `cases`).
     pub dir: PathBuf,
+    /// The suite's version and digest, and the extra cases beside it.
+    pub identity: SuiteIdentity,
 }
 
 impl Suite {
@@ -157,6 +161,102 @@ impl SourceFile {
     }
 }
 
+/// Where a suite is read from: the suite the harness carries, or a cases directory (`--cases`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuiteSource {
+    /// The suite compiled into the harness ([`crate::suite`]).
+    Embedded,
+    /// A directory holding `fixtures.yaml` and the area folders.
+    Dir(PathBuf),
+}
+
+impl SuiteSource {
+    /// Load and check the suite (see [`load_suite`]).
+    pub fn load(&self) -> Result<Suite, LoadErrors> {
+        Suite::load_with(self, &[])
+    }
+}
+
+impl From<&Path> for SuiteSource {
+    fn from(dir: &Path) -> Self {
+        SuiteSource::Dir(dir.to_path_buf())
+    }
+}
+
+impl From<PathBuf> for SuiteSource {
+    fn from(dir: PathBuf) -> Self {
+        SuiteSource::Dir(dir)
+    }
+}
+
+impl From<&PathBuf> for SuiteSource {
+    fn from(dir: &PathBuf) -> Self {
+        SuiteSource::Dir(dir.clone())
+    }
+}
+
+impl From<&str> for SuiteSource {
+    fn from(dir: &str) -> Self {
+        SuiteSource::Dir(PathBuf::from(dir))
+    }
+}
+
+impl From<String> for SuiteSource {
+    fn from(dir: String) -> Self {
+        SuiteSource::Dir(PathBuf::from(dir))
+    }
+}
+
+impl Suite {
+    /// The suite the harness carries, checked as [`load_suite`] checks a directory. Its files
+    /// are named `cases/<area>/<file>.yaml` in messages, as in the harness's repository.
+    pub fn embedded() -> Result<Suite, LoadErrors> {
+        Suite::load_with(&SuiteSource::Embedded, &[])
+    }
+
+    /// The suite under `dir` (see [`load_suite`]).
+    pub fn load(dir: &Path) -> Result<Suite, LoadErrors> {
+        Suite::load_with(&SuiteSource::Dir(dir.to_path_buf()), &[])
+    }
+
+    /// The suite of `base`, with the case files of each `extra` directory beside it: the same
+    /// format and checks, the base suite's fixtures (an extra directory holds area folders of
+    /// case files, and no `fixtures.yaml`), ids unique across all of them.
+    pub fn load_with(base: &SuiteSource, extra: &[PathBuf]) -> Result<Suite, LoadErrors> {
+        let base = match base {
+            SuiteSource::Embedded => Root {
+                tree: Tree::Embedded,
+                label: PathBuf::from(EMBEDDED_LABEL),
+                source: "embedded".into(),
+            },
+            SuiteSource::Dir(dir) => Root {
+                tree: Tree::Dir(dir),
+                label: dir_label(dir),
+                source: dir.display().to_string(),
+            },
+        };
+        let extras = extra
+            .iter()
+            .map(|dir| {
+                // Named as given; `./cases` when that would read like the suite's own files.
+                let mut label = dir.clone();
+                if label == base.label {
+                    label = Path::new(".").join(label);
+                }
+                Root {
+                    tree: Tree::Dir(dir),
+                    label,
+                    source: dir.display().to_string(),
+                }
+            })
+            .collect::<Vec<_>>();
+        load_roots(&base, &extras)
+    }
+}
+
+/// How the embedded suite's directory is named in messages and case locations.
+const EMBEDDED_LABEL: &str = "cases";
+
 /// Load, check and build every case under `cases_dir`: `fixtures.yaml` and every other
 /// `**/*.yaml`, in sorted path order. Either every case is sound, or every problem is reported.
 ///
@@ -167,86 +267,186 @@ impl SourceFile {
 /// bytes outside a short-key case ([`short_secrets`]). Not checked here: coverage of the spec (see
 /// [`coverage_gaps`](super::coverage_gaps)).
 pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
-    let dir = dir_label(cases_dir);
-    let mut errors = Vec::new();
-    let files = match list_files(cases_dir) {
-        Ok(Listing { files, problems }) => {
-            errors.extend(problems.into_iter().map(|(relative, message)| {
-                LoadError::new(dir.join(relative), message)
-                    .hint(Some("fix the link, or remove it".into()))
-            }));
-            files
-        }
-        Err(error) => {
-            let error = LoadError::new(
-                dir.join(""),
-                format!(
-                    "cannot read the cases directory {}: {error}",
-                    cases_dir.display()
-                ),
-            )
-            .hint(Some(
-                "pass the directory that holds fixtures.yaml and the area folders".into(),
-            ));
-            return Err(LoadErrors {
-                errors: vec![error],
-            });
-        }
-    };
+    Suite::load(cases_dir)
+}
 
-    let fixtures = load_fixtures(cases_dir, &dir, &mut errors).map(Arc::new);
+/// Where the files of one tree of cases are read.
+enum Tree<'a> {
+    Dir(&'a Path),
+    Embedded,
+}
+
+impl Tree<'_> {
+    fn list(&self) -> std::io::Result<Listing> {
+        match self {
+            Tree::Dir(dir) => list_files(dir),
+            Tree::Embedded => {
+                let mut files: Vec<PathBuf> = crate::suite::embedded_files()
+                    .filter(|(path, _)| crate::suite::is_suite_file(path))
+                    .map(|(path, _)| PathBuf::from(path))
+                    .collect();
+                files.sort();
+                Ok(Listing {
+                    files,
+                    problems: Vec::new(),
+                })
+            }
+        }
+    }
+
+    fn read(&self, relative: &Path) -> std::io::Result<Cow<'static, [u8]>> {
+        match self {
+            Tree::Dir(dir) => {
+                input::read_bytes(&dir.join(relative), input::FILE_LIMIT).map(Cow::Owned)
+            }
+            Tree::Embedded => crate::suite::embedded_file(&slashed(relative))
+                .map(Cow::Borrowed)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+}
+
+/// A relative path written with `/`, as the digest and the embedded table name files.
+fn slashed(relative: &Path) -> String {
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// One tree of cases being loaded: where, how it is named in messages, and where it came from.
+struct Root<'a> {
+    tree: Tree<'a>,
+    label: PathBuf,
+    source: String,
+}
+
+/// The base suite (with the fixtures) and the extra trees beside it, loaded as one suite.
+fn load_roots(base: &Root, extras: &[Root]) -> Result<Suite, LoadErrors> {
+    let dir = base.label.clone();
+    let mut errors = Vec::new();
+    let mut listings = Vec::new();
+    for (index, root) in std::iter::once(base).chain(extras).enumerate() {
+        match root.tree.list() {
+            Ok(Listing { files, problems }) => {
+                errors.extend(problems.into_iter().map(|(relative, message)| {
+                    LoadError::new(root.label.join(relative), message)
+                        .hint(Some("fix the link, or remove it".into()))
+                }));
+                listings.push(files);
+            }
+            Err(error) => {
+                let (what, hint) = if index == 0 {
+                    (
+                        "the cases directory",
+                        "pass the directory that holds fixtures.yaml and the area folders",
+                    )
+                } else {
+                    (
+                        "the extra cases directory",
+                        "pass a directory that holds area folders of case files",
+                    )
+                };
+                errors.push(
+                    LoadError::new(
+                        root.label.join(""),
+                        format!("cannot read {what} {}: {error}", root.source),
+                    )
+                    .hint(Some(hint.into())),
+                );
+                if index == 0 {
+                    return Err(LoadErrors { errors });
+                }
+                listings.push(Vec::new());
+            }
+        }
+    }
+
+    // What each tree's digest is computed over: the files read, by relative path.
+    let mut read: Vec<Vec<(String, Cow<'static, [u8]>)>> = vec![Vec::new(); listings.len()];
+    let fixtures = load_fixtures(base, &mut read[0], &mut errors).map(Arc::new);
 
     let mut cases = Vec::new();
+    let mut counts = vec![0; listings.len()];
     let mut parsed = Vec::new();
-    for relative in files
-        .iter()
-        .filter(|f| f.as_path() != Path::new(FIXTURES_FILE))
+    for (index, (root, files)) in std::iter::once(base)
+        .chain(extras)
+        .zip(&listings)
+        .enumerate()
     {
-        let shown = dir.join(relative);
-        if relative.extension().is_some_and(|e| e == "yml") {
-            errors.push(
-                LoadError::new(
-                    shown,
-                    "case files end in `.yaml`; this one would be skipped",
-                )
-                .hint(Some("rename it to .yaml".into())),
-            );
-            continue;
-        }
-        let area = match relative.parent().and_then(|p| p.components().next()) {
-            Some(area) => area.as_os_str().to_string_lossy().into_owned(),
-            None => {
+        for relative in files {
+            let shown = root.label.join(relative);
+            if relative.as_path() == Path::new(FIXTURES_FILE) {
+                if index > 0 {
+                    errors.push(
+                        LoadError::new(
+                            shown,
+                            format!(
+                                "extra cases run with the suite's fixtures ({}); this file would be ignored",
+                                dir.join(FIXTURES_FILE).display()
+                            ),
+                        )
+                        .hint(Some(
+                            "use the suite's workspaces and keys and remove this file, or export the suite                              (`messenger-conformance suite export DIR`), add your workspaces and cases to it                              and run it with --cases DIR"
+                                .into(),
+                        )),
+                    );
+                }
+                continue;
+            }
+            if relative.extension().is_some_and(|e| e == "yml") {
                 errors.push(
-                    LoadError::new(shown, "a case file lives in an area folder").hint(Some(
-                        format!("move it to {}/<area>/{}", dir.display(), relative.display()),
-                    )),
+                    LoadError::new(
+                        shown,
+                        "case files end in `.yaml`; this one would be skipped",
+                    )
+                    .hint(Some("rename it to .yaml".into())),
                 );
                 continue;
             }
-        };
-        let Some((source, file)) = read_yaml::<CaseFile>(
-            &cases_dir.join(relative),
-            &shown,
-            FileKind::Cases,
-            &mut errors,
-        ) else {
-            continue;
-        };
-        let source = Arc::new(source);
-        parsed.extend(file.cases.iter().enumerate().map(|(index, case)| CaseRef {
-            id: case.id.clone(),
-            requirements: case.requirements.clone(),
-            origin: Arc::clone(&source),
-            index,
-        }));
-        load_cases(
-            file,
-            &source,
-            &area,
-            fixtures.as_ref(),
-            &mut cases,
-            &mut errors,
-        );
+            let area = match relative.parent().and_then(|p| p.components().next()) {
+                Some(area) => area.as_os_str().to_string_lossy().into_owned(),
+                None => {
+                    errors.push(
+                        LoadError::new(shown, "a case file lives in an area folder").hint(Some(
+                            format!(
+                                "move it to {}/<area>/{}",
+                                root.label.display(),
+                                relative.display()
+                            ),
+                        )),
+                    );
+                    continue;
+                }
+            };
+            let Some(bytes) = read_file(&root.tree, relative, &shown, FileKind::Cases, &mut errors)
+            else {
+                continue;
+            };
+            let parsed_file = parse_yaml::<CaseFile>(&bytes, &shown, FileKind::Cases, &mut errors);
+            read[index].push((slashed(relative), bytes));
+            let Some((source, file)) = parsed_file else {
+                continue;
+            };
+            let source = Arc::new(source);
+            parsed.extend(file.cases.iter().enumerate().map(|(index, case)| CaseRef {
+                id: case.id.clone(),
+                requirements: case.requirements.clone(),
+                origin: Arc::clone(&source),
+                index,
+            }));
+            let before = cases.len();
+            load_cases(
+                file,
+                &source,
+                &area,
+                fixtures.as_ref(),
+                &mut cases,
+                &mut errors,
+            );
+            counts[index] += cases.len() - before;
+        }
     }
 
     // Every parsed case takes part, also those with other problems.
@@ -269,10 +469,28 @@ pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
         return Err(LoadErrors { errors });
     }
     let fixtures = fixtures.expect("fixtures loaded when there are no errors");
+    let digest_of = |files: &[(String, Cow<'static, [u8]>)]| {
+        crate::suite::digest(
+            files
+                .iter()
+                .map(|(path, bytes)| (path.clone(), bytes.as_ref())),
+        )
+    };
+    let mut identity = SuiteIdentity::new(base.source.clone(), digest_of(&read[0]), counts[0]);
+    identity.extra = extras
+        .iter()
+        .enumerate()
+        .map(|(i, root)| ExtraCases {
+            dir: root.source.clone(),
+            digest: digest_of(&read[i + 1]),
+            cases: counts[i + 1],
+        })
+        .collect();
     Ok(Suite {
         cases,
         fixtures,
         dir,
+        identity,
     })
 }
 
@@ -362,15 +580,16 @@ fn list_files(dir: &Path) -> std::io::Result<Listing> {
     })
 }
 
-/// Read and parse one file; on failure, record the error and return `None`.
-fn read_yaml<T: DeserializeOwned>(
-    path: &Path,
+/// Read one file of a tree; on failure, record the error and return `None`.
+fn read_file(
+    tree: &Tree,
+    relative: &Path,
     shown: &Path,
     kind: FileKind,
     errors: &mut Vec<LoadError>,
-) -> Option<(SourceFile, T)> {
-    let bytes = match input::read_bytes(path, input::FILE_LIMIT) {
-        Ok(bytes) => bytes,
+) -> Option<Cow<'static, [u8]>> {
+    match tree.read(relative) {
+        Ok(bytes) => Some(bytes),
         Err(error) => {
             let mut load_error = LoadError::new(shown, format!("cannot read the file: {error}"));
             if kind == FileKind::Fixtures && error.kind() == std::io::ErrorKind::NotFound {
@@ -379,13 +598,22 @@ fn read_yaml<T: DeserializeOwned>(
                 ));
             }
             errors.push(load_error);
-            return None;
+            None
         }
-    };
-    let text = match std::str::from_utf8(&bytes) {
+    }
+}
+
+/// Parse one file's bytes; on failure, record the error and return `None`.
+fn parse_yaml<T: DeserializeOwned>(
+    bytes: &[u8],
+    shown: &Path,
+    kind: FileKind,
+    errors: &mut Vec<LoadError>,
+) -> Option<(SourceFile, T)> {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
-            errors.push(not_utf8(shown, &bytes, &error));
+            errors.push(not_utf8(shown, bytes, &error));
             return None;
         }
     };
@@ -420,14 +648,17 @@ fn not_utf8(shown: &Path, bytes: &[u8], error: &std::str::Utf8Error) -> LoadErro
     )
 }
 
-fn load_fixtures(cases_dir: &Path, dir: &Path, errors: &mut Vec<LoadError>) -> Option<Fixtures> {
-    let shown = dir.join(FIXTURES_FILE);
-    let (source, fixtures) = read_yaml::<Fixtures>(
-        &cases_dir.join(FIXTURES_FILE),
-        &shown,
-        FileKind::Fixtures,
-        errors,
-    )?;
+fn load_fixtures(
+    base: &Root,
+    read: &mut Vec<(String, Cow<'static, [u8]>)>,
+    errors: &mut Vec<LoadError>,
+) -> Option<Fixtures> {
+    let shown = base.label.join(FIXTURES_FILE);
+    let relative = Path::new(FIXTURES_FILE);
+    let bytes = read_file(&base.tree, relative, &shown, FileKind::Fixtures, errors)?;
+    let parsed = parse_yaml::<Fixtures>(&bytes, &shown, FileKind::Fixtures, errors);
+    read.push((FIXTURES_FILE.to_string(), bytes));
+    let (source, fixtures) = parsed?;
     // Fixtures that parse are used even with problems, so that cases are still checked.
     let problems = check_fixtures(&fixtures);
     errors.extend(
@@ -612,5 +843,75 @@ fn load_cases(
             origin: Arc::clone(source),
             index,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_suite_is_the_checkout_suite() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+        let embedded = Suite::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let loaded = Suite::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let located = |suite: &Suite| -> Vec<(String, String)> {
+            suite
+                .cases
+                .iter()
+                .map(|c| (c.id.clone(), c.location()))
+                .collect()
+        };
+        // Same cases, same order, and the same `cases/<area>/<file>:line:column` locations.
+        assert_eq!(located(&embedded), located(&loaded));
+        assert!(embedded.cases[0].location().starts_with("cases/"));
+        assert_eq!(embedded.identity.digest, loaded.identity.digest);
+        assert_eq!(embedded.identity.digest, crate::suite::embedded_digest());
+        assert_eq!(
+            embedded.identity.version.as_deref(),
+            Some(crate::suite::VERSION)
+        );
+        assert_eq!(
+            loaded.identity.version.as_deref(),
+            Some(crate::suite::VERSION)
+        );
+        assert_eq!(embedded.identity.source, "embedded");
+        assert_eq!(embedded.identity.cases, embedded.cases.len());
+        assert!(embedded.identity.extra.is_empty());
+    }
+
+    #[test]
+    fn extra_cases_are_counted_and_digested_on_their_own() {
+        let dir = std::env::temp_dir().join(format!("mc-extra-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("team")).unwrap();
+        let case = "cases:\n  - id: TEAM-1\n    title: t\n    requirements: [JWT-ALG]\n    level: must\n    request:\n      platform: web\n      jwt:\n        claims: {user_id: u-1, exp: now+1h}\n        sign: {key: k-web}\n    expect: {outcome: accepted, verified: true, identity: {user_id: u-1}}\n";
+        std::fs::write(dir.join("team/a.yaml"), case).unwrap();
+        let suite = Suite::load_with(&SuiteSource::Embedded, std::slice::from_ref(&dir))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let plain = Suite::embedded().unwrap();
+        assert_eq!(suite.cases.len(), plain.cases.len() + 1);
+        assert_eq!(suite.identity.digest, plain.identity.digest);
+        assert_eq!(suite.identity.cases, plain.cases.len());
+        let extra = &suite.identity.extra[0];
+        assert_eq!(extra.cases, 1);
+        assert_eq!(
+            extra.digest,
+            crate::suite::digest([("team/a.yaml".to_string(), case.as_bytes())])
+        );
+        let last = suite.cases.last().unwrap();
+        assert_eq!(last.area, "team");
+        assert_eq!(last.file, dir.join("team/a.yaml"));
+        // An extra directory that cannot be read is an error of its own; the suite still loads.
+        let missing = dir.join("nope");
+        let errors = Suite::load_with(&SuiteSource::Embedded, &[missing]).unwrap_err();
+        assert_eq!(errors.errors.len(), 1, "{errors}");
+        assert!(
+            errors
+                .to_string()
+                .contains("cannot read the extra cases directory"),
+            "{errors}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
