@@ -206,6 +206,42 @@ mod tests {
             .unwrap();
     }
 
+    /// A verifier that checks the token's header before the request's fields answers
+    /// `jwt_algorithm_not_allowed` for an `alg: none` token beside an empty user_id: that code
+    /// conforms too. Beside no token, an empty identifier is `invalid_request` alone.
+    #[test]
+    fn an_empty_identifier_beside_a_bad_token_breaks_both_rules() {
+        let mut runner = TestRunner::deterministic();
+        let mut recipe = strategy::jwt_valid()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        recipe.alg = crate::properties::recipe::Alg::None(0);
+        recipe.request_user_id = crate::properties::recipe::RequestUserId::Empty;
+        let request = build_verify(
+            &crate::properties::recipe::VerifyRecipe::Jwt(recipe.clone()),
+            "x",
+            DEFAULT_NOW,
+        );
+        let broken = reference::broken_rules(&request);
+        assert!(
+            broken.contains(&ErrorCode::InvalidRequest)
+                && broken.contains(&ErrorCode::JwtAlgorithmNotAllowed),
+            "{broken:?}"
+        );
+        // A valid token beside the empty user_id breaks rule 1 only.
+        recipe.alg = crate::properties::recipe::Alg::Hs256;
+        let request = build_verify(
+            &crate::properties::recipe::VerifyRecipe::Jwt(recipe),
+            "x",
+            DEFAULT_NOW,
+        );
+        assert_eq!(
+            reference::broken_rules(&request),
+            vec![ErrorCode::InvalidRequest]
+        );
+    }
+
     #[test]
     fn a_token_respelled_with_trailing_bits_conforms_only_at_should_level() {
         let mut runner = TestRunner::deterministic();
