@@ -6,9 +6,9 @@ use crate::adapter::builtin::InProcess;
 use crate::contract::{
     FromAdapter, HelloReply, JwtKey, Platform, SignRequest, Verdict, VerifyRequest,
 };
-use crate::reference::{sign, verify, Reference};
+use crate::reference::{jws, sign, verify, Reference};
 
-use super::tools::{decode_lenient, parsed, with_workspace};
+use super::tools::{decode_lenient, parsed, resigned, with_workspace};
 
 /// `for key in workspace.jwt_keys: if verify(token, key): ok`: the key's `platforms` are never
 /// read, so the iOS key verifies web tokens.
@@ -81,5 +81,44 @@ impl InProcess for RememberingKeys {
 
     fn sign(&mut self, request: &SignRequest) -> FromAdapter {
         sign(request)
+    }
+}
+
+/// The secret the reference is handed for a listed empty-secret key the buggy verifier lets
+/// verify (the reference never verifies under an empty one).
+const EMPTY_KEY_STAND_IN: &str = "broken-stand-in-for-the-empty-secret";
+
+/// `hmac.new(key.secret.encode(), ...)` with no check that the secret is set: a listed key with
+/// an empty secret verifies tokens MACed with the empty key, which anyone can make.
+pub(super) fn empty_secret_verifies(request: &VerifyRequest) -> Verdict {
+    let Some(parsed) = parsed(request) else {
+        return verify(request);
+    };
+    let Some(token) = parsed
+        .intercom_user_jwt
+        .as_deref()
+        .and_then(|t| jws::decode_unverified(t).ok())
+    else {
+        return verify(request);
+    };
+    let input = token.split.signing_input();
+    let empty_verifies = jws::hmac_sha256_verify(b"", input.as_bytes(), &token.split.signature);
+    let empty_key = request
+        .workspace
+        .jwt_keys
+        .iter()
+        .position(|k| k.secret.is_empty() && k.platforms.contains(&parsed.platform));
+    match empty_key {
+        Some(index) if empty_verifies => {
+            let mut changed = resigned(
+                request,
+                &token.header.members,
+                &token.claims.members,
+                EMPTY_KEY_STAND_IN,
+            );
+            changed.workspace.jwt_keys[index].secret = EMPTY_KEY_STAND_IN.into();
+            verify(&changed)
+        }
+        _ => verify(request),
     }
 }

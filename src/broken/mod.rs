@@ -29,6 +29,7 @@ use crate::reference::requirement as req;
 mod idv;
 mod jwt;
 mod keys;
+mod request;
 mod signer;
 mod tools;
 mod verdict;
@@ -65,7 +66,7 @@ impl std::fmt::Debug for BrokenImplementation {
 
 /// Every bundled broken implementation, verifier bugs first, then signer bugs.
 pub fn all() -> &'static [BrokenImplementation] {
-    &BROKEN
+    BROKEN
 }
 
 /// The names of [`all`], in order.
@@ -157,7 +158,7 @@ impl InProcess for Named {
 
 /// The catalogue. Each summary says the mistake as the integrator made it; the function it
 /// points to says how the wrapper reproduces it.
-static BROKEN: [BrokenImplementation; 33] = [
+static BROKEN: &[BrokenImplementation] = &[
     // --- Identity Verification (rule 3) ---
     BrokenImplementation {
         name: "idv-hashes-email",
@@ -309,6 +310,133 @@ static BROKEN: [BrokenImplementation; 33] = [
             req::VISITOR_HASH_WITHOUT_IDENTIFIER,
         ],
         make: || verifier(verdict::generic_error_codes),
+    },
+    // --- wrong readings only the rarer shapes reach (issue 10) ---
+    BrokenImplementation {
+        name: "jwt-standard-base64",
+        summary: "decodes the token's parts with a forgiving base64 decoder: the standard alphabet (+, /) and = padding are accepted",
+        breaks: &[req::JWT_FORMAT],
+        make: || verifier(jwt::standard_base64),
+    },
+    BrokenImplementation {
+        name: "jwt-trims-token",
+        summary: "trims whitespace around the token before decoding it (a trailing newline from a file is forgiven)",
+        breaks: &[req::JWT_FORMAT],
+        make: || verifier(jwt::trims_token),
+    },
+    BrokenImplementation {
+        name: "jwt-crit-ignored",
+        summary: "never reads the crit header: a token requiring extensions the profile does not understand is verified anyway",
+        breaks: &[req::JWT_CRIT],
+        make: || verifier(jwt::crit_ignored),
+    },
+    BrokenImplementation {
+        name: "jwt-alg-case-insensitive",
+        summary: "compares alg case-insensitively: hs256 and Hs256 pass as HS256",
+        breaks: &[req::JWT_ALG],
+        make: || verifier(jwt::alg_case_insensitive),
+    },
+    BrokenImplementation {
+        name: "jwt-signature-short-compare",
+        summary: "compares the signature only over the bytes both have (min of the lengths): a truncated, empty or lengthened signature verifies",
+        breaks: &[req::JWT_SIGNATURE],
+        make: || verifier(jwt::signature_short_compare),
+    },
+    BrokenImplementation {
+        name: "key-empty-secret-verifies",
+        summary: "keys an HMAC with a listed key's empty secret: a token MACed with the empty key, which anyone can make, verifies",
+        breaks: &[req::KEY_EMPTY_SECRET, req::JWT_SIGNATURE],
+        make: || verifier(keys::empty_secret_verifies),
+    },
+    BrokenImplementation {
+        name: "jwt-exp-zero-ignored",
+        summary: "checks exp only when it is truthy (if (claims.exp && ...)): exp 0 means the token never expires",
+        breaks: &[req::JWT_EXP],
+        make: || verifier(jwt::exp_zero_ignored),
+    },
+    BrokenImplementation {
+        name: "jwt-dates-truncated",
+        summary: "truncates fractional exp and nbf to whole seconds: a token expiring a fraction of a second from now is already expired, and one not valid for a fraction of a second already valid",
+        breaks: &[req::JWT_EXP, req::JWT_NBF],
+        make: || verifier(jwt::dates_truncated),
+    },
+    BrokenImplementation {
+        name: "jwt-numeric-string-dates",
+        summary: "reads an exp or nbf written as a numeric string (\"1767229200\") as the number it spells",
+        breaks: &[req::JWT_CLAIM_TYPES],
+        make: || verifier(jwt::numeric_string_dates),
+    },
+    BrokenImplementation {
+        name: "jwt-iat-future-rejected",
+        summary: "leaves a JWT library's iat check on: a token issued in the future is refused as not yet valid, though iat is never checked",
+        breaks: &[req::JWT_IAT_IGNORED],
+        make: || verifier(jwt::iat_future_rejected),
+    },
+    BrokenImplementation {
+        name: "jwt-request-email-wins",
+        summary: "takes the email from the request when it sends one (request.email || claims.email), never comparing it with the token's",
+        breaks: &[req::JWT_IDENTITY_MATCH, req::JWT_IDENTITY_FROM_CLAIMS],
+        make: || verifier(jwt::request_email_wins),
+    },
+    BrokenImplementation {
+        name: "jwt-user-id-from-sub",
+        summary: "takes the user from the sub claim when the token has no user_id (claims.user_id || claims.sub)",
+        breaks: &[req::JWT_USER_ID],
+        make: || verifier(jwt::user_id_from_sub),
+    },
+    BrokenImplementation {
+        name: "jwt-aud-rejected",
+        summary: "leaves a JWT library's audience check on with no audience configured: any token carrying aud is refused",
+        breaks: &[req::JWT_UNCHECKED_FIELDS],
+        make: || verifier(jwt::aud_rejected),
+    },
+    BrokenImplementation {
+        name: "jwt-identity-case-insensitive",
+        summary: "compares the request's user_id and email with the token's trimmed and lowercased (U-1 matches u-1)",
+        breaks: &[req::JWT_IDENTITY_MATCH, "IDENT-EXACT-BYTES"],
+        make: || verifier(jwt::identity_case_insensitive),
+    },
+    BrokenImplementation {
+        name: "attr-registered-claims-applied",
+        summary: "treats only exp and nbf as registered claims: iat, iss, aud, sub and jti are applied as attributes",
+        breaks: &[req::ATTR_REGISTERED_CLAIMS],
+        make: || verifier(verdict::registered_claims_applied),
+    },
+    BrokenImplementation {
+        name: "idv-trims-user-hash",
+        summary: "trims whitespace around the user_hash before comparing it",
+        breaks: &[req::IDV_MALFORMED_HASH],
+        make: || verifier(idv::trims_user_hash),
+    },
+    BrokenImplementation {
+        name: "idv-empty-hash-is-missing",
+        summary: "reads an empty user_hash as no hash (if (!user_hash)): user_hash_required instead of a mismatch",
+        breaks: &[req::IDV_MALFORMED_HASH],
+        make: || verifier(idv::empty_hash_is_missing),
+    },
+    BrokenImplementation {
+        name: "idv-empty-secret-verifies",
+        summary: "keys the user_hash HMAC with an empty secret when none is set: the HMAC under the empty key, which anyone can compute, verifies",
+        breaks: &[req::IDV_MALFORMED_HASH],
+        make: || verifier(idv::empty_secret_verifies),
+    },
+    BrokenImplementation {
+        name: "req-update-unverified",
+        summary: "checks identity verification on boot only: an update is trusted as part of the booted session, as if enforcement were off",
+        breaks: &["REQ-ACTIONS", req::IDV_ENFORCED],
+        make: || verifier(request::update_unverified),
+    },
+    BrokenImplementation {
+        name: "req-empty-identifier-as-missing",
+        summary: "reads an empty user_id or email as not sent (if (request.user_id)), falling back to the other identifier",
+        breaks: &[req::REQ_SHAPE],
+        make: || verifier(request::empty_identifier_as_missing),
+    },
+    BrokenImplementation {
+        name: "req-reserved-attributes-applied",
+        summary: "applies attributes named user_id, email, user_hash or intercom_user_jwt like any other instead of refusing the request",
+        breaks: &[req::REQ_RESERVED_ATTRIBUTES],
+        make: || verifier(request::reserved_attributes_applied),
     },
     // --- signer ---
     BrokenImplementation {

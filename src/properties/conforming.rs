@@ -8,15 +8,17 @@
 //!   conforms; and, where the token's `kid` names another of the platform's keys than the one
 //!   that signed, also the verdict of a verifier that trusts `kid` (a `may` choice);
 //! - **should**: the verdict of a verifier that decodes base64url leniently (non-canonical
-//!   trailing bits), which RFC 4648 allows and this profile rates `should`. An answer that
-//!   conforms only at this level fails the property at `should`, never at `must`.
+//!   trailing bits), which RFC 4648 allows and this profile rates `should`; and, for an accepted
+//!   token that carries an `aud`, a rejection `jwt_claims_invalid` (RFC 7519 section 4.1.3 lets a
+//!   relying party refuse an audience that does not name it; JWT-CLAIMS-025 is `should`). An
+//!   answer that conforms only at this level fails the property at `should`, never at `must`.
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine as _};
 use serde_json::Value;
 
-use crate::contract::{Verdict, VerifyRequest};
+use crate::contract::{ErrorCode, Outcome, Verdict, VerifyRequest};
 use crate::reference::{self, jws};
 use crate::scenario::{Expectation, ExpectedVerdict};
 
@@ -38,15 +40,45 @@ pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
             verdicts.push(trusting);
         }
     }
+    let accepted = reference.outcome == Outcome::Accepted;
     let must = match verdicts.len() {
         1 => Expectation::Verdict(reference),
         _ => Expectation::AnyOf { verdicts },
     };
-    let should = respelled_canonically(request)
+    let mut should: Vec<ExpectedVerdict> = respelled_canonically(request)
         .map(|r| expected_for(&r))
         .filter(|lenient| !matches(&must, lenient))
-        .map(Expectation::Verdict);
+        .into_iter()
+        .collect();
+    if accepted && carries_aud(request) {
+        should.push(rejected(ErrorCode::JwtClaimsInvalid));
+    }
+    let should = match should.len() {
+        0 => None,
+        1 => should.pop().map(Expectation::Verdict),
+        _ => Some(Expectation::AnyOf { verdicts: should }),
+    };
     Conforming { must, should }
+}
+
+/// Whether the request's token carries an `aud` claim.
+fn carries_aud(request: &VerifyRequest) -> bool {
+    token(request)
+        .and_then(|t| jws::decode_unverified(t).ok())
+        .is_some_and(|decoded| decoded.claims.members.contains_key("aud"))
+}
+
+/// A rejection with `code`, as an expectation.
+fn rejected(code: ErrorCode) -> ExpectedVerdict {
+    ExpectedVerdict {
+        outcome: Outcome::Rejected,
+        error: Some(code),
+        also: Vec::new(),
+        verified: false,
+        identity: None,
+        applied: Default::default(),
+        dropped: Default::default(),
+    }
 }
 
 /// The reference's verdict as an expectation, with the code of every rule the request breaks.
@@ -145,7 +177,6 @@ mod tests {
     use proptest::test_runner::{Config, TestRunner};
 
     use super::*;
-    use crate::contract::Outcome;
     use crate::properties::recipe::build_verify;
     use crate::properties::strategy;
     use crate::scenario::DEFAULT_NOW;
@@ -173,6 +204,42 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// A verifier that checks the token's header before the request's fields answers
+    /// `jwt_algorithm_not_allowed` for an `alg: none` token beside an empty user_id: that code
+    /// conforms too. Beside no token, an empty identifier is `invalid_request` alone.
+    #[test]
+    fn an_empty_identifier_beside_a_bad_token_breaks_both_rules() {
+        let mut runner = TestRunner::deterministic();
+        let mut recipe = strategy::jwt_valid()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        recipe.alg = crate::properties::recipe::Alg::None(0);
+        recipe.request_user_id = crate::properties::recipe::RequestUserId::Empty;
+        let request = build_verify(
+            &crate::properties::recipe::VerifyRecipe::Jwt(recipe.clone()),
+            "x",
+            DEFAULT_NOW,
+        );
+        let broken = reference::broken_rules(&request);
+        assert!(
+            broken.contains(&ErrorCode::InvalidRequest)
+                && broken.contains(&ErrorCode::JwtAlgorithmNotAllowed),
+            "{broken:?}"
+        );
+        // A valid token beside the empty user_id breaks rule 1 only.
+        recipe.alg = crate::properties::recipe::Alg::Hs256;
+        let request = build_verify(
+            &crate::properties::recipe::VerifyRecipe::Jwt(recipe),
+            "x",
+            DEFAULT_NOW,
+        );
+        assert_eq!(
+            reference::broken_rules(&request),
+            vec![ErrorCode::InvalidRequest]
+        );
     }
 
     #[test]

@@ -63,9 +63,25 @@ pub struct WorkspaceRecipe {
     pub keys: Vec<(usize, [bool; 3])>,
     pub locked: Vec<&'static str>,
     pub leeway: i64,
+    /// The platforms a key with an empty secret ([`EMPTY_KEY_ID`]) is listed for (none mostly).
+    pub empty_key: [bool; 3],
+    /// The platforms whose identity verification secret is empty.
+    pub empty_idv_secret: [bool; 3],
 }
 
+/// The id of the key with an empty secret: listed, but it never verifies (KEY-EMPTY-SECRET).
+pub const EMPTY_KEY_ID: &str = "k0";
+
 impl WorkspaceRecipe {
+    /// The identity verification secret of platform `p` in this workspace.
+    pub fn idv_secret(&self, p: usize) -> &'static str {
+        if self.empty_idv_secret[p % 3] {
+            ""
+        } else {
+            IDV_SECRETS[p % 3]
+        }
+    }
+
     pub fn build(&self) -> Workspace {
         let platforms = Platform::ALL
             .iter()
@@ -73,7 +89,7 @@ impl WorkspaceRecipe {
             .map(|(i, p)| {
                 let settings = PlatformSettings {
                     identity_verification: IdentityVerification {
-                        secret: IDV_SECRETS[i].into(),
+                        secret: self.idv_secret(i).into(),
                         enforced: self.enforced[i],
                     },
                     jwt: JwtSettings {
@@ -84,20 +100,31 @@ impl WorkspaceRecipe {
             })
             .collect();
         let mut seen = std::collections::BTreeSet::new();
-        let jwt_keys = self
-            .keys
-            .iter()
-            .filter(|(index, _)| seen.insert(*index))
-            .map(|(index, on)| JwtKey {
-                id: KEY_POOL[*index].0.into(),
-                secret: KEY_POOL[*index].1.into(),
-                platforms: Platform::ALL
+        let on = |platforms: &[bool; 3]| -> Vec<Platform> {
+            Platform::ALL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| platforms[*i])
+                .map(|(_, p)| *p)
+                .collect()
+        };
+        let empty_key = self.empty_key.iter().any(|b| *b).then(|| JwtKey {
+            id: EMPTY_KEY_ID.into(),
+            secret: String::new(),
+            platforms: on(&self.empty_key),
+        });
+        let jwt_keys = empty_key
+            .into_iter()
+            .chain(
+                self.keys
                     .iter()
-                    .enumerate()
-                    .filter(|(i, _)| on[*i])
-                    .map(|(_, p)| *p)
-                    .collect(),
-            })
+                    .filter(|(index, _)| seen.insert(*index))
+                    .map(|(index, platforms)| JwtKey {
+                        id: KEY_POOL[*index].0.into(),
+                        secret: KEY_POOL[*index].1.into(),
+                        platforms: on(platforms),
+                    }),
+            )
             .collect();
         Workspace {
             name: "generated".into(),
@@ -134,7 +161,15 @@ pub enum HashRecipe {
     Prefix(usize),
     /// Over the identifier trimmed and lowercased (what a normalising verifier would accept).
     Normalised,
+    /// The right hash with whitespace around it (one of [`HASH_PADDINGS`]).
+    Padded(usize),
+    /// The empty string: a present hash that matches nothing, not a missing one.
+    Empty,
 }
+
+/// Whitespace a `user_hash` or a token picks up on its way (before, after).
+pub const PADDINGS: [(&str, &str); 5] =
+    [("", " "), (" ", ""), ("", "\n"), ("\t", "\r\n"), (" ", " ")];
 
 #[derive(Debug, Clone)]
 pub struct IdvRecipe {
@@ -143,11 +178,26 @@ pub struct IdvRecipe {
     pub identity: Identity,
     pub hash: HashRecipe,
     pub attributes: BTreeMap<&'static str, String>,
+    pub request: RequestExtras,
 }
+
+/// What any verify request may also carry: the action, and an attribute with a reserved name.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestExtras {
+    /// `update` instead of `boot` (judged the same: REQ-ACTIONS).
+    pub update: bool,
+    /// An attribute named like a request field (index into [`RESERVED_ATTRIBUTES`]).
+    pub reserved_attribute: Option<usize>,
+}
+
+/// Request attribute names rule 1 reserves (REQ-RESERVED-ATTRIBUTES).
+pub const RESERVED_ATTRIBUTES: [&str; 4] = ["user_id", "email", "user_hash", "intercom_user_jwt"];
 
 #[derive(Debug, Clone, Copy)]
 pub enum Alg {
     Hs256,
+    /// `HS256` in another letter case ([`HS256_CASINGS`]), over an HS256 MAC.
+    Hs256Cased(usize),
     /// `none` in one of several casings, with an empty signature.
     None(usize),
     Hs384,
@@ -167,6 +217,46 @@ pub enum RequestUserId {
     Same,
     Different,
     Absent,
+    /// The empty string (`invalid_request`, not a missing user_id).
+    Empty,
+    /// The claim's user_id in another case, or with a trailing space: another user.
+    Respelled,
+}
+
+/// The request's `email` beside a token, relative to the user's email (when the user has one).
+#[derive(Debug, Clone, Copy)]
+pub enum RequestEmail {
+    Absent,
+    Same,
+    /// Another address than the user's (and the claim's, when the token carries it).
+    Different,
+    /// The user's email in another case: another address.
+    Respelled,
+    Empty,
+}
+
+/// How a time claim is written.
+#[derive(Debug, Clone, Copy)]
+pub enum TimeForm {
+    /// An integer number of seconds.
+    Integer,
+    /// A quarter of a second after the instant (a fraction, never rounded).
+    Fraction,
+    /// The integer as a JSON string (`jwt_claims_invalid`).
+    NumericString,
+    /// 0, the epoch, whatever the offset.
+    Epoch,
+}
+
+/// How the token's parts are base64-encoded.
+#[derive(Debug, Clone, Copy)]
+pub enum Encoding {
+    /// base64url without padding: the only form this profile accepts.
+    Url,
+    /// The standard alphabet (`+`, `/`) with `=` padding, MACed as sent.
+    Standard,
+    /// The standard alphabet without padding, MACed as sent.
+    StandardNoPad,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -185,6 +275,12 @@ pub enum Mutation {
     DropSignature,
     ExtraSegment,
     Pad,
+    /// Whitespace around the token (one of [`PADDINGS`]).
+    Wrap(usize),
+    /// The signature cut to its first N bytes (mod 32).
+    CutSignature(usize),
+    /// A byte appended to the signature.
+    LongerSignature,
 }
 
 /// A time relative to `now` (or to `now - leeway` when `from_leeway`).
@@ -208,11 +304,54 @@ pub struct JwtRecipe {
     pub exp: Option<Offset>,
     pub nbf: Option<Offset>,
     pub request_user_id: RequestUserId,
-    pub request_email: bool,
+    pub request_email: RequestEmail,
     pub request_attributes: BTreeMap<&'static str, String>,
     pub stale_user_hash: bool,
     pub mutation: Mutation,
+    pub more: JwtExtras,
 }
+
+/// The rarer shapes of a token: header members, time claim forms, registered claims, the key.
+#[derive(Debug, Clone)]
+pub struct JwtExtras {
+    /// A `crit` header (index into [`CRITS`]).
+    pub crit: Option<usize>,
+    pub encoding: Encoding,
+    pub exp_form: TimeForm,
+    pub nbf_form: TimeForm,
+    /// An `iat`, anywhere (it is never checked).
+    pub iat: Option<Offset>,
+    /// Registered claims (`iss`, `aud`, `sub`, `jti`) the token carries.
+    pub registered: Vec<&'static str>,
+    /// MACed with the empty secret of the listed key [`EMPTY_KEY_ID`] instead of the pool key.
+    pub empty_secret: bool,
+    pub request: RequestExtras,
+}
+
+impl Default for JwtExtras {
+    fn default() -> Self {
+        JwtExtras {
+            crit: None,
+            encoding: Encoding::Url,
+            exp_form: TimeForm::Integer,
+            nbf_form: TimeForm::Integer,
+            iat: None,
+            registered: Vec::new(),
+            empty_secret: false,
+            request: RequestExtras::default(),
+        }
+    }
+}
+
+/// Registered claims a token may carry besides the times.
+pub const REGISTERED: [&str; 4] = ["iss", "aud", "sub", "jti"];
+
+/// `crit` headers (with the members they name): none of them is understood by this profile.
+pub const CRITS: [&str; 3] = [
+    r#"{"crit":["x-tenant"],"x-tenant":"acme"}"#,
+    r#"{"crit":[]}"#,
+    r#"{"crit":["b64"],"b64":false}"#,
+];
 
 #[derive(Debug, Clone)]
 pub struct SignRecipe {
@@ -256,20 +395,33 @@ pub fn build_verify(recipe: &VerifyRecipe, id: &str, now: i64) -> VerifyRequest 
 
 /// A request's `attributes`. Attributes named like identity fields are a different rule
 /// (REQ-RESERVED-ATTRIBUTES): `email` is an attribute name only through locking, never sent as one.
-fn request_attributes(attributes: &BTreeMap<&'static str, String>) -> Value {
-    Value::Object(
-        attributes
-            .iter()
-            .filter(|(k, _)| **k != "email")
-            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
-            .collect(),
-    )
+/// [`RequestExtras::reserved_attribute`] adds one, on purpose.
+fn request_attributes(
+    attributes: &BTreeMap<&'static str, String>,
+    extras: &RequestExtras,
+) -> Value {
+    let mut map: Map<String, Value> = attributes
+        .iter()
+        .filter(|(k, _)| **k != "email")
+        .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+        .collect();
+    if let Some(i) = extras.reserved_attribute {
+        map.insert(
+            RESERVED_ATTRIBUTES[i % RESERVED_ATTRIBUTES.len()].into(),
+            json!("x"),
+        );
+    }
+    Value::Object(map)
+}
+
+fn action(extras: &RequestExtras) -> Value {
+    json!(if extras.update { "update" } else { "boot" })
 }
 
 fn idv_request(r: &IdvRecipe) -> Value {
     let platform = platform(r.platform);
     let mut request = Map::new();
-    request.insert("action".into(), json!("boot"));
+    request.insert("action".into(), action(&r.request));
     request.insert("platform".into(), json!(platform.as_str()));
     if let Some(user_id) = &r.identity.user_id {
         request.insert("user_id".into(), json!(user_id));
@@ -280,7 +432,10 @@ fn idv_request(r: &IdvRecipe) -> Value {
     if let Some(hash) = idv_hash(r) {
         request.insert("user_hash".into(), json!(hash));
     }
-    request.insert("attributes".into(), request_attributes(&r.attributes));
+    request.insert(
+        "attributes".into(),
+        request_attributes(&r.attributes, &r.request),
+    );
     Value::Object(request)
 }
 
@@ -292,7 +447,7 @@ fn idv_hash(r: &IdvRecipe) -> Option<String> {
         .clone()
         .or_else(|| r.identity.email.clone())
         .unwrap_or_default();
-    let secret = IDV_SECRETS[p];
+    let secret = r.workspace.idv_secret(p);
     let hash = match &r.hash {
         HashRecipe::Missing => return None,
         HashRecipe::Right => user_hash(secret, &identifier),
@@ -319,6 +474,11 @@ fn idv_hash(r: &IdvRecipe) -> Option<String> {
         }
         HashRecipe::Prefix(n) => user_hash(secret, &identifier)[..(*n % 63) + 1].to_string(),
         HashRecipe::Normalised => user_hash(secret, &identifier.trim().to_lowercase()),
+        HashRecipe::Padded(i) => {
+            let (before, after) = PADDINGS[*i % PADDINGS.len()];
+            format!("{before}{}{after}", user_hash(secret, &identifier))
+        }
+        HashRecipe::Empty => String::new(),
     };
     Some(hash)
 }
@@ -335,7 +495,7 @@ fn time(now: i64, leeway: i64, offset: Offset) -> i64 {
 fn mac(alg: Alg, key: &[u8], input: &[u8]) -> Vec<u8> {
     match alg {
         Alg::None(_) => vec![],
-        Alg::Hs256 => mac_with::<Hmac<Sha256>>(key, input),
+        Alg::Hs256 | Alg::Hs256Cased(_) => mac_with::<Hmac<Sha256>>(key, input),
         Alg::Hs384 => mac_with::<Hmac<Sha384>>(key, input),
         Alg::Hs512 => mac_with::<Hmac<Sha512>>(key, input),
     }
@@ -349,13 +509,41 @@ fn mac_with<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8>
 }
 
 const NONE_CASINGS: [&str; 4] = ["none", "None", "NONE", "nOnE"];
+/// `HS256` in other cases: not the exact string, so refused (JWT-ALG).
+pub const HS256_CASINGS: [&str; 3] = ["hs256", "Hs256", "hS256"];
 const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// A time claim's value: the instant in the recipe's form.
+fn time_value(at: i64, form: TimeForm) -> Value {
+    match form {
+        TimeForm::Integer => json!(at),
+        TimeForm::Fraction => json!(at as f64 + 0.25),
+        TimeForm::NumericString => json!(at.to_string()),
+        TimeForm::Epoch => json!(0),
+    }
+}
+
+/// A part in the recipe's encoding.
+fn encode(bytes: &[u8], encoding: Encoding) -> String {
+    use base64::Engine as _;
+    match encoding {
+        Encoding::Url => b64url_encode(bytes),
+        Encoding::Standard => base64::engine::general_purpose::STANDARD.encode(bytes),
+        Encoding::StandardNoPad => base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes),
+    }
+}
 
 /// The token of a recipe: header, claims, MAC, then the mutation.
 pub fn jwt_token(r: &JwtRecipe, now: i64) -> String {
-    let (key_id, key_secret) = KEY_POOL[r.key % KEY_POOL.len()];
+    let (key_id, pool_secret) = KEY_POOL[r.key % KEY_POOL.len()];
+    let (key_id, key_secret) = if r.more.empty_secret {
+        (EMPTY_KEY_ID, "")
+    } else {
+        (key_id, pool_secret)
+    };
     let alg = match r.alg {
         Alg::Hs256 => "HS256",
+        Alg::Hs256Cased(casing) => HS256_CASINGS[casing % HS256_CASINGS.len()],
         Alg::None(casing) => NONE_CASINGS[casing % NONE_CASINGS.len()],
         Alg::Hs384 => "HS384",
         Alg::Hs512 => "HS512",
@@ -371,6 +559,11 @@ pub fn jwt_token(r: &JwtRecipe, now: i64) -> String {
         Kid::Pool(i) => {
             header.insert("kid".into(), json!(KEY_POOL[i % KEY_POOL.len()].0));
         }
+    }
+    if let Some(crit) = r.more.crit {
+        let members: Map<String, Value> = serde_json::from_str(CRITS[crit % CRITS.len()])
+            .expect("the crit headers are JSON objects");
+        header.extend(members);
     }
     let mut claims = Map::new();
     let user_id = r.identity.user_id.clone().unwrap_or_else(|| "u-1".into());
@@ -394,24 +587,50 @@ pub fn jwt_token(r: &JwtRecipe, now: i64) -> String {
             claims.insert(name.to_string(), json!(value));
         }
     }
+    for name in &r.more.registered {
+        let value = match *name {
+            "iss" => json!("https://prop.example"),
+            "aud" => json!("prop-messenger"),
+            // The user the token is for, as an OpenID Connect subject would name it.
+            "sub" => json!(user_id),
+            _ => json!("prop-jti-7f3a"),
+        };
+        claims.insert(name.to_string(), value);
+    }
     let leeway = r.workspace.leeway;
     if let Some(exp) = r.exp {
-        claims.insert("exp".into(), json!(time(now, leeway, exp)));
+        claims.insert(
+            "exp".into(),
+            time_value(time(now, leeway, exp), r.more.exp_form),
+        );
     }
     if let Some(nbf) = r.nbf {
-        claims.insert("nbf".into(), json!(time(now, -leeway, nbf)));
+        claims.insert(
+            "nbf".into(),
+            time_value(time(now, -leeway, nbf), r.more.nbf_form),
+        );
     }
-    let header = b64url_encode(Value::Object(header).to_string());
-    let payload = b64url_encode(Value::Object(claims).to_string());
+    if let Some(iat) = r.more.iat {
+        claims.insert("iat".into(), json!(time(now, 0, iat)));
+    }
+    let encoding = r.more.encoding;
+    let header = encode(Value::Object(header).to_string().as_bytes(), encoding);
+    let payload = encode(Value::Object(claims).to_string().as_bytes(), encoding);
     let input = format!("{header}.{payload}");
-    let signature = b64url_encode(mac(r.alg, key_secret.as_bytes(), input.as_bytes()));
+    let mac = mac(r.alg, key_secret.as_bytes(), input.as_bytes());
+    let mac = match r.mutation {
+        Mutation::CutSignature(keep) => mac[..keep % mac.len().max(1)].to_vec(),
+        Mutation::LongerSignature => [mac, vec![0]].concat(),
+        _ => mac,
+    };
+    let signature = encode(&mac, encoding);
     let token = format!("{input}.{signature}");
     mutate(token, r.mutation)
 }
 
 fn mutate(token: String, mutation: Mutation) -> String {
     match mutation {
-        Mutation::None => token,
+        Mutation::None | Mutation::CutSignature(_) | Mutation::LongerSignature => token,
         Mutation::Replace(at, with) => {
             let mut bytes = token.into_bytes();
             // Only base64url characters are replaced, by another one: the token keeps its shape.
@@ -430,24 +649,50 @@ fn mutate(token: String, mutation: Mutation) -> String {
             .unwrap_or(token),
         Mutation::ExtraSegment => format!("{token}.e30"),
         Mutation::Pad => format!("{token}="),
+        Mutation::Wrap(i) => {
+            let (before, after) = PADDINGS[i % PADDINGS.len()];
+            format!("{before}{token}{after}")
+        }
+    }
+}
+
+/// An identifier spelled differently: another case, or a trailing space.
+fn respelled(identifier: &str) -> String {
+    let upper = identifier.to_uppercase();
+    if upper != identifier {
+        upper
+    } else {
+        format!("{identifier} ")
     }
 }
 
 fn jwt_request(r: &JwtRecipe, now: i64) -> Value {
     let mut request = Map::new();
-    request.insert("action".into(), json!("boot"));
+    request.insert("action".into(), action(&r.more.request));
     request.insert("platform".into(), json!(platform(r.platform).as_str()));
     let user_id = r.identity.user_id.clone().unwrap_or_else(|| "u-1".into());
-    match r.request_user_id {
-        RequestUserId::Same => {
-            request.insert("user_id".into(), json!(user_id));
-        }
-        RequestUserId::Different => {
-            request.insert("user_id".into(), json!(format!("{user_id}-other")));
-        }
-        RequestUserId::Absent => {}
+    let request_user_id = match r.request_user_id {
+        RequestUserId::Same => Some(user_id),
+        RequestUserId::Different => Some(format!("{user_id}-other")),
+        RequestUserId::Absent => None,
+        RequestUserId::Empty => Some(String::new()),
+        RequestUserId::Respelled => Some(respelled(&user_id)),
+    };
+    if let Some(user_id) = request_user_id {
+        request.insert("user_id".into(), json!(user_id));
     }
-    if let (true, Some(email)) = (r.request_email, &r.identity.email) {
+    let request_email = r
+        .identity
+        .email
+        .as_ref()
+        .and_then(|email| match r.request_email {
+            RequestEmail::Absent => None,
+            RequestEmail::Same => Some(email.clone()),
+            RequestEmail::Different => Some(format!("other.{email}")),
+            RequestEmail::Respelled => Some(respelled(email)),
+            RequestEmail::Empty => Some(String::new()),
+        });
+    if let Some(email) = request_email {
         request.insert("email".into(), json!(email));
     }
     if r.stale_user_hash {
@@ -459,7 +704,7 @@ fn jwt_request(r: &JwtRecipe, now: i64) -> Value {
     request.insert("intercom_user_jwt".into(), json!(jwt_token(r, now)));
     request.insert(
         "attributes".into(),
-        request_attributes(&r.request_attributes),
+        request_attributes(&r.request_attributes, &r.more.request),
     );
     Value::Object(request)
 }

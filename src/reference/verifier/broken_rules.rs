@@ -31,10 +31,14 @@ pub fn broken_rules(request: &VerifyRequest) -> Vec<ErrorCode> {
         Err(rejection) => {
             broken.insert(rejection.code);
             // A request whose only shape problem is a reserved attribute name can still be
-            // read: a verifier that checks its token or hash first answers for those.
-            match verifier.rule_1(&without_reserved_attributes(&request.request)) {
-                Ok(parsed) => parsed,
-                Err(_) => return ordered(broken),
+            // read: a verifier that checks its token or hash first answers for those. So can one
+            // with an empty `user_id` or `email` beside a token: a verifier that checks the
+            // token's header or signature before the request's fields answers for the token
+            // (the empty identifier is left out, so rule 2.8 is not judged on it).
+            let empty = has_empty_identifier(&request.request);
+            match verifier.rule_1(&readable(&request.request)) {
+                Ok(parsed) if !empty || parsed.intercom_user_jwt.is_some() => parsed,
+                _ => return ordered(broken),
             }
         }
     };
@@ -127,11 +131,23 @@ fn readable_header(token: &str) -> Option<JsonObject> {
     jws::parse_json_object(Part::Header, &bytes).ok()
 }
 
-/// The request with reserved names taken out of its attributes.
-fn without_reserved_attributes(raw: &Value) -> Value {
+/// Whether the request sends an empty `user_id` or `email`.
+fn has_empty_identifier(raw: &Value) -> bool {
+    ["user_id", "email"]
+        .iter()
+        .any(|name| raw.get(name).and_then(Value::as_str) == Some(""))
+}
+
+/// The request with reserved names taken out of its attributes and empty identifiers left out.
+fn readable(raw: &Value) -> Value {
     let mut raw = raw.clone();
     if let Some(attributes) = raw.get_mut("attributes").and_then(Value::as_object_mut) {
         attributes.retain(|name, _| !RESERVED_ATTRIBUTES.contains(&name.as_str()));
+    }
+    if let Some(fields) = raw.as_object_mut() {
+        fields.retain(|name, value| {
+            !((name == "user_id" || name == "email") && value.as_str() == Some(""))
+        });
     }
     raw
 }
