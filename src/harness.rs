@@ -285,3 +285,107 @@ fn entries_name_the_suite(baseline: &Baseline, names: &[String]) -> Result<(), F
         Err(stale.join("\n").into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use libtest_mimic::Conclusion;
+    use serde_json::json;
+
+    use super::*;
+    use crate::contract::{self, Outcome, VerifyRequest};
+    use crate::reference;
+    use crate::service::{Identity, Request, Verdict, Verifier, Workspace};
+
+    /// The reference's verifier behind the typed trait: what the typed interface loses shows.
+    struct TypedReference {
+        /// A bug to plant: forget the email of every identity.
+        forget_email: bool,
+    }
+
+    impl Verifier for TypedReference {
+        fn verify(&mut self, workspace: &Workspace, request: &Request, now: i64) -> Verdict {
+            let raw = json!({
+                "action": format!("{:?}", request.action).to_lowercase(),
+                "platform": request.platform,
+                "user_id": request.user_id, "email": request.email,
+                "user_hash": request.user_hash, "intercom_user_jwt": request.intercom_user_jwt,
+                "attributes": request.attributes,
+            });
+            let wire = reference::verify(&VerifyRequest {
+                id: "typed".into(),
+                now,
+                workspace: workspace.clone(),
+                request: raw,
+            });
+            if wire.outcome == Outcome::Rejected {
+                return Verdict::rejected(wire.error.expect("a rejection has a code"));
+            }
+            let identity = wire
+                .identity
+                .and_then(|contract::Identity { user_id, email }| {
+                    let email = email.filter(|_| !self.forget_email);
+                    Identity::new(user_id, email)
+                });
+            match identity {
+                None => Verdict::visitor(wire.attributes),
+                Some(identity) if wire.verified => Verdict::verified(identity, wire.attributes),
+                Some(identity) => Verdict::unverified(identity, wire.attributes),
+            }
+        }
+    }
+
+    fn run(service: Service, baseline: Option<&str>) -> Conclusion {
+        let baseline = baseline.map(|text| {
+            Arc::new(Baseline::parse(text, Path::new("baseline.yaml")).expect("a baseline"))
+        });
+        let policy = Policy {
+            unsupported_fails: false,
+            baseline,
+        };
+        let trials =
+            trials(suite().expect("the suite loads"), Arc::new(service), policy).expect("trials");
+        let args = Arguments {
+            quiet: true,
+            test_threads: Some(2),
+            ..Arguments::default()
+        };
+        libtest_mimic::run(&args, trials)
+    }
+
+    fn verifier(forget_email: bool) -> Service {
+        Service::new("typed-reference", "1").verifier(move || TypedReference { forget_email })
+    }
+
+    #[test]
+    fn the_reference_behind_the_typed_verifier_passes_and_the_signer_role_is_ignored() {
+        let suite = suite().unwrap();
+        let signer_cases = suite
+            .cases
+            .iter()
+            .filter(|c| c.role == contract::Role::Signer)
+            .count();
+        let signer_properties = properties::all()
+            .iter()
+            .filter(|p| p.role == contract::Role::Signer)
+            .count();
+        let conclusion = run(verifier(false), None);
+        assert_eq!(conclusion.num_failed, 0);
+        // Ignored: the signer's cases and properties, and the requests that cannot be typed.
+        assert!(conclusion.num_ignored > (signer_cases + signer_properties) as u64);
+        assert!(conclusion.num_passed > 300, "{}", conclusion.num_passed);
+    }
+
+    #[test]
+    fn a_bug_behind_the_typed_verifier_fails_its_trials_and_a_baseline_entry_for_a_pass_is_stale() {
+        let clean = run(verifier(false), None);
+        let buggy = run(verifier(true), None);
+        assert!(buggy.num_failed > 0);
+        assert_eq!(buggy.num_passed + buggy.num_failed, clean.num_passed);
+
+        // A case that passes, listed as failing: its trial fails (the entry is stale), and an
+        // entry for no case at all fails `baseline::entries`.
+        let stale = "known_failures:\n  - id: JWT-EXP-001\n    outcome: wrong_verdict\n    reason: old\n  - id: NO-SUCH-CASE\n    outcome: wrong_verdict\n    reason: gone\n";
+        let with_stale = run(verifier(false), Some(stale));
+        assert_eq!(with_stale.num_failed, 2);
+    }
+}
