@@ -288,7 +288,7 @@ impl Verifier {
         let platform_keys = self
             .keys
             .iter()
-            .filter(|k| !k.secret.is_empty() && k.platforms.iter().any(|p| *p == request.platform));
+            .filter(|k| !k.secret.is_empty() && k.platforms.contains(&request.platform));
         let mut claims = None;
         for key in platform_keys {
             let secret = DecodingKey::from_secret(key.secret.as_bytes());
