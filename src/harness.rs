@@ -335,6 +335,8 @@ mod tests {
     }
 
     fn run(service: Service, baseline: Option<&str>) -> Conclusion {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
         let baseline = baseline.map(|text| {
             Arc::new(Baseline::parse(text, Path::new("baseline.yaml")).expect("a baseline"))
         });
@@ -344,12 +346,21 @@ mod tests {
         };
         let trials =
             trials(suite().expect("the suite loads"), Arc::new(service), policy).expect("trials");
+        // The inner run's lines go to a file, not among this test binary's own.
+        let log = std::env::temp_dir().join(format!(
+            "messenger-conformance-harness-{}-{}.log",
+            std::process::id(),
+            RUNS.fetch_add(1, Ordering::Relaxed)
+        ));
         let args = Arguments {
             quiet: true,
             test_threads: Some(2),
+            logfile: Some(log.display().to_string()),
             ..Arguments::default()
         };
-        libtest_mimic::run(&args, trials)
+        let conclusion = libtest_mimic::run(&args, trials);
+        let _ = std::fs::remove_file(&log);
+        conclusion
     }
 
     fn verifier(forget_email: bool) -> Service {

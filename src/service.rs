@@ -140,6 +140,19 @@ fn null_is_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<AttributeMap,
 }
 
 impl Request {
+    /// A `boot` on `platform` with no field set: a visitor's. Set the fields a test needs.
+    pub fn boot(platform: Platform) -> Request {
+        Request {
+            action: Action::Boot,
+            platform,
+            user_id: None,
+            email: None,
+            user_hash: None,
+            intercom_user_jwt: None,
+            attributes: AttributeMap::new(),
+        }
+    }
+
     /// The typed form of a raw Messenger request, or why it has none (a field of the wrong JSON
     /// type, an unknown platform or action, a missing `action` or `platform`).
     fn from_json(raw: &Value) -> Result<Request, String> {
@@ -370,6 +383,34 @@ pub struct JwtRequest {
     pub now: i64,
 }
 
+impl HashRequest {
+    /// A user_hash for `user` on `platform` with `secret`, at `now`.
+    pub fn new(platform: Platform, secret: impl Into<String>, user: User, now: i64) -> HashRequest {
+        HashRequest {
+            platform,
+            secret: secret.into(),
+            user,
+            now,
+        }
+    }
+}
+
+impl JwtRequest {
+    /// A JWT for `user` on `platform` signed with `secret`, at `now`: no `kid`, no attributes,
+    /// no `exp`. Set the fields a test needs.
+    pub fn new(platform: Platform, secret: impl Into<String>, user: User, now: i64) -> JwtRequest {
+        JwtRequest {
+            platform,
+            secret: secret.into(),
+            key_id: None,
+            user,
+            attributes: AttributeMap::new(),
+            expires_in: None,
+            now,
+        }
+    }
+}
+
 /// A user_hash a [`Signer`] made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedHash(String);
@@ -474,12 +515,12 @@ impl Service {
     }
 
     /// The baseline given with [`Service::baseline`].
-    pub fn baseline_path(&self) -> Option<&std::path::Path> {
+    pub(crate) fn baseline_path(&self) -> Option<&std::path::Path> {
         self.baseline.as_deref()
     }
 
     /// The roles the service declares, in the protocol's order.
-    pub fn roles(&self) -> Vec<Role> {
+    pub(crate) fn roles(&self) -> Vec<Role> {
         let verifier = self.verifier.as_ref().map(|_| Role::Verifier);
         let signer = self.signer.as_ref().map(|_| Role::Signer);
         verifier.into_iter().chain(signer).collect()
@@ -758,6 +799,10 @@ mod tests {
             "user_id": "", "email": null, "attributes": null, "extra": 1}))
         .unwrap();
         assert_eq!(typed.action, Action::Update);
+        let mut built = Request::boot(Platform::Ios);
+        built.action = Action::Update;
+        built.user_id = Some(String::new());
+        assert_eq!(built, typed);
         assert_eq!(typed.user_id.as_deref(), Some(""));
         assert_eq!(typed.email, None);
         assert!(typed.attributes.is_empty());
