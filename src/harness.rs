@@ -2,50 +2,106 @@
 //! named `area::ID`, and one per property, named `properties::NAME`. Filters, `--exact`,
 //! `--list` and `cargo nextest run` work as for any test (libtest-mimic).
 //!
-//! A Rust service runs the whole suite from a `harness = false` test target:
+//! A Rust service declares its typed verifier and/or signer as a [`Service`] and runs the whole
+//! suite from a `harness = false` test target with [`run`] (see [`crate::service`]):
 //!
 //! ```no_run
-//! use messenger_conformance::adapter::builtin::InProcess;
-//! use messenger_conformance::scenario::SuiteSource;
-//! # fn my_service() -> Box<dyn InProcess> { Box::new(messenger_conformance::reference::Reference) }
+//! # use messenger_conformance::service::{Request, Verdict, Verifier, Workspace, ErrorCode};
+//! # struct MyVerifier;
+//! # impl MyVerifier { fn new() -> Self { MyVerifier } }
+//! # impl Verifier for MyVerifier {
+//! #     fn verify(&mut self, _: &Workspace, _: &Request, _: i64) -> Verdict { Verdict::rejected(ErrorCode::InvalidRequest) }
+//! # }
+//! use messenger_conformance::{harness, service::Service};
+//!
 //! fn main() {
-//!     messenger_conformance::harness::main(SuiteSource::Embedded, my_service);
+//!     harness::run(Service::new("my-service", env!("CARGO_PKG_VERSION")).verifier(MyVerifier::new));
 //! }
 //! ```
 //!
-//! `SuiteSource::Embedded` is the suite built into the harness; a path (`"cases"`) reads a cases
-//! directory instead.
+//! [`main`] does the same for an implementation that speaks the protocol's JSON types
+//! ([`InProcess`]), such as the built-in reference, against a suite it is given
+//! (`SuiteSource::Embedded`, the suite built into the harness, or a cases directory such as
+//! `"cases"`). A [`Service`] is tested against the embedded suite.
 //!
-//! The properties' seed comes from `MC_SEED` (default 0); one that does not parse is a usage
-//! error, never silently 0.
+//! A case for a role the implementation does not declare, or one that needs an exact instant
+//! from an implementation that reads its own clock, is an ignored trial that says why. The
+//! properties' seed comes from `MC_SEED` (default 0); one that does not parse is a usage error,
+//! never silently 0.
 #![warn(missing_docs)]
 
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-use crate::adapter::builtin::{Builtin, InProcess};
-use crate::adapter::Adapter;
+use crate::adapter::builtin::{BuiltinFactory, InProcess};
+use crate::adapter::{Adapter, AdapterFactory};
+use crate::event::CaseEvent;
+use crate::exchange::skip_reason;
 use crate::judge::OutcomeClass;
 use crate::properties::{self, Settings};
 use crate::redact::Redactor;
+use crate::report::baseline::Baseline;
+use crate::report::gate::{self, GateOptions};
 use crate::report::terminal::render_failure;
 use crate::run::run_case;
-use crate::scenario::SuiteSource;
-
-/// Makes a fresh instance of the implementation under test (one per trial).
-pub(crate) type Make = Arc<dyn Fn() -> Box<dyn InProcess> + Send + Sync>;
+use crate::scenario::{Suite, SuiteSource};
+use crate::service::Service;
 
 /// Run the suite of `cases` (the embedded suite, or a cases directory) against `make`'s implementation as cargo tests, and exit with
 /// libtest's code (101 when a trial failed; 2 when the suite does not load or `MC_SEED` is not a
-/// number).
+/// number). An `unsupported` answer fails its trial: the implementation was meant to decide it.
 pub fn main(
     cases: impl Into<SuiteSource>,
     make: impl Fn() -> Box<dyn InProcess> + Send + Sync + 'static,
 ) -> ! {
-    let args = Arguments::from_args();
-    match trials(cases, Arc::new(make)) {
-        Ok(trials) => libtest_mimic::run(&args, trials).exit(),
+    let factory = BuiltinFactory::new("in-process", make);
+    let policy = Policy {
+        unsupported_fails: true,
+        baseline: None,
+    };
+    exit(load(cases.into()).and_then(|suite| trials(suite, Arc::new(factory), policy)))
+}
+
+/// Run the whole suite against `service` as cargo tests, and exit with libtest's code (101 when
+/// a trial failed; 2 when the service declares no role, its baseline does not load, or
+/// `MC_SEED` is not a number).
+///
+/// A request the typed [`crate::service::Request`] cannot carry (a field of the wrong JSON type)
+/// is an ignored trial with the reason; a failure listed in the service's baseline is an ignored
+/// trial that quotes the entry's reason.
+pub fn run(service: Service) -> ! {
+    exit(service_trials(service))
+}
+
+fn service_trials(service: Service) -> Result<Vec<Trial>, String> {
+    // A service with no role does not start: say so before any trial runs.
+    service.start().map_err(|error| error.to_string())?;
+    let baseline = match service.baseline_path() {
+        Some(path) => Some(Arc::new(
+            Baseline::load(path).map_err(|error| error.to_string())?,
+        )),
+        None => None,
+    };
+    let policy = Policy {
+        unsupported_fails: false,
+        baseline,
+    };
+    trials(suite()?, Arc::new(service), policy)
+}
+
+/// The suite a [`Service`] is tested against: the one built into the harness.
+fn suite() -> Result<Suite, String> {
+    load(SuiteSource::Embedded)
+}
+
+fn load(cases: SuiteSource) -> Result<Suite, String> {
+    cases.load().map_err(|errors| errors.to_string())
+}
+
+fn exit(trials: Result<Vec<Trial>, String>) -> ! {
+    match trials {
+        Ok(trials) => libtest_mimic::run(&Arguments::from_args(), trials).exit(),
         Err(message) => {
             eprintln!("error: {message}");
             std::process::exit(2);
@@ -53,9 +109,24 @@ pub fn main(
     }
 }
 
-/// One trial per case and property, or why the suite cannot run.
-pub(crate) fn trials(cases: impl Into<SuiteSource>, make: Make) -> Result<Vec<Trial>, String> {
-    let suite = cases.into().load().map_err(|errors| errors.to_string())?;
+/// How results become trial outcomes, besides pass and fail.
+#[derive(Clone)]
+struct Policy {
+    /// Whether a skip the implementation caused (`unsupported`) fails the trial; when not, it is
+    /// ignored with its reason (the typed service answers `unsupported` only for requests its
+    /// types cannot carry).
+    unsupported_fails: bool,
+    /// Known failures: a failure it describes is ignored, with its reason.
+    baseline: Option<Arc<Baseline>>,
+}
+
+/// One trial per case and property (and one for the baseline's entries, when there is one), or
+/// why the suite cannot run.
+fn trials(
+    suite: Suite,
+    factory: Arc<dyn AdapterFactory>,
+    policy: Policy,
+) -> Result<Vec<Trial>, String> {
     let seed = match std::env::var("MC_SEED") {
         Err(_) => 0,
         Ok(text) => text
@@ -65,46 +136,267 @@ pub(crate) fn trials(cases: impl Into<SuiteSource>, make: Make) -> Result<Vec<Tr
     let redactor = Arc::new(Redactor::new(
         suite.secrets().into_iter().chain(properties::secrets()),
     ));
+    let mut names: Vec<String> = Vec::new();
     let mut trials = Vec::new();
     for case in suite.cases {
-        let (make, redactor) = (Arc::clone(&make), Arc::clone(&redactor));
-        trials.push(Trial::test(
+        let (factory, redactor, policy) =
+            (Arc::clone(&factory), Arc::clone(&redactor), policy.clone());
+        names.push(case.id.clone());
+        trials.push(Trial::ignorable_test(
             format!("{}::{}", case.area, case.id),
             move || {
-                let mut adapter = Builtin::new(make());
-                let event = run_case(&mut adapter, &case, &redactor);
-                verdict(event.outcome, &event)
+                let mut adapter = start(factory.as_ref())?;
+                if let Some(reason) =
+                    skip_reason(adapter.hello(), case.role, case.needs_exact_instant)
+                {
+                    return Ok(Completion::ignored_with(reason));
+                }
+                let event = run_case(adapter.as_mut(), &case, &redactor);
+                adapter.shutdown();
+                conclude(&event, &policy)
             },
         ));
     }
     for property in properties::all() {
-        let (make, redactor) = (Arc::clone(&make), Arc::clone(&redactor));
-        trials.push(Trial::test(
+        let (factory, redactor, policy) =
+            (Arc::clone(&factory), Arc::clone(&redactor), policy.clone());
+        names.push(property.name.to_string());
+        trials.push(Trial::ignorable_test(
             format!("properties::{}", property.name),
             move || {
-                let mut adapter = Builtin::new(make());
+                let mut adapter = start(factory.as_ref())?;
+                if let Some(reason) =
+                    skip_reason(adapter.hello(), property.role, property.needs_exact_instant)
+                {
+                    return Ok(Completion::ignored_with(reason));
+                }
                 let settings = Settings {
                     seed,
                     ..Settings::default()
                 };
-                let run = property.run(&mut adapter as &mut dyn Adapter, &settings, &redactor);
-                verdict(run.event.outcome, &run.event)
+                let run = property.run(adapter.as_mut(), &settings, &redactor);
+                adapter.shutdown();
+                conclude(&run.event, &policy)
             },
         ));
+    }
+    if let Some(baseline) = policy.baseline {
+        trials.push(Trial::test("baseline::entries", move || {
+            entries_name_the_suite(&baseline, &names)
+        }));
     }
     Ok(trials)
 }
 
-/// A pass passes; a skip fails (the trial was meant to run); anything else fails with the
-/// failure as the report shows it.
-fn verdict(outcome: OutcomeClass, event: &crate::event::CaseEvent) -> Result<(), Failed> {
-    match outcome {
-        OutcomeClass::Pass => Ok(()),
-        OutcomeClass::Skipped => Err(format!(
-            "skipped: {}",
-            event.skip_reason.as_deref().unwrap_or("no reason given")
-        )
-        .into()),
-        _ => Err(render_failure(event).into()),
+fn start(factory: &dyn AdapterFactory) -> Result<Box<dyn Adapter>, Failed> {
+    factory
+        .start()
+        .map_err(|error| format!("the implementation did not start: {error}").into())
+}
+
+/// A pass passes; a skip is ignored or fails (see [`Policy`]); a failure fails with the failure
+/// as the report shows it, unless the baseline lists it exactly so.
+fn conclude(event: &CaseEvent, policy: &Policy) -> Result<Completion, Failed> {
+    if event.outcome == OutcomeClass::Skipped {
+        let reason = event.skip_reason.as_deref().unwrap_or("no reason given");
+        return if policy.unsupported_fails {
+            Err(format!("skipped: {reason}").into())
+        } else {
+            Ok(Completion::ignored_with(reason))
+        };
+    }
+    let Some(baseline) = &policy.baseline else {
+        return match event.outcome {
+            OutcomeClass::Pass => Ok(Completion::Completed),
+            _ => Err(render_failure(event).into()),
+        };
+    };
+    // The gate of `run --baseline`, on this one result: strict (a `should` failure fails a
+    // trial, as without a baseline), and not complete (the other cases are other trials).
+    let decision = gate::decide(
+        std::slice::from_ref(event),
+        Some(baseline),
+        &GateOptions::new(true, false),
+    );
+    if decision.passed {
+        return Ok(
+            match baseline.entries.iter().position(|e| e.id == event.id) {
+                Some(index) if event.failed() => Completion::ignored_with(format!(
+                    "known failure ({}): {}",
+                    baseline.location(index),
+                    baseline.entries[index].reason.trim()
+                )),
+                _ => Completion::Completed,
+            },
+        );
+    }
+    let mut message = if event.failed() {
+        render_failure(event)
+    } else {
+        String::new()
+    };
+    for finding in &decision.new_failures {
+        let note = finding.note.as_deref().unwrap_or("not in the baseline");
+        message.push_str(&format!("new failure: {note}\n"));
+    }
+    for entry in &decision.stale {
+        message.push_str(&format!(
+            "stale baseline entry ({}): {}: remove it from the baseline\n",
+            entry.location, entry.why
+        ));
+    }
+    for entry in &decision.expired {
+        message.push_str(&format!(
+            "expired baseline entry ({}): expired {}: fix the failure, or renew `expires` with a reason\n",
+            entry.location, entry.expires
+        ));
+    }
+    for entry in &decision.unjustified {
+        message.push_str(&format!(
+            "critical baseline entry without a reason ({}): write in `reason` why it is accepted for now, or fix it\n",
+            entry.location
+        ));
+    }
+    Err(message.into())
+}
+
+/// Every baseline entry names a case or property of the suite: one for a case that is gone or
+/// renamed is stale.
+fn entries_name_the_suite(baseline: &Baseline, names: &[String]) -> Result<(), Failed> {
+    let stale: Vec<String> = baseline
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| !names.contains(&entry.id))
+        .map(|(index, entry)| {
+            format!(
+                "{} ({}) is not a case or property of the suite: it is gone or was renamed; \
+                 remove the entry",
+                entry.id,
+                baseline.location(index)
+            )
+        })
+        .collect();
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(stale.join("\n").into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use libtest_mimic::Conclusion;
+    use serde_json::json;
+
+    use super::*;
+    use crate::contract::{self, Outcome, VerifyRequest};
+    use crate::reference;
+    use crate::service::{Identity, Request, Verdict, Verifier, Workspace};
+
+    /// The reference's verifier behind the typed trait: what the typed interface loses shows.
+    struct TypedReference {
+        /// A bug to plant: forget the email of every identity.
+        forget_email: bool,
+    }
+
+    impl Verifier for TypedReference {
+        fn verify(&mut self, workspace: &Workspace, request: &Request, now: i64) -> Verdict {
+            let raw = json!({
+                "action": format!("{:?}", request.action).to_lowercase(),
+                "platform": request.platform,
+                "user_id": request.user_id, "email": request.email,
+                "user_hash": request.user_hash, "intercom_user_jwt": request.intercom_user_jwt,
+                "attributes": request.attributes,
+            });
+            let wire = reference::verify(&VerifyRequest {
+                id: "typed".into(),
+                now,
+                workspace: workspace.clone(),
+                request: raw,
+            });
+            if wire.outcome == Outcome::Rejected {
+                return Verdict::rejected(wire.error.expect("a rejection has a code"));
+            }
+            let identity = wire
+                .identity
+                .and_then(|contract::Identity { user_id, email }| {
+                    let email = email.filter(|_| !self.forget_email);
+                    Identity::new(user_id, email)
+                });
+            match identity {
+                None => Verdict::visitor(wire.attributes),
+                Some(identity) if wire.verified => Verdict::verified(identity, wire.attributes),
+                Some(identity) => Verdict::unverified(identity, wire.attributes),
+            }
+        }
+    }
+
+    fn run(service: Service, baseline: Option<&str>) -> Conclusion {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
+        let baseline = baseline.map(|text| {
+            Arc::new(
+                Baseline::parse(text, std::path::Path::new("baseline.yaml")).expect("a baseline"),
+            )
+        });
+        let policy = Policy {
+            unsupported_fails: false,
+            baseline,
+        };
+        let trials =
+            trials(suite().expect("the suite loads"), Arc::new(service), policy).expect("trials");
+        // The inner run's lines go to a file, not among this test binary's own.
+        let log = std::env::temp_dir().join(format!(
+            "messenger-conformance-harness-{}-{}.log",
+            std::process::id(),
+            RUNS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let args = Arguments {
+            quiet: true,
+            test_threads: Some(2),
+            logfile: Some(log.display().to_string()),
+            ..Arguments::default()
+        };
+        let conclusion = libtest_mimic::run(&args, trials);
+        let _ = std::fs::remove_file(&log);
+        conclusion
+    }
+
+    fn verifier(forget_email: bool) -> Service {
+        Service::new("typed-reference", "1").verifier(move || TypedReference { forget_email })
+    }
+
+    #[test]
+    fn the_reference_behind_the_typed_verifier_passes_and_the_signer_role_is_ignored() {
+        let suite = suite().unwrap();
+        let signer_cases = suite
+            .cases
+            .iter()
+            .filter(|c| c.role == contract::Role::Signer)
+            .count();
+        let signer_properties = properties::all()
+            .iter()
+            .filter(|p| p.role == contract::Role::Signer)
+            .count();
+        let conclusion = run(verifier(false), None);
+        assert_eq!(conclusion.num_failed, 0);
+        // Ignored: the signer's cases and properties, and the requests that cannot be typed.
+        assert!(conclusion.num_ignored > (signer_cases + signer_properties) as u64);
+        assert!(conclusion.num_passed > 300, "{}", conclusion.num_passed);
+    }
+
+    #[test]
+    fn a_bug_behind_the_typed_verifier_fails_its_trials_and_a_baseline_entry_for_a_pass_is_stale() {
+        let clean = run(verifier(false), None);
+        let buggy = run(verifier(true), None);
+        assert!(buggy.num_failed > 0);
+        assert_eq!(buggy.num_passed + buggy.num_failed, clean.num_passed);
+
+        // A case that passes, listed as failing: its trial fails (the entry is stale), and an
+        // entry for no case at all fails `baseline::entries`.
+        let stale = "known_failures:\n  - id: JWT-EXP-001\n    outcome: wrong_verdict\n    reason: old\n  - id: NO-SUCH-CASE\n    outcome: wrong_verdict\n    reason: gone\n";
+        let with_stale = run(verifier(false), Some(stale));
+        assert_eq!(with_stale.num_failed, 2);
     }
 }

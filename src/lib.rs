@@ -25,6 +25,7 @@ pub mod run;
 pub mod scenario;
 pub mod selection;
 pub mod serve;
+pub mod service;
 pub mod session;
 pub mod smoke;
 pub mod spec;
