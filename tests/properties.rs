@@ -156,3 +156,79 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
         "the broken one fails it again"
     );
 }
+
+/// A counterexample's YAML as JSON.
+fn counterexample_json(yaml: &str) -> serde_json::Value {
+    serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+}
+
+/// The claims of a compact JWS, decoded without verifying.
+fn claims(token: &str) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("a JSON object")
+}
+
+/// The longest identifier a shrunk counterexample may carry: short ones fail as well as long ones
+/// whenever the failure does not depend on the identifier.
+const SHRUNK_IDENTIFIER: usize = 5;
+
+fn assert_short(what: &str, value: Option<&serde_json::Value>, yaml: &str) {
+    if let Some(text) = value.and_then(serde_json::Value::as_str) {
+        assert!(
+            text.chars().count() <= SHRUNK_IDENTIFIER,
+            "{what} {text:?} ({} characters) was not shrunk:\n{yaml}",
+            text.chars().count()
+        );
+    }
+}
+
+/// Shrinking goes all the way: a failure that has nothing to do with identifiers or attributes
+/// (`exp` checked one second late; the email hashed beside a user_id) shrinks to identifiers of
+/// a few characters and no attribute it does not need.
+#[test]
+fn counterexamples_shrink_identifiers_and_attributes() {
+    for (mutant, property, seed) in [
+        ("jwt-exp-off-by-one", "jwt-time-window", SEED),
+        ("jwt-exp-off-by-one", "jwt-time-window", 7),
+        ("sign-hash-email", "signer-output", SEED),
+        ("sign-hash-email", "signer-output", 7),
+    ] {
+        let factory = common::broken_implementation(mutant);
+        let mut adapter = factory.start().unwrap();
+        let run = properties::find(property).unwrap().run(
+            adapter.as_mut(),
+            &Settings { seed, ..settings() },
+            &Redactor::default(),
+        );
+        let yaml = run
+            .counterexample
+            .unwrap_or_else(|| panic!("{mutant} is caught by {property}"))
+            .yaml;
+        println!("{mutant} / {property} / seed {seed}:\n{yaml}");
+        let case = &counterexample_json(&yaml)["cases"][0];
+        if let Some(request) = case.pointer("/request/raw") {
+            assert_short("user_id", request.get("user_id"), &yaml);
+            assert_short("email", request.get("email"), &yaml);
+            let attributes = request["attributes"].as_object().unwrap();
+            assert!(attributes.is_empty(), "{attributes:?}:\n{yaml}");
+            let token = request["intercom_user_jwt"].as_str().unwrap();
+            let claims = claims(token);
+            assert_short("claim user_id", claims.get("user_id"), &yaml);
+            assert_short("claim email", claims.get("email"), &yaml);
+            let extra: Vec<&String> = claims
+                .keys()
+                .filter(|k| !["user_id", "email", "exp", "nbf"].contains(&k.as_str()))
+                .collect();
+            assert!(extra.is_empty(), "attribute claims {extra:?}:\n{yaml}");
+        } else {
+            let sign = &case["sign"];
+            assert_short("user_id", sign.pointer("/user/user_id"), &yaml);
+            assert_short("email", sign.pointer("/user/email"), &yaml);
+            assert!(sign.get("attributes").is_none(), "{yaml}");
+        }
+    }
+}
