@@ -125,18 +125,71 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     let counterexample = run
         .counterexample
         .expect("a failing property writes a counterexample");
+    replays(&factory, &counterexample, OutcomeClass::WrongVerdict);
+}
+
+/// The same for the signer: a `sign` counterexample names its secret, and reproduces.
+#[test]
+fn a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
+    for mutant in ["sign-hash-email", "sign-drops-attributes"] {
+        let factory = common::broken_implementation(mutant);
+        let mut adapter = factory.start().unwrap();
+        let property = properties::find("signer-output").unwrap();
+        let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+        assert!(run.event.outcome.is_failure(), "{mutant}");
+        let counterexample = run.counterexample.expect("a counterexample");
+        replays(&factory, &counterexample, run.event.outcome);
+    }
+}
+
+/// Every form in which a secret could be written: as is, hex of its bytes, base64 and base64url.
+fn secret_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    vec![
+        secret.to_string(),
+        hex.clone(),
+        hex.to_uppercase(),
+        base64::engine::general_purpose::STANDARD.encode(secret),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+    ]
+}
+
+/// `counterexample` holds no property secret in any form; with the whole suite `check` accepts
+/// it; the reference passes it and `factory`'s implementation fails it again, as `class`.
+fn replays(
+    factory: &dyn AdapterFactory,
+    counterexample: &properties::counterexample::Counterexample,
+    class: OutcomeClass,
+) {
+    let yaml = &counterexample.yaml;
+    for secret in properties::secrets() {
+        for form in secret_forms(&secret) {
+            // A secret's base64 is a substring of a base64url JWT part only by coincidence: the
+            // shortest form checked is 44 characters.
+            assert!(
+                !yaml.contains(&form),
+                "the counterexample holds `{form}` (a form of a property secret):\n{yaml}"
+            );
+        }
+    }
+    assert!(
+        !yaml
+            .lines()
+            .any(|l| l.contains("secret:") && l.contains("literal:")),
+        "a secret written out:\n{yaml}"
+    );
 
     // The whole suite plus the counterexample: `check` (load and lint) accepts it.
-    let dir = common::scratch("suite-and-counterexample");
+    let dir = common::scratch(&format!("suite-and-{}", counterexample.file_name));
     common::copy_dir(&common::cases_dir(), &dir);
     std::fs::create_dir_all(dir.join("counterexamples")).unwrap();
     std::fs::write(
         dir.join("counterexamples").join(&counterexample.file_name),
-        &counterexample.yaml,
+        yaml,
     )
     .unwrap();
-    let suite =
-        scenario::load_suite(&dir).unwrap_or_else(|e| panic!("{e}\n{}", counterexample.yaml));
+    let suite = scenario::load_suite(&dir).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     let lint = scenario::lint(&suite);
     assert!(lint.is_empty(), "{lint:?}");
 
@@ -147,14 +200,38 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     assert_eq!(
         run_case(reference.as_mut(), case, &Redactor::default()).outcome,
         OutcomeClass::Pass,
-        "the reference passes it"
+        "the reference passes it:\n{yaml}"
     );
     let mut broken = factory.start().unwrap();
     assert_eq!(
         run_case(broken.as_mut(), case, &Redactor::default()).outcome,
-        OutcomeClass::WrongVerdict,
-        "the broken one fails it again"
+        class,
+        "the broken one fails it again:\n{yaml}"
     );
+}
+
+/// The `generated` fixture workspace holds exactly the properties' pool secrets, by platform and
+/// key id: a counterexample names them there, so the two must agree.
+#[test]
+fn the_generated_fixture_holds_the_property_pools() {
+    use messenger_conformance::contract::Platform;
+    use messenger_conformance::properties::recipe::{IDV_SECRETS, KEY_POOL};
+    let suite = common::suite();
+    let generated = &suite.fixtures.workspaces[properties::counterexample::GENERATED_WORKSPACE];
+    for (i, name) in ["web", "ios", "android"].iter().enumerate() {
+        let platform: Platform = serde_json::from_value(serde_json::json!(name)).unwrap();
+        assert_eq!(
+            generated.platforms[&platform].identity_verification.secret, IDV_SECRETS[i],
+            "{name}"
+        );
+    }
+    let keys: Vec<(&str, &str)> = generated
+        .jwt_keys
+        .iter()
+        .map(|k| (k.id.as_str(), k.secret.as_str()))
+        .collect();
+    assert_eq!(keys, KEY_POOL.to_vec());
+    assert!(generated.jwt_keys.iter().all(|k| k.platforms.is_empty()));
 }
 
 /// A counterexample's YAML as JSON.

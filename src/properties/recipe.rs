@@ -3,8 +3,9 @@
 //! [`build_sign`] turn them into the exact messages sent.
 //!
 //! Secrets here are synthetic (`prop-…`), made for generated workspaces only; they are redacted
-//! from events like any other secret, and appear in a counterexample case only because the case
-//! must replay the workspace it failed in.
+//! from events like any other secret. cases/fixtures.yaml holds the same values as the
+//! `generated` workspace, so a counterexample case names them (by platform and key id) instead of
+//! writing them (tests/properties.rs checks that the two agree).
 
 use std::collections::BTreeMap;
 
