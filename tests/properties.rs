@@ -216,6 +216,7 @@ fn replays(
 fn the_generated_fixture_holds_the_property_pools() {
     use messenger_conformance::contract::Platform;
     use messenger_conformance::properties::recipe::{IDV_SECRETS, KEY_POOL};
+    use messenger_conformance::properties::sign::ENCODED_SECRETS;
     let suite = common::suite();
     let generated = &suite.fixtures.workspaces[properties::counterexample::GENERATED_WORKSPACE];
     for (i, name) in ["web", "ios", "android"].iter().enumerate() {
@@ -230,7 +231,8 @@ fn the_generated_fixture_holds_the_property_pools() {
         .iter()
         .map(|k| (k.id.as_str(), k.secret.as_str()))
         .collect();
-    assert_eq!(keys, KEY_POOL.to_vec());
+    let pool: Vec<(&str, &str)> = KEY_POOL.iter().chain(&ENCODED_SECRETS).copied().collect();
+    assert_eq!(keys, pool);
     assert!(generated.jwt_keys.iter().all(|k| k.platforms.is_empty()));
 }
 

@@ -9,7 +9,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::recipe::{build_sign, build_verify, IDV_SECRETS, KEY_POOL};
+use super::recipe::{build_verify, IDV_SECRETS, KEY_POOL};
+use super::sign::{build_sign, ENCODED_SECRETS};
 use super::{expected_verdict, Property, Sample};
 use crate::contract::{FromAdapter, Platform, SignMode, Workspace};
 use crate::reference;
@@ -154,7 +155,11 @@ fn secret_reference(secret: &str) -> String {
     if let Some(i) = IDV_SECRETS.iter().position(|s| *s == secret) {
         return Platform::ALL[i].as_str().to_string();
     }
-    if let Some((id, _)) = KEY_POOL.iter().find(|(_, s)| *s == secret) {
+    if let Some((id, _)) = KEY_POOL
+        .iter()
+        .chain(&ENCODED_SECRETS)
+        .find(|(_, s)| *s == secret)
+    {
         return format!("key:{id}");
     }
     if secret.is_empty() {

@@ -14,8 +14,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 
 use crate::contract::{
-    IdentityVerification, JwtKey, JwtSettings, Platform, PlatformSettings, SignMode, SignRequest,
-    User, VerifyRequest, Workspace,
+    IdentityVerification, JwtKey, JwtSettings, Platform, PlatformSettings, VerifyRequest, Workspace,
 };
 use crate::reference::jws::b64url_encode;
 use crate::reference::user_hash::user_hash;
@@ -52,6 +51,7 @@ pub fn all_secrets() -> Vec<String> {
         .iter()
         .chain(OTHER_WORKSPACE_SECRETS.iter())
         .chain(KEY_POOL.iter().map(|(_, s)| s))
+        .chain(super::sign::ENCODED_SECRETS.iter().map(|(_, s)| s))
         .map(|s| s.to_string())
         .collect()
 }
@@ -213,17 +213,6 @@ pub struct JwtRecipe {
     pub request_attributes: BTreeMap<&'static str, String>,
     pub stale_user_hash: bool,
     pub mutation: Mutation,
-}
-
-#[derive(Debug, Clone)]
-pub struct SignRecipe {
-    pub mode: SignMode,
-    pub platform: usize,
-    pub key: usize,
-    pub key_id: bool,
-    pub identity: Identity,
-    pub attributes: BTreeMap<&'static str, String>,
-    pub expires_in: Option<i64>,
 }
 
 /// A verifier sample: either kind of request.
@@ -465,34 +454,6 @@ fn jwt_request(r: &JwtRecipe, now: i64) -> Value {
     Value::Object(request)
 }
 
-pub fn build_sign(r: &SignRecipe, id: &str, now: i64) -> SignRequest {
-    let platform = platform(r.platform);
-    let (key_id, key_secret) = KEY_POOL[r.key % KEY_POOL.len()];
-    let secret = match r.mode {
-        SignMode::UserHash => IDV_SECRETS[r.platform % 3],
-        SignMode::Jwt => key_secret,
-    };
-    SignRequest {
-        id: id.into(),
-        now,
-        mode: r.mode,
-        platform,
-        secret: secret.into(),
-        key_id: (r.key_id && r.mode == SignMode::Jwt).then(|| key_id.to_string()),
-        user: User {
-            user_id: r.identity.user_id.clone(),
-            email: r.identity.email.clone(),
-        },
-        attributes: r
-            .attributes
-            .iter()
-            .filter(|(k, _)| **k != "email")
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect(),
-        expires_in: r.expires_in,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,7 +466,7 @@ mod tests {
     #[test]
     fn property_secrets_are_at_least_32_bytes_and_distinct() {
         let secrets = all_secrets();
-        assert_eq!(secrets.len(), 10, "every pool is covered: {secrets:?}");
+        assert_eq!(secrets.len(), 12, "every pool is covered: {secrets:?}");
         for secret in &secrets {
             assert!(
                 secret.len() >= MIN_SECRET_BYTES,

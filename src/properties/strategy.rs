@@ -12,10 +12,9 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
 use super::recipe::*;
-use crate::contract::SignMode;
 
 /// The first entry of each pool is where shrinking ends: short and plain.
-const USER_IDS: &[&str] = &[
+pub(super) const USER_IDS: &[&str] = &[
     "u-1",
     "12345",
     "Ada",
@@ -26,7 +25,7 @@ const USER_IDS: &[&str] = &[
     "Jose\u{301}",
     "user@42",
 ];
-const EMAILS: &[&str] = &[
+pub(super) const EMAILS: &[&str] = &[
     "a@b.c",
     "ada@example.com",
     "Ada@Example.com",
@@ -39,7 +38,7 @@ const EMAILS: &[&str] = &[
 /// A pool entry or a short random one, sometimes repeated to 64–128 characters (longer than
 /// an HMAC block). The long form keeps what makes the short one interesting (a leading space, a
 /// combining accent), and shrinks back to it in one step; the random form shrinks to the pool.
-fn identifier(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
+pub(super) fn identifier(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
     let short = prop_oneof![
         4 => select(pool).prop_map(str::to_string),
         1 => "[a-z0-9.@-]{1,8}",
@@ -233,28 +232,4 @@ pub fn verify_any() -> impl Strategy<Value = VerifyRecipe> {
         idv_any().prop_map(VerifyRecipe::Idv),
         jwt_any().prop_map(VerifyRecipe::Jwt)
     ]
-}
-
-pub fn sign_any() -> impl Strategy<Value = SignRecipe> {
-    let mode = prop_oneof![Just(SignMode::UserHash), Just(SignMode::Jwt)];
-    (
-        mode,
-        0usize..3,
-        0..KEY_POOL.len(),
-        any::<bool>(),
-        identity(),
-        attributes(),
-        prop::option::weighted(0.7, 1i64..=86_400),
-    )
-        .prop_map(
-            |(mode, platform, key, key_id, identity, attributes, expires_in)| SignRecipe {
-                mode,
-                platform,
-                key,
-                key_id,
-                identity,
-                attributes,
-                expires_in,
-            },
-        )
 }
