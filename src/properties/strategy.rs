@@ -24,6 +24,7 @@ pub(super) const USER_IDS: &[&str] = &[
     "José",
     "Jose\u{301}",
     "user@42",
+    "0",
 ];
 pub(super) const EMAILS: &[&str] = &[
     "a@b.c",
