@@ -157,7 +157,7 @@ impl InProcess for Named {
 
 /// The catalogue. Each summary says the mistake as the integrator made it; the function it
 /// points to says how the wrapper reproduces it.
-static BROKEN: [BrokenImplementation; 46] = [
+static BROKEN: [BrokenImplementation; 50] = [
     // --- Identity Verification (rule 3) ---
     BrokenImplementation {
         name: "idv-hashes-email",
@@ -449,6 +449,30 @@ static BROKEN: [BrokenImplementation; 46] = [
         summary: "signs with an empty secret (an unset environment variable read as \"\") instead of refusing",
         breaks: &["SIGN-HASH-REFUSE", "SIGN-JWT-REFUSE"],
         make: || signer(signer::empty_secret_signed),
+    },
+    BrokenImplementation {
+        name: "sign-trimmed-secret",
+        summary: "trims the secret before using it (secret.strip()): a secret with surrounding spaces keys the HMAC without them",
+        breaks: &["KEY-SECRET-BYTES", "SIGN-HASH", "SIGN-JWT-SIGNATURE"],
+        make: || signer(signer::trimmed_secret),
+    },
+    BrokenImplementation {
+        name: "sign-kid-default",
+        summary: "writes kid \"default\" in the header when no key_id is given (a JWT library's configured default key id)",
+        breaks: &["SIGN-JWT-HEADER"],
+        make: || signer(signer::kid_default),
+    },
+    BrokenImplementation {
+        name: "sign-default-exp",
+        summary: "adds a one-hour exp when no expires_in is given (a JWT library's expiresIn default)",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::default_exp),
+    },
+    BrokenImplementation {
+        name: "sign-exp-relative",
+        summary: "writes the lifetime itself as exp ({\"exp\": 3600}): the token expired in 1970",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::exp_relative),
     },
 ];
 

@@ -222,6 +222,44 @@ pub(super) fn base64_decoded_secret(request: &SignRequest) -> FromAdapter {
     }
 }
 
+/// `secret.strip()`: the configured secret "cleaned up" before it keys the HMAC.
+pub(super) fn trimmed_secret(request: &SignRequest) -> FromAdapter {
+    let trimmed = request.secret.trim();
+    if trimmed == request.secret || trimmed.is_empty() {
+        return sign(request);
+    }
+    with_key(request, trimmed.as_bytes())
+}
+
+/// A JWT library configured with a default key id: `kid: "default"` when no key_id is given.
+pub(super) fn kid_default(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |header, _| {
+        if !header.contains_key("kid") {
+            header.insert("kid".into(), "default".into());
+        }
+    })
+}
+
+/// The JWT library's default lifetime (`expiresIn: "1h"`): an `exp` although no `expires_in`
+/// was given.
+pub(super) fn default_exp(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        if request.expires_in.is_none() {
+            claims.insert("exp".into(), (request.now + 3600).into());
+        }
+    })
+}
+
+/// `{"exp": expires_in}`: the lifetime written where the instant belongs (a token that expired
+/// in 1970).
+pub(super) fn exp_relative(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        if let (Some(lifetime), true) = (request.expires_in, claims.contains_key("exp")) {
+            claims.insert("exp".into(), lifetime.into());
+        }
+    })
+}
+
 /// `exp = time.time() + expires_in`: a float clock, so exp is written with a fraction part
 /// (`1767229200.0`), not as an integer.
 pub(super) fn exp_float(request: &SignRequest) -> FromAdapter {

@@ -466,7 +466,7 @@ mod tests {
     #[test]
     fn property_secrets_are_at_least_32_bytes_and_distinct() {
         let secrets = all_secrets();
-        assert_eq!(secrets.len(), 12, "every pool is covered: {secrets:?}");
+        assert_eq!(secrets.len(), 13, "every pool is covered: {secrets:?}");
         for secret in &secrets {
             assert!(
                 secret.len() >= MIN_SECRET_BYTES,

@@ -4,8 +4,9 @@
 //! signer section): attribute values of every JSON type (numbers, booleans, null, arrays, nested
 //! objects, which a signer must copy as they are, not stringify or drop); empty identifiers and
 //! an empty secret (refused, never treated as absent); attribute names that are identity or
-//! registered claims (refused in `jwt` mode); secrets that look hex- or base64-encoded (used as
-//! their UTF-8 bytes, never decoded); users with and without email, lifetimes and key ids.
+//! registered claims (refused in `jwt` mode); secrets that look hex- or base64-encoded or carry
+//! surrounding spaces (used as their UTF-8 bytes, never decoded or trimmed); lifetimes of zero or
+//! less (refused); users with and without email, lifetimes and key ids.
 
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -15,15 +16,17 @@ use super::recipe::{platform, Identity, IDV_SECRETS, KEY_POOL};
 use super::strategy::{identifier, EMAILS, USER_IDS};
 use crate::contract::{SignMode, SignRequest, User};
 
-/// Secrets a careless signer decodes: valid hex (32 bytes once decoded) and valid base64 (33
-/// bytes). As keys of the `generated` fixture workspace (listed for no platform), a counterexample
-/// names them `key:k-hex`, `key:k-base64`.
-pub const ENCODED_SECRETS: [(&str, &str); 2] = [
+/// Secrets a careless signer decodes or cleans up: valid hex (32 bytes once decoded), valid
+/// base64 (33 bytes), and one with surrounding spaces (trimmed by a signer that "cleans" its
+/// configuration). As keys of the `generated` fixture workspace (listed for no platform), a
+/// counterexample names them `key:k-hex`, `key:k-base64`, `key:k-padded`.
+pub const ENCODED_SECRETS: [(&str, &str); 3] = [
     (
         "k-hex",
         "50a6a8fdaf93f57773efc46548f3791e83414d0a28312fb04b8f8095e997c1ec",
     ),
     ("k-base64", "cHJvcC1zaWduZXItc2VjcmV0LWluLWJhc2U2NC1mb3Jt"),
+    ("k-padded", " prop-signer-secret-with-spaces-7c3e9a1f "),
 ];
 
 /// Ordinary attribute names, then the names the signer must refuse in `jwt` mode.
@@ -119,13 +122,16 @@ fn attribute_value() -> impl Strategy<Value = Value> {
         1 => Just(Value::Null),
         1 => "[ A-Za-z\u{e9}\u{301}\"\\\\/]{0,6}".prop_map(Value::String),
     ];
-    leaf.prop_recursive(2, 8, 3, |inner| {
+    // Mostly a scalar at the top, where a signer's type handling shows; now and then a nested
+    // array or object (prop_recursive alone would nest nearly every value).
+    let nested = leaf.clone().prop_recursive(2, 6, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
             prop::collection::btree_map("[a-z]{1,4}", inner, 0..3)
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
-    })
+    });
+    prop_oneof![4 => leaf, 1 => nested]
 }
 
 /// Attributes: mostly ordinary names, now and then a reserved one; entries go before values
@@ -154,7 +160,7 @@ pub fn sign_any() -> impl Strategy<Value = SignRecipe> {
         secret,
         identity(),
         attributes(),
-        prop::option::weighted(0.7, 1i64..=86_400),
+        prop::option::weighted(0.7, prop_oneof![12 => 1i64..=86_400, 1 => -60i64..=0]),
     )
         .prop_map(
             |(mode, platform, key, key_id, secret, identity, attributes, expires_in)| SignRecipe {
@@ -212,8 +218,13 @@ mod tests {
             if request.secret.is_empty() {
                 seen.insert("empty secret");
             }
-            if ENCODED_SECRETS.iter().any(|(_, s)| *s == request.secret) {
-                seen.insert("encoded secret");
+            for (id, secret) in ENCODED_SECRETS {
+                if secret == request.secret {
+                    seen.insert(id);
+                }
+            }
+            if request.expires_in.is_some_and(|e| e <= 0) {
+                seen.insert("expires_in <= 0");
             }
             if request
                 .user
@@ -236,7 +247,10 @@ mod tests {
             "empty user_id",
             "empty email",
             "empty secret",
-            "encoded secret",
+            "k-hex",
+            "k-base64",
+            "k-padded",
+            "expires_in <= 0",
             "long user_id",
         ] {
             assert!(seen.contains(class), "{class} never generated: {seen:?}");
