@@ -201,7 +201,7 @@ pub(super) fn normalised_identifier(request: &SignRequest) -> FromAdapter {
 /// decoded bytes, not the string's.
 pub(super) fn hex_decoded_secret(request: &SignRequest) -> FromAdapter {
     let secret = &request.secret;
-    let hex = secret.len() % 2 == 0 && secret.bytes().all(|b| b.is_ascii_hexdigit());
+    let hex = secret.len().is_multiple_of(2) && secret.bytes().all(|b| b.is_ascii_hexdigit());
     if secret.is_empty() || !hex {
         return sign(request);
     }
