@@ -53,9 +53,13 @@ fn the_counterexample_path_and_replay_command_are_the_real_ones() {
     assert!(stdout.contains(&shown), "`{shown}` not in\n{stdout}");
     let events = std::fs::read_to_string(report.join("events.jsonl")).unwrap();
     assert!(events.contains(&shown));
-    assert!(!std::fs::read_to_string(&written)
-        .unwrap()
-        .contains("$schema"));
+    let yaml = std::fs::read_to_string(&written).unwrap();
+    assert!(!yaml.contains("$schema"));
+    // No property secret is written: the case names them (the `generated` fixture workspace).
+    for secret in messenger_conformance::properties::secrets() {
+        assert!(!yaml.contains(&secret), "{secret} written in\n{yaml}");
+    }
+    assert!(yaml.contains("workspace: generated"), "{yaml}");
     // The replay command, run as printed, reproduces the failure.
     let replay = stdout
         .split("reproduce with `")

@@ -369,15 +369,39 @@ fn rust_naive_adapter_fails_where_jsonwebtoken_defaults_differ_from_the_profile(
             "{id} is an authentication bypass"
         );
     }
-    // It still gets the basics right: the signer role passes whole.
-    let signer_failures: Vec<_> = run
+    // Its signer gets every signed case right, and signs what it should refuse (empty
+    // identifiers and secret, reserved attribute names, a zero lifetime): each signer failure is
+    // a `signed` where SIGN-HASH-REFUSE or SIGN-JWT-REFUSE asks for `refused`.
+    let signer_failures: Vec<&Value> = run
         .cases
         .iter()
         .filter(|c| c["area"] == "signer" && c["outcome"] != "pass")
-        .map(|c| &c["id"])
         .collect();
-    assert!(
-        signer_failures.is_empty(),
-        "naive signer failures: {signer_failures:?}"
+    let ids: Vec<&str> = signer_failures
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "SIGN-HASH-011",
+            "SIGN-HASH-012",
+            "SIGN-HASH-013",
+            "SIGN-JWT-015",
+            "SIGN-JWT-016",
+            "SIGN-JWT-017",
+            "SIGN-JWT-018",
+            "SIGN-JWT-019",
+            "SIGN-JWT-024"
+        ],
+        "naive signer failures"
     );
+    for case in signer_failures {
+        assert_eq!(case["outcome"], "wrong_verdict", "{case}");
+        let requirements = case["requirements"].to_string();
+        assert!(
+            requirements.contains("SIGN-HASH-REFUSE") || requirements.contains("SIGN-JWT-REFUSE"),
+            "{case}"
+        );
+    }
 }

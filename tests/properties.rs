@@ -87,6 +87,12 @@ fn properties_alone_catch_the_broken_implementations() {
         "properties caught only {} of {total} broken implementations (at least 90% expected); missed: {missed:?}",
         caught.len()
     );
+    // The signer property reaches every signer bug: each generator class has a mutant.
+    let signer_missed: Vec<&&str> = missed.iter().filter(|m| m.starts_with("sign-")).collect();
+    assert!(
+        signer_missed.is_empty(),
+        "signer-output missed {signer_missed:?}"
+    );
 }
 
 /// The reference, reading its own clock (`clock: system`): what a deployed verifier does.
@@ -224,18 +230,76 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     let counterexample = run
         .counterexample
         .expect("a failing property writes a counterexample");
+    replays(&factory, &counterexample, OutcomeClass::WrongVerdict);
+}
+
+/// The same for the signer: a `sign` counterexample names its secret, and reproduces.
+#[test]
+fn a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
+    let mut replayed = 0;
+    for mutant in broken::all().iter().filter(|m| m.name.starts_with("sign-")) {
+        let factory = common::broken_implementation(mutant.name);
+        let mut adapter = factory.start().unwrap();
+        let property = properties::find("signer-output").unwrap();
+        let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+        assert!(run.event.outcome.is_failure(), "{}", mutant.name);
+        // A `should`-level failure (sign-typ-jose) is reported without a counterexample.
+        if let Some(counterexample) = run.counterexample {
+            replays(&factory, &counterexample, run.event.outcome);
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 20, "only {replayed} signer counterexamples");
+}
+
+/// Every form in which a secret could be written: as is, hex of its bytes, base64 and base64url.
+fn secret_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    vec![
+        secret.to_string(),
+        hex.clone(),
+        hex.to_uppercase(),
+        base64::engine::general_purpose::STANDARD.encode(secret),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+    ]
+}
+
+/// `counterexample` holds no property secret in any form; with the whole suite `check` accepts
+/// it; the reference passes it and `factory`'s implementation fails it again, as `class`.
+fn replays(
+    factory: &dyn AdapterFactory,
+    counterexample: &properties::counterexample::Counterexample,
+    class: OutcomeClass,
+) {
+    let yaml = &counterexample.yaml;
+    for secret in properties::secrets() {
+        for form in secret_forms(&secret) {
+            // A secret's base64 is a substring of a base64url JWT part only by coincidence: the
+            // shortest form checked is 44 characters.
+            assert!(
+                !yaml.contains(&form),
+                "the counterexample holds `{form}` (a form of a property secret):\n{yaml}"
+            );
+        }
+    }
+    assert!(
+        !yaml
+            .lines()
+            .any(|l| l.contains("secret:") && l.contains("literal:")),
+        "a secret written out:\n{yaml}"
+    );
 
     // The whole suite plus the counterexample: `check` (load and lint) accepts it.
-    let dir = common::scratch("suite-and-counterexample");
+    let dir = common::scratch(&format!("suite-and-{}", counterexample.file_name));
     common::copy_dir(&common::cases_dir(), &dir);
     std::fs::create_dir_all(dir.join("counterexamples")).unwrap();
     std::fs::write(
         dir.join("counterexamples").join(&counterexample.file_name),
-        &counterexample.yaml,
+        yaml,
     )
     .unwrap();
-    let suite =
-        scenario::load_suite(&dir).unwrap_or_else(|e| panic!("{e}\n{}", counterexample.yaml));
+    let suite = scenario::load_suite(&dir).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     let lint = scenario::lint(&suite);
     assert!(lint.is_empty(), "{lint:?}");
 
@@ -246,12 +310,125 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     assert_eq!(
         run_case(reference.as_mut(), case, &Redactor::default()).outcome,
         OutcomeClass::Pass,
-        "the reference passes it"
+        "the reference passes it:\n{yaml}"
     );
     let mut broken = factory.start().unwrap();
     assert_eq!(
         run_case(broken.as_mut(), case, &Redactor::default()).outcome,
-        OutcomeClass::WrongVerdict,
-        "the broken one fails it again"
+        class,
+        "the broken one fails it again:\n{yaml}"
     );
+}
+
+/// The `generated` fixture workspace holds exactly the properties' pool secrets, by platform and
+/// key id: a counterexample names them there, so the two must agree.
+#[test]
+fn the_generated_fixture_holds_the_property_pools() {
+    use messenger_conformance::contract::Platform;
+    use messenger_conformance::properties::recipe::{IDV_SECRETS, KEY_POOL};
+    use messenger_conformance::properties::sign::ENCODED_SECRETS;
+    let suite = common::suite();
+    let generated = &suite.fixtures.workspaces[properties::counterexample::GENERATED_WORKSPACE];
+    for (i, name) in ["web", "ios", "android"].iter().enumerate() {
+        let platform: Platform = serde_json::from_value(serde_json::json!(name)).unwrap();
+        assert_eq!(
+            generated.platforms[&platform].identity_verification.secret, IDV_SECRETS[i],
+            "{name}"
+        );
+    }
+    let keys: Vec<(&str, &str)> = generated
+        .jwt_keys
+        .iter()
+        .map(|k| (k.id.as_str(), k.secret.as_str()))
+        .collect();
+    let pool: Vec<(&str, &str)> = KEY_POOL.iter().chain(&ENCODED_SECRETS).copied().collect();
+    assert_eq!(keys, pool);
+    assert!(generated.jwt_keys.iter().all(|k| k.platforms.is_empty()));
+}
+
+/// A counterexample's YAML as JSON.
+fn counterexample_json(yaml: &str) -> serde_json::Value {
+    serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+}
+
+/// The claims of a compact JWS, decoded without verifying.
+fn claims(token: &str) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("a JSON object")
+}
+
+/// The longest identifier a shrunk counterexample may carry: short ones fail as well as long ones
+/// whenever the failure does not depend on the identifier.
+const SHRUNK_IDENTIFIER: usize = 5;
+
+fn assert_short(what: &str, value: Option<&serde_json::Value>, yaml: &str) {
+    if let Some(text) = value.and_then(serde_json::Value::as_str) {
+        assert!(
+            text.chars().count() <= SHRUNK_IDENTIFIER,
+            "{what} {text:?} ({} characters) was not shrunk:\n{yaml}",
+            text.chars().count()
+        );
+    }
+}
+
+/// Shrinking goes all the way: a failure that has nothing to do with identifiers or attributes
+/// (`exp` checked one second late; the email hashed beside a user_id) shrinks to identifiers of
+/// a few characters and no attribute it does not need.
+#[test]
+fn counterexamples_shrink_identifiers_and_attributes() {
+    for (mutant, property, seed) in [
+        ("jwt-exp-off-by-one", "jwt-time-window", SEED),
+        ("jwt-exp-off-by-one", "jwt-time-window", 7),
+        ("sign-hash-email", "signer-output", SEED),
+        ("sign-hash-email", "signer-output", 7),
+        ("sign-stringifies-attributes", "signer-output", SEED),
+        ("sign-drops-null-attributes", "signer-output", SEED),
+    ] {
+        let factory = common::broken_implementation(mutant);
+        let mut adapter = factory.start().unwrap();
+        let run = properties::find(property).unwrap().run(
+            adapter.as_mut(),
+            &Settings { seed, ..settings() },
+            &Redactor::default(),
+        );
+        let yaml = run
+            .counterexample
+            .unwrap_or_else(|| panic!("{mutant} is caught by {property}"))
+            .yaml;
+        println!("{mutant} / {property} / seed {seed}:\n{yaml}");
+        let case = &counterexample_json(&yaml)["cases"][0];
+        if let Some(request) = case.pointer("/request/raw") {
+            assert_short("user_id", request.get("user_id"), &yaml);
+            assert_short("email", request.get("email"), &yaml);
+            let attributes = request["attributes"].as_object().unwrap();
+            assert!(attributes.is_empty(), "{attributes:?}:\n{yaml}");
+            let token = request["intercom_user_jwt"].as_str().unwrap();
+            let claims = claims(token);
+            assert_short("claim user_id", claims.get("user_id"), &yaml);
+            assert_short("claim email", claims.get("email"), &yaml);
+            let extra: Vec<&String> = claims
+                .keys()
+                .filter(|k| !["user_id", "email", "exp", "nbf"].contains(&k.as_str()))
+                .collect();
+            assert!(extra.is_empty(), "attribute claims {extra:?}:\n{yaml}");
+        } else {
+            let sign = &case["sign"];
+            assert_short("user_id", sign.pointer("/user/user_id"), &yaml);
+            assert_short("email", sign.pointer("/user/email"), &yaml);
+            // An attribute bug needs one attribute, and a small one; no other bug needs any.
+            let attributes = sign.get("attributes").and_then(|a| a.as_object());
+            let needed = usize::from(mutant.contains("attributes"));
+            assert_eq!(attributes.map_or(0, |a| a.len()), needed, "{yaml}");
+            for value in attributes.into_iter().flat_map(|a| a.values()) {
+                assert!(
+                    value.to_string().len() <= 8,
+                    "{value} was not shrunk:\n{yaml}"
+                );
+            }
+        }
+    }
 }

@@ -34,7 +34,11 @@
 //! - the user_hash is compared with `==` after `to_lowercase()`: not in constant time, and
 //!   uppercase hex passes on iOS and Android, which the mobile SDKs never send;
 //! - rule 1 is a serde struct: it checks types, not empty strings, the action, or attribute
-//!   names reserved for request fields.
+//!   names reserved for request fields;
+//! - the signer refuses only a user without identifier (or, for a JWT, without user_id): it signs
+//!   an empty user_id or email, with an empty secret, a zero lifetime, and attributes named
+//!   `user_id`, `email` or `exp` spread over the claims, where SIGN-HASH-REFUSE and
+//!   SIGN-JWT-REFUSE say to refuse.
 
 use std::io::{BufRead, Write};
 

@@ -499,6 +499,109 @@ static BROKEN: &[BrokenImplementation] = &[
         breaks: &["SIGN-JWT-TYP"],
         make: || signer(signer::typ_jose),
     },
+    // --- signer: attribute values, identifiers, secrets (issue 10, item 8) ---
+    BrokenImplementation {
+        name: "sign-stringifies-attributes",
+        summary: "writes every attribute value as a string (12 becomes \"12\", true \"true\", null \"null\", an object its JSON text)",
+        breaks: &["SIGN-JWT-CLAIMS"],
+        make: || signer(signer::stringifies_attributes),
+    },
+    BrokenImplementation {
+        name: "sign-drops-null-attributes",
+        summary: "leaves attributes whose value is null out of the token (skipped as \"none\" when serialising), so they are never cleared",
+        breaks: &["SIGN-JWT-CLAIMS"],
+        make: || signer(signer::drops_null_attributes),
+    },
+    BrokenImplementation {
+        name: "sign-nested-attributes",
+        summary: "puts the attributes under a custom_attributes object, as the REST API takes them, instead of as top-level claims",
+        breaks: &["SIGN-JWT-CLAIMS"],
+        make: || signer(signer::nested_attributes),
+    },
+    BrokenImplementation {
+        name: "sign-empty-identifier-as-missing",
+        summary: "treats an empty user_id or email as missing (user.user_id || user.email): an empty user_id gets a hash over the email instead of a refusal",
+        breaks: &["SIGN-HASH-REFUSE", "SIGN-JWT-REFUSE"],
+        make: || signer(signer::empty_identifier_as_missing),
+    },
+    BrokenImplementation {
+        name: "sign-zero-user-id-as-missing",
+        summary: "checks the user_id with PHP's empty(), which is true for \"0\": user \"0\" is signed over the email",
+        breaks: &["SIGN-HASH"],
+        make: || signer(signer::zero_user_id_as_missing),
+    },
+    BrokenImplementation {
+        name: "sign-normalised-identifier",
+        summary: "trims and lowercases the user_id and email before signing (\" Ada@Example.com\" signed as \"ada@example.com\")",
+        breaks: &["SIGN-HASH", "IDENT-EXACT-BYTES", "SIGN-JWT-CLAIMS"],
+        make: || signer(signer::normalised_identifier),
+    },
+    BrokenImplementation {
+        name: "sign-hex-decoded-secret",
+        summary: "hex-decodes a secret that looks like hex and keys the HMAC with the decoded bytes",
+        breaks: &["KEY-SECRET-BYTES", "SIGN-HASH", "SIGN-JWT-SIGNATURE"],
+        make: || signer(signer::hex_decoded_secret),
+    },
+    BrokenImplementation {
+        name: "sign-base64-decoded-secret",
+        summary: "base64-decodes a secret that decodes as base64 (a JWT library's \"secret is base64 encoded\" switch) and keys the HMAC with the decoded bytes",
+        breaks: &["KEY-SECRET-BYTES", "SIGN-HASH", "SIGN-JWT-SIGNATURE"],
+        make: || signer(signer::base64_decoded_secret),
+    },
+    BrokenImplementation {
+        name: "sign-exp-float",
+        summary: "computes exp from a float clock (time.time() + expires_in): exp is written as 1767229200.0, not an integer",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::exp_float),
+    },
+    BrokenImplementation {
+        name: "sign-exp-string",
+        summary: "formats exp into the payload as text: \"exp\": \"1767229200\"",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::exp_string),
+    },
+    BrokenImplementation {
+        name: "sign-reserved-attributes-overwrite",
+        summary: "spreads the attributes over the claims ({user_id, email, exp, ...attributes}): an attribute named user_id, email or exp replaces the user's own instead of being refused",
+        breaks: &["SIGN-JWT-REFUSE"],
+        make: || signer(signer::reserved_attributes_overwrite),
+    },
+    BrokenImplementation {
+        name: "sign-null-email-claim",
+        summary: "writes \"email\": null into the token for a user without email instead of leaving the claim out",
+        breaks: &["SIGN-JWT-CLAIMS"],
+        make: || signer(signer::null_email_claim),
+    },
+    BrokenImplementation {
+        name: "sign-empty-secret",
+        summary: "signs with an empty secret (an unset environment variable read as \"\") instead of refusing",
+        breaks: &["SIGN-HASH-REFUSE", "SIGN-JWT-REFUSE"],
+        make: || signer(signer::empty_secret_signed),
+    },
+    BrokenImplementation {
+        name: "sign-trimmed-secret",
+        summary: "trims the secret before using it (secret.strip()): a secret with surrounding spaces keys the HMAC without them",
+        breaks: &["KEY-SECRET-BYTES", "SIGN-HASH", "SIGN-JWT-SIGNATURE"],
+        make: || signer(signer::trimmed_secret),
+    },
+    BrokenImplementation {
+        name: "sign-kid-default",
+        summary: "writes kid \"default\" in the header when no key_id is given (a JWT library's configured default key id)",
+        breaks: &["SIGN-JWT-HEADER"],
+        make: || signer(signer::kid_default),
+    },
+    BrokenImplementation {
+        name: "sign-default-exp",
+        summary: "adds a one-hour exp when no expires_in is given (a JWT library's expiresIn default)",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::default_exp),
+    },
+    BrokenImplementation {
+        name: "sign-exp-relative",
+        summary: "writes the lifetime itself as exp ({\"exp\": 3600}): the token expired in 1970",
+        breaks: &["SIGN-JWT-EXP"],
+        make: || signer(signer::exp_relative),
+    },
 ];
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::contract::{FromAdapter, Object, SignMode, SignRequest, Signed};
-use crate::reference::user_hash::user_hash;
+use crate::reference::user_hash::{to_hex, user_hash};
 use crate::reference::{jws, sign};
 
 use super::tools::hmac_sha2;
@@ -115,6 +115,234 @@ pub(super) fn typ_jose(request: &SignRequest) -> FromAdapter {
     edit_token(request, |header, _| {
         header.insert("typ".into(), "JOSE".into());
     })
+}
+
+/// `String(value)` for every attribute (a template, a form field or a typed-as-string map): `12`
+/// becomes `"12"`, `true` `"true"`, null `"null"`, an object its JSON text.
+pub(super) fn stringifies_attributes(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        for name in request.attributes.keys() {
+            if let Some(value) = claims.get_mut(name) {
+                if !value.is_string() {
+                    *value = Value::String(value.to_string());
+                }
+            }
+        }
+    })
+}
+
+/// Null attributes dropped on the way (`skip_serializing_if = "Option::is_none"`, or
+/// `JSON.stringify` of `undefined`): the claim that would clear the attribute is missing.
+pub(super) fn drops_null_attributes(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        for (name, value) in &request.attributes {
+            if value.is_null() {
+                claims.remove(name);
+            }
+        }
+    })
+}
+
+/// The REST API's shape carried over: attributes under `custom_attributes` instead of at the top
+/// level.
+pub(super) fn nested_attributes(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        let mut nested = Object::new();
+        for name in request.attributes.keys() {
+            if let Some(value) = claims.remove(name) {
+                nested.insert(name.clone(), value);
+            }
+        }
+        if !nested.is_empty() {
+            claims.insert("custom_attributes".into(), Value::Object(nested));
+        }
+    })
+}
+
+/// `user.user_id || user.email`: an empty string is falsy, so an empty `user_id` is "missing" and
+/// the email is signed instead (and an empty email is dropped beside a user_id).
+pub(super) fn empty_identifier_as_missing(request: &SignRequest) -> FromAdapter {
+    let mut changed = request.clone();
+    if changed.user.user_id.as_deref() == Some("") {
+        changed.user.user_id = None;
+    }
+    if changed.user.email.as_deref() == Some("") {
+        changed.user.email = None;
+    }
+    sign(&changed)
+}
+
+/// PHP's `empty($user_id)`: the string `"0"` is empty too, so user "0" is signed by email.
+pub(super) fn zero_user_id_as_missing(request: &SignRequest) -> FromAdapter {
+    let mut changed = request.clone();
+    if matches!(changed.user.user_id.as_deref(), Some("0")) && changed.user.email.is_some() {
+        changed.user.user_id = None;
+    }
+    sign(&changed)
+}
+
+/// `hmac(secret, email.strip().lower())`: the identifier "cleaned up" before it is signed.
+pub(super) fn normalised_identifier(request: &SignRequest) -> FromAdapter {
+    let mut changed = request.clone();
+    let clean = |id: &Option<String>| id.as_ref().map(|id| id.trim().to_lowercase());
+    changed.user.user_id = clean(&request.user.user_id);
+    changed.user.email = clean(&request.user.email);
+    // An identifier that cleans up to nothing is still sent as it came.
+    if changed.user.user_id.as_deref() == Some("") {
+        changed.user.user_id = request.user.user_id.clone();
+    }
+    if changed.user.email.as_deref() == Some("") {
+        changed.user.email = request.user.email.clone();
+    }
+    sign(&changed)
+}
+
+/// `bytes.fromhex(secret)` when the secret looks like hex ("it's a hex key"): the HMAC key is the
+/// decoded bytes, not the string's.
+pub(super) fn hex_decoded_secret(request: &SignRequest) -> FromAdapter {
+    let secret = &request.secret;
+    let hex = secret.len().is_multiple_of(2) && secret.bytes().all(|b| b.is_ascii_hexdigit());
+    if secret.is_empty() || !hex {
+        return sign(request);
+    }
+    let key: Vec<u8> = (0..secret.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&secret[i..i + 2], 16).expect("hex digits"))
+        .collect();
+    with_key(request, &key)
+}
+
+/// `Buffer.from(secret, "base64")` (or a JWT library's "secret is base64 encoded" switch) when the
+/// secret decodes as base64: the HMAC key is the decoded bytes.
+pub(super) fn base64_decoded_secret(request: &SignRequest) -> FromAdapter {
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(&request.secret) {
+        Ok(key) if !request.secret.is_empty() => with_key(request, &key),
+        _ => sign(request),
+    }
+}
+
+/// `secret.strip()`: the configured secret "cleaned up" before it keys the HMAC.
+pub(super) fn trimmed_secret(request: &SignRequest) -> FromAdapter {
+    let trimmed = request.secret.trim();
+    if trimmed == request.secret || trimmed.is_empty() {
+        return sign(request);
+    }
+    with_key(request, trimmed.as_bytes())
+}
+
+/// A JWT library configured with a default key id: `kid: "default"` when no key_id is given.
+pub(super) fn kid_default(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |header, _| {
+        if !header.contains_key("kid") {
+            header.insert("kid".into(), "default".into());
+        }
+    })
+}
+
+/// The JWT library's default lifetime (`expiresIn: "1h"`): an `exp` although no `expires_in`
+/// was given.
+pub(super) fn default_exp(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        if request.expires_in.is_none() {
+            claims.insert("exp".into(), (request.now + 3600).into());
+        }
+    })
+}
+
+/// `{"exp": expires_in}`: the lifetime written where the instant belongs (a token that expired
+/// in 1970).
+pub(super) fn exp_relative(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        if let (Some(lifetime), true) = (request.expires_in, claims.contains_key("exp")) {
+            claims.insert("exp".into(), lifetime.into());
+        }
+    })
+}
+
+/// `exp = time.time() + expires_in`: a float clock, so exp is written with a fraction part
+/// (`1767229200.0`), not as an integer.
+pub(super) fn exp_float(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
+            claims.insert("exp".into(), serde_json::json!(exp as f64));
+        }
+    })
+}
+
+/// exp formatted into the payload as text: `"exp": "1767229200"`.
+pub(super) fn exp_string(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
+            claims.insert("exp".into(), Value::String(exp.to_string()));
+        }
+    })
+}
+
+/// `{user_id, email, exp, ...attributes}`: attributes spread over the claims, so an attribute
+/// named `user_id`, `email` or `exp` replaces the user's own, where the contract says to refuse.
+pub(super) fn reserved_attributes_overwrite(request: &SignRequest) -> FromAdapter {
+    if request.mode != SignMode::Jwt {
+        return sign(request);
+    }
+    let mut plain = request.clone();
+    plain.attributes.clear();
+    reissue(
+        &plain,
+        |_, claims| {
+            for (name, value) in &request.attributes {
+                claims.insert(name.clone(), value.clone());
+            }
+        },
+        |header, claims, secret| {
+            jws::sign_hs256(&Value::Object(header), &Value::Object(claims), secret)
+        },
+    )
+}
+
+/// `{"user_id": user.id, "email": user.email}` from a model whose email is None: `"email": null`
+/// in the token instead of no member.
+pub(super) fn null_email_claim(request: &SignRequest) -> FromAdapter {
+    edit_token(request, |_, claims| {
+        if !claims.contains_key("email") {
+            claims.insert("email".into(), Value::Null);
+        }
+    })
+}
+
+/// `os.environ.get("MESSENGER_SECRET", "")`: an empty secret is used as the HMAC key instead of
+/// refusing.
+pub(super) fn empty_secret_signed(request: &SignRequest) -> FromAdapter {
+    if !request.secret.is_empty() {
+        return sign(request);
+    }
+    with_key(request, b"")
+}
+
+/// What the reference would sign for `request` (with a stand-in secret when it is empty),
+/// MACed with `key` instead of the secret's UTF-8 bytes. Refusals pass through.
+fn with_key(request: &SignRequest, key: &[u8]) -> FromAdapter {
+    let mut stand_in = request.clone();
+    if stand_in.secret.is_empty() {
+        stand_in.secret = "stand-in-for-the-secret".into();
+    }
+    let mut answer = reissue(
+        &stand_in,
+        |_, _| {},
+        |header, claims, _| jws::sign_hs256(&Value::Object(header), &Value::Object(claims), key),
+    );
+    if let FromAdapter::Signed(signed) = &mut answer {
+        if signed.user_hash.is_some() {
+            let identifier = request
+                .user
+                .user_id
+                .as_deref()
+                .or(request.user.email.as_deref())
+                .unwrap_or_default();
+            signed.user_hash = Some(to_hex(&jws::hmac_sha256(key, identifier.as_bytes())));
+        }
+    }
+    answer
 }
 
 /// Sign with the reference, then edit the token's header and claims and sign it again with the

@@ -1,16 +1,22 @@
 //! A shrunk failure as a ready-to-commit YAML case: `check` accepts it and `run` reproduces it.
 //!
-//! The case replays the generated workspace as a merge patch over the `production` fixture (every
-//! member is given, so the patch replaces the fixture's values entirely) and sends the request as
-//! raw JSON; `expect` is the reference's verdict, stated in full.
+//! The case replays the generated workspace as a merge patch over the `generated` fixture
+//! (cases/fixtures.yaml holds the properties' secrets under their key ids and platforms) and sends
+//! the request as raw JSON; `expect` is the reference's verdict, stated in full. No secret is
+//! written: the patch gives each key's id and platforms and leaves its secret to the fixture, and
+//! a `sign` case names its secret by reference (`web`, `key:k1`), so the file can be shared and
+//! committed as it is.
 
 use serde_json::{json, Map, Value};
 
-use super::recipe::{build_sign, build_verify};
+use super::recipe::{build_verify, IDV_SECRETS, KEY_POOL};
+use super::sign::{build_sign, ENCODED_SECRETS};
 use super::{expected_verdict, Property, Sample};
-use crate::contract::{FromAdapter, SignMode};
+use crate::contract::{FromAdapter, Platform, SignMode, Workspace};
 use crate::reference;
-use crate::scenario::DEFAULT_WORKSPACE;
+
+/// The fixture workspace (cases/fixtures.yaml) that holds the properties' secrets.
+pub const GENERATED_WORKSPACE: &str = "generated";
 
 pub struct Counterexample {
     pub case_id: String,
@@ -46,12 +52,8 @@ impl Counterexample {
         match sample {
             Sample::Verify(recipe) => {
                 let request = build_verify(recipe, &case_id, now);
-                let mut patch = serde_json::to_value(&request.workspace).unwrap_or(Value::Null);
-                if let Some(obj) = patch.as_object_mut() {
-                    obj.remove("name");
-                }
-                case.insert("workspace".into(), json!(DEFAULT_WORKSPACE));
-                case.insert("patch".into(), patch);
+                case.insert("workspace".into(), json!(GENERATED_WORKSPACE));
+                case.insert("patch".into(), workspace_patch(&request.workspace));
                 case.insert("request".into(), json!({ "raw": request.request }));
                 case.insert(
                     "expect".into(),
@@ -66,10 +68,8 @@ impl Counterexample {
                     serde_json::to_value(request.mode).unwrap_or(Value::Null),
                 );
                 sign.insert("platform".into(), json!(request.platform));
-                sign.insert(
-                    "secret".into(),
-                    json!(format!("literal:{}", request.secret)),
-                );
+                case.insert("workspace".into(), json!(GENERATED_WORKSPACE));
+                sign.insert("secret".into(), json!(secret_reference(&request.secret)));
                 if let Some(key_id) = &request.key_id {
                     sign.insert("key_id".into(), json!(key_id));
                 }
@@ -104,6 +104,68 @@ impl Counterexample {
             yaml: body,
         }
     }
+}
+
+/// The generated workspace as a merge patch over the `generated` fixture: every setting, and
+/// each key by id and platforms; a secret only where it is not the fixture's (the empty one).
+fn workspace_patch(workspace: &Workspace) -> Value {
+    let mut platforms = Map::new();
+    for (i, platform) in Platform::ALL.iter().enumerate() {
+        let Some(settings) = workspace.platform(*platform) else {
+            continue;
+        };
+        let mut idv = Map::new();
+        let secret = &settings.identity_verification.secret;
+        if secret != IDV_SECRETS[i] {
+            idv.insert("secret".into(), json!(secret));
+        }
+        idv.insert(
+            "enforced".into(),
+            json!(settings.identity_verification.enforced),
+        );
+        platforms.insert(
+            platform.as_str().into(),
+            json!({"identity_verification": idv, "jwt": {"enabled": settings.jwt.enabled}}),
+        );
+    }
+    let keys: Vec<Value> = workspace
+        .jwt_keys
+        .iter()
+        .map(|key| {
+            let mut entry = Map::new();
+            entry.insert("id".into(), json!(key.id));
+            if !KEY_POOL.contains(&(key.id.as_str(), key.secret.as_str())) {
+                entry.insert("secret".into(), json!(key.secret));
+            }
+            entry.insert("platforms".into(), json!(key.platforms));
+            Value::Object(entry)
+        })
+        .collect();
+    json!({
+        "platforms": platforms,
+        "jwt_keys": keys,
+        "locked_attributes": workspace.locked_attributes,
+        "jwt_leeway_seconds": workspace.jwt_leeway_seconds,
+    })
+}
+
+/// How a case names `secret`: by the `generated` fixture's platform or key id when it is one of
+/// the properties' secrets; `empty`; otherwise (never for a pool secret) spelled out.
+fn secret_reference(secret: &str) -> String {
+    if let Some(i) = IDV_SECRETS.iter().position(|s| *s == secret) {
+        return Platform::ALL[i].as_str().to_string();
+    }
+    if let Some((id, _)) = KEY_POOL
+        .iter()
+        .chain(&ENCODED_SECRETS)
+        .find(|(_, s)| *s == secret)
+    {
+        return format!("key:{id}");
+    }
+    if secret.is_empty() {
+        return "empty".into();
+    }
+    format!("literal:{secret}")
 }
 
 fn verdict_expect(verdict: &crate::contract::Verdict) -> Value {
@@ -148,7 +210,7 @@ fn signer_expect(request: &crate::contract::SignRequest) -> Value {
             json!({
                 "outcome": "signed",
                 "jwt": {
-                    "secret": format!("literal:{}", request.secret),
+                    "secret": secret_reference(&request.secret),
                     "header": header,
                     "claims": decoded.claims.members,
                 }

@@ -28,11 +28,13 @@ use crate::spec::Level;
 pub(crate) mod conforming;
 pub mod counterexample;
 pub mod recipe;
+pub mod sign;
 pub(crate) mod strategy;
 
 use conforming::conforming;
 pub(crate) use conforming::expected_verdict;
-use recipe::{SignRecipe, VerifyRecipe};
+use recipe::VerifyRecipe;
+use sign::SignRecipe;
 
 /// The default number of generated requests per property.
 pub const DEFAULT_CASES: u32 = 256;
@@ -161,7 +163,7 @@ fn any_requests() -> BoxedStrategy<VerifyRecipe> {
 }
 
 fn sign_requests() -> BoxedStrategy<SignRecipe> {
-    strategy::sign_any().boxed()
+    sign::sign_any().boxed()
 }
 
 static PROPERTIES: [Property; 8] = [
@@ -478,7 +480,7 @@ impl Property {
                 )
             }
             Sample::Sign(recipe) => {
-                let request = recipe::build_sign(recipe, &id, now);
+                let request = sign::build_sign(recipe, &id, now);
                 let expectation = expected_signature(&request);
                 (ToAdapter::Sign(request), expectation, None)
             }

@@ -3,8 +3,9 @@
 //! [`build_sign`] turn them into the exact messages sent.
 //!
 //! Secrets here are synthetic (`prop-…`), made for generated workspaces only; they are redacted
-//! from events like any other secret, and appear in a counterexample case only because the case
-//! must replay the workspace it failed in.
+//! from events like any other secret. cases/fixtures.yaml holds the same values as the
+//! `generated` workspace, so a counterexample case names them (by platform and key id) instead of
+//! writing them (tests/properties.rs checks that the two agree).
 
 use std::collections::BTreeMap;
 
@@ -13,8 +14,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 
 use crate::contract::{
-    IdentityVerification, JwtKey, JwtSettings, Platform, PlatformSettings, SignMode, SignRequest,
-    User, VerifyRequest, Workspace,
+    IdentityVerification, JwtKey, JwtSettings, Platform, PlatformSettings, VerifyRequest, Workspace,
 };
 use crate::reference::jws::b64url_encode;
 use crate::reference::user_hash::user_hash;
@@ -51,6 +51,7 @@ pub fn all_secrets() -> Vec<String> {
         .iter()
         .chain(OTHER_WORKSPACE_SECRETS.iter())
         .chain(KEY_POOL.iter().map(|(_, s)| s))
+        .chain(super::sign::ENCODED_SECRETS.iter().map(|(_, s)| s))
         .map(|s| s.to_string())
         .collect()
 }
@@ -352,17 +353,6 @@ pub const CRITS: [&str; 3] = [
     r#"{"crit":[]}"#,
     r#"{"crit":["b64"],"b64":false}"#,
 ];
-
-#[derive(Debug, Clone)]
-pub struct SignRecipe {
-    pub mode: SignMode,
-    pub platform: usize,
-    pub key: usize,
-    pub key_id: bool,
-    pub identity: Identity,
-    pub attributes: BTreeMap<&'static str, String>,
-    pub expires_in: Option<i64>,
-}
 
 /// A verifier sample: either kind of request.
 #[derive(Debug, Clone)]
@@ -709,34 +699,6 @@ fn jwt_request(r: &JwtRecipe, now: i64) -> Value {
     Value::Object(request)
 }
 
-pub fn build_sign(r: &SignRecipe, id: &str, now: i64) -> SignRequest {
-    let platform = platform(r.platform);
-    let (key_id, key_secret) = KEY_POOL[r.key % KEY_POOL.len()];
-    let secret = match r.mode {
-        SignMode::UserHash => IDV_SECRETS[r.platform % 3],
-        SignMode::Jwt => key_secret,
-    };
-    SignRequest {
-        id: id.into(),
-        now,
-        mode: r.mode,
-        platform,
-        secret: secret.into(),
-        key_id: (r.key_id && r.mode == SignMode::Jwt).then(|| key_id.to_string()),
-        user: User {
-            user_id: r.identity.user_id.clone(),
-            email: r.identity.email.clone(),
-        },
-        attributes: r
-            .attributes
-            .iter()
-            .filter(|(k, _)| **k != "email")
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect(),
-        expires_in: r.expires_in,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -749,7 +711,7 @@ mod tests {
     #[test]
     fn property_secrets_are_at_least_32_bytes_and_distinct() {
         let secrets = all_secrets();
-        assert_eq!(secrets.len(), 10, "every pool is covered: {secrets:?}");
+        assert_eq!(secrets.len(), 13, "every pool is covered: {secrets:?}");
         for secret in &secrets {
             assert!(
                 secret.len() >= MIN_SECRET_BYTES,

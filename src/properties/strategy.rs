@@ -1,5 +1,10 @@
 //! Proptest strategies for recipes. Identifiers cover what breaks naive code: multibyte text,
 //! confusable case, surrounding space, NFC vs NFD spellings, numeric-looking ids, long ids.
+//!
+//! Every strategy shrinks towards the smallest value in few steps, since each step is a request
+//! to the implementation and the shrinker has a budget (`max_shrink_iters`): a pool is searched
+//! from its shortest, plainest entry; a long identifier is its short one repeated, so one step
+//! drops the length; attribute maps lose entries before their values shrink.
 
 use std::collections::BTreeMap;
 
@@ -7,9 +12,9 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
 use super::recipe::*;
-use crate::contract::SignMode;
 
-const USER_IDS: &[&str] = &[
+/// The first entry of each pool is where shrinking ends: short and plain.
+pub(super) const USER_IDS: &[&str] = &[
     "u-1",
     "12345",
     "Ada",
@@ -19,8 +24,10 @@ const USER_IDS: &[&str] = &[
     "José",
     "Jose\u{301}",
     "user@42",
+    "0",
 ];
-const EMAILS: &[&str] = &[
+pub(super) const EMAILS: &[&str] = &[
+    "a@b.c",
     "ada@example.com",
     "Ada@Example.com",
     "ada@example.com ",
@@ -29,12 +36,18 @@ const EMAILS: &[&str] = &[
     "用户@例子.测试",
 ];
 
-fn identifier(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
-    prop_oneof![
+/// A pool entry or a short random one, sometimes repeated to 64–128 characters (longer than
+/// an HMAC block). The long form keeps what makes the short one interesting (a leading space, a
+/// combining accent), and shrinks back to it in one step; the random form shrinks to the pool.
+pub(super) fn identifier(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let short = prop_oneof![
         4 => select(pool).prop_map(str::to_string),
-        1 => "[a-z0-9.@-]{1,12}",
-        1 => "[a-z]{90,120}",
-    ]
+        1 => "[a-z0-9.@-]{1,8}",
+    ];
+    (short, prop::option::weighted(0.2, 64usize..=128)).prop_map(|(short, long)| match long {
+        Some(length) if !short.is_empty() => short.chars().cycle().take(length).collect(),
+        _ => short,
+    })
 }
 
 pub fn identity() -> impl Strategy<Value = Identity> {
@@ -554,28 +567,4 @@ pub fn verify_any() -> impl Strategy<Value = VerifyRecipe> {
         idv_any().prop_map(VerifyRecipe::Idv),
         jwt_any().prop_map(VerifyRecipe::Jwt)
     ]
-}
-
-pub fn sign_any() -> impl Strategy<Value = SignRecipe> {
-    let mode = prop_oneof![Just(SignMode::UserHash), Just(SignMode::Jwt)];
-    (
-        mode,
-        0usize..3,
-        0..KEY_POOL.len(),
-        any::<bool>(),
-        identity(),
-        attributes(),
-        prop::option::weighted(0.7, 1i64..=86_400),
-    )
-        .prop_map(
-            |(mode, platform, key, key_id, identity, attributes, expires_in)| SignRecipe {
-                mode,
-                platform,
-                key,
-                key_id,
-                identity,
-                attributes,
-                expires_in,
-            },
-        )
 }

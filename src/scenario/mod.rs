@@ -34,7 +34,7 @@ pub use lint::{coverage_gaps, lint, MIN_SECRET_BYTES};
 pub use load::{load_suite, LoadedCase, Suite, SuiteSource, FIXTURES_FILE};
 #[cfg(test)]
 use resolve::BuiltStep;
-pub(crate) use resolve::{DEFAULT_NOW, DEFAULT_WORKSPACE};
+pub(crate) use resolve::DEFAULT_NOW;
 pub use schema::{case_schema, fixtures_schema};
 #[cfg(test)]
 use secret::SECRET_FORMS;

@@ -67,7 +67,8 @@ pub struct Case {
     /// Fixture workspace name. Default: `production`.
     #[serde(default)]
     pub workspace: Option<String>,
-    /// JSON merge patch (RFC 7396) applied to the fixture workspace for this case.
+    /// JSON merge patch (RFC 7396) applied to the fixture workspace for this case. A key of its
+    /// `jwt_keys` may leave out `secret`: it takes the secret of the fixture key with its `id`.
     #[serde(default)]
     pub patch: Option<Value>,
     /// A verifier case: the Messenger request.

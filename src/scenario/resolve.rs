@@ -636,7 +636,7 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
     };
     let mut workspace = serde_json::to_value(fixture).expect("a workspace serializes");
     if let Some(patch) = &case.patch {
-        if let Err(problem) = apply_patch(&mut workspace, patch, &root.key("patch")) {
+        if let Err(problem) = apply_patch(&mut workspace, patch, &root.key("patch"), fixtures) {
             built.problems.push(problem);
             return built;
         }
@@ -648,7 +648,9 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
         .map(|(i, view)| (i + 1, view))
     {
         if let Some(patch) = view.patch {
-            if let Err(problem) = apply_patch(&mut workspace, patch, &view.at.key("patch")) {
+            if let Err(problem) =
+                apply_patch(&mut workspace, patch, &view.at.key("patch"), fixtures)
+            {
                 built.problems.push(problem);
                 return built;
             }
@@ -723,7 +725,16 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
 }
 
 /// Merge `patch` into the workspace and check that the result is still a workspace.
-fn apply_patch(workspace: &mut Value, patch: &Value, at: &FieldPath) -> Result<(), Problem> {
+///
+/// A key of the patch's `jwt_keys` may leave out its `secret`: it is then the secret of the key
+/// with the same `id` in the workspace being patched, another fixture workspace or the key
+/// library (as `key:<id>` finds it), so a patch can rearrange keys without writing a secret.
+fn apply_patch(
+    workspace: &mut Value,
+    patch: &Value,
+    at: &FieldPath,
+    fixtures: &Fixtures,
+) -> Result<(), Problem> {
     if !patch.is_object() {
         return Err(Problem::new(
             at,
@@ -731,6 +742,7 @@ fn apply_patch(workspace: &mut Value, patch: &Value, at: &FieldPath) -> Result<(
         )
         .hint("e.g. `patch: {platforms: {ios: {identity_verification: {enforced: false}}}}`"));
     }
+    let patch = &fill_key_secrets(workspace, patch, at, fixtures)?;
     let mut patched = workspace.clone();
     merge_patch(&mut patched, patch);
     let settings: Workspace = serde_json::from_value(patched.clone()).map_err(|error| {
@@ -754,6 +766,42 @@ fn apply_patch(workspace: &mut Value, patch: &Value, at: &FieldPath) -> Result<(
     }
     *workspace = patched;
     Ok(())
+}
+
+/// `patch` with the `secret` of every `jwt_keys` entry that leaves it out filled in by key id.
+fn fill_key_secrets(
+    workspace: &Value,
+    patch: &Value,
+    at: &FieldPath,
+    fixtures: &Fixtures,
+) -> Result<Value, Problem> {
+    let mut patch = patch.clone();
+    let Some(keys) = patch.get_mut("jwt_keys").and_then(Value::as_array_mut) else {
+        return Ok(patch);
+    };
+    let current: Workspace = serde_json::from_value(workspace.clone())
+        .map_err(|error| Problem::new(at, format!("the workspace is invalid: {error}")))?;
+    for (i, key) in keys.iter_mut().enumerate() {
+        let Some(key) = key.as_object_mut() else {
+            continue;
+        };
+        if key.contains_key("secret") {
+            continue;
+        }
+        // Without an id the workspace check below says what is missing.
+        let Some(id) = key.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(known) = super::secret::find_key(id, &current, fixtures) else {
+            return Err(Problem::new(
+                &at.key("jwt_keys").index(i),
+                format!("key `{id}` has no `secret`, and no key `{id}` is in the workspace or cases/fixtures.yaml to take it from"),
+            )
+            .hint("write the key's secret, or name a key defined in fixtures.yaml"));
+        };
+        key.insert("secret".into(), Value::String(known.secret.clone()));
+    }
+    Ok(patch)
 }
 
 /// A workspace's `jwt_leeway_seconds` below 0 (in fixtures.yaml or a patch).

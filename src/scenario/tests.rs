@@ -417,6 +417,65 @@ cases:
         .contains(&"rot-web-jwt-k-old-5f18c2e7a90b3d46".to_string()));
 }
 
+/// A patched key without a `secret` takes the secret of the key with its id (in the workspace,
+/// another fixture workspace or the key library); an unknown id is a load error at its entry.
+#[test]
+fn a_patched_key_may_leave_its_secret_to_the_fixtures() {
+    let case = one_case(
+        r#"
+cases:
+  - id: T-KEY-001
+    title: Keys by id
+    requirements: [KEY-ROTATION]
+    level: must
+    workspace: jwt-rotation
+    patch: {jwt_keys: [{id: k-new, platforms: [web, ios]}, {id: k-retired, platforms: [web]}]}
+    request: {user_id: u-1, jwt: {claims: {user_id: u-1}, sign: {key: k-new}}}
+    expect: {outcome: accepted, verified: true, identity: {user_id: u-1}}
+"#,
+    );
+    let steps = case.build(NOW).unwrap();
+    let keys: Vec<(String, String, usize)> = verify_of(&steps[0])
+        .workspace
+        .jwt_keys
+        .iter()
+        .map(|k| (k.id.clone(), k.secret.clone(), k.platforms.len()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (
+                "k-new".into(),
+                "rot-web-jwt-k-new-a7d3e05b1c84f926".into(),
+                2
+            ),
+            (
+                "k-retired".into(),
+                "prod-web-jwt-k-retired-91f0d6b3c8a2e457".into(),
+                1
+            )
+        ]
+    );
+    let messages = errors(
+        r#"
+cases:
+  - id: T-KEY-002
+    title: Unknown key id
+    requirements: [KEY-ROTATION]
+    level: must
+    patch: {jwt_keys: [{id: k-nosuch, platforms: [web]}]}
+    request: {user_id: u-1}
+    expect: {outcome: rejected, error: jwt_required}
+"#,
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("key `k-nosuch` has no `secret`")),
+        "{messages:?}"
+    );
+}
+
 /// Whether a case whose token has `claims`, in the workspace after `patch`, is flagged as
 /// needing the exact instant of its `now`.
 fn flagged(claims: &str, patch: &str) -> bool {

@@ -654,6 +654,13 @@ def sign(message):
     user = message.get("user") or {}
     secret = message.get("secret")
     user_id, email = user.get("user_id"), user.get("email")
+    # SIGN-HASH-REFUSE, SIGN-JWT-REFUSE: an empty secret or an empty identifier is refused, never
+    # used (verifiers reject both) nor read as a missing identifier.
+    if mode in ("user_hash", "jwt"):
+        if secret == "":
+            return {"type": "refused", "message": "the secret is empty"}
+        if user_id == "" or email == "":
+            return {"type": "refused", "message": "an empty user_id or email is not an identifier"}
     if mode == "user_hash":
         # Lowercase hex HMAC-SHA256 over the user_id if there is one, else the email.
         identifier = user_id if user_id is not None else email
@@ -670,10 +677,12 @@ def sign(message):
         if email is not None:
             claims["email"] = email
         for name, value in (message.get("attributes") or {}).items():
-            if name in IDENTITY_CLAIMS or name in REGISTERED_CLAIMS:
+            if name in RESERVED_ATTRIBUTES or name in REGISTERED_CLAIMS:
                 return {"type": "refused", "message": "attribute %r would replace the claim of that name" % name}
             claims[name] = value
         if message.get("expires_in") is not None:
+            if message["expires_in"] <= 0 or message["now"] + message["expires_in"] > 2**63 - 1:
+                return {"type": "refused", "message": "expires_in would make a token expired on arrival, or overflows"}
             claims["exp"] = message["now"] + message["expires_in"]
         signing_input = b64url_encode(utf8(dump(header))) + "." + b64url_encode(utf8(dump(claims)))
         mac = hmac.new(utf8(secret), signing_input.encode("ascii"), hashlib.sha256).digest()
