@@ -753,7 +753,13 @@ fn diff_classifies_and_gates_on_new_failures() {
         )),
         "{out}"
     );
-    let first_row = out.stdout.lines().nth(2).unwrap_or_default();
+    // The first row under the table's heading (notes about the runs come before it).
+    let first_row = out
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("change "))
+        .nth(1)
+        .unwrap_or_default();
     assert!(
         first_row.starts_with("new failure") && first_row.ends_with("critical"),
         "critical new failures lead: {out}"
