@@ -10,7 +10,7 @@ use crate::reference::verify;
 
 use super::tools::{
     decode_lenient, edit_claims, hmac_sha2, let_through, parsed, platform_keys, resigned,
-    verified_ignoring_header, verified_token, with_token, with_workspace,
+    unverified_token, verified_ignoring_header, verified_token, with_token, with_workspace,
 };
 
 /// `if (request.intercom_user_jwt) verifyJwt(...)`: the platform's `jwt.enabled` is read only to
@@ -261,14 +261,7 @@ pub(super) fn alg_case_insensitive(request: &VerifyRequest) -> Verdict {
 /// `for i in 0..min(given.len(), expected.len())`: only the bytes both signatures have are
 /// compared, so a truncated (even empty) or lengthened signature verifies.
 pub(super) fn signature_short_compare(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else {
-        return verify(request);
-    };
-    let Some(token) = parsed
-        .intercom_user_jwt
-        .as_deref()
-        .and_then(|t| jws::decode_unverified(t).ok())
-    else {
+    let Some((parsed, token)) = unverified_token(request) else {
         return verify(request);
     };
     let input = token.split.signing_input();

@@ -8,7 +8,7 @@ use crate::contract::{
 };
 use crate::reference::{jws, sign, verify, Reference};
 
-use super::tools::{decode_lenient, parsed, resigned, with_workspace};
+use super::tools::{decode_lenient, parsed, resigned, unverified_token, with_workspace};
 
 /// `for key in workspace.jwt_keys: if verify(token, key): ok`: the key's `platforms` are never
 /// read, so the iOS key verifies web tokens.
@@ -91,14 +91,7 @@ const EMPTY_KEY_STAND_IN: &str = "broken-stand-in-for-the-empty-secret";
 /// `hmac.new(key.secret.encode(), ...)` with no check that the secret is set: a listed key with
 /// an empty secret verifies tokens MACed with the empty key, which anyone can make.
 pub(super) fn empty_secret_verifies(request: &VerifyRequest) -> Verdict {
-    let Some(parsed) = parsed(request) else {
-        return verify(request);
-    };
-    let Some(token) = parsed
-        .intercom_user_jwt
-        .as_deref()
-        .and_then(|t| jws::decode_unverified(t).ok())
-    else {
+    let Some((parsed, token)) = unverified_token(request) else {
         return verify(request);
     };
     let input = token.split.signing_input();

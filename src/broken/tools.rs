@@ -15,6 +15,16 @@ pub(super) fn parsed(request: &VerifyRequest) -> Option<MessengerRequest> {
     parse_request(&request.request).ok()
 }
 
+/// The request after rule 1 and its token decoded without checking the MAC: where a broken
+/// check of the signature or the key starts.
+pub(super) fn unverified_token(
+    request: &VerifyRequest,
+) -> Option<(MessengerRequest, jws::Unverified<'_>)> {
+    let parsed = parsed(request)?;
+    let token = jws::decode_unverified(request.request.get("intercom_user_jwt")?.as_str()?).ok()?;
+    Some((parsed, token))
+}
+
 /// The request with its `intercom_user_jwt` replaced.
 pub(super) fn with_token(request: &VerifyRequest, token: String) -> VerifyRequest {
     let mut changed = request.clone();

@@ -192,7 +192,7 @@ pub struct RequestExtras {
 }
 
 /// Request attribute names rule 1 reserves (REQ-RESERVED-ATTRIBUTES).
-pub const RESERVED_ATTRIBUTES: [&str; 4] = ["user_id", "email", "user_hash", "intercom_user_jwt"];
+pub(crate) use crate::reference::verifier::RESERVED_ATTRIBUTES;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Alg {
