@@ -14,6 +14,9 @@ pub mod debug;
 pub mod event;
 pub(crate) mod exchange;
 pub mod exit;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod harness;
 pub mod input;
 pub mod judge;

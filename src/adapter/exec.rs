@@ -265,7 +265,7 @@ fn with_stderr_tail(message: String, tail: &str) -> String {
 
 /// What the stdout reader (or the stdin writer) reports.
 #[derive(Debug)]
-enum StdoutEvent {
+pub(crate) enum StdoutEvent {
     /// One complete line, without its `\n`; `more` when more bytes had already arrived after
     /// it (an adapter that answers twice writes both lines at once).
     Line {
@@ -286,7 +286,7 @@ enum StdoutEvent {
 
 /// The start of a line the reader has not seen the end of yet, for "no answer" errors.
 #[derive(Debug, Default)]
-struct Pending {
+pub(crate) struct Pending {
     head: Vec<u8>,
     len: usize,
 }
@@ -750,8 +750,9 @@ fn spawn_reader(
 }
 
 /// Reads `\n`-terminated lines of at most `limit` bytes. Memory stays bounded by `limit` plus
-/// the read buffer, whatever the process prints.
-fn read_lines<R: Read>(
+/// the read buffer, whatever the process prints. `crate::fuzzing` drives it with any bytes, cut
+/// into any reads.
+pub(crate) fn read_lines<R: Read>(
     stdout: R,
     events: &SyncSender<StdoutEvent>,
     pending: &Mutex<Pending>,
