@@ -77,6 +77,13 @@ fn load_errors(dir: &Path) -> Vec<LoadError> {
     }
 }
 
+/// The one error loading `dir` gives (the test fails on none or several).
+fn the_one_error(dir: &Path) -> LoadError {
+    let mut errors = load_errors(dir);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    errors.remove(0)
+}
+
 /// Runs the binary; kills it and fails the test if it has not ended within `seconds`.
 fn run_within(args: &[&str], seconds: u64) -> Output {
     let mut child = Command::new(BIN)
@@ -115,13 +122,12 @@ fn stderr(output: &Output) -> String {
 fn a_case_file_that_is_a_fifo_is_an_error_not_a_hang() {
     let dir = cases_dir("fifo-case", &[("good.yaml", GOOD_CASE)]);
     mkfifo(&dir.join("jwt/pipe.yaml"));
-    let errors = load_errors(&dir);
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].file.ends_with("jwt/pipe.yaml"), "{errors:#?}");
+    let error = the_one_error(&dir);
+    assert!(error.file.ends_with("jwt/pipe.yaml"), "{error:#?}");
     assert!(
-        errors[0].message.contains("a FIFO") && errors[0].message.contains("not a regular file"),
+        error.message.contains("a FIFO") && error.message.contains("not a regular file"),
         "{}",
-        errors[0].message
+        error.message
     );
 }
 
@@ -143,13 +149,12 @@ fn a_fixtures_file_that_is_a_fifo_is_an_error_not_a_hang() {
 fn a_case_file_linked_to_dev_zero_is_refused_unread() {
     let dir = cases_dir("dev-zero", &[("good.yaml", GOOD_CASE)]);
     std::os::unix::fs::symlink("/dev/zero", dir.join("jwt/zero.yaml")).unwrap();
-    let errors = load_errors(&dir);
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].file.ends_with("jwt/zero.yaml"), "{errors:#?}");
+    let error = the_one_error(&dir);
+    assert!(error.file.ends_with("jwt/zero.yaml"), "{error:#?}");
     assert!(
-        errors[0].message.contains("a character device"),
+        error.message.contains("a character device"),
         "{}",
-        errors[0].message
+        error.message
     );
 }
 
@@ -159,13 +164,12 @@ fn a_case_file_over_16_mib_is_refused_with_the_cap_named() {
     // Sparse: 16 MiB + 1 byte of nothing, written in no time.
     let file = std::fs::File::create(dir.join("jwt/huge.yaml")).unwrap();
     file.set_len((16 << 20) + 1).unwrap();
-    let errors = load_errors(&dir);
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].file.ends_with("jwt/huge.yaml"), "{errors:#?}");
+    let error = the_one_error(&dir);
+    assert!(error.file.ends_with("jwt/huge.yaml"), "{error:#?}");
     assert!(
-        errors[0].message.contains("over the 16 MiB limit"),
+        error.message.contains("over the 16 MiB limit"),
         "{}",
-        errors[0].message
+        error.message
     );
 }
 
@@ -548,15 +552,10 @@ fn invalid_utf8_is_placed_at_its_line_and_column() {
         b"cases:\n  - id: HOSTILE-003\n    title: \"caf\xc3\xa9 \xff\"\n",
     )
     .unwrap();
-    let errors = load_errors(&dir);
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert_eq!((errors[0].line, errors[0].column), (3, 18), "{}", errors[0]);
-    assert!(errors[0].message.contains("not UTF-8"), "{}", errors[0]);
-    assert!(
-        errors[0].to_string().contains("jwt/a.yaml:3:18\n"),
-        "{}",
-        errors[0]
-    );
+    let error = the_one_error(&dir);
+    assert_eq!((error.line, error.column), (3, 18), "{}", error);
+    assert!(error.message.contains("not UTF-8"), "{}", error);
+    assert!(error.to_string().contains("jwt/a.yaml:3:18\n"), "{}", error);
 }
 
 #[test]
@@ -602,23 +601,17 @@ fn a_negative_after_seconds_or_leeway_is_an_error() {
         )
     };
     assert!(load_within(&cases_dir("after-ok", &[("a.yaml", &step(5))]), 20).is_ok());
-    let errors = load_errors(&cases_dir("after-negative", &[("a.yaml", &step(-5))]));
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert_eq!((errors[0].line, errors[0].column), (9, 24), "{}", errors[0]);
-    assert!(
-        errors[0].message.contains("`after_seconds` is -5"),
-        "{}",
-        errors[0]
-    );
+    let error = the_one_error(&cases_dir("after-negative", &[("a.yaml", &step(-5))]));
+    assert_eq!((error.line, error.column), (9, 24), "{}", error);
+    assert!(error.message.contains("`after_seconds` is -5"), "{}", error);
 
     let patched = case_with("patch: {jwt_leeway_seconds: -30}\n    request: {platform: web}");
-    let errors = load_errors(&cases_dir("leeway-patch", &[("a.yaml", &patched)]));
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert_eq!(errors[0].line, 6, "{}", errors[0]);
+    let error = the_one_error(&cases_dir("leeway-patch", &[("a.yaml", &patched)]));
+    assert_eq!(error.line, 6, "{}", error);
     assert!(
-        errors[0].message.contains("`jwt_leeway_seconds` is -30"),
+        error.message.contains("`jwt_leeway_seconds` is -30"),
         "{}",
-        errors[0]
+        error
     );
 
     let dir = cases_dir("leeway-fixture", &[("good.yaml", GOOD_CASE)]);
