@@ -169,14 +169,10 @@ fn describe(error: &boon::ValidationError, message: &Value, out: &mut Vec<String
             let value = message
                 .pointer(&location)
                 .map_or_else(|| "the value".to_string(), Value::to_string);
-            let quoted = |names: &mut dyn Iterator<Item = String>| {
-                names.map(|n| format!("\"{n}\"")).collect::<Vec<_>>()
-            };
             let text = match kind {
-                ErrorKind::Type { want, .. } => format!(
-                    "{value} is not of type {}",
-                    quoted(&mut want.iter().map(|t| t.to_string())).join(" or ")
-                ),
+                ErrorKind::Type { want, .. } => {
+                    format!("{value} is not of type {}", quoted(want.iter(), " or "))
+                }
                 ErrorKind::Enum { want } => {
                     let mut names: Vec<String> = want.iter().map(Value::to_string).collect();
                     let last = names.pop().unwrap_or_default();
@@ -189,18 +185,25 @@ fn describe(error: &boon::ValidationError, message: &Value, out: &mut Vec<String
                 ErrorKind::Const { want } => format!("{value} is not {want}"),
                 ErrorKind::Required { want } => format!(
                     "{} {} required",
-                    quoted(&mut want.iter().map(|w| w.to_string())).join(", "),
+                    quoted(want.iter(), ", "),
                     if want.len() == 1 { "is" } else { "are" }
                 ),
-                ErrorKind::AdditionalProperties { got } => format!(
-                    "{} not allowed here",
-                    quoted(&mut got.iter().map(|g| g.to_string())).join(", ")
-                ),
+                ErrorKind::AdditionalProperties { got } => {
+                    format!("{} not allowed here", quoted(got.iter(), ", "))
+                }
                 other => other.to_string(),
             };
             out.push(located(error, text));
         }
     }
+}
+
+/// Each name in double quotes, joined by `separator`.
+fn quoted(names: impl Iterator<Item = impl std::fmt::Display>, separator: &str) -> String {
+    names
+        .map(|name| format!("\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 fn located(error: &boon::ValidationError, text: String) -> String {
