@@ -182,6 +182,17 @@ mod tests {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
+    #[test]
+    fn the_reserved_names_are_the_references() {
+        use crate::reference::verifier::{REGISTERED_CLAIMS, RESERVED_ATTRIBUTES};
+        let ours: std::collections::BTreeSet<&str> = RESERVED_NAMES.into_iter().collect();
+        let references = RESERVED_ATTRIBUTES
+            .into_iter()
+            .chain(REGISTERED_CLAIMS)
+            .collect();
+        assert_eq!(ours, references);
+    }
+
     /// The generator reaches every class the signer rules single out, in a few hundred samples.
     #[test]
     fn the_generator_reaches_every_signer_class() {
