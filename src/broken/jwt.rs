@@ -390,21 +390,6 @@ pub(super) fn user_id_from_sub(request: &VerifyRequest) -> Verdict {
     }))
 }
 
-/// A JWT library's audience check left on with no audience configured (PyJWT's default): a
-/// token that carries any `aud` is refused, though `aud` is not checked.
-pub(super) fn aud_rejected(request: &VerifyRequest) -> Verdict {
-    let verdict = verify(request);
-    if verdict.outcome != Outcome::Accepted {
-        return verdict;
-    }
-    match verified_token(request) {
-        Some(token) if token.claims.contains_key("aud") => {
-            Verdict::rejected(&request.id, ErrorCode::JwtClaimsInvalid, "invalid audience")
-        }
-        _ => verdict,
-    }
-}
-
 /// The request's `user_id` and `email` compared with the claims trimmed and case-folded
 /// (`a.strip().lower() == b.strip().lower()`), so `U-1 ` is the token's `u-1`.
 pub(super) fn identity_case_insensitive(request: &VerifyRequest) -> Verdict {

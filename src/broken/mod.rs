@@ -385,12 +385,6 @@ static BROKEN: &[BrokenImplementation] = &[
         make: || verifier(jwt::user_id_from_sub),
     },
     BrokenImplementation {
-        name: "jwt-aud-rejected",
-        summary: "leaves a JWT library's audience check on with no audience configured: any token carrying aud is refused",
-        breaks: &[req::JWT_UNCHECKED_FIELDS],
-        make: || verifier(jwt::aud_rejected),
-    },
-    BrokenImplementation {
         name: "jwt-identity-case-insensitive",
         summary: "compares the request's user_id and email with the token's trimmed and lowercased (U-1 matches u-1)",
         breaks: &[req::JWT_IDENTITY_MATCH, "IDENT-EXACT-BYTES"],

@@ -442,7 +442,7 @@ impl DropReason {
 
 impl Verdict {
     /// A rejection in the contract's shape: not verified, no identity, no attributes.
-    pub(crate) fn rejected(
+    pub fn rejected(
         id: impl Into<String>,
         error: ErrorCode,
         message: impl Into<String>,

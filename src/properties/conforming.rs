@@ -5,13 +5,15 @@
 //! computed:
 //! - **must**: the reference's verdict, accepting the code of *every* rule the request breaks
 //!   ([`reference::broken_rules`]), so a verifier that checks the rules in another order
-//!   conforms; and, where the token's `kid` names another of the platform's keys than the one
-//!   that signed, also the verdict of a verifier that trusts `kid` (a `may` choice);
+//!   conforms; where the token's `kid` names another of the platform's keys than the one
+//!   that signed, also the verdict of a verifier that trusts `kid` (a `may` choice); and, for an
+//!   accepted token that carries a claim the profile leaves unchecked (`aud`, `iss`, `sub`,
+//!   `jti`, or an `iat` that is not a number), a rejection `jwt_claims_invalid` (a `may` choice,
+//!   JWT-CLAIMS-025: RFC 7519 section 4.1.3 lets a relying party refuse an audience that does
+//!   not name it, PyJWT refuses a non-numeric `iat`, and no conforming signer writes them);
 //! - **should**: the verdict of a verifier that decodes base64url leniently (non-canonical
-//!   trailing bits), which RFC 4648 allows and this profile rates `should`; and, for an accepted
-//!   token that carries an `aud`, a rejection `jwt_claims_invalid` (RFC 7519 section 4.1.3 lets a
-//!   relying party refuse an audience that does not name it; JWT-CLAIMS-025 is `should`). An
-//!   answer that conforms only at this level fails the property at `should`, never at `must`.
+//!   trailing bits), which RFC 4648 allows and this profile rates `should`. An answer that
+//!   conforms only at this level fails the property at `should`, never at `must`.
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
@@ -40,7 +42,9 @@ pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
             verdicts.push(trusting);
         }
     }
-    let accepted = reference.outcome == Outcome::Accepted;
+    if reference.outcome == Outcome::Accepted && carries_unchecked_claim(request) {
+        verdicts.push(rejected(ErrorCode::JwtClaimsInvalid));
+    }
     let must = match verdicts.len() {
         1 => Expectation::Verdict(reference),
         _ => Expectation::AnyOf { verdicts },
@@ -50,9 +54,6 @@ pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
         .filter(|lenient| !matches(&must, lenient))
         .into_iter()
         .collect();
-    if accepted && carries_aud(request) {
-        should.push(rejected(ErrorCode::JwtClaimsInvalid));
-    }
     let should = match should.len() {
         0 => None,
         1 => should.pop().map(Expectation::Verdict),
@@ -61,11 +62,18 @@ pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
     Conforming { must, should }
 }
 
-/// Whether the request's token carries an `aud` claim.
-fn carries_aud(request: &VerifyRequest) -> bool {
+/// Whether the request's token carries a claim that the profile leaves unchecked but a verifier
+/// may refuse (JWT-CLAIMS-025): `aud`, `iss`, `sub`, `jti`, or an `iat` that is not a number.
+fn carries_unchecked_claim(request: &VerifyRequest) -> bool {
     token(request)
         .and_then(|t| jws::decode_unverified(t).ok())
-        .is_some_and(|decoded| decoded.claims.members.contains_key("aud"))
+        .is_some_and(|decoded| {
+            let claims = &decoded.claims.members;
+            ["aud", "iss", "sub", "jti"]
+                .iter()
+                .any(|name| claims.contains_key(*name))
+                || claims.get("iat").is_some_and(|iat| !iat.is_number())
+        })
 }
 
 /// A rejection with `code`, as an expectation.

@@ -34,7 +34,8 @@ pub enum Level {
     Must,
     /// A failure is reported, and gates only under `--strict`.
     Should,
-    /// More than one verdict conforms; the report records the one chosen and never fails it.
+    /// More than one answer conforms; the case lists them and the report records the one chosen.
+    /// An answer outside the list breaks a rule and fails at that rule's level.
     May,
 }
 
@@ -225,8 +226,14 @@ Every requirement, and every case that checks it, has a level (CONTRACT.md, \"Le
   choice that this profile does not make (keeping the lexically last of duplicate JSON members \
   instead of rejecting, for example), the requirement is `should`: an implementation that makes \
   the other choice is stricter or laxer than the profile within what the standards permit.
-- **may**: more than one verdict conforms. The case lists them; the report records which one \
-  the implementation chose and never fails it.
+- **may**: more than one answer conforms. The case lists every answer that leads to a correct \
+  outcome; the report records which one the implementation chose and never fails it for that \
+  choice. An answer that matches none of them breaks a rule like any other answer and fails at \
+  that rule's level (accepting a token that every listed answer refuses, say).
+
+A `must` needs a consequence: someone could get in who should not, a real user is locked out, \
+or the output means something other than what was asked. Where a case's own note says an \
+implementation may do something, the case is `may` and lists it.
 ";
 
 const IDS: &str = "\
@@ -243,11 +250,11 @@ error code. Implementations check in other orders too, so when a request breaks 
 the code of any rule it breaks conforms; each hand-written case therefore breaks exactly one \
 rule, and a generated request is judged against the set of rules it breaks.
 
-Where the seeds and the contract leave a point open, the profile takes the *safest reading*: \
-the one under which no unsigned, unverified or ambiguous input can change who the user is, \
-make a token or hash verify, or change a locked attribute, and under which two conforming \
-implementations cannot disagree about who a request is from. Those choices are marked **Why \
-this reading** below. Times are the `now` of the message and are compared exactly; \
+Where the seeds and the contract leave a point open, the profile does not make its strictest \
+reading a `must`. It fails, as `must`, only the answers under which an unsigned, unverified or \
+ambiguous input could change who the user is, make a token or hash verify, or change a locked \
+attribute; every other answer that leads to a correct outcome is listed (`may`), or the \
+profile's preference is `should`. Those choices are marked **Why this reading** below. Times are the `now` of the message and are compared exactly; \
 identifiers and secrets are exact UTF-8 bytes.
 ";
 
