@@ -1,20 +1,43 @@
 //! Every rule a request breaks, not only the first.
 //!
-//! CONTRACT.md: "Implementations check in other orders too, so when a request breaks several
-//! rules, the code of any rule it breaks conforms". A verifier that checks `alg` before it
-//! decodes the payload, or `exp` before `user_id` (as PyJWT and npm jsonwebtoken do), answers
-//! the code of another broken rule than the reference's first; the property tests judge a
-//! generated request against this whole set. Each rule is evaluated on its own wherever its
-//! inputs can be read (a payload that is not JSON has no claims to check); nothing is put into
-//! words.
+//! CONTRACT.md: "when a request breaks several rules, the code of any rule it breaks conforms
+//! ... A request breaks a rule when a verifier that checked that rule first, reading only what
+//! the rule needs, would reject it". The property tests judge a generated request against this
+//! whole set, so a verifier that checks the rules in another order (`alg` before the payload,
+//! `exp` before `user_id` as PyJWT and npm jsonwebtoken do, the platform's keys before the token)
+//! conforms. Nothing is put into words.
+//!
+//! Each rule is evaluated on its own, on the inputs it needs and nothing else; where one of them
+//! cannot be read (a field of the wrong type, an unknown platform, a segment that does not
+//! decode) the rule is not judged. What each rule reads:
+//!
+//! | rule | code | reads | breaks when |
+//! | --- | --- | --- | --- |
+//! | 1 | `invalid_request` | the whole request and the workspace's platforms | the reference's rule 1 rejects |
+//! | 2.1 | `jwt_not_enabled` | a token (any string), the settings of a configured platform | JWT is not enabled there, whatever the token holds |
+//! | 2.2 | `jwt_malformed` | the token | not three canonical base64url parts, or a header or payload that is not a JSON object without duplicate members |
+//! | 2.3 | `jwt_algorithm_not_allowed`, `jwt_malformed` (`crit`) | the header: the first `.`-separated segment, decoded, a JSON object | `alg` is not exactly `"HS256"`, or there is a `crit` |
+//! | 2.4 | `jwt_signature_invalid` | a platform name, the keys listed for it, and, when it has a key, three segments of which the last decodes | the platform has no key with a non-empty secret (every token, whatever its shape), or no such key MACs the first two segments' text to the signature |
+//! | 2.5 | `jwt_missing_user_id`, `jwt_claims_invalid` | the payload: the second segment, decoded, a JSON object | `user_id` missing, null or empty; a claim of the wrong type (each code on its own) |
+//! | 2.6, 2.7 | `jwt_expired`, `jwt_not_yet_valid` | the payload, `exp` or `nbf` a finite number, `now`, the leeway | each on its own, as if the other claim were absent |
+//! | 2.8 | `jwt_identity_mismatch` | the payload, the request's `user_id`/`email` (non-empty strings) | the request's `user_id` is not the claim's (a non-empty string), or both carry an `email` and they differ |
+//! | 3.1 | `jwt_required` | no token, an identity (a non-empty `user_id` or `email`), a configured platform | JWT is enabled there |
+//! | 3.2 | `user_hash_required` | no token, an identity, no `user_hash`, a configured platform | identity verification is enforced |
+//! | 3.3 | `user_hash_mismatch` | no token, the identifier hashed (`user_id` when sent, else `email`), a `user_hash` string, a configured platform | enforced, and the hash does not match |
+//! | 4 | `missing_identifier` | no token, no `user_id`, no `email`, a `user_hash` string | always |
+//!
+//! A field that is present but not a string (or an empty `user_id` or `email`, which rule 1
+//! refuses) is read by no rule but 1: a rule that needs it is not judged, so a verifier that
+//! coerces it some way answers `invalid_request`. `intercom_user_jwt` present but not a string
+//! is no token, and not its absence either: neither rule 2 nor rules 3 and 4 are judged.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::request::RESERVED_ATTRIBUTES;
+use super::request::{Action, MessengerRequest};
 use super::Verifier;
-use crate::contract::{ErrorCode, VerifyRequest};
+use crate::contract::{ErrorCode, Object, Platform, PlatformSettings, VerifyRequest, Workspace};
 use crate::reference::jws::{self, JsonObject, Part};
 
 /// The codes of every rule `request` breaks, in the contract's order; empty when the reference
@@ -26,130 +49,233 @@ pub fn broken_rules(request: &VerifyRequest) -> Vec<ErrorCode> {
         trace: None,
     };
     let mut broken = BTreeSet::new();
-    let parsed = match verifier.rule_1(&request.request) {
-        Ok(parsed) => parsed,
-        Err(rejection) => {
-            broken.insert(rejection.code);
-            // A request whose only shape problem is a reserved attribute name can still be
-            // read: a verifier that checks its token or hash first answers for those. So can one
-            // with an empty `user_id` or `email` beside a token: a verifier that checks the
-            // token's header or signature before the request's fields answers for the token
-            // (the empty identifier is left out, so rule 2.8 is not judged on it).
-            let empty = has_empty_identifier(&request.request);
-            match verifier.rule_1(&readable(&request.request)) {
-                Ok(parsed) if !empty || parsed.intercom_user_jwt.is_some() => parsed,
-                _ => return ordered(broken),
-            }
-        }
+    if let Err(rejection) = verifier.rule_1(&request.request) {
+        broken.insert(rejection.code);
+    }
+    let Some(fields) = Fields::read(&request.request, &request.workspace) else {
+        return ordered(broken);
     };
-    let platform = parsed.platform;
-    let has_identity = parsed.user_id.is_some() || parsed.email.is_some();
-    if let Some(token) = &parsed.intercom_user_jwt {
-        // Rule 2: each sub-rule as if the ones before it held.
-        if !verifier.jwt_enabled(platform) {
-            broken.insert(ErrorCode::JwtNotEnabled);
-        }
-        let split = match jws::split_compact(token) {
-            Ok(split) => split,
-            Err(error) => {
-                broken.insert(error.code());
-                // A token whose structure is wrong may still have a readable header: a
-                // verifier that checks `alg` first answers for it.
-                if let Some(header) = readable_header(token) {
-                    if let Err(error) = jws::check_header(&header) {
-                        broken.insert(error.code());
-                    }
-                }
-                return ordered(broken);
-            }
-        };
-        let header = jws::parse_json_object(Part::Header, &split.header);
-        let claims = jws::parse_json_object(Part::Payload, &split.payload);
-        for error in [&header, &claims]
-            .into_iter()
-            .filter_map(|p| p.as_ref().err())
-        {
-            broken.insert(error.code());
-        }
-        if let Ok(header) = &header {
-            if let Err(error) = jws::check_header(header) {
-                broken.insert(error.code());
+    match fields.token {
+        Field::Given(token) => rule_2(&mut verifier, &fields, token, &mut broken),
+        Field::Unreadable => {}
+        Field::Absent if fields.has_identity() => rule_3(request, &fields, &mut broken),
+        Field::Absent => {
+            let no_identifier = fields.user_id == Field::Absent && fields.email == Field::Absent;
+            if no_identifier && matches!(fields.user_hash, Field::Given(_)) {
+                broken.insert(verifier.rule_4().code);
             }
         }
-        // The header only names keys for the diagnosis, which is not written here.
-        let unreadable_header = JsonObject::empty();
-        let header_for_keys = header.as_ref().unwrap_or(&unreadable_header);
-        if verifier
-            .rule_2_4(platform, &split, header_for_keys)
-            .is_err()
-        {
-            broken.insert(ErrorCode::JwtSignatureInvalid);
-        }
-        if let Ok(claims) = &claims {
-            match verifier.rule_2_5(claims) {
-                Ok(identity) => {
-                    if let Err(rejection) = verifier.rule_2_8(&parsed, &identity) {
-                        broken.insert(rejection.code);
-                    }
-                }
-                Err(rejection) => {
-                    broken.insert(rejection.code);
-                    if super::jwt::has_mistyped_claims_besides_user_id(claims) {
-                        broken.insert(ErrorCode::JwtClaimsInvalid);
-                    }
-                }
-            }
-            broken.extend(verifier.time_rules_broken(claims));
-        }
-    } else if has_identity {
-        // Rule 3: the user_hash rules as if JWT were not required, then 3.1 itself.
-        if verifier.jwt_enabled(platform) {
-            broken.insert(ErrorCode::JwtRequired);
-        }
-        let mut without_jwt = request.workspace.clone();
-        if let Some(settings) = without_jwt.platforms.get_mut(&platform) {
-            settings.jwt.enabled = false;
-        }
-        let mut idv = Verifier {
-            now: request.now,
-            workspace: &without_jwt,
-            trace: None,
-        };
-        if let Err(rejection) = idv.rule_3(&parsed) {
-            broken.insert(rejection.code);
-        }
-    } else if parsed.user_hash.is_some() {
-        broken.insert(verifier.rule_4().code);
     }
     ordered(broken)
 }
 
-/// The header of a dotted token, when its first segment decodes to a JSON object.
-fn readable_header(token: &str) -> Option<JsonObject> {
-    let (header, _) = token.split_once('.')?;
-    let bytes = jws::b64url_decode_strict(header).ok()?;
-    jws::parse_json_object(Part::Header, &bytes).ok()
+/// One request field as the rules after rule 1 read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field<'a> {
+    /// Missing, or `null` (the same as missing).
+    Absent,
+    /// A string; for `user_id` and `email`, a non-empty one.
+    Given(&'a str),
+    /// Present, but of the wrong type, or an empty `user_id` or `email`: only rule 1 reads it.
+    Unreadable,
 }
 
-/// Whether the request sends an empty `user_id` or `email`.
-fn has_empty_identifier(raw: &Value) -> bool {
-    ["user_id", "email"]
+impl<'a> Field<'a> {
+    fn read(fields: &'a Object, name: &str, non_empty: bool) -> Field<'a> {
+        match fields.get(name) {
+            None | Some(Value::Null) => Field::Absent,
+            Some(Value::String(s)) if !(non_empty && s.is_empty()) => Field::Given(s),
+            Some(_) => Field::Unreadable,
+        }
+    }
+
+    fn given(self) -> Option<String> {
+        match self {
+            Field::Given(s) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// The request's fields that rules 2 to 4 read.
+struct Fields<'a> {
+    /// The platform, when it is one of the contract's names.
+    platform: Option<Platform>,
+    /// Its settings, when the workspace configures it.
+    settings: Option<&'a PlatformSettings>,
+    user_id: Field<'a>,
+    email: Field<'a>,
+    user_hash: Field<'a>,
+    token: Field<'a>,
+}
+
+impl<'a> Fields<'a> {
+    /// `None` when the request is not an object (only rule 1 reads it).
+    fn read(raw: &'a Value, workspace: &'a Workspace) -> Option<Fields<'a>> {
+        let fields = raw.as_object()?;
+        let platform = fields
+            .get("platform")
+            .and_then(Value::as_str)
+            .and_then(Platform::parse);
+        Some(Fields {
+            platform,
+            settings: platform.and_then(|p| workspace.platform(p)),
+            user_id: Field::read(fields, "user_id", true),
+            email: Field::read(fields, "email", true),
+            user_hash: Field::read(fields, "user_hash", false),
+            token: Field::read(fields, "intercom_user_jwt", false),
+        })
+    }
+
+    /// A logged-in user: a `user_id` or an `email` that can be read.
+    fn has_identity(&self) -> bool {
+        matches!(self.user_id, Field::Given(_)) || matches!(self.email, Field::Given(_))
+    }
+}
+
+/// Rule 2, a JWT is present: each sub-rule on what it reads.
+fn rule_2(
+    verifier: &mut Verifier<'_>,
+    fields: &Fields<'_>,
+    token: &str,
+    broken: &mut BTreeSet<ErrorCode>,
+) {
+    // 2.1 JWT enabled on a configured platform.
+    if fields.settings.is_some_and(|s| !s.jwt.enabled) {
+        broken.insert(ErrorCode::JwtNotEnabled);
+    }
+    // 2.2 The whole token's structure.
+    if let Err(error) = structure(token) {
+        broken.insert(error.code());
+    }
+    // 2.3 The header alone.
+    if let Some(header) = segment(token, 0, Part::Header) {
+        if let Err(error) = jws::check_header(&header) {
+            broken.insert(error.code());
+        }
+    }
+    // 2.4 The platform's keys, then the signature over the first two segments' text.
+    if fields
+        .platform
+        .is_some_and(|p| signature_fails(verifier.workspace, p, token))
+    {
+        broken.insert(ErrorCode::JwtSignatureInvalid);
+    }
+    // 2.5 to 2.8 The payload alone (with the request's identity for 2.8).
+    if let Some(claims) = segment(token, 1, Part::Payload) {
+        if let Err(rejection) = verifier.rule_2_5(&claims) {
+            broken.insert(rejection.code);
+        }
+        if super::jwt::has_mistyped_claims_besides_user_id(&claims) {
+            broken.insert(ErrorCode::JwtClaimsInvalid);
+        }
+        broken.extend(verifier.time_rules_broken(&claims));
+        if identity_mismatch(fields, &claims) {
+            broken.insert(ErrorCode::JwtIdentityMismatch);
+        }
+    }
+}
+
+/// Rule 2.2: three canonical base64url parts, header and payload JSON objects.
+fn structure(token: &str) -> Result<(), jws::JwsError> {
+    let split = jws::split_compact(token)?;
+    jws::parse_json_object(Part::Header, &split.header)?;
+    jws::parse_json_object(Part::Payload, &split.payload)?;
+    Ok(())
+}
+
+/// The `index`th `.`-separated segment of a token, when it decodes to a JSON object under rule
+/// 2.2's reading (canonical base64url, UTF-8, no duplicate members), whatever the others hold.
+fn segment(token: &str, index: usize, part: Part) -> Option<JsonObject> {
+    let text = token.split('.').nth(index)?;
+    let bytes = jws::b64url_decode_strict(text).ok()?;
+    jws::parse_json_object(part, &bytes).ok()
+}
+
+/// Rule 2.4 read on its own: a platform without a key that can verify (listed for it, with a
+/// non-empty secret) rejects every token, whatever its shape; otherwise a token of three
+/// segments whose last decodes fails when no such key MACs the first two segments' text to it.
+/// A token of another shape, or whose signature does not decode, is not judged here: a key-first
+/// verifier could not compare it, and rule 2.2 rejects it.
+fn signature_fails(workspace: &Workspace, platform: Platform, token: &str) -> bool {
+    let secrets: Vec<&[u8]> = workspace
+        .jwt_keys
         .iter()
-        .any(|name| raw.get(name).and_then(Value::as_str) == Some(""))
+        .filter(|k| k.platforms.contains(&platform) && !k.secret.is_empty())
+        .map(|k| k.secret.as_bytes())
+        .collect();
+    if secrets.is_empty() {
+        return true;
+    }
+    let segments: Vec<&str> = token.split('.').collect();
+    let [header, payload, signature] = segments[..] else {
+        return false;
+    };
+    let Ok(signature) = jws::b64url_decode_strict(signature) else {
+        return false;
+    };
+    let input = jws::signing_input(header, payload);
+    !secrets
+        .iter()
+        .any(|secret| jws::hmac_sha256_verify(secret, input.as_bytes(), &signature))
 }
 
-/// The request with reserved names taken out of its attributes and empty identifiers left out.
-fn readable(raw: &Value) -> Value {
-    let mut raw = raw.clone();
-    if let Some(attributes) = raw.get_mut("attributes").and_then(Value::as_object_mut) {
-        attributes.retain(|name, _| !RESERVED_ATTRIBUTES.contains(&name.as_str()));
+/// Rule 2.8 read on its own: the request's `user_id` is not the claim's, when the claim is a
+/// non-empty string (an absent or empty claim is rule 2.5's), or the request and the claims
+/// both carry an `email` and they differ.
+fn identity_mismatch(fields: &Fields<'_>, claims: &JsonObject) -> bool {
+    let claim = |name| claims.members.get(name).and_then(Value::as_str);
+    let user_id_differs = match (fields.user_id, claim("user_id")) {
+        (Field::Given(sent), Some(claimed)) => !claimed.is_empty() && sent != claimed,
+        _ => false,
+    };
+    let email_differs = match (fields.email, claim("email")) {
+        (Field::Given(sent), Some(claimed)) => sent != claimed,
+        _ => false,
+    };
+    user_id_differs || email_differs
+}
+
+/// Rule 3, no JWT and a logged-in user: 3.1 on the platform's settings; 3.2 and 3.3 as a
+/// verifier that checks the user_hash before JWT-required sees them. A `user_hash` of the wrong
+/// type is neither absent (3.2) nor comparable (3.3); a `user_hash` beside a `user_id` that cannot
+/// be read has no identifier to be compared with.
+fn rule_3(request: &VerifyRequest, fields: &Fields<'_>, broken: &mut BTreeSet<ErrorCode>) {
+    let (Some(platform), Some(settings)) = (fields.platform, fields.settings) else {
+        return;
+    };
+    if settings.jwt.enabled {
+        broken.insert(ErrorCode::JwtRequired);
     }
-    if let Some(fields) = raw.as_object_mut() {
-        fields.retain(|name, value| {
-            !((name == "user_id" || name == "email") && value.as_str() == Some(""))
-        });
+    let readable = match fields.user_hash {
+        Field::Absent => true,
+        Field::Given(_) => fields.user_id != Field::Unreadable,
+        Field::Unreadable => false,
+    };
+    if !readable {
+        return;
     }
-    raw
+    let mut without_jwt = request.workspace.clone();
+    if let Some(settings) = without_jwt.platforms.get_mut(&platform) {
+        settings.jwt.enabled = false;
+    }
+    let mut idv = Verifier {
+        now: request.now,
+        workspace: &without_jwt,
+        trace: None,
+    };
+    let hashed = MessengerRequest {
+        action: Action::Boot,
+        platform,
+        user_id: fields.user_id.given(),
+        email: fields.email.given(),
+        user_hash: fields.user_hash.given(),
+        intercom_user_jwt: None,
+        attributes: Object::new(),
+    };
+    if let Err(rejection) = idv.rule_3(&hashed) {
+        broken.insert(rejection.code);
+    }
 }
 
 fn ordered(codes: BTreeSet<ErrorCode>) -> Vec<ErrorCode> {
