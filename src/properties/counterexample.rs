@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::recipe::{build_verify, IDV_SECRETS, KEY_POOL};
 use super::sign::{build_sign, ENCODED_SECRETS};
 use super::{expected_verdict, Property, Sample};
-use crate::contract::{FromAdapter, Platform, SignMode, Workspace};
+use crate::contract::{ErrorCode, FromAdapter, Platform, SignMode, Workspace};
 use crate::reference;
 
 /// The fixture workspace (cases/fixtures.yaml) that holds the properties' secrets.
@@ -57,7 +57,10 @@ impl Counterexample {
                 case.insert("request".into(), json!({ "raw": request.request }));
                 case.insert(
                     "expect".into(),
-                    verdict_expect(&reference::verify(&request)),
+                    verdict_expect(
+                        &reference::verify(&request),
+                        &reference::broken_rules(&request),
+                    ),
                 );
             }
             Sample::Sign(recipe) => {
@@ -168,12 +171,18 @@ fn secret_reference(secret: &str) -> String {
     format!("literal:{secret}")
 }
 
-fn verdict_expect(verdict: &crate::contract::Verdict) -> Value {
+/// The reference's verdict; for a rejection, the codes of the other rules the request breaks
+/// in `also`, as the property judged it (a shrunk request may break several).
+fn verdict_expect(verdict: &crate::contract::Verdict, broken: &[ErrorCode]) -> Value {
     let expected = expected_verdict(verdict);
     let mut expect = Map::new();
     expect.insert("outcome".into(), json!(expected.outcome));
     if let Some(error) = expected.error {
         expect.insert("error".into(), json!(error));
+        let also: Vec<&ErrorCode> = broken.iter().filter(|c| **c != error).collect();
+        if !also.is_empty() {
+            expect.insert("also".into(), json!(also));
+        }
         return Value::Object(expect);
     }
     expect.insert("verified".into(), json!(expected.verified));

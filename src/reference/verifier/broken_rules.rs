@@ -281,3 +281,303 @@ fn rule_3(request: &VerifyRequest, fields: &Fields<'_>, broken: &mut BTreeSet<Er
 fn ordered(codes: BTreeSet<ErrorCode>) -> Vec<ErrorCode> {
     codes.into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::broken_rules;
+    use crate::contract::VerifyRequest;
+    use ErrorCode::*;
+
+    /// The rules `request` breaks in the default workspace changed by `edit`: web has JWT and
+    /// key k-web, ios has key k-ios but JWT off, android neither; identity verification is
+    /// enforced everywhere.
+    fn broken_with(edit: impl FnOnce(&mut Value), request: Value) -> Vec<ErrorCode> {
+        let mut workspace = workspace_json();
+        edit(&mut workspace);
+        broken_rules(&VerifyRequest {
+            id: "c1".into(),
+            now: NOW,
+            workspace: serde_json::from_value(workspace).expect("test workspace"),
+            request,
+        })
+    }
+
+    fn broken(request: Value) -> Vec<ErrorCode> {
+        broken_with(|_| {}, request)
+    }
+
+    fn on(platform: &str, token: &str) -> Value {
+        json!({"action": "boot", "platform": platform, "intercom_user_jwt": token})
+    }
+
+    fn valid_web() -> String {
+        jwt(json!({"user_id": "u-1"}), K_WEB)
+    }
+
+    /// A token of `header` and `claims` whose MAC under `secret` is right.
+    fn signed(header: Value, claims: Value, secret: &str) -> String {
+        sign_raw(
+            header.to_string().as_bytes(),
+            claims.to_string().as_bytes(),
+            secret.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn an_accepted_request_breaks_nothing() {
+        assert_eq!(broken(on("web", &valid_web())), vec![]);
+        assert_eq!(
+            broken(
+                json!({"action": "boot", "platform": "ios", "user_id": "u-1",
+                "user_hash": user_hash(IDV_IOS, "u-1")})
+            ),
+            vec![]
+        );
+    }
+
+    /// Rule 1 reads the whole request; the other rules still read the fields they need.
+    #[test]
+    fn rule_1_and_what_the_other_rules_still_read() {
+        assert_eq!(broken(json!([])), vec![InvalidRequest]);
+        let mut reserved = on("web", &valid_web());
+        reserved["attributes"] = json!({"user_hash": "x"});
+        assert_eq!(broken(reserved), vec![InvalidRequest]);
+        // An unknown action leaves the token readable: its alg is judged.
+        let none = signed(json!({"alg": "none"}), json!({"user_id": "u-1"}), K_WEB);
+        let mut action = on("web", &none);
+        action["action"] = json!("login");
+        assert_eq!(broken(action), vec![InvalidRequest, JwtAlgorithmNotAllowed]);
+        // An unknown platform has no keys and no settings: 2.1 and 2.4 are not judged, 2.2 is.
+        assert_eq!(
+            broken(on("windows", "not-a-token")),
+            vec![InvalidRequest, JwtMalformed]
+        );
+        // A user_id of the wrong type is read by rule 1 only, not compared under 2.8.
+        let mut typed = on("web", &valid_web());
+        typed["user_id"] = json!(123);
+        assert_eq!(broken(typed), vec![InvalidRequest]);
+        // A token that is not a string is neither a token (rule 2) nor its absence (3 and 4).
+        assert_eq!(
+            broken(
+                json!({"action": "boot", "platform": "web", "user_id": "u-1", "intercom_user_jwt": 42})
+            ),
+            vec![InvalidRequest]
+        );
+    }
+
+    /// Rule 2.1 reads the platform's settings and that a token is there, not the token.
+    #[test]
+    fn rule_2_1_rejects_any_token_where_jwt_is_off() {
+        let ios = jwt(json!({"user_id": "u-1"}), K_IOS);
+        assert_eq!(broken(on("ios", &ios)), vec![JwtNotEnabled]);
+        // ios lists a key, so a one-part token is not judged by 2.4.
+        assert_eq!(
+            broken(on("ios", "garbage")),
+            vec![JwtNotEnabled, JwtMalformed]
+        );
+    }
+
+    /// Rule 2.2 reads the whole token.
+    #[test]
+    fn rule_2_2_reads_the_whole_token() {
+        // The MAC over the first two segments' text is right; the payload is not JSON.
+        let not_json = sign_raw(br#"{"alg":"HS256"}"#, b"not json", K_WEB.as_bytes());
+        assert_eq!(broken(on("web", &not_json)), vec![JwtMalformed]);
+        // A padded signature does not decode: 2.4 cannot compare it.
+        assert_eq!(
+            broken(on("web", &format!("{}=", valid_web()))),
+            vec![JwtMalformed]
+        );
+    }
+
+    /// Rule 2.3 reads only the first segment, decoded.
+    #[test]
+    fn rule_2_3_needs_only_a_decodable_header() {
+        let header = b64url_encode(br#"{"alg":"none"}"#);
+        // One segment, which is a header: malformed, and its alg is not HS256. (Web has a key,
+        // and a one-part token has no signature to compare.)
+        assert_eq!(
+            broken(on("web", &header)),
+            vec![JwtMalformed, JwtAlgorithmNotAllowed]
+        );
+        let crit = signed(
+            json!({"alg": "HS256", "crit": ["exp"]}),
+            json!({"user_id": "u-1"}),
+            K_WEB,
+        );
+        assert_eq!(broken(on("web", &crit)), vec![JwtMalformed]);
+        let hs384 = signed(json!({"alg": "HS384"}), json!({"user_id": "u-1"}), K_WEB);
+        assert_eq!(broken(on("web", &hs384)), vec![JwtAlgorithmNotAllowed]);
+    }
+
+    /// Rule 2.4: no key for the platform rejects every token, whatever its shape; otherwise the
+    /// MAC over the first two segments as sent.
+    #[test]
+    fn rule_2_4_no_key_for_the_platform_rejects_every_token() {
+        let no_web_key = |w: &mut Value| {
+            w["jwt_keys"] = json!([{"id": "k-ios", "secret": K_IOS, "platforms": ["ios"]}]);
+        };
+        // The issue's example: a two-part token where no key is listed.
+        let two_parts = valid_web().rsplit_once('.').unwrap().0.to_string();
+        assert_eq!(
+            broken_with(no_web_key, on("web", &two_parts)),
+            vec![JwtMalformed, JwtSignatureInvalid]
+        );
+        assert_eq!(
+            broken_with(no_web_key, on("web", "")),
+            vec![JwtMalformed, JwtSignatureInvalid]
+        );
+        assert_eq!(
+            broken_with(no_web_key, on("web", &valid_web())),
+            vec![JwtSignatureInvalid]
+        );
+        // A key whose secret is empty never verifies: no key that can.
+        let empty_key = |w: &mut Value| w["jwt_keys"][0]["secret"] = json!("");
+        assert_eq!(
+            broken_with(empty_key, on("web", &two_parts)),
+            vec![JwtMalformed, JwtSignatureInvalid]
+        );
+        // Android lists no key and has JWT off: both rules reject.
+        let android = jwt(json!({"user_id": "u-1"}), K_WEB);
+        assert_eq!(
+            broken(on("android", &android)),
+            vec![JwtNotEnabled, JwtSignatureInvalid]
+        );
+        // With a key, a two-part token is not judged by 2.4...
+        assert_eq!(broken(on("web", &two_parts)), vec![JwtMalformed]);
+        // ...but three segments are MACed as sent: a leading space changes the signed text.
+        assert_eq!(
+            broken(on("web", &format!(" {}", valid_web()))),
+            vec![JwtMalformed, JwtSignatureInvalid]
+        );
+        assert_eq!(
+            broken(on("web", &jwt(json!({"user_id": "u-1"}), K_IOS))),
+            vec![JwtSignatureInvalid]
+        );
+    }
+
+    /// Rules 2.5 to 2.7 read only the second segment, decoded: a two-part token's claims count.
+    #[test]
+    fn rules_2_5_to_2_7_need_only_a_decodable_payload() {
+        let header = b64url_encode(br#"{"alg":"HS256"}"#);
+        let two_parts = |claims: Value| format!("{header}.{}", b64url_encode(claims.to_string()));
+        assert_eq!(
+            broken(on("web", &two_parts(json!({"exp": "soon"})))),
+            vec![JwtMalformed, JwtClaimsInvalid, JwtMissingUserId]
+        );
+        assert_eq!(
+            broken(on(
+                "web",
+                &two_parts(json!({"user_id": "u-1", "exp": NOW - 1, "nbf": NOW + 60}))
+            )),
+            vec![JwtMalformed, JwtExpired, JwtNotYetValid]
+        );
+        // Each code of 2.5 on its own, in a well-formed token too.
+        let both = jwt(json!({"user_id": "", "email": 7}), K_WEB);
+        assert_eq!(
+            broken(on("web", &both)),
+            vec![JwtClaimsInvalid, JwtMissingUserId]
+        );
+    }
+
+    /// Rule 2.8 compares the request's identity with the claims that carry one, whatever else
+    /// the payload breaks.
+    #[test]
+    fn rule_2_8_compares_what_the_claims_carry() {
+        let mut request = on("web", &jwt(json!({"email": "b@example.com"}), K_WEB));
+        request["email"] = json!("a@example.com");
+        assert_eq!(
+            broken(request.clone()),
+            vec![JwtMissingUserId, JwtIdentityMismatch]
+        );
+        // An absent user_id claim is rule 2.5's, not a mismatch.
+        request["email"] = json!("b@example.com");
+        request["user_id"] = json!("u-1");
+        assert_eq!(broken(request), vec![JwtMissingUserId]);
+        let mut other = on("web", &valid_web());
+        other["user_id"] = json!("u-2");
+        assert_eq!(broken(other), vec![JwtIdentityMismatch]);
+    }
+
+    /// Rule 3.1 needs only "no token and an identity" on a platform with JWT on.
+    #[test]
+    fn rule_3_1_needs_only_no_token_and_an_identity() {
+        // Web also enforces identity verification: 3.2 rejects too.
+        assert_eq!(
+            broken(json!({"action": "boot", "platform": "web", "user_id": "u-1"})),
+            vec![UserHashRequired, JwtRequired]
+        );
+        let valid_hash = user_hash(IDV_WEB, "u-1");
+        assert_eq!(
+            broken(
+                json!({"action": "boot", "platform": "web", "user_id": "u-1", "user_hash": valid_hash})
+            ),
+            vec![JwtRequired]
+        );
+        // An empty user_id is rule 1's; the email beside it is an identity.
+        assert_eq!(
+            broken(
+                json!({"action": "boot", "platform": "web", "user_id": "", "email": "a@example.com",
+                "user_hash": user_hash(IDV_WEB, "a@example.com")})
+            ),
+            vec![InvalidRequest, JwtRequired]
+        );
+    }
+
+    /// Rules 3.2 and 3.3 read the identifier hashed and the user_hash, as if JWT were off.
+    #[test]
+    fn rules_3_2_and_3_3_read_the_identifier_and_the_hash() {
+        assert_eq!(
+            broken(json!({"action": "boot", "platform": "ios", "user_id": "u-1"})),
+            vec![UserHashRequired]
+        );
+        assert_eq!(
+            broken(
+                json!({"action": "boot", "platform": "ios", "user_id": "u-1", "user_hash": user_hash(IDV_IOS, "u-2")})
+            ),
+            vec![UserHashMismatch]
+        );
+        // Which identifier a hash is over cannot be read beside a user_id of the wrong type.
+        assert_eq!(
+            broken(
+                json!({"action": "boot", "platform": "ios", "user_id": 1, "email": "a@example.com", "user_hash": "00"})
+            ),
+            vec![InvalidRequest]
+        );
+        // A user_hash of the wrong type is neither absent nor comparable.
+        assert_eq!(
+            broken(json!({"action": "boot", "platform": "ios", "user_id": "u-1", "user_hash": 42})),
+            vec![InvalidRequest]
+        );
+        // Not enforced: a wrong hash is accepted unverified, so 3.3 does not reject.
+        let unenforced = |w: &mut Value| {
+            w["platforms"]["android"]["identity_verification"]["enforced"] = json!(false)
+        };
+        assert_eq!(
+            broken_with(
+                unenforced,
+                json!({"action": "boot", "platform": "android", "user_id": "u-1", "user_hash": "00"})
+            ),
+            vec![]
+        );
+    }
+
+    /// Rule 4 needs no identifier at all and a user_hash; not the platform.
+    #[test]
+    fn rule_4_needs_a_hash_and_no_identifier() {
+        assert_eq!(
+            broken(json!({"action": "boot", "platform": "ios", "user_hash": "00"})),
+            vec![MissingIdentifier]
+        );
+        assert_eq!(
+            broken(json!({"action": "boot", "platform": "windows", "user_hash": "00"})),
+            vec![InvalidRequest, MissingIdentifier]
+        );
+        // An empty user_id is not "no user_id": only rule 1 reads it.
+        assert_eq!(
+            broken(json!({"action": "boot", "platform": "ios", "user_id": "", "user_hash": "00"})),
+            vec![InvalidRequest]
+        );
+    }
+}
