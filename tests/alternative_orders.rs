@@ -3,12 +3,18 @@
 //!
 //! CONTRACT.md: "Implementations check in other orders too, so when a request breaks several
 //! rules, the code of any rule it breaks conforms: a case therefore breaks exactly one rule, and
-//! a generated request is judged against the set of rules it breaks." `tests/adapters/
-//! alt_verifier.py` is such an implementation, written from the contract alone in Python's
-//! standard library, in two orders: `alg-first` (the header's `alg` before the request's shape,
-//! before JWT-enabled and before the payload is decoded; the signature before the payload) and
-//! `time-first` (`nbf`/`exp` before `user_id` and the claim types, as PyJWT and npm jsonwebtoken
-//! do; the user_hash before the JWT-required rule). Each is run through the exec transport by
+//! a generated request is judged against the set of rules it breaks. A request breaks a rule
+//! when a verifier that checked that rule first, reading only what the rule needs, would reject
+//! it." `tests/adapters/alt_verifier.py` is such an implementation, written from the contract
+//! alone in Python's standard library, in four orders: `alg-first` (the header's `alg` before
+//! the request's shape, before JWT-enabled and before the payload is decoded; the signature
+//! before the payload), `time-first` (`nbf`/`exp` before `user_id` and the claim types, as PyJWT
+//! and npm jsonwebtoken do; the user_hash before the JWT-required rule), `keys-first` (the
+//! platform's keys before the token is read: no key for the platform rejects every token
+//! `jwt_signature_invalid`) and `claims-first` (`user_id` and the claim types before the header,
+//! `alg` and the signature). `keys-first` failed `jwt-differential` and `verdict-deterministic`
+//! on every seed until `broken_rules` read rule 2.4 on its own: a two-part token on a platform
+//! with no key listed breaks 2.2 and 2.4. Each is run through the exec transport by
 //! the real binary, and every record of the report's `events.jsonl` must be a pass: a failure
 //! here is either a bug of the Python or a case (or the harness's rule-set judging) that tells a
 //! correct implementation it is broken.
@@ -19,7 +25,7 @@ use std::process::Command;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
-const ORDERS: [&str; 2] = ["alg-first", "time-first"];
+const ORDERS: [&str; 4] = ["alg-first", "time-first", "keys-first", "claims-first"];
 const PROPERTY_SEEDS: std::ops::RangeInclusive<u64> = 1..=8;
 
 fn scratch(name: &str) -> PathBuf {
@@ -135,7 +141,7 @@ fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
 }
 
 #[test]
-fn every_case_passes_in_both_other_orders() {
+fn every_case_passes_in_every_other_order() {
     for order in ORDERS {
         let cases = run_order(order, "cases", 1);
         // The whole suite ran, both roles included: not a filtered or empty selection.
@@ -162,7 +168,7 @@ fn every_case_passes_in_both_other_orders() {
 }
 
 #[test]
-fn every_property_passes_in_both_other_orders_for_eight_seeds() {
+fn every_property_passes_in_every_other_order_for_eight_seeds() {
     for order in ORDERS {
         for seed in PROPERTY_SEEDS {
             let properties = run_order(order, "properties", seed);
