@@ -228,3 +228,37 @@ fn signer_expect(request: &crate::contract::SignRequest) -> Value {
         _ => json!({ "outcome": "refused" }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    use super::*;
+    use crate::properties::recipe::{Alg, RequestUserId, VerifyRecipe};
+    use crate::properties::{find, strategy};
+    use crate::scenario::DEFAULT_NOW;
+
+    /// A shrunk request that breaks two rules is written with both codes, so the committed case
+    /// judges an implementation as the property did.
+    #[test]
+    fn a_counterexample_lists_every_rule_its_request_breaks() {
+        let mut runner = TestRunner::deterministic();
+        let mut recipe = strategy::jwt_valid()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        recipe.alg = Alg::None(0);
+        recipe.request_user_id = RequestUserId::Empty;
+        let sample = Sample::Verify(Box::new(VerifyRecipe::Jwt(recipe)));
+        let property = find("jwt-differential").unwrap();
+        let yaml = Counterexample::new(property, 1, &sample, DEFAULT_NOW).yaml;
+        let file: Value = serde_saphyr::from_str(&yaml).unwrap();
+        let expect = &file["cases"][0]["expect"];
+        assert_eq!(expect["error"], "invalid_request", "{yaml}");
+        let also = expect["also"]
+            .as_array()
+            .expect("also lists the other rules");
+        assert!(also.contains(&json!("jwt_algorithm_not_allowed")), "{yaml}");
+    }
+}
