@@ -48,8 +48,9 @@ The orders (rule numbers are CONTRACT.md's verdict rules)
     --eager     The widest reading of each order, still within the contract: alg-first reads
                 the first segment's `alg` whatever follows it (a padded signature segment, or
                 the five segments of a JWE), and time-first runs the whole user_hash check
-                (3.2, then 3.3) before 3.1. It shows where the suite and the harness take a
-                request that breaks several rules under that reading for one that breaks one.
+                (3.2, then 3.3) before 3.1. Each rule is then read on only what it needs, as
+                CONTRACT.md reads "breaks", so these conform too (tests/alternative_orders.rs
+                runs them). keys-first and claims-first have no wider reading here.
 
 Each gives every verdict the contract gives when a request breaks one rule; when it breaks
 several, each answers with the code of the first broken rule in its own order.
