@@ -3,12 +3,21 @@
 //!
 //! CONTRACT.md: "Implementations check in other orders too, so when a request breaks several
 //! rules, the code of any rule it breaks conforms: a case therefore breaks exactly one rule, and
-//! a generated request is judged against the set of rules it breaks." `tests/adapters/
-//! alt_verifier.py` is such an implementation, written from the contract alone in Python's
-//! standard library, in two orders: `alg-first` (the header's `alg` before the request's shape,
-//! before JWT-enabled and before the payload is decoded; the signature before the payload) and
-//! `time-first` (`nbf`/`exp` before `user_id` and the claim types, as PyJWT and npm jsonwebtoken
-//! do; the user_hash before the JWT-required rule). Each is run through the exec transport by
+//! a generated request is judged against the set of rules it breaks. A request breaks a rule
+//! when a verifier that checked that rule first, reading only what the rule needs, would reject
+//! it." `tests/adapters/alt_verifier.py` is such an implementation, written from the contract
+//! alone in Python's standard library, in four orders: `alg-first` (the header's `alg` before
+//! the request's shape, before JWT-enabled and before the payload is decoded; the signature
+//! before the payload), `time-first` (`nbf`/`exp` before `user_id` and the claim types, as PyJWT
+//! and npm jsonwebtoken do; the user_hash before the JWT-required rule), `keys-first` (the
+//! platform's keys before the token is read: no key for the platform rejects every token
+//! `jwt_signature_invalid`) and `claims-first` (`user_id` and the claim types before the header,
+//! `alg` and the signature). `keys-first` failed `jwt-differential` and `verdict-deterministic`
+//! on every seed until `broken_rules` read rule 2.4 on its own: a two-part token on a platform
+//! with no key listed breaks 2.2 and 2.4. alg-first and time-first also run `--eager`, their
+//! widest readings (alg read from a JWE's first part; the user_hash checked before
+//! JWT-required), which failed JWT-FORMAT-027 and IDV-ENF-010 until those cases listed the
+//! second rule they break in `also`. Each is run through the exec transport by
 //! the real binary, and every record of the report's `events.jsonl` must be a pass: a failure
 //! here is either a bug of the Python or a case (or the harness's rule-set judging) that tells a
 //! correct implementation it is broken.
@@ -19,7 +28,17 @@ use std::process::Command;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
-const ORDERS: [&str; 2] = ["alg-first", "time-first"];
+/// Each implementation: its `--order`, and whether with `--eager` (the widest reading of that
+/// order: `alg` read from the first segment whatever follows, the whole user_hash check before
+/// JWT-required).
+const ORDERS: [(&str, bool); 6] = [
+    ("alg-first", false),
+    ("time-first", false),
+    ("keys-first", false),
+    ("claims-first", false),
+    ("alg-first", true),
+    ("time-first", true),
+];
 const PROPERTY_SEEDS: std::ops::RangeInclusive<u64> = 1..=8;
 
 fn scratch(name: &str) -> PathBuf {
@@ -32,9 +51,14 @@ fn scratch(name: &str) -> PathBuf {
 /// Runs one order of the alternative implementation over the cases or the properties, and
 /// returns the case records of its `events.jsonl`, after checking that the run passed the gate,
 /// that the adapter (not the built-in reference) answered and that nothing was skipped.
-fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
+fn run_order((order, eager): (&str, bool), only: &str, seed: u64) -> Vec<Value> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = scratch(&format!("{order}-{only}-{seed}"));
+    let label = if eager {
+        format!("{order}, eager")
+    } else {
+        order.to_string()
+    };
+    let dir = scratch(&format!("{order}-{eager}-{only}-{seed}"));
     let report = dir.join("report");
     let seed_text = seed.to_string();
     let mut args = vec!["run", "--only", only, "--jobs", "2", "--seed", &seed_text];
@@ -56,6 +80,9 @@ fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
         "--order",
         order,
     ]);
+    if eager {
+        args.push("--eager");
+    }
     let output = Command::new(BIN)
         .args(&args)
         .current_dir(root)
@@ -81,8 +108,8 @@ fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
         .expect("events.jsonl has a header record");
     assert_eq!(
         header["implementation"]["version"],
-        format!("1 ({order})"),
-        "`{rerun}`: the run must have tested the Python adapter in the {order} order, not {}",
+        format!("1 ({label})"),
+        "`{rerun}`: the run must have tested the Python adapter in the {label} order, not {}",
         header["implementation"]
     );
 
@@ -96,7 +123,7 @@ fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
         .filter(|c| c["outcome"] != "pass")
         .map(|c| {
             format!(
-                "{}::{} {}: expected {}, the {order} implementation answered {}; problems {}",
+                "{}::{} {}: expected {}, the {label} implementation answered {}; problems {}",
                 c["area"].as_str().unwrap_or("?"),
                 c["id"].as_str().unwrap_or("?"),
                 c["outcome"],
@@ -109,7 +136,7 @@ fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
     assert!(
         not_passing.is_empty(),
         "CONTRACT.md lets an implementation check the rules in any order (\"the code of any rule \
-         it breaks conforms\"), so the {order} implementation must pass every {only} record; \
+         it breaks conforms\"), so the {label} implementation must pass every {only} record; \
          {} did not. Each is a bug of tests/adapters/alt_verifier.py or a case or judgement \
          that breaks more than one rule. Rerun with `{rerun}` and read the report.\n{}",
         not_passing.len(),
@@ -135,13 +162,13 @@ fn run_order(order: &str, only: &str, seed: u64) -> Vec<Value> {
 }
 
 #[test]
-fn every_case_passes_in_both_other_orders() {
+fn every_case_passes_in_every_other_order() {
     for order in ORDERS {
         let cases = run_order(order, "cases", 1);
         // The whole suite ran, both roles included: not a filtered or empty selection.
         assert!(
             cases.len() > 400,
-            "{order}: only {} case records; the suite has over 400",
+            "{order:?}: only {} case records; the suite has over 400",
             cases.len()
         );
         for area in [
@@ -155,20 +182,20 @@ fn every_case_passes_in_both_other_orders() {
         ] {
             assert!(
                 cases.iter().any(|c| c["area"] == area),
-                "{order}: no case of area {area} ran"
+                "{order:?}: no case of area {area} ran"
             );
         }
     }
 }
 
 #[test]
-fn every_property_passes_in_both_other_orders_for_eight_seeds() {
+fn every_property_passes_in_every_other_order_for_eight_seeds() {
     for order in ORDERS {
         for seed in PROPERTY_SEEDS {
             let properties = run_order(order, "properties", seed);
             assert!(
                 properties.len() >= 7,
-                "{order}, seed {seed}: {} property records; there are 7 properties",
+                "{order:?}, seed {seed}: {} property records; there are 7 properties",
                 properties.len()
             );
         }

@@ -176,3 +176,56 @@ fn an_error_on_a_secret_line_shows_no_secret() {
         assert!(!shown.contains(&secret), "a secret leaked: {output}");
     }
 }
+
+/// `check` refuses a case whose request breaks a second rule it does not list (CONTRACT.md: a
+/// request breaks a rule when a verifier that checked that rule first would reject it), and
+/// one that lists in `also` a rule its request does not break.
+#[test]
+fn check_refuses_a_case_that_breaks_two_rules() {
+    let dir = common::scratch("two-rules");
+    let cases = dir.join("cases");
+    common::copy_dir(&common::cases_dir(), &cases);
+    let file = cases.join("idv/enforcement.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let listed = "expect: {outcome: rejected, error: jwt_required, also: [user_hash_required]}";
+    assert!(
+        text.contains(listed),
+        "IDV-ENF-010 lists user_hash_required"
+    );
+
+    let unlisted = "expect: {outcome: rejected, error: jwt_required}";
+    std::fs::write(&file, text.replacen(listed, unlisted, 1)).unwrap();
+    let output = common::cli(&["check", "--cases", common::path_arg(&cases)]);
+    assert_ne!(output.code, 0, "{output}");
+    assert!(
+        output.stderr.contains("IDV-ENF-010")
+            && output
+                .stderr
+                .contains("breaks user_hash_required, jwt_required")
+            && output.stderr.contains("checks user_hash_required first"),
+        "{output}"
+    );
+
+    let wrong =
+        "expect: {outcome: rejected, error: jwt_required, also: [user_hash_required, jwt_expired]}";
+    std::fs::write(&file, text.replacen(listed, wrong, 1)).unwrap();
+    let output = common::cli(&["check", "--cases", common::path_arg(&cases)]);
+    assert_ne!(output.code, 0, "{output}");
+    assert!(
+        output.stderr.contains("IDV-ENF-010")
+            && output
+                .stderr
+                .contains("lists jwt_expired in `also`, but its request does not break that rule"),
+        "{output}"
+    );
+
+    std::fs::write(&file, text).unwrap();
+    let output = common::cli(&["check", "--cases", common::path_arg(&cases)]);
+    assert_eq!(output.code, 0, "{output}");
+    assert!(
+        output
+            .stdout
+            .contains("every request breaks only the rules its case lists"),
+        "{output}"
+    );
+}

@@ -16,6 +16,16 @@ pub fn check(cases: &CasesArg) -> Outcome {
             gaps.len()
         )));
     }
-    println!("{} cases of {} checked: ids unique, requirements known, no secret under 32 bytes outside a short-key case, every must-level requirement covered both ways", suite.cases.len(), suite.identity);
+    let several = scenario::several_rules(&suite);
+    for (case, problem) in &several {
+        eprintln!("{}: {}: {problem}", case.location(), case.id);
+    }
+    if !several.is_empty() {
+        return Err(CliError::new(format!(
+            "{} case step(s) break a rule whose code they do not list: a case breaks exactly one rule (list a code it cannot help breaking in `also:`)",
+            several.len()
+        )));
+    }
+    println!("{} cases of {} checked: ids unique, requirements known, no secret under 32 bytes outside a short-key case, every must-level requirement covered both ways, every request breaks only the rules its case lists", suite.cases.len(), suite.identity);
     Ok(Exit::Passed)
 }

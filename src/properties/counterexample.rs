@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::recipe::{build_verify, IDV_SECRETS, KEY_POOL};
 use super::sign::{build_sign, ENCODED_SECRETS};
 use super::{expected_verdict, Property, Sample};
-use crate::contract::{FromAdapter, Platform, SignMode, Workspace};
+use crate::contract::{ErrorCode, FromAdapter, Platform, SignMode, Workspace};
 use crate::reference;
 
 /// The fixture workspace (cases/fixtures.yaml) that holds the properties' secrets.
@@ -57,7 +57,10 @@ impl Counterexample {
                 case.insert("request".into(), json!({ "raw": request.request }));
                 case.insert(
                     "expect".into(),
-                    verdict_expect(&reference::verify(&request)),
+                    verdict_expect(
+                        &reference::verify(&request),
+                        &reference::broken_rules(&request),
+                    ),
                 );
             }
             Sample::Sign(recipe) => {
@@ -168,12 +171,18 @@ fn secret_reference(secret: &str) -> String {
     format!("literal:{secret}")
 }
 
-fn verdict_expect(verdict: &crate::contract::Verdict) -> Value {
+/// The reference's verdict; for a rejection, the codes of the other rules the request breaks
+/// in `also`, as the property judged it (a shrunk request may break several).
+fn verdict_expect(verdict: &crate::contract::Verdict, broken: &[ErrorCode]) -> Value {
     let expected = expected_verdict(verdict);
     let mut expect = Map::new();
     expect.insert("outcome".into(), json!(expected.outcome));
     if let Some(error) = expected.error {
         expect.insert("error".into(), json!(error));
+        let also: Vec<&ErrorCode> = broken.iter().filter(|c| **c != error).collect();
+        if !also.is_empty() {
+            expect.insert("also".into(), json!(also));
+        }
         return Value::Object(expect);
     }
     expect.insert("verified".into(), json!(expected.verified));
@@ -217,5 +226,39 @@ fn signer_expect(request: &crate::contract::SignRequest) -> Value {
             })
         }
         _ => json!({ "outcome": "refused" }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    use super::*;
+    use crate::properties::recipe::{Alg, RequestUserId, VerifyRecipe};
+    use crate::properties::{find, strategy};
+    use crate::scenario::DEFAULT_NOW;
+
+    /// A shrunk request that breaks two rules is written with both codes, so the committed case
+    /// judges an implementation as the property did.
+    #[test]
+    fn a_counterexample_lists_every_rule_its_request_breaks() {
+        let mut runner = TestRunner::deterministic();
+        let mut recipe = strategy::jwt_valid()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        recipe.alg = Alg::None(0);
+        recipe.request_user_id = RequestUserId::Empty;
+        let sample = Sample::Verify(Box::new(VerifyRecipe::Jwt(recipe)));
+        let property = find("jwt-differential").unwrap();
+        let yaml = Counterexample::new(property, 1, &sample, DEFAULT_NOW).yaml;
+        let file: Value = serde_saphyr::from_str(&yaml).unwrap();
+        let expect = &file["cases"][0]["expect"];
+        assert_eq!(expect["error"], "invalid_request", "{yaml}");
+        let also = expect["also"]
+            .as_array()
+            .expect("also lists the other rules");
+        assert!(also.contains(&json!("jwt_algorithm_not_allowed")), "{yaml}");
     }
 }

@@ -323,17 +323,6 @@ pub struct JsonObject {
 }
 
 impl JsonObject {
-    /// An object with no members.
-    pub(crate) fn empty() -> JsonObject {
-        JsonObject {
-            members: Object::new(),
-            parsed: Parsed {
-                value: Value::Object(Object::new()),
-                overflowing: Default::default(),
-            },
-        }
-    }
-
     /// Whether the top-level member `name` is a number that overflows a double.
     pub(crate) fn overflows(&self, name: &str) -> bool {
         self.parsed

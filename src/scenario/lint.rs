@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::contract::{Outcome, Role, ToAdapter};
+use crate::reference;
 use crate::spec::{self, Level};
 
 use super::error::{closest, LoadError};
-use super::load::{case_path, SourceFile, Suite};
+use super::expectation::Expectation;
+use super::load::{case_path, LoadedCase, SourceFile, Suite};
 use super::model::{Case, Expect, ExpectedOutcome, Fixtures};
 use super::resolve::{step_views, Problem};
 use super::secret::SecretRef;
@@ -177,7 +180,88 @@ pub fn lint(suite: &Suite) -> Vec<LoadError> {
                 .into(),
         ))
     }));
+    errors.extend(several_rules(suite).into_iter().map(|(case, problem)| {
+        LoadError::new(case.file.clone(), format!("{}: {problem}", case.id)).hint(Some(
+            "a case breaks exactly one rule (CONTRACT.md, verdict rules): change the request so that only \
+             the rule it checks rejects it, or make it a may case listing each code"
+                .into(),
+        ))
+    }));
     errors
+}
+
+/// Each verifier step whose request breaks a rule whose code the step does not expect, with the
+/// case. CONTRACT.md: "A request breaks a rule when a verifier that checked that rule first,
+/// reading only what the rule needs, would reject it", and the code of any rule it breaks
+/// conforms: a case that expects one code while its request breaks another rule fails a correct
+/// verifier that checks the rules in another order. Every rule the request breaks
+/// ([`reference::broken_rules`]) must be the expected code (or listed in `also`), or one of a
+/// `may` case's codes; and every code in `also` must be a rule the request breaks.
+pub fn several_rules(suite: &Suite) -> Vec<(&LoadedCase, String)> {
+    let mut found = Vec::new();
+    for case in suite.cases.iter().filter(|c| c.role == Role::Verifier) {
+        let Ok(steps) = case.build(case.now) else {
+            continue;
+        };
+        for (i, step) in steps.iter().enumerate() {
+            let ToAdapter::Verify(request) = &step.message else {
+                continue;
+            };
+            let listed: Vec<_> = match &step.expectation {
+                Expectation::Verdict(v) => vec![v],
+                Expectation::AnyOf { verdicts } => verdicts.iter().collect(),
+                _ => continue,
+            };
+            let codes: Vec<_> = listed
+                .iter()
+                .filter(|v| v.outcome == Outcome::Rejected)
+                .flat_map(|v| v.error.into_iter().chain(v.also.iter().copied()))
+                .collect();
+            let broken = reference::broken_rules(request);
+            let extra: Vec<String> = broken
+                .iter()
+                .filter(|code| !codes.contains(code))
+                .map(|code| code.to_string())
+                .collect();
+            let unbroken: Vec<String> = listed
+                .iter()
+                .flat_map(|v| &v.also)
+                .filter(|code| !broken.contains(code))
+                .map(|code| code.to_string())
+                .collect();
+            if !unbroken.is_empty() {
+                found.push((
+                    case,
+                    format!(
+                        "step {} lists {} in `also`, but its request does not break that rule: a verifier answering it would be told it conforms",
+                        i + 1,
+                        unbroken.join(", ")
+                    ),
+                ));
+            }
+            if !extra.is_empty() {
+                let all: Vec<String> = broken.iter().map(|c| c.to_string()).collect();
+                let expected = match codes.as_slice() {
+                    [] => "acceptance".to_string(),
+                    codes => codes
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                };
+                found.push((
+                    case,
+                    format!(
+                        "step {} expects {expected}, but its request breaks {}: a verifier that checks {} first answers that code, and conforms",
+                        i + 1,
+                        all.join(", "),
+                        extra.join(" or ")
+                    ),
+                ));
+            }
+        }
+    }
+    found
 }
 
 /// Ids unique across the suite, every requirement id in the registry.
@@ -282,5 +366,29 @@ fn collect_outcomes(expect: &Expect, out: &mut Vec<ExpectedOutcome>) {
     out.extend(expect.outcome);
     for entry in &expect.any_of {
         collect_outcomes(entry, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn suite() -> Suite {
+        Suite::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")).expect("the suite loads")
+    }
+
+    /// Every case breaks only the rule it checks (or, for a `may` case, rules whose codes it
+    /// lists), read as CONTRACT.md reads "breaks": a verifier that checked the rule first would
+    /// reject the request.
+    #[test]
+    fn every_verifier_case_breaks_only_the_rules_it_expects() {
+        let suite = suite();
+        let found: Vec<String> = several_rules(&suite)
+            .into_iter()
+            .map(|(case, problem)| format!("{} ({}): {problem}", case.id, case.location()))
+            .collect();
+        assert!(found.is_empty(), "{}", found.join("\n"));
     }
 }

@@ -30,7 +30,7 @@ mod tests;
 
 pub use error::{LoadError, LoadErrors};
 pub use expectation::{Expectation, ExpectedVerdict};
-pub use lint::{coverage_gaps, lint, MIN_SECRET_BYTES};
+pub use lint::{coverage_gaps, lint, several_rules, MIN_SECRET_BYTES};
 pub use load::{load_suite, LoadedCase, Suite, SuiteSource, FIXTURES_FILE};
 #[cfg(test)]
 use resolve::BuiltStep;

@@ -340,6 +340,13 @@ pub struct Expect {
     /// With `rejected`: the one error code.
     #[serde(default)]
     pub error: Option<ErrorCode>,
+    /// With `rejected`: the codes of other rules the request cannot help breaking, which
+    /// conform too (CONTRACT.md: a request breaks a rule when a verifier that checked that rule
+    /// first, reading only what the rule needs, would reject it). A case breaks one rule: list a
+    /// code here only when the request cannot check its rule without breaking another, and say
+    /// why in the note.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<ErrorCode>,
     /// With `accepted`. Omitted means false.
     #[serde(default)]
     pub verified: Option<bool>,

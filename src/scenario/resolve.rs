@@ -486,7 +486,9 @@ fn check_expect(
         }
     };
     const SIGNER_FIELDS: &[&str] = &["user_hash", "jwt"];
-    const VERDICT_FIELDS: &[&str] = &["error", "verified", "identity", "applied", "dropped"];
+    const VERDICT_FIELDS: &[&str] = &[
+        "error", "also", "verified", "identity", "applied", "dropped",
+    ];
     let outcome_at = at.key("outcome");
     match (role, expect.outcome) {
         (Role::Verifier, None) => fail(
@@ -535,6 +537,9 @@ fn check_expect(
             if expect.error.is_some() {
                 fail(problems, "error", "an accepted verdict has no error code".into(), "remove `error`, or expect `rejected`");
             }
+            if !expect.also.is_empty() {
+                fail(problems, "also", "an accepted verdict has no error code".into(), "remove `also`, or expect `rejected`");
+            }
             forbid(SIGNER_FIELDS, "accepted", "`user_hash` and `jwt` describe a signer's answer", problems);
         }
         (Role::Signer, Some(ExpectedOutcome::Signed)) => {
@@ -578,6 +583,7 @@ fn check_expect(
 fn set_fields(expect: &Expect) -> Vec<&'static str> {
     [
         ("error", expect.error.is_some()),
+        ("also", !expect.also.is_empty()),
         ("verified", expect.verified.is_some()),
         ("identity", expect.identity.is_some()),
         ("applied", expect.applied.is_some()),
@@ -984,7 +990,7 @@ fn verdict(expect: &Expect) -> ExpectedVerdict {
     ExpectedVerdict {
         outcome,
         error: expect.error,
-        also: Vec::new(),
+        also: expect.also.clone(),
         verified: expect.verified.unwrap_or(false),
         identity: expect.identity.as_ref().map(|identity| Identity {
             user_id: identity.user_id.clone(),

@@ -250,11 +250,41 @@ error code. Implementations check in other orders too, so when a request breaks 
 the code of any rule it breaks conforms; each hand-written case therefore breaks exactly one \
 rule, and a generated request is judged against the set of rules it breaks.
 
+A request breaks a rule when a verifier that checked that rule first, reading only what the \
+rule needs, would reject it (CONTRACT.md, amended 2026-12-06). Each rule reads:
+
+- **1** (`invalid_request`): the whole request and the workspace's platforms.
+- **2.1** (`jwt_not_enabled`): that a token is there (any string) and the configured \
+  platform's settings: where JWT is off, every token is rejected, whatever it holds.
+- **2.2** (`jwt_malformed`): the whole token.
+- **2.3** (`jwt_algorithm_not_allowed`; `crit`: `jwt_malformed`): the header alone, the first \
+  `.`-separated segment decoded to a JSON object, whatever follows it.
+- **2.4** (`jwt_signature_invalid`): the platform's keys. With no key listed for the platform \
+  (or only empty secrets, which never verify) every token is rejected, whatever its shape, so a \
+  malformed token there conforms with `jwt_signature_invalid` as well as `jwt_malformed`. \
+  Otherwise three segments whose last decodes, the MAC taken over the first two as sent.
+- **2.5** (`jwt_missing_user_id`, `jwt_claims_invalid`), **2.6**, **2.7**: the payload alone, \
+  the second segment decoded to a JSON object; each code on its own (a token can be both \
+  expired and not yet valid).
+- **2.8** (`jwt_identity_mismatch`): the payload's `user_id` (a non-empty string: an absent one \
+  is 2.5's) and `email`, and the request's.
+- **3.1** (`jwt_required`): no token, an identity, JWT on for the platform.
+- **3.2**, **3.3** (`user_hash_required`, `user_hash_mismatch`): no token, an identity, the \
+  `user_hash` and the identifier it is over, as if JWT were off.
+- **4** (`missing_identifier`): no token, no `user_id`, no `email`, a `user_hash`.
+
+A field of the wrong type, or an empty `user_id` or `email`, is read by rule 1 alone: a rule \
+that needs it is not judged. A case whose request cannot check its rule without breaking \
+another lists the other code in `also:` and says why in its note; `messenger-conformance check` \
+and the tests refuse any other case that breaks two rules (`src/reference/verifier/\
+broken_rules.rs` holds the readings, `src/scenario/lint.rs` the check).
+
 Where the seeds and the contract leave a point open, the profile does not make its strictest \
 reading a `must`. It fails, as `must`, only the answers under which an unsigned, unverified or \
 ambiguous input could change who the user is, make a token or hash verify, or change a locked \
 attribute; every other answer that leads to a correct outcome is listed (`may`), or the \
-profile's preference is `should`. Those choices are marked **Why this reading** below. Times are the `now` of the message and are compared exactly; \
+profile's preference is `should`. Those choices are marked **Why this reading** below. Times \
+are the `now` of the message and are compared exactly; \
 identifiers and secrets are exact UTF-8 bytes.
 ";
 

@@ -3,6 +3,8 @@
 
     alt_verifier.py --order alg-first [--eager]
     alt_verifier.py --order time-first [--eager]
+    alt_verifier.py --order keys-first
+    alt_verifier.py --order claims-first
 
 Why it exists
     CONTRACT.md lists the verdict rules in one order and says: "Implementations check in other
@@ -13,9 +15,13 @@ Why it exists
     the standard library only, speaking the exec transport (docs/protocol.md): one JSON object
     per line on stdin and stdout, logs on stderr, `hello` first, `bye` last. It plays both roles
     (verifier and signer) and decides with the `now` it is sent (`"clock": "injected"`).
-    tests/alternative_orders.rs runs both orders through the harness.
+    tests/alternative_orders.rs runs every order through the harness.
 
-The two orders (rule numbers are CONTRACT.md's verdict rules)
+    CONTRACT.md also says which rules a request breaks: "A request breaks a rule when a verifier
+    that checked that rule first, reading only what the rule needs, would reject it". Each order
+    below checks some rule first in that sense.
+
+The orders (rule numbers are CONTRACT.md's verdict rules)
     alg-first   The header's `alg` and `crit` (2.3) are looked at first, as soon as the request
                 has a token string of three canonical base64url segments whose first decodes to
                 a JSON object: before rule 1 (the request's shape and its attribute names) and
@@ -28,14 +34,25 @@ The two orders (rule numbers are CONTRACT.md's verdict rules)
                 the order of PyJWT and npm jsonwebtoken. Under rule 3 the user_hash sent (3.3)
                 is checked before the JWT-required rule (3.1), which comes before 3.2. Every key
                 of the platform is tried, whatever `kid` says.
+    keys-first  After the request's shape (rule 1), the platform's keys are looked up before
+                anything else about the token, JWT-enabled (2.1) included: a platform with no key
+                that can verify (none listed for it, or only empty secrets) rejects every token
+                `jwt_signature_invalid`, whatever its shape. Then 2.1 to 2.8 in the contract's
+                order, every key of the platform tried.
+    claims-first  After rule 1 and JWT-enabled (2.1), the payload is read as soon as the token is
+                three canonical base64url segments whose second decodes to a JSON object: its
+                `user_id` and the claim types (2.5) are checked before the header is decoded
+                (the rest of 2.2), before `alg` (2.3) and before the signature (2.4). Then `exp`,
+                `nbf` and the identity (2.6 to 2.8). Every key of the platform is tried.
 
     --eager     The widest reading of each order, still within the contract: alg-first reads
                 the first segment's `alg` whatever follows it (a padded signature segment, or
                 the five segments of a JWE), and time-first runs the whole user_hash check
-                (3.2, then 3.3) before 3.1. It shows where the suite and the harness take a
-                request that breaks several rules under that reading for one that breaks one.
+                (3.2, then 3.3) before 3.1. Each rule is then read on only what it needs, as
+                CONTRACT.md reads "breaks", so these conform too (tests/alternative_orders.rs
+                runs them). keys-first and claims-first have no wider reading here.
 
-Both give every verdict the contract gives when a request breaks one rule; when it breaks
+Each gives every verdict the contract gives when a request breaks one rule; when it breaks
 several, each answers with the code of the first broken rule in its own order.
 """
 
@@ -324,6 +341,22 @@ class Token:
         except Malformed:
             return None
 
+    def peek_payload(self):
+        """The claims, or None when they cannot be read yet (judged later, under 2.2).
+
+        The payload is read once the token is three segments of canonical base64url and the
+        second decodes to a JSON object, before the header is decoded.
+        """
+        segments = self.text.split(".")
+        if len(segments) != 3:
+            return None
+        try:
+            for segment in (segments[0], segments[2]):
+                b64url_decode(segment)
+            return json_object(b64url_decode(segments[1]))
+        except Malformed:
+            return None
+
     def decode_structure(self):
         """Rule 2.2: exactly three canonical base64url segments; the header a JSON object."""
         segments = self.text.split(".")
@@ -382,6 +415,17 @@ def check_signature(workspace, platform, token, trust_kid):
             verified = True
     if not verified:
         raise Reject("jwt_signature_invalid", "rule 2.4: no key of %s verifies the signature" % platform)
+
+
+def check_platform_has_keys(workspace, platform):
+    """Rule 2.4, the keys alone: without a key that can verify, no token verifies.
+
+    A key can verify when it is listed for the platform and its secret is not empty (empty
+    secrets never verify).
+    """
+    keys = [k for k in workspace.get("jwt_keys", []) if platform in k["platforms"] and k["secret"] != ""]
+    if not keys:
+        raise Reject("jwt_signature_invalid", "rule 2.4: no key is listed for %s: no token verifies" % platform)
 
 
 def check_user_id(claims):
@@ -604,7 +648,63 @@ def verify_time_first(now, workspace, request, eager):
     return accept_jwt(workspace, request, claims)  # 2.9
 
 
-ORDERS = {"alg-first": verify_alg_first, "time-first": verify_time_first}
+def verify_keys_first(now, workspace, request, eager):
+    check_shape(workspace, request)  # 1
+    check_attribute_names(request)  # 1
+    token_text = request.get("intercom_user_jwt")
+    if token_text is None:
+        return no_jwt(workspace, request, ("3.1", "3.2", "3.3"))  # 3, 4, 5
+    platform = request["platform"]
+    check_platform_has_keys(workspace, platform)  # 2.4's keys, before the token is read
+    check_enabled(workspace, platform)  # 2.1
+    token = Token(token_text)
+    token.decode_structure()  # 2.2
+    token.decode_payload()  # 2.2
+    check_alg(token.header)  # 2.3
+    check_signature(workspace, platform, token, trust_kid=False)  # 2.4
+    claims = token.payload
+    leeway = workspace.get("jwt_leeway_seconds", 0)
+    check_user_id(claims)  # 2.5
+    check_time_types(claims)  # 2.5
+    check_exp(claims, now, leeway)  # 2.6
+    check_nbf(claims, now, leeway)  # 2.7
+    check_identity_match(claims, request)  # 2.8
+    return accept_jwt(workspace, request, claims)  # 2.9
+
+
+def verify_claims_first(now, workspace, request, eager):
+    check_shape(workspace, request)  # 1
+    check_attribute_names(request)  # 1
+    token_text = request.get("intercom_user_jwt")
+    if token_text is None:
+        return no_jwt(workspace, request, ("3.1", "3.2", "3.3"))  # 3, 4, 5
+    platform = request["platform"]
+    check_enabled(workspace, platform)  # 2.1
+    token = Token(token_text)
+    early_claims = token.peek_payload()
+    if early_claims is not None:
+        check_user_id(early_claims)  # 2.5, before the header is decoded
+        check_time_types(early_claims)  # 2.5
+    token.decode_structure()  # 2.2
+    token.decode_payload()  # 2.2
+    claims = token.payload
+    check_user_id(claims)  # 2.5 (already passed when the payload could be peeked)
+    check_time_types(claims)  # 2.5
+    check_alg(token.header)  # 2.3
+    check_signature(workspace, platform, token, trust_kid=False)  # 2.4
+    leeway = workspace.get("jwt_leeway_seconds", 0)
+    check_exp(claims, now, leeway)  # 2.6
+    check_nbf(claims, now, leeway)  # 2.7
+    check_identity_match(claims, request)  # 2.8
+    return accept_jwt(workspace, request, claims)  # 2.9
+
+
+ORDERS = {
+    "alg-first": verify_alg_first,
+    "time-first": verify_time_first,
+    "keys-first": verify_keys_first,
+    "claims-first": verify_claims_first,
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -722,7 +822,7 @@ def main(argv):
     if eager:
         args.remove("--eager")
     if len(args) != 2 or args[0] != "--order" or args[1] not in ORDERS:
-        sys.stderr.write("usage: alt_verifier.py --order alg-first|time-first [--eager]\n")
+        sys.stderr.write("usage: alt_verifier.py --order alg-first|time-first|keys-first|claims-first [--eager]\n")
         return 2
     order = args[1]
     sys.stdin.reconfigure(encoding="utf-8")
