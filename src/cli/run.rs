@@ -9,7 +9,7 @@ use super::{load, CasesArg, CliError, Outcome};
 use messenger_conformance::adapter::{AdapterFactory, StartError};
 use messenger_conformance::event::{CaseEvent, RunOptions};
 use messenger_conformance::exit::Exit;
-use messenger_conformance::properties::counterexample::Counterexample;
+use messenger_conformance::properties::counterexample::{self, Counterexample};
 use messenger_conformance::properties::{Property, Settings};
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::terminal;
@@ -88,10 +88,11 @@ pub struct PropertyArgs {
     /// Run only the YAML cases, or only the properties (default: both).
     #[arg(long, value_enum, value_name = "WHAT")]
     pub only: Option<OnlyArg>,
-    /// Seed of the properties' generators: the same seed replays the same requests. Default: a
-    /// fresh one, printed so a failing run can be replayed.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// Seed of the properties' generators: the same seed replays the same requests. Default: the
+    /// suite's own (from its digest), so the same suite sends the same requests on every run and
+    /// a gate cannot pass or fail by luck. `random` draws a fresh seed to explore, and prints it.
+    #[arg(long, value_name = "N|random", value_parser = parse_seed)]
+    pub seed: Option<SeedArg>,
     /// Generated requests per property.
     #[arg(long, value_name = "N", default_value_t = messenger_conformance::properties::DEFAULT_CASES)]
     pub property_cases: u32,
@@ -99,6 +100,22 @@ pub struct PropertyArgs {
     /// the report directory; with --no-report, none are written unless this is given).
     #[arg(long, value_name = "DIR")]
     pub counterexamples: Option<std::path::PathBuf>,
+}
+
+/// `--seed N` or `--seed random`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedArg {
+    Fixed(u64),
+    Random,
+}
+
+fn parse_seed(text: &str) -> Result<SeedArg, String> {
+    if text == "random" {
+        return Ok(SeedArg::Random);
+    }
+    text.parse().map(SeedArg::Fixed).map_err(|_| {
+        format!("`{text}` is not a seed: give a whole number (0 to 2^64 - 1) or `random`")
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -173,7 +190,18 @@ const MAX_JOBS: usize = 64;
 
 pub fn run(args: RunArgs) -> Outcome {
     let suite = load(&args.cases)?;
-    let seed = args.properties.seed.unwrap_or_else(fresh_seed);
+    let (seed, origin) = match args.properties.seed {
+        Some(SeedArg::Fixed(seed)) => (seed, "given"),
+        Some(SeedArg::Random) => {
+            let seed = random_seed();
+            // Printed even with -q: a seed drawn at random is the one thing needed to replay it.
+            println!(
+                "seed: drew {seed} at random (--seed random); replay this run with --seed {seed}"
+            );
+            (seed, "drawn at random")
+        }
+        None => (suite.identity.default_seed(), "the suite's own"),
+    };
     let options = args.options(seed);
     let selection = &options.selection;
     let cases: Vec<&LoadedCase> = suite
@@ -233,6 +261,17 @@ pub fn run(args: RunArgs) -> Outcome {
             .chain(messenger_conformance::properties::secrets()),
     );
     let mut session = Session::start(args.report.settings(), header, redactor.clone())?;
+    // The report's counterexamples are this run's alone: an earlier run's would be read as
+    // evidence against a build that no longer fails them.
+    if !args.report.no_report {
+        let dir = args.report.report_dir.join("counterexamples");
+        if let Err(error) = counterexample::clear_owned(&dir) {
+            eprintln!(
+                "warning: could not clear the earlier counterexamples in {}: {error}",
+                dir.display()
+            );
+        }
+    }
     let started = Instant::now();
     let stdout = std::io::stdout();
     let mut show = |event: &CaseEvent| {
@@ -252,7 +291,7 @@ pub fn run(args: RunArgs) -> Outcome {
         if !args.quiet {
             let _ = writeln!(
                 stdout.lock(),
-                "properties: seed {seed}, {} requests each (replay with --seed {seed})",
+                "properties: seed {seed} ({origin}), {} requests each (replay with --seed {seed})",
                 settings.cases
             );
         }
@@ -368,11 +407,18 @@ fn end_adapters_on_signals() {
     });
 }
 
-/// A seed for a run that was not given one: the clock's nanoseconds are enough to vary runs.
-fn fresh_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64 % 1_000_000_000)
+/// A seed for `--seed random`: the standard library's randomly keyed hasher (keyed from the
+/// operating system's randomness), mixed with the clock; kept under 2^32 so it is short to type
+/// and exact in any JSON reader.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish() & 0xffff_ffff
 }
 
 fn write_counterexample(
