@@ -270,6 +270,8 @@ fn empty_event(case: &LoadedCase) -> CaseEvent {
         duration_ms: 0.0,
         transcript: vec![],
         stderr: String::new(),
+        note: case.note.clone(),
+        reproduce: None,
     }
 }
 

@@ -159,7 +159,13 @@ impl RunArgs {
             ),
             (None, None, true) => String::new(),
         };
-        format!("messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{target}")
+        // The budget too when it is not the default: a failure found at request 900 is not
+        // reproduced by a run of 256.
+        let budget = match self.properties.property_cases {
+            messenger_conformance::properties::DEFAULT_CASES => String::new(),
+            cases => format!(" --property-cases {cases}"),
+        };
+        format!("messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{budget}{target}")
     }
 
     /// The options the report header records.
@@ -304,6 +310,7 @@ pub fn run(args: RunArgs) -> Outcome {
             |adapter, p| {
                 let mut run = p.run_unless(adapter, &settings, &redactor, breaker.tripped());
                 breaker.record(run.event.outcome);
+                run.event.reproduce = Some(args.replay(p.name, seed));
                 if let Some(counterexample) = &run.counterexample {
                     let written = match &counterexamples {
                         Some(dir) => match write_counterexample(dir, counterexample) {

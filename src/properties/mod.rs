@@ -573,6 +573,8 @@ impl Property {
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             transcript: trial.map_or_else(Vec::new, |t| t.transcript.clone()),
             stderr: trial.map_or_else(String::new, |t| t.stderr.clone()),
+            note: None,
+            reproduce: None,
         }
     }
 }
