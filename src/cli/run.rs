@@ -144,9 +144,47 @@ impl RunArgs {
         }
     }
 
+    /// The command that reruns case `area::id` alone against this run's implementation and
+    /// suite, as printed.
+    fn rerun_case(&self, area: &str, id: &str) -> String {
+        let path = |flag: &str, dir: &std::path::Path| {
+            format!(
+                " {flag} {}",
+                messenger_conformance::adapter::exec::display_command(&[dir.display().to_string()])
+            )
+        };
+        let mut suite: String = self
+            .cases
+            .cases
+            .iter()
+            .map(|d| path("--cases", d))
+            .collect();
+        for dir in &self.cases.extra_cases {
+            suite.push_str(&path("--extra-cases", dir));
+        }
+        format!(
+            "messenger-conformance run{suite} --filter {area}::{id} --exact{}",
+            self.target_args()
+        )
+    }
+
     /// The command that replays property `name` against this run's implementation, as printed.
     fn replay(&self, name: &str, seed: u64) -> String {
-        let target = match (
+        // The budget too when it is not the default: a failure found at request 900 is not
+        // reproduced by a run of 256.
+        let budget = match self.properties.property_cases {
+            messenger_conformance::properties::DEFAULT_CASES => String::new(),
+            cases => format!(" --property-cases {cases}"),
+        };
+        format!(
+            "messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{budget}{}",
+            self.target_args()
+        )
+    }
+
+    /// The arguments that name this run's implementation, last on a command line (` -- CMD`).
+    fn target_args(&self) -> String {
+        match (
             &self.broken,
             &self.target.url,
             self.target.command.is_empty(),
@@ -158,14 +196,7 @@ impl RunArgs {
                 messenger_conformance::adapter::exec::display_command(&self.target.command)
             ),
             (None, None, true) => String::new(),
-        };
-        // The budget too when it is not the default: a failure found at request 900 is not
-        // reproduced by a run of 256.
-        let budget = match self.properties.property_cases {
-            messenger_conformance::properties::DEFAULT_CASES => String::new(),
-            cases => format!(" --property-cases {cases}"),
-        };
-        format!("messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{budget}{target}")
+        }
     }
 
     /// The options the report header records.
@@ -293,6 +324,9 @@ pub fn run(args: RunArgs) -> Outcome {
         }
     };
     let mut events = workers.run_cases(&cases, &redactor, &mut show);
+    for event in &mut events {
+        event.reproduce = Some(args.rerun_case(&event.area, &event.id));
+    }
     if !properties.is_empty() {
         if !args.quiet {
             let _ = writeln!(
