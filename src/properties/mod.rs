@@ -390,6 +390,10 @@ impl Property {
         // fails, not one that fails as badly, and must not make the finding look milder.
         let original_severity: Cell<Option<Severity>> = Cell::new(None);
         let shrink_tries = Cell::new(0u64);
+        // The last request that failed: the smallest failure shrinking found. Kept here, since
+        // the value proptest returns is where its search stopped, which need not be a failure
+        // (out of budget, every further try counts as passing).
+        let smallest: RefCell<Option<Sample>> = RefCell::new(None);
         let result = runner.run(&self.strategy(), |sample| {
             if no_answer.borrow().is_some() {
                 return Ok(());
@@ -427,6 +431,7 @@ impl Property {
                     if !failing.replace(true) {
                         original_severity.set(trial.judgement.severity);
                     }
+                    *smallest.borrow_mut() = Some(sample.clone());
                     Err(TestCaseError::fail(summary(&trial.judgement)))
                 }
             }
@@ -461,7 +466,8 @@ impl Property {
                 }
                 None => run(self.event(Judgement::pass(), None, started), None),
             },
-            Err(TestError::Fail(_, minimal)) => {
+            Err(TestError::Fail(_, stopped_at)) => {
+                let minimal = smallest.into_inner().unwrap_or(stopped_at);
                 // Replay the minimal sample once more for its transcript and judgement.
                 let trial = self.trial(adapter, &minimal, now, &sent, redactor);
                 let judgement = if trial.judgement.class.is_failure() {
