@@ -124,6 +124,14 @@ pub struct CaseEvent {
     /// The adapter's stderr while this case ran.
     #[serde(default)]
     pub stderr: String,
+    /// The case's `note` as written in its file: why it expects what it expects, shown under
+    /// its failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The exact command that reproduces this record against the same implementation (a
+    /// property's: its seed, its budget and the adapter command), when the runner knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<String>,
 }
 
 impl CaseEvent {

@@ -26,8 +26,8 @@
 //!
 //! A case for a role the implementation does not declare, or one that needs an exact instant
 //! from an implementation that reads its own clock, is an ignored trial that says why. The
-//! properties' seed comes from `MC_SEED` (default 0); one that does not parse is a usage error,
-//! never silently 0.
+//! properties' seed comes from `MC_SEED` (default: the suite's own, from its digest, as for
+//! `run`); one that does not parse is a usage error, never silently replaced.
 #![warn(missing_docs)]
 
 use std::sync::Arc;
@@ -128,7 +128,7 @@ fn trials(
     policy: Policy,
 ) -> Result<Vec<Trial>, String> {
     let seed = match std::env::var("MC_SEED") {
-        Err(_) => 0,
+        Err(_) => suite.identity.default_seed(),
         Ok(text) => text
             .parse()
             .map_err(|_| format!("MC_SEED={text:?} is not a seed (a whole number)"))?,

@@ -212,6 +212,8 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redacto
     let started = Instant::now();
     let hello = adapter.hello().clone();
     let mut event = empty_event(case);
+    // A note may quote a secret of the case (a seed's placeholder key): redacted like the rest.
+    event.note = case.note.as_deref().map(|note| redactor.text(note));
     if let Some(reason) = skip_reason(&hello, case.role, case.needs_exact_instant) {
         return finish(event, Judgement::skipped(reason), started);
     }
@@ -270,6 +272,8 @@ fn empty_event(case: &LoadedCase) -> CaseEvent {
         duration_ms: 0.0,
         transcript: vec![],
         stderr: String::new(),
+        note: None,
+        reproduce: None,
     }
 }
 

@@ -138,10 +138,27 @@ impl SuiteIdentity {
                 .all(|(a, b)| a.digest == b.digest)
     }
 
+    /// The properties' seed when a run is given none: the first 8 hex digits of the digest, so
+    /// one suite sends the same generated requests on every machine and every run (a release
+    /// gate that passes or fails by luck is no gate). `--seed random` explores instead. At most
+    /// 2^32 - 1, so the number survives any JSON reader.
+    pub fn default_seed(&self) -> u64 {
+        seed_of_digest(&self.digest)
+    }
+
     /// The version as shown: `0.1.0`, or `custom` for a suite of one's own.
     pub fn version_label(&self) -> &str {
         self.version.as_deref().unwrap_or("custom")
     }
+}
+
+/// The seed a digest stands for ([`SuiteIdentity::default_seed`]): its first 8 hex digits as a
+/// number (0 for a digest without them).
+pub fn seed_of_digest(digest: &str) -> u64 {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    hex.get(..8)
+        .and_then(|head| u64::from_str_radix(head, 16).ok())
+        .unwrap_or(0)
 }
 
 /// The first 12 hex digits of a digest, as shown in one line of text.
@@ -292,6 +309,21 @@ mod tests {
                 "{relative}"
             );
         }
+    }
+
+    #[test]
+    fn the_default_seed_is_the_digest_s_first_eight_hex_digits() {
+        let identity = SuiteIdentity::new("embedded".into(), embedded_digest().into(), 0);
+        let hex = embedded_digest().strip_prefix("sha256:").unwrap();
+        assert_eq!(
+            identity.default_seed(),
+            u64::from_str_radix(&hex[..8], 16).unwrap()
+        );
+        assert_eq!(seed_of_digest("sha256:00000001ffff"), 1);
+        assert_eq!(seed_of_digest("sha256:ffffffffffff"), 0xffff_ffff);
+        assert_eq!(seed_of_digest("sha256:xyz"), 0);
+        let other = digest([("a.yaml".to_string(), &b"other"[..])]);
+        assert_ne!(seed_of_digest(&other), identity.default_seed());
     }
 
     #[test]

@@ -67,11 +67,13 @@ fn the_counterexample_path_and_replay_command_are_the_real_ones() {
         .and_then(|rest| rest.split('`').next())
         .expect("a replay command");
     assert!(replay.contains("--broken jwt-exp-off-by-one"), "{replay}");
+    // The budget is part of the command: a failure found late is not found by a shorter run.
+    assert!(replay.contains("--property-cases 64"), "{replay}");
     let args: Vec<&str> = replay.split_whitespace().skip(1).collect();
     let again = Command::new(BIN)
         .current_dir(&scratch)
         .args(&args)
-        .args(["--cases", &cases(), "--property-cases", "64", "--no-report"])
+        .args(["--cases", &cases(), "--no-report"])
         .output()
         .unwrap();
     let again_out = String::from_utf8_lossy(&again.stdout);
@@ -89,6 +91,121 @@ fn the_counterexample_path_and_replay_command_are_the_real_ones() {
     assert!(
         again_out.contains("not written: --no-report"),
         "{again_out}"
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// The `next:` line of a property failure is the exact command that reproduces it: the property
+/// alone, its seed, its budget and the adapter command, and run as printed it fails the same way.
+#[test]
+fn a_property_failure_s_next_line_carries_the_seed_and_the_adapter_command() {
+    let scratch = std::env::temp_dir().join(format!("mc-next-line-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .current_dir(&scratch)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = run(&[
+        "run",
+        "--only",
+        "properties",
+        "--filter",
+        "idv-hash",
+        "--property-cases",
+        "40",
+        "--no-report",
+        "--",
+        BIN,
+        "serve",
+        "--stdio",
+        "--broken",
+        "idv-hashes-email",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let next = stdout
+        .lines()
+        .find(|l| l.starts_with("  next: reproduce it with `"))
+        .unwrap_or_else(|| panic!("no reproduce line in\n{stdout}"));
+    let command = next
+        .split('`')
+        .nth(1)
+        .expect("the command, quoted")
+        .to_string();
+    let seed = messenger_conformance::suite::seed_of_digest(
+        messenger_conformance::suite::embedded_digest(),
+    );
+    assert!(command.contains(&format!("--seed {seed}")), "{command}");
+    assert!(command.contains("--property-cases 40"), "{command}");
+    assert!(
+        command.ends_with(&format!(
+            " -- {BIN} serve --stdio --broken idv-hashes-email"
+        )),
+        "{command}"
+    );
+    // Run as printed (its first word is the binary's name), it fails the same property alone.
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    // --no-report must precede `--`: right after `run`.
+    let mut again_args = args.clone();
+    again_args.insert(1, "--no-report");
+    let (again_code, again) = run(&again_args);
+    assert_eq!(again_code, Some(1), "{again}");
+    let failed: Vec<&str> = again
+        .lines()
+        .filter(|l| l.starts_with("case ") && l.contains("FAILED"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{again}");
+    assert!(failed[0].contains("properties::idv-hash"), "{again}");
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// A case's failure shows its note (terminal, HTML, summary.md) and a `next:` line that reruns it
+/// alone against the same implementation.
+#[test]
+fn a_case_failure_shows_its_note_and_a_rerun_against_the_same_implementation() {
+    let scratch = std::env::temp_dir().join(format!("mc-case-next-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let report = scratch.join("report");
+    let output = Command::new(BIN)
+        .current_dir(&scratch)
+        .args([
+            "run",
+            "--broken",
+            "jwt-alg-none",
+            "--filter",
+            "JWT-ALG-002",
+            "--exact",
+            "--report",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let note = "  note: The signature is k-web's HS256 MAC over the header as sent";
+    assert!(stdout.contains(note), "{stdout}");
+    assert!(
+        stdout.contains("  next: reproduce it with `messenger-conformance run --filter jwt::JWT-ALG-002 --exact --broken jwt-alg-none`"),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        html.contains("note: The signature is k-web&#39;s HS256")
+            || html.contains("note: The signature is k-web's HS256"),
+        "no note in report.html"
+    );
+    let markdown = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(
+        markdown.contains("<br>note: The signature is k-web"),
+        "{markdown}"
     );
     let _ = std::fs::remove_dir_all(&scratch);
 }

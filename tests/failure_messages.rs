@@ -72,3 +72,37 @@ fn normalise(text: &str, root: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A property's failure, pinned: only the rules its shrunk request's problems name (not every
+/// requirement the property covers), the severity of the request that first failed, and the
+/// command that reproduces it.
+#[rstest]
+#[case::jwt_time_window("jwt-time-window", "jwt-exp-off-by-one")]
+#[case::idv_hash("idv-hash", "idv-hashes-email")]
+fn property_failure_messages(#[case] property: &str, #[case] mutant: &str) {
+    use messenger_conformance::properties::{self, Settings};
+    use messenger_conformance::redact::Redactor;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let factory = common::broken_implementation(mutant);
+    let mut adapter = messenger_conformance::adapter::AdapterFactory::start(&factory).unwrap();
+    let found = properties::find(property).unwrap();
+    let settings = Settings {
+        seed: 7,
+        ..Settings::default()
+    };
+    let mut run = found.run(adapter.as_mut(), &settings, &Redactor::default());
+    assert!(run.event.failed(), "{mutant} passes {property}");
+    let replay = format!(
+        "messenger-conformance run --only properties --filter properties::{property} --exact --seed 7 --broken {mutant}"
+    );
+    run.note_counterexample("not written: a test", &replay);
+    run.event.reproduce = Some(replay);
+    let text = normalise(&render_failure(&run.event), root);
+    let covered = found.requirements.len();
+    let shown = text.matches("\n  breaks ").count();
+    assert!(
+        shown < covered,
+        "{shown} of the property's {covered} requirements shown:\n{text}"
+    );
+    insta::assert_snapshot!(format!("property-{property}"), text);
+}

@@ -432,3 +432,143 @@ fn counterexamples_shrink_identifiers_and_attributes() {
         }
     }
 }
+
+/// Accepts the first request the reference refuses (a wrong verdict), then refuses every such
+/// request with a code no rule gives (a wrong error code, a milder failure).
+struct WorseFirst {
+    betrayed: bool,
+}
+
+impl InProcess for WorseFirst {
+    fn hello(&self) -> HelloReply {
+        Reference::hello()
+    }
+
+    fn verify(&mut self, request: &VerifyRequest) -> Verdict {
+        use messenger_conformance::contract::{ErrorCode, Outcome};
+        let mut verdict = reference::verify(request);
+        let Some(code) = verdict.error else {
+            return verdict;
+        };
+        if !self.betrayed {
+            self.betrayed = true;
+            verdict.outcome = Outcome::Accepted;
+            verdict.verified = true;
+            verdict.error = None;
+        } else {
+            verdict.error = Some(match code {
+                ErrorCode::MissingIdentifier => ErrorCode::UserHashMismatch,
+                _ => ErrorCode::MissingIdentifier,
+            });
+        }
+        verdict
+    }
+
+    fn sign(&mut self, request: &SignRequest) -> FromAdapter {
+        reference::sign(request)
+    }
+}
+
+#[test]
+fn a_shrunk_failure_keeps_the_severity_of_the_request_that_first_failed() {
+    let factory = BuiltinFactory::new("worse-first", || Box::new(WorseFirst { betrayed: false }));
+    let mut adapter = factory.start().unwrap();
+    let property = properties::find("jwt-differential").unwrap();
+    let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+    // The shrunk request only gets the wrong code: its own problems are the milder ones.
+    assert_eq!(
+        run.event.outcome,
+        OutcomeClass::WrongErrorCode,
+        "{:#?}",
+        run.event.problems
+    );
+    let shrunk = run
+        .event
+        .problems
+        .iter()
+        .map(|p| p.severity)
+        .min()
+        .expect("a problem");
+    // Shrinking stays in its budget (512 simpler requests) after the requests generated.
+    assert!(
+        run.requests <= u64::from(settings().cases) + 512 + 1,
+        "{} requests",
+        run.requests
+    );
+    let severity = run.event.severity.expect("a failure has a severity");
+    assert!(
+        severity < shrunk,
+        "the failure is reported {severity:?}, as mild as its shrunk request ({shrunk:?}), though it first accepted a request it must refuse"
+    );
+}
+
+#[test]
+fn verdict_deterministic_judges_only_whether_the_answer_changes() {
+    let property = properties::find("verdict-deterministic").unwrap();
+    // Consistently wrong implementations: the other properties fail them, this one does not.
+    for name in ["idv-hashes-email", "jwt-alg-none", "generic-error-codes"] {
+        let factory = common::broken_implementation(name);
+        let mut adapter = factory.start().unwrap();
+        let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+        assert_eq!(
+            run.event.outcome,
+            OutcomeClass::Pass,
+            "{name}: {:#?}",
+            run.event.problems
+        );
+        assert!(
+            !failing_properties(&factory).is_empty(),
+            "{name} is caught by another property"
+        );
+    }
+    // A verdict that changes between two sends still fails it, naming no verdict rule.
+    let mut flaky = system_clock(true).start().unwrap();
+    let run = property.run(flaky.as_mut(), &settings(), &Redactor::default());
+    assert_eq!(
+        run.event.outcome,
+        OutcomeClass::WrongDetail,
+        "{:#?}",
+        run.event.problems
+    );
+    assert!(run.event.problems.iter().all(|p| p.requirement.is_none()));
+    assert_eq!(
+        run.event.transcript.len(),
+        2,
+        "both sends are in the transcript"
+    );
+}
+
+#[test]
+fn the_runner_reads_no_proptest_variable_and_prints_nothing_of_proptest() {
+    // Run in a child so the variables reach a fresh process: proptest reads them once.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
+        .args([
+            "run",
+            "--only",
+            "properties",
+            "--property-cases",
+            "64",
+            "--broken",
+            "idv-hashes-email",
+            "--no-report",
+            "-q",
+        ])
+        .current_dir(common::root())
+        .env("PROPTEST_VERBOSE", "2")
+        .env("PROPTEST_MAX_SHRINK_ITERS", "1")
+        .env("PROPTEST_CASES", "1")
+        .env("PROPTEST_NO_SUCH_THING", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("proptest") && !stdout.contains("proptest"),
+        "proptest spoke:\n{stderr}"
+    );
+    assert!(
+        !stdout.contains("PROPTEST_") && !stderr.contains("PROPTEST_"),
+        "{stderr}"
+    );
+}

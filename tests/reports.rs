@@ -665,7 +665,7 @@ fn stale_and_expired_entries_fail_the_run_by_name() {
 #[test]
 fn partitioned_runs_merge_into_the_unsharded_run() {
     let dir = scratch("partition");
-    // Properties run in the first shard only (and with a fresh seed each run): compare cases.
+    // A partitioned run leaves the properties out: compare cases.
     let full = dir.join("full");
     let out = cli(&["run", "-q", "--only", "cases", "--report", path_arg(&full)]);
     assert_eq!(out.code, 0, "{out}");

@@ -9,7 +9,7 @@ use super::{load, CasesArg, CliError, Outcome};
 use messenger_conformance::adapter::{AdapterFactory, StartError};
 use messenger_conformance::event::{CaseEvent, RunOptions};
 use messenger_conformance::exit::Exit;
-use messenger_conformance::properties::counterexample::Counterexample;
+use messenger_conformance::properties::counterexample::{self, Counterexample};
 use messenger_conformance::properties::{Property, Settings};
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::report::terminal;
@@ -88,10 +88,11 @@ pub struct PropertyArgs {
     /// Run only the YAML cases, or only the properties (default: both).
     #[arg(long, value_enum, value_name = "WHAT")]
     pub only: Option<OnlyArg>,
-    /// Seed of the properties' generators: the same seed replays the same requests. Default: a
-    /// fresh one, printed so a failing run can be replayed.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    /// Seed of the properties' generators: the same seed replays the same requests. Default: the
+    /// suite's own (from its digest), so the same suite sends the same requests on every run and
+    /// a gate cannot pass or fail by luck. `random` draws a fresh seed to explore, and prints it.
+    #[arg(long, value_name = "N|random", value_parser = parse_seed)]
+    pub seed: Option<SeedArg>,
     /// Generated requests per property.
     #[arg(long, value_name = "N", default_value_t = messenger_conformance::properties::DEFAULT_CASES)]
     pub property_cases: u32,
@@ -99,6 +100,22 @@ pub struct PropertyArgs {
     /// the report directory; with --no-report, none are written unless this is given).
     #[arg(long, value_name = "DIR")]
     pub counterexamples: Option<std::path::PathBuf>,
+}
+
+/// `--seed N` or `--seed random`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedArg {
+    Fixed(u64),
+    Random,
+}
+
+fn parse_seed(text: &str) -> Result<SeedArg, String> {
+    if text == "random" {
+        return Ok(SeedArg::Random);
+    }
+    text.parse().map(SeedArg::Fixed).map_err(|_| {
+        format!("`{text}` is not a seed: give a whole number (0 to 2^64 - 1) or `random`")
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -127,9 +144,47 @@ impl RunArgs {
         }
     }
 
+    /// The command that reruns case `area::id` alone against this run's implementation and
+    /// suite, as printed.
+    fn rerun_case(&self, area: &str, id: &str) -> String {
+        let path = |flag: &str, dir: &std::path::Path| {
+            format!(
+                " {flag} {}",
+                messenger_conformance::adapter::exec::display_command(&[dir.display().to_string()])
+            )
+        };
+        let mut suite: String = self
+            .cases
+            .cases
+            .iter()
+            .map(|d| path("--cases", d))
+            .collect();
+        for dir in &self.cases.extra_cases {
+            suite.push_str(&path("--extra-cases", dir));
+        }
+        format!(
+            "messenger-conformance run{suite} --filter {area}::{id} --exact{}",
+            self.target_args()
+        )
+    }
+
     /// The command that replays property `name` against this run's implementation, as printed.
     fn replay(&self, name: &str, seed: u64) -> String {
-        let target = match (
+        // The budget too when it is not the default: a failure found at request 900 is not
+        // reproduced by a run of 256.
+        let budget = match self.properties.property_cases {
+            messenger_conformance::properties::DEFAULT_CASES => String::new(),
+            cases => format!(" --property-cases {cases}"),
+        };
+        format!(
+            "messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{budget}{}",
+            self.target_args()
+        )
+    }
+
+    /// The arguments that name this run's implementation, last on a command line (` -- CMD`).
+    fn target_args(&self) -> String {
+        match (
             &self.broken,
             &self.target.url,
             self.target.command.is_empty(),
@@ -141,8 +196,7 @@ impl RunArgs {
                 messenger_conformance::adapter::exec::display_command(&self.target.command)
             ),
             (None, None, true) => String::new(),
-        };
-        format!("messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{target}")
+        }
     }
 
     /// The options the report header records.
@@ -173,7 +227,18 @@ const MAX_JOBS: usize = 64;
 
 pub fn run(args: RunArgs) -> Outcome {
     let suite = load(&args.cases)?;
-    let seed = args.properties.seed.unwrap_or_else(fresh_seed);
+    let (seed, origin) = match args.properties.seed {
+        Some(SeedArg::Fixed(seed)) => (seed, "given"),
+        Some(SeedArg::Random) => {
+            let seed = random_seed();
+            // Printed even with -q: a seed drawn at random is the one thing needed to replay it.
+            println!(
+                "seed: drew {seed} at random (--seed random); replay this run with --seed {seed}"
+            );
+            (seed, "drawn at random")
+        }
+        None => (suite.identity.default_seed(), "the suite's own"),
+    };
     let options = args.options(seed);
     let selection = &options.selection;
     let cases: Vec<&LoadedCase> = suite
@@ -233,6 +298,17 @@ pub fn run(args: RunArgs) -> Outcome {
             .chain(messenger_conformance::properties::secrets()),
     );
     let mut session = Session::start(args.report.settings(), header, redactor.clone())?;
+    // The report's counterexamples are this run's alone: an earlier run's would be read as
+    // evidence against a build that no longer fails them.
+    if !args.report.no_report {
+        let dir = args.report.report_dir.join("counterexamples");
+        if let Err(error) = counterexample::clear_owned(&dir) {
+            eprintln!(
+                "warning: could not clear the earlier counterexamples in {}: {error}",
+                dir.display()
+            );
+        }
+    }
     let started = Instant::now();
     let stdout = std::io::stdout();
     let mut show = |event: &CaseEvent| {
@@ -248,11 +324,14 @@ pub fn run(args: RunArgs) -> Outcome {
         }
     };
     let mut events = workers.run_cases(&cases, &redactor, &mut show);
+    for event in &mut events {
+        event.reproduce = Some(args.rerun_case(&event.area, &event.id));
+    }
     if !properties.is_empty() {
         if !args.quiet {
             let _ = writeln!(
                 stdout.lock(),
-                "properties: seed {seed}, {} requests each (replay with --seed {seed})",
+                "properties: seed {seed} ({origin}), {} requests each (replay with --seed {seed})",
                 settings.cases
             );
         }
@@ -265,6 +344,7 @@ pub fn run(args: RunArgs) -> Outcome {
             |adapter, p| {
                 let mut run = p.run_unless(adapter, &settings, &redactor, breaker.tripped());
                 breaker.record(run.event.outcome);
+                run.event.reproduce = Some(args.replay(p.name, seed));
                 if let Some(counterexample) = &run.counterexample {
                     let written = match &counterexamples {
                         Some(dir) => match write_counterexample(dir, counterexample) {
@@ -368,11 +448,18 @@ fn end_adapters_on_signals() {
     });
 }
 
-/// A seed for a run that was not given one: the clock's nanoseconds are enough to vary runs.
-fn fresh_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64 % 1_000_000_000)
+/// A seed for `--seed random`: the standard library's randomly keyed hasher (keyed from the
+/// operating system's randomness), mixed with the clock; kept under 2^32 so it is short to type
+/// and exact in any JSON reader.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish() & 0xffff_ffff
 }
 
 fn write_counterexample(

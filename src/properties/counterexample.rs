@@ -26,6 +26,45 @@ pub struct Counterexample {
     pub yaml: String,
 }
 
+/// Whether `name` is the name of a file a run writes: `<property>-<seed>.yaml`.
+pub fn is_owned_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".yaml") else {
+        return false;
+    };
+    super::all().iter().any(|property| {
+        stem.strip_prefix(property.name)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|seed| !seed.is_empty() && seed.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// Remove, from `dir`, the counterexamples an earlier run left there, so the directory holds
+/// only this run's: the files named `<property>-<seed>.yaml`. Nothing else is touched: not
+/// another file, not a subdirectory, and nothing through a symlink (a symlink named like a
+/// counterexample is removed, never what it points to; a `dir` that is itself a symlink is left
+/// alone, its target being someone else's). A `dir` that does not exist is already clear.
+/// Returns the paths removed.
+pub fn clear_owned(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    match std::fs::symlink_metadata(dir) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+        Ok(meta) if !meta.is_dir() => return Ok(Vec::new()),
+        Ok(_) => {}
+    }
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let owned = entry.file_name().to_str().is_some_and(is_owned_name);
+        if owned && (kind.is_file() || kind.is_symlink()) {
+            std::fs::remove_file(entry.path())?;
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 impl Counterexample {
     pub(crate) fn new(property: &Property, seed: u64, sample: &Sample, now: i64) -> Counterexample {
         let case_id = format!("PROP-{}-{seed}", property.name.to_uppercase());

@@ -39,6 +39,35 @@ use sign::SignRecipe;
 /// The default number of generated requests per property.
 pub const DEFAULT_CASES: u32 = 256;
 
+/// How many simpler requests shrinking may try once a property fails. Counted here, not by
+/// proptest: its own limit prints a message of its own on stderr when reached.
+const SHRINK_BUDGET: u64 = 512;
+
+/// The runner's configuration, written out in full rather than from `Config::default()`: that one
+/// reads `PROPTEST_*` variables from the environment (and prints about the ones it does not
+/// know), and a run's requests depend on its seed and budget alone. Proptest prints nothing of
+/// its own: no verbosity, no persistence, no shrink limit or time limit it could report
+/// reaching (the budget is [`SHRINK_BUDGET`]).
+fn runner_config(cases: u32) -> Config {
+    Config {
+        cases,
+        max_local_rejects: 65_536,
+        max_global_rejects: 1024,
+        max_flat_map_regens: 1_000_000,
+        failure_persistence: None,
+        source_file: None,
+        test_name: None,
+        max_shrink_time: 0,
+        max_shrink_iters: u32::MAX,
+        max_default_size_range: 100,
+        result_cache: proptest::test_runner::noop_result_cache,
+        verbose: 0,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        rng_seed: proptest::test_runner::RngSeed::Random,
+        _non_exhaustive: (),
+    }
+}
+
 /// How properties run: the seed makes a run reproducible; `cases` is the budget per property.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -345,14 +374,8 @@ impl Property {
             };
         }
         let now = instant(&hello, DEFAULT_NOW);
-        let config = Config {
-            cases: settings.cases,
-            failure_persistence: None,
-            max_shrink_iters: 512,
-            ..Config::default()
-        };
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &self.seed_bytes(settings.seed));
-        let mut runner = TestRunner::new_with_rng(config, rng);
+        let mut runner = TestRunner::new_with_rng(runner_config(settings.cases), rng);
         let adapter = RefCell::new(adapter);
         let sent = Cell::new(0u64);
         let supported = Cell::new(0u64);
@@ -363,9 +386,25 @@ impl Property {
         // The first answer that fails at `should` level only: reported if nothing fails at `must`.
         let should_failure: RefCell<Option<Trial>> = RefCell::new(None);
         let failing = Cell::new(false);
+        // The severity of the first failing request: shrinking looks for a smaller request that
+        // fails, not one that fails as badly, and must not make the finding look milder.
+        let original_severity: Cell<Option<Severity>> = Cell::new(None);
+        let shrink_tries = Cell::new(0u64);
+        // The last request that failed: the smallest failure shrinking found. Kept here, since
+        // the value proptest returns is where its search stopped, which need not be a failure
+        // (out of budget, every further try counts as passing).
+        let smallest: RefCell<Option<Sample>> = RefCell::new(None);
         let result = runner.run(&self.strategy(), |sample| {
             if no_answer.borrow().is_some() {
                 return Ok(());
+            }
+            if failing.get() {
+                // Out of budget: every further simplification counts as passing, unsent, so the
+                // shrinker settles on the smallest failure found so far.
+                if shrink_tries.get() >= SHRINK_BUDGET {
+                    return Ok(());
+                }
+                shrink_tries.set(shrink_tries.get() + 1);
             }
             let trial = self.trial(&mut **adapter.borrow_mut(), &sample, now, &sent, redactor);
             match trial.judgement.class {
@@ -389,7 +428,10 @@ impl Property {
                     Ok(())
                 }
                 _ => {
-                    failing.set(true);
+                    if !failing.replace(true) {
+                        original_severity.set(trial.judgement.severity);
+                    }
+                    *smallest.borrow_mut() = Some(sample.clone());
                     Err(TestCaseError::fail(summary(&trial.judgement)))
                 }
             }
@@ -424,11 +466,14 @@ impl Property {
                 }
                 None => run(self.event(Judgement::pass(), None, started), None),
             },
-            Err(TestError::Fail(_, minimal)) => {
+            Err(TestError::Fail(_, stopped_at)) => {
+                let minimal = smallest.into_inner().unwrap_or(stopped_at);
                 // Replay the minimal sample once more for its transcript and judgement.
                 let trial = self.trial(adapter, &minimal, now, &sent, redactor);
                 let judgement = if trial.judgement.class.is_failure() {
-                    trial.judgement.clone()
+                    let mut judgement = trial.judgement.clone();
+                    judgement.severity = never_milder(judgement.severity, original_severity.get());
+                    judgement
                 } else {
                     flaky(&trial.judgement)
                 };
@@ -486,6 +531,9 @@ impl Property {
             }
         };
         let mut trial = self.exchange(adapter, &message, &expectation, sent, redactor);
+        if self.invariant == Invariant::Deterministic {
+            return self.send_again(adapter, trial, &message, &expectation, sent, redactor);
+        }
         // An answer that conforms to a `should`-level choice only fails at `should`.
         let conforms_at_should = |answer: &Option<FromAdapter>| {
             should
@@ -512,13 +560,7 @@ impl Property {
                 })
             }
             (Invariant::LockedNeverApplied, actual) => locked_never_applied(actual, &message),
-            (Invariant::Deterministic, first) => {
-                let again = self.exchange(adapter, &message, &expectation, sent, redactor);
-                trial.transcript.extend(again.transcript);
-                trial.stderr.push_str(&again.stderr);
-                same_answer(first, &again.actual)
-            }
-            (Invariant::None, _) => None,
+            (Invariant::None | Invariant::Deterministic, _) => None,
         };
         if let Some(mut problem) = invariant {
             judge::breaks::name_requirements(
@@ -529,6 +571,36 @@ impl Property {
             trial.judgement = Judgement::from_problems(class_of(&problem), vec![problem]);
         }
         trial
+    }
+
+    /// `verdict-deterministic`: send the request a second time and judge only whether the answer
+    /// changed. Whether the first answer was right is the other properties' to judge (each
+    /// failure belongs to one property); an answer that never came, or `unsupported`, is what it
+    /// is.
+    fn send_again(
+        &self,
+        adapter: &mut dyn Adapter,
+        mut first: Trial,
+        message: &ToAdapter,
+        expectation: &Expectation,
+        sent: &Cell<u64>,
+        redactor: &Redactor,
+    ) -> Trial {
+        if !first.judgement.class.is_answered() || first.judgement.class == OutcomeClass::Skipped {
+            return first;
+        }
+        let again = self.exchange(adapter, message, expectation, sent, redactor);
+        first.transcript.extend(again.transcript);
+        first.stderr.push_str(&again.stderr);
+        first.judgement = if !again.judgement.class.is_answered() {
+            again.judgement
+        } else {
+            match same_answer(&first.actual, &again.actual) {
+                Some(problem) => Judgement::from_problems(class_of(&problem), vec![problem]),
+                None => Judgement::pass(),
+            }
+        };
+        first
     }
 
     fn exchange(
@@ -573,6 +645,8 @@ impl Property {
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             transcript: trial.map_or_else(Vec::new, |t| t.transcript.clone()),
             stderr: trial.map_or_else(String::new, |t| t.stderr.clone()),
+            note: None,
+            reproduce: None,
         }
     }
 }
@@ -594,6 +668,14 @@ impl PropertyRun {
             level: event.failure_level,
             requirement: None,
         });
+    }
+}
+
+/// The severity of a shrunk failure: its own, or the original request's where that is worse.
+fn never_milder(shrunk: Option<Severity>, original: Option<Severity>) -> Option<Severity> {
+    match (shrunk, original) {
+        (Some(shrunk), Some(original)) => Some(shrunk.min(original)),
+        (shrunk, original) => shrunk.or(original),
     }
 }
 
@@ -711,7 +793,9 @@ fn same_answer(first: &Value, second: &Value) -> Option<Problem> {
         v
     };
     (strip(first) != strip(second)).then(|| Problem {
-        field: "verdict".into(),
+        // Not `verdict` or `outcome`: those name the rule the reference refuses by, and this
+        // problem breaks no verdict rule, only consistency.
+        field: "answer to the same request, sent again".into(),
         expected: strip(first).to_string(),
         actual: strip(second).to_string(),
         why: "the same request must get the same verdict: a verdict that changes leaks state between requests".into(),

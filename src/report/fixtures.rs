@@ -84,6 +84,8 @@ pub(crate) fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
             seen: None,
         }],
         stderr: String::new(),
+        note: None,
+        reproduce: None,
     }
 }
 

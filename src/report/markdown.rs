@@ -202,6 +202,13 @@ fn row(case: &CaseEvent) -> String {
         OutcomeClass::Pass => String::new(),
         _ => md_cell(&clip(&case.first_problem_line(), 300)),
     };
+    // A failure's note says why the case expects what it expects.
+    let details = match case.note.as_deref().map(str::trim) {
+        Some(note) if case.failed() && !note.is_empty() => {
+            format!("{details}<br>note: {}", md_cell(&clip(note, 300)))
+        }
+        _ => details,
+    };
     format!(
         "| {result} | {} | {} | `{}` | {} | {details} |\n",
         case.severity.map_or("", |s| s.as_str()),
@@ -292,6 +299,21 @@ mod tests {
         assert!(md.contains("more row(s) left out to keep this summary under GitHub's 1 MiB limit"));
         let full = render(&s, &gate(&s), &MarkdownOptions::default());
         assert!(full.len() < GITHUB_SUMMARY_LIMIT && !full.contains("left out"));
+    }
+
+    #[test]
+    fn a_failure_s_row_carries_its_case_s_note() {
+        let mut failed = case("N-1", "keys", OutcomeClass::WrongErrorCode);
+        failed.note = Some("a verifier may | reject it".into());
+        let mut passed = case("N-2", "keys", OutcomeClass::Pass);
+        passed.note = Some("never shown".into());
+        let s = Stream::new(header(), vec![failed, passed], 1.0);
+        let md = render(&s, &gate(&s), &MarkdownOptions::default());
+        assert!(
+            md.contains("<br>note: a verifier may \\| reject it |"),
+            "{md}"
+        );
+        assert!(!md.contains("never shown"), "{md}");
     }
 
     #[test]

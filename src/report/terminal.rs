@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::event::CaseEvent;
+use crate::event::{CaseEvent, Kind};
 use crate::judge::{OutcomeClass, Severity};
 use crate::spec::{self, Level};
 
@@ -37,6 +37,14 @@ pub fn render_failure(event: &CaseEvent) -> String {
     if let Some(location) = &event.location {
         let _ = writeln!(out, "  defined at {location}");
     }
+    if let Some(note) = event
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let _ = writeln!(out, "  note: {}", indent_continuation(note, "    "));
+    }
     if event.gate_level() != event.level {
         let _ = writeln!(
             out,
@@ -46,14 +54,16 @@ pub fn render_failure(event: &CaseEvent) -> String {
             event.level
         );
     }
-    // The requirements the answer breaks, where the judge could tell; else the case's tags.
+    // The requirements the answer breaks, where the judge could tell; else a case's tags. A
+    // property covers many requirements and its shrunk request breaks few of them: it shows
+    // only those its problems name (none for an answer that never came).
     let mut broken: Vec<&String> = Vec::new();
     for id in event.problems.iter().filter_map(|p| p.requirement.as_ref()) {
         if !broken.contains(&id) {
             broken.push(id);
         }
     }
-    if broken.is_empty() {
+    if broken.is_empty() && event.kind == Kind::Case {
         broken = event.requirements.iter().collect();
     }
     for id in broken {
@@ -88,18 +98,41 @@ pub fn render_failure(event: &CaseEvent) -> String {
         let _ = writeln!(out, "  the implementation said: {message:?}");
     }
     if !event.stderr.trim().is_empty() {
-        let _ = writeln!(
-            out,
-            "  stderr: {}",
-            crate::adapter::truncate(event.stderr.trim(), 400)
-        );
+        // The end of stderr, where a traceback names what went wrong.
+        let end = crate::adapter::tail(event.stderr.trim_end(), STDERR_LINES, STDERR_BYTES);
+        let _ = writeln!(out, "  stderr (its end):");
+        for line in end.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
     }
-    let _ = writeln!(
-        out,
-        "  next: rerun it alone with `messenger-conformance run --filter {}` and read its transcript in the report's events.jsonl",
-        event.id
-    );
+    match &event.reproduce {
+        Some(command) => {
+            let _ = writeln!(
+                out,
+                "  next: reproduce it with `{command}` and read its transcript in the report's events.jsonl"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  next: rerun it alone with `messenger-conformance run --filter {}` and read its transcript in the report's events.jsonl",
+                event.id
+            );
+        }
+    }
     out
+}
+
+/// How much of an adapter's stderr a failure shows: its last lines.
+const STDERR_LINES: usize = 12;
+const STDERR_BYTES: usize = 1200;
+
+/// `text` with every line after the first indented by `indent`.
+fn indent_continuation(text: &str, indent: &str) -> String {
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
 }
 
 /// Failures in reading order: critical first, then major, then minor; case order within.
@@ -185,4 +218,73 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
     let _ = writeln!(out, "finished in {elapsed_secs:.3}s");
     let _ = writeln!(out, "{}", Totals::of(events).closing_line());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    fn property_failure() -> CaseEvent {
+        let mut event =
+            fixtures::case("jwt-single-fault", "properties", OutcomeClass::AdapterError);
+        event.kind = Kind::Property;
+        event.requirements = vec!["JWT-FORMAT".into(), "JWT-ALG".into(), "JWT-CRIT".into()];
+        event
+    }
+
+    #[test]
+    fn a_property_failure_shows_only_the_rules_its_problems_name() {
+        let mut event = property_failure();
+        // A crash names no rule: none of the property's requirements is shown.
+        let text = render_failure(&event);
+        assert!(!text.contains("breaks"), "{text}");
+        event.problems[0].requirement = Some("JWT-ALG".into());
+        let text = render_failure(&event);
+        assert_eq!(text.matches("  breaks ").count(), 1, "{text}");
+        assert!(text.contains("breaks JWT-ALG"), "{text}");
+        // A case without named rules still shows its tags.
+        let case = fixtures::case("JWT-ALG-001", "jwt", OutcomeClass::WrongVerdict);
+        assert!(render_failure(&case).contains("breaks JWT-ALG"));
+    }
+
+    #[test]
+    fn stderr_shows_its_last_lines() {
+        let mut event = property_failure();
+        let mut stderr: String = (1..=200).map(|i| format!("noise line {i}\n")).collect();
+        stderr.push_str("Traceback (most recent call last):\n  File \"adapter.py\", line 9\nKeyError: 'user_id'\n");
+        event.stderr = stderr;
+        let text = render_failure(&event);
+        assert!(text.contains("    KeyError: 'user_id'"), "{text}");
+        assert!(text.contains("earlier bytes left out"), "{text}");
+        assert!(!text.contains("noise line 1\n"), "{text}");
+        assert!(!text.contains("noise line 100\n"), "{text}");
+    }
+
+    #[test]
+    fn the_note_of_a_case_appears_under_its_failure() {
+        let mut event = fixtures::case("KEY-HDR-017", "keys", OutcomeClass::WrongErrorCode);
+        event.note = Some("A verifier may reject the header.\nSecond line.".into());
+        let text = render_failure(&event);
+        assert!(
+            text.contains("  note: A verifier may reject the header.\n    Second line.\n"),
+            "{text}"
+        );
+        event.note = None;
+        assert!(!render_failure(&event).contains("note:"));
+    }
+
+    #[test]
+    fn next_gives_the_command_that_reproduces_it_when_known() {
+        let mut event = property_failure();
+        assert!(render_failure(&event)
+            .contains("`messenger-conformance run --filter jwt-single-fault`"));
+        event.reproduce =
+            Some("messenger-conformance run --only properties --seed 7 -- python3 a.py".into());
+        let text = render_failure(&event);
+        assert!(
+            text.contains("  next: reproduce it with `messenger-conformance run --only properties --seed 7 -- python3 a.py`"),
+            "{text}"
+        );
+    }
 }
