@@ -38,7 +38,8 @@ What PyJWT does not check, and this file adds in a few lines each
 Known deviations (those the suite exercises are listed, with reasons, in baseline.yaml)
     - a header with `b64: false` and no `crit`: PyJWT refuses it (RFC 7797 says b64 must be
       listed in crit); the profile ignores an unknown header parameter and accepts the token.
-    - a non-string `kid`: PyJWT refuses the token; the profile ignores `kid` for key selection.
+    - a non-string `kid`: PyJWT refuses the token; the profile lets a verifier refuse it or
+      ignore `kid` for key selection (KEY-HDR-017 is `may`).
     - `json.loads` accepts lone surrogate escapes such as "\\ud800", which the profile's parser
       rejects as not JSON.
 """
