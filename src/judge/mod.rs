@@ -15,6 +15,7 @@ use crate::scenario::{Expectation, ExpectedVerdict};
 use crate::spec::Level;
 
 pub mod breaks;
+pub(crate) mod severity;
 mod signed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

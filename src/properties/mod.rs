@@ -526,6 +526,7 @@ impl Property {
                 &message,
                 &expectation,
             );
+            judge::severity::derive_problems(std::slice::from_mut(&mut problem), &message);
             trial.judgement = Judgement::from_problems(class_of(&problem), vec![problem]);
         }
         trial
@@ -552,7 +553,13 @@ impl Property {
         }
     }
 
-    fn event(&self, judgement: Judgement, trial: Option<&Trial>, started: Instant) -> CaseEvent {
+    fn event(
+        &self,
+        mut judgement: Judgement,
+        trial: Option<&Trial>,
+        started: Instant,
+    ) -> CaseEvent {
+        judge::severity::cap_judgement(&mut judgement, Level::Must);
         CaseEvent {
             id: self.name.to_string(),
             area: "properties".into(),

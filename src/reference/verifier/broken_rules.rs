@@ -139,7 +139,7 @@ fn has_empty_identifier(raw: &Value) -> bool {
 }
 
 /// The request with reserved names taken out of its attributes and empty identifiers left out.
-fn readable(raw: &Value) -> Value {
+pub(super) fn readable(raw: &Value) -> Value {
     let mut raw = raw.clone();
     if let Some(attributes) = raw.get_mut("attributes").and_then(Value::as_object_mut) {
         attributes.retain(|name, _| !RESERVED_ATTRIBUTES.contains(&name.as_str()));

@@ -1,0 +1,286 @@
+//! Who could send a request the rules refuse, and so what letting it in would mean.
+//!
+//! A verifier that accepts what it must refuse is an authentication bypass only when someone
+//! without the platform's secret could have made the request: a token whose signature does not
+//! verify under a key listed for the request's platform (alg `none`, a forged or unchecked MAC,
+//! another platform's key, a rotated-out key), a token whose claims name another user than the
+//! request, or a `user_hash` missing or wrong where it is required. A token MACed with a key of
+//! the platform, or a `user_hash` made with the platform's secret, was made by the platform's own
+//! server: accepting it despite a format rule (padding, whitespace, trailing bits, duplicate
+//! members, an ignored `crit`) or a claim rule (an expired token, a numeric-string `exp`) is a
+//! lenient reading, not a bypass. [`exposure`] tells the two apart by reading the request the
+//! way the most lenient verifier would, and checking its proof strictly.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine as _};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::{Sha256, Sha384, Sha512};
+
+use super::request::MessengerRequest;
+use super::{broken_rules, idv_secret, Verifier};
+use crate::contract::{ErrorCode, Identity, Platform, VerifyRequest};
+use crate::reference::jws;
+use crate::reference::user_hash;
+
+/// What accepting a request the rules refuse would let happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exposure {
+    /// Someone without the platform's secret could make this request: letting it in is an
+    /// authentication bypass. The text says why anyone could make it.
+    Bypass(String),
+    /// Only the holder of the platform's secret could have made the request's proof; accepting
+    /// it anyway is a lenient reading, which the text names ("a lenient parser: ...").
+    /// `protects` is whether the rule it waives protects users (an expiry, `crit`, duplicate
+    /// members a second reader may read otherwise): then it is `major`, else `minor`.
+    Lenient { what: String, protects: bool },
+}
+
+/// What accepting `request` would let happen, were it refused by the rules (for a request the
+/// reference accepts, what is said is about a verifier that accepted it with another detail).
+pub fn exposure(request: &VerifyRequest) -> Exposure {
+    let mut verifier = Verifier {
+        now: request.now,
+        workspace: &request.workspace,
+        trace: None,
+    };
+    // Rule 1, or the request with its reserved attribute names and empty identifiers left out
+    // (as `broken_rules` reads it): the proof is judged on what can be read.
+    let (parsed, shape) = match verifier.rule_1(&request.request) {
+        Ok(parsed) => (parsed, None),
+        Err(_) => match verifier.rule_1(&broken_rules::readable(&request.request)) {
+            Ok(parsed) => (parsed, Some("a reserved attribute name or an empty identifier")),
+            Err(rejection) => {
+                return Exposure::Bypass(format!(
+                    "the request breaks rule 1 ({}: {}), before any proof is read, so anyone can send it",
+                    rejection.code, rejection.detail
+                ))
+            }
+        },
+    };
+    let leniency = |what: String, protects: bool| match shape {
+        Some(shape) => Exposure::Lenient {
+            what: format!("{what}; and it accepted {shape}"),
+            protects: true,
+        },
+        None => Exposure::Lenient { what, protects },
+    };
+    if let Some(token) = &parsed.intercom_user_jwt {
+        return match token_exposure(&mut verifier, request, &parsed, token) {
+            Exposure::Lenient { what, protects } => leniency(what, protects),
+            bypass => bypass,
+        };
+    }
+    if parsed.user_id.is_none() && parsed.email.is_none() {
+        // Rules 4 and 5: no identity, so nobody is let in as anyone.
+        return leniency(
+            "a request that names no user (a visitor, or a user_hash without an identifier): nobody is verified by it".into(),
+            shape.is_some(),
+        );
+    }
+    idv_exposure(&verifier, &parsed).map_or_else(Exposure::Bypass, |what| leniency(what, true))
+}
+
+/// Rule 3's proof: `Ok` (what is lenient) when the user_hash verifies under the platform's
+/// secret (a lenient reading of its hex), `Err` (why anyone could send it) when it does not.
+fn idv_exposure(verifier: &Verifier, parsed: &MessengerRequest) -> Result<String, String> {
+    let platform = parsed.platform;
+    let (name, identifier) = super::idv::hashed_identifier(parsed);
+    let secret = idv_secret(verifier.workspace, platform);
+    let proven = parsed.user_hash.as_deref().is_some_and(|given| {
+        // Web's reading (either hex case), surrounding whitespace ignored.
+        user_hash::check(Platform::Web, secret, identifier, given.trim()).is_ok()
+    });
+    let jwt_required = verifier.jwt_enabled(platform);
+    match (proven, jwt_required) {
+        (true, true) => Ok(format!(
+            "a JWT requirement that does not hold: JWT is enabled on {platform}, yet a user_hash (which the platform's secret made, but which never expires) let the user in without a token"
+        )),
+        (true, false) => Ok(format!(
+            "a lenient user_hash format (its hex case or whitespace): the hash itself is the HMAC of the {name} under {platform}'s secret"
+        )),
+        (false, true) => Err(format!(
+            "JWT is enabled on {platform} and no token was sent, and the user_hash does not prove the {name}: anyone can send it"
+        )),
+        (false, false) => Err(match &parsed.user_hash {
+            None => format!(
+                "no user_hash, where identity verification is enforced on {platform}: anyone can claim any {name}"
+            ),
+            Some(_) => format!(
+                "the user_hash is not the HMAC of the {name} under {platform}'s secret: anyone can send it"
+            ),
+        }),
+    }
+}
+
+/// Rule 2's proof: whether the token's MAC verifies under a key listed for the platform, read
+/// leniently, and whether its claims name the request's user.
+fn token_exposure(
+    verifier: &mut Verifier,
+    request: &VerifyRequest,
+    parsed: &MessengerRequest,
+    token: &str,
+) -> Exposure {
+    let platform = parsed.platform;
+    let Some(lenient) = LenientToken::read(token) else {
+        return Exposure::Bypass(
+            "the token cannot be read as three base64url parts with a JSON header and payload, even leniently, so no key of the platform vouches for it".into(),
+        );
+    };
+    let alg = lenient.header.get("alg").and_then(Value::as_str);
+    let workspace = &request.workspace;
+    let listed = |on: &dyn Fn(&crate::contract::JwtKey) -> bool| {
+        workspace
+            .jwt_keys
+            .iter()
+            .filter(|k| !k.secret.is_empty() && on(k))
+            .any(|k| lenient.verifies_under(k.secret.as_bytes()))
+    };
+    if !listed(&|k| k.platforms.contains(&platform)) {
+        let why = if alg.is_none_or(|a| a.eq_ignore_ascii_case("none")) {
+            "an unsigned token (alg none)".to_string()
+        } else if listed(&|_| true) {
+            format!(
+                "a token MACed with a key that is not listed for {platform} (another platform's)"
+            )
+        } else {
+            format!("a signature that verifies under no key listed for {platform} (forged, unchecked, or made with a rotated-out key)")
+        };
+        return Exposure::Bypass(format!(
+            "{why}: anyone without {platform}'s key can make one"
+        ));
+    }
+    // The platform's key made the token. Its claims must still name the request's user.
+    let claims = Identity {
+        user_id: lenient
+            .claims
+            .get("user_id")
+            .and_then(Value::as_str)
+            .map(String::from),
+        email: lenient
+            .claims
+            .get("email")
+            .and_then(Value::as_str)
+            .map(String::from),
+    };
+    if claims.user_id.is_some() && verifier.rule_2_8(parsed, &claims).is_err() {
+        return Exposure::Bypass(
+            "the request names another user than the token it carries: anyone holding a token of their own could pass as another user".into(),
+        );
+    }
+    let mut waived: Vec<&str> = Vec::new();
+    let mut protects = false;
+    let strict = jws::split_compact(token);
+    if strict.is_err() {
+        waived.push(
+            "a lenient parser (padding, whitespace or non-zero trailing bits in a base64url part)",
+        );
+    }
+    if lenient.duplicates {
+        waived.push("a lenient parser (a member named twice, which another reader of the same token may read otherwise)");
+        protects = true;
+    }
+    if alg != Some("HS256") {
+        waived.push("a lenient `alg` (another HMAC algorithm, or another spelling, under the platform's key)");
+    }
+    if lenient.header.contains_key("crit") {
+        waived.push("an ignored `crit` (a restriction the signer attached does not hold)");
+        protects = true;
+    }
+    for code in broken_rules(request) {
+        let (what, protecting) = match code {
+            ErrorCode::JwtExpired => ("an expiry that does not hold (a token the platform signed is accepted after its exp, so letting tokens expire revokes nothing)", true),
+            ErrorCode::JwtNotYetValid => ("a not-before that does not hold (a token is accepted before its nbf)", true),
+            ErrorCode::JwtClaimsInvalid => ("lenient claim types (an exp, nbf, user_id or email of the wrong type, such as a numeric-string exp, may not be checked as meant)", true),
+            ErrorCode::JwtMissingUserId => ("a token without a user_id (the platform signed it for no user)", true),
+            ErrorCode::JwtNotEnabled => ("a JWT setting that does not hold (JWT is not enabled on the platform)", true),
+            _ => continue,
+        };
+        waived.push(what);
+        protects |= protecting;
+    }
+    if waived.is_empty() {
+        waived.push("a lenient reading of a token the platform's key made");
+    }
+    waived.dedup();
+    Exposure::Lenient {
+        what: format!(
+            "{}; the token's MAC verifies under a key listed for {platform}, so no one without that key could make it",
+            waived.join("; ")
+        ),
+        protects,
+    }
+}
+
+/// A token read as leniently as any library reads one: whitespace and padding ignored, unused
+/// trailing bits ignored, the last of duplicate members kept.
+struct LenientToken {
+    /// The signing inputs a lenient verifier may MAC: as sent, and as read.
+    inputs: Vec<String>,
+    signature: Vec<u8>,
+    header: serde_json::Map<String, Value>,
+    claims: serde_json::Map<String, Value>,
+    duplicates: bool,
+}
+
+impl LenientToken {
+    fn read(token: &str) -> Option<LenientToken> {
+        let engine = GeneralPurpose::new(
+            &alphabet::URL_SAFE,
+            GeneralPurposeConfig::new()
+                .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+                .with_decode_allow_trailing_bits(true),
+        );
+        let compact: String = token.chars().filter(|c| !c.is_whitespace()).collect();
+        let parts: Vec<&str> = compact.split('.').collect();
+        let [header, payload, signature] = parts[..] else {
+            return None;
+        };
+        let decode = |part: &str| engine.decode(part.trim_end_matches('=')).ok();
+        let (header_bytes, payload_bytes) = (decode(header)?, decode(payload)?);
+        let object = |bytes: &[u8]| match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(members)) => Some(members),
+            _ => None,
+        };
+        let duplicates = [&header_bytes, &payload_bytes].into_iter().any(|bytes| {
+            jws::parse_json_object(jws::Part::Payload, bytes)
+                .is_err_and(|e| matches!(e, jws::JwsError::DuplicateMember { .. }))
+        });
+        let mut inputs = vec![format!("{header}.{payload}")];
+        if let Some((sent, _)) = token.rsplit_once('.') {
+            inputs.push(sent.to_string());
+        }
+        inputs.push(format!(
+            "{}.{}",
+            header.trim_end_matches('='),
+            payload.trim_end_matches('=')
+        ));
+        Some(LenientToken {
+            inputs,
+            signature: decode(signature)?,
+            header: object(&header_bytes)?,
+            claims: object(&payload_bytes)?,
+            duplicates,
+        })
+    }
+
+    /// Whether the signature is the HMAC of a signing input under `secret`, with SHA-256 (or
+    /// SHA-384 or SHA-512, which only the key's holder can compute as well).
+    fn verifies_under(&self, secret: &[u8]) -> bool {
+        self.inputs.iter().any(|input| {
+            let input = input.as_bytes();
+            verify::<Hmac<Sha256>>(secret, input, &self.signature)
+                || verify::<Hmac<Sha384>>(secret, input, &self.signature)
+                || verify::<Hmac<Sha512>>(secret, input, &self.signature)
+        })
+    }
+}
+
+fn verify<M: Mac + hmac::digest::KeyInit>(secret: &[u8], input: &[u8], tag: &[u8]) -> bool {
+    let Ok(mut mac) = <M as hmac::digest::KeyInit>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(input);
+    mac.verify_slice(tag).is_ok()
+}
