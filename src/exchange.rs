@@ -95,7 +95,7 @@ pub(crate) fn exchange(
 fn judged(expectation: &Expectation, answer: &FromAdapter, message: &ToAdapter) -> Judgement {
     let mut judgement = judge::judge(expectation, answer);
     judge::breaks::name_requirements(&mut judgement.problems, message, expectation);
-    judge::severity::derive(&mut judgement, message);
+    judge::severity::derive(&mut judgement, message, answer);
     judgement
 }
 

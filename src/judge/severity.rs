@@ -11,7 +11,7 @@
 //! set its own severity with a reason ([`apply_override`]).
 
 use super::{Judgement, Problem, Severity};
-use crate::contract::ToAdapter;
+use crate::contract::{FromAdapter, ToAdapter};
 use crate::reference::verifier::{exposure, Exposure};
 use crate::scenario::model::CaseSeverity;
 use crate::spec::Level;
@@ -24,13 +24,16 @@ fn lets_in(problem: &Problem) -> bool {
 
 /// Rate each critical problem of `judgement` by what its request lets happen, and the judgement
 /// by its gravest problem.
-pub(crate) fn derive(judgement: &mut Judgement, message: &ToAdapter) {
-    derive_problems(&mut judgement.problems, message);
+/// `answer` is what the implementation said: a verdict that vouches for the user is judged by
+/// whether the request proves the identity.
+pub(crate) fn derive(judgement: &mut Judgement, message: &ToAdapter, answer: &FromAdapter) {
+    let vouched = matches!(answer, FromAdapter::Verdict(verdict) if verdict.verified);
+    derive_problems(&mut judgement.problems, message, vouched);
     judgement.severity = judgement.problems.iter().map(|p| p.severity).min();
 }
 
 /// [`derive`] on problems alone (a property's invariant builds its judgement after).
-pub(crate) fn derive_problems(problems: &mut [Problem], message: &ToAdapter) {
+pub(crate) fn derive_problems(problems: &mut [Problem], message: &ToAdapter, vouched: bool) {
     let ToAdapter::Verify(request) = message else {
         return;
     };
@@ -38,7 +41,11 @@ pub(crate) fn derive_problems(problems: &mut [Problem], message: &ToAdapter) {
     if !problems.iter().any(derived) {
         return;
     }
-    let exposure = exposure(request);
+    let vouched = vouched
+        || problems
+            .iter()
+            .any(|p| p.field == "verified" && p.actual == "true");
+    let exposure = exposure(request, vouched);
     for problem in problems.iter_mut().filter(|p| derived(p)) {
         match &exposure {
             Exposure::Bypass(why) => {

@@ -526,7 +526,8 @@ impl Property {
                 &message,
                 &expectation,
             );
-            judge::severity::derive_problems(std::slice::from_mut(&mut problem), &message);
+            let vouched = trial.actual.get("verified") == Some(&Value::Bool(true));
+            judge::severity::derive_problems(std::slice::from_mut(&mut problem), &message, vouched);
             trial.judgement = Judgement::from_problems(class_of(&problem), vec![problem]);
         }
         trial

@@ -37,9 +37,11 @@ pub enum Exposure {
     Lenient { what: String, protects: bool },
 }
 
-/// What accepting `request` would let happen, were it refused by the rules (for a request the
-/// reference accepts, what is said is about a verifier that accepted it with another detail).
-pub fn exposure(request: &VerifyRequest) -> Exposure {
+/// What accepting `request` would let happen, were it refused by the rules. `vouched`: the
+/// verifier also said the user is verified, so the question is whether the request proves the
+/// identity, not only whether the rules would let it in (an unproven user_id is accepted
+/// unverified where identity verification is not enforced, never verified).
+pub fn exposure(request: &VerifyRequest, vouched: bool) -> Exposure {
     let mut verifier = Verifier {
         now: request.now,
         workspace: &request.workspace,
@@ -79,12 +81,21 @@ pub fn exposure(request: &VerifyRequest) -> Exposure {
             shape.is_some(),
         );
     }
-    idv_exposure(&verifier, &parsed).map_or_else(Exposure::Bypass, |what| leniency(what, true))
+    match idv_exposure(&verifier, &parsed, vouched) {
+        Ok((what, protects)) => leniency(what, protects),
+        Err(why) => Exposure::Bypass(why),
+    }
 }
 
-/// Rule 3's proof: `Ok` (what is lenient) when the user_hash verifies under the platform's
-/// secret (a lenient reading of its hex), `Err` (why anyone could send it) when it does not.
-fn idv_exposure(verifier: &Verifier, parsed: &MessengerRequest) -> Result<String, String> {
+/// Rule 3's proof: `Ok` (what is lenient, and whether the rule it waives protects users) when
+/// the user_hash verifies under the platform's secret (its hex read leniently), or when nothing
+/// needs proving (identity verification not enforced, JWT not enabled, and the user not said to
+/// be verified); `Err` (why anyone could send it) otherwise.
+fn idv_exposure(
+    verifier: &Verifier,
+    parsed: &MessengerRequest,
+    vouched: bool,
+) -> Result<(String, bool), String> {
     let platform = parsed.platform;
     let (name, identifier) = super::idv::hashed_identifier(parsed);
     let secret = idv_secret(verifier.workspace, platform);
@@ -93,24 +104,30 @@ fn idv_exposure(verifier: &Verifier, parsed: &MessengerRequest) -> Result<String
         user_hash::check(Platform::Web, secret, identifier, given.trim()).is_ok()
     });
     let jwt_required = verifier.jwt_enabled(platform);
+    let enforced = verifier.idv_enforced(platform);
+    let unproven = match &parsed.user_hash {
+        None => format!("no user_hash proves the {name}"),
+        Some(_) => format!("the user_hash is not the HMAC of the {name} under {platform}'s secret"),
+    };
     match (proven, jwt_required) {
-        (true, true) => Ok(format!(
+        (true, true) => Ok((format!(
             "a JWT requirement that does not hold: JWT is enabled on {platform}, yet a user_hash (which the platform's secret made, but which never expires) let the user in without a token"
-        )),
-        (true, false) => Ok(format!(
+        ), true)),
+        (true, false) => Ok((format!(
             "a lenient user_hash format (its hex case or whitespace): the hash itself is the HMAC of the {name} under {platform}'s secret"
-        )),
+        ), false)),
         (false, true) => Err(format!(
-            "JWT is enabled on {platform} and no token was sent, and the user_hash does not prove the {name}: anyone can send it"
+            "JWT is enabled on {platform}, no token was sent, and {unproven}: anyone can send it"
         )),
-        (false, false) => Err(match &parsed.user_hash {
-            None => format!(
-                "no user_hash, where identity verification is enforced on {platform}: anyone can claim any {name}"
-            ),
-            Some(_) => format!(
-                "the user_hash is not the HMAC of the {name} under {platform}'s secret: anyone can send it"
-            ),
-        }),
+        (false, false) if enforced => Err(format!(
+            "{unproven}, where identity verification is enforced on {platform}: anyone can claim any {name}"
+        )),
+        (false, false) if vouched => Err(format!(
+            "{unproven}, yet the user was said to be verified: anyone can claim any {name}"
+        )),
+        (false, false) => Ok((format!(
+            "identity verification is not enforced on {platform}, so the rules would let this {name} in unverified anyway"
+        ), false)),
     }
 }
 
@@ -137,10 +154,13 @@ fn token_exposure(
             .filter(|k| !k.secret.is_empty() && on(k))
             .any(|k| lenient.verifies_under(k.secret.as_bytes()))
     };
+    if alg.is_none_or(|a| a.eq_ignore_ascii_case("none")) {
+        return Exposure::Bypass(
+            "an unsigned token (alg none): a verifier that accepts one does not check the signature, so anyone can make such a token (whatever MAC this one carries)".into(),
+        );
+    }
     if !listed(&|k| k.platforms.contains(&platform)) {
-        let why = if alg.is_none_or(|a| a.eq_ignore_ascii_case("none")) {
-            "an unsigned token (alg none)".to_string()
-        } else if listed(&|_| true) {
+        let why = if listed(&|_| true) {
             format!(
                 "a token MACed with a key that is not listed for {platform} (another platform's)"
             )
@@ -164,13 +184,37 @@ fn token_exposure(
             .and_then(Value::as_str)
             .map(String::from),
     };
-    if claims.user_id.is_some() && verifier.rule_2_8(parsed, &claims).is_err() {
+    let names_user = claims.user_id.as_deref().is_some_and(|u| !u.is_empty());
+    let mut waived_user = None;
+    if names_user && verifier.rule_2_8(parsed, &claims).is_err() {
         return Exposure::Bypass(
             "the request names another user than the token it carries: anyone holding a token of their own could pass as another user".into(),
         );
     }
-    let mut waived: Vec<&str> = Vec::new();
-    let mut protects = false;
+    // A request that names a user beside a token that names none: unless a signed claim (say
+    // `sub`) names the same user, the identity can only come from the unsigned request.
+    let signed_names = |sent: &Option<String>| {
+        sent.as_deref().is_none_or(|sent| {
+            lenient
+                .claims
+                .values()
+                .any(|value| value.as_str() == Some(sent))
+        })
+    };
+    let names_request_user = parsed.user_id.is_some() || parsed.email.is_some();
+    if !names_user
+        && names_request_user
+        && signed_names(&parsed.user_id)
+        && signed_names(&parsed.email)
+    {
+        waived_user = Some("a token whose user is named by another claim than `user_id` (such as `sub`), which the platform signed");
+    } else if !names_user && names_request_user {
+        return Exposure::Bypass(
+            "the token names no user, so the identity it would be verified as comes from the unsigned request: anyone holding such a token could pass as any user".into(),
+        );
+    }
+    let mut waived: Vec<&str> = waived_user.into_iter().collect();
+    let mut protects = !waived.is_empty();
     let strict = jws::split_compact(token);
     if strict.is_err() {
         waived.push(
@@ -237,11 +281,23 @@ impl LenientToken {
         let [header, payload, signature] = parts[..] else {
             return None;
         };
-        let decode = |part: &str| engine.decode(part.trim_end_matches('=')).ok();
+        // The standard alphabet too: some libraries decode either.
+        let decode = |part: &str| {
+            let part = part
+                .trim_end_matches('=')
+                .replace('+', "-")
+                .replace('/', "_");
+            engine.decode(part).ok()
+        };
         let (header_bytes, payload_bytes) = (decode(header)?, decode(payload)?);
-        let object = |bytes: &[u8]| match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(members)) => Some(members),
-            _ => None,
+        // The strict parser keeps numbers that overflow a double; for duplicate members, the
+        // last one (as most parsers do).
+        let object = |bytes: &[u8]| match jws::parse_json_object(jws::Part::Payload, bytes) {
+            Ok(object) => Some(object.members.into_iter().collect()),
+            Err(_) => match serde_json::from_slice::<Value>(bytes) {
+                Ok(Value::Object(members)) => Some(members),
+                _ => None,
+            },
         };
         let duplicates = [&header_bytes, &payload_bytes].into_iter().any(|bytes| {
             jws::parse_json_object(jws::Part::Payload, bytes)
