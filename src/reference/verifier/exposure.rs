@@ -225,8 +225,15 @@ fn token_exposure(
         waived.push("a lenient parser (a member named twice, which another reader of the same token may read otherwise)");
         protects = true;
     }
-    if alg != Some("HS256") {
-        waived.push("a lenient `alg` (another HMAC algorithm, or another spelling, under the platform's key)");
+    match alg {
+        Some("HS256") => {}
+        Some(alg) if alg.eq_ignore_ascii_case("HS256") => {
+            waived.push("a lenient `alg` (another spelling of HS256)");
+        }
+        _ => {
+            waived.push("an `alg` the header chooses (another HMAC algorithm under the platform's key: a verifier that lets the header choose is one step from algorithm confusion)");
+            protects = true;
+        }
     }
     if lenient.header.contains_key("crit") {
         waived.push("an ignored `crit` (a restriction the signer attached does not hold)");
@@ -234,7 +241,7 @@ fn token_exposure(
     }
     for code in broken_rules(request) {
         let (what, protecting) = match code {
-            ErrorCode::JwtExpired => ("an expiry that does not hold (a token the platform signed is accepted after its exp, so letting tokens expire revokes nothing)", true),
+            ErrorCode::JwtExpired => ("an expiry that does not hold (a token the platform signed is accepted at or after its exp: expiry is how tokens are revoked, so this defeats revocation, a major failure, though no one could make the token without the key)", true),
             ErrorCode::JwtNotYetValid => ("a not-before that does not hold (a token is accepted before its nbf)", true),
             ErrorCode::JwtClaimsInvalid => ("lenient claim types (an exp, nbf, user_id or email of the wrong type, such as a numeric-string exp, may not be checked as meant)", true),
             ErrorCode::JwtMissingUserId => ("a token without a user_id (the platform signed it for no user)", true),
