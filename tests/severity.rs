@@ -173,3 +173,57 @@ fn the_properties_rate_a_lenient_parser_below_critical() {
         critical.join("\n")
     );
 }
+
+/// A case that sets its own severity, beside the suite: `severity` replaces the derived one and
+/// the failure says why; the same case without it gets the derived severity.
+#[test]
+fn a_case_override_replaces_the_derived_severity_with_its_reason() {
+    let dir = std::env::temp_dir().join(format!("mc-severity-override-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("team/mine")).unwrap();
+    let case = |id: &str, severity: &str| {
+        format!(
+            "cases:\n  - id: {id}\n    title: An expired token is refused\n    requirements: [JWT-EXP]\n    level: must\n{severity}    request:\n      platform: web\n      jwt:\n        claims: {{user_id: u-1, exp: now-1s}}\n        sign: {{key: k-web}}\n    expect: {{outcome: rejected, error: jwt_expired}}\n"
+        )
+    };
+    std::fs::write(
+        dir.join("team/mine/own.yaml"),
+        case(
+            "TEAM-SEV-001",
+            "    severity: critical\n    severity_reason: this workspace revokes sessions by expiry alone\n",
+        ) + &case("TEAM-SEV-002", "").replace("cases:\n", ""),
+    )
+    .unwrap();
+    let report = dir.join("report");
+    let output = Command::new(BIN)
+        .args(["run", "--only", "cases", "--broken", "jwt-exp-ignored"])
+        .args(["--extra-cases", "team", "--filter", "TEAM-SEV-", "--report"])
+        .arg(&report)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let events = std::fs::read_to_string(report.join("events.jsonl"))
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let records: Vec<Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &Value| r["record"] == "case")
+        .collect();
+    let record = |id: &str| records.iter().find(|r| r["id"] == id).unwrap();
+    let overridden = record("TEAM-SEV-001");
+    assert_eq!(overridden["severity"], "critical", "{overridden}");
+    let why = overridden["problems"][0]["why"].as_str().unwrap();
+    assert!(
+        why.ends_with(
+            ". Severity critical, set by the case: this workspace revokes sessions by expiry alone"
+        ),
+        "{why}"
+    );
+    let derived = record("TEAM-SEV-002");
+    assert_eq!(derived["severity"], "major", "{derived}");
+    assert!(derived["problems"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("an expiry that does not hold"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
