@@ -347,3 +347,110 @@ fn verify<M: Mac + hmac::digest::KeyInit>(secret: &[u8], input: &[u8], tag: &[u8
     mac.update(input);
     mac.verify_slice(tag).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::{exposure, Exposure};
+    use crate::contract::VerifyRequest;
+
+    fn request(edit: impl FnOnce(&mut Value), request: Value) -> VerifyRequest {
+        let mut workspace = workspace_json();
+        edit(&mut workspace);
+        VerifyRequest {
+            id: "r1".into(),
+            now: NOW,
+            workspace: serde_json::from_value(workspace).unwrap(),
+            request,
+        }
+    }
+
+    fn bypass(edit: impl FnOnce(&mut Value), raw: Value, vouched: bool) -> String {
+        match exposure(&request(edit, raw), vouched) {
+            Exposure::Bypass(why) => why,
+            lenient => panic!("expected a bypass, got {lenient:?}"),
+        }
+    }
+
+    fn lenient(edit: impl FnOnce(&mut Value), raw: Value, vouched: bool) -> (String, bool) {
+        match exposure(&request(edit, raw), vouched) {
+            Exposure::Lenient { what, protects } => (what, protects),
+            bypass => panic!("expected a lenient reading, got {bypass:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rotated_out_key_is_a_bypass_and_a_listed_one_is_not() {
+        let token = jwt(json!({"user_id": "u-1", "exp": NOW - 10}), K_WEB);
+        let (what, protects) = lenient(|_| {}, web_jwt(token.clone()), true);
+        assert!(what.starts_with("an expiry that does not hold"), "{what}");
+        assert!(protects);
+        // k-web rotated out: the same token is now anyone's.
+        let rotated = |w: &mut Value| {
+            w["jwt_keys"] = json!([{"id": "k-ios", "secret": K_IOS, "platforms": ["ios"]}]);
+        };
+        let why = bypass(rotated, web_jwt(token), true);
+        assert!(
+            why.contains("verifies under no key listed for web"),
+            "{why}"
+        );
+        // An empty secret is anyone's key.
+        let empty = |w: &mut Value| {
+            w["jwt_keys"] = json!([{"id": "k-empty", "secret": "", "platforms": ["web"]}]);
+        };
+        let why = bypass(empty, web_jwt(jwt(json!({"user_id": "u-1"}), "")), true);
+        assert!(why.contains("no key listed for web"), "{why}");
+    }
+
+    #[test]
+    fn a_token_that_names_no_user_lets_the_request_choose_one() {
+        let mut raw = web_jwt(jwt(json!({"exp": NOW + 60}), K_WEB));
+        raw["user_id"] = json!("u-2");
+        let why = bypass(|_| {}, raw, true);
+        assert!(why.starts_with("the token names no user"), "{why}");
+        // Unless a signed claim names the same user (`sub`): the platform vouched for it.
+        let mut raw = web_jwt(jwt(json!({"sub": "u-2"}), K_WEB));
+        raw["user_id"] = json!("u-2");
+        let (what, protects) = lenient(|_| {}, raw, true);
+        assert!(
+            what.contains("named by another claim than `user_id`"),
+            "{what}"
+        );
+        assert!(protects);
+    }
+
+    #[test]
+    fn an_unproven_user_is_a_bypass_only_where_proof_is_needed_or_claimed() {
+        let android =
+            json!({"action": "boot", "platform": "android", "user_id": "u-1", "user_hash": "00"});
+        // Android: not enforced, no JWT. Accepted unverified is what the rules do anyway.
+        let (what, protects) = lenient(|_| {}, android.clone(), false);
+        assert!(
+            what.starts_with("identity verification is not enforced on android"),
+            "{what}"
+        );
+        assert!(!protects);
+        // Said to be verified: anyone can claim any user_id.
+        let why = bypass(|_| {}, android.clone(), true);
+        assert!(
+            why.contains("yet the user was said to be verified"),
+            "{why}"
+        );
+        // Enforced: a bypass either way.
+        let enforce = |w: &mut Value| {
+            w["platforms"]["android"]["identity_verification"]["enforced"] = json!(true)
+        };
+        let why = bypass(enforce, android, false);
+        assert!(
+            why.contains("where identity verification is enforced on android"),
+            "{why}"
+        );
+        // The right hash in uppercase on iOS: a lenient format, made with the secret.
+        let upper = user_hash(IDV_IOS, "u-1").to_uppercase();
+        let ios =
+            json!({"action": "boot", "platform": "ios", "user_id": "u-1", "user_hash": upper});
+        let (what, protects) = lenient(|_| {}, ios, false);
+        assert!(what.starts_with("a lenient user_hash format"), "{what}");
+        assert!(!protects);
+    }
+}
