@@ -241,7 +241,7 @@ fn token_exposure(
     }
     for code in broken_rules(request) {
         let (what, protecting) = match code {
-            ErrorCode::JwtExpired => ("an expiry that does not hold (a token the platform signed is accepted at or after its exp: expiry is how tokens are revoked, so this defeats revocation, a major failure, though no one could make the token without the key)", true),
+            ErrorCode::JwtExpired => ("an expiry that does not hold (a token the platform signed is accepted at or after its exp: expiry is how tokens are revoked, so this defeats revocation)", true),
             ErrorCode::JwtNotYetValid => ("a not-before that does not hold (a token is accepted before its nbf)", true),
             ErrorCode::JwtClaimsInvalid => ("lenient claim types (an exp, nbf, user_id or email of the wrong type, such as a numeric-string exp, may not be checked as meant)", true),
             ErrorCode::JwtMissingUserId => ("a token without a user_id (the platform signed it for no user)", true),
