@@ -90,10 +90,12 @@ pub(crate) fn exchange(
     }
 }
 
-/// The judgement of `answer`, each problem naming the requirement it breaks.
+/// The judgement of `answer`, each problem naming the requirement it breaks, its severity
+/// derived from what the request lets happen.
 fn judged(expectation: &Expectation, answer: &FromAdapter, message: &ToAdapter) -> Judgement {
     let mut judgement = judge::judge(expectation, answer);
     judge::breaks::name_requirements(&mut judgement.problems, message, expectation);
+    judge::severity::derive(&mut judgement, message, answer);
     judgement
 }
 

@@ -249,6 +249,10 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redacto
             break;
         }
     }
+    judge::severity::cap_judgement(&mut judgement, case.level);
+    if let (Some(severity), Some(reason)) = (case.source.severity, &case.source.severity_reason) {
+        judge::severity::apply_override(&mut judgement, severity.into(), reason);
+    }
     finish(event, judgement, started)
 }
 fn empty_event(case: &LoadedCase) -> CaseEvent {

@@ -134,6 +134,70 @@ fn the_suite_catches_every_mutant() {
     );
 }
 
+/// The verifier mutants that let someone without the platform's secret in, or pass as another
+/// user: each must get at least one critical failure, and no other mutant any (a token MACed
+/// with the platform's own key that is accepted despite a format or claim rule is a lenient
+/// reading, `major` or `minor`).
+const LETS_AN_OUTSIDER_IN: [&str; 19] = [
+    "idv-hashes-email",
+    "idv-web-secret-everywhere",
+    "idv-enforcement-ignored",
+    "idv-prefix-compare",
+    "idv-normalised-identifier",
+    "idv-jwt-required-ignored",
+    "jwt-alg-none",
+    "key-any-platform",
+    "key-kid-selects-any-key",
+    "key-rotated-out-remembered",
+    "jwt-missing-user-id-fallback",
+    "jwt-identity-mismatch-ignored",
+    "attr-locked-from-request",
+    "jwt-signature-short-compare",
+    "key-empty-secret-verifies",
+    "jwt-request-email-wins",
+    "jwt-identity-case-insensitive",
+    "idv-empty-secret-verifies",
+    "req-update-unverified",
+];
+
+#[test]
+fn critical_failures_are_exactly_those_of_mutants_that_let_an_outsider_in() {
+    use messenger_conformance::contract::Role;
+    use messenger_conformance::judge::Severity;
+
+    let suite = common::suite();
+    let verifier_cases: Vec<_> = suite
+        .cases
+        .iter()
+        .filter(|c| c.role == Role::Verifier)
+        .collect();
+    let mut wrong = Vec::new();
+    for mutant in broken::all() {
+        let events =
+            common::run_cases(&common::broken_implementation(mutant.name), &verifier_cases);
+        let critical: Vec<&str> = events
+            .iter()
+            .filter(|e| e.failed() && e.severity == Some(Severity::Critical))
+            .map(|e| e.id.as_str())
+            .collect();
+        let outsider = LETS_AN_OUTSIDER_IN.contains(&mutant.name);
+        if outsider && critical.is_empty() {
+            wrong.push(format!(
+                "{}: lets someone without the platform's secret in ({}), yet no failure is critical",
+                mutant.name, mutant.summary
+            ));
+        } else if !outsider && !critical.is_empty() {
+            wrong.push(format!(
+                "{}: lets no outsider in ({}), yet {} is critical",
+                mutant.name,
+                mutant.summary,
+                critical.join(", ")
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[test]
 fn a_stateful_bug_stays_within_its_instance() {
     use messenger_conformance::contract::{Outcome, VerifyRequest};

@@ -361,12 +361,21 @@ fn rust_naive_adapter_fails_where_jsonwebtoken_defaults_differ_from_the_profile(
     run.assert_outcome("JWT-ALG-021", "wrong_verdict", None);
     // user_hash compared with `==` after lowercasing: uppercase hex passes on iOS.
     run.assert_outcome("IDV-ENC-003", "wrong_verdict", None);
-    // Every failure above that accepts what must be refused is reported critical.
-    for id in ["JWT-EXP-004", "JWT-NBF-004", "JWT-ALG-021", "IDV-ENC-003"] {
-        assert_eq!(
-            run.case(id)["severity"],
-            "critical",
-            "{id} is an authentication bypass"
+    // Each failure above that accepts what must be refused accepts a token MACed with the
+    // platform's own key or a user_hash made with its secret: no one without the secret could
+    // make it, so none is an authentication bypass. Each says what it is instead.
+    for (id, severity, what) in [
+        ("JWT-EXP-004", "major", "an expiry that does not hold"),
+        ("JWT-NBF-004", "major", "a not-before that does not hold"),
+        ("JWT-ALG-021", "major", "an ignored `crit`"),
+        ("IDV-ENC-003", "minor", "a lenient user_hash format"),
+    ] {
+        let case = run.case(id);
+        let why = case["problems"][0]["why"].as_str().unwrap_or_default();
+        assert_eq!(case["severity"], severity, "{id}: {why}");
+        assert!(
+            why.contains("Not an authentication bypass") && why.contains(what),
+            "{id}: {why}"
         );
     }
     // Its signer gets every signed case right, and signs what it should refuse (empty

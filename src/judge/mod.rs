@@ -1,11 +1,21 @@
 //! The judge: one expectation, one answer, one [`Judgement`].
 //!
 //! Severity says what a difference means for the people behind the implementation:
-//! - **critical**: it accepted what must be refused, vouched for an identity it could not check,
-//!   or let a locked attribute change without a valid JWT: an authentication bypass;
-//! - **major**: it refused what must be accepted, or a signer produced something a conforming
-//!   verifier will refuse: the integration breaks for real users;
-//! - **minor**: the right decision with the wrong error code or attribute detail.
+//! - **critical** (an authentication bypass): someone without the platform's secret could be let
+//!   in or pass as another user: it accepted a request anyone could make (alg `none`, a signature
+//!   that verifies under no key listed for the platform, a missing or wrong user_hash under
+//!   enforcement, an identity the token contradicts), vouched for an identity the request does
+//!   not prove, or let a locked attribute change without a valid JWT;
+//! - **major**: a rule that protects users does not hold for a request only the platform could
+//!   have made (an expired token MACed with its key: revocation by expiry fails), it refused what
+//!   must be accepted (real users are locked out), or a signer produced something a conforming
+//!   verifier will refuse;
+//! - **minor**: a lenient parser that loses nothing the signer meant, or the right decision with
+//!   the wrong error code or attribute detail.
+//!
+//! The judge compares answers only; [`severity::derive`] then rates each acceptance by who could
+//! have sent its request, [`severity::cap`] keeps `should` and `may` failures below critical, and
+//! a case may set its own severity with a reason.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,6 +25,7 @@ use crate::scenario::{Expectation, ExpectedVerdict};
 use crate::spec::Level;
 
 pub mod breaks;
+pub(crate) mod severity;
 mod signed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -568,6 +568,8 @@ impl Property {
                 &message,
                 &expectation,
             );
+            let vouched = trial.actual.get("verified") == Some(&Value::Bool(true));
+            judge::severity::derive_problems(std::slice::from_mut(&mut problem), &message, vouched);
             trial.judgement = Judgement::from_problems(class_of(&problem), vec![problem]);
         }
         trial
@@ -624,7 +626,13 @@ impl Property {
         }
     }
 
-    fn event(&self, judgement: Judgement, trial: Option<&Trial>, started: Instant) -> CaseEvent {
+    fn event(
+        &self,
+        mut judgement: Judgement,
+        trial: Option<&Trial>,
+        started: Instant,
+    ) -> CaseEvent {
+        judge::severity::cap_judgement(&mut judgement, Level::Must);
         CaseEvent {
             id: self.name.to_string(),
             area: "properties".into(),

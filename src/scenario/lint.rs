@@ -13,10 +13,54 @@ use crate::spec::{self, Level};
 use super::error::{closest, LoadError};
 use super::expectation::Expectation;
 use super::load::{case_path, LoadedCase, SourceFile, Suite};
-use super::model::{Case, Expect, ExpectedOutcome, Fixtures};
+use super::model::{Case, CaseSeverity, Expect, ExpectedOutcome, Fixtures};
 use super::resolve::{step_views, Problem};
 use super::secret::SecretRef;
 use super::source::FieldPath;
+
+/// A case's own `severity` comes with a `severity_reason` (what a failure lets happen), and is
+/// never `critical` on a `should` or `may` case: failing a rule the contract leaves open lets no
+/// one in.
+pub(crate) fn severity_override(case: &Case) -> Vec<Problem> {
+    let root = FieldPath::root();
+    let reason = case
+        .severity_reason
+        .as_deref()
+        .filter(|r| !r.trim().is_empty());
+    let mut problems = Vec::new();
+    match (case.severity, reason) {
+        (Some(severity), None) => problems.push(
+            Problem::new(
+                &root.key(if case.severity_reason.is_some() { "severity_reason" } else { "severity" }),
+                format!("`severity: {}` needs a `severity_reason`", severity_name(severity)),
+            )
+            .hint("say what a failure of this case lets happen, e.g. `severity_reason: the token is MACed with the platform's key; accepting it late defeats revocation`; or remove `severity` to keep the one derived from the request"),
+        ),
+        (None, Some(_)) => problems.push(
+            Problem::new(&root.key("severity_reason"), "`severity_reason` without a `severity`")
+                .hint("add `severity: critical|major|minor`, or remove the reason"),
+        ),
+        _ => {}
+    }
+    if case.severity == Some(CaseSeverity::Critical) && case.level != Level::Must {
+        problems.push(
+            Problem::new(
+                &root.key("severity"),
+                format!("a `{}` case cannot be `critical`", case.level),
+            )
+            .hint("critical means someone without the platform's secret could be let in; a `should` or `may` rule does not decide that: use `major` or `minor`, or make the case `must`"),
+        );
+    }
+    problems
+}
+
+fn severity_name(severity: CaseSeverity) -> &'static str {
+    match severity {
+        CaseSeverity::Critical => "critical",
+        CaseSeverity::Major => "major",
+        CaseSeverity::Minor => "minor",
+    }
+}
 
 /// The shortest secret a case may hand an implementation, in bytes: the 256 bits RFC 7518
 /// section 3.2 asks of an HS256 key. Some JWS libraries refuse shorter keys when they sign or

@@ -19,7 +19,9 @@ use crate::spec::Level;
 use crate::suite::{ExtraCases, SuiteIdentity};
 
 use super::error::{from_yaml, FileKind, LoadError, LoadErrors};
-use super::lint::{check_ids_and_requirements, short_fixture_secrets, short_secrets, CaseRef};
+use super::lint::{
+    check_ids_and_requirements, severity_override, short_fixture_secrets, short_secrets, CaseRef,
+};
 use super::model::{Case, CaseFile, Fixtures};
 use super::resolve::{
     build_steps, check_structure, negative_leeway, BuildError, BuiltStep, Problem, DEFAULT_NOW,
@@ -793,6 +795,7 @@ fn load_cases(
         let prefix = case_path(index);
         let (role, mut problems) = check_structure(&case);
         problems.extend(short_secrets(&case));
+        problems.extend(severity_override(&case));
         let mut failed = !problems.is_empty();
         errors.extend(problems.into_iter().map(|p| source.problem(&prefix, p)));
         let now = case.now.unwrap_or(DEFAULT_NOW);

@@ -44,6 +44,18 @@ pub(crate) struct CaseFile {
     pub cases: Vec<Case>,
 }
 
+/// A severity a case sets for its own failure (`severity:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSeverity {
+    /// Someone without the platform's secret could be let in or pass as another user.
+    Critical,
+    /// A rule that protects users does not hold, or real users are locked out.
+    Major,
+    /// A lenient reading or a wrong detail that lets no one in and locks no one out.
+    Minor,
+}
+
 /// One conformance case. Exactly one of `request`, `sign` or `steps`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +73,15 @@ pub struct Case {
     /// Longer explanation: why the case exists, where the threat comes from.
     #[serde(default)]
     pub note: Option<String>,
+    /// The severity of this case's failure, when the one derived from its request is not right
+    /// for it (the harness rates an acceptance `critical` only when someone without the
+    /// platform's secret could make the request). Needs `severity_reason`; never `critical` on
+    /// a `should` or `may` case.
+    #[serde(default)]
+    pub severity: Option<CaseSeverity>,
+    /// Why the case sets its own `severity`: what a failure lets happen.
+    #[serde(default)]
+    pub severity_reason: Option<String>,
     /// The instant the case happens at, Unix seconds. Default: 1767225600 (2026-01-01T00:00:00Z).
     #[serde(default)]
     pub now: Option<i64>,

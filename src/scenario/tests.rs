@@ -944,3 +944,52 @@ cases:
         vec!["an expected header does not list `typ`".to_string()]
     );
 }
+
+#[test]
+fn a_case_sets_its_own_severity_only_with_a_reason() {
+    let located = |rest: &str| -> Vec<String> {
+        match TempSuite::new(&format!("{HEAD}{rest}")).load() {
+            Ok(_) => panic!("loaded without errors"),
+            Err(errors) => errors
+                .errors
+                .into_iter()
+                .map(|e| format!("{}: {}", e.location(), e.message))
+                .collect(),
+        }
+    };
+    let body = "    request: {user_id: u}\n    expect: {outcome: accepted}\n";
+    let errors = located(&format!("    level: must\n    severity: major\n{body}"));
+    assert!(
+        errors[0].ends_with("area/cases.yaml:6:15: `severity: major` needs a `severity_reason`"),
+        "{errors:?}"
+    );
+    let errors = located(&format!(
+        "    level: must\n    severity: minor\n    severity_reason: ' '\n{body}"
+    ));
+    assert!(
+        errors[0].ends_with("area/cases.yaml:7:22: `severity: minor` needs a `severity_reason`"),
+        "{errors:?}"
+    );
+    let errors = located(&format!(
+        "    level: must\n    severity_reason: because\n{body}"
+    ));
+    assert!(
+        errors[0].ends_with("area/cases.yaml:6:22: `severity_reason` without a `severity`"),
+        "{errors:?}"
+    );
+    let errors = located(&format!(
+        "    level: should\n    severity: critical\n    severity_reason: it lets anyone in\n{body}"
+    ));
+    assert!(
+        errors[0].ends_with("area/cases.yaml:6:15: a `should` case cannot be `critical`"),
+        "{errors:?}"
+    );
+    let case = one_case(&format!(
+        "{HEAD}    level: must\n    severity: minor\n    severity_reason: the platform made the token\n{body}"
+    ));
+    assert_eq!(case.source.severity, Some(model::CaseSeverity::Minor));
+    assert_eq!(
+        case.source.severity_reason.as_deref(),
+        Some("the platform made the token")
+    );
+}

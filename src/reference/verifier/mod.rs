@@ -23,11 +23,13 @@ use crate::contract::{
 mod attributes;
 mod broken_rules;
 mod explain;
+mod exposure;
 mod idv;
 mod jwt;
 mod request;
 
 pub use broken_rules::broken_rules;
+pub use exposure::{exposure, Exposure};
 pub(crate) use jwt::REGISTERED_CLAIMS;
 pub(crate) use request::{parse_request, MessengerRequest, RESERVED_ATTRIBUTES};
 
