@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The reference (`messenger-conformance serve --stdio`, the binary given as the first argument)
 behind an adapter that answers `unsupported` to some requests, with or without declaring in its
-hello what it lacks. Only a declared lack makes `unsupported` a skip that passes the gate.
+hello what it lacks. With a declared lack the harness does not send what is lacking, and the
+skip passes the gate; an undeclared `unsupported` fails it.
 
   dodge.py BINARY rejects     every request the reference rejects or refuses is answered
                               `unsupported` (a verifier that never says no: it passes every case
@@ -10,9 +11,8 @@ hello what it lacks. Only a declared lack makes `unsupported` a skip that passes
   dodge.py BINARY lacks=jwt   hello declares `lacks: ["sign_jwt"]`, and every JWT sign is
                               answered `unsupported` (an honest hash-only signer)
   dodge.py BINARY jwt         the same unsupported JWT signs, but hello declares no lack
-  dodge.py BINARY role=verifier
-                              hello declares the verifier role only, and every sign is answered
-                              `unsupported`
+
+A role left out of `roles` is the other declared skip: tests/adapters/verifier_only.py.
 """
 
 import json
@@ -35,8 +35,6 @@ for line in sys.stdin:
     if kind == "hello":
         if mode == "lacks=jwt":
             reply["lacks"] = ["sign_jwt"]
-        if mode == "role=verifier":
-            reply["roles"] = ["verifier"]
     elif mode == "rejects":
         if reply["type"] == "refused" or reply.get("outcome") == "rejected":
             reply = unsupported
@@ -46,9 +44,6 @@ for line in sys.stdin:
             reply = unsupported
     elif mode in ("lacks=jwt", "jwt"):
         if kind == "sign" and message["mode"] == "jwt":
-            reply = unsupported
-    elif mode == "role=verifier":
-        if kind == "sign":
             reply = unsupported
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
