@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::contract::{Clock, Implementation};
-use crate::judge::{OutcomeClass, Problem, Severity};
+use crate::contract::{Capability, Clock, Implementation};
+use crate::judge::{OutcomeClass, Problem, Severity, SkipCause};
 use crate::selection::Selection;
 use crate::spec::Level;
 use crate::suite::SuiteIdentity;
@@ -22,6 +22,10 @@ pub struct RunHeader {
     pub implementation: Implementation,
     pub roles: Vec<String>,
     pub clock: Clock,
+    /// What `hello` declared the implementation lacks (none in a stream written before runs
+    /// recorded it, and none when it declared nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lacks: Vec<Capability>,
     pub seed: Option<u64>,
     /// The options the run was started with (selection, partition, strict ...).
     pub options: RunOptions,
@@ -112,6 +116,9 @@ pub struct CaseEvent {
     pub message: Option<String>,
     #[serde(default)]
     pub skip_reason: Option<String>,
+    /// Whether `hello` declared the skip, and how ([`CaseEvent::skip_cause`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<SkipCause>,
     /// For `may` cases, the index of the conforming answer chosen.
     #[serde(default)]
     pub chosen: Option<usize>,
@@ -146,6 +153,32 @@ impl CaseEvent {
             Some(Level::Should) if self.failed() => Level::Should,
             _ => self.level,
         }
+    }
+
+    /// Why a skipped result was skipped. A stream written before events recorded it says so in
+    /// `skip_reason` only: a role or clock skip is read from its words, and anything else counts
+    /// as undeclared, as it was (no `hello` declared a lack then). `None` when not skipped.
+    pub fn skip_cause(&self) -> Option<SkipCause> {
+        if self.outcome != OutcomeClass::Skipped {
+            return None;
+        }
+        Some(self.skip.unwrap_or_else(|| {
+            let reason = self.skip_reason.as_deref().unwrap_or_default();
+            if reason.starts_with("the implementation does not offer the") {
+                SkipCause::Role
+            } else if reason.contains("(clock: system)") {
+                SkipCause::Clock
+            } else {
+                SkipCause::Undeclared
+            }
+        }))
+    }
+
+    /// Skipped for a reason `hello` did not declare: an `unsupported` answer to a request that
+    /// needs nothing the implementation declared it lacks. Such a skip of a `must` case fails
+    /// the gate ([`crate::report::gate`]).
+    pub fn undeclared_skip(&self) -> bool {
+        self.skip_cause() == Some(SkipCause::Undeclared)
     }
 
     /// `area::id`, the name a case has everywhere (terminal, JUnit, filters).

@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 use crate::adapter::Adapter;
 use crate::clock::system_now;
-use crate::contract::{Clock, FromAdapter, HelloReply, Role, ToAdapter};
+use crate::contract::{Capability, Clock, FromAdapter, HelloReply, Role, SignMode, ToAdapter};
 use crate::event::Exchange;
-use crate::judge::{self, Judgement};
+use crate::judge::{self, Judgement, SkipCause};
 use crate::redact::Redactor;
 use crate::scenario::Expectation;
 
@@ -91,8 +91,30 @@ pub(crate) fn exchange(
 }
 
 /// The judgement of `answer`, each problem naming the requirement it breaks, its severity
-/// derived from what the request lets happen.
+/// derived from what the request lets happen. An `unsupported` answer is a skip `hello` did not
+/// declare (a request that needs a declared lack is never sent: [`declared_lack`]), in words
+/// that say what the request needed.
 fn judged(expectation: &Expectation, answer: &FromAdapter, message: &ToAdapter) -> Judgement {
+    if let FromAdapter::Unsupported(unsupported) = answer {
+        let (need, remedy) = match needs(message) {
+            Some(capability) => (
+                format!("{} (`{capability}`)", capability.describe()),
+                format!(
+                    "answer it, or declare `\"lacks\": [\"{capability}\"]` in hello if the \
+                     implementation cannot do it"
+                ),
+            ),
+            None => (
+                format!(
+                    "what this request needs (the {} role, which hello offers)",
+                    role_of(message).map_or("", Role::as_str)
+                ),
+                "answer it: `unsupported` is only for what hello declares the implementation lacks"
+                    .to_string(),
+            ),
+        };
+        return judge::undeclared_unsupported(&unsupported.message, &need, &remedy);
+    }
     let mut judgement = judge::judge(expectation, answer);
     judge::breaks::name_requirements(&mut judgement.problems, message, expectation);
     judge::severity::derive(&mut judgement, message, answer);
@@ -106,20 +128,60 @@ pub(crate) fn skip_reason(
     hello: &HelloReply,
     role: Role,
     needs_exact_instant: bool,
-) -> Option<String> {
+) -> Option<(SkipCause, String)> {
     if !hello.roles.contains(&role) {
-        Some(format!(
-            "the implementation does not offer the {} role",
-            role.as_str()
+        Some((
+            SkipCause::Role,
+            format!(
+                "the implementation does not offer the {} role",
+                role.as_str()
+            ),
         ))
     } else if hello.clock == Clock::System && needs_exact_instant {
-        Some(
+        Some((
+            SkipCause::Clock,
             "needs an exact instant, and the implementation reads its own clock (clock: system)"
                 .to_string(),
-        )
+        ))
     } else {
         None
     }
+}
+
+/// The capability `message` needs beyond its role, if any: its sign mode, or for a verify whose
+/// fields do not all have their contract's types, the reading of such requests.
+pub(crate) fn needs(message: &ToAdapter) -> Option<Capability> {
+    match message {
+        ToAdapter::Sign(sign) => Some(match sign.mode {
+            SignMode::UserHash => Capability::SignUserHash,
+            SignMode::Jwt => Capability::SignJwt,
+        }),
+        ToAdapter::Verify(verify) => {
+            (!crate::reference::well_typed(&verify.request)).then_some(Capability::IllTypedRequests)
+        }
+        ToAdapter::Hello(_) | ToAdapter::Bye => None,
+    }
+}
+
+fn role_of(message: &ToAdapter) -> Option<Role> {
+    match message {
+        ToAdapter::Verify(_) => Some(Role::Verifier),
+        ToAdapter::Sign(_) => Some(Role::Signer),
+        ToAdapter::Hello(_) | ToAdapter::Bye => None,
+    }
+}
+
+/// A skip, declared, when `message` needs a capability `hello` says the implementation lacks:
+/// such a request is not sent (an answer to it would mean nothing).
+pub(crate) fn declared_lack(hello: &HelloReply, message: &ToAdapter) -> Option<Judgement> {
+    let capability = needs(message).filter(|c| hello.lacks.contains(c))?;
+    Some(Judgement::skipped(
+        SkipCause::Lacks,
+        format!(
+            "needs {}, which the implementation declares it lacks (hello: lacks {capability})",
+            capability.describe()
+        ),
+    ))
 }
 
 /// The instant requests are built at: the injected `now` of the case, or the real clock when
@@ -128,5 +190,103 @@ pub(crate) fn instant(hello: &HelloReply, injected: i64) -> i64 {
     match hello.clock {
         Clock::Injected => injected,
         Clock::System => system_now(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::contract::{SignRequest, User, VerifyRequest};
+    use crate::reference::Reference;
+
+    fn sign(mode: SignMode) -> ToAdapter {
+        ToAdapter::Sign(SignRequest {
+            id: "s1".into(),
+            now: 0,
+            mode,
+            platform: crate::contract::Platform::Web,
+            secret: "s".into(),
+            key_id: None,
+            user: User::default(),
+            attributes: Default::default(),
+            expires_in: None,
+        })
+    }
+
+    fn verify(request: Value) -> ToAdapter {
+        ToAdapter::Verify(VerifyRequest {
+            id: "v1".into(),
+            now: 0,
+            workspace: serde_json::from_value(json!({"name": "w", "platforms": {}})).unwrap(),
+            request,
+        })
+    }
+
+    #[test]
+    fn each_request_needs_its_sign_mode_or_well_typed_fields() {
+        assert_eq!(needs(&sign(SignMode::Jwt)), Some(Capability::SignJwt));
+        assert_eq!(
+            needs(&sign(SignMode::UserHash)),
+            Some(Capability::SignUserHash)
+        );
+        let plain = json!({"action": "boot", "platform": "web", "user_id": ""});
+        assert_eq!(
+            needs(&verify(plain)),
+            None,
+            "an empty user_id is well-typed"
+        );
+        for ill in [
+            json!({"action": "boot", "platform": "web", "user_id": 42}),
+            json!({"action": "boot", "platform": "windows"}),
+            json!({"platform": "web"}),
+            json!({"action": "boot", "platform": "web", "attributes": []}),
+            json!([]),
+        ] {
+            assert_eq!(
+                needs(&verify(ill.clone())),
+                Some(Capability::IllTypedRequests),
+                "{ill}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_declared_lack_withholds_a_request() {
+        let mut hello = Reference::hello();
+        assert!(declared_lack(&hello, &sign(SignMode::Jwt)).is_none());
+        hello.lacks = vec![Capability::SignJwt];
+        let skip = declared_lack(&hello, &sign(SignMode::Jwt)).expect("withheld");
+        assert_eq!(skip.skip, Some(SkipCause::Lacks));
+        assert_eq!(
+            skip.skip_reason.as_deref(),
+            Some("needs JWT signing, which the implementation declares it lacks (hello: lacks sign_jwt)")
+        );
+        assert!(declared_lack(&hello, &sign(SignMode::UserHash)).is_none());
+    }
+
+    #[test]
+    fn an_unsupported_answer_is_a_skip_that_names_what_hello_did_not_declare() {
+        let unsupported = FromAdapter::Unsupported(crate::contract::Unsupported {
+            id: "s1".into(),
+            message: "no tokens here".into(),
+        });
+        let expectation = Expectation::AnyOf { verdicts: vec![] };
+        let judgement = judged(&expectation, &unsupported, &sign(SignMode::Jwt));
+        assert_eq!(judgement.class, crate::judge::OutcomeClass::Skipped);
+        assert_eq!(judgement.skip, Some(SkipCause::Undeclared));
+        assert_eq!(
+            judgement.skip_reason.as_deref(),
+            Some("answered `unsupported` (\"no tokens here\"), but hello declared no lack of JWT signing (`sign_jwt`): answer it, or declare `\"lacks\": [\"sign_jwt\"]` in hello if the implementation cannot do it")
+        );
+        let verify = verify(json!({"action": "boot", "platform": "web"}));
+        let judgement = judged(&expectation, &unsupported, &verify);
+        assert!(
+            judgement.skip_reason.as_deref().unwrap().contains(
+                "hello declared no lack of what this request needs (the verifier role, which hello offers)"
+            ),
+            "{judgement:?}"
+        );
     }
 }

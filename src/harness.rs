@@ -50,16 +50,14 @@ use crate::service::Service;
 
 /// Run the suite of `cases` (the embedded suite, or a cases directory) against `make`'s implementation as cargo tests, and exit with
 /// libtest's code (101 when a trial failed; 2 when the suite does not load or `MC_SEED` is not a
-/// number). An `unsupported` answer fails its trial: the implementation was meant to decide it.
+/// number). An `unsupported` answer to a request that needs nothing `hello` declares lacking fails
+/// its trial: the implementation was meant to decide it.
 pub fn main(
     cases: impl Into<SuiteSource>,
     make: impl Fn() -> Box<dyn InProcess> + Send + Sync + 'static,
 ) -> ! {
     let factory = BuiltinFactory::new("in-process", make);
-    let policy = Policy {
-        unsupported_fails: true,
-        baseline: None,
-    };
+    let policy = Policy { baseline: None };
     exit(load(cases.into()).and_then(|suite| trials(suite, Arc::new(factory), policy)))
 }
 
@@ -68,7 +66,7 @@ pub fn main(
 /// `MC_SEED` is not a number).
 ///
 /// A request the typed [`crate::service::Request`] cannot carry (a field of the wrong JSON type)
-/// is an ignored trial with the reason; a failure listed in the service's baseline is an ignored
+/// is an ignored trial with the reason (the service declares it lacks them); a failure listed in the service's baseline is an ignored
 /// trial that quotes the entry's reason.
 pub fn run(service: Service) -> ! {
     exit(service_trials(service))
@@ -83,10 +81,7 @@ fn service_trials(service: Service) -> Result<Vec<Trial>, String> {
         )),
         None => None,
     };
-    let policy = Policy {
-        unsupported_fails: false,
-        baseline,
-    };
+    let policy = Policy { baseline };
     trials(suite()?, Arc::new(service), policy)
 }
 
@@ -112,10 +107,6 @@ fn exit(trials: Result<Vec<Trial>, String>) -> ! {
 /// How results become trial outcomes, besides pass and fail.
 #[derive(Clone)]
 struct Policy {
-    /// Whether a skip the implementation caused (`unsupported`) fails the trial; when not, it is
-    /// ignored with its reason (the typed service answers `unsupported` only for requests its
-    /// types cannot carry).
-    unsupported_fails: bool,
     /// Known failures: a failure it describes is ignored, with its reason.
     baseline: Option<Arc<Baseline>>,
 }
@@ -146,7 +137,7 @@ fn trials(
             format!("{}::{}", case.area, case.id),
             move || {
                 let mut adapter = start(factory.as_ref())?;
-                if let Some(reason) =
+                if let Some((_, reason)) =
                     skip_reason(adapter.hello(), case.role, case.needs_exact_instant)
                 {
                     return Ok(Completion::ignored_with(reason));
@@ -165,7 +156,7 @@ fn trials(
             format!("properties::{}", property.name),
             move || {
                 let mut adapter = start(factory.as_ref())?;
-                if let Some(reason) =
+                if let Some((_, reason)) =
                     skip_reason(adapter.hello(), property.role, property.needs_exact_instant)
                 {
                     return Ok(Completion::ignored_with(reason));
@@ -194,13 +185,14 @@ fn start(factory: &dyn AdapterFactory) -> Result<Box<dyn Adapter>, Failed> {
         .map_err(|error| format!("the implementation did not start: {error}").into())
 }
 
-/// A pass passes; a skip is ignored or fails (see [`Policy`]); a failure fails with the failure
+/// A pass passes; a skip `hello` declared is ignored with its reason, one it did not (an
+/// `unsupported` answer to a request that needs nothing declared lacking) fails; a failure fails with the failure
 /// as the report shows it, unless the baseline lists it exactly so.
 fn conclude(event: &CaseEvent, policy: &Policy) -> Result<Completion, Failed> {
     if event.outcome == OutcomeClass::Skipped {
         let reason = event.skip_reason.as_deref().unwrap_or("no reason given");
-        return if policy.unsupported_fails {
-            Err(format!("skipped: {reason}").into())
+        return if event.undeclared_skip() {
+            Err(format!("skipped for a reason hello did not declare: {reason}").into())
         } else {
             Ok(Completion::ignored_with(reason))
         };
@@ -340,10 +332,7 @@ mod tests {
                 Baseline::parse(text, std::path::Path::new("baseline.yaml")).expect("a baseline"),
             )
         });
-        let policy = Policy {
-            unsupported_fails: false,
-            baseline,
-        };
+        let policy = Policy { baseline };
         let trials =
             trials(suite().expect("the suite loads"), Arc::new(service), policy).expect("trials");
         // The inner run's lines go to a file, not among this test binary's own.

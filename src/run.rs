@@ -12,7 +12,7 @@ use crate::adapter::{Adapter, AdapterFactory, StartError};
 use crate::clock::system_now;
 use crate::contract::HelloReply;
 use crate::event::{CaseEvent, Kind, RunHeader, RunOptions};
-use crate::exchange::{exchange, instant, skip_reason};
+use crate::exchange::{declared_lack, exchange, instant, skip_reason};
 use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
 use crate::redact::Redactor;
 use crate::scenario::LoadedCase;
@@ -29,6 +29,7 @@ pub fn header_for(
         implementation: hello.implementation.clone(),
         roles: hello.roles.iter().map(|r| r.as_str().to_string()).collect(),
         clock: hello.clock,
+        lacks: hello.lacks.clone(),
         seed: options.seed,
         options,
         started_at: system_now(),
@@ -214,8 +215,8 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redacto
     let mut event = empty_event(case);
     // A note may quote a secret of the case (a seed's placeholder key): redacted like the rest.
     event.note = case.note.as_deref().map(|note| redactor.text(note));
-    if let Some(reason) = skip_reason(&hello, case.role, case.needs_exact_instant) {
-        return finish(event, Judgement::skipped(reason), started);
+    if let Some((cause, reason)) = skip_reason(&hello, case.role, case.needs_exact_instant) {
+        return finish(event, Judgement::skipped(cause, reason), started);
     }
     let steps = match case.build(instant(&hello, case.now)) {
         Ok(steps) => steps,
@@ -238,6 +239,10 @@ pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redacto
     };
     let mut judgement = Judgement::pass();
     for step in &steps {
+        if let Some(skip) = declared_lack(&hello, &step.message) {
+            judgement = skip;
+            break;
+        }
         let step = exchange(adapter, &step.message, &step.expectation, redactor);
         event.expected = step.expected;
         event.actual = step.actual;
@@ -271,6 +276,7 @@ fn empty_event(case: &LoadedCase) -> CaseEvent {
         actual: Value::Null,
         message: None,
         skip_reason: None,
+        skip: None,
         chosen: None,
         location: Some(format!("{}:{}", case.file.display(), case.line)),
         duration_ms: 0.0,
@@ -288,6 +294,7 @@ fn finish(mut event: CaseEvent, judgement: Judgement, started: Instant) -> CaseE
     event.problems = judgement.problems;
     event.chosen = judgement.chosen;
     event.skip_reason = judgement.skip_reason;
+    event.skip = judgement.skip;
     event.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     event
 }

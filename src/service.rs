@@ -14,7 +14,9 @@
 //! - a [`Signer`] answers a [`SignedHash`] or a [`SignedJwt`], each from its own method, or a
 //!   [`Refusal`] that says why;
 //! - nothing can answer "unsupported": a service that declares a role decides every request of
-//!   it. A role it does not declare (a verifier without a signer) is skipped, with the reason.
+//!   it. A role it does not declare (a verifier without a signer) is skipped, with the reason;
+//!   so is a request its types cannot carry, which its `hello` declares it lacks
+//!   (`lacks: ["ill_typed_requests"]`, below).
 //!
 //! Every verdict, hash and token still goes through the judge exactly as an exec or HTTP answer
 //! does: the types make the answer well-formed, the suite checks that it is right.
@@ -54,9 +56,9 @@
 //! Some cases send a field of the wrong JSON type (`"user_id": 42`), an unknown platform or
 //! action, or attributes that are not an object, to test how a service reads its input (rule
 //! 1). A typed [`Request`] cannot hold them, so those requests never reach the verifier: the
-//! case is skipped (an ignored trial, with the reason) rather than passed on the service's
-//! behalf. What decides them in a real service is its own deserialisation; run the suite over
-//! exec or HTTP to test it. An empty `user_id` or `email` and an attribute named like a request
+//! service's `hello` declares it lacks them (`ill_typed_requests`), and their cases are skipped
+//! with that reason rather than passed on the service's behalf. What decides them in a real
+//! service is its own deserialisation; run the suite over exec or HTTP to test it. An empty `user_id` or `email` and an attribute named like a request
 //! field do reach the verifier: rejecting them (`invalid_request`) is its job.
 #![warn(missing_docs)]
 
@@ -535,6 +537,10 @@ impl Service {
             },
             roles: self.roles(),
             clock: self.clock,
+            // The typed `Request` cannot hold a field of the wrong JSON type: such a request
+            // never reaches the verifier (see the module docs), and its cases are skipped as a
+            // declared lack.
+            lacks: vec![contract::Capability::IllTypedRequests],
         }
     }
 }
@@ -771,6 +777,36 @@ mod tests {
         assert_eq!(
             Identity::new(Some(String::new()), None).unwrap().user_id(),
             Some("")
+        );
+    }
+
+    #[test]
+    fn the_declared_lack_is_exactly_what_the_typed_request_cannot_hold() {
+        let service =
+            Service::new("t", "1").verifier(|| Fixed(Verdict::visitor(Attributes::default())));
+        let hello = service.start().unwrap().hello().clone();
+        assert_eq!(hello.lacks, [contract::Capability::IllTypedRequests]);
+        // Every verify request of the suite: the harness withholds exactly those the typed
+        // `Request` cannot hold, so the declaration neither hides a case the service could
+        // decide nor lets one through that it would answer `unsupported`.
+        let suite = crate::scenario::SuiteSource::Embedded
+            .load()
+            .expect("the suite loads");
+        let mut withheld = 0;
+        for case in &suite.cases {
+            for step in case.build(case.now).expect("the case builds") {
+                let ToAdapter::Verify(verify) = &step.message else {
+                    continue;
+                };
+                let holds = Request::from_json(&verify.request).is_ok();
+                let lacking = crate::exchange::declared_lack(&hello, &step.message).is_some();
+                assert_eq!(holds, !lacking, "{}: {}", case.id, verify.request);
+                withheld += usize::from(lacking);
+            }
+        }
+        assert!(
+            withheld >= 10,
+            "only {withheld} ill-typed requests in the suite"
         );
     }
 

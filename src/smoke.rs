@@ -20,9 +20,9 @@ use crate::adapter::{
 };
 use crate::clock::system_now;
 use crate::contract::{
-    Clock, FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings, Platform,
-    PlatformSettings, Role, SignMode, SignRequest, ToAdapter, User, VerifyRequest, Workspace,
-    PROTOCOL_VERSION,
+    Capability, Clock, FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings,
+    Platform, PlatformSettings, Role, SignMode, SignRequest, ToAdapter, User, VerifyRequest,
+    Workspace, PROTOCOL_VERSION,
 };
 use crate::exit::Exit;
 use crate::reference::jws;
@@ -167,8 +167,16 @@ fn session(
         checks.note("verify not tried: hello does not offer the verifier role");
     }
     if hello.roles.contains(&Role::Signer) {
-        smoke_sign(peer, checks, timeout).ok_or(Stop::Gone)?;
-        smoke_sign_jwt(peer, checks, timeout, hello.clock).ok_or(Stop::Gone)?;
+        if hello.lacks.contains(&Capability::SignUserHash) {
+            checks.note("user_hash sign not tried: hello declares `lacks: sign_user_hash`");
+        } else {
+            smoke_sign(peer, checks, timeout).ok_or(Stop::Gone)?;
+        }
+        if hello.lacks.contains(&Capability::SignJwt) {
+            checks.note("jwt sign not tried: hello declares `lacks: sign_jwt`");
+        } else {
+            smoke_sign_jwt(peer, checks, timeout, hello.clock).ok_or(Stop::Gone)?;
+        }
     } else {
         checks.note("sign not tried: hello does not offer the signer role");
     }
@@ -218,6 +226,21 @@ fn handshake(raw: &str, checks: &mut Checklist<'_>) -> Option<HelloReply> {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default()
             ));
+            if hello.lacks.is_empty() {
+                checks.note(
+                    "hello declares no lack (`lacks`): every request of its roles will be sent, and an `unsupported` answer to any of them fails a must case",
+                );
+            } else {
+                let lacks: Vec<String> = hello
+                    .lacks
+                    .iter()
+                    .map(|c| format!("{} (`{c}`)", c.describe()))
+                    .collect();
+                checks.note(format!(
+                    "hello declares the implementation lacks {}: the requests that need it are not sent, and their cases are skipped, counted in every report",
+                    lacks.join(", ")
+                ));
+            }
             if hello.roles.is_empty() {
                 checks.fail(
                     "hello offers no role: list \"verifier\", \"signer\" or both in \"roles\"",
@@ -351,7 +374,7 @@ fn smoke_sign(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) ->
             refused.message
         )),
         Some(FromAdapter::Unsupported(unsupported)) => checks.fail(format!(
-            "a plain user_hash sign was answered unsupported ({}), though hello offers the signer role",
+            "a plain user_hash sign was answered unsupported ({}), though hello offers the signer role and declares no lack of user_hash signing: if the implementation cannot make one, declare `\"lacks\": [\"sign_user_hash\"]` in hello",
             unsupported.message
         )),
         _ => {}
@@ -397,8 +420,8 @@ fn smoke_sign_jwt(
             "a plain JWT sign was refused ({}); a user with a user_id is always signed",
             refused.message
         )),
-        Some(FromAdapter::Unsupported(unsupported)) => checks.note(format!(
-            "a JWT sign was answered unsupported ({}): the JWT cases will be skipped, never passed",
+        Some(FromAdapter::Unsupported(unsupported)) => checks.fail(format!(
+            "a plain JWT sign was answered unsupported ({}), though hello declares no lack of JWT signing: each JWT signer case would be a skip hello did not declare, which fails the gate. If the implementation cannot make a JWT, declare `\"lacks\": [\"sign_jwt\"]` in hello",
             unsupported.message
         )),
         _ => {}

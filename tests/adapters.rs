@@ -640,6 +640,51 @@ fn smoke_says_what_to_fix(#[case] mode: &str, #[case] says: &str) {
     );
 }
 
+/// `-- python3 tests/adapters/dodge.py BIN MODE`: the reference answering `unsupported` to JWT
+/// signs, with (`lacks=jwt`) or without (`jwt`) declaring it in hello.
+fn dodging(mode: &str) -> Vec<String> {
+    let script = common::root().join("tests/adapters/dodge.py");
+    exec_target(vec![
+        "python3".into(),
+        script.display().to_string(),
+        BIN.into(),
+        mode.into(),
+    ])
+}
+
+#[test]
+fn smoke_reports_what_hello_declares_lacking_and_does_not_ask_for_it() {
+    let output = smoke(&dodging("lacks=jwt"));
+    assert_eq!(output.code, 0, "{output}");
+    assert!(
+        output.stdout.lines().any(|l| l.starts_with(
+            "note   hello declares the implementation lacks JWT signing (`sign_jwt`)"
+        )),
+        "{output}"
+    );
+    assert!(
+        output
+            .stdout
+            .contains("jwt sign not tried: hello declares `lacks: sign_jwt`"),
+        "{output}"
+    );
+    // Without the declaration, the same `unsupported` fails, saying what to declare.
+    let output = smoke(&dodging("jwt"));
+    assert_eq!(output.code, 1, "{output}");
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("note   hello declares no lack")),
+        "{output}"
+    );
+    assert!(
+        output.stdout.lines().any(|l| l.starts_with("FAIL   a plain JWT sign was answered unsupported (dodged), though hello declares no lack of JWT signing")
+            && l.contains(r#"declare `"lacks": ["sign_jwt"]` in hello"#)),
+        "{output}"
+    );
+}
+
 #[test]
 fn smoke_cannot_start_a_missing_program() {
     let output = smoke(&exec_target(vec!["/nonexistent/adapter".into()]));

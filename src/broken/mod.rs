@@ -144,6 +144,7 @@ impl InProcess for Named {
             },
             roles: vec![Role::Verifier, Role::Signer],
             clock: Clock::Injected,
+            lacks: vec![],
         }
     }
 

@@ -86,7 +86,8 @@ pub struct GateArgs {
     /// summary.md lists failures and skips only (default: as the run did).
     #[arg(long)]
     pub failures_only: bool,
-    /// A skipped must-level case fails the gate (default: as the run did).
+    /// A must-level case skipped for a reason hello declared fails the gate too (default: as the
+    /// run did); one skipped for a reason hello did not declare always does.
     #[arg(long)]
     pub fail_on_skipped_must: bool,
 }

@@ -57,8 +57,10 @@ pub struct RunArgs {
     /// Also gate on should-level failures.
     #[arg(long)]
     pub strict: bool,
-    /// Fail the gate when any must-level case or property was skipped (not supported, role not
-    /// declared, clock): for teams that want the whole suite to have run.
+    /// Fail the gate when any must-level case or property was skipped, also for a reason hello
+    /// declared (a role not offered, a lack in `lacks`, clock: system): for teams that want the
+    /// whole suite to have run. Without it, a must skip hello did not declare (an `unsupported`
+    /// answer to a request that needs nothing declared lacking) already fails the gate.
     #[arg(long)]
     pub fail_on_skipped_must: bool,
     /// Stop sending requests after this many adapter errors (crashes, hangs, garbage) in a row:
@@ -290,6 +292,12 @@ pub fn run(args: RunArgs) -> Outcome {
     header.suite = Some(suite.identity.clone());
     if !args.quiet {
         println!("{}", suite.identity);
+        for lack in &header.lacks {
+            println!(
+                "hello declares the implementation lacks {} (`{lack}`): requests that need it are not sent, and their cases are skipped",
+                lack.describe()
+            );
+        }
     }
     let redactor = Redactor::new(
         suite
@@ -370,10 +378,16 @@ pub fn run(args: RunArgs) -> Outcome {
             } else {
                 0.0
             };
-            let unsupported = match run.unsupported {
+            let mut unsupported = match run.unsupported {
                 0 => String::new(),
-                n => format!(", {n} answered unsupported"),
+                n => format!(", {n} answered unsupported without a declared lack"),
             };
+            if run.lacking > 0 {
+                unsupported.push_str(&format!(
+                    ", {} not sent: they need what hello declares lacking",
+                    run.lacking
+                ));
+            }
             let _ = writeln!(
                 out,
                 "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s{unsupported})",

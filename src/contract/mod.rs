@@ -281,6 +281,72 @@ pub struct HelloReply {
     pub implementation: Implementation,
     pub roles: Vec<Role>,
     pub clock: Clock,
+    /// What the implementation declares it cannot do within the roles it offers (optional;
+    /// absent or empty: nothing beyond `roles` and `clock`). The harness does not send a request
+    /// that needs a declared lack, and skips its case with that reason. An `unsupported` answer
+    /// to any request it does send is a skip `hello` did not declare, which fails the gate for a
+    /// `must` case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lacks: Vec<Capability>,
+}
+
+/// A capability that an implementation offering a role may lack, and say so in `hello`
+/// (`lacks`). Few on purpose: each is something a real implementation cannot do for a reason
+/// outside its conformance, so that skipping what needs it is honest, and nothing else may be
+/// skipped on the implementation's word.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// `sign` with `mode: user_hash`. The vendor's migration guide has integrations "generate
+    /// JWTs instead of hashes": a backend that has migrated, or was written after JWTs, may keep
+    /// no user_hash code at all.
+    SignUserHash,
+    /// `sign` with `mode: jwt`. Hash-only signers written before Messenger security JWTs existed
+    /// (Flask-Intercom, django-intercom) cannot make a token.
+    SignJwt,
+    /// `verify` of a request whose fields do not have their contract's JSON types (an unknown
+    /// or missing `platform` or `action`, a number where a string belongs, `attributes` that are
+    /// not an object). An implementation tested through typed values, such as a Rust service
+    /// in process (`service::Service`), never receives such a request: its own
+    /// deserialisation decides them, and only a test over exec or http reaches it.
+    IllTypedRequests,
+}
+
+impl Capability {
+    /// Every capability, in the protocol's order.
+    pub const ALL: [Capability; 3] = [
+        Capability::SignUserHash,
+        Capability::SignJwt,
+        Capability::IllTypedRequests,
+    ];
+
+    /// The protocol's name: `sign_user_hash`, `sign_jwt`, `ill_typed_requests`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::SignUserHash => "sign_user_hash",
+            Capability::SignJwt => "sign_jwt",
+            Capability::IllTypedRequests => "ill_typed_requests",
+        }
+    }
+
+    /// In words, for skip reasons and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Capability::SignUserHash => "user_hash signing",
+            Capability::SignJwt => "JWT signing",
+            Capability::IllTypedRequests => {
+                "reading ill-typed requests (a field without its contract's JSON type)"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

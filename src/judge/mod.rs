@@ -88,6 +88,37 @@ impl OutcomeClass {
     }
 }
 
+/// Why a case or property was skipped. `hello` declares the first three; the last is the
+/// implementation's word alone, which the gate does not take for a `must` case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipCause {
+    /// `hello` does not offer the role.
+    Role,
+    /// The case needs the injected instant, and `hello` says `clock: system`.
+    Clock,
+    /// A request needs a capability `hello` declares in `lacks`: it was not sent.
+    Lacks,
+    /// A request was answered `unsupported`, and `hello` declared no lack it needs.
+    Undeclared,
+}
+
+impl SkipCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipCause::Role => "role",
+            SkipCause::Clock => "clock",
+            SkipCause::Lacks => "lacks",
+            SkipCause::Undeclared => "undeclared",
+        }
+    }
+
+    /// Whether `hello` declared it: a role not offered, `clock: system`, a declared lack.
+    pub fn declared(self) -> bool {
+        self != SkipCause::Undeclared
+    }
+}
+
 /// One difference between expectation and answer, in the words a failure message uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
@@ -119,6 +150,9 @@ pub(crate) struct Judgement {
     pub chosen: Option<usize>,
     /// Why the case was skipped.
     pub skip_reason: Option<String>,
+    /// Whether `hello` declared the skip, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<SkipCause>,
     /// The level the failure is judged at, when every problem breaks a rule of a stated level
     /// (the strictest of them); `None`: the case's own level. The gate never judges a failure
     /// above its case's level ([`crate::event::CaseEvent::gate_level`]).
@@ -134,14 +168,16 @@ impl Judgement {
             problems: vec![],
             chosen: None,
             skip_reason: None,
+            skip: None,
             level: None,
         }
     }
 
-    pub(crate) fn skipped(reason: impl Into<String>) -> Self {
+    pub(crate) fn skipped(cause: SkipCause, reason: impl Into<String>) -> Self {
         Judgement {
             class: OutcomeClass::Skipped,
             skip_reason: Some(reason.into()),
+            skip: Some(cause),
             ..Judgement::pass()
         }
     }
@@ -163,6 +199,7 @@ impl Judgement {
             problems,
             chosen: None,
             skip_reason: None,
+            skip: None,
             level,
         }
     }
@@ -214,13 +251,28 @@ pub(crate) fn not_run(what: &str, reason: &str) -> Judgement {
     Judgement::from_problems(OutcomeClass::AdapterError, vec![problem])
 }
 
+/// An `unsupported` answer to a request `hello` declared no lack for (the harness never sends
+/// one that needs a declared lack): a skip the implementation did not declare, which fails the
+/// gate for a `must` case. `need` names what the request needs (`JWT signing (\`sign_jwt\`)`),
+/// `remedy` what to do.
+pub(crate) fn undeclared_unsupported(message: &str, need: &str, remedy: &str) -> Judgement {
+    Judgement::skipped(
+        SkipCause::Undeclared,
+        format!(
+            "answered `unsupported` ({:?}), but hello declared no lack of {need}: {remedy}",
+            crate::adapter::truncate(message, 200)
+        ),
+    )
+}
+
 /// Judge one answer against one expectation.
 pub(crate) fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
     if let FromAdapter::Unsupported(u) = answer {
-        return Judgement::skipped(format!(
-            "the implementation does not support this request: {}",
-            u.message
-        ));
+        return undeclared_unsupported(
+            &u.message,
+            "anything this request needs",
+            "answer it, or declare in hello what the implementation lacks",
+        );
     }
     match expectation {
         Expectation::Verdict(expected) => match answer {

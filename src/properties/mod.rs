@@ -18,8 +18,8 @@ use serde_json::Value;
 use crate::adapter::Adapter;
 use crate::contract::{FromAdapter, Outcome, Role, ToAdapter};
 use crate::event::{CaseEvent, Exchange, Kind};
-use crate::exchange::{exchange, instant, skip_reason};
-use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
+use crate::exchange::{declared_lack, exchange, instant, skip_reason};
+use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity, SkipCause};
 use crate::redact::Redactor;
 use crate::reference;
 use crate::scenario::{Expectation, DEFAULT_NOW};
@@ -288,8 +288,10 @@ pub fn find(name: &str) -> Option<&'static Property> {
 pub struct PropertyRun {
     pub event: CaseEvent,
     pub requests: u64,
-    /// How many of them were answered `unsupported`.
+    /// How many of them were answered `unsupported` (each a skip `hello` did not declare).
     pub unsupported: u64,
+    /// How many generated requests were not sent: they need what `hello` declares lacking.
+    pub lacking: u64,
     pub counterexample: Option<counterexample::Counterexample>,
 }
 
@@ -351,6 +353,7 @@ impl Property {
             event: self.event(judge::not_run("property", why), None, Instant::now()),
             requests: 0,
             unsupported: 0,
+            lacking: 0,
             counterexample: None,
         }
     }
@@ -364,12 +367,13 @@ impl Property {
     ) -> PropertyRun {
         let started = Instant::now();
         let hello = adapter.hello().clone();
-        if let Some(reason) = skip_reason(&hello, self.role, self.needs_exact_instant) {
-            let event = self.event(Judgement::skipped(reason), None, started);
+        if let Some((cause, reason)) = skip_reason(&hello, self.role, self.needs_exact_instant) {
+            let event = self.event(Judgement::skipped(cause, reason), None, started);
             return PropertyRun {
                 event,
                 requests: 0,
                 unsupported: 0,
+                lacking: 0,
                 counterexample: None,
             };
         }
@@ -380,6 +384,10 @@ impl Property {
         let sent = Cell::new(0u64);
         let supported = Cell::new(0u64);
         let unsupported = Cell::new(0u64);
+        let lacking = Cell::new(0u64);
+        // The first request answered `unsupported` though hello declared no lack it needs: the
+        // property is a skip hello did not declare, unless an answer fails it.
+        let undeclared: RefCell<Option<Trial>> = RefCell::new(None);
         // The first request the adapter could not answer, before any failure: the property
         // stops there (no more requests are sent) and reports it as what it is.
         let no_answer: RefCell<Option<Trial>> = RefCell::new(None);
@@ -412,8 +420,13 @@ impl Property {
                     supported.set(supported.get() + 1);
                     Ok(())
                 }
+                OutcomeClass::Skipped if trial.judgement.skip == Some(SkipCause::Lacks) => {
+                    lacking.set(lacking.get() + 1);
+                    Ok(())
+                }
                 OutcomeClass::Skipped => {
                     unsupported.set(unsupported.get() + 1);
+                    undeclared.borrow_mut().get_or_insert(trial);
                     Ok(())
                 }
                 // While shrinking, a request the adapter could not answer is not a smaller
@@ -441,6 +454,7 @@ impl Property {
             event,
             requests: sent.get(),
             unsupported: unsupported.get(),
+            lacking: lacking.get(),
             counterexample,
         };
         if let Some(trial) = no_answer.into_inner() {
@@ -448,12 +462,37 @@ impl Property {
             return run(event, None);
         }
         match result {
-            Ok(()) if supported.get() == 0 => {
+            Ok(()) if undeclared.borrow().is_some() => {
+                let trial = undeclared.take().expect("checked above");
+                let reason = format!(
+                    "{} of {} requests {}; the first {}",
+                    unsupported.get(),
+                    sent.get(),
+                    if unsupported.get() == 1 {
+                        "was answered `unsupported`"
+                    } else {
+                        "were answered `unsupported`"
+                    },
+                    trial.judgement.skip_reason.as_deref().unwrap_or_default()
+                );
+                let judgement = Judgement::skipped(SkipCause::Undeclared, reason);
+                run(self.event(judgement, Some(&trial), started), None)
+            }
+            Ok(()) if supported.get() == 0 && should_failure.borrow().is_none() => {
                 let event = self.event(
-                    Judgement::skipped(format!(
-                        "nothing was tested: the implementation answered `unsupported` to all {} requests",
-                        unsupported.get()
-                    )),
+                    Judgement::skipped(
+                        SkipCause::Lacks,
+                        format!(
+                            "nothing was tested: all {} generated requests need what the implementation declares it lacks (hello: lacks {})",
+                            lacking.get(),
+                            hello
+                                .lacks
+                                .iter()
+                                .map(|c| c.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
                     None,
                     started,
                 );
@@ -530,6 +569,17 @@ impl Property {
                 (ToAdapter::Sign(request), expectation, None)
             }
         };
+        if let Some(skip) = declared_lack(adapter.hello(), &message) {
+            return Trial {
+                judgement: skip,
+                transcript: vec![],
+                expected: Value::Null,
+                actual: Value::Null,
+                message: None,
+                stderr: String::new(),
+                answer: None,
+            };
+        }
         let mut trial = self.exchange(adapter, &message, &expectation, sent, redactor);
         if self.invariant == Invariant::Deterministic {
             return self.send_again(adapter, trial, &message, &expectation, sent, redactor);
@@ -648,6 +698,7 @@ impl Property {
             actual: trial.map_or(Value::Null, |t| t.actual.clone()),
             message: trial.and_then(|t| t.message.clone()),
             skip_reason: judgement.skip_reason,
+            skip: judgement.skip,
             chosen: None,
             location: Some(format!("src/properties/mod.rs ({})", self.name)),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -18,6 +18,7 @@ pub mod user_hash;
 pub(crate) mod verifier;
 
 pub use signer::sign;
+pub(crate) use verifier::well_typed;
 pub use verifier::{broken_rules, verify, verify_traced};
 
 /// The name the reference gives in `hello`.
@@ -38,6 +39,7 @@ impl Reference {
             },
             roles: vec![Role::Verifier, Role::Signer],
             clock: Clock::Injected,
+            lacks: vec![],
         }
     }
 }

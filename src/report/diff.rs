@@ -1,10 +1,12 @@
 //! The difference between two runs, by case id (`messenger-conformance diff OLD NEW`).
 //!
 //! Each case of either run falls in one class:
-//! - **new failure**: fails now, and passed, was skipped, or did not exist before;
+//! - **new failure**: fails now, and passed, was skipped, or did not exist before. A skip `hello`
+//!   did not declare (an `unsupported` answer to a request that needs nothing declared lacking)
+//!   counts as a failure here, as it does at the gate;
 //! - **reason changed**: the outcome class, error code or severity differs, and it is neither a
 //!   new failure nor fixed (a failure that fails another way, a pass that is now skipped ...);
-//! - **fixed**: failed before, passes now;
+//! - **fixed**: failed (or was skipped for a reason `hello` did not declare) before, passes now;
 //! - **added** / **removed**: in only one of the runs (an added case that fails is a new
 //!   failure);
 //! - **unchanged**: counted only.
@@ -64,16 +66,30 @@ pub struct Diff {
     pub unchanged: usize,
 }
 
-/// A case's result in words: `pass`, `skipped`, or `class (code), severity`.
+/// A case's result in words: `pass`, `skipped`, `skipped, not declared`, or
+/// `class (code), severity`.
 pub(crate) fn result_of(event: &CaseEvent) -> String {
     match event.outcome {
+        OutcomeClass::Skipped if event.undeclared_skip() => "skipped, not declared".to_string(),
         OutcomeClass::Pass | OutcomeClass::Skipped => event.outcome.as_str().to_string(),
         class => describe(class, event.error_code().as_deref(), event.severity),
     }
 }
 
-fn reason(event: &CaseEvent) -> (OutcomeClass, Option<String>, Option<Severity>) {
-    (event.outcome, event.error_code(), event.severity)
+type Reason = (OutcomeClass, Option<String>, Option<Severity>, bool);
+
+fn reason(event: &CaseEvent) -> Reason {
+    (
+        event.outcome,
+        event.error_code(),
+        event.severity,
+        event.undeclared_skip(),
+    )
+}
+
+/// Fails, or was skipped for a reason `hello` did not declare: what fails a gate.
+fn bad(event: &CaseEvent) -> bool {
+    event.failed() || event.undeclared_skip()
 }
 
 pub fn diff(old: &[CaseEvent], new: &[CaseEvent]) -> Diff {
@@ -83,10 +99,10 @@ pub fn diff(old: &[CaseEvent], new: &[CaseEvent]) -> Diff {
     let mut unchanged = 0;
     for event in new {
         let change = match before.get(event.id.as_str()) {
-            None if event.failed() => Change::NewFailure,
+            None if bad(event) => Change::NewFailure,
             None => Change::Added,
-            Some(old) if !old.failed() && event.failed() => Change::NewFailure,
-            Some(old) if old.failed() && event.outcome == OutcomeClass::Pass => Change::Fixed,
+            Some(old) if !bad(old) && bad(event) => Change::NewFailure,
+            Some(old) if bad(old) && event.outcome == OutcomeClass::Pass => Change::Fixed,
             Some(old) if reason(old) != reason(event) => Change::ReasonChanged,
             Some(_) => Change::Unchanged,
         };
@@ -260,5 +276,34 @@ mod tests {
             d.render_table(),
             "0 new failures, 0 reason changed, 0 fixed, 0 added, 0 removed, 2 unchanged\n"
         );
+    }
+
+    #[test]
+    fn a_skip_hello_did_not_declare_is_a_new_failure_and_its_answer_a_fix() {
+        use crate::report::fixtures::undeclared;
+        let old = vec![
+            case("DODGES", "jwt", OutcomeClass::Pass),
+            case("DECLARES", "jwt", OutcomeClass::Skipped),
+            undeclared("ANSWERS", "jwt"),
+            case("STILL", "jwt", OutcomeClass::Skipped),
+        ];
+        let new = vec![
+            undeclared("DODGES", "jwt"),
+            undeclared("DECLARES", "jwt"),
+            case("ANSWERS", "jwt", OutcomeClass::Pass),
+            case("STILL", "jwt", OutcomeClass::Skipped),
+        ];
+        let d = diff(&old, &new);
+        let of = |name: &str| d.changes.iter().find(|c| c.name.ends_with(name)).cloned();
+        let dodges = of("::DODGES").unwrap();
+        assert_eq!(dodges.change, Change::NewFailure);
+        assert_eq!(
+            (dodges.before.as_deref(), dodges.after.as_deref()),
+            (Some("pass"), Some("skipped, not declared"))
+        );
+        assert_eq!(of("::DECLARES").unwrap().change, Change::NewFailure);
+        assert_eq!(of("::ANSWERS").unwrap().change, Change::Fixed);
+        assert!(of("::STILL").is_none());
+        assert!(d.has_new_failures());
     }
 }

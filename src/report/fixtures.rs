@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::clock::Date;
 use crate::contract::{Clock, Implementation};
 use crate::event::{CaseEvent, Exchange, Kind, RunHeader, RunOptions};
-use crate::judge::{OutcomeClass, Problem, Severity};
+use crate::judge::{OutcomeClass, Problem, Severity, SkipCause};
 use crate::report::gate::{decide, GateDecision, GateOptions};
 use crate::report::stream::Stream;
 use crate::spec::Level;
@@ -21,6 +21,7 @@ pub fn header() -> RunHeader {
         },
         roles: vec!["verifier".into(), "signer".into()],
         clock: Clock::Injected,
+        lacks: vec![],
         seed: None,
         options: RunOptions::default(),
         started_at: 1_767_225_600,
@@ -75,6 +76,7 @@ pub(crate) fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         message: Some(format!("message of {id}")),
         skip_reason: (outcome == OutcomeClass::Skipped)
             .then(|| "the implementation does not offer the signer role".into()),
+        skip: (outcome == OutcomeClass::Skipped).then_some(SkipCause::Role),
         chosen: None,
         location: Some(format!("cases/{area}/x.yaml:1")),
         duration_ms: 1.5,
@@ -102,4 +104,16 @@ pub(crate) fn gate(stream: &Stream) -> GateDecision {
             finished: true,
         },
     )
+}
+
+/// A case skipped because the implementation answered `unsupported` to a request that needs
+/// nothing `hello` declares lacking.
+pub(crate) fn undeclared(id: &str, area: &str) -> CaseEvent {
+    CaseEvent {
+        skip_reason: Some(
+            "answered `unsupported` (\"later\"), but hello declared no lack of what this request needs (the verifier role, which hello offers): answer it".into(),
+        ),
+        skip: Some(SkipCause::Undeclared),
+        ..case(id, area, OutcomeClass::Skipped)
+    }
 }

@@ -8,6 +8,12 @@
 //! those cases at `should` ([`CaseEvent::gate_level`]). A `may` case lists every
 //! conforming answer, so choosing any of them is a pass; an answer that matches none of them (say,
 //! accepting a token every listed answer refuses) is a nonconformance and counts like `must`.
+//! A skip counts when `hello` did not declare it: a request answered `unsupported` though `hello`
+//! declared no lack it needs (a role not offered, `clock: system` for a case that needs an exact
+//! instant, and a capability in `lacks` are the declared skips). It fails the run at the levels
+//! where a failure would (`must` and `may`; `should` under `--strict`), with its reason, and no
+//! baseline excuses it: the remedy is to declare the lack in `hello` or to answer. Declared skips
+//! fail the run only under `--fail-on-skipped-must`.
 //! Without a baseline every failure that counts fails the run. With one, the run fails on:
 //! - **new failures**: failures that count and that no baseline entry describes exactly
 //!   (same class, error code and severity; a critical one only with a reason);
@@ -25,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Date;
 use crate::event::CaseEvent;
 use crate::exit::Exit;
-use crate::judge::{OutcomeClass, Severity};
+use crate::judge::{OutcomeClass, Severity, SkipCause};
 use crate::report::baseline::{describe, Baseline};
 use crate::spec::Level;
 
@@ -62,8 +68,10 @@ impl GateOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotCovered {
-    /// The implementation answered `unsupported`.
+    /// The implementation answered `unsupported`, and `hello` declared no lack the request needs.
     Unsupported,
+    /// The requests need what `hello` declares the implementation lacks.
+    Lacks,
     /// The implementation does not declare the role in `hello`.
     Role,
     /// The cases need the injected instant and the implementation reads its own clock.
@@ -73,23 +81,24 @@ pub enum NotCovered {
 }
 
 impl NotCovered {
-    /// Why, from a skip reason.
-    fn of(skip_reason: &str) -> NotCovered {
-        if skip_reason.contains("unsupported") || skip_reason.contains("does not support") {
-            NotCovered::Unsupported
-        } else if skip_reason.contains("role") {
-            NotCovered::Role
-        } else if skip_reason.contains("clock") {
-            NotCovered::Clock
-        } else {
-            NotCovered::Other
+    /// Why, from a skipped case.
+    fn of(event: &CaseEvent) -> NotCovered {
+        match event.skip_cause() {
+            Some(SkipCause::Undeclared) => NotCovered::Unsupported,
+            Some(SkipCause::Lacks) => NotCovered::Lacks,
+            Some(SkipCause::Role) => NotCovered::Role,
+            Some(SkipCause::Clock) => NotCovered::Clock,
+            None => NotCovered::Other,
         }
     }
 
     /// In words, for every report.
     pub(crate) fn describe(self) -> &'static str {
         match self {
-            NotCovered::Unsupported => "the implementation answered `unsupported`",
+            NotCovered::Unsupported => {
+                "the implementation answered `unsupported`, though hello declared no lack they need"
+            }
+            NotCovered::Lacks => "the implementation declares it lacks what they need",
             NotCovered::Role => "the implementation does not declare the role",
             NotCovered::Clock => {
                 "they need an exact instant and the implementation reads its own clock"
@@ -195,7 +204,14 @@ pub struct GateDecision {
     /// `must` requirements no executed case exercised, grouped by why.
     #[serde(default)]
     pub uncovered: Vec<Uncovered>,
-    /// `must` cases and properties skipped, when `--fail-on-skipped-must` makes them fail the run.
+    /// Cases and properties skipped for a reason `hello` did not declare (answered
+    /// `unsupported`, yet `hello` declared no lack the request needs), at a level that gates:
+    /// `must` and `may` always, `should` under `--strict`. Each fails the run, and no baseline
+    /// excuses one: the remedy is to declare the lack in `hello`, or to answer.
+    #[serde(default)]
+    pub undeclared_skips: Vec<Finding>,
+    /// `must` cases and properties skipped for a reason `hello` declared (role, clock, a declared
+    /// lack), when `--fail-on-skipped-must` makes them fail the run.
     #[serde(default)]
     pub skipped_must: Vec<Finding>,
     /// The run did not run to its end (interrupted, crashed): it fails.
@@ -206,17 +222,19 @@ pub struct GateDecision {
 /// Whether a failure of this case counts towards the gate (see the module docs).
 pub(crate) fn counts(event: &CaseEvent, strict: bool) -> bool {
     event.failed()
-        && match event.gate_level() {
-            _ if matches!(
-                event.outcome,
-                OutcomeClass::AdapterError | OutcomeClass::Timeout
-            ) =>
-            {
-                true
-            }
-            Level::Must | Level::May => true,
-            Level::Should => strict,
-        }
+        && (matches!(
+            event.outcome,
+            OutcomeClass::AdapterError | OutcomeClass::Timeout
+        ) || gates(event.gate_level(), strict))
+}
+
+/// Whether a result at `level` that is not a pass gates: `must`, and `may` (none of the listed
+/// answers), always; `should` under `--strict`.
+fn gates(level: Level, strict: bool) -> bool {
+    match level {
+        Level::Must | Level::May => true,
+        Level::Should => strict,
+    }
 }
 
 /// Decide whether `cases` pass the gate, given an optional baseline.
@@ -242,13 +260,20 @@ pub fn decide(
             .filter(|c| c.outcome != OutcomeClass::Skipped)
             .count(),
         uncovered: uncovered(cases),
+        undeclared_skips: cases
+            .iter()
+            .filter(|c| c.undeclared_skip() && gates(c.level, options.strict))
+            .map(|c| Finding::of(c, c.skip_reason.clone()))
+            .collect(),
         skipped_must: vec![],
         cut_short: !options.finished,
     };
     if options.fail_on_skipped_must {
         decision.skipped_must = cases
             .iter()
-            .filter(|c| c.outcome == OutcomeClass::Skipped && c.level == Level::Must)
+            .filter(|c| {
+                c.outcome == OutcomeClass::Skipped && c.level == Level::Must && !c.undeclared_skip()
+            })
             .map(|c| Finding::of(c, c.skip_reason.clone()))
             .collect();
     }
@@ -331,6 +356,7 @@ pub fn decide(
     decision.passed = !decision.cut_short
         && decision.executed > 0
         && decision.skipped_must.is_empty()
+        && decision.undeclared_skips.is_empty()
         && decision.new_failures.is_empty()
         && decision.stale.is_empty()
         && decision.expired.is_empty()
@@ -348,7 +374,7 @@ fn uncovered(cases: &[CaseEvent]) -> Vec<Uncovered> {
         .collect();
     let mut by_reason: BTreeMap<NotCovered, BTreeSet<&str>> = BTreeMap::new();
     for case in cases.iter().filter(|c| c.outcome == OutcomeClass::Skipped) {
-        let reason = NotCovered::of(case.skip_reason.as_deref().unwrap_or_default());
+        let reason = NotCovered::of(case);
         for requirement in &case.requirements {
             let must = crate::spec::find(requirement).is_some_and(|r| r.level == Level::Must);
             if must && !exercised.contains(requirement.as_str()) {
@@ -404,6 +430,16 @@ impl GateDecision {
                     group.requirements.len(),
                     group.reason.describe(),
                     group.requirements.join(", ")
+                ),
+            });
+        }
+        if !self.undeclared_skips.is_empty() {
+            notes.push(CoverageNote {
+                fails_gate: true,
+                text: format!(
+                    "{} skipped for a reason hello did not declare (answered `unsupported`, though hello declared no lack the request needs), which fails the gate: {}",
+                    plural(self.undeclared_skips.len(), "case"),
+                    names(&self.undeclared_skips)
                 ),
             });
         }
@@ -476,6 +512,12 @@ impl GateDecision {
         if self.cut_short {
             parts.insert(0, "the run did not complete".to_string());
         }
+        if !self.undeclared_skips.is_empty() {
+            parts.push(format!(
+                "{} skipped for a reason hello did not declare",
+                plural(self.undeclared_skips.len(), "case")
+            ));
+        }
         if !self.skipped_must.is_empty() {
             parts.push(plural(self.skipped_must.len(), "skipped must case"));
         }
@@ -516,6 +558,23 @@ impl GateDecision {
             }
             out.push('\n');
         }
+        for finding in self.undeclared_skips.iter().take(SHOWN) {
+            let _ = writeln!(
+                out,
+                "  skipped, not declared: {}::{} [{}] {}",
+                finding.area,
+                finding.id,
+                finding.level,
+                finding.note.as_deref().unwrap_or("no reason given")
+            );
+        }
+        if self.undeclared_skips.len() > SHOWN {
+            let _ = writeln!(
+                out,
+                "  ... and {} more skipped, not declared (each with its reason in the report)",
+                self.undeclared_skips.len() - SHOWN
+            );
+        }
         for entry in &self.stale {
             let _ = writeln!(
                 out,
@@ -541,6 +600,23 @@ impl GateDecision {
     }
 }
 
+/// How many undeclared skips the gate's text names one by one.
+const SHOWN: usize = 20;
+
+/// `area::id, ...` of the first [`SHOWN`] findings, and how many more.
+fn names(findings: &[Finding]) -> String {
+    let mut text = findings
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("{}::{}", f.area, f.id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if findings.len() > SHOWN {
+        let _ = write!(text, " and {} more", findings.len() - SHOWN);
+    }
+    text
+}
+
 fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
@@ -555,7 +631,7 @@ fn plural(count: usize, noun: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::baseline::Entry;
-    use crate::report::fixtures::case;
+    use crate::report::fixtures::{case, undeclared};
 
     fn options() -> GateOptions {
         GateOptions {
@@ -776,9 +852,7 @@ mod tests {
 
     #[test]
     fn a_run_that_tested_nothing_fails_and_says_what_was_not_covered() {
-        let mut unsupported = case("A-1", "jwt", OutcomeClass::Skipped);
-        unsupported.skip_reason =
-            Some("the implementation does not support this request: later".into());
+        let unsupported = undeclared("A-1", "jwt");
         let mut role = case("S-1", "signer", OutcomeClass::Skipped);
         role.requirements = vec!["SIGN-HASH".into()];
         role.skip_reason = Some("the implementation does not offer the signer role".into());
@@ -846,5 +920,97 @@ mod tests {
         may.level = Level::May;
         may.failure_level = Some(Level::Must);
         assert_eq!(may.gate_level(), Level::May);
+    }
+
+    #[test]
+    fn a_skip_hello_did_not_declare_fails_the_gate_with_its_reason() {
+        let ran = case("P-1", "jwt", OutcomeClass::Pass);
+        let role = case("S-1", "signer", OutcomeClass::Skipped);
+        let mut lacks = case("S-2", "signer", OutcomeClass::Skipped);
+        lacks.skip = Some(SkipCause::Lacks);
+        lacks.skip_reason = Some(
+            "needs JWT signing, which the implementation declares it lacks (hello: lacks sign_jwt)"
+                .into(),
+        );
+        // Declared skips (a role not offered, a declared lack) pass by default.
+        let declared = [ran.clone(), role.clone(), lacks.clone()];
+        let decision = decide(&declared, None, &options());
+        assert!(decision.passed, "{}", decision.render_text());
+        assert!(decision.undeclared_skips.is_empty());
+
+        let dodged = undeclared("A-1", "jwt");
+        let cases = [ran.clone(), role, lacks, dodged.clone()];
+        let decision = decide(&cases, None, &options());
+        assert!(!decision.passed);
+        assert_eq!(decision.exit(), Exit::Failed);
+        assert_eq!(decision.undeclared_skips.len(), 1);
+        assert!(decision.new_failures.is_empty(), "a skip, not a failure");
+        assert_eq!(
+            decision.headline(),
+            "gate: FAILED: 1 case skipped for a reason hello did not declare"
+        );
+        let text = decision.render_text();
+        assert!(
+            text.contains("skipped, not declared: jwt::A-1 [must] answered `unsupported` (\"later\"), but hello declared no lack of what this request needs"),
+            "{text}"
+        );
+        assert!(decision
+            .coverage()
+            .iter()
+            .any(|note| note.fails_gate && note.text.contains("jwt::A-1")));
+
+        // A baseline does not excuse it: there is no failure to list, and an entry for the case
+        // is stale.
+        let entry = Entry::for_failure(&case("A-1", "jwt", OutcomeClass::WrongErrorCode));
+        let decision = decide(&cases, Some(&baseline(vec![entry])), &options());
+        assert!(!decision.passed);
+        assert_eq!(decision.undeclared_skips.len(), 1);
+        assert!(decision.stale[0]
+            .why
+            .starts_with("now skipped: answered `unsupported`"));
+
+        // At `should` it gates under --strict only, like a should failure; at `may`, always.
+        let mut should = dodged.clone();
+        should.level = Level::Should;
+        let strict = GateOptions {
+            strict: true,
+            ..options()
+        };
+        assert!(decide(&[ran.clone(), should.clone()], None, &options()).passed);
+        assert!(!decide(&[ran.clone(), should], None, &strict).passed);
+        let mut may = dodged.clone();
+        may.level = Level::May;
+        assert!(!decide(&[ran.clone(), may], None, &options()).passed);
+
+        // --fail-on-skipped-must then also fails the declared ones, each listed once.
+        let all = GateOptions {
+            fail_on_skipped_must: true,
+            ..options()
+        };
+        let decision = decide(&cases, None, &all);
+        assert_eq!(decision.undeclared_skips.len(), 1);
+        assert_eq!(
+            decision
+                .skipped_must
+                .iter()
+                .map(|f| f.id.as_str())
+                .collect::<Vec<_>>(),
+            ["S-1", "S-2"]
+        );
+    }
+
+    #[test]
+    fn a_stream_without_skip_causes_reads_role_and_clock_from_the_reason() {
+        let mut old = case("S-1", "signer", OutcomeClass::Skipped);
+        old.skip = None;
+        assert_eq!(old.skip_cause(), Some(SkipCause::Role));
+        old.skip_reason = Some(
+            "needs an exact instant, and the implementation reads its own clock (clock: system)"
+                .into(),
+        );
+        assert_eq!(old.skip_cause(), Some(SkipCause::Clock));
+        old.skip_reason = Some("the implementation does not support this request: later".into());
+        assert!(old.undeclared_skip());
+        assert_eq!(case("P-1", "jwt", OutcomeClass::Pass).skip_cause(), None);
     }
 }

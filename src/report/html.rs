@@ -281,7 +281,16 @@ fn render_totals(out: &mut String, cases: &[CaseEvent]) {
     card(out, "cases", cases.len().to_string(), "cases");
     card(out, "passed", totals.passed.to_string(), "passed");
     card(out, "failed", totals.failed.to_string(), "failed");
-    card(out, "skipped", totals.skipped.to_string(), "skipped");
+    card(
+        out,
+        "skipped",
+        totals.skipped.to_string(),
+        &if totals.undeclared > 0 {
+            format!("skipped ({} not declared in hello)", totals.undeclared)
+        } else {
+            "skipped".to_string()
+        },
+    );
     card(
         out,
         "severity",
@@ -466,6 +475,7 @@ fn select(out: &mut String, key: &str, label: &str, options: &[(String, String)]
 fn render_case_row(out: &mut String, case: &CaseEvent) {
     let (kind, outcome_class) = match case.outcome {
         OutcomeClass::Pass => ("pass", "outcome-pass"),
+        OutcomeClass::Skipped if case.undeclared_skip() => ("skipped", "outcome-fail"),
         OutcomeClass::Skipped => ("skipped", "outcome-skipped"),
         _ => ("fail", "outcome-fail"),
     };
@@ -491,7 +501,11 @@ fn render_case_row(out: &mut String, case: &CaseEvent) {
     let _ = writeln!(
         out,
         "<td class=\"{outcome_class}\">{}</td><td>{severity_cell}</td><td>{}</td><td>{}</td>",
-        case.outcome.as_str(),
+        if case.undeclared_skip() {
+            "skipped, not declared"
+        } else {
+            case.outcome.as_str()
+        },
         esc(&case.level_label()),
         esc(&case.area)
     );
@@ -621,5 +635,24 @@ mod tests {
             !html.contains("http://") && !html.contains("https://"),
             "no network"
         );
+    }
+
+    #[test]
+    fn a_skip_hello_did_not_declare_is_marked_and_counted() {
+        let html = page(vec![
+            case("P-1", "jwt", OutcomeClass::Pass),
+            case("S-1", "signer", OutcomeClass::Skipped),
+            crate::report::fixtures::undeclared("U-1", "jwt"),
+        ]);
+        assert!(
+            html.contains("<td class=\"outcome-fail\">skipped, not declared</td>"),
+            "{html}"
+        );
+        assert!(html.contains("<td class=\"outcome-skipped\">skipped</td>"));
+        assert!(
+            html.contains("<b>2</b>skipped (1 not declared in hello)"),
+            "{html}"
+        );
+        assert!(html.contains("skipped: answered `unsupported` (&quot;later&quot;)"));
     }
 }

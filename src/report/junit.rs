@@ -279,4 +279,33 @@ pub(crate) mod tests {
             Ok(2)
         );
     }
+
+    #[test]
+    fn a_skip_hello_did_not_declare_is_a_counted_skip_and_a_failing_coverage_case() {
+        let stream = Stream::new(
+            header(),
+            vec![
+                case("J-1", "jwt", OutcomeClass::Pass),
+                crate::report::fixtures::undeclared("J-2", "jwt"),
+            ],
+            1.0,
+        );
+        let xml = render(&stream);
+        check_well_formed(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        assert!(
+            xml.contains(
+                "<testsuite name=\"jwt\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"1\""
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped message=\"answered `unsupported` (&quot;later&quot;), but hello declared no lack of what this request needs"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure message=\"1 case skipped for a reason hello did not declare"),
+            "the gate fails, so JUnit has a failure: {xml}"
+        );
+        assert!(xml.contains("failures=\"1\""), "{xml}");
+    }
 }

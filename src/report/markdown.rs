@@ -11,7 +11,7 @@ use crate::judge::{OutcomeClass, Severity};
 use crate::report::escape::{clip, md_cell};
 use crate::report::gate::GateDecision;
 use crate::report::stream::Stream;
-use crate::report::terminal::{failures_by_severity, Totals};
+use crate::report::terminal::{failures_by_severity, MustTally, Totals};
 
 /// GitHub's limit for one step's summary is 1 MiB; stay clearly below it.
 pub(crate) const GITHUB_SUMMARY_LIMIT: usize = 1_000_000;
@@ -46,8 +46,9 @@ pub(crate) fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOpt
     let mark = if gate.passed { "✅" } else { "❌" };
     let _ = writeln!(
         head,
-        "{mark} **{}** · {} · target `{}` · harness {} · {}{}\n",
+        "{mark} **{}** · {} · {} · target `{}` · harness {} · {}{}\n",
         md_cell(&gate.headline()),
+        MustTally::of(&stream.cases).short(),
         totals.closing_line(),
         md_cell(&header.target).replace('`', "'"),
         md_cell(&header.harness_version),
@@ -148,12 +149,15 @@ pub(crate) fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOpt
     }
 
     let mut rows: Vec<&CaseEvent> = failures_by_severity(&stream.cases);
-    rows.extend(
+    // Skips hello did not declare fail the gate: they lead the skips.
+    let skipped = || {
         stream
             .cases
             .iter()
-            .filter(|c| c.outcome == OutcomeClass::Skipped),
-    );
+            .filter(|c| c.outcome == OutcomeClass::Skipped)
+    };
+    rows.extend(skipped().filter(|c| c.undeclared_skip()));
+    rows.extend(skipped().filter(|c| !c.undeclared_skip()));
     if !options.failures_only {
         rows.extend(
             stream
@@ -195,6 +199,7 @@ pub(crate) fn render(stream: &Stream, gate: &GateDecision, options: &MarkdownOpt
 fn row(case: &CaseEvent) -> String {
     let result = match case.outcome {
         OutcomeClass::Pass => "✅ pass".to_string(),
+        OutcomeClass::Skipped if case.undeclared_skip() => "⛔ skipped, not declared".to_string(),
         OutcomeClass::Skipped => "⏭️ skipped".to_string(),
         class => format!("❌ {}", class.as_str()),
     };
@@ -229,7 +234,7 @@ pub(crate) fn suite_line(suite: Option<&crate::suite::SuiteIdentity>) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::{case, gate, header};
+    use crate::report::fixtures::{case, gate, header, undeclared};
 
     fn stream(count: usize) -> Stream {
         let mut cases = vec![
@@ -251,7 +256,7 @@ mod tests {
         assert!(caution < table);
         assert!(
             md.contains(
-                "❌ **gate: FAILED: 2 failures (1 critical)** · 2 passed, 2 failed, 1 skipped"
+                "❌ **gate: FAILED: 2 failures (1 critical)** · 2/5 must, 1 skipped · 2 passed, 2 failed, 1 skipped"
             ),
             "{md}"
         );
@@ -329,5 +334,26 @@ mod tests {
         );
         assert!(md.contains("✅ **gate: passed**"), "{md}");
         assert!(md.ends_with("No failures.\n"));
+    }
+
+    #[test]
+    fn a_skip_hello_did_not_declare_is_counted_marked_and_leads_the_skips() {
+        let mut s = stream(1);
+        s.cases.push(undeclared("U-1", "jwt"));
+        let gate = gate(&s);
+        let md = render(&s, &gate, &MarkdownOptions::default());
+        assert!(
+            md.contains("❌ **gate: FAILED: 2 failures (1 critical), 1 case skipped for a reason hello did not declare** · 1/5 must, 2 skipped · 1 passed, 2 failed, 2 skipped (1 not declared in hello)"),
+            "{md}"
+        );
+        assert!(md.contains("| ⛔ skipped, not declared |"), "{md}");
+        assert!(
+            md.find("jwt::U-1").unwrap() < md.find("sign::S-1").unwrap(),
+            "the skip that fails the gate before the declared one"
+        );
+        assert!(
+            md.contains("skipped for a reason hello did not declare (answered 'unsupported'"),
+            "the coverage note says why: {md}"
+        );
     }
 }

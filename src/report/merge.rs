@@ -358,4 +358,30 @@ mod tests {
         unfinished.complete = false;
         assert_eq!(all(unfinished), Err(MergeError::CutShort("2/3".into())));
     }
+
+    #[test]
+    fn a_skip_hello_did_not_declare_survives_the_event_log_and_the_merge() {
+        let mut cases: Vec<_> = (0..4)
+            .map(|i| case(&format!("C-{i:02}"), "jwt", OutcomeClass::Pass))
+            .collect();
+        cases[3] = crate::report::fixtures::undeclared("C-03", "jwt");
+        cases[2] = case("C-02", "signer", OutcomeClass::Skipped);
+        let shards: Vec<Stream> = [1, 2]
+            .map(|index| shard(&cases, Partition { index, count: 2 }))
+            .into_iter()
+            // Through events.jsonl and back, as `merge OUT DIR...` reads them.
+            .map(|s| Stream::parse(&s.to_jsonl(), std::path::Path::new("e.jsonl")).unwrap())
+            .collect();
+        let merged = merge(shards).unwrap();
+        let by_id = |id: &str| merged.cases.iter().find(|c| c.id == id).unwrap();
+        assert!(by_id("C-03").undeclared_skip());
+        assert!(
+            !by_id("C-02").undeclared_skip(),
+            "a role skip stays declared"
+        );
+        let gate = crate::report::fixtures::gate(&merged);
+        assert!(!gate.passed);
+        assert_eq!(gate.undeclared_skips.len(), 1);
+        assert_eq!(gate.undeclared_skips[0].id, "C-03");
+    }
 }

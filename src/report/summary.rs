@@ -8,7 +8,7 @@ use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
 use crate::report::gate::GateDecision;
 use crate::report::stream::Stream;
-use crate::report::terminal::Totals;
+use crate::report::terminal::{MustTally, Totals};
 use crate::spec::Level;
 
 const CLASSES: [OutcomeClass; 7] = [
@@ -71,6 +71,7 @@ pub(crate) fn summary(stream: &Stream, gate: &GateDecision) -> Value {
         "suite": stream.header.suite,
         "target": stream.header.target,
         "implementation": stream.header.implementation,
+        "lacks": stream.header.lacks,
         "started_at": stream.header.started_at,
         "complete": stream.complete,
         "totals": {
@@ -78,6 +79,7 @@ pub(crate) fn summary(stream: &Stream, gate: &GateDecision) -> Value {
             "passed": totals.passed,
             "failed": totals.failed,
             "skipped": totals.skipped,
+            "skipped_undeclared": cases.iter().filter(|c| c.undeclared_skip()).count(),
             "duration_ms": stream.footer.duration_ms,
         },
         "by_outcome": by_outcome,
@@ -95,25 +97,19 @@ pub(crate) fn render_summary(stream: &Stream, gate: &GateDecision) -> String {
     text
 }
 
-/// The badge: `passed/run must` (skipped must cases are not counted), red when the gate fails
-/// or any critical failure is present, yellow when it passes with failures (baselined, or
-/// should/may level), bright green when everything run passed.
+/// The badge: `passed/all must`, and `, N skipped` when any `must` case or property was skipped
+/// (for whatever reason: a skip is never a pass). Red when the gate fails, any critical failure
+/// is present, or a `must` case was skipped for a reason `hello` did not declare; yellow when it
+/// passes with failures (baselined, or should/may level); bright green otherwise, declared skips
+/// (a role not offered, a declared lack) included, which the message counts.
 pub(crate) fn badge(stream: &Stream, gate: &GateDecision) -> Value {
-    let must: Vec<&CaseEvent> = stream
-        .cases
-        .iter()
-        .filter(|c| c.level == Level::Must && c.outcome != OutcomeClass::Skipped)
-        .collect();
-    let passed = must
-        .iter()
-        .filter(|c| c.outcome == OutcomeClass::Pass)
-        .count();
+    let must = MustTally::of(&stream.cases);
     let any_failure = stream.cases.iter().any(|c| c.failed());
     let critical = stream
         .cases
         .iter()
         .any(|c| c.failed() && c.severity == Some(Severity::Critical));
-    let color = if !gate.passed || critical {
+    let color = if !gate.passed || critical || must.undeclared > 0 {
         "red"
     } else if any_failure {
         "yellow"
@@ -123,7 +119,7 @@ pub(crate) fn badge(stream: &Stream, gate: &GateDecision) -> Value {
     json!({
         "schemaVersion": 1,
         "label": "conformance",
-        "message": format!("{passed}/{} must", must.len()),
+        "message": must.short(),
         "color": color,
     })
 }
@@ -137,7 +133,7 @@ pub(crate) fn render_badge(stream: &Stream, gate: &GateDecision) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::{case, gate, header};
+    use crate::report::fixtures::{case, gate, header, undeclared};
 
     #[test]
     fn summary_counts_every_way() {
@@ -156,7 +152,7 @@ mod tests {
         let value = summary(&stream, &gate(&stream));
         assert_eq!(
             value["totals"],
-            json!({"cases": 4, "passed": 1, "failed": 2, "skipped": 1, "duration_ms": 10.0})
+            json!({"cases": 4, "passed": 1, "failed": 2, "skipped": 1, "skipped_undeclared": 0, "duration_ms": 10.0})
         );
         assert_eq!(value["by_outcome"]["wrong_verdict"], 1);
         assert_eq!(value["by_outcome"]["timeout"], 0);
@@ -190,7 +186,31 @@ mod tests {
         );
         assert_eq!(
             badge(&passing, &gate(&passing)),
-            json!({"schemaVersion": 1, "label": "conformance", "message": "1/1 must", "color": "brightgreen"})
+            json!({"schemaVersion": 1, "label": "conformance", "message": "1/2 must, 1 skipped", "color": "brightgreen"}),
+            "a declared skip is counted, and leaves the badge green"
+        );
+        let dodged = Stream::new(
+            header(),
+            vec![
+                case("A-1", "jwt", OutcomeClass::Pass),
+                undeclared("A-2", "jwt"),
+            ],
+            0.0,
+        );
+        assert_eq!(
+            badge(&dodged, &gate(&dodged)),
+            json!({"schemaVersion": 1, "label": "conformance", "message": "1/2 must, 1 skipped", "color": "red"})
+        );
+        let mut excused = gate(&dodged);
+        excused.passed = true;
+        assert_eq!(
+            badge(&dodged, &excused)["color"],
+            "red",
+            "a must case skipped for a reason hello did not declare is never less than red"
+        );
+        assert_eq!(
+            summary(&dodged, &gate(&dodged))["totals"]["skipped_undeclared"],
+            1
         );
         let failing = Stream::new(
             header(),

@@ -12,6 +12,9 @@ use crate::spec::{self, Level};
 pub fn progress_line(event: &CaseEvent) -> String {
     let status = match event.outcome {
         OutcomeClass::Pass => "ok".to_string(),
+        OutcomeClass::Skipped if event.undeclared_skip() => {
+            "SKIPPED (unsupported, not declared in hello)".to_string()
+        }
         OutcomeClass::Skipped => "skipped".to_string(),
         class => match event.severity {
             Some(severity) => format!("FAILED ({}, {})", class.as_str(), severity.as_str()),
@@ -147,6 +150,8 @@ pub struct Totals {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Of the skipped, those skipped for a reason `hello` did not declare.
+    pub undeclared: usize,
 }
 
 impl Totals {
@@ -155,18 +160,73 @@ impl Totals {
         for event in events {
             match event.outcome {
                 OutcomeClass::Pass => totals.passed += 1,
-                OutcomeClass::Skipped => totals.skipped += 1,
+                OutcomeClass::Skipped => {
+                    totals.skipped += 1;
+                    totals.undeclared += usize::from(event.undeclared_skip());
+                }
                 _ => totals.failed += 1,
             }
         }
         totals
     }
 
-    /// The closing line: `N passed, N failed` and `, N skipped` when any were.
+    /// The closing line: `N passed, N failed` and `, N skipped` when any were, with how many of
+    /// them `hello` did not declare.
     pub fn closing_line(&self) -> String {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
         if self.skipped > 0 {
             let _ = write!(line, ", {} skipped", self.skipped);
+        }
+        if self.undeclared > 0 {
+            let _ = write!(line, " ({} not declared in hello)", self.undeclared);
+        }
+        line
+    }
+}
+
+/// The `must` cases and properties of a run: how many passed, of how many, how many were
+/// skipped, and how many of those for a reason `hello` did not declare.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MustTally {
+    pub passed: usize,
+    pub total: usize,
+    pub skipped: usize,
+    pub undeclared: usize,
+}
+
+impl MustTally {
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a CaseEvent>) -> MustTally {
+        let must = events.into_iter().filter(|e| e.level == Level::Must);
+        let totals = Totals::of(must);
+        MustTally {
+            passed: totals.passed,
+            total: totals.passed + totals.failed + totals.skipped,
+            skipped: totals.skipped,
+            undeclared: totals.undeclared,
+        }
+    }
+
+    /// `412/450 must`, and `, 38 skipped` when any were: what the badge says.
+    pub fn short(&self) -> String {
+        let mut line = format!("{}/{} must", self.passed, self.total);
+        if self.skipped > 0 {
+            let _ = write!(line, ", {} skipped", self.skipped);
+        }
+        line
+    }
+
+    /// `must: 412/450 passed, 38 skipped`, and how many of the skips `hello` did not declare.
+    pub fn line(&self) -> String {
+        let mut line = format!("must: {}/{} passed", self.passed, self.total);
+        if self.skipped > 0 {
+            let _ = write!(line, ", {} skipped", self.skipped);
+        }
+        if self.undeclared > 0 {
+            let _ = write!(
+                line,
+                " ({} for a reason hello did not declare)",
+                self.undeclared
+            );
         }
         line
     }
@@ -215,6 +275,7 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
             );
         }
     }
+    let _ = writeln!(out, "{}", MustTally::of(events).line());
     let _ = writeln!(out, "finished in {elapsed_secs:.3}s");
     let _ = writeln!(out, "{}", Totals::of(events).closing_line());
     out

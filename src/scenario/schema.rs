@@ -49,32 +49,12 @@ fn schema_for<T: JsonSchema>(title: &str) -> Value {
 mod tests {
     use super::*;
 
-    /// Compares the committed schema with the generated one. With `UPDATE_SCHEMA=1` a stale file
-    /// is rewritten, and the test still fails (saying so): an update is reviewed, never a pass.
     fn check(file: &str, schema: Value) {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("schema")
-            .join(file);
-        let generated = serde_json::to_string_pretty(&schema).expect("a schema serializes") + "\n";
-        let committed = std::fs::read_to_string(&path)
-            .unwrap_or_default()
-            .replace("\r\n", "\n");
-        if committed == generated {
-            return;
-        }
-        if std::env::var("UPDATE_SCHEMA").as_deref() == Ok("1") {
-            std::fs::create_dir_all(path.parent().expect("schema/ has a parent"))
-                .expect("create schema/");
-            std::fs::write(&path, &generated).expect("write the schema");
-            panic!(
-                "UPDATE_SCHEMA=1: schema/{file} was out of date with src/scenario/model.rs and \
-                 has been rewritten. Review the diff, then run the tests again without \
-                 UPDATE_SCHEMA."
-            );
-        }
-        panic!(
-            "schema/{file} is out of date with src/scenario/model.rs; regenerate it with \
-             `UPDATE_SCHEMA=1 cargo test --lib scenario::schema` and review the diff"
+        crate::contract::schema::check_committed(
+            file,
+            schema,
+            "src/scenario/model.rs",
+            "scenario::schema",
         );
     }
 

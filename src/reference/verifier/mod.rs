@@ -31,7 +31,7 @@ mod request;
 pub use broken_rules::broken_rules;
 pub use exposure::{exposure, Exposure};
 pub(crate) use jwt::REGISTERED_CLAIMS;
-pub(crate) use request::{parse_request, MessengerRequest, RESERVED_ATTRIBUTES};
+pub(crate) use request::{parse_request, well_typed, MessengerRequest, RESERVED_ATTRIBUTES};
 
 /// Decide one request: [`verify_traced`] without the trace (so no passing check is put into
 /// words).

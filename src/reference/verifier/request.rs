@@ -89,6 +89,17 @@ impl Verifier<'_> {
 
 /// Rule 1 on the raw request: every problem found, in words, or the typed request.
 pub(crate) fn parse_request(raw: &Value) -> Result<MessengerRequest, Vec<String>> {
+    parse(raw, true)
+}
+
+/// Whether every field of the raw request has its contract's JSON type (an empty `user_id` or
+/// `email` does: rule 1 rejects it for its value, not its type). What a typed request can hold.
+pub(crate) fn well_typed(raw: &Value) -> bool {
+    parse(raw, false).is_ok()
+}
+
+/// [`parse_request`], with an empty `user_id` or `email` a problem only when `empty_is_a_problem`.
+fn parse(raw: &Value, empty_is_a_problem: bool) -> Result<MessengerRequest, Vec<String>> {
     let Value::Object(fields) = raw else {
         return Err(vec![format!("the request is {}, not an object", kind(raw))]);
     };
@@ -147,8 +158,8 @@ pub(crate) fn parse_request(raw: &Value) -> Result<MessengerRequest, Vec<String>
             None
         }
     };
-    let user_id = string("user_id", true);
-    let email = string("email", true);
+    let user_id = string("user_id", empty_is_a_problem);
+    let email = string("email", empty_is_a_problem);
     let user_hash = string("user_hash", false);
     let intercom_user_jwt = string("intercom_user_jwt", false);
     let attributes = match field("attributes") {
