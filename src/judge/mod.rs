@@ -15,6 +15,7 @@ use crate::scenario::{Expectation, ExpectedVerdict};
 use crate::spec::Level;
 
 pub mod breaks;
+mod open;
 mod signed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -220,9 +221,10 @@ pub(crate) fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgemen
             FromAdapter::Verdict(actual) => judge_any_of(verdicts, actual),
             other => unexpected_type("verdict", other),
         },
-        Expectation::UserHash { .. } | Expectation::Jwt { .. } | Expectation::Refused { .. } => {
-            signed::judge_signer(expectation, answer)
-        }
+        Expectation::UserHash { .. }
+        | Expectation::Jwt { .. }
+        | Expectation::Refused { .. }
+        | Expectation::SignerAnyOf { .. } => signed::judge_signer(expectation, answer),
     }
 }
 
