@@ -132,10 +132,13 @@ impl CaseEvent {
     }
 
     /// The level the result is judged at: the case's, or the lower level of the rules a failure
-    /// breaks (a `should` problem in a `must` case), never higher than the case's.
+    /// breaks (a `should` problem in a `must` case), never higher than the case's; a failure of
+    /// a `may` case (an answer it does not list) is judged at the level of the rule it breaks.
     pub fn gate_level(&self) -> Level {
         match self.failure_level {
             Some(Level::Should) if self.failed() => Level::Should,
+            // An answer a `may` case does not list breaks a rule like any other, at its level.
+            Some(Level::Must) if self.failed() && self.level == Level::May => Level::Must,
             _ => self.level,
         }
     }

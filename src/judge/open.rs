@@ -56,10 +56,12 @@ pub(super) fn judge_any_of(
     } else {
         Level::Must
     };
-    let named = match (request, answer) {
+    let deeds = match (request, answer) {
         (Some(request), FromAdapter::Signed(signed)) => what_it_did(request, signed),
         _ => Vec::new(),
     };
+    let did: Vec<String> = deeds.iter().map(|d| d.did.clone()).collect();
+    let named: Vec<Problem> = deeds.into_iter().map(|d| d.problem).collect();
     let listed: Vec<String> = answers
         .iter()
         .enumerate()
@@ -72,17 +74,10 @@ pub(super) fn judge_any_of(
         why: format!(
             "the signer rules leave this input open and allow {} answers (CONTRACT, \"Inputs the signer rules leave open\"); this answer is none of them, so it fails at {level} level{}; compared with the closest, ({}):",
             answers.len(),
-            if named.is_empty() {
+            if did.is_empty() {
                 String::new()
             } else {
-                format!(
-                    ": it {}",
-                    named
-                        .iter()
-                        .map(|p| p.actual.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; it ")
-                )
+                format!(": it {}", did.join("; it "))
             },
             index + 1
         ),
@@ -107,8 +102,9 @@ pub(super) fn judge_any_of(
     for problem in &mut problems {
         let lower = problem.level == Some(Level::Should);
         problem.level = Some(if lower { Level::Should } else { level });
-        if at_should && problem.severity == Severity::Critical {
-            problem.severity = Severity::Major;
+        // Nobody is let in or locked out by a verifier following this profile.
+        if at_should {
+            problem.severity = Severity::Minor;
         }
     }
     Judgement::from_problems(closest.class, problems)
@@ -179,7 +175,7 @@ pub(super) fn describe_answer(answer: &FromAdapter) -> String {
 /// or email written into the token, an identity, time or reserved claim taken from an attribute,
 /// a duplicate member, an `exp` other than `now + expires_in`, a MAC under an empty secret.
 /// Empty when it did none of these.
-pub(crate) fn what_it_did(request: &SignRequest, signed: &Signed) -> Vec<Problem> {
+pub(crate) fn what_it_did(request: &SignRequest, signed: &Signed) -> Vec<Deed> {
     let mut problems = Vec::new();
     if let Some(hash) = signed.user_hash.as_deref() {
         hash_findings(request, hash, &mut problems);
@@ -188,6 +184,42 @@ pub(crate) fn what_it_did(request: &SignRequest, signed: &Signed) -> Vec<Problem
         token_findings(request, token, &mut problems);
     }
     problems
+        .into_iter()
+        .map(|mut problem| {
+            let did = std::mem::replace(&mut problem.actual, shown(signed, &problem.field));
+            problem.why = format!("it {did}: {}", problem.why);
+            Deed { did, problem }
+        })
+        .collect()
+}
+
+/// One thing a signed answer did that the signer rules single out: `did` in words ("hashed the
+/// empty string"), and the problem that says why it matters.
+pub(crate) struct Deed {
+    pub did: String,
+    pub problem: Problem,
+}
+
+/// The part of a signed answer a finding is about, as shown in a failure.
+fn shown(signed: &Signed, field: &str) -> String {
+    let claims = || {
+        signed
+            .jwt
+            .as_deref()
+            .and_then(|t| jws::decode_unverified(t).ok())
+            .map(|d| d.claims.members.clone())
+            .unwrap_or_default()
+    };
+    match field {
+        "user_hash" => format!("{:?}", signed.user_hash.as_deref().unwrap_or_default()),
+        "signature" => "a MAC under the empty key".into(),
+        _ => match field.strip_prefix("claims.") {
+            Some(name) => claims()
+                .get(name)
+                .map_or_else(|| "absent".into(), |v| truncate(&v.to_string(), 100)),
+            None => "a member twice".into(),
+        },
+    }
 }
 
 fn finding(
@@ -225,7 +257,7 @@ fn hash_findings(request: &SignRequest, hash: &str, problems: &mut Vec<Problem>)
                 "user_hash",
                 "refused, or the HMAC over a non-empty identifier",
                 did,
-                &format!("the HMAC of a blank identifier is one value shared by every user without one, and names nobody: a verifier never accepts it for a real user. Diagnosis: {diagnosis}"),
+                &format!("the HMAC of a blank identifier is one value shared by every user without one and names nobody, so no verifier accepts it for a real user. Diagnosis: {diagnosis}"),
                 (Level::Must, req::HASH_NEVER_EMPTY),
                 Severity::Major,
             ));
@@ -298,7 +330,7 @@ fn token_findings(request: &SignRequest, token: &str, problems: &mut Vec<Problem
                 "claims.user_id",
                 &user_id.map_or_else(|| "refused".to_string(), |id| format!("{id:?}, or refused")),
                 format!("took the user's id from an attribute (user_id {got})"),
-                "the token logs in whoever the attribute names, not the user it was asked for: anyone who can set that profile field passes as another user",
+                "the token logs in whoever the attribute names, not the user it was asked for; anyone who can set that profile field passes as another user",
                 (Level::Must, req::JWT_RESERVED_ATTRIBUTES),
                 Severity::Critical,
             ));
@@ -415,4 +447,231 @@ fn has_reserved_attribute(request: &SignRequest) -> bool {
     request.attributes.keys().any(|k| {
         RESERVED_ATTRIBUTES.contains(&k.as_str()) || REGISTERED_CLAIMS.contains(&k.as_str())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{Platform, User};
+    use serde_json::json;
+
+    const KEY: &str = "open-inputs-judge-key-0123456789abcdef";
+    const NOW: i64 = 1_767_225_600;
+
+    fn request(user_id: Option<&str>, email: Option<&str>, attributes: Value) -> SignRequest {
+        SignRequest {
+            id: "s1".into(),
+            now: NOW,
+            mode: SignMode::Jwt,
+            platform: Platform::Web,
+            secret: KEY.into(),
+            key_id: None,
+            user: User {
+                user_id: user_id.map(String::from),
+                email: email.map(String::from),
+            },
+            attributes: attributes.as_object().cloned().unwrap_or_default(),
+            expires_in: Some(60),
+        }
+    }
+
+    fn token(claims: Value, secret: &str) -> FromAdapter {
+        FromAdapter::Signed(Signed {
+            id: "s1".into(),
+            user_hash: None,
+            jwt: Some(jws::sign_hs256(
+                &json!({"alg": "HS256"}),
+                &claims,
+                secret.as_bytes(),
+            )),
+        })
+    }
+
+    fn judged(request: &SignRequest, answer: &FromAdapter) -> Judgement {
+        crate::judge::judge(&Expectation::for_sign_request(request), answer)
+    }
+
+    use crate::contract::SignMode;
+
+    #[test]
+    fn every_answer_the_table_allows_passes_and_is_recorded() {
+        let r = request(
+            Some("u-1"),
+            None,
+            json!({"user_id": "admin", "plan": "pro"}),
+        );
+        let refused = FromAdapter::Refused(crate::contract::Refused {
+            id: "s1".into(),
+            message: "reserved".into(),
+        });
+        assert_eq!(judged(&r, &refused).chosen, Some(0));
+        let left_out = token(
+            json!({"user_id": "u-1", "plan": "pro", "exp": NOW + 60}),
+            KEY,
+        );
+        let judgement = judged(&r, &left_out);
+        assert_eq!(
+            (judgement.class, judgement.chosen),
+            (OutcomeClass::Pass, Some(1))
+        );
+    }
+
+    /// Each answer outside the table: what it did, the rule it breaks and that rule's level.
+    #[test]
+    fn an_answer_outside_the_table_names_what_it_did_at_the_tables_level() {
+        let cases: Vec<(SignRequest, FromAdapter, &str, &str, Level)> =
+            vec![
+            (
+                request(Some("u-1"), None, json!({"user_id": "admin"})),
+                token(json!({"user_id": "admin", "exp": NOW + 60}), KEY),
+                "took the user's id from an attribute (user_id \"admin\")",
+                req::JWT_RESERVED_ATTRIBUTES,
+                Level::Must,
+            ),
+            (
+                request(Some("u-1"), Some("a@b.c"), json!({"email": "boss@b.c"})),
+                token(json!({"user_id": "u-1", "email": "boss@b.c", "exp": NOW + 60}), KEY),
+                "took the email from an attribute (email \"boss@b.c\")",
+                req::JWT_RESERVED_ATTRIBUTES,
+                Level::Must,
+            ),
+            (
+                request(Some("u-1"), None, json!({"exp": 4_102_444_800_i64})),
+                token(json!({"user_id": "u-1", "exp": 4_102_444_800_i64}), KEY),
+                "exp taken from the attribute (exp 4102444800)",
+                req::JWT_RESERVED_ATTRIBUTES,
+                Level::Must,
+            ),
+            (
+                request(Some("u-1"), None, json!({"iss": "x"})),
+                token(json!({"user_id": "u-1", "iss": "x", "exp": NOW + 60}), KEY),
+                "wrote the reserved claim `iss` from the attribute (iss \"x\")",
+                req::JWT_RESERVED_ATTRIBUTES,
+                Level::Must,
+            ),
+            (
+                request(Some(""), Some("a@b.c"), json!({})),
+                token(json!({"user_id": "", "email": "a@b.c", "exp": NOW + 60}), KEY),
+                "signed a token with user_id \"\"",
+                req::EMPTY_USER_ID,
+                Level::Must,
+            ),
+            (
+                request(Some(""), Some("a@b.c"), json!({})),
+                token(json!({"user_id": "a@b.c", "exp": NOW + 60}), KEY),
+                "took the user's id from the email (\"a@b.c\") because the user_id was empty",
+                req::EMPTY_USER_ID,
+                Level::Must,
+            ),
+            (
+                request(Some("u-1"), Some(""), json!({})),
+                token(json!({"user_id": "u-1", "email": "", "exp": NOW + 60}), KEY),
+                "signed a token with email \"\"",
+                req::EMPTY_EMAIL,
+                Level::Should,
+            ),
+            (
+                SignRequest {
+                    secret: String::new(),
+                    ..request(Some("u-1"), None, json!({}))
+                },
+                token(json!({"user_id": "u-1", "exp": NOW + 60}), ""),
+                "signed under an empty secret",
+                req::EMPTY_SECRET,
+                Level::Should,
+            ),
+            (
+                SignRequest {
+                    expires_in: Some(0),
+                    ..request(Some("u-1"), None, json!({}))
+                },
+                token(json!({"user_id": "u-1", "exp": NOW + 3600}), KEY),
+                "wrote exp 1767229200 for expires_in 0",
+                req::JWT_LIFETIME_RANGE,
+                Level::Must,
+            ),
+            (
+                SignRequest {
+                    expires_in: Some(i64::MAX),
+                    ..request(Some("u-1"), None, json!({}))
+                },
+                token(json!({"user_id": "u-1", "exp": i64::MAX}), KEY),
+                "wrote a wrapped or clamped exp 9223372036854775807: now + expires_in overflows",
+                req::JWT_LIFETIME_RANGE,
+                Level::Must,
+            ),
+        ];
+        for (request, answer, did, requirement, level) in cases {
+            let judgement = judged(&request, &answer);
+            let text = format!("{:#?}", judgement.problems);
+            assert!(judgement.class.is_failure(), "{did}: {text}");
+            assert_eq!(judgement.level, Some(level), "{did}: {text}");
+            let named = judgement
+                .problems
+                .iter()
+                .find(|p| p.why.starts_with(&format!("it {did}:")))
+                .unwrap_or_else(|| panic!("nothing says `{did}`: {text}"));
+            assert_eq!(named.requirement.as_deref(), Some(requirement), "{did}");
+            assert!(!text.contains("the contract says to refuse"), "{text}");
+            assert!(!text.contains(KEY), "{text}");
+            if level == Level::Should {
+                assert_eq!(judgement.severity, Some(Severity::Minor), "{did}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_duplicate_member_is_named() {
+        let r = request(Some("u-1"), None, json!({"exp": 5}));
+        let payload = format!("{{\"user_id\":\"u-1\",\"exp\":{},\"exp\":5}}", NOW + 60);
+        let answer = FromAdapter::Signed(Signed {
+            id: "s1".into(),
+            user_hash: None,
+            jwt: Some(jws::sign_raw(
+                br#"{"alg":"HS256"}"#,
+                payload.as_bytes(),
+                KEY.as_bytes(),
+            )),
+        });
+        let deeds = match &answer {
+            FromAdapter::Signed(signed) => what_it_did(&r, signed),
+            _ => unreachable!(),
+        };
+        assert_eq!(deeds.len(), 1);
+        assert!(
+            deeds[0]
+                .did
+                .starts_with("wrote a payload with a duplicate member"),
+            "{}",
+            deeds[0].did
+        );
+        assert_eq!(
+            deeds[0].problem.requirement.as_deref(),
+            Some(req::JWT_RESERVED_ATTRIBUTES)
+        );
+        assert_eq!(judged(&r, &answer).level, Some(Level::Must));
+    }
+
+    #[test]
+    fn a_hash_of_the_empty_user_id_fails_at_must_and_says_so() {
+        let mut r = request(Some(""), Some("a@b.c"), json!({}));
+        r.mode = SignMode::UserHash;
+        let hash = |id: &str| {
+            FromAdapter::Signed(Signed {
+                id: "s1".into(),
+                user_hash: Some(user_hash(KEY, id)),
+                jwt: None,
+            })
+        };
+        assert_eq!(judged(&r, &hash("a@b.c")).chosen, Some(1));
+        let judgement = judged(&r, &hash(""));
+        assert_eq!(judgement.level, Some(Level::Must));
+        assert!(
+            judgement.problems[0]
+                .why
+                .contains("it hashed the empty string"),
+            "{:?}",
+            judgement.problems
+        );
+    }
 }

@@ -98,7 +98,7 @@ fn signed_instead_of_refused(request: Option<&SignRequest>, signed: &Signed) -> 
     let (why, requirement, level) = refusal_rule(request, signed);
     let mut why = why.to_string();
     if let Some(first) = named.first() {
-        why = format!("it {}: {}", first.actual, first.why);
+        why = first.problem.why.clone();
     } else if let Some(diagnosis) = signed
         .user_hash
         .as_deref()
@@ -111,14 +111,19 @@ fn signed_instead_of_refused(request: Option<&SignRequest>, signed: &Signed) -> 
     problem.requirement = Some(
         named
             .first()
-            .and_then(|p| p.requirement.clone())
+            .and_then(|d| d.problem.requirement.clone())
             .unwrap_or_else(|| requirement.to_string()),
     );
+    let level = named.first().and_then(|d| d.problem.level).unwrap_or(level);
+    if let Some(first) = named.first() {
+        problem.severity = first.problem.severity;
+        judgement.severity = Some(first.problem.severity);
+    }
+    problem.level = Some(level);
+    judgement.level = Some(level);
     if level == Level::Should {
-        problem.level = Some(Level::Should);
         problem.severity = Severity::Minor;
         judgement.severity = Some(Severity::Minor);
-        judgement.level = Some(Level::Should);
     }
     judgement
 }

@@ -844,7 +844,10 @@ mod tests {
         assert_eq!(passing.gate_level(), Level::Must);
         let mut may = case("M-1", "jwt", OutcomeClass::WrongDetail);
         may.level = Level::May;
-        may.failure_level = Some(Level::Must);
         assert_eq!(may.gate_level(), Level::May);
+        // An answer the `may` case does not list fails at the level of the rule it breaks.
+        may.failure_level = Some(Level::Must);
+        assert_eq!(may.gate_level(), Level::Must);
+        assert_eq!(may.level_label(), "must (may case)");
     }
 }
