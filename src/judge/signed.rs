@@ -119,9 +119,10 @@ fn signed_instead_of_refused(request: Option<&SignRequest>, signed: &Signed) -> 
         problem.severity = first.problem.severity;
         judgement.severity = Some(first.problem.severity);
     }
-    problem.level = Some(level);
-    judgement.level = Some(level);
+    // A must rule is the level of the case that expects a refusal: only a lower one is stated.
     if level == Level::Should {
+        problem.level = Some(level);
+        judgement.level = Some(level);
         problem.severity = Severity::Minor;
         judgement.severity = Some(Severity::Minor);
     }
