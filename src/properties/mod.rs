@@ -231,8 +231,8 @@ static PROPERTIES: [Property; 8] = [
     },
     Property {
         name: "signer-output",
-        title: "for random users, the signer's user_hash and JWT are exactly what the contract requires, and verify under the reference",
-        requirements: &["SIGN-HASH", "SIGN-HASH-REFUSE", "SIGN-JWT-HEADER", "SIGN-JWT-CLAIMS", "SIGN-JWT-EXP", "SIGN-JWT-REFUSE"],
+        title: "for random users, the signer's user_hash and JWT are what the signer rules require (for an input they leave open, one of the answers they allow), and verify under the reference",
+        requirements: &["SIGN-HASH", "SIGN-HASH-NEVER-EMPTY", "SIGN-EMPTY-USER-ID", "SIGN-EMPTY-EMAIL", "SIGN-EMPTY-SECRET", "SIGN-JWT-HEADER", "SIGN-JWT-CLAIMS", "SIGN-JWT-EXP", "SIGN-JWT-USER-ID-REQUIRED", "SIGN-JWT-RESERVED-ATTRIBUTES", "SIGN-JWT-LIFETIME-RANGE"],
         role: Role::Signer,
         needs_exact_instant: true,
         invariant: Invariant::None,

@@ -190,6 +190,16 @@ mod tests {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
+    /// A property names only requirements of the registry (a counterexample case lists them).
+    #[test]
+    fn every_property_names_known_requirements() {
+        for property in crate::properties::all() {
+            for id in property.requirements {
+                assert!(crate::spec::find(id).is_some(), "{}: {id}", property.name);
+            }
+        }
+    }
+
     #[test]
     fn the_reserved_names_are_the_references() {
         use crate::reference::verifier::{REGISTERED_CLAIMS, RESERVED_ATTRIBUTES};

@@ -48,6 +48,7 @@ pub mod requirement {
     pub const JWT_LIFETIME_RANGE: &str = "SIGN-JWT-LIFETIME-RANGE";
 
     /// Every id above.
+    #[cfg(test)]
     pub const ALL: &[&str] = &[
         HASH_NEVER_EMPTY,
         EMPTY_USER_ID,
