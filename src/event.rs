@@ -95,7 +95,8 @@ pub struct CaseEvent {
     /// The case's level, as written.
     pub level: Level,
     /// The level a failure is judged at when it is lower than `level`: every problem breaks a
-    /// rule of that lower level (a signer's `typ` inside a `must` case). `None` otherwise. See
+    /// rule of that lower level (a signer's `typ` inside a `must` case); for a `may` case, the
+    /// level of the rule an unlisted answer breaks. `None` otherwise. See
     /// [`CaseEvent::gate_level`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_level: Option<Level>,

@@ -24,10 +24,16 @@ pub(super) fn judge_any_of(
     request: Option<&SignRequest>,
     answer: &FromAdapter,
 ) -> Judgement {
+    // What the answer did that the table singles out: such an answer matches no listed one,
+    // even where a listed token's leeway (an `iat` of any value) would let it through.
+    let deeds = match (request, answer) {
+        (Some(request), FromAdapter::Signed(signed)) => what_it_did(request, signed),
+        _ => Vec::new(),
+    };
     let mut closest: Option<(usize, Judgement)> = None;
     for (index, expected) in answers.iter().enumerate() {
         let judgement = super::signed::judge_signer(expected, answer);
-        if judgement.class == OutcomeClass::Pass {
+        if judgement.class == OutcomeClass::Pass && deeds.is_empty() {
             return Judgement {
                 chosen: Some(index),
                 ..judgement
@@ -55,10 +61,6 @@ pub(super) fn judge_any_of(
         Level::Should
     } else {
         Level::Must
-    };
-    let deeds = match (request, answer) {
-        (Some(request), FromAdapter::Signed(signed)) => what_it_did(request, signed),
-        _ => Vec::new(),
     };
     let did: Vec<String> = deeds.iter().map(|d| d.did.clone()).collect();
     let named: Vec<Problem> = deeds.into_iter().map(|d| d.problem).collect();
@@ -107,7 +109,11 @@ pub(super) fn judge_any_of(
             problem.severity = Severity::Minor;
         }
     }
-    Judgement::from_problems(closest.class, problems)
+    let class = match closest.class {
+        OutcomeClass::Pass => OutcomeClass::WrongDetail,
+        class => class,
+    };
+    Judgement::from_problems(class, problems)
 }
 
 /// One listed answer, in a few words.
@@ -539,6 +545,13 @@ mod tests {
                 request(Some("u-1"), None, json!({"exp": 4_102_444_800_i64})),
                 token(json!({"user_id": "u-1", "exp": 4_102_444_800_i64}), KEY),
                 "exp taken from the attribute (exp 4102444800)",
+                req::JWT_RESERVED_ATTRIBUTES,
+                Level::Must,
+            ),
+            (
+                request(Some("u-1"), None, json!({"iat": 4_102_444_800_i64})),
+                token(json!({"user_id": "u-1", "iat": 4_102_444_800_i64, "exp": NOW + 60}), KEY),
+                "iat taken from the attribute (iat 4102444800)",
                 req::JWT_RESERVED_ATTRIBUTES,
                 Level::Must,
             ),
