@@ -110,7 +110,9 @@ impl InProcess for NodeClient {
                     claims.insert("email".into(), email.into());
                 }
                 claims.extend(request.attributes.clone());
-                // jsonwebtoken: `iat` by default, `exp = iat + expiresIn` (a safe integer only).
+                // jsonwebtoken: `iat` by default, `exp = iat + expiresIn`. The safe-integer check
+                // is the integration's: jsonwebtoken itself writes the rounded double, which
+                // fails SIGN-JWT-027 (only a refusal conforms when now + expires_in overflows).
                 claims.insert("iat".into(), request.now.into());
                 if let Some(seconds) = request.expires_in {
                     match request
@@ -170,7 +172,9 @@ impl InProcess for RailsGem {
                     }
                 }
                 if let Some(seconds) = request.expires_in {
-                    // Ruby integers do not overflow; the JSON integer would not fit a verifier's.
+                    // Ruby integers do not overflow: this check is the integration's, not the
+                    // gem's (without it the exact sum fails SIGN-JWT-027, which allows only a
+                    // refusal).
                     match request.now.checked_add(seconds) {
                         Some(exp) => claims.insert("exp".into(), exp.into()),
                         None => return refused(request, "exp does not fit in 64 bits"),

@@ -74,8 +74,11 @@ pub(super) fn judge_any_of(
         expected: format!("any one of the conforming answers: {}", listed.join("; ")),
         actual: describe_answer(answer),
         why: format!(
-            "the signer rules leave this input open and allow {} answers (CONTRACT, \"Inputs the signer rules leave open\"); this answer is none of them, so it fails at {level} level{}; compared with the closest, ({}):",
-            answers.len(),
+            "the signer rules leave this input open and allow {} (CONTRACT, \"Inputs the signer rules leave open\"); this answer is none of them, so it fails at {level} level{}; compared with the closest, ({}):",
+            match answers.len() {
+                1 => "one answer".to_string(),
+                n => format!("{n} answers"),
+            },
             if did.is_empty() {
                 String::new()
             } else {
