@@ -427,14 +427,14 @@ fn token_findings(request: &SignRequest, token: &str, problems: &mut Vec<Problem
                 ),
                 None => (
                     "refused (now + expires_in overflows)".to_string(),
-                    format!("wrote a wrapped or clamped exp {got}: now + expires_in overflows"),
+                    format!("wrote exp {got} where now + expires_in overflows (a wrapped or clamped exp)"),
                 ),
             };
             problems.push(finding(
                 "claims.exp",
                 &expected,
                 did,
-                "the token lives another time than asked: exp is now + expires_in exactly, or the request is refused",
+                "the token lives another time than asked (exp is now + expires_in exactly, or the request is refused)",
                 (Level::Must, req::JWT_LIFETIME_RANGE),
                 Severity::Major,
             ));
@@ -612,7 +612,7 @@ mod tests {
                     ..request(Some("u-1"), None, json!({}))
                 },
                 token(json!({"user_id": "u-1", "exp": i64::MAX}), KEY),
-                "wrote a wrapped or clamped exp 9223372036854775807: now + expires_in overflows",
+                "wrote exp 9223372036854775807 where now + expires_in overflows (a wrapped or clamped exp)",
                 req::JWT_LIFETIME_RANGE,
                 Level::Must,
             ),
