@@ -344,3 +344,32 @@ fn the_contract_only_signer_passes_in_both_readings() {
         }
     }
 }
+
+/// Every bundled broken signer is still caught by a signer case, and a problem of that failure
+/// names a requirement the broken signer says it breaks (not only the case's tags).
+#[test]
+fn every_broken_signer_is_caught_by_a_problem_naming_what_it_breaks() {
+    let suite = common::suite();
+    let cases = signer_cases(&suite);
+    let mut missed = Vec::new();
+    for mutant in messenger_conformance::broken::all()
+        .iter()
+        .filter(|m| m.name.starts_with("sign-"))
+    {
+        let events = common::run_cases(&common::broken_implementation(mutant.name), &cases);
+        let named = events.iter().filter(|e| e.failed()).any(|e| {
+            e.problems.iter().any(|p| {
+                p.requirement
+                    .as_deref()
+                    .is_some_and(|r| mutant.breaks.contains(&r))
+            })
+        });
+        if !named {
+            missed.push(mutant.name);
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "no failing problem names what these break: {missed:?}"
+    );
+}

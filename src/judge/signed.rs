@@ -231,8 +231,15 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
                 ),
                 severity: Severity::Major,
                 level: None,
-                requirement: None,
-            }]
+                // The header's `alg` or `crit` (rule 2.3), else the token's form (rule 2.2).
+                requirement: Some(
+                    match error.rule() {
+                        "2.3" => "SIGN-JWT-HEADER",
+                        _ => "SIGN-JWT-SIGNATURE",
+                    }
+                    .into(),
+                ),
+            }];
         }
     };
     let (token_header, token_claims) = (&decoded.header.members, &decoded.claims.members);
