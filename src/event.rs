@@ -99,7 +99,8 @@ pub struct CaseEvent {
     /// The case's level, as written.
     pub level: Level,
     /// The level a failure is judged at when it is lower than `level`: every problem breaks a
-    /// rule of that lower level (a signer's `typ` inside a `must` case). `None` otherwise. See
+    /// rule of that lower level (a signer's `typ` inside a `must` case); for a `may` case, the
+    /// level of the rule an unlisted answer breaks. `None` otherwise. See
     /// [`CaseEvent::gate_level`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_level: Option<Level>,
@@ -147,10 +148,14 @@ impl CaseEvent {
     }
 
     /// The level the result is judged at: the case's, or the lower level of the rules a failure
-    /// breaks (a `should` problem in a `must` case), never higher than the case's.
+    /// breaks (a `should` problem in a `must` case), never higher than the case's; a failure of
+    /// a `may` case (an answer it does not list) is judged at the level of the rule it breaks.
     pub fn gate_level(&self) -> Level {
         match self.failure_level {
             Some(Level::Should) if self.failed() => Level::Should,
+            // An answer a `may` case does not list breaks a rule like any other, at its level
+            // (`must` unless its problems say `should`).
+            _ if self.failed() && self.level == Level::May => Level::Must,
             _ => self.level,
         }
     }

@@ -31,6 +31,9 @@ use rstest::rstest;
 #[case::sign_exp_milliseconds("sign-exp-milliseconds")]
 #[case::sign_jwt_without_user_id("sign-jwt-without-user-id")]
 #[case::sign_hash_blank_identifier("sign-hash-blank-identifier")]
+#[case::sign_empty_identifier_signed("sign-empty-identifier-signed")]
+#[case::sign_reserved_attributes_overwrite("sign-reserved-attributes-overwrite")]
+#[case::sign_empty_secret("sign-empty-secret")]
 fn failure_messages(#[case] name: &str) {
     let root = env!("CARGO_MANIFEST_DIR");
     let suite = common::suite();

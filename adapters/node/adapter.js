@@ -328,6 +328,11 @@ function sign(message) {
   if (clashing.length > 0) return refuse(`attributes ${clashing.join(", ")} would overwrite claims with a meaning of their own`);
   const expiresIn = message.expires_in ?? null;
   if (expiresIn !== null && expiresIn <= 0) return refuse(`expires_in ${expiresIn} would be expired on arrival`);
+  // A double cannot hold every integer: refuse an exp that is not a safe integer rather than
+  // write a rounded one (SIGN-JWT-LIFETIME-RANGE).
+  if (expiresIn !== null && !Number.isSafeInteger(message.now + expiresIn)) {
+    return refuse(`now + expires_in ${expiresIn} is not a safe integer`);
+  }
 
   // The seed's sample: a payload with user_id, email, the attributes and exp in seconds.
   const payload = { user_id: userId };

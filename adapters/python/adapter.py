@@ -389,6 +389,10 @@ def sign(message):
     expires_in = message.get("expires_in")
     if expires_in is not None and expires_in <= 0:
         return refuse(f"expires_in {expires_in} would be expired on arrival")
+    # Python integers do not overflow, but a verifier's 64-bit times do: refuse an exp that does
+    # not fit (SIGN-JWT-LIFETIME-RANGE).
+    if expires_in is not None and message["now"] + expires_in > 2**63 - 1:
+        return refuse(f"now + expires_in {expires_in} does not fit in 64 bits")
 
     payload = {"user_id": user_id}
     if email is not None:

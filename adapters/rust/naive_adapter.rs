@@ -35,10 +35,13 @@
 //!   uppercase hex passes on iOS and Android, which the mobile SDKs never send;
 //! - rule 1 is a serde struct: it checks types, not empty strings, the action, or attribute
 //!   names reserved for request fields;
-//! - the signer refuses only a user without identifier (or, for a JWT, without user_id): it signs
-//!   an empty user_id or email, with an empty secret, a zero lifetime, and attributes named
-//!   `user_id`, `email` or `exp` spread over the claims, where SIGN-HASH-REFUSE and
-//!   SIGN-JWT-REFUSE say to refuse.
+//! - the signer refuses only a user without identifier (or, for a JWT, without user_id): it hashes
+//!   an empty user_id (the HMAC of the empty string, SIGN-EMPTY-USER-ID) and writes attributes
+//!   named `user_id`, `email` or `exp` beside the claims of that name (duplicate members,
+//!   SIGN-JWT-RESERVED-ATTRIBUTES); it writes an empty email into the token and signs under an
+//!   empty secret (should level: SIGN-EMPTY-EMAIL, SIGN-EMPTY-SECRET). Its answers to an empty
+//!   email in a user_hash and to a zero lifetime conform (CONTRACT, "Inputs the signer rules
+//!   leave open").
 
 use std::io::{BufRead, Write};
 

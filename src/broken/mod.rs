@@ -479,13 +479,13 @@ static BROKEN: &[BrokenImplementation] = &[
     BrokenImplementation {
         name: "sign-jwt-without-user-id",
         summary: "signs a JWT for a user without user_id, identified by the email alone, instead of refusing",
-        breaks: &["SIGN-JWT-REFUSE"],
+        breaks: &["SIGN-JWT-USER-ID-REQUIRED"],
         make: || signer(signer::jwt_without_user_id),
     },
     BrokenImplementation {
         name: "sign-hash-blank-identifier",
         summary: "signs a user with neither user_id nor email with the HMAC of the empty string instead of refusing",
-        breaks: &["SIGN-HASH-REFUSE"],
+        breaks: &["SIGN-HASH-NEVER-EMPTY"],
         make: || signer(signer::hash_blank_identifier),
     },
     BrokenImplementation {
@@ -514,10 +514,10 @@ static BROKEN: &[BrokenImplementation] = &[
         make: || signer(signer::nested_attributes),
     },
     BrokenImplementation {
-        name: "sign-empty-identifier-as-missing",
-        summary: "treats an empty user_id or email as missing (user.user_id || user.email): an empty user_id gets a hash over the email instead of a refusal",
-        breaks: &["SIGN-HASH-REFUSE", "SIGN-JWT-REFUSE"],
-        make: || signer(signer::empty_identifier_as_missing),
+        name: "sign-empty-identifier-signed",
+        summary: "signs an empty user_id as it is (user.user_id ?? user.email): the HMAC of the empty string, a token with user_id \"\"",
+        breaks: &["SIGN-EMPTY-USER-ID", "SIGN-HASH-NEVER-EMPTY"],
+        make: || signer(signer::empty_identifier_signed),
     },
     BrokenImplementation {
         name: "sign-zero-user-id-as-missing",
@@ -558,7 +558,7 @@ static BROKEN: &[BrokenImplementation] = &[
     BrokenImplementation {
         name: "sign-reserved-attributes-overwrite",
         summary: "spreads the attributes over the claims ({user_id, email, exp, ...attributes}): an attribute named user_id, email or exp replaces the user's own instead of being refused",
-        breaks: &["SIGN-JWT-REFUSE"],
+        breaks: &["SIGN-JWT-RESERVED-ATTRIBUTES"],
         make: || signer(signer::reserved_attributes_overwrite),
     },
     BrokenImplementation {
@@ -570,7 +570,7 @@ static BROKEN: &[BrokenImplementation] = &[
     BrokenImplementation {
         name: "sign-empty-secret",
         summary: "signs with an empty secret (an unset environment variable read as \"\") instead of refusing",
-        breaks: &["SIGN-HASH-REFUSE", "SIGN-JWT-REFUSE"],
+        breaks: &["SIGN-EMPTY-SECRET"],
         make: || signer(signer::empty_secret_signed),
     },
     BrokenImplementation {
@@ -596,6 +596,12 @@ static BROKEN: &[BrokenImplementation] = &[
         summary: "writes the lifetime itself as exp ({\"exp\": 3600}): the token expired in 1970",
         breaks: &["SIGN-JWT-EXP"],
         make: || signer(signer::exp_relative),
+    },
+    BrokenImplementation {
+        name: "sign-exp-saturating",
+        summary: "clamps exp when now + expires_in overflows (saturating add) instead of refusing: a token that never expires",
+        breaks: &["SIGN-JWT-LIFETIME-RANGE"],
+        make: || signer(signer::exp_saturating),
     },
 ];
 

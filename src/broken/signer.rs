@@ -159,17 +159,54 @@ pub(super) fn nested_attributes(request: &SignRequest) -> FromAdapter {
     })
 }
 
-/// `user.user_id || user.email`: an empty string is falsy, so an empty `user_id` is "missing" and
-/// the email is signed instead (and an empty email is dropped beside a user_id).
-pub(super) fn empty_identifier_as_missing(request: &SignRequest) -> FromAdapter {
-    let mut changed = request.clone();
-    if changed.user.user_id.as_deref() == Some("") {
-        changed.user.user_id = None;
+/// `user.user_id ?? user.email`: nullish coalescing keeps the empty string, so an empty user_id
+/// is signed as it is: the HMAC of the empty string, or a token with `user_id: ""` (and an empty
+/// email beside a user_id is written as `email: ""`). (`user_id || email`, which reads the empty
+/// string as missing, conforms: see CONTRACT, "Inputs the signer rules leave open".)
+pub(super) fn empty_identifier_signed(request: &SignRequest) -> FromAdapter {
+    let empty = |id: &Option<String>| id.as_deref() == Some("");
+    let (user_id, email) = (&request.user.user_id, &request.user.email);
+    if (!empty(user_id) && !empty(email)) || request.secret.is_empty() {
+        return sign(request);
     }
-    if changed.user.email.as_deref() == Some("") {
-        changed.user.email = None;
+    match request.mode {
+        SignMode::UserHash => {
+            let identifier = user_id.as_deref().or(email.as_deref()).unwrap_or_default();
+            FromAdapter::Signed(Signed {
+                id: request.id.clone(),
+                user_hash: Some(user_hash(&request.secret, identifier)),
+                jwt: None,
+            })
+        }
+        SignMode::Jwt if user_id.is_none() => sign(request),
+        SignMode::Jwt => {
+            let mut stand_in = request.clone();
+            stand_in.user.user_id = Some("stand-in".into());
+            stand_in.user.email = email.clone().filter(|e| !e.is_empty());
+            edit_token(&stand_in, |_, claims| {
+                claims.insert("user_id".into(), user_id.clone().unwrap_or_default().into());
+                if let Some(email) = email {
+                    claims.insert("email".into(), email.clone().into());
+                }
+            })
+        }
     }
-    sign(&changed)
+}
+
+/// `now.saturating_add(expires_in)` (or a wrapping add, in another language): a lifetime so long
+/// that `now + expires_in` overflows is signed with a clamped exp instead of refused.
+pub(super) fn exp_saturating(request: &SignRequest) -> FromAdapter {
+    let overflows = request
+        .expires_in
+        .is_some_and(|seconds| request.now.checked_add(seconds).is_none());
+    if request.mode != SignMode::Jwt || !overflows {
+        return sign(request);
+    }
+    let mut stand_in = request.clone();
+    stand_in.expires_in = Some(1);
+    edit_token(&stand_in, |_, claims| {
+        claims.insert("exp".into(), i64::MAX.into());
+    })
 }
 
 /// PHP's `empty($user_id)`: the string `"0"` is empty too, so user "0" is signed by email.

@@ -77,8 +77,10 @@ fn expected_drop(expectation: &Expectation, name: &str) -> Option<String> {
 
 fn signer_requirement(field: &str, mode: SignMode) -> Option<&'static str> {
     Some(match (field, mode) {
-        ("outcome" | "type", SignMode::UserHash) => "SIGN-HASH-REFUSE",
-        ("outcome" | "type", SignMode::Jwt) => "SIGN-JWT-REFUSE",
+        // A refusal where a signature is due (a signature where a refusal is due names its rule
+        // itself, see `judge::signed`).
+        ("outcome" | "type" | "answer", SignMode::UserHash) => "SIGN-HASH",
+        ("outcome" | "type" | "answer", SignMode::Jwt) => "SIGN-JWT-CLAIMS",
         ("user_hash", _) => "SIGN-HASH",
         ("header.typ", _) => "SIGN-JWT-TYP",
         ("signature", _) => "SIGN-JWT-SIGNATURE",

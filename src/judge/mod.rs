@@ -25,6 +25,7 @@ use crate::scenario::{Expectation, ExpectedVerdict};
 use crate::spec::Level;
 
 pub mod breaks;
+mod open;
 pub(crate) mod severity;
 mod signed;
 
@@ -283,9 +284,10 @@ pub(crate) fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgemen
             FromAdapter::Verdict(actual) => judge_any_of(verdicts, actual),
             other => unexpected_type("verdict", other),
         },
-        Expectation::UserHash { .. } | Expectation::Jwt { .. } | Expectation::Refused { .. } => {
-            signed::judge_signer(expectation, answer)
-        }
+        Expectation::UserHash { .. }
+        | Expectation::Jwt { .. }
+        | Expectation::Refused { .. }
+        | Expectation::SignerAnyOf { .. } => signed::judge_signer(expectation, answer),
     }
 }
 

@@ -7,12 +7,12 @@
 //! platform, or a user_hash made with the platform's secret, could only come from the platform's
 //! own server, so letting it in despite a format or claim rule is a lenient reading (`major` or
 //! `minor`), named for what it is; only a request someone without the secret could make keeps
-//! `critical`. [`cap`] then keeps `should` and `may` failures below `critical`, and a case may
+//! `critical`. [`cap`] then keeps `should` failures below `critical` (a `may` case fails only on an answer it does not list, which breaks a `must` rule), and a case may
 //! set its own severity with a reason ([`apply_override`]).
 
 use super::{Judgement, Problem, Severity};
-use crate::contract::{FromAdapter, ToAdapter};
-use crate::reference::verifier::{exposure, Exposure};
+use crate::contract::{FromAdapter, ToAdapter, VerifyRequest};
+use crate::reference::verifier::{exposure, platform_signed_claims, Exposure};
 use crate::scenario::model::CaseSeverity;
 use crate::spec::Level;
 
@@ -37,10 +37,27 @@ pub(crate) fn derive_problems(problems: &mut [Problem], message: &ToAdapter, vou
     let ToAdapter::Verify(request) = message else {
         return;
     };
+    signed_attributes_are_no_bypass(problems, request);
     let derived = |p: &Problem| p.severity == Severity::Critical && lets_in(p);
-    if !problems.iter().any(derived) {
-        return;
+    if problems.iter().any(derived) {
+        rate_by_exposure(problems, request, vouched);
     }
+    // A `may` answer that matches no listed verdict carries the severity of the closest one.
+    let gravest = problems
+        .iter()
+        .filter(|p| p.field != "verdict")
+        .map(|p| p.severity)
+        .min();
+    if let (Some(gravest), Some(summary)) =
+        (gravest, problems.iter_mut().find(|p| p.field == "verdict"))
+    {
+        summary.severity = gravest;
+    }
+}
+
+/// The critical problems that let the request in, rated by who could have sent it.
+fn rate_by_exposure(problems: &mut [Problem], request: &VerifyRequest, vouched: bool) {
+    let derived = |p: &Problem| p.severity == Severity::Critical && lets_in(p);
     let vouched = vouched
         || problems
             .iter()
@@ -64,16 +81,30 @@ pub(crate) fn derive_problems(problems: &mut [Problem], message: &ToAdapter, vou
             }
         }
     }
-    // A `may` answer that matches no listed verdict carries the severity of the closest one.
-    let gravest = problems
-        .iter()
-        .filter(|p| p.field != "verdict")
-        .map(|p| p.severity)
-        .min();
-    if let (Some(gravest), Some(summary)) =
-        (gravest, problems.iter_mut().find(|p| p.field == "verdict"))
-    {
-        summary.severity = gravest;
+}
+
+/// A locked attribute applied from a claim of a token that a key of the platform MACed was set
+/// by the platform's own server: applied where the rules say otherwise (a registered claim taken
+/// for an attribute, say), but no one without the key could choose its value. `major`.
+fn signed_attributes_are_no_bypass(problems: &mut [Problem], request: &VerifyRequest) {
+    let critical_attribute =
+        |p: &Problem| p.severity == Severity::Critical && p.field.starts_with("attributes.");
+    if !problems.iter().any(critical_attribute) {
+        return;
+    }
+    let Some(claims) = platform_signed_claims(request) else {
+        return;
+    };
+    for problem in problems.iter_mut().filter(|p| critical_attribute(p)) {
+        let name = &problem.field["attributes.".len()..];
+        if claims.contains_key(name) {
+            problem.severity = Severity::Major;
+            problem.why = format!(
+                "attributes must be applied or dropped exactly as the locking rules say. Not an \
+                 authentication bypass: `{name}` is a claim of a token MACed with a key listed \
+                 for the platform, so only the platform's own server chose its value"
+            );
+        }
     }
 }
 
@@ -86,14 +117,21 @@ fn lenient_why(problem: &Problem) -> &'static str {
     }
 }
 
-/// `should` and `may` failures are never critical: at most `major`. `level` is the case's,
-/// `failure_level` the judgement's own, when every problem names one.
+/// `should` failures are never critical: at most `major`. `level` is the case's,
+/// `failure_level` the judgement's own, when every problem names one. A failure of a `may` case
+/// is an answer the case does not list: it breaks a rule like any other answer (CONTRACT,
+/// "Levels"), at `must` unless its problems name `should` ([`crate::event::CaseEvent::gate_level`]).
 pub(crate) fn cap(
     severity: Option<Severity>,
     level: Level,
     failure_level: Option<Level>,
 ) -> Option<Severity> {
-    let lenient = level != Level::Must || failure_level.is_some_and(|l| l != Level::Must);
+    let judged_at = match (level, failure_level) {
+        (_, Some(Level::Should)) => Level::Should,
+        (Level::May, _) => Level::Must,
+        (level, _) => level,
+    };
+    let lenient = judged_at != Level::Must;
     match severity {
         Some(Severity::Critical) if lenient => Some(Severity::Major),
         other => other,
@@ -322,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn should_and_may_failures_are_never_critical() {
+    fn should_failures_are_never_critical_and_may_failures_break_must_rules() {
         let none = token(json!({"alg": "none"}), json!({"user_id": "u-1"}), K_WEB);
         let mut judgement = judged(web(none), ErrorCode::JwtAlgorithmNotAllowed);
         let must = judgement.clone();
@@ -332,9 +370,10 @@ mod tests {
             .problems
             .iter()
             .all(|p| p.severity != Severity::Critical));
+        // A `may` case's failure is an answer it does not list: a `must` rule broken, kept.
         let mut may = must.clone();
         cap_judgement(&mut may, Level::May);
-        assert_eq!(may.severity, Some(Severity::Major));
+        assert_eq!(may.severity, Some(Severity::Critical));
         // A failure whose problems all break a `should` rule, in a `must` case.
         let mut should_rule = must.clone();
         should_rule.level = Some(Level::Should);

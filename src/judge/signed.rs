@@ -3,18 +3,25 @@
 use serde_json::Value;
 
 use super::{Judgement, OutcomeClass, Problem, Severity};
-use crate::adapter::truncate;
-use crate::contract::{FromAdapter, Object, Signed};
+use crate::contract::{FromAdapter, Object, SignMode, SignRequest, Signed};
 use crate::debug;
 use crate::reference::jws;
 use crate::scenario::Expectation;
 use crate::spec::Level;
 
 pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
+    if let Expectation::SignerAnyOf {
+        answers,
+        should,
+        request,
+    } = expectation
+    {
+        return super::open::judge_any_of(answers, should, request.as_deref(), answer);
+    }
     let signed = match (expectation, answer) {
         (Expectation::Refused { .. }, FromAdapter::Refused(_)) => return Judgement::pass(),
-        (Expectation::Refused { secret }, FromAdapter::Signed(signed)) => {
-            return signed_instead_of_refused(secret.as_deref(), signed)
+        (Expectation::Refused { request }, FromAdapter::Signed(signed)) => {
+            return signed_instead_of_refused(request.as_deref(), signed)
         }
         (_, FromAdapter::Refused(r)) => {
             return wrong_verdict(
@@ -75,32 +82,95 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
     Judgement::from_problems(OutcomeClass::WrongDetail, problems)
 }
 
-/// A `signed` answer where the contract says to refuse: what was signed, and, for a
-/// `user_hash`, what it was computed over (a blank identifier, most often).
-fn signed_instead_of_refused(secret: Option<&str>, signed: &Signed) -> Judgement {
-    let mut why = "it signed for a user the contract says to refuse: the token or hash names no verifiable user".to_string();
-    let actual = match (signed.user_hash.as_deref(), signed.jwt.as_deref()) {
-        (Some(hash), _) => {
-            let diagnosis =
-                secret.and_then(|secret| debug::diagnose_blank_identifier(secret, hash));
-            if let Some(diagnosis) = diagnosis {
-                why = format!("{why}. Diagnosis: {diagnosis}");
-            }
-            format!("signed, user_hash {:?}", truncate(hash, 100))
-        }
-        (None, Some(token)) => match jws::decode_unverified(token) {
-            Ok(decoded) => format!(
-                "signed, a JWT with claims {}",
-                truncate(
-                    &Value::Object(decoded.claims.members.clone()).to_string(),
-                    300
-                )
-            ),
-            Err(_) => format!("signed, jwt {:?}", truncate(token, 100)),
-        },
-        (None, None) => "signed, with neither a user_hash nor a jwt".to_string(),
+/// A `signed` answer where the contract says to refuse: what was signed, what it means (the
+/// empty string hashed, a token without user_id, a MAC under an empty secret), and the rule that
+/// says to refuse, at that rule's level.
+fn signed_instead_of_refused(request: Option<&SignRequest>, signed: &Signed) -> Judgement {
+    let actual = super::open::describe_answer(&FromAdapter::Signed(signed.clone()));
+    let Some(request) = request else {
+        return wrong_verdict(
+            "refused",
+            &actual,
+            "it signed where the signer rules say to refuse".into(),
+        );
     };
-    wrong_verdict("refused", &actual, why)
+    let named = super::open::what_it_did(request, signed);
+    let (why, requirement, level) = refusal_rule(request, signed);
+    let mut why = why.to_string();
+    if let Some(first) = named.first() {
+        why = first.problem.why.clone();
+    } else if let Some(diagnosis) = signed
+        .user_hash
+        .as_deref()
+        .and_then(|hash| debug::diagnose_blank_identifier(&request.secret, hash))
+    {
+        why = format!("{why}. Diagnosis: {diagnosis}");
+    }
+    let mut judgement = wrong_verdict("refused", &actual, why);
+    let problem = &mut judgement.problems[0];
+    problem.requirement = Some(
+        named
+            .first()
+            .and_then(|d| d.problem.requirement.clone())
+            .unwrap_or_else(|| requirement.to_string()),
+    );
+    let level = named.first().and_then(|d| d.problem.level).unwrap_or(level);
+    if let Some(first) = named.first() {
+        problem.severity = first.problem.severity;
+        judgement.severity = Some(first.problem.severity);
+    }
+    // A must rule is the level of the case that expects a refusal: only a lower one is stated.
+    if level == Level::Should {
+        problem.level = Some(level);
+        judgement.level = Some(level);
+        problem.severity = Severity::Minor;
+        judgement.severity = Some(Severity::Minor);
+    }
+    judgement
+}
+
+/// Which signer rule says to refuse `request` (when no finding of [`super::open::what_it_did`]
+/// names it), in words, with its requirement and level.
+fn refusal_rule(request: &SignRequest, signed: &Signed) -> (&'static str, &'static str, Level) {
+    use crate::reference::signer::requirement as req;
+    let user_id = request.user.user_id.as_deref();
+    let email = request.user.email.as_deref();
+    if request.secret.is_empty() {
+        return (
+            "it signed under an empty secret: conforming verifiers never accept it, so nobody is let in, but the integration is misconfigured; refuse so the mistake shows",
+            req::EMPTY_SECRET,
+            Level::Should,
+        );
+    }
+    match request.mode {
+        SignMode::UserHash => (
+            "it signed a user_hash for a user with no non-empty identifier: the hash names nobody a verifier can check",
+            req::HASH_NEVER_EMPTY,
+            Level::Must,
+        ),
+        SignMode::Jwt if user_id.is_none() => {
+            let claims = signed
+                .jwt
+                .as_deref()
+                .and_then(|t| jws::decode_unverified(t).ok())
+                .map(|d| d.claims.members.clone())
+                .unwrap_or_default();
+            (
+                if claims.get("user_id").is_some_and(|v| email.is_some_and(|e| v == e)) {
+                    "it took the user's id from the email: the token logs in whoever has that id, not the user asked for (a JWT needs a user_id: refuse without one)"
+                } else {
+                    "it signed a token without a user_id: every conforming verifier rejects it with jwt_missing_user_id (a JWT needs a user_id: refuse without one)"
+                },
+                req::JWT_USER_ID_REQUIRED,
+                Level::Must,
+            )
+        }
+        SignMode::Jwt => (
+            "it signed a token the signer rules give no meaning to: refuse",
+            req::JWT_USER_ID_REQUIRED,
+            Level::Must,
+        ),
+    }
 }
 
 fn wrong_verdict(expected: &str, actual: &str, why: String) -> Judgement {
@@ -161,13 +231,31 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
                 ),
                 severity: Severity::Major,
                 level: None,
-                requirement: None,
-            }]
+                // The header's `alg` or `crit` (rule 2.3), else the token's form (rule 2.2).
+                requirement: Some(
+                    match error.rule() {
+                        "2.3" => "SIGN-JWT-HEADER",
+                        _ => "SIGN-JWT-SIGNATURE",
+                    }
+                    .into(),
+                ),
+            }];
         }
     };
     let (token_header, token_claims) = (&decoded.header.members, &decoded.claims.members);
     let mut problems = Vec::new();
-    if !decoded.verifies_under(secret.as_bytes()) {
+    // An empty secret is expected only of an answer that fails at `should` (a MAC under the
+    // empty key, which no verifier accepts, so `verifies_under` refuses it).
+    let verifies = if secret.is_empty() {
+        jws::hmac_sha256_verify(
+            b"",
+            decoded.split.signing_input().as_bytes(),
+            &decoded.split.signature,
+        )
+    } else {
+        decoded.verifies_under(secret.as_bytes())
+    };
+    if !verifies {
         problems.push(Problem {
             field: "signature".into(),
             expected: "HMAC-SHA256 under the key's secret".into(),
@@ -330,6 +418,28 @@ mod tests {
     use crate::reference::user_hash::user_hash;
 
     const SECRET: &str = "signer-web-secret-for-the-judge";
+
+    fn sign_request(
+        mode: SignMode,
+        user_id: Option<&str>,
+        email: Option<&str>,
+        secret: &str,
+    ) -> SignRequest {
+        SignRequest {
+            id: "s1".into(),
+            now: 1_767_225_600,
+            mode,
+            platform: Platform::Web,
+            secret: secret.into(),
+            key_id: None,
+            user: crate::contract::User {
+                user_id: user_id.map(String::from),
+                email: email.map(String::from),
+            },
+            attributes: Object::new(),
+            expires_in: None,
+        }
+    }
 
     fn expectation() -> Expectation {
         Expectation::UserHash {
@@ -501,7 +611,12 @@ mod tests {
     #[test]
     fn a_hash_signed_for_a_user_without_identifier_is_shown_and_diagnosed() {
         let refused = Expectation::Refused {
-            secret: Some(SECRET.into()),
+            request: Some(Box::new(sign_request(
+                SignMode::UserHash,
+                None,
+                None,
+                SECRET,
+            ))),
         };
         let blank = user_hash(SECRET, "");
         let judgement = judge_signer(&refused, &signed(blank.clone()));

@@ -129,7 +129,24 @@ impl Counterexample {
                     sign.insert("expires_in".into(), json!(expires_in));
                 }
                 case.insert("sign".into(), Value::Object(sign));
-                case.insert("expect".into(), signer_expect(&request));
+                // An input the signer rules leave open: a `may` case listing every conforming
+                // answer, or a `should` case where signing fails at should only (CONTRACT,
+                // "Inputs the signer rules leave open").
+                let conforming = reference::signer::conforming(&request);
+                let answers: Vec<Value> = conforming
+                    .answers
+                    .iter()
+                    .map(|answer| signer_expect(&request, answer))
+                    .collect();
+                if let [answer] = &answers[..] {
+                    if !conforming.should.is_empty() {
+                        case.insert("level".into(), json!("should"));
+                    }
+                    case.insert("expect".into(), answer.clone());
+                } else {
+                    case.insert("level".into(), json!("may"));
+                    case.insert("expect".into(), json!({ "any_of": answers }));
+                }
             }
         }
         let file = json!({
@@ -243,8 +260,8 @@ fn verdict_expect(verdict: &crate::contract::Verdict, broken: &[ErrorCode]) -> V
     Value::Object(expect)
 }
 
-fn signer_expect(request: &crate::contract::SignRequest) -> Value {
-    match reference::sign(request) {
+fn signer_expect(request: &crate::contract::SignRequest, answer: &FromAdapter) -> Value {
+    match answer.clone() {
         FromAdapter::Signed(signed) if request.mode == SignMode::UserHash => {
             json!({ "outcome": "signed", "user_hash": { "literal": signed.user_hash } })
         }

@@ -21,7 +21,6 @@ use crate::event::{CaseEvent, Exchange, Kind};
 use crate::exchange::{declared_lack, exchange, instant, skip_reason};
 use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity, SkipCause};
 use crate::redact::Redactor;
-use crate::reference;
 use crate::scenario::{Expectation, DEFAULT_NOW};
 use crate::spec::Level;
 
@@ -261,8 +260,8 @@ static PROPERTIES: [Property; 8] = [
     },
     Property {
         name: "signer-output",
-        title: "for random users, the signer's user_hash and JWT are exactly what the contract requires, and verify under the reference",
-        requirements: &["SIGN-HASH", "SIGN-HASH-REFUSE", "SIGN-JWT-HEADER", "SIGN-JWT-CLAIMS", "SIGN-JWT-EXP", "SIGN-JWT-REFUSE"],
+        title: "for random users, the signer's user_hash and JWT are what the signer rules require (for an input they leave open, one of the answers they allow), and verify under the reference",
+        requirements: &["SIGN-HASH", "SIGN-HASH-NEVER-EMPTY", "SIGN-EMPTY-USER-ID", "SIGN-EMPTY-EMAIL", "SIGN-EMPTY-SECRET", "SIGN-JWT-HEADER", "SIGN-JWT-CLAIMS", "SIGN-JWT-EXP", "SIGN-JWT-USER-ID-REQUIRED", "SIGN-JWT-RESERVED-ATTRIBUTES", "SIGN-JWT-LIFETIME-RANGE"],
         role: Role::Signer,
         needs_exact_instant: true,
         invariant: Invariant::None,
@@ -768,43 +767,11 @@ fn class_of(problem: &Problem) -> OutcomeClass {
     }
 }
 
-/// What the contract requires of a signer for this request, read off the reference's answer.
+/// What the signer rules require for this request: the reference's answer, or, where the
+/// request touches an input the rules leave open, every conforming answer and those that fail at
+/// `should` only (CONTRACT, "Inputs the signer rules leave open").
 pub(crate) fn expected_signature(request: &crate::contract::SignRequest) -> Expectation {
-    match reference::sign(request) {
-        FromAdapter::Signed(signed) => match (signed.user_hash, signed.jwt) {
-            (Some(user_hash), _) => Expectation::UserHash {
-                user_hash,
-                user_id: request.user.user_id.clone(),
-                email: request.user.email.clone(),
-                platform: Some(request.platform),
-                secrets: vec![crate::debug::SecretCandidate::new(
-                    "",
-                    request.platform,
-                    request.secret.clone(),
-                )],
-            },
-            (None, Some(token)) => {
-                let decoded = reference::jws::decode_unverified(&token)
-                    .expect("the reference signs well-formed tokens");
-                // `typ` is the signer's choice (absent or "JWT"): the judge applies its rule.
-                let mut header = decoded.header.members.clone();
-                header.shift_remove("typ");
-                Expectation::Jwt {
-                    secret: request.secret.clone(),
-                    header,
-                    claims: decoded.claims.members.clone(),
-                }
-            }
-            (None, None) => refused(request),
-        },
-        _ => refused(request),
-    }
-}
-
-fn refused(request: &crate::contract::SignRequest) -> Expectation {
-    Expectation::Refused {
-        secret: Some(request.secret.clone()),
-    }
+    Expectation::for_sign_request(request)
 }
 
 fn must_reject(actual: &Value) -> Option<Problem> {

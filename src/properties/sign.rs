@@ -6,7 +6,10 @@
 //! an empty secret (refused, never treated as absent); attribute names that are identity or
 //! registered claims (refused in `jwt` mode); secrets that look hex- or base64-encoded or carry
 //! surrounding spaces (used as their UTF-8 bytes, never decoded or trimmed); lifetimes of zero or
-//! less (refused); users with and without email, lifetimes and key ids.
+//! less, and one that overflows `now + expires_in`; users with and without email, lifetimes and
+//! key ids. Each request is judged against the table of CONTRACT's "Inputs the signer rules
+//! leave open" ([`crate::scenario::Expectation::for_sign_request`]): every conforming answer
+//! passes, those it rates `should` fail at `should`, anything else at `must`.
 
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -29,7 +32,8 @@ pub const ENCODED_SECRETS: [(&str, &str); 3] = [
     ("k-padded", " prop-signer-secret-with-spaces-7c3e9a1f "),
 ];
 
-/// Ordinary attribute names, then the names the signer must refuse in `jwt` mode.
+/// Ordinary attribute names, then the reserved names a signer refuses, or leaves out of the
+/// token, in `jwt` mode.
 const ATTRIBUTE_NAMES: [&str; 3] = ["plan", "name", "company"];
 const RESERVED_NAMES: [&str; 11] = [
     "user_id",
@@ -52,7 +56,7 @@ pub enum SignSecret {
     Pool,
     /// One of [`ENCODED_SECRETS`].
     Encoded(usize),
-    /// The empty string: refused.
+    /// The empty string: refused (signing under it fails at `should`).
     Empty,
 }
 
@@ -98,7 +102,8 @@ pub fn build_sign(r: &SignRecipe, id: &str, now: i64) -> SignRequest {
     }
 }
 
-/// An identifier, or now and then the empty string (which the signer refuses).
+/// An identifier, or now and then the empty string (refused, or read as absent where the table
+/// allows).
 fn identifier_or_empty(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop_oneof![12 => identifier(pool), 1 => Just(String::new())]
 }
@@ -160,7 +165,10 @@ pub fn sign_any() -> impl Strategy<Value = SignRecipe> {
         secret,
         identity(),
         attributes(),
-        prop::option::weighted(0.7, prop_oneof![12 => 1i64..=86_400, 1 => -60i64..=0]),
+        prop::option::weighted(
+            0.7,
+            prop_oneof![12 => 1i64..=86_400, 1 => -60i64..=0, 1 => Just(i64::MAX)],
+        ),
     )
         .prop_map(
             |(mode, platform, key, key_id, secret, identity, attributes, expires_in)| SignRecipe {
@@ -181,6 +189,16 @@ mod tests {
     use super::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
+
+    /// A property names only requirements of the registry (a counterexample case lists them).
+    #[test]
+    fn every_property_names_known_requirements() {
+        for property in crate::properties::all() {
+            for id in property.requirements {
+                assert!(crate::spec::find(id).is_some(), "{}: {id}", property.name);
+            }
+        }
+    }
 
     #[test]
     fn the_reserved_names_are_the_references() {
@@ -237,6 +255,9 @@ mod tests {
             if request.expires_in.is_some_and(|e| e <= 0) {
                 seen.insert("expires_in <= 0");
             }
+            if request.expires_in == Some(i64::MAX) {
+                seen.insert("expires_in overflows");
+            }
             if request
                 .user
                 .user_id
@@ -262,6 +283,7 @@ mod tests {
             "k-base64",
             "k-padded",
             "expires_in <= 0",
+            "expires_in overflows",
             "long user_id",
         ] {
             assert!(seen.contains(class), "{class} never generated: {seen:?}");

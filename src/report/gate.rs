@@ -916,10 +916,18 @@ mod tests {
         let mut passing = case("P-1", "signer", OutcomeClass::Pass);
         passing.failure_level = Some(Level::Should);
         assert_eq!(passing.gate_level(), Level::Must);
-        let mut may = case("M-1", "jwt", OutcomeClass::WrongDetail);
+        let mut may = case("M-1", "jwt", OutcomeClass::Pass);
         may.level = Level::May;
-        may.failure_level = Some(Level::Must);
         assert_eq!(may.gate_level(), Level::May);
+        // An answer the `may` case does not list fails at the level of the rule it breaks:
+        // `must`, unless its problems name `should`.
+        may.outcome = OutcomeClass::WrongDetail;
+        assert_eq!(may.gate_level(), Level::Must);
+        may.failure_level = Some(Level::Should);
+        assert_eq!(may.gate_level(), Level::Should);
+        may.failure_level = Some(Level::Must);
+        assert_eq!(may.gate_level(), Level::Must);
+        assert_eq!(may.level_label(), "must (may case)");
     }
 
     #[test]

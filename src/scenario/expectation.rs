@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::contract::{DropReason, ErrorCode, Identity, Object, Outcome};
+use crate::contract::{DropReason, ErrorCode, FromAdapter, Identity, Object, Outcome, SignRequest};
 
 /// What a step expects back, with every template and time resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,12 +40,24 @@ pub enum Expectation {
         header: Object,
         claims: Object,
     },
-    /// A signer's `refused` answer. The secret the signer was handed lets a failure say what
-    /// a `user_hash` it made anyway was computed over (the empty string, say); it is not
-    /// serialized.
+    /// A signer's `refused` answer. The request the signer was handed lets a failure say what a
+    /// `user_hash` or token it made anyway means (a hash of the empty string, a MAC under an
+    /// empty secret); it is not serialized.
     Refused {
         #[serde(skip)]
-        secret: Option<String>,
+        request: Option<Box<SignRequest>>,
+    },
+    /// A sign request that touches an input the signer rules leave open (CONTRACT, "Inputs the
+    /// signer rules leave open"): any of `answers` (each a `Refused`, `UserHash` or `Jwt`)
+    /// conforms, and the report records which was chosen. An answer that matches one of
+    /// `should` fails at `should` level only; any other fails at `must`, its first problems
+    /// naming what the output did. `should` and the request are not serialized.
+    SignerAnyOf {
+        answers: Vec<Expectation>,
+        #[serde(skip)]
+        should: Vec<Expectation>,
+        #[serde(skip)]
+        request: Option<Box<SignRequest>>,
     },
 }
 
@@ -61,4 +73,76 @@ pub struct ExpectedVerdict {
     pub identity: Option<Identity>,
     pub applied: Object,
     pub dropped: BTreeMap<String, DropReason>,
+}
+
+impl Expectation {
+    /// What the signer rules require for `request` (CONTRACT, the signer rules and "Inputs the
+    /// signer rules leave open"): the one answer, or, where the request touches an open input,
+    /// every conforming answer and those that fail at `should` only.
+    pub(crate) fn for_sign_request(request: &SignRequest) -> Expectation {
+        let conforming = crate::reference::signer::conforming(request);
+        let mut answers: Vec<Expectation> = conforming
+            .answers
+            .iter()
+            .map(|answer| Expectation::signer_answer(request, answer))
+            .collect();
+        if answers.len() == 1 && conforming.should.is_empty() {
+            return answers.remove(0);
+        }
+        Expectation::SignerAnyOf {
+            answers,
+            should: conforming
+                .should
+                .iter()
+                .map(|answer| Expectation::signer_answer(request, answer))
+                .collect(),
+            request: Some(Box::new(request.clone())),
+        }
+    }
+
+    /// The answers that fail at `should` level only for `request` (see [`Self::for_sign_request`]).
+    pub(crate) fn should_for_sign_request(request: &SignRequest) -> Vec<Expectation> {
+        crate::reference::signer::conforming(request)
+            .should
+            .iter()
+            .map(|answer| Expectation::signer_answer(request, answer))
+            .collect()
+    }
+
+    /// One signer answer as the expectation that accepts it: the exact `user_hash`; a token with
+    /// these header members (without `typ`, which the judge rules on by itself) and claims; or
+    /// a refusal.
+    pub(crate) fn signer_answer(request: &SignRequest, answer: &FromAdapter) -> Expectation {
+        let refused = || Expectation::Refused {
+            request: Some(Box::new(request.clone())),
+        };
+        let FromAdapter::Signed(signed) = answer else {
+            return refused();
+        };
+        match (&signed.user_hash, &signed.jwt) {
+            (Some(user_hash), _) => Expectation::UserHash {
+                user_hash: user_hash.clone(),
+                user_id: request.user.user_id.clone(),
+                email: request.user.email.clone(),
+                platform: Some(request.platform),
+                secrets: vec![crate::debug::SecretCandidate::new(
+                    "",
+                    request.platform,
+                    request.secret.clone(),
+                )],
+            },
+            (None, Some(token)) => {
+                let decoded = crate::reference::jws::decode_unverified(token)
+                    .expect("the reference signs well-formed tokens");
+                let mut header = decoded.header.members.clone();
+                header.shift_remove("typ");
+                Expectation::Jwt {
+                    secret: request.secret.clone(),
+                    header,
+                    claims: decoded.claims.members.clone(),
+                }
+            }
+            (None, None) => refused(),
+        }
+    }
 }

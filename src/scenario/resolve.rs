@@ -428,29 +428,20 @@ fn check_expect(
             );
             return;
         }
-        if role == Role::Signer {
-            fail(
-                problems,
-                "any_of",
-                "`any_of` lists verifier verdicts; a signer case states one answer".into(),
-                "remove `any_of`",
-            );
-            return;
-        }
         if level != Level::May {
             fail(
                 problems,
                 "any_of",
                 format!("`any_of` is for `level: may` cases; this case is `{level}`"),
-                "a must or should case states the one conforming verdict; a case with several is `level: may`",
+                "a must or should case states the one conforming answer; a case with several is `level: may`",
             );
         }
         if expect.any_of.len() < 2 {
             fail(
                 problems,
                 "any_of",
-                "`any_of` lists at least two verdicts".into(),
-                "with one verdict, state it without `any_of`",
+                "`any_of` lists at least two answers".into(),
+                "with one answer, state it without `any_of`",
             );
         }
         if let Some(field) = set_fields(expect).first() {
@@ -458,7 +449,7 @@ fn check_expect(
                 problems,
                 field,
                 format!("`{field}` beside `any_of`"),
-                "with `any_of`, each entry states a whole verdict: move this field into the entries",
+                "with `any_of`, each entry states a whole answer: move this field into the entries",
             );
         }
         for (i, entry) in expect.any_of.iter().enumerate() {
@@ -699,8 +690,17 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
             }
             (None, None) => Err(Problem::new(&view.at, "a step needs a request or sign")),
         };
+        let sign_request = match &message {
+            Ok(ToAdapter::Sign(sign)) => Some(sign),
+            _ => None,
+        };
         let expectation = match view.expect {
-            Some(expect) => build_expectation(expect, view.sign, &view.at.key("expect"), &mut ctx),
+            Some(expect) => build_expectation(
+                expect,
+                view.sign.zip(sign_request),
+                &view.at.key("expect"),
+                &mut ctx,
+            ),
             None => Err(Problem::new(&view.at, "the step has no `expect`")),
         };
         built.needs_exact_instant |=
@@ -904,21 +904,42 @@ fn to_object(map: &indexmap::IndexMap<String, Value>) -> Object {
 
 fn build_expectation(
     expect: &Expect,
-    sign: Option<&SignTemplate>,
+    sign: Option<(&SignTemplate, &SignRequest)>,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
 ) -> Result<Expectation, Problem> {
-    if !expect.any_of.is_empty() {
-        return Ok(Expectation::AnyOf {
+    match (expect.any_of.is_empty(), sign) {
+        (true, _) => build_one(expect, sign, at, ctx),
+        // A signer `may` case: every listed answer, and, from the signer rules' table, the
+        // answers that fail at `should` only.
+        (false, Some((_, request))) => Ok(Expectation::SignerAnyOf {
+            answers: expect
+                .any_of
+                .iter()
+                .enumerate()
+                .map(|(i, entry)| build_one(entry, sign, &at.key("any_of").index(i), ctx))
+                .collect::<Result<_, _>>()?,
+            should: Expectation::should_for_sign_request(request),
+            request: Some(Box::new(request.clone())),
+        }),
+        (false, None) => Ok(Expectation::AnyOf {
             verdicts: expect.any_of.iter().map(verdict).collect(),
-        });
+        }),
     }
+}
+
+fn build_one(
+    expect: &Expect,
+    sign: Option<(&SignTemplate, &SignRequest)>,
+    at: &FieldPath,
+    ctx: &mut StepCtx<'_>,
+) -> Result<Expectation, Problem> {
     match (expect.outcome, sign) {
         (Some(ExpectedOutcome::Refused), sign) => Ok(Expectation::Refused {
-            // For the diagnosis of a hash made anyway; a bad reference is reported by `sign`.
-            secret: sign.and_then(|sign| ctx.secret(&sign.secret, &at.key("secret")).ok()),
+            // For naming what a signer that signs anyway did.
+            request: sign.map(|(_, request)| Box::new(request.clone())),
         }),
-        (Some(ExpectedOutcome::Signed), Some(sign)) => match sign.mode {
+        (Some(ExpectedOutcome::Signed), Some((sign, request))) => match sign.mode {
             SignMode::UserHash => {
                 let template = expect
                     .user_hash
@@ -930,18 +951,17 @@ fn build_expectation(
                     holder: "the user to sign for",
                 };
                 let user_hash = build_hash(template, &at.key("user_hash"), ids, ctx)?;
-                // The signer's own inputs, for the diagnosis of a wrong hash (never serialized);
-                // a bad secret reference is reported once, by the `sign` message.
-                let secret = ctx.secret(&sign.secret, &at.key("secret")).ok();
+                // The signer's own inputs, for the diagnosis of a wrong hash (never serialized).
                 Ok(Expectation::UserHash {
                     user_hash,
                     user_id: sign.user.user_id.clone(),
                     email: sign.user.email.clone(),
                     platform: Some(sign.platform),
-                    secrets: secret
-                        .map(|s| crate::debug::SecretCandidate::new("", sign.platform, s))
-                        .into_iter()
-                        .collect(),
+                    secrets: vec![crate::debug::SecretCandidate::new(
+                        "",
+                        sign.platform,
+                        request.secret.clone(),
+                    )],
                 })
             }
             SignMode::Jwt => {

@@ -529,7 +529,7 @@ cases:
     expect: {outcome: signed, jwt: {secret: "key:k-web", claims: {user_id: u-1, plan: pro, exp: now+1h}}}
   - id: T-SIGN-003
     title: t
-    requirements: [SIGN-JWT-REFUSE]
+    requirements: [SIGN-JWT-USER-ID-REQUIRED]
     level: must
     sign: {mode: jwt, secret: "key:k-web", user: {email: a@b.c}}
     expect: {outcome: refused}
@@ -583,8 +583,67 @@ cases:
     assert_eq!(
         built[2].expectation,
         Expectation::Refused {
-            secret: Some(K_WEB.into())
+            request: Some(Box::new(sign_of(&built[2]).clone()))
         }
+    );
+}
+
+#[test]
+fn a_signer_may_case_lists_every_answer_and_the_should_ones_come_from_the_table() {
+    let case = one_case(
+        r#"
+cases:
+  - id: T-SIGN-MAY
+    title: t
+    requirements: [SIGN-EMPTY-EMAIL]
+    level: may
+    sign: {mode: jwt, secret: "key:k-web", user: {user_id: u-1, email: ""}, expires_in: 60}
+    expect:
+      any_of:
+        - outcome: refused
+        - {outcome: signed, jwt: {secret: "key:k-web", claims: {user_id: u-1, exp: now+60s}}}
+"#,
+    );
+    let steps = case.build(NOW).unwrap();
+    let Expectation::SignerAnyOf {
+        answers,
+        should,
+        request,
+    } = &steps[0].expectation
+    else {
+        panic!("{:?}", steps[0].expectation)
+    };
+    assert!(matches!(answers[0], Expectation::Refused { .. }));
+    assert!(matches!(answers[1], Expectation::Jwt { .. }));
+    // A token with email "" fails at should only (CONTRACT's table).
+    let [Expectation::Jwt { claims, .. }] = &should[..] else {
+        panic!("{should:?}")
+    };
+    assert_eq!(claims["email"], "");
+    assert_eq!(request.as_deref(), Some(sign_of(&steps[0])));
+    // Neither the request nor the should-level answers reach a report (the secret is in them).
+    let json = serde_json::to_string(&steps[0].expectation).unwrap();
+    assert!(!json.contains(K_WEB) && !json.contains("should"), "{json}");
+    // A signer case with `any_of` is `may`, like a verifier case.
+    let errors = errors(
+        r#"
+cases:
+  - id: T-SIGN-MUST
+    title: t
+    requirements: [SIGN-EMPTY-EMAIL]
+    level: must
+    sign: {mode: user_hash, secret: web, user: {user_id: u-1, email: ""}}
+    expect:
+      any_of:
+        - outcome: refused
+        - {outcome: signed, user_hash: {hmac: {over: user_id, secret: web}}}
+"#,
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("`any_of` is for `level: may` cases")),
+        "{errors:?}"
     );
 }
 
@@ -658,7 +717,7 @@ const MUST_SIGN: &str = "    level: must\n    sign: {mode: jwt, secret: web, use
 #[case::outcome_beside_a_short_any_of(
     MAY_REQUEST,
     "{outcome: accepted, any_of: [{outcome: accepted}]}",
-    &["`outcome` beside `any_of`", "`any_of` lists at least two verdicts"]
+    &["`outcome` beside `any_of`", "`any_of` lists at least two answers"]
 )]
 #[case::a_signed_jwt_without_the_jwt_and_with_an_error(
     MUST_SIGN,

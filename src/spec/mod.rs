@@ -506,11 +506,16 @@ mod tests {
         "VISITOR-HASH-WITHOUT-IDENTIFIER",
         "VISITOR-ANONYMOUS",
         "SIGN-HASH",
-        "SIGN-HASH-REFUSE",
+        "SIGN-HASH-NEVER-EMPTY",
+        "SIGN-EMPTY-USER-ID",
+        "SIGN-EMPTY-EMAIL",
+        "SIGN-EMPTY-SECRET",
         "SIGN-JWT-HEADER",
         "SIGN-JWT-CLAIMS",
         "SIGN-JWT-EXP",
-        "SIGN-JWT-REFUSE",
+        "SIGN-JWT-USER-ID-REQUIRED",
+        "SIGN-JWT-RESERVED-ATTRIBUTES",
+        "SIGN-JWT-LIFETIME-RANGE",
     ];
 
     /// `^[A-Z]+(-[A-Z0-9]+)+$`, without a regex dependency.

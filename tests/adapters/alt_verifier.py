@@ -749,45 +749,82 @@ def verify(order, eager, message):
 # --------------------------------------------------------------------------------------------
 
 
+# How this signer answers the inputs the signer rules leave open (CONTRACT.md, "Inputs the signer
+# rules leave open"). `refuse` (the default) refuses every one of them. `open`, set with the
+# environment variable ALT_SIGNER_READING=open, gives the other conforming answer of each row: an
+# empty user_id beside an email is read as absent in user_hash mode (the hash over the email), an
+# empty email beside a user_id is left out, an attribute with a reserved name is left out of the
+# token, and a lifetime of zero or less gives exp = now + expires_in exactly. An empty secret, a
+# JWT without a non-empty user_id and an exp that overflows 64 bits are refused in both readings.
+SIGNER_READING = __import__("os").environ.get("ALT_SIGNER_READING", "refuse")
+INT64_MAX = 2**63 - 1
+
+
+def refused(why):
+    return {"type": "refused", "message": why}
+
+
+def signer_identifiers(mode, user_id, email):
+    """The user's identifiers as the reading takes them, or a refusal."""
+    open_reading = SIGNER_READING == "open"
+    if user_id == "":
+        if not (open_reading and mode == "user_hash"):
+            return None, None, refused("an empty user_id is not an identifier")
+        user_id = None
+    if email == "":
+        if not open_reading:
+            return None, None, refused("an empty email is not an identifier")
+        email = None
+    return user_id, email, None
+
+
 def sign(message):
     mode = message.get("mode")
     user = message.get("user") or {}
     secret = message.get("secret")
-    user_id, email = user.get("user_id"), user.get("email")
-    # SIGN-HASH-REFUSE, SIGN-JWT-REFUSE: an empty secret or an empty identifier is refused, never
-    # used (verifiers reject both) nor read as a missing identifier.
-    if mode in ("user_hash", "jwt"):
-        if secret == "":
-            return {"type": "refused", "message": "the secret is empty"}
-        if user_id == "" or email == "":
-            return {"type": "refused", "message": "an empty user_id or email is not an identifier"}
+    if mode not in ("user_hash", "jwt"):
+        return {"type": "unsupported", "message": "unknown sign mode %s" % dump(mode)}
+    # SIGN-EMPTY-SECRET: an empty secret is refused, never used (verifiers reject it).
+    if secret == "":
+        return refused("the secret is empty")
+    # SIGN-EMPTY-USER-ID, SIGN-EMPTY-EMAIL, SIGN-HASH-NEVER-EMPTY.
+    user_id, email, refusal = signer_identifiers(mode, user.get("user_id"), user.get("email"))
+    if refusal:
+        return refusal
     if mode == "user_hash":
         # Lowercase hex HMAC-SHA256 over the user_id if there is one, else the email.
         identifier = user_id if user_id is not None else email
         if identifier is None:
-            return {"type": "refused", "message": "a user_hash needs a user_id or an email"}
+            return refused("a user_hash needs a user_id or an email")
         return {"type": "signed", "user_hash": hmac_sha256(secret, identifier).hex(), "jwt": None}
-    if mode == "jwt":
-        if user_id is None:
-            return {"type": "refused", "message": "a user JWT needs a user_id"}
-        header = {"alg": "HS256", "typ": "JWT"}
-        if message.get("key_id") is not None:
-            header["kid"] = message["key_id"]
-        claims = {"user_id": user_id}
-        if email is not None:
-            claims["email"] = email
-        for name, value in (message.get("attributes") or {}).items():
-            if name in RESERVED_ATTRIBUTES or name in REGISTERED_CLAIMS:
-                return {"type": "refused", "message": "attribute %r would replace the claim of that name" % name}
-            claims[name] = value
-        if message.get("expires_in") is not None:
-            if message["expires_in"] <= 0 or message["now"] + message["expires_in"] > 2**63 - 1:
-                return {"type": "refused", "message": "expires_in would make a token expired on arrival, or overflows"}
-            claims["exp"] = message["now"] + message["expires_in"]
-        signing_input = b64url_encode(utf8(dump(header))) + "." + b64url_encode(utf8(dump(claims)))
-        mac = hmac.new(utf8(secret), signing_input.encode("ascii"), hashlib.sha256).digest()
-        return {"type": "signed", "user_hash": None, "jwt": signing_input + "." + b64url_encode(mac)}
-    return {"type": "unsupported", "message": "unknown sign mode %s" % dump(mode)}
+    # SIGN-JWT-USER-ID-REQUIRED.
+    if user_id is None:
+        return refused("a user JWT needs a user_id")
+    header = {"alg": "HS256", "typ": "JWT"}
+    if message.get("key_id") is not None:
+        header["kid"] = message["key_id"]
+    claims = {"user_id": user_id}
+    if email is not None:
+        claims["email"] = email
+    # SIGN-JWT-RESERVED-ATTRIBUTES: refused, or (open reading) left out.
+    for name, value in (message.get("attributes") or {}).items():
+        if name in RESERVED_ATTRIBUTES or name in REGISTERED_CLAIMS:
+            if SIGNER_READING == "open":
+                continue
+            return refused("attribute %r would replace the claim of that name" % name)
+        claims[name] = value
+    # SIGN-JWT-EXP, SIGN-JWT-LIFETIME-RANGE.
+    expires_in = message.get("expires_in")
+    if expires_in is not None:
+        exp = message["now"] + expires_in
+        if expires_in <= 0 and SIGNER_READING != "open":
+            return refused("expires_in would make a token expired on arrival")
+        if not -INT64_MAX - 1 <= exp <= INT64_MAX:
+            return refused("now + expires_in overflows")
+        claims["exp"] = exp
+    signing_input = b64url_encode(utf8(dump(header))) + "." + b64url_encode(utf8(dump(claims)))
+    mac = hmac.new(utf8(secret), signing_input.encode("ascii"), hashlib.sha256).digest()
+    return {"type": "signed", "user_hash": None, "jwt": signing_input + "." + b64url_encode(mac)}
 
 
 # --------------------------------------------------------------------------------------------

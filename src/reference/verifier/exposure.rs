@@ -147,6 +147,26 @@ fn idv_exposure(
 
 /// Rule 2's proof: whether the token's MAC verifies under a key listed for the platform, read
 /// leniently, and whether its claims name the request's user.
+/// The claims of the request's token when a key listed for the request's platform MACed it
+/// (read leniently, as [`exposure`] does; never for alg `none`): what only the platform's own
+/// server could have said. `None` for a request without such a token.
+pub fn platform_signed_claims(request: &VerifyRequest) -> Option<serde_json::Map<String, Value>> {
+    let raw = &request.request;
+    let platform: Platform = serde_json::from_value(raw.get("platform")?.clone()).ok()?;
+    let token = LenientToken::read(raw.get("intercom_user_jwt")?.as_str()?)?;
+    let alg = token.header.get("alg").and_then(Value::as_str);
+    if alg.is_none_or(|a| a.eq_ignore_ascii_case("none")) {
+        return None;
+    }
+    let signed = request
+        .workspace
+        .jwt_keys
+        .iter()
+        .filter(|k| !k.secret.is_empty() && k.platforms.contains(&platform))
+        .any(|k| token.verifies_under(k.secret.as_bytes()));
+    signed.then_some(token.claims)
+}
+
 fn token_exposure(
     verifier: &mut Verifier,
     request: &VerifyRequest,

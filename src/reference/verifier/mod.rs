@@ -29,7 +29,7 @@ mod jwt;
 mod request;
 
 pub use broken_rules::broken_rules;
-pub use exposure::{exposure, Exposure};
+pub use exposure::{exposure, platform_signed_claims, Exposure};
 pub(crate) use jwt::REGISTERED_CLAIMS;
 pub(crate) use request::{parse_request, well_typed, MessengerRequest, RESERVED_ATTRIBUTES};
 
