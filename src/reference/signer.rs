@@ -285,7 +285,7 @@ fn sign_jwt(request: &SignRequest, reading: Reading) -> Result<String, String> {
         }
     }
     if let Some(exp) = exp {
-        claims.insert("exp".into(), exp.into());
+        claims.insert("exp".into(), exp);
     }
     Ok(jws::sign_hs256(
         &Value::Object(header),
