@@ -33,3 +33,4 @@ pub mod session;
 pub mod smoke;
 pub mod spec;
 pub mod suite;
+pub mod visible;

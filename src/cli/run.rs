@@ -17,6 +17,7 @@ use messenger_conformance::run::{header_for, Limits, Workers};
 use messenger_conformance::scenario::LoadedCase;
 use messenger_conformance::selection::{Only, Selection};
 use messenger_conformance::session::Session;
+use messenger_conformance::visible::{visible, visible_lines};
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SelectArgs {
@@ -241,7 +242,7 @@ pub fn run(args: RunArgs) -> Outcome {
             return;
         }
         if let Some(warning) = session.record(event) {
-            eprintln!("warning: {warning}");
+            eprintln!("warning: {}", visible_lines(&warning));
         }
         if !args.quiet {
             let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(event));
@@ -305,7 +306,12 @@ pub fn run(args: RunArgs) -> Outcome {
                 .iter()
                 .find(|p| p.field == "counterexample")
             {
-                let _ = writeln!(out, "  counterexample {}; {}", note.actual, note.why);
+                let _ = writeln!(
+                    out,
+                    "  counterexample {}; {}",
+                    visible(&note.actual),
+                    visible(&note.why)
+                );
             }
             events.push(run.event);
         }
@@ -321,7 +327,11 @@ pub fn run(args: RunArgs) -> Outcome {
     let elapsed = started.elapsed().as_secs_f64();
     let mut out = stdout.lock();
     if let Some(why) = breaker.tripped() {
-        let _ = writeln!(out, "\n{}", why.trim_start_matches("not run: "));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            visible_lines(why.trim_start_matches("not run: "))
+        );
     }
     let failures = terminal::failures_by_severity(&events);
     if !failures.is_empty() {
@@ -336,7 +346,7 @@ pub fn run(args: RunArgs) -> Outcome {
     for note in &finished.notes {
         let _ = writeln!(out, "{note}");
     }
-    let _ = write!(out, "{}", finished.gate.render_text());
+    let _ = write!(out, "{}", visible_lines(&finished.gate.render_text()));
     Ok(finished.gate.exit())
 }
 

@@ -244,7 +244,8 @@ mod tests {
         assert!(caution < table);
         assert!(
             md.contains(
-                "❌ **gate: FAILED: 2 failures (1 critical)** · 2 passed, 2 failed, 1 skipped"
+                // `(` and `)` are escaped: GitHub shows them as they are, and no link forms.
+                "❌ **gate: FAILED: 2 failures \\(1 critical\\)** · 2 passed, 2 failed, 1 skipped"
             ),
             "{md}"
         );

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::event::CaseEvent;
 use crate::judge::{OutcomeClass, Severity};
 use crate::spec::{self, Level};
+use crate::visible::{visible, visible_lines};
 
 /// `ok`, `FAILED` or `skipped`, libtest style.
 pub fn progress_line(event: &CaseEvent) -> String {
@@ -18,7 +19,11 @@ pub fn progress_line(event: &CaseEvent) -> String {
             None => format!("FAILED ({})", class.as_str()),
         },
     };
-    format!("case {}::{} ... {status}", event.area, event.id)
+    format!(
+        "case {}::{} ... {status}",
+        visible(&event.area),
+        visible(&event.id)
+    )
 }
 
 /// Everything a reader needs to understand one failure and act on it.
@@ -28,14 +33,14 @@ pub fn render_failure(event: &CaseEvent) -> String {
     let _ = writeln!(
         out,
         "--- {}::{} [{} {}] {}",
-        event.area,
-        event.id,
+        visible(&event.area),
+        visible(&event.id),
         event.level_label(),
         severity,
-        event.title
+        visible(&event.title)
     );
     if let Some(location) = &event.location {
-        let _ = writeln!(out, "  defined at {location}");
+        let _ = writeln!(out, "  defined at {}", visible(location));
     }
     if event.gate_level() != event.level {
         let _ = writeln!(
@@ -63,7 +68,7 @@ pub fn render_failure(event: &CaseEvent) -> String {
                 let _ = writeln!(out, "    {}", req.text.trim());
             }
             None => {
-                let _ = writeln!(out, "  breaks {id}");
+                let _ = writeln!(out, "  breaks {}", visible(id));
             }
         }
     }
@@ -71,7 +76,9 @@ pub fn render_failure(event: &CaseEvent) -> String {
         let _ = writeln!(
             out,
             "  {}: expected {}, got {}",
-            problem.field, problem.expected, problem.actual
+            visible(&problem.field),
+            visible(&problem.expected),
+            visible(&problem.actual)
         );
         let level = problem
             .level
@@ -81,23 +88,25 @@ pub fn render_failure(event: &CaseEvent) -> String {
             out,
             "    why it matters ({}{level}): {}",
             problem.severity.as_str(),
-            problem.why
+            visible(&problem.why)
         );
     }
     if let Some(message) = &event.message {
-        let _ = writeln!(out, "  the implementation said: {message:?}");
+        let quoted = visible(&message.replace('\\', "\\\\").replace('"', "\\\""));
+        let _ = writeln!(out, "  the implementation said: \"{quoted}\"");
     }
     if !event.stderr.trim().is_empty() {
-        let _ = writeln!(
-            out,
-            "  stderr: {}",
-            crate::adapter::truncate(event.stderr.trim(), 400)
-        );
+        // Its own lines, each made visible and quoted under the heading.
+        let tail = visible_lines(&crate::adapter::truncate(event.stderr.trim(), 400));
+        let _ = writeln!(out, "  stderr:");
+        for line in tail.lines() {
+            let _ = writeln!(out, "    | {line}");
+        }
     }
     let _ = writeln!(
         out,
         "  next: rerun it alone with `messenger-conformance run --filter {}` and read its transcript in the report's events.jsonl",
-        event.id
+        visible(&event.id)
     );
     out
 }
@@ -151,8 +160,11 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
         let t = Totals::of(events.iter().copied());
         let _ = writeln!(
             out,
-            "  {area:<12} {:>4} passed {:>4} failed {:>4} skipped",
-            t.passed, t.failed, t.skipped
+            "  {:<12} {:>4} passed {:>4} failed {:>4} skipped",
+            visible(area),
+            t.passed,
+            t.failed,
+            t.skipped
         );
     }
     let failures: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
@@ -178,7 +190,7 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
             let _ = writeln!(
                 out,
                 "CRITICAL (authentication bypass): {}",
-                critical.join(", ")
+                visible(&critical.join(", "))
             );
         }
     }
