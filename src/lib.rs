@@ -20,6 +20,7 @@ pub mod fuzzing;
 pub mod harness;
 pub mod input;
 pub mod judge;
+pub mod output;
 pub mod properties;
 pub mod redact;
 pub mod reference;

@@ -163,14 +163,10 @@ fn push_record(out: &mut String, record: &Record) {
     out.push('\n');
 }
 
-/// Write `text` to `path` through a temporary file and a rename, so readers never see half.
+/// Write `text` to `path` through a temporary file of unpredictable name and a rename, so
+/// readers never see half; only a regular file is replaced ([`crate::output`]).
 pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
-    fs::write(&tmp, text)?;
-    fs::rename(&tmp, path)
+    crate::output::write_atomically(path, text.as_bytes())
 }
 
 /// `events.jsonl` while the run is going: the header first, then each case as it completes,
@@ -181,16 +177,20 @@ pub(crate) struct EventLog {
 }
 
 impl EventLog {
+    /// The log of a new run: created under an unpredictable name with the header in it, then
+    /// renamed to `events.jsonl` (a symbolic link, FIFO or folder of that name is refused, never
+    /// followed or opened), and kept open for the cases.
     pub fn create(dir: &Path, header: &RunHeader, redactor: &Redactor) -> io::Result<EventLog> {
         fs::create_dir_all(dir)?;
-        let file = fs::File::create(dir.join(EVENTS_FILE))?;
-        let mut log = EventLog {
-            file,
-            redactor: redactor.clone(),
-        };
+        let mut pending = crate::output::Pending::create(&dir.join(EVENTS_FILE))?;
         let header = redactor.redacted(header);
-        log.write(&Record::Header(header))?;
-        Ok(log)
+        let line = serde_json::to_string(&Record::Header(header)).map_err(io::Error::other)?;
+        writeln!(pending.file(), "{line}")?;
+        pending.file().flush()?;
+        Ok(EventLog {
+            file: pending.persist()?,
+            redactor: redactor.clone(),
+        })
     }
 
     pub(crate) fn append(&mut self, case: &CaseEvent) -> io::Result<()> {
