@@ -111,6 +111,34 @@ pub fn render_failure(event: &CaseEvent) -> String {
     out
 }
 
+/// Whether `event` is a case or property the circuit breaker kept from the adapter.
+pub fn not_run(event: &CaseEvent) -> bool {
+    event.outcome == OutcomeClass::AdapterError
+        && event
+            .problems
+            .first()
+            .is_some_and(|p| p.actual.starts_with("not run: "))
+}
+
+/// `380 cases not run`, `380 cases and 12 properties not run`.
+pub fn count_not_run(events: &[&CaseEvent]) -> String {
+    let properties = events
+        .iter()
+        .filter(|e| e.kind == crate::event::Kind::Property)
+        .count();
+    let cases = events.len() - properties;
+    let noun = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match (cases, properties) {
+        (_, 0) => format!("{} not run", noun(cases, "case", "cases")),
+        (0, _) => format!("{} not run", noun(properties, "property", "properties")),
+        _ => format!(
+            "{} and {} not run",
+            noun(cases, "case", "cases"),
+            noun(properties, "property", "properties")
+        ),
+    }
+}
+
 /// Failures in reading order: critical first, then major, then minor; case order within.
 pub fn failures_by_severity(events: &[CaseEvent]) -> Vec<&CaseEvent> {
     let mut failures: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
