@@ -48,7 +48,7 @@ pub(crate) fn check_replaceable(path: &Path) -> io::Result<()> {
 
 /// Refuse `dir` if it is a symbolic link or not a directory (a missing name is fine): for the
 /// folders the harness creates inside a directory it writes.
-pub(crate) fn check_own_dir(dir: &Path) -> io::Result<()> {
+pub fn check_own_dir(dir: &Path) -> io::Result<()> {
     match fs::symlink_metadata(dir) {
         Ok(metadata) if metadata.file_type().is_dir() => Ok(()),
         Ok(metadata) => Err(io::Error::new(
@@ -105,7 +105,7 @@ impl Pending {
 
 /// Write `text` to `path` whole: through a temporary file of unpredictable name and a rename.
 /// A failed write (a full disk) leaves the old file, or none, and no temporary file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut pending = Pending::create(path)?;
     pending.file().write_all(bytes)?;
     pending.file().flush()?;

@@ -162,3 +162,27 @@ fn debug_jwt_shows_hostile_claim_names_made_visible() {
         "{out}"
     );
 }
+
+#[test]
+fn a_url_whose_hello_body_is_not_json_is_a_start_error_made_visible() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", server.server_addr().to_ip().unwrap());
+    let thread = std::thread::spawn(move || {
+        if let Ok(request) = server.recv() {
+            let body = "\u{1b}]0;owned\u{7}\n::error::forged\u{0}";
+            let header =
+                tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                    .unwrap();
+            let _ = request.respond(tiny_http::Response::from_string(body).with_header(header));
+        }
+    });
+    let out = common::cli(&["run", "--no-report", "--url", &url]);
+    thread.join().unwrap();
+    assert_eq!(out.code, 2, "{out}");
+    assert_inert(&out);
+    assert!(
+        out.stderr
+            .contains("\\u001b]0;owned\\u0007\\u000a::error::forged\\u0000"),
+        "{out}"
+    );
+}

@@ -442,9 +442,11 @@ fn write_counterexample(
     dir: &std::path::Path,
     counterexample: &Counterexample,
 ) -> std::io::Result<std::path::PathBuf> {
+    // Beside the report: the same rules (no link followed, no FIFO opened, written whole).
+    messenger_conformance::output::check_own_dir(dir)?;
     std::fs::create_dir_all(dir)?;
     let path = dir.join(&counterexample.file_name);
-    std::fs::write(&path, &counterexample.yaml)?;
+    messenger_conformance::output::write_atomically(&path, counterexample.yaml.as_bytes())?;
     Ok(path)
 }
 
