@@ -79,6 +79,11 @@ fn a_run_against_a_hostile_adapter_prints_its_text_made_visible() {
         "HOSTILE-TITLE",
         "--only",
         "cases",
+        // Every failure is printed: the breaker must not keep a case from the adapter.
+        "--max-consecutive-errors",
+        "1000",
+        "--max-adapter-errors",
+        "1000",
     ]
     .iter()
     .map(|s| s.to_string())
