@@ -137,3 +137,22 @@ fn shards_run_with_different_options_are_not_merged() {
     ]);
     assert_eq!(out.code, 0, "{out}");
 }
+
+#[test]
+fn summary_md_holds_no_link_or_image_from_an_implementation() {
+    let dir = edited_run("markdown-injection", |records| {
+        records[0]["implementation"]["name"] =
+            "![t](https://t.example/p.gif) [click](https://e.example) *bold* _it_".into();
+        records[1]["title"] = "a title ![x](https://t.example/q.gif)".into();
+    });
+    let out = report(&dir);
+    assert_eq!(out.code, 0, "{out}");
+    let summary = fs::read_to_string(dir.join("summary.md")).unwrap();
+    for raw in ["![t]", "](https://", "*bold*", "_it_", "![x]"] {
+        assert!(!summary.contains(raw), "{raw:?} in:\n{summary}");
+    }
+    assert!(
+        summary.contains("\\!\\[t\\]\\(https://t.example/p.gif\\)"),
+        "{summary}"
+    );
+}
