@@ -98,7 +98,7 @@ fn exit(trials: Result<Vec<Trial>, String>) -> ! {
     match trials {
         Ok(trials) => libtest_mimic::run(&Arguments::from_args(), trials).exit(),
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", crate::visible::visible_lines(&message));
             std::process::exit(2);
         }
     }

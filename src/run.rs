@@ -2,9 +2,9 @@
 //! [`CaseEvent`] per case. [`Workers`] run cases (and properties) in parallel, one adapter each.
 #![warn(missing_docs)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -44,6 +44,10 @@ pub struct Limits {
     pub consecutive: usize,
     /// Adapter errors in the whole run: each one restarts the adapter.
     pub total: usize,
+    /// The time failed requests may cost in all (each hang costs a whole timeout): an adapter
+    /// that hangs on every third request never makes errors in a row, and would otherwise run
+    /// `total` timeouts. `None`: no budget.
+    pub error_time: Option<Duration>,
 }
 
 /// The circuit breaker: once an implementation has failed to answer [`Limits`] times, the rest
@@ -54,6 +58,8 @@ pub struct Breaker {
     limits: Option<Limits>,
     consecutive: AtomicUsize,
     total: AtomicUsize,
+    /// Microseconds spent on requests that got no usable answer.
+    error_micros: AtomicU64,
     tripped: OnceLock<String>,
 }
 
@@ -71,8 +77,8 @@ impl Breaker {
         self.tripped.get().map(String::as_str)
     }
 
-    /// Count one result.
-    pub fn record(&self, outcome: OutcomeClass) {
+    /// Count one result, which took `spent`.
+    pub fn record(&self, outcome: OutcomeClass, spent: Duration) {
         let Some(limits) = self.limits else { return };
         if outcome.is_answered() {
             self.consecutive.store(0, Ordering::Relaxed);
@@ -80,6 +86,9 @@ impl Breaker {
         }
         let consecutive = self.consecutive.fetch_add(1, Ordering::Relaxed) + 1;
         let total = self.total.fetch_add(1, Ordering::Relaxed) + 1;
+        let spent = spent.as_micros().min(u128::from(u64::MAX)) as u64;
+        let error_time =
+            Duration::from_micros(self.error_micros.fetch_add(spent, Ordering::Relaxed) + spent);
         let why = if consecutive >= limits.consecutive {
             format!(
                 "{consecutive} adapter errors in a row (--max-consecutive-errors {})",
@@ -89,6 +98,12 @@ impl Breaker {
             format!(
                 "{total} adapter errors, each a restart (--max-adapter-errors {})",
                 limits.total
+            )
+        } else if let Some(budget) = limits.error_time.filter(|b| error_time >= *b) {
+            format!(
+                "{total} adapter errors cost {:.1} s in all, over its time budget for failed requests (--max-error-seconds {})",
+                error_time.as_secs_f64(),
+                budget.as_secs_f64()
             )
         } else {
             return;
@@ -190,7 +205,10 @@ impl Workers {
             |adapter, case| {
                 breaker.not_run(case).unwrap_or_else(|| {
                     let event = run_case(adapter, case, redactor);
-                    breaker.record(event.outcome);
+                    breaker.record(
+                        event.outcome,
+                        Duration::from_secs_f64(event.duration_ms.max(0.0) / 1000.0),
+                    );
                     event
                 })
             },

@@ -6,8 +6,10 @@
 //! - [`HttpServer`]: each message POSTed as a JSON body; the answer is the body of the 200.
 
 use std::io::{BufRead, Read, Write};
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -137,25 +139,65 @@ fn skip_line(input: &mut impl BufRead) -> std::io::Result<()> {
     }
 }
 
-/// The protocol over HTTP: any path, POST only.
+/// How long the HTTP server waits for a client. A client that announces a body and stops (or
+/// trickles its headers) is answered 408 and closed when its time is up, so a few stalled
+/// clients cannot hold the server: the next request is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpTimeouts {
+    /// From the first byte of a request to the last byte of its body.
+    pub request: Duration,
+    /// How long a kept-alive connection may wait, idle, for its next request.
+    pub idle: Duration,
+}
+
+impl Default for HttpTimeouts {
+    fn default() -> Self {
+        HttpTimeouts {
+            request: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The most bytes of request line and headers the server reads: 64 KiB.
+const HEAD_LIMIT: usize = 64 << 10;
+
+/// A parsed request, handed from its connection to a worker with the channel for the reply.
+struct Job {
+    body: Vec<u8>,
+    reply: mpsc::Sender<(u16, String)>,
+}
+
+/// The protocol over HTTP: any path, POST only. Each connection is read on a thread of its own,
+/// under [`HttpTimeouts`]; the messages go to `threads` workers, each with its own
+/// implementation (so a stalled client never occupies a worker).
 pub struct HttpServer {
-    server: Arc<tiny_http::Server>,
+    listener: TcpListener,
     address: SocketAddr,
+    timeouts: HttpTimeouts,
+    stopped: Arc<AtomicBool>,
 }
 
 impl HttpServer {
     /// Binds `address` (`127.0.0.1:0` picks a free port).
     pub fn bind(address: &str) -> Result<HttpServer, String> {
-        let server = tiny_http::Server::http(address)
+        let listener = TcpListener::bind(address)
             .map_err(|error| format!("could not listen on {address}: {error}"))?;
-        let address = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| format!("{address} is not an IP address and port"))?;
+        let address = listener
+            .local_addr()
+            .map_err(|error| format!("could not listen on {address}: {error}"))?;
         Ok(HttpServer {
-            server: Arc::new(server),
+            listener,
             address,
+            timeouts: HttpTimeouts::default(),
+            stopped: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// The same server with other timeouts.
+    pub fn with_timeouts(mut self, timeouts: HttpTimeouts) -> HttpServer {
+        self.timeouts = timeouts;
+        self
     }
 
     /// The address actually bound.
@@ -170,74 +212,260 @@ impl HttpServer {
 
     /// A handle that stops [`serve`](Self::serve) from another thread.
     pub fn stopper(&self) -> impl Fn() + Send + Sync + 'static {
-        let server = Arc::clone(&self.server);
-        move || server.unblock()
+        let stopped = Arc::clone(&self.stopped);
+        let address = self.address;
+        move || {
+            stopped.store(true, Ordering::SeqCst);
+            // Wake the accepting thread.
+            let _ = TcpStream::connect_timeout(&address, Duration::from_secs(1));
+        }
     }
 
-    /// Serves on `threads` threads, each with its own implementation, until stopped.
+    /// Serves on `threads` workers, each with its own implementation, until stopped.
     pub fn serve(&self, make: &MakeImplementation, threads: usize) {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
         std::thread::scope(|scope| {
             for _ in 0..threads.max(1) {
-                let server = Arc::clone(&self.server);
+                let queue = Arc::clone(&queue);
+                let stopped = &self.stopped;
                 scope.spawn(move || {
                     let mut implementation = make();
-                    while let Ok(request) = server.recv() {
-                        respond(implementation.as_mut(), request);
+                    while !stopped.load(Ordering::SeqCst) {
+                        // The lock is held only while waiting for the next job; the wait is
+                        // short so that a stop is seen while connections are still open.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv_timeout(Duration::from_millis(100)),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => {
+                                let _ = job.reply.send(respond(implementation.as_mut(), &job.body));
+                            }
+                            Err(mpsc::RecvTimeoutError::Timeout) => {}
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                        }
                     }
                 });
             }
+            for stream in self.listener.incoming() {
+                if self.stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let jobs = jobs.clone();
+                let timeouts = self.timeouts;
+                // Connection threads are detached: one stalled until its timeout ends alone.
+                std::thread::spawn(move || connection(stream, &jobs, timeouts));
+            }
+            drop(jobs);
         });
     }
 }
 
-fn respond(implementation: &mut dyn InProcess, mut request: tiny_http::Request) {
-    let text =
-        |status: u16, body: String| tiny_http::Response::from_string(body).with_status_code(status);
-    if *request.method() != tiny_http::Method::Post {
-        let _ = request.respond(text(
-            405,
-            "POST one protocol message as a JSON body\n".into(),
-        ));
-        return;
+/// Serve one connection: requests one after another (keep-alive) until the client closes, asks
+/// to close, errs or runs out of time.
+fn connection(mut stream: TcpStream, jobs: &mpsc::Sender<Job>, timeouts: HttpTimeouts) {
+    let _ = stream.set_nodelay(true);
+    let mut buffer: Vec<u8> = Vec::new();
+    loop {
+        let request = read_request(&mut stream, &mut buffer, timeouts);
+        let (status, body, keep_alive) = match request {
+            Ok(None) => return,
+            Ok(Some((body, keep_alive))) => {
+                let (reply, answer) = mpsc::channel();
+                if jobs.send(Job { body, reply }).is_err() {
+                    return;
+                }
+                let Ok((status, body)) = answer.recv() else {
+                    return;
+                };
+                (status, body, keep_alive)
+            }
+            Err(Refusal { status, message }) => (status, message, false),
+        };
+        if write_response(&mut stream, status, &body, keep_alive).is_err() || !keep_alive {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            return;
+        }
     }
-    let mut body = Vec::new();
-    let read = request
-        .as_reader()
-        .take(REQUEST_LIMIT as u64 + 1)
-        .read_to_end(&mut body);
-    if let Err(error) = read {
-        let _ = request.respond(text(400, format!("could not read the body: {error}\n")));
-        return;
+}
+
+/// A request the server answers itself, then closes the connection.
+struct Refusal {
+    status: u16,
+    message: String,
+}
+
+fn refusal(status: u16, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        message: message.into(),
     }
-    if body.len() > REQUEST_LIMIT {
-        let _ = request.respond(text(
+}
+
+/// Read one request: `Ok(None)` when the client closed (or idled out) between requests, else
+/// its body and whether the connection stays open. `buffer` carries bytes already read past
+/// the previous request.
+fn read_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+    timeouts: HttpTimeouts,
+) -> Result<Option<(Vec<u8>, bool)>, Refusal> {
+    let mut chunk = [0u8; 8192];
+    // Idle until the first byte, then the whole request within its time.
+    if buffer.is_empty() {
+        match read_within(stream, &mut chunk, Instant::now() + timeouts.idle) {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let deadline = Instant::now() + timeouts.request;
+    let too_slow = || {
+        refusal(
+            408,
+            format!(
+                "the request did not arrive whole within {} ms\n",
+                timeouts.request.as_millis()
+            ),
+        )
+    };
+    let (head_len, method_is_post, content_length, keep_alive) = loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(buffer) {
+            Ok(httparse::Status::Complete(len)) => {
+                let header = |name: &str| {
+                    request
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case(name))
+                        .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase())
+                };
+                if header("transfer-encoding").is_some() {
+                    return Err(refusal(
+                        411,
+                        "send the message with a Content-Length, not chunked\n",
+                    ));
+                }
+                let length = match header("content-length") {
+                    None => 0,
+                    Some(value) => value
+                        .parse::<usize>()
+                        .map_err(|_| refusal(400, "the Content-Length is not a number\n"))?,
+                };
+                let keep_alive = match header("connection").as_deref() {
+                    Some("close") => false,
+                    Some("keep-alive") => true,
+                    _ => request.version == Some(1),
+                };
+                break (len, request.method == Some("POST"), length, keep_alive);
+            }
+            Ok(httparse::Status::Partial) if buffer.len() <= HEAD_LIMIT => {
+                match read_within(stream, &mut chunk, deadline) {
+                    Ok(0) => return Ok(None),
+                    Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    Err(error) if error.kind() == std::io::ErrorKind::TimedOut => {
+                        return Err(too_slow())
+                    }
+                    Err(_) => return Ok(None),
+                }
+            }
+            Ok(httparse::Status::Partial) => {
+                return Err(refusal(431, "the request's headers are too large\n"))
+            }
+            Err(error) => return Err(refusal(400, format!("not an HTTP request: {error}\n"))),
+        }
+    };
+    if !method_is_post {
+        return Err(refusal(405, "POST one protocol message as a JSON body\n"));
+    }
+    if content_length > REQUEST_LIMIT {
+        return Err(refusal(
             413,
             format!("a message is at most {REQUEST_LIMIT} bytes\n"),
         ));
-        return;
     }
-    let raw = String::from_utf8_lossy(&body);
-    let reply = match serde_json::from_str::<ToAdapter>(&raw) {
-        Ok(message) => answer(implementation, &message),
+    buffer.drain(..head_len);
+    while buffer.len() < content_length {
+        match read_within(stream, &mut chunk, deadline) {
+            Ok(0) => return Ok(None),
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => return Err(too_slow()),
+            Err(_) => return Ok(None),
+        }
+    }
+    let body: Vec<u8> = buffer.drain(..content_length).collect();
+    Ok(Some((body, keep_alive)))
+}
+
+/// One read that gives up at `deadline` (a `TimedOut` error).
+fn read_within(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> std::io::Result<usize> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(std::io::ErrorKind::TimedOut.into());
+    }
+    stream.set_read_timeout(Some(left))?;
+    stream.read(buf).map_err(|error| match error.kind() {
+        std::io::ErrorKind::WouldBlock => std::io::ErrorKind::TimedOut.into(),
+        _ => error,
+    })
+}
+
+fn write_response(
+    stream: &mut TcpStream,
+    status: u16,
+    body: &str,
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        204 => "No Content",
+        400 => "Bad Request",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Payload Too Large",
+        431 => "Request Header Fields Too Large",
+        _ => "Error",
+    };
+    let content_type = if status == 200 {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+        body.len()
+    );
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body.as_bytes())?;
+    stream.flush()
+}
+
+/// The status and body answering one POSTed message.
+fn respond(implementation: &mut dyn InProcess, body: &[u8]) -> (u16, String) {
+    let raw = String::from_utf8_lossy(body);
+    match serde_json::from_str::<ToAdapter>(&raw) {
+        Ok(message) => match answer(implementation, &message) {
+            Some(reply) => (
+                200,
+                serde_json::to_string(&reply)
+                    .unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string()),
+            ),
+            None => (204, String::new()),
+        },
         Err(error) => {
             let (_, reason) = unreadable(&raw, &error);
-            let _ = request.respond(text(400, format!("{reason}\n")));
-            return;
+            (400, format!("{reason}\n"))
         }
-    };
-    let response = match reply {
-        Some(reply) => {
-            let encoded = serde_json::to_string(&reply)
-                .unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string());
-            let response = tiny_http::Response::from_string(encoded).with_status_code(200);
-            match tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]) {
-                Ok(header) => response.with_header(header),
-                Err(()) => response,
-            }
-        }
-        None => tiny_http::Response::from_string(String::new()).with_status_code(204),
-    };
-    let _ = request.respond(response);
+    }
 }
 
 #[cfg(test)]

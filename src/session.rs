@@ -67,6 +67,14 @@ pub struct Session {
     log: Option<EventLog>,
 }
 
+/// A run starts its report directory: the files the previous run rendered are removed first (an
+/// interrupted run or a failed write must never leave the previous run's verdict beside the new
+/// events), then the event log is created.
+fn start_report(dir: &Path, header: &RunHeader, redactor: &Redactor) -> std::io::Result<EventLog> {
+    crate::report::remove_rendered(dir);
+    EventLog::create(dir, header, redactor)
+}
+
 /// A finished session: the gate's decision and the lines that say what was written.
 #[derive(Debug)]
 pub struct Finished {
@@ -98,7 +106,7 @@ impl Session {
             None => None,
         };
         let log = match &settings.report_dir {
-            Some(dir) => Some(EventLog::create(dir, &header, &redactor).map_err(|error| {
+            Some(dir) => Some(start_report(dir, &header, &redactor).map_err(|error| {
                 SessionError::Report {
                     dir: dir.clone(),
                     error,

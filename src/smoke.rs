@@ -74,7 +74,9 @@ impl Check {
             Status::Note => "note   ",
             Status::Quote => "       | ",
         };
-        format!("{tag}{}", self.text)
+        // One line: whatever the adapter put in a name, a version, a stderr line or an
+        // answer the check quotes is made visible (no control character, no `::` command).
+        format!("{tag}{}", crate::visible::visible(&self.text))
     }
 }
 

@@ -248,9 +248,17 @@ pub fn export(dir: &Path, force: bool) -> Result<Exported, ExportError> {
     for (relative, bytes) in embedded_files() {
         let path = dir.join(relative);
         if let Some(parent) = path.parent() {
+            // The folders inside `dir` are the suite's own: a symbolic link there would send the
+            // files elsewhere.
+            for folder in Path::new(relative).ancestors().skip(1) {
+                if !folder.as_os_str().is_empty() {
+                    crate::output::check_own_dir(&dir.join(folder))
+                        .map_err(io(&dir.join(folder)))?;
+                }
+            }
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
-        std::fs::write(&path, bytes).map_err(io(&path))?;
+        crate::output::write_atomically(&path, bytes).map_err(io(&path))?;
         files.push(PathBuf::from(relative));
     }
     let mut foreign = Vec::new();

@@ -19,8 +19,8 @@ fn script() -> PathBuf {
 /// What one `scripts/ci-action run` left behind.
 struct ActionRun {
     output: Output,
-    /// `$GITHUB_OUTPUT`: name=value lines.
-    outputs: String,
+    /// `$GITHUB_OUTPUT`, as GitHub reads it: (name, value) in order.
+    outputs: Vec<(String, String)>,
     /// `$GITHUB_STEP_SUMMARY`.
     step_summary: String,
     report: PathBuf,
@@ -48,10 +48,49 @@ fn run_action(name: &str, inputs: &[(&str, &str)]) -> ActionRun {
     let output: Output = command.output().expect("the script runs").into();
     ActionRun {
         output,
-        outputs: fs::read_to_string(&outputs).unwrap_or_default(),
+        outputs: parse_outputs(&fs::read_to_string(&outputs).unwrap_or_default()),
         step_summary: fs::read_to_string(&step_summary).unwrap(),
         report,
     }
+}
+
+/// `$GITHUB_OUTPUT` read as GitHub's runner reads it: `name=value` on one line, or
+/// `name<<DELIMITER`, the value's lines, and `DELIMITER` alone on a line.
+fn parse_outputs(text: &str) -> Vec<(String, String)> {
+    let mut outputs = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let heredoc = line.find("<<");
+        let equals = line.find('=');
+        match (heredoc, equals) {
+            (Some(at), eq) if eq.is_none_or(|eq| at < eq) => {
+                let (name, delimiter) = (&line[..at], &line[at + 2..]);
+                let mut value = Vec::new();
+                loop {
+                    let next = lines.next().unwrap_or_else(|| {
+                        panic!("output {name}: no closing {delimiter:?} in {text:?}")
+                    });
+                    if next == delimiter {
+                        break;
+                    }
+                    value.push(next);
+                }
+                outputs.push((name.to_string(), value.join("\n")));
+            }
+            (_, Some(eq)) => outputs.push((line[..eq].to_string(), line[eq + 1..].to_string())),
+            _ => panic!("not an output line: {line:?} in {text:?}"),
+        }
+    }
+    outputs
+}
+
+/// The values given for output `name`, in order.
+fn output_values<'a>(run: &'a ActionRun, name: &str) -> Vec<&'a str> {
+    run.outputs
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
 }
 
 /// A few cases, quickly: the action's logic does not depend on how many.
@@ -61,11 +100,11 @@ const FEW_CASES: &str = "--only cases --filter JWT-ALG -q";
 fn a_passing_run_writes_the_summary_and_outputs_and_exits_0() {
     let run = run_action("passing", &[("INPUT_ARGS", FEW_CASES)]);
     assert_eq!(run.output.code, 0, "{}", run.output);
-    assert!(run.outputs.contains("exit-code=0\n"), "{}", run.outputs);
-    assert!(
-        run.outputs
-            .contains(&format!("report-dir={}\n", run.report.display())),
-        "{}",
+    assert_eq!(output_values(&run, "exit-code"), ["0"], "{:?}", run.outputs);
+    assert_eq!(
+        output_values(&run, "report-dir"),
+        [run.report.display().to_string()],
+        "{:?}",
         run.outputs
     );
     let summary = fs::read_to_string(run.report.join("summary.md")).unwrap();
@@ -81,7 +120,7 @@ fn a_failing_gate_fails_the_step_after_writing_the_summary() {
     let args = format!("{FEW_CASES} --broken jwt-alg-none");
     let run = run_action("failing", &[("INPUT_ARGS", &args)]);
     assert_eq!(run.output.code, 1, "{}", run.output);
-    assert!(run.outputs.contains("exit-code=1\n"), "{}", run.outputs);
+    assert_eq!(output_values(&run, "exit-code"), ["1"], "{:?}", run.outputs);
     assert!(
         run.step_summary.contains("gate: FAILED"),
         "{}",
@@ -93,6 +132,94 @@ fn a_failing_gate_fails_the_step_after_writing_the_summary() {
             .contains("::error::the conformance gate failed"),
         "{}",
         run.output
+    );
+}
+
+#[test]
+fn the_harness_output_runs_no_workflow_command_and_the_actions_error_still_does() {
+    let args = format!("{FEW_CASES} --broken jwt-alg-none");
+    let run = run_action("stop-commands", &[("INPUT_ARGS", &args)]);
+    assert_eq!(run.output.code, 1, "{}", run.output);
+    let lines: Vec<&str> = run.output.stdout.lines().collect();
+    let stop = lines
+        .iter()
+        .position(|l| l.starts_with("::stop-commands::"))
+        .unwrap_or_else(|| panic!("no ::stop-commands:: line:\n{}", run.output));
+    let token = &lines[stop]["::stop-commands::".len()..];
+    assert!(
+        token.len() == 32 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "the token is not random-looking: {token:?}"
+    );
+    let resume = lines
+        .iter()
+        .position(|l| *l == format!("::{token}::"))
+        .unwrap_or_else(|| panic!("commands never resumed:\n{}", run.output));
+    let gate = lines
+        .iter()
+        .position(|l| l.contains("gate: FAILED"))
+        .expect("the harness's gate line");
+    let error = lines
+        .iter()
+        .position(|l| l.starts_with("::error::the conformance gate failed"))
+        .expect("the action's error");
+    assert!(
+        stop < gate && gate < resume && resume < error,
+        "{}",
+        run.output
+    );
+    // Another run, another token.
+    let again = run_action("stop-commands-again", &[("INPUT_ARGS", FEW_CASES)]);
+    assert!(!again.output.stdout.contains(token), "{}", again.output);
+}
+
+#[test]
+fn a_multi_line_args_input_keeps_every_line() {
+    // The broken implementation on the last line makes the gate fail: a split that kept only the
+    // first line would run the reference and pass.
+    let args = "--only cases --filter JWT-ALG\n-q\r\n  --broken\tjwt-alg-none\n";
+    let run = run_action("multi-line-args", &[("INPUT_ARGS", args)]);
+    assert_eq!(run.output.code, 1, "{}", run.output);
+    assert!(
+        run.step_summary.contains("gate: FAILED"),
+        "{}",
+        run.step_summary
+    );
+}
+
+#[test]
+fn args_with_quotes_are_refused_not_split_wrongly() {
+    let run = run_action(
+        "quoted-args",
+        &[("INPUT_ARGS", "--only cases --filter 'JWT ALG'")],
+    );
+    assert_eq!(run.output.code, 2, "{}", run.output);
+    assert!(
+        run.output.stderr.contains("cannot split as a shell would"),
+        "{}",
+        run.output
+    );
+    assert!(!run.report.exists(), "nothing ran");
+}
+
+#[test]
+fn a_line_break_in_report_dir_cannot_forge_an_output() {
+    let dir = common::scratch("forged-output");
+    let report = dir.join("report\nexit-code=0");
+    let args = format!("{FEW_CASES} --broken jwt-alg-none");
+    let run = run_action(
+        "forged-output-run",
+        &[
+            ("INPUT_ARGS", &args),
+            ("INPUT_REPORT_DIR", report.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(run.output.code, 1, "{}", run.output);
+    assert_eq!(output_values(&run, "exit-code"), ["1"], "{:?}", run.outputs);
+    assert_eq!(
+        output_values(&run, "report-dir"),
+        [report.display().to_string()],
+        "{:?}",
+        run.outputs
     );
 }
 

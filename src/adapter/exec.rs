@@ -236,7 +236,7 @@ fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloRep
             AdapterErrorKind::Timeout => format!(
                 "the adapter did not answer hello within {} ms: an adapter reads one JSON object per line on stdin, answers on stdout and flushes after each line{}",
                 config.start_timeout.as_millis(),
-                error.seen.map(|s| format!(" (saw: {s})")).unwrap_or_default()
+                error.seen.map(|s| format!(" (saw: {})", crate::visible::visible(&s))).unwrap_or_default()
             ),
             AdapterErrorKind::Oversized => {
                 format!("the adapter printed a line over {} bytes before its hello", config.line_limit)
@@ -244,7 +244,7 @@ fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloRep
             _ => format!(
                 "the adapter did not answer hello: {}{}",
                 error.detail,
-                error.seen.map(|s| format!(" (saw: {s})")).unwrap_or_default()
+                error.seen.map(|s| format!(" (saw: {})", crate::visible::visible(&s))).unwrap_or_default()
             ),
         }),
     }
@@ -255,6 +255,8 @@ fn with_stderr_tail(message: String, tail: &str) -> String {
     if tail.is_empty() {
         message
     } else {
+        // The adapter's own lines, each made visible: they reach the terminal and the CI log.
+        let tail = crate::visible::visible_lines(tail);
         format!("{message}\n--- the adapter's stderr (last lines) ---\n{tail}")
     }
 }

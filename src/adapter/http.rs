@@ -91,13 +91,13 @@ fn handshake(client: &HttpClient, config: &HttpFactory) -> Result<HelloReply, St
             ),
             AdapterErrorKind::Transport if error.detail.starts_with("HTTP ") => format!(
                 "{url} answered hello with {}: the harness POSTs every message to exactly this URL; check the path{}",
-                error.detail,
-                error.seen.map(|s| format!(" (body: {s})")).unwrap_or_default()
+                crate::visible::visible(&error.detail),
+                error.seen.map(|s| format!(" (body: {})", crate::visible::visible(&s))).unwrap_or_default()
             ),
             AdapterErrorKind::InvalidMessage | AdapterErrorKind::Oversized => format!(
                 "{url} answered hello, but {}{}",
-                error.detail,
-                error.seen.map(|s| format!(" (body: {s})")).unwrap_or_default()
+                crate::visible::visible(&error.detail),
+                error.seen.map(|s| format!(" (body: {})", crate::visible::visible(&s))).unwrap_or_default()
             ),
             _ => format!(
                 "could not reach {url}: {}. Check that the server is running and listening there (scheme, host, port and path); `messenger-conformance serve --http 127.0.0.1:8080` serves the reference for comparison",

@@ -109,7 +109,7 @@ impl fmt::Display for AdapterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind.as_str(), self.detail)?;
         if let Some(seen) = &self.seen {
-            write!(f, " (saw: {seen})")?;
+            write!(f, " (saw: {})", crate::visible::visible(seen))?;
         }
         Ok(())
     }
@@ -185,7 +185,8 @@ pub fn decode_answer(
 /// Checks a raw `hello` answer and says, in words, what is wrong with it: the first line a
 /// handshake reads. `Err` is the whole sentence for a [`StartError`].
 pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<HelloReply, String> {
-    let shown = truncate(raw, SEEN_LIMIT);
+    // Every sentence below goes to the terminal: what the adapter sent is shown made visible.
+    let shown = crate::visible::visible(&truncate(raw, SEEN_LIMIT));
     let value: Value = match json::parse(raw) {
         Ok(value) => value,
         Err(JsonProblem::DuplicateMember(words)) => {
@@ -232,8 +233,10 @@ pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<Hello
             ));
         }
     }
-    serde_json::from_value::<HelloReply>(value)
-        .map_err(|error| format!("the adapter's hello is not valid: {error} (saw `{shown}`)"))
+    serde_json::from_value::<HelloReply>(value).map_err(|error| {
+        let error = crate::visible::visible(&error.to_string());
+        format!("the adapter's hello is not valid: {error} (saw `{shown}`)")
+    })
 }
 
 /// Why a message with a member named twice is refused, and what to do.

@@ -11,6 +11,7 @@ use super::{CliError, Outcome};
 use messenger_conformance::contract::{Platform, Workspace};
 use messenger_conformance::debug::{self, HashQuery, JwtOptions};
 use messenger_conformance::exit::Exit;
+use messenger_conformance::visible::visible_lines;
 
 #[derive(Debug, Args)]
 pub struct DebugArgs {
@@ -160,7 +161,8 @@ fn show(
             serde_json::to_string_pretty(diagnosis).unwrap_or_default()
         );
     } else {
-        print!("{}", render());
+        // The token's claim names and values are the implementation's (or anyone's) text.
+        print!("{}", visible_lines(&render()));
     }
     Ok(verdict(accepted))
 }

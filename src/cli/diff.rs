@@ -8,6 +8,7 @@ use super::report::read_stream;
 use super::Outcome;
 use messenger_conformance::exit::Exit;
 use messenger_conformance::report::diff::diff;
+use messenger_conformance::visible::visible_lines;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -47,7 +48,7 @@ pub fn diff_command(args: DiffArgs) -> Outcome {
         _ => {}
     }
     let difference = diff(&old.cases, &new.cases);
-    print!("{}", difference.render_table());
+    print!("{}", visible_lines(&difference.render_table()));
     Ok(if difference.has_new_failures() {
         Exit::Failed
     } else {

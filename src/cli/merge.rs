@@ -8,6 +8,7 @@ use super::report::{read_stream, GateArgs};
 use super::{CliError, Outcome};
 use messenger_conformance::report::merge::merge;
 use messenger_conformance::report::write_report;
+use messenger_conformance::visible::visible_lines;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -50,6 +51,6 @@ pub fn merge_command(args: MergeArgs) -> Outcome {
         stream.cases.len(),
         totals.closing_line()
     );
-    print!("{}", regated.gate.render_text());
+    print!("{}", visible_lines(&regated.gate.render_text()));
     Ok(regated.gate.exit())
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::scenario::{Suite, SuiteSource};
+use messenger_conformance::visible::visible_lines;
 
 mod check;
 mod debug;
@@ -181,7 +182,7 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(exit) => exit.into(),
         Err(CliError(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", visible_lines(&message));
             Exit::Usage.into()
         }
     }
@@ -190,7 +191,7 @@ pub fn main() -> ExitCode {
 /// Load the suite, or print every error in it and say so.
 pub(crate) fn load(cases: &CasesArg) -> Result<Suite, CliError> {
     Suite::load_with(&cases.source(), &cases.extra_cases).map_err(|errors| {
-        eprintln!("{errors}");
+        eprintln!("{}", visible_lines(&errors.to_string()));
         CliError::new(format!(
             "{} have errors (see above); nothing was run",
             cases.describe()

@@ -11,6 +11,7 @@ use messenger_conformance::report::render_artefacts;
 use messenger_conformance::report::stream::Stream;
 use messenger_conformance::selection::Partition;
 use messenger_conformance::session::{Regate, ReportSettings};
+use messenger_conformance::visible::visible_lines;
 
 /// The default report directory.
 pub const DEFAULT_REPORT_DIR: &str = "reports/latest";
@@ -146,6 +147,6 @@ pub fn report(args: ReportArgs) -> Outcome {
     if !stream.complete {
         println!("note: events.jsonl has no footer: the run was cut short, and these reports show what it did");
     }
-    print!("{}", regated.gate.render_text());
+    print!("{}", visible_lines(&regated.gate.render_text()));
     Ok(regated.gate.exit())
 }

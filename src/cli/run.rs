@@ -17,6 +17,7 @@ use messenger_conformance::run::{header_for, Limits, Workers};
 use messenger_conformance::scenario::LoadedCase;
 use messenger_conformance::selection::{Only, Selection};
 use messenger_conformance::session::Session;
+use messenger_conformance::visible::{visible, visible_lines};
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct SelectArgs {
@@ -70,6 +71,11 @@ pub struct RunArgs {
     /// Stop after this many adapter errors in all (each restarts the adapter).
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_adapter_errors: u32,
+    /// Stop once failed requests (hangs, crashes, garbage) have cost this many seconds in all:
+    /// an adapter that hangs on every third request makes no errors in a row, and would
+    /// otherwise cost --max-adapter-errors timeouts.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_error_seconds: u32,
     /// Print only failures and the summary, not a line per case.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -286,6 +292,9 @@ pub fn run(args: RunArgs) -> Outcome {
         .with_breaker(Limits {
             consecutive: args.max_consecutive_errors as usize,
             total: args.max_adapter_errors as usize,
+            error_time: Some(std::time::Duration::from_secs(u64::from(
+                args.max_error_seconds,
+            ))),
         });
     let breaker = workers.breaker();
     let mut header = header_for(factory, workers.hello(), options);
@@ -325,7 +334,7 @@ pub fn run(args: RunArgs) -> Outcome {
             return;
         }
         if let Some(warning) = session.record(event) {
-            eprintln!("warning: {warning}");
+            eprintln!("warning: {}", visible_lines(&warning));
         }
         if !args.quiet {
             let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(event));
@@ -351,7 +360,10 @@ pub fn run(args: RunArgs) -> Outcome {
             &properties,
             |adapter, p| {
                 let mut run = p.run_unless(adapter, &settings, &redactor, breaker.tripped());
-                breaker.record(run.event.outcome);
+                breaker.record(
+                    run.event.outcome,
+                    std::time::Duration::from_secs_f64(run.event.duration_ms.max(0.0) / 1000.0),
+                );
                 run.event.reproduce = Some(args.replay(p.name, seed));
                 if let Some(counterexample) = &run.counterexample {
                     let written = match &counterexamples {
@@ -399,7 +411,12 @@ pub fn run(args: RunArgs) -> Outcome {
                 .iter()
                 .find(|p| p.field == "counterexample")
             {
-                let _ = writeln!(out, "  counterexample {}; {}", note.actual, note.why);
+                let _ = writeln!(
+                    out,
+                    "  counterexample {}; {}",
+                    visible(&note.actual),
+                    visible(&note.why)
+                );
             }
             events.push(run.event);
         }
@@ -414,10 +431,25 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let mut out = stdout.lock();
+    // The cases the breaker kept from the adapter are one line, not a failure block each.
+    let not_run_events: Vec<CaseEvent> = events
+        .iter()
+        .filter(|e| terminal::not_run(e))
+        .cloned()
+        .collect();
+    let not_run: Vec<&CaseEvent> = not_run_events.iter().collect();
     if let Some(why) = breaker.tripped() {
-        let _ = writeln!(out, "\n{}", why.trim_start_matches("not run: "));
+        let _ = writeln!(
+            out,
+            "\n{}: the adapter stopped answering; {}",
+            terminal::count_not_run(&not_run),
+            visible_lines(why.trim_start_matches("not run: "))
+        );
     }
-    let failures = terminal::failures_by_severity(&events);
+    let failures: Vec<&CaseEvent> = terminal::failures_by_severity(&events)
+        .into_iter()
+        .filter(|e| !terminal::not_run(e))
+        .collect();
     if !failures.is_empty() {
         let _ = writeln!(out, "\nfailures ({}), critical first:", failures.len());
         for event in &failures {
@@ -430,8 +462,39 @@ pub fn run(args: RunArgs) -> Outcome {
     for note in &finished.notes {
         let _ = writeln!(out, "{note}");
     }
-    let _ = write!(out, "{}", finished.gate.render_text());
+    let gate_text = visible_lines(&finished.gate.render_text());
+    let _ = write!(out, "{}", collapse_not_run(&gate_text, &not_run));
     Ok(finished.gate.exit())
+}
+
+/// The gate's text without a `new failure:` line for each case the breaker kept from the
+/// adapter: one line counts them instead.
+fn collapse_not_run(gate_text: &str, not_run: &[&CaseEvent]) -> String {
+    if not_run.is_empty() {
+        return gate_text.to_string();
+    }
+    let names: std::collections::HashSet<String> = not_run
+        .iter()
+        .map(|e| format!("  new failure: {}::{} [", visible(&e.area), visible(&e.id)))
+        .collect();
+    let mut out = String::new();
+    let mut dropped = 0;
+    for line in gate_text.lines() {
+        let name = line.find(" [").map(|at| &line[..at + 2]);
+        if name.is_some_and(|name| names.contains(name)) {
+            dropped += 1;
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if dropped > 0 {
+        out.push_str(&format!(
+            "  new failures: {}: the adapter stopped answering\n",
+            terminal::count_not_run(not_run)
+        ));
+    }
+    out
 }
 
 /// Set when a signal interrupts the run: the signal's thread ends the process, not `run`.
@@ -480,9 +543,11 @@ fn write_counterexample(
     dir: &std::path::Path,
     counterexample: &Counterexample,
 ) -> std::io::Result<std::path::PathBuf> {
+    // Beside the report: the same rules (no link followed, no FIFO opened, written whole).
+    messenger_conformance::output::check_own_dir(dir)?;
     std::fs::create_dir_all(dir)?;
     let path = dir.join(&counterexample.file_name);
-    std::fs::write(&path, &counterexample.yaml)?;
+    messenger_conformance::output::write_atomically(&path, counterexample.yaml.as_bytes())?;
     Ok(path)
 }
 

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::{CliError, Outcome};
 use messenger_conformance::exit::Exit;
-use messenger_conformance::serve::{implementation, serve_stdio, HttpServer};
+use messenger_conformance::serve::{implementation, serve_stdio, HttpServer, HttpTimeouts};
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("transport").required(true).args(["stdio", "http"]))]
@@ -23,12 +23,22 @@ pub struct ServeArgs {
     /// With --http: worker threads, each with its own implementation.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub threads: usize,
+    /// With --http: how long a request may take from its first byte to the end of its body, in
+    /// milliseconds; a client that stalls is answered 408 and closed.
+    #[arg(long, default_value_t = 10_000, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub request_timeout_ms: u64,
 }
 
 pub fn serve(args: ServeArgs) -> Outcome {
     let make = implementation(args.broken.as_deref()).map_err(CliError::new)?;
     if let Some(address) = &args.http {
-        let server = HttpServer::bind(address).map_err(CliError::new)?;
+        let server = HttpServer::bind(address)
+            .map_err(CliError::new)?
+            .with_timeouts(HttpTimeouts {
+                request: std::time::Duration::from_millis(args.request_timeout_ms),
+                ..HttpTimeouts::default()
+            });
         eprintln!("listening on {}", server.url());
         server.serve(&make, args.threads);
         return Ok(Exit::Passed);

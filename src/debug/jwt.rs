@@ -21,6 +21,7 @@ use crate::contract::{ErrorCode, Object, Outcome, Platform, Verdict, VerifyReque
 use crate::reference::jws::{self, JsonObject, JwsError, Part};
 use crate::reference::requirement as req;
 use crate::reference::verifier::REGISTERED_CLAIMS;
+use crate::visible::visible;
 
 /// What the debugger knows besides the token.
 #[derive(Debug, Clone, PartialEq)]
@@ -804,12 +805,12 @@ impl JwtDiagnosis {
             None => out.push_str(", no workspace (the signature is not checked)\n"),
         }
         if let Some(structure) = &self.structure {
-            let _ = writeln!(out, "  structure: {structure}");
+            let _ = writeln!(out, "  structure: {}", visible(structure));
         }
         out.push_str("\nparts\n");
         for part in &self.parts {
             let decoded = part.bytes.map_or(String::new(), |b| format!(", {b} bytes"));
-            let status = part.problem.as_deref().unwrap_or("ok");
+            let status = visible(part.problem.as_deref().unwrap_or("ok"));
             let _ = writeln!(
                 out,
                 "  {:<9} {} chars{decoded}: {status}",
@@ -848,7 +849,7 @@ impl JwtDiagnosis {
                 mark(c.holds),
                 c.rule,
                 c.requirement,
-                c.detail
+                visible(&c.detail)
             );
         }
         if !self.also_failing.is_empty() {
@@ -860,7 +861,7 @@ impl JwtDiagnosis {
                     mark(c.holds),
                     c.rule,
                     c.requirement,
-                    c.detail
+                    visible(&c.detail)
                 );
             }
         }
@@ -868,12 +869,12 @@ impl JwtDiagnosis {
             let applied = if attributes.applied.is_empty() {
                 "none".to_string()
             } else {
-                attributes.applied.join(", ")
+                visible(&attributes.applied.join(", "))
             };
             let dropped: Vec<String> = attributes
                 .dropped
                 .iter()
-                .map(|(k, r)| format!("{k} ({r})"))
+                .map(|(k, r)| format!("{} ({})", visible(k), visible(r)))
                 .collect();
             let dropped = if dropped.is_empty() {
                 "none".to_string()
@@ -885,7 +886,7 @@ impl JwtDiagnosis {
         if !self.hints.is_empty() {
             out.push_str("\nhints\n");
             for hint in &self.hints {
-                let _ = writeln!(out, "  - {hint}");
+                let _ = writeln!(out, "  - {}", visible(hint));
             }
         }
         out.push('\n');
@@ -896,7 +897,7 @@ impl JwtDiagnosis {
                     None => "accepted, verified".to_string(),
                 };
                 let _ = writeln!(out, "verdict (reference): {what}");
-                let _ = writeln!(out, "  {}", self.summary);
+                let _ = writeln!(out, "  {}", visible(&self.summary));
             }
             None => {
                 let _ = writeln!(
@@ -908,7 +909,7 @@ impl JwtDiagnosis {
                         "REJECTED"
                     }
                 );
-                let _ = writeln!(out, "  {}", self.summary);
+                let _ = writeln!(out, "  {}", visible(&self.summary));
             }
         }
         out

@@ -31,10 +31,20 @@ pub(crate) fn html_escape(text: &str) -> String {
 }
 
 /// Make text safe inside one cell of a GitHub Markdown table: no line breaks, no pipes, no
-/// HTML, no backticks that would open code spans across cells.
+/// HTML, no backticks that would open code spans across cells, and no link, image or emphasis
+/// (`[ ] ( ) ! * _ ~` are backslash-escaped), so a hostile name cannot add a link or a tracking
+/// image to the step summary.
 pub(crate) fn md_cell(text: &str) -> String {
     escape(text, |c| match c {
         '|' => Some("\\|"),
+        '[' => Some("\\["),
+        ']' => Some("\\]"),
+        '(' => Some("\\("),
+        ')' => Some("\\)"),
+        '!' => Some("\\!"),
+        '*' => Some("\\*"),
+        '_' => Some("\\_"),
+        '~' => Some("\\~"),
         '<' => Some("&lt;"),
         '>' => Some("&gt;"),
         '&' => Some("&amp;"),
@@ -96,6 +106,14 @@ mod tests {
         assert_eq!(
             md_cell("a|b\nc <b>`x`</b>"),
             "a\\|b c &lt;b&gt;'x'&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn markdown_cells_hold_no_link_image_or_emphasis() {
+        assert_eq!(
+            md_cell("![x](https://t.example/p.gif) [a](b) *b* _i_ ~~s~~"),
+            "\\!\\[x\\]\\(https://t.example/p.gif\\) \\[a\\]\\(b\\) \\*b\\* \\_i\\_ \\~\\~s\\~\\~"
         );
     }
 

@@ -256,7 +256,8 @@ mod tests {
         assert!(caution < table);
         assert!(
             md.contains(
-                "❌ **gate: FAILED: 2 failures (1 critical)** · 2/5 must, 1 skipped · 2 passed, 2 failed, 1 skipped"
+                // `(` and `)` are escaped: GitHub shows them as they are, and no link forms.
+                "❌ **gate: FAILED: 2 failures \\(1 critical\\)** · 2/5 must, 1 skipped · 2 passed, 2 failed, 1 skipped"
             ),
             "{md}"
         );
@@ -343,7 +344,7 @@ mod tests {
         let gate = gate(&s);
         let md = render(&s, &gate, &MarkdownOptions::default());
         assert!(
-            md.contains("❌ **gate: FAILED: 2 failures (1 critical), 1 case skipped for a reason hello did not declare** · 1/5 must, 2 skipped · 1 passed, 2 failed, 2 skipped (1 not declared in hello)"),
+            md.contains("❌ **gate: FAILED: 2 failures \\(1 critical\\), 1 case skipped for a reason hello did not declare** · 1/5 must, 2 skipped · 1 passed, 2 failed, 2 skipped (1 not declared in hello)"),
             "{md}"
         );
         assert!(md.contains("| ⛔ skipped, not declared |"), "{md}");
@@ -352,7 +353,7 @@ mod tests {
             "the skip that fails the gate before the declared one"
         );
         assert!(
-            md.contains("skipped for a reason hello did not declare (answered 'unsupported'"),
+            md.contains("skipped for a reason hello did not declare \\(answered 'unsupported'"),
             "the coverage note says why: {md}"
         );
     }

@@ -40,6 +40,12 @@ pub enum MergeError {
     MissingShards { count: usize, missing: String },
     #[error("the runs mix shards of a partitioned run ({0}) with other runs or with shards of another partition ({1}): merge the shards of one run")]
     MixedRuns(String, String),
+    #[error("shard {shard} was run with other options than shard {first} ({differences}): every shard of a run must be run with the same flags but --partition (the same --filter, --skip, --role, --only, --strict, --timeout-ms...), or the merged run would claim cases or checks nobody ran; run the shards again alike, then merge")]
+    DifferentOptions {
+        first: String,
+        shard: String,
+        differences: String,
+    },
     #[error("shard {0} did not complete (its events.jsonl has no footer): run that shard again, then merge")]
     CutShort(String),
     #[error("shard {shard} holds {found} cases where its share of the run is {expected}: it was cut short or ran another selection; run it again, then merge")]
@@ -79,6 +85,20 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Stream, MergeError> {
                     first.to_string(),
                     suite.to_string(),
                 ));
+            }
+        }
+    }
+    // Shards of one run are run alike: checked first, since a shard that ran another selection
+    // also holds other cases than its share.
+    if let Some(first) = streams.iter().find(|s| partition_of(s).is_some()) {
+        for other in streams.iter().filter(|s| partition_of(s).is_some()) {
+            if let Some(differences) = differing_options(first, other) {
+                let name = |s: &Stream| partition_of(s).map_or_else(String::new, |p| p.to_string());
+                return Err(MergeError::DifferentOptions {
+                    first: name(first),
+                    shard: name(other),
+                    differences,
+                });
             }
         }
     }
@@ -141,6 +161,46 @@ pub fn merge(mut streams: Vec<Stream>) -> Result<Stream, MergeError> {
         footer,
         complete,
     })
+}
+
+/// The options two shards of one run may not differ in, named where they do: all but the
+/// partition and what does not change what ran or how it is judged (the report and snapshot
+/// directories, the number of jobs, the seed, which only the first shard's properties use, a
+/// merge's own record).
+fn differing_options(first: &Stream, other: &Stream) -> Option<String> {
+    let comparable = |s: &Stream| {
+        let mut options = s.header.options.clone();
+        options.selection.partition = None;
+        options.report = None;
+        options.snapshots = None;
+        options.jobs = 0;
+        // Properties run in the first shard alone: the others' seeds generate nothing.
+        options.seed = None;
+        options.merged = None;
+        options.merged_from = Vec::new();
+        serde_json::to_value(options).unwrap_or_default()
+    };
+    let (a, b) = (comparable(first), comparable(other));
+    if a == b {
+        return None;
+    }
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return Some("options".into());
+    };
+    let names: Vec<String> = a
+        .iter()
+        .filter(|(name, value)| b.get(name.as_str()) != Some(value))
+        .map(|(name, value)| {
+            let theirs = b.get(name.as_str()).cloned().unwrap_or_default();
+            format!("{name}: {value} and {theirs}")
+        })
+        .chain(
+            b.keys()
+                .filter(|name| !a.contains_key(name.as_str()))
+                .map(|name| name.to_string()),
+        )
+        .collect();
+    Some(names.join("; "))
 }
 
 /// Shards merge only as a whole run: every shard `1/N` ... `N/N` of one partition, each run to

@@ -131,6 +131,8 @@ mod tests {
             vec![
                 case("A-1", "jwt", OutcomeClass::Pass),
                 case("A-2", "idv", OutcomeClass::WrongVerdict),
+                // The header's suite has 3 cases, and this is a run of the whole suite.
+                case("A-3", "idv", OutcomeClass::Pass),
             ],
             3.0,
         );

@@ -105,6 +105,9 @@ impl Stream {
         }
         let header = header
             .ok_or_else(|| invalid(1, "no header record: this is not an event stream".into()))?;
+        let last = text.lines().count().max(1);
+        check_consistent(&header, &cases, footer.as_ref())
+            .map_err(|message| invalid(last, message))?;
         let complete = footer.is_some();
         let footer =
             footer.unwrap_or_else(|| footer_for(&cases, cases.iter().map(|c| c.duration_ms).sum()));
@@ -157,20 +160,79 @@ impl Stream {
     }
 }
 
+/// A stream that contradicts itself is refused: each case once, a footer whose totals are the
+/// records', and a run of the whole suite (no narrowing flag) that holds a record for every case
+/// its header says the suite has. Without these, a hand-made or tampered stream could claim 450
+/// passes over 3 records and be rendered and gated as a full passing run.
+fn check_consistent(
+    header: &RunHeader,
+    cases: &[CaseEvent],
+    footer: Option<&RunFooter>,
+) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = cases
+        .iter()
+        .find(|c| !seen.insert((c.kind == crate::event::Kind::Property, c.id.as_str())))
+    {
+        return Err(format!(
+            "{} {} has more than one record: each case runs once in a run; this stream was \
+             edited or concatenated (`merge` combines runs)",
+            if twice.kind == crate::event::Kind::Property {
+                "property"
+            } else {
+                "case"
+            },
+            twice.id
+        ));
+    }
+    let Some(footer) = footer else {
+        // A run cut short holds what ran, and its totals are computed from it.
+        return Ok(());
+    };
+    let totals = Totals::of(cases);
+    if (footer.passed, footer.failed, footer.skipped)
+        != (totals.passed, totals.failed, totals.skipped)
+    {
+        return Err(format!(
+            "the footer claims {} passed, {} failed, {} skipped, and the records hold {} passed, \
+             {} failed, {} skipped: the stream contradicts itself; report the run from the \
+             events.jsonl it wrote, or run it again",
+            footer.passed,
+            footer.failed,
+            footer.skipped,
+            totals.passed,
+            totals.failed,
+            totals.skipped
+        ));
+    }
+    if let (false, Some(suite)) = (header.options.selection.is_partial(), &header.suite) {
+        let expected = suite.cases + suite.extra.iter().map(|e| e.cases).sum::<usize>();
+        let found = cases
+            .iter()
+            .filter(|c| c.kind == crate::event::Kind::Case)
+            .count();
+        if found != expected {
+            return Err(format!(
+                "the header records a run of the whole suite ({expected} cases, no --filter, \
+                 --skip, --role, --only or --partition), and the stream holds {found} case \
+                 records: it is not the run it claims to be; report the run from the \
+                 events.jsonl it wrote, or run it again"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn push_record(out: &mut String, record: &Record) {
     // Serialising these types cannot fail (string keys, finite numbers or null).
     out.push_str(&serde_json::to_string(record).unwrap_or_default());
     out.push('\n');
 }
 
-/// Write `text` to `path` through a temporary file and a rename, so readers never see half.
+/// Write `text` to `path` through a temporary file of unpredictable name and a rename, so
+/// readers never see half; only a regular file is replaced ([`crate::output`]).
 pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
-    fs::write(&tmp, text)?;
-    fs::rename(&tmp, path)
+    crate::output::write_atomically(path, text.as_bytes())
 }
 
 /// `events.jsonl` while the run is going: the header first, then each case as it completes,
@@ -181,16 +243,20 @@ pub(crate) struct EventLog {
 }
 
 impl EventLog {
+    /// The log of a new run: created under an unpredictable name with the header in it, then
+    /// renamed to `events.jsonl` (a symbolic link, FIFO or folder of that name is refused, never
+    /// followed or opened), and kept open for the cases.
     pub fn create(dir: &Path, header: &RunHeader, redactor: &Redactor) -> io::Result<EventLog> {
         fs::create_dir_all(dir)?;
-        let file = fs::File::create(dir.join(EVENTS_FILE))?;
-        let mut log = EventLog {
-            file,
-            redactor: redactor.clone(),
-        };
+        let mut pending = crate::output::Pending::create(&dir.join(EVENTS_FILE))?;
         let header = redactor.redacted(header);
-        log.write(&Record::Header(header))?;
-        Ok(log)
+        let line = serde_json::to_string(&Record::Header(header)).map_err(io::Error::other)?;
+        writeln!(pending.file(), "{line}")?;
+        pending.file().flush()?;
+        Ok(EventLog {
+            file: pending.persist()?,
+            redactor: redactor.clone(),
+        })
     }
 
     pub(crate) fn append(&mut self, case: &CaseEvent) -> io::Result<()> {
@@ -218,11 +284,13 @@ mod tests {
             vec![
                 case("A-1", "jwt", OutcomeClass::Pass),
                 case("A-2", "idv", OutcomeClass::WrongVerdict),
+                // The header's suite has 3 cases, and this is a run of the whole suite.
+                case("A-3", "idv", OutcomeClass::Pass),
             ],
             12.5,
         );
         let text = stream.to_jsonl();
-        assert_eq!(text.lines().count(), 4);
+        assert_eq!(text.lines().count(), 5);
         let back = Stream::parse(&text, Path::new("events.jsonl")).unwrap();
         assert_eq!(back, stream);
         assert_eq!(back.footer.failed, 1);

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::event::{CaseEvent, Kind};
 use crate::judge::{OutcomeClass, Severity};
 use crate::spec::{self, Level};
+use crate::visible::{visible, visible_lines};
 
 /// `ok`, `FAILED` or `skipped`, libtest style.
 pub fn progress_line(event: &CaseEvent) -> String {
@@ -21,7 +22,11 @@ pub fn progress_line(event: &CaseEvent) -> String {
             None => format!("FAILED ({})", class.as_str()),
         },
     };
-    format!("case {}::{} ... {status}", event.area, event.id)
+    format!(
+        "case {}::{} ... {status}",
+        visible(&event.area),
+        visible(&event.id)
+    )
 }
 
 /// Everything a reader needs to understand one failure and act on it.
@@ -31,14 +36,14 @@ pub fn render_failure(event: &CaseEvent) -> String {
     let _ = writeln!(
         out,
         "--- {}::{} [{} {}] {}",
-        event.area,
-        event.id,
+        visible(&event.area),
+        visible(&event.id),
         event.level_label(),
         severity,
-        event.title
+        visible(&event.title)
     );
     if let Some(location) = &event.location {
-        let _ = writeln!(out, "  defined at {location}");
+        let _ = writeln!(out, "  defined at {}", visible(location));
     }
     if let Some(note) = event
         .note
@@ -46,7 +51,11 @@ pub fn render_failure(event: &CaseEvent) -> String {
         .map(str::trim)
         .filter(|n| !n.is_empty())
     {
-        let _ = writeln!(out, "  note: {}", indent_continuation(note, "    "));
+        let _ = writeln!(
+            out,
+            "  note: {}",
+            indent_continuation(&visible_lines(note), "    ")
+        );
     }
     if event.gate_level() != event.level {
         let _ = writeln!(
@@ -76,7 +85,7 @@ pub fn render_failure(event: &CaseEvent) -> String {
                 let _ = writeln!(out, "    {}", req.text.trim());
             }
             None => {
-                let _ = writeln!(out, "  breaks {id}");
+                let _ = writeln!(out, "  breaks {}", visible(id));
             }
         }
     }
@@ -84,7 +93,9 @@ pub fn render_failure(event: &CaseEvent) -> String {
         let _ = writeln!(
             out,
             "  {}: expected {}, got {}",
-            problem.field, problem.expected, problem.actual
+            visible(&problem.field),
+            visible(&problem.expected),
+            visible(&problem.actual)
         );
         let level = problem
             .level
@@ -94,36 +105,66 @@ pub fn render_failure(event: &CaseEvent) -> String {
             out,
             "    why it matters ({}{level}): {}",
             problem.severity.as_str(),
-            problem.why
+            visible(&problem.why)
         );
     }
     if let Some(message) = &event.message {
-        let _ = writeln!(out, "  the implementation said: {message:?}");
+        let quoted = visible(&message.replace('\\', "\\\\").replace('"', "\\\""));
+        let _ = writeln!(out, "  the implementation said: \"{quoted}\"");
     }
     if !event.stderr.trim().is_empty() {
         // The end of stderr, where a traceback names what went wrong.
         let end = crate::adapter::tail(event.stderr.trim_end(), STDERR_LINES, STDERR_BYTES);
         let _ = writeln!(out, "  stderr (its end):");
-        for line in end.lines() {
-            let _ = writeln!(out, "    {line}");
+        for line in visible_lines(&end).lines() {
+            let _ = writeln!(out, "    | {line}");
         }
     }
     match &event.reproduce {
         Some(command) => {
             let _ = writeln!(
                 out,
-                "  next: reproduce it with `{command}` and read its transcript in the report's events.jsonl"
+                "  next: reproduce it with `{}` and read its transcript in the report's events.jsonl",
+                visible(command)
             );
         }
         None => {
             let _ = writeln!(
                 out,
                 "  next: rerun it alone with `messenger-conformance run --filter {}` and read its transcript in the report's events.jsonl",
-                event.id
+                visible(&event.id)
             );
         }
     }
     out
+}
+
+/// Whether `event` is a case or property the circuit breaker kept from the adapter.
+pub fn not_run(event: &CaseEvent) -> bool {
+    event.outcome == OutcomeClass::AdapterError
+        && event
+            .problems
+            .first()
+            .is_some_and(|p| p.actual.starts_with("not run: "))
+}
+
+/// `380 cases not run`, `380 cases and 12 properties not run`.
+pub fn count_not_run(events: &[&CaseEvent]) -> String {
+    let properties = events
+        .iter()
+        .filter(|e| e.kind == crate::event::Kind::Property)
+        .count();
+    let cases = events.len() - properties;
+    let noun = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match (cases, properties) {
+        (_, 0) => format!("{} not run", noun(cases, "case", "cases")),
+        (0, _) => format!("{} not run", noun(properties, "property", "properties")),
+        _ => format!(
+            "{} and {} not run",
+            noun(cases, "case", "cases"),
+            noun(properties, "property", "properties")
+        ),
+    }
 }
 
 /// How much of an adapter's stderr a failure shows: its last lines.
@@ -244,8 +285,11 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
         let t = Totals::of(events.iter().copied());
         let _ = writeln!(
             out,
-            "  {area:<12} {:>4} passed {:>4} failed {:>4} skipped",
-            t.passed, t.failed, t.skipped
+            "  {:<12} {:>4} passed {:>4} failed {:>4} skipped",
+            visible(area),
+            t.passed,
+            t.failed,
+            t.skipped
         );
     }
     let failures: Vec<&CaseEvent> = events.iter().filter(|e| e.failed()).collect();
@@ -271,7 +315,7 @@ pub fn render_summary(events: &[CaseEvent], elapsed_secs: f64) -> String {
             let _ = writeln!(
                 out,
                 "CRITICAL (authentication bypass): {}",
-                critical.join(", ")
+                visible(&critical.join(", "))
             );
         }
     }
@@ -316,7 +360,7 @@ mod tests {
         stderr.push_str("Traceback (most recent call last):\n  File \"adapter.py\", line 9\nKeyError: 'user_id'\n");
         event.stderr = stderr;
         let text = render_failure(&event);
-        assert!(text.contains("    KeyError: 'user_id'"), "{text}");
+        assert!(text.contains("    | KeyError: 'user_id'"), "{text}");
         assert!(text.contains("earlier bytes left out"), "{text}");
         assert!(!text.contains("noise line 1\n"), "{text}");
         assert!(!text.contains("noise line 100\n"), "{text}");

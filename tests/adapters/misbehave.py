@@ -11,7 +11,10 @@ restarts the adapter then breaks exactly once, so every other case must still pa
 Modes: hang, exit, close-stdout, wrong-id, non-json, huge-line (64 MiB), banner (a line before
 hello), protocol2 (hello says protocol 2), stderr (a line on stderr per request, nothing wrong),
 extra-line (answers one request twice, both lines in one write), setsid-exit (dies while a
-grandchild in its own session keeps stdout open), bad-field (a verdict whose outcome is "ok").
+grandchild in its own session keeps stdout open), bad-field (a verdict whose outcome is "ok"),
+hostile-text (terminal and CI-log attacks in every text it controls: its name and version in
+hello, a stderr line per request, an applied attribute's name in each accepted verdict, a reason
+code no contract knows, and a non-JSON answer to about one request in N, chosen by its id).
 """
 
 import json
@@ -63,6 +66,10 @@ def main():
     if mode == "banner" and armed():
         emit("Misbehaving adapter v0.1 starting up...")
 
+    # ESC sequences (clear the screen, set the title, OSC 52 writes the clipboard), NUL, and
+    # lines that GitHub Actions would run as workflow commands.
+    hostile = "\x1b[2J\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\x00\n::stop-commands::tok\n::error::forged"
+
     count = 0
     for line in sys.stdin:
         line = line.rstrip("\n")
@@ -76,6 +83,8 @@ def main():
             answer = json.loads(forward(line))
             if mode == "protocol2" and armed():
                 answer["protocol"] = 2
+            if mode == "hostile-text":
+                answer["implementation"] = {"name": "evil" + hostile, "version": "1" + hostile}
             emit(json.dumps(answer))
             continue
         count += 1
@@ -85,6 +94,21 @@ def main():
             sys.stderr.write("misbehave: handling %s\n" % message.get("id"))
             sys.stderr.flush()
             emit(answer)
+            continue
+        if mode == "hostile-text":
+            sys.stderr.write("log %s\x1b]52;c;ZXZpbA==\x07\x00\n::add-mask::x\n  ::error::e\n" % message.get("id"))
+            sys.stderr.flush()
+            # Which request gets which attack depends on its id alone, not on the count, which
+            # starts again with each restart the harness makes after an invalid answer.
+            if sum(map(ord, str(message.get("id")))) % at == 0:
+                emit("\x1b[2J::stop-commands::tok\x00 not json")
+                continue
+            answer = json.loads(forward(line))
+            if answer.get("outcome") == "accepted":
+                answer.setdefault("attributes", {}).setdefault("applied", {})["x" + hostile] = "v" + hostile
+            elif answer.get("outcome") == "rejected":
+                answer["error"] = "code" + hostile
+            emit(json.dumps(answer))
             continue
         if count == at and mode not in ("banner", "protocol2", "stderr") and armed():
             if mode == "hang":
