@@ -15,7 +15,8 @@
 //   or FAST_JWT_INVALID_KEY when the verifier is created): jwt_signature_invalid; FAST_JWT_INVALID_ALGORITHM:
 //   jwt_algorithm_not_allowed; FAST_JWT_EXPIRED: jwt_expired; FAST_JWT_INACTIVE:
 //   jwt_not_yet_valid; FAST_JWT_INVALID_CLAIM_TYPE / _VALUE: jwt_claims_invalid; any other
-//   TokenError (malformed, invalid payload, crit, missing signature): jwt_malformed.
+//   TokenError (malformed, invalid payload, crit): jwt_malformed; FAST_JWT_MISSING_SIGNATURE (an
+//   empty signature part) names the signature: jwt_signature_invalid.
 //
 // The rest of the verdict is ../integrator.js. What fast-jwt does differently from the profile
 // is listed, with the line of fast-jwt's source, in expectations.yaml beside this file.
@@ -40,6 +41,7 @@ const CODES = {
   [TokenError.codes.inactive]: "jwt_not_yet_valid",
   [TokenError.codes.invalidClaimType]: "jwt_claims_invalid",
   [TokenError.codes.invalidClaimValue]: "jwt_claims_invalid",
+  [TokenError.codes.missingSignature]: "jwt_signature_invalid",
 };
 
 function verifyToken(token, keys, now, leeway) {
