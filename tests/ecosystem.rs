@@ -277,10 +277,13 @@ fn observed_yaml(expectations: &Expectations, failing: &BTreeMap<String, String>
     yaml
 }
 
-fn assert_matches_expectations(adapter: Adapter) {
-    let expectations = read_expectations(adapter.dir);
-    let problems = check_entries(&adapter, &expectations);
-    let (failing, said) = failures(&adapter);
+/// What differs between the listed failures and the observed ones, in either direction, as
+/// the text of a failure; `None` when they are the same set.
+fn mismatch(
+    file: &str,
+    expectations: &Expectations,
+    failing: &BTreeMap<String, String>,
+) -> Option<String> {
     let listed: BTreeSet<&str> = expectations
         .failures
         .iter()
@@ -292,6 +295,25 @@ fn assert_matches_expectations(adapter: Adapter) {
         .map(|id| format!("{id} ({})", failing[*id]))
         .collect();
     let stale: Vec<&&str> = listed.difference(&observed).collect();
+    if unlisted.is_empty() && stale.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{file} no longer describes {} (the suite run with --seed {PROPERTY_SEED}).\n  \
+         failing but not listed: {unlisted:?}\n  listed but not failing: {stale:?}\n\
+         A must failure on one of Intercom's own libraries is a bug in the suite unless the \
+         case's note argues the consequence (ecosystem/README.md). If the change is right, \
+         update the file: `ECOSYSTEM_OBSERVED=1 cargo test --test ecosystem -- --nocapture` \
+         prints the observed list in its format; give every new entry the library behaviour \
+         that deviates and its source line.",
+        expectations.library
+    ))
+}
+
+fn assert_matches_expectations(adapter: Adapter) {
+    let expectations = read_expectations(adapter.dir);
+    let problems = check_entries(&adapter, &expectations);
+    let (failing, said) = failures(&adapter);
     let file = format!("{}/expectations.yaml", adapter.dir);
     if std::env::var_os("ECOSYSTEM_OBSERVED").is_some() {
         println!(
@@ -305,17 +327,9 @@ fn assert_matches_expectations(adapter: Adapter) {
         "{file} has entries that do not say what deviates where:\n  {}",
         problems.join("\n  ")
     );
-    assert!(
-        unlisted.is_empty() && stale.is_empty(),
-        "{file} no longer describes {} (the suite run with --seed {PROPERTY_SEED}).\n  \
-         failing but not listed: {unlisted:?}\n  listed but not failing: {stale:?}\n\
-         A must failure on one of Intercom's own libraries is a bug in the suite unless the \
-         case's note argues the consequence (ecosystem/README.md). If the change is right, \
-         update the file: `ECOSYSTEM_OBSERVED=1 cargo test --test ecosystem -- --nocapture` \
-         prints the observed list in its format; give every new entry the library behaviour \
-         that deviates and its source line.\n\nThe run said:\n{said}",
-        expectations.library
-    );
+    if let Some(difference) = mismatch(&file, &expectations, &failing) {
+        panic!("{difference}\n\nThe run said:\n{said}");
+    }
 }
 
 #[test]
@@ -388,4 +402,31 @@ fn an_entry_without_a_real_source_line_is_reported() {
     ] {
         assert!(text.contains(needle), "{needle:?} not in:\n{text}");
     }
+}
+
+/// The comparison fails in both directions: a failure the file does not list, and an entry
+/// whose case no longer fails; the same sets pass.
+#[test]
+fn a_failure_not_listed_and_an_entry_not_failing_are_both_reported() {
+    let expectations: Expectations = serde_saphyr::from_str(
+        "library: x 1\nfailures:\n\
+         - {id: A, behaviour: a, source: f:1}\n\
+         - {id: B, behaviour: b, source: f:1}\n",
+    )
+    .unwrap();
+    let observed = |ids: &[&str]| -> BTreeMap<String, String> {
+        ids.iter()
+            .map(|id| (id.to_string(), "wrong_verdict".to_string()))
+            .collect()
+    };
+    assert_eq!(mismatch("f", &expectations, &observed(&["A", "B"])), None);
+    let text = mismatch("f", &expectations, &observed(&["A", "C"])).expect("C and B differ");
+    assert!(
+        text.contains(r#"failing but not listed: ["C (wrong_verdict)"]"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"listed but not failing: ["B"]"#), "{text}");
+    assert!(text.contains("ECOSYSTEM_OBSERVED=1"), "{text}");
+    let text = mismatch("f", &expectations, &observed(&["A"])).expect("B no longer fails");
+    assert!(text.contains(r#"listed but not failing: ["B"]"#), "{text}");
 }
