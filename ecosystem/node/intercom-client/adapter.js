@@ -4,11 +4,14 @@
 //
 // How the integrator configures the library
 //   new UserData({ app_id, verificationSecret: secret, user_id, email }).json()
-//     the snippet settings the integrator's server renders into the page for a logged-in user
-//     (the library's README, "Identity verification"): UserData's `setUserHash` calls
-//     `IdentityVerification.userHash({ secretKey, identifier })` with the user's id, else the
-//     email (`user_id ? user_id.toString() : email`), and `json()` returns the settings with
-//     `user_hash`. Only the fields the user has are passed (an absent one is left out, as
+//     the Messenger settings the integrator's server renders into the page. The README
+//     ("Identity verification") documents the hashing helper,
+//     `IdentityVerification.userHash({ secretKey, identifier })`, and leaves the identifier to
+//     the caller; the library's own exported `UserData` (like its `Snippet`) is where it picks
+//     one: `setUserHash` calls that helper with the user's id, else the email
+//     (`user_id ? user_id.toString() : email`), and `json()` returns the settings with
+//     `user_hash`. Using UserData rather than choosing the identifier ourselves keeps the
+//     library's own choice under test. Only the fields the user has are passed (an absent one is left out, as
 //     the integrator's user object would leave it). The adapter answers that `user_hash`.
 //   The library's own refusals are the adapter's `refused`: UserData throws without a
 //   verification secret ("You must provide your verification secret", so an empty secret is
