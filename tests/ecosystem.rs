@@ -1,6 +1,7 @@
 //! Ground truth from the ecosystem: the adapters of `ecosystem/` (real libraries, installed by
 //! `scripts/test`, wrapped as an integrator configures them) run through the real binary over the
-//! whole suite, cases and properties, with a fixed `--seed`.
+//! whole suite, cases and properties, with a fixed `--seed` (and `--validate-protocol`, so an
+//! answer off the protocol's schema is an adapter error, never a verdict).
 //!
 //! Each adapter's `expectations.yaml` lists exactly the cases and properties it fails, each with
 //! the library behaviour that deviates and the file and line of the library's source as
@@ -136,7 +137,8 @@ fn failures(adapter: &Adapter) -> (BTreeMap<String, String>, String) {
     let report = common::scratch(&adapter.dir.replace('/', "-"));
     let output = Command::new(common::BIN)
         .current_dir(common::root())
-        .args(["run", "--quiet", "--jobs", "2", "--seed", PROPERTY_SEED])
+        .args(["run", "--quiet", "--validate-protocol", "--jobs", "2"])
+        .args(["--seed", PROPERTY_SEED])
         .args(["--property-cases", PROPERTY_CASES])
         .arg("--cases")
         .arg(common::root().join("cases"))
