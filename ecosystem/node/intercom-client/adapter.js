@@ -36,6 +36,8 @@ const HELLO = {
   implementation: { name: "intercom-client", version: `intercom-client ${require("intercom-client/package.json").version}` },
   roles: ["signer"],
   clock: "injected",
+  // It makes user_hash values only: JWT signing is a declared lack (docs/protocol.md).
+  lacks: ["sign_jwt"],
 };
 
 // The library's own messages for what it refuses, from dist/user-data.js and dist/index.js.

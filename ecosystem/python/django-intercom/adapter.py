@@ -52,6 +52,8 @@ HELLO = {
     "implementation": {"name": "django-intercom", "version": f"django-intercom {version('django-intercom')}"},
     "roles": ["signer"],
     "clock": "injected",
+    # It makes user_hash values only: JWT signing is a declared lack (docs/protocol.md).
+    "lacks": ["sign_jwt"],
 }
 
 

@@ -38,6 +38,8 @@ HELLO = {
     "implementation": {"name": "Flask-Intercom", "version": f"Flask-Intercom {flask_intercom.__version__}"},
     "roles": ["signer"],
     "clock": "injected",
+    # It makes user_hash values only: JWT signing is a declared lack (docs/protocol.md).
+    "lacks": ["sign_jwt"],
 }
 
 SNIPPET = "{% if user.user_id or user.email %}{{ (user.user_id or user.email)|intercom_user_hash }}{% endif %}"
