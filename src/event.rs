@@ -13,9 +13,25 @@ use crate::selection::Selection;
 use crate::spec::Level;
 use crate::suite::SuiteIdentity;
 
+/// The version of the `events.jsonl` format this harness writes and the newest it reads
+/// (`docs/events.md`): within a version, fields are only added (optional, with a default), never
+/// removed, renamed or given another meaning; anything else takes a new version, which older
+/// harnesses refuse ([`crate::report::stream::StreamError::NewerVersion`]) instead of misreading.
+pub const EVENTS_FORMAT_VERSION: u32 = 1;
+
+/// The version of a stream whose header has none: every stream written before headers recorded
+/// it has the shape of version 1.
+fn unversioned() -> u32 {
+    1
+}
+
 /// The first record of `events.jsonl`: what ran, against what, how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunHeader {
+    /// The version of the stream's format ([`EVENTS_FORMAT_VERSION`] when written by this
+    /// harness); 1 in a stream written before headers recorded it.
+    #[serde(default = "unversioned")]
+    pub format_version: u32,
     pub harness_version: String,
     /// How the target was reached, e.g. `builtin:reference`, `exec:node adapter.js`.
     pub target: String,

@@ -24,6 +24,7 @@ pub fn header_for(
     options: RunOptions,
 ) -> RunHeader {
     RunHeader {
+        format_version: crate::event::EVENTS_FORMAT_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         target: factory.describe(),
         implementation: hello.implementation.clone(),

@@ -13,6 +13,7 @@ use crate::suite::SuiteIdentity;
 
 pub fn header() -> RunHeader {
     RunHeader {
+        format_version: crate::event::EVENTS_FORMAT_VERSION,
         harness_version: "0.1.0".into(),
         target: "builtin:reference".into(),
         implementation: Implementation {

@@ -10,7 +10,7 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::event::{CaseEvent, Record, RunFooter, RunHeader};
+use crate::event::{CaseEvent, Record, RunFooter, RunHeader, EVENTS_FORMAT_VERSION};
 use crate::redact::Redactor;
 use crate::report::terminal::Totals;
 
@@ -37,6 +37,20 @@ pub enum StreamError {
         path: PathBuf,
         line: usize,
         message: String,
+    },
+    /// The stream's header declares a format version newer than this harness reads: its records
+    /// may mean something this harness does not know, so it is refused rather than misread.
+    #[error(
+        "{path}: the stream is in events format version {found}, and this harness \
+         (messenger-conformance {harness}) reads versions up to {supported}: a newer harness \
+         wrote it, and its records may mean what this one cannot tell; read it with a harness \
+         that reads version {found} (docs/events.md)"
+    )]
+    NewerVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+        harness: &'static str,
     },
 }
 
@@ -77,6 +91,7 @@ impl Stream {
             line,
             message,
         };
+        check_version(text, path)?;
         let mut header = None;
         let mut cases = Vec::new();
         let mut footer = None;
@@ -134,10 +149,15 @@ impl Stream {
         Stream::read(&dir.join(EVENTS_FILE))
     }
 
-    /// The file's text: header, cases, footer, one JSON object per line.
+    /// The file's text: header, cases, footer, one JSON object per line, in the format this
+    /// harness writes (whatever version it was read from).
     pub(crate) fn to_jsonl(&self) -> String {
         let mut out = String::new();
-        push_record(&mut out, &Record::Header(self.header.clone()));
+        let header = RunHeader {
+            format_version: EVENTS_FORMAT_VERSION,
+            ..self.header.clone()
+        };
+        push_record(&mut out, &Record::Header(header));
         for case in &self.cases {
             push_record(&mut out, &Record::Case(case.clone()));
         }
@@ -157,6 +177,49 @@ impl Stream {
     /// Whether the run left out part of the suite (see [`crate::selection::Selection::is_partial`]).
     pub(crate) fn is_partial(&self) -> bool {
         self.header.options.selection.is_partial()
+    }
+}
+
+/// Refuse a stream whose header declares a format version this harness does not read, before
+/// its records are read as this version's: the first record, when it is a header, is read for
+/// its `format_version` alone. No version is version 1 (streams written before headers recorded
+/// it); a version that is not a whole number from 1 up is malformed.
+fn check_version(text: &str, path: &Path) -> Result<(), StreamError> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        record: Option<String>,
+        format_version: Option<serde_json::Value>,
+    }
+    let Some((index, line)) = text
+        .lines()
+        .enumerate()
+        .find(|(_, line)| !line.trim().is_empty())
+    else {
+        return Ok(());
+    };
+    // A first line that is not a record is reported as such by the parse that follows.
+    let Ok(first) = serde_json::from_str::<Versioned>(line) else {
+        return Ok(());
+    };
+    let (Some("header"), Some(version)) = (first.record.as_deref(), first.format_version) else {
+        return Ok(());
+    };
+    match version.as_u64() {
+        Some(found) if found > u64::from(EVENTS_FORMAT_VERSION) => Err(StreamError::NewerVersion {
+            path: path.to_path_buf(),
+            found,
+            supported: EVENTS_FORMAT_VERSION,
+            harness: env!("CARGO_PKG_VERSION"),
+        }),
+        Some(found) if found >= 1 => Ok(()),
+        _ => Err(StreamError::Invalid {
+            path: path.to_path_buf(),
+            line: index + 1,
+            message: format!(
+                "the header's format_version is {version}: a version is a whole number from 1 \
+                 up (docs/events.md)"
+            ),
+        }),
     }
 }
 
@@ -249,7 +312,10 @@ impl EventLog {
     pub fn create(dir: &Path, header: &RunHeader, redactor: &Redactor) -> io::Result<EventLog> {
         fs::create_dir_all(dir)?;
         let mut pending = crate::output::Pending::create(&dir.join(EVENTS_FILE))?;
-        let header = redactor.redacted(header);
+        let header = RunHeader {
+            format_version: EVENTS_FORMAT_VERSION,
+            ..redactor.redacted(header)
+        };
         let line = serde_json::to_string(&Record::Header(header)).map_err(io::Error::other)?;
         writeln!(pending.file(), "{line}")?;
         pending.file().flush()?;
@@ -294,6 +360,79 @@ mod tests {
         let back = Stream::parse(&text, Path::new("events.jsonl")).unwrap();
         assert_eq!(back, stream);
         assert_eq!(back.footer.failed, 1);
+    }
+
+    /// `text` with the header's `format_version` set to `version`, or removed when `None`.
+    fn with_version(text: &str, version: Option<serde_json::Value>) -> String {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        let fields = header.as_object_mut().unwrap();
+        match version {
+            Some(version) => fields.insert("format_version".into(), version),
+            None => fields.remove("format_version"),
+        };
+        lines[0] = header.to_string();
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    #[test]
+    fn the_header_records_the_format_version_and_a_stream_without_one_reads_as_version_1() {
+        // The header's suite has 3 cases, and this is a run of the whole suite.
+        let cases = ["A-1", "A-2", "A-3"].map(|id| case(id, "jwt", OutcomeClass::Pass));
+        let stream = Stream::new(header(), cases.to_vec(), 1.0);
+        let text = stream.to_jsonl();
+        assert!(
+            text.starts_with("{\"record\":\"header\",\"format_version\":1,"),
+            "{text}"
+        );
+        let unversioned = with_version(&text, None);
+        assert!(!unversioned.contains("format_version"));
+        let back = Stream::parse(&unversioned, Path::new("e")).unwrap();
+        assert_eq!(back.header.format_version, 1);
+        assert_eq!(back, stream);
+        // Written again, it says its version.
+        assert!(back.to_jsonl().contains("\"format_version\":1,"));
+    }
+
+    #[test]
+    fn a_newer_format_version_is_refused_by_name_and_a_malformed_one_is_invalid() {
+        let mut text =
+            Stream::new(header(), vec![case("A-1", "jwt", OutcomeClass::Pass)], 1.0).to_jsonl();
+        // A version 2 stream may hold records this version cannot read at all: it is refused
+        // for its version, not for the first field it does not know.
+        text.push_str("{\"record\":\"annotation\",\"text\":\"new in 2\"}\n");
+        let newer = with_version(&text, Some(serde_json::json!(2)));
+        let err = Stream::parse(&newer, Path::new("e.jsonl")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StreamError::NewerVersion {
+                    found: 2,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message
+                .starts_with("e.jsonl: the stream is in events format version 2, and this harness")
+                && message.contains("reads versions up to 1"),
+            "{message}"
+        );
+        for bad in [
+            serde_json::json!(0),
+            serde_json::json!("1"),
+            serde_json::json!(1.5),
+        ] {
+            let err =
+                Stream::parse(&with_version(&text, Some(bad.clone())), Path::new("e")).unwrap_err();
+            assert!(
+                matches!(&err, StreamError::Invalid { line: 1, message, .. } if message.contains("format_version")),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]
