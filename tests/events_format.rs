@@ -159,3 +159,51 @@ fn a_stream_of_a_newer_version_is_refused_with_exit_2() {
         );
     }
 }
+
+/// Adds a field no version knows to `value` and to every object inside it.
+fn add_unknown_fields(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for child in fields.values_mut() {
+                add_unknown_fields(child);
+            }
+            fields.insert("added_later".into(), "a field of a later harness".into());
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_unknown_fields),
+        _ => {}
+    }
+}
+
+#[test]
+fn fields_added_within_a_version_are_ignored_by_its_readers() {
+    // docs/events.md: within a version, a later harness may add optional fields anywhere; this
+    // one must read such a stream as it reads the stream without them.
+    let plain = report_dir("events-unknown-plain", "v1.jsonl");
+    let dir = common::scratch("events-unknown");
+    let mut all = records(&fixture("v1.jsonl"));
+    for record in &mut all {
+        // The `expected` and `actual` values are free JSON: a field there is data, not format.
+        let kept: Vec<(String, Value)> = ["expected", "actual"]
+            .iter()
+            .filter_map(|k| record.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect();
+        add_unknown_fields(record);
+        for (key, value) in kept {
+            record[key] = value;
+        }
+    }
+    let text: String = all.iter().map(|r| format!("{r}\n")).collect();
+    assert!(text.matches("added_later").count() > 100);
+    fs::write(dir.join("events.jsonl"), text).unwrap();
+    let out = common::cli(&["report", common::path_arg(&dir)]);
+    let expected = common::cli(&["report", common::path_arg(&plain)]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        out.stdout.replace(common::path_arg(&dir), "DIR"),
+        expected.stdout.replace(common::path_arg(&plain), "DIR")
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("summary.json")).unwrap(),
+        fs::read_to_string(plain.join("summary.json")).unwrap()
+    );
+}
