@@ -1,6 +1,6 @@
 //! `check`: lint the suite and report every problem at once.
 
-use super::{load, CasesArg, CliError, Outcome};
+use super::{load, outln, CasesArg, CliError, Outcome};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::scenario;
 
@@ -26,6 +26,6 @@ pub fn check(cases: &CasesArg) -> Outcome {
             several.len()
         )));
     }
-    println!("{} cases of {} checked: ids unique, requirements known, no secret under 32 bytes outside a short-key case, every must-level requirement covered both ways, every request breaks only the rules its case lists", suite.cases.len(), suite.identity);
+    outln!("{} cases of {} checked: ids unique, requirements known, no secret under 32 bytes outside a short-key case, every must-level requirement covered both ways, every request breaks only the rules its case lists", suite.cases.len(), suite.identity)?;
     Ok(Exit::Passed)
 }

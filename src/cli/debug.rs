@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{CliError, Outcome};
+use super::{ended, out, outln, CliError, Outcome};
 use messenger_conformance::contract::{Platform, Workspace};
 use messenger_conformance::debug::{self, HashQuery, JwtOptions};
 use messenger_conformance::exit::Exit;
@@ -155,16 +155,16 @@ fn show(
     json: bool,
     accepted: bool,
 ) -> Outcome {
-    if json {
-        println!(
+    let printed = if json {
+        outln!(
             "{}",
             serde_json::to_string_pretty(diagnosis).unwrap_or_default()
-        );
+        )
     } else {
         // The token's claim names and values are the implementation's (or anyone's) text.
-        print!("{}", visible_lines(&render()));
-    }
-    Ok(verdict(accepted))
+        out!("{}", visible_lines(&render()))
+    };
+    ended(verdict(accepted), printed)
 }
 
 /// 0 when the token or hash would be accepted, 1 when not.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::report::read_stream;
-use super::Outcome;
+use super::{ended, out, outln, Outcome};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::report::diff::diff;
 use messenger_conformance::visible::visible_lines;
@@ -31,27 +31,30 @@ pub fn diff_command(args: DiffArgs) -> Outcome {
             s.header.implementation.name, s.header.implementation.version
         )
     };
-    println!(
-        "diff: {} ({}) -> {} ({})",
-        args.old.display(),
-        who(&old),
-        args.new.display(),
-        who(&new)
-    );
-    match (&old.header.suite, &new.header.suite) {
-        (Some(a), Some(b)) if !a.same_as(b) => println!(
-            "the runs used different suites: {a} -> {b}; cases added or removed between them show as added or removed"
-        ),
-        (None, Some(_)) | (Some(_), None) => {
-            println!("one of the runs did not record its suite: whether they used the same one cannot be told")
-        }
-        _ => {}
-    }
     let difference = diff(&old.cases, &new.cases);
-    print!("{}", visible_lines(&difference.render_table()));
-    Ok(if difference.has_new_failures() {
+    let exit = if difference.has_new_failures() {
         Exit::Failed
     } else {
         Exit::Passed
-    })
+    };
+    let printed = (|| {
+        outln!(
+            "diff: {} ({}) -> {} ({})",
+            args.old.display(),
+            who(&old),
+            args.new.display(),
+            who(&new)
+        )?;
+        match (&old.header.suite, &new.header.suite) {
+            (Some(a), Some(b)) if !a.same_as(b) => outln!(
+                "the runs used different suites: {a} -> {b}; cases added or removed between them show as added or removed"
+            )?,
+            (None, Some(_)) | (Some(_), None) => {
+                outln!("one of the runs did not record its suite: whether they used the same one cannot be told")?
+            }
+            _ => {}
+        }
+        out!("{}", visible_lines(&difference.render_table()))
+    })();
+    ended(exit, printed)
 }

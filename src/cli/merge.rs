@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::report::{read_stream, GateArgs};
-use super::{CliError, Outcome};
+use super::{ended, out, outln, CliError, Outcome};
 use messenger_conformance::report::merge::merge;
 use messenger_conformance::report::write_report;
 use messenger_conformance::visible::visible_lines;
@@ -44,13 +44,13 @@ pub fn merge_command(args: MergeArgs) -> Outcome {
         ))
     })?;
     let totals = messenger_conformance::report::terminal::Totals::of(&stream.cases);
-    println!(
+    let printed = outln!(
         "merged {} run(s) into {}/report.html ({} cases: {})",
         args.dirs.len(),
         args.out.display(),
         stream.cases.len(),
         totals.closing_line()
-    );
-    print!("{}", visible_lines(&regated.gate.render_text()));
-    Ok(regated.gate.exit())
+    )
+    .and_then(|()| out!("{}", visible_lines(&regated.gate.render_text())));
+    ended(regated.gate.exit(), printed)
 }

@@ -21,19 +21,69 @@ mod smoke;
 mod suite;
 mod target;
 
-/// Why a command could not do its job: printed once, as `error: ...`, and the process exits 2.
+/// Why a command could not do its job: printed once, as `error: ...`, and the process exits 2;
+/// or the reader of stdout went away (`list | head -1`), which ends the command quietly, exit 0.
 #[derive(Debug)]
-pub struct CliError(String);
+pub enum CliError {
+    Failed(String),
+    /// Printing to stdout met a closed pipe: the reader has what it wanted, and nothing is left
+    /// to say. Not an error: no message, exit 0 (as ripgrep does).
+    StdoutClosed,
+}
 
 impl CliError {
     pub fn new(message: impl std::fmt::Display) -> Self {
-        CliError(message.to_string())
+        CliError::Failed(message.to_string())
     }
 }
 
-impl<E: std::error::Error> From<E> for CliError {
+impl<E: std::error::Error + 'static> From<E> for CliError {
     fn from(error: E) -> Self {
-        CliError::new(error)
+        match (&error as &dyn std::error::Error).downcast_ref::<std::io::Error>() {
+            Some(io) if closed_pipe(io) => CliError::StdoutClosed,
+            _ => CliError::new(error),
+        }
+    }
+}
+
+/// Whether a write failed because its reader went away. The harness keeps Rust's default of
+/// ignoring SIGPIPE (an adapter that dies must never kill the harness as it writes to it), so a
+/// closed stdout shows as this error, which the printing below turns into a quiet end.
+fn closed_pipe(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// `println!` that returns the write's error instead of panicking on it: with `?` in a command,
+/// a closed stdout ends the command quietly ([`CliError::StdoutClosed`]).
+macro_rules! outln {
+    () => {
+        std::io::Write::write_all(&mut std::io::stdout().lock(), b"\n")
+    };
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(
+            &mut std::io::stdout().lock(),
+            format_args!("{}\n", format_args!($($arg)*)),
+        )
+    };
+}
+
+/// `print!` that returns the write's error, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout().lock(), format_args!($($arg)*))
+    };
+}
+pub(crate) use {out, outln};
+
+/// How a command whose exit code is a verdict (the gate, a diff, a smoke test, a debugged token)
+/// ends after printing: with its verdict, also when stdout was closed part way (the printing
+/// stops there, quietly); a closed pipe never turns a failure into a pass. Any other write
+/// error is an error.
+pub(crate) fn ended(exit: Exit, printed: std::io::Result<()>) -> Outcome {
+    match printed {
+        Ok(()) => Ok(exit),
+        Err(error) if closed_pipe(&error) => Ok(exit),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -168,20 +218,21 @@ pub fn main() -> ExitCode {
                 SchemaKind::Fixtures => messenger_conformance::scenario::fixtures_schema(),
                 SchemaKind::Protocol => messenger_conformance::contract::schema::protocol_schema(),
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
-            );
-            Ok(Exit::Passed)
+            )
+            .map(|()| Exit::Passed)
+            .map_err(CliError::from)
         }
-        Command::Spec => {
-            print!("{}", messenger_conformance::spec::render_markdown());
-            Ok(Exit::Passed)
-        }
+        Command::Spec => out!("{}", messenger_conformance::spec::render_markdown())
+            .map(|()| Exit::Passed)
+            .map_err(CliError::from),
     };
     match outcome {
         Ok(exit) => exit.into(),
-        Err(CliError(message)) => {
+        Err(CliError::StdoutClosed) => Exit::Passed.into(),
+        Err(CliError::Failed(message)) => {
             eprintln!("error: {}", visible_lines(&message));
             Exit::Usage.into()
         }

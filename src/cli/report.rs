@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{CliError, Outcome};
+use super::{ended, out, outln, CliError, Outcome};
 use messenger_conformance::report::render_artefacts;
 use messenger_conformance::report::stream::Stream;
 use messenger_conformance::selection::Partition;
@@ -139,14 +139,16 @@ pub fn report(args: ReportArgs) -> Outcome {
         ))
     })?;
     let totals = messenger_conformance::report::terminal::Totals::of(&stream.cases);
-    println!(
-        "report: {}/report.html re-rendered from events.jsonl ({})",
-        args.dir.display(),
-        totals.closing_line()
-    );
-    if !stream.complete {
-        println!("note: events.jsonl has no footer: the run was cut short, and these reports show what it did");
-    }
-    print!("{}", visible_lines(&regated.gate.render_text()));
-    Ok(regated.gate.exit())
+    let printed = (|| {
+        outln!(
+            "report: {}/report.html re-rendered from events.jsonl ({})",
+            args.dir.display(),
+            totals.closing_line()
+        )?;
+        if !stream.complete {
+            outln!("note: events.jsonl has no footer: the run was cut short, and these reports show what it did")?;
+        }
+        out!("{}", visible_lines(&regated.gate.render_text()))
+    })();
+    ended(regated.gate.exit(), printed)
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{load, CasesArg, CliError, Outcome};
+use super::{load, outln, CasesArg, CliError, Outcome};
 use messenger_conformance::adapter::{AdapterFactory, StartError};
 use messenger_conformance::event::{CaseEvent, RunOptions};
 use messenger_conformance::exit::Exit;
@@ -240,7 +240,8 @@ pub fn run(args: RunArgs) -> Outcome {
         Some(SeedArg::Random) => {
             let seed = random_seed();
             // Printed even with -q: a seed drawn at random is the one thing needed to replay it.
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "seed: drew {seed} at random (--seed random); replay this run with --seed {seed}"
             );
             (seed, "drawn at random")
@@ -300,9 +301,12 @@ pub fn run(args: RunArgs) -> Outcome {
     let mut header = header_for(factory, workers.hello(), options);
     header.suite = Some(suite.identity.clone());
     if !args.quiet {
-        println!("{}", suite.identity);
+        // A closed stdout stops the printing, not the run: its reports and its exit code (the
+        // gate) are what it is for.
+        let _ = writeln!(std::io::stdout(), "{}", suite.identity);
         for lack in &header.lacks {
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "hello declares the implementation lacks {} (`{lack}`): requests that need it are not sent, and their cases are skipped",
                 lack.describe()
             );
@@ -571,7 +575,7 @@ pub fn list(args: super::ListArgs) -> Outcome {
         .filter(|c| selection.selects_name(&c.area, &c.id))
         .collect();
     for case in &cases {
-        println!("{}::{}", case.area, case.id);
+        outln!("{}::{}", case.area, case.id)?;
     }
     eprintln!("{} cases listed from {}", cases.len(), suite.identity);
     Ok(Exit::Passed)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{CliError, Outcome};
+use super::{ended, outln, CliError, Outcome};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::smoke::{smoke as smoke_test, Target};
 
@@ -36,21 +36,29 @@ pub fn smoke(args: SmokeArgs) -> Outcome {
             ))
         }
     };
-    println!(
+    // A closed stdout stops the printing, not the checks: the exit code is their verdict.
+    let mut printed = outln!(
         "smoke test of {} (timeout {} ms)",
         target.describe(),
         timeout.as_millis()
     );
-    let result = smoke_test(&target, timeout, |check| println!("{}", check.line()));
-    println!();
-    println!(
-        "{} checks: {} passed, {} failed",
-        result.passed + result.failed,
-        result.passed,
-        result.failed
-    );
-    if result.exit == Exit::Passed {
-        println!("the adapter speaks the protocol; now run the suite: messenger-conformance run -- CMD (or --url URL)");
-    }
-    Ok(result.exit)
+    let result = smoke_test(&target, timeout, |check| {
+        if printed.is_ok() {
+            printed = outln!("{}", check.line());
+        }
+    });
+    let printed = printed.and_then(|()| {
+        outln!()?;
+        outln!(
+            "{} checks: {} passed, {} failed",
+            result.passed + result.failed,
+            result.passed,
+            result.failed
+        )?;
+        if result.exit == Exit::Passed {
+            outln!("the adapter speaks the protocol; now run the suite: messenger-conformance run -- CMD (or --url URL)")?;
+        }
+        Ok(())
+    });
+    ended(result.exit, printed)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{load, CasesArg, CliError, Outcome};
+use super::{load, outln, CasesArg, CliError, Outcome};
 use messenger_conformance::exit::Exit;
 
 #[derive(Debug, Subcommand)]
@@ -30,14 +30,14 @@ pub fn suite(command: SuiteCommand) -> Outcome {
         SuiteCommand::Export { dir, force } => {
             let exported =
                 messenger_conformance::suite::export(&dir, force).map_err(CliError::new)?;
-            println!(
+            outln!(
                 "wrote the suite {} ({} files, digest {}) to {}; run it with --cases {}",
                 messenger_conformance::suite::VERSION,
                 exported.files.len(),
                 messenger_conformance::suite::embedded_digest(),
                 dir.display(),
                 dir.display()
-            );
+            )?;
             if !exported.foreign.is_empty() {
                 let shown: Vec<String> = exported
                     .foreign
@@ -56,15 +56,17 @@ pub fn suite(command: SuiteCommand) -> Outcome {
         SuiteCommand::Info(cases) => {
             let suite = load(&cases)?;
             let identity = &suite.identity;
-            println!("version: {}", identity.version_label());
-            println!("digest: {}", identity.digest);
-            println!("cases: {}", identity.cases);
-            println!("source: {}", identity.source);
+            outln!("version: {}", identity.version_label())?;
+            outln!("digest: {}", identity.digest)?;
+            outln!("cases: {}", identity.cases)?;
+            outln!("source: {}", identity.source)?;
             for extra in &identity.extra {
-                println!(
+                outln!(
                     "extra: {} ({} cases, {})",
-                    extra.dir, extra.cases, extra.digest
-                );
+                    extra.dir,
+                    extra.cases,
+                    extra.digest
+                )?;
             }
             Ok(Exit::Passed)
         }
