@@ -31,6 +31,7 @@ pub mod selection;
 pub mod serve;
 pub mod service;
 pub mod session;
+pub(crate) mod shorten;
 pub mod smoke;
 pub mod spec;
 pub mod suite;

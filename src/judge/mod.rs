@@ -261,7 +261,7 @@ pub(crate) fn undeclared_unsupported(message: &str, need: &str, remedy: &str) ->
         SkipCause::Undeclared,
         format!(
             "answered `unsupported` ({:?}), but hello declared no lack of {need}: {remedy}",
-            crate::adapter::truncate(message, 200)
+            crate::shorten::truncate(message, 200)
         ),
     )
 }
