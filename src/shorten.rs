@@ -42,6 +42,18 @@ pub(crate) fn tail(text: &str, lines: usize, limit: usize) -> String {
     }
 }
 
+pub(crate) const SHOWN: usize = 80;
+
+/// A string quoted with escapes, cut to a readable length (attacker text can be huge).
+pub(crate) fn shorten_str(s: &str) -> String {
+    if s.chars().count() <= SHOWN {
+        format!("{s:?}")
+    } else {
+        let cut: String = s.chars().take(SHOWN).collect();
+        format!("{cut:?}… ({} chars)", s.chars().count())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{tail, truncate};
