@@ -42,6 +42,7 @@ pub(crate) fn tail(text: &str, lines: usize, limit: usize) -> String {
     }
 }
 
+/// How many characters of attacker text a quote shows at most.
 pub(crate) const SHOWN: usize = 80;
 
 /// A string quoted with escapes, cut to a readable length (attacker text can be huge).
