@@ -21,13 +21,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::contract::{ErrorCode, FromAdapter, Outcome, Verdict};
-use crate::scenario::{Expectation, ExpectedVerdict};
 use crate::spec::Level;
 
 pub mod breaks;
+mod expectation;
 mod open;
 pub(crate) mod severity;
 mod signed;
+
+pub use expectation::{Expectation, ExpectedVerdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -215,10 +217,10 @@ fn gates(level: Level) -> u8 {
     }
 }
 
-/// A request that got no usable answer: a timeout or an adapter error, never a pass. `actual`
-/// says what happened (the caller redacts it).
-pub(crate) fn no_answer(kind: crate::adapter::AdapterErrorKind, actual: String) -> Judgement {
-    let class = if kind == crate::adapter::AdapterErrorKind::Timeout {
+/// A request that got no usable answer: a timeout (`timed_out`) or another adapter error, never
+/// a pass. `actual` says what happened (the caller redacts it).
+pub(crate) fn no_answer(timed_out: bool, actual: String) -> Judgement {
+    let class = if timed_out {
         OutcomeClass::Timeout
     } else {
         OutcomeClass::AdapterError

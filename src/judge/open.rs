@@ -5,13 +5,13 @@
 
 use serde_json::Value;
 
+use super::expectation::Expectation;
 use super::{Judgement, OutcomeClass, Problem, Severity};
 use crate::contract::{FromAdapter, SignRequest, Signed};
 use crate::debug;
 use crate::reference::jws::{self, JwsError, Part};
 use crate::reference::signer::{exact_exp, requirement as req};
 use crate::reference::user_hash::user_hash;
-use crate::scenario::Expectation;
 use crate::shorten::truncate;
 use crate::spec::Level;
 

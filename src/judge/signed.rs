@@ -2,11 +2,11 @@
 
 use serde_json::Value;
 
+use super::expectation::Expectation;
 use super::{Judgement, OutcomeClass, Problem, Severity};
 use crate::contract::{FromAdapter, Object, SignMode, SignRequest, Signed};
 use crate::debug;
 use crate::reference::jws;
-use crate::scenario::Expectation;
 use crate::spec::Level;
 
 pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> Judgement {

@@ -10,11 +10,11 @@ use crate::reference;
 use crate::spec::{self, Level};
 
 use super::error::LoadError;
-use super::expectation::Expectation;
 use super::lint::{check_ids_and_requirements, CaseRef};
 use super::load::{LoadedCase, Suite};
 use super::model::{Expect, ExpectedOutcome};
 use super::resolve::step_views;
+use crate::judge::Expectation;
 
 /// Every suite-wide problem: duplicate ids, unknown requirement ids, and each gap in the
 /// coverage of `must` requirements (see [`coverage_gaps`]). [`load_suite`](super::load_suite)

@@ -9,7 +9,6 @@
 //! - [`lint`] and [`coverage_gaps`] check the suite as a whole against [`crate::spec`].
 //! - [`case_schema`] and [`fixtures_schema`] give editors the format as JSON Schema.
 
-pub(crate) mod expectation;
 pub(crate) mod model;
 pub(crate) mod time;
 
@@ -31,9 +30,9 @@ mod typo;
 #[cfg(test)]
 mod tests;
 
+pub use crate::judge::{Expectation, ExpectedVerdict};
 pub use audit::{coverage_gaps, lint, several_rules};
 pub use error::{LoadError, LoadErrors};
-pub use expectation::{Expectation, ExpectedVerdict};
 pub use lint::MIN_SECRET_BYTES;
 pub use load::{load_suite, LoadedCase, Suite, SuiteSource, FIXTURES_FILE};
 #[cfg(test)]

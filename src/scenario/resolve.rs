@@ -17,7 +17,6 @@ use crate::contract::{
 };
 use crate::spec::Level;
 
-use super::expectation::{Expectation, ExpectedVerdict};
 use super::hash::{build_hash, Identifiers};
 use super::model::{Case, Expect, ExpectedOutcome, Fixtures, RequestTemplate, SignTemplate};
 use super::patch::merge_patch;
@@ -25,6 +24,7 @@ use super::secret::unknown_workspace;
 use super::source::FieldPath;
 pub(crate) use super::step::{BuildError, Problem, StepCtx};
 use super::token::build_jwt;
+use crate::judge::{Expectation, ExpectedVerdict};
 
 /// The instant a case happens at unless it says otherwise: 2026-01-01T00:00:00Z.
 pub(crate) const DEFAULT_NOW: i64 = 1_767_225_600;
