@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, AdapterErrorKind};
 use crate::clock::system_now;
 use crate::contract::{Capability, Clock, FromAdapter, HelloReply, Role, SignMode, ToAdapter};
 use crate::event::Exchange;
@@ -74,7 +74,7 @@ pub(crate) fn exchange(
                 None => format!("{}: {detail}", error.kind.as_str()),
             };
             Exchanged {
-                judgement: judge::no_answer(error.kind, actual_text),
+                judgement: judge::no_answer(error.kind == AdapterErrorKind::Timeout, actual_text),
                 exchange: Exchange {
                     request,
                     response: Value::Null,

@@ -5,6 +5,10 @@
 //! through an [`adapter`]; the [`judge`] compares each answer with the case's expectation; the
 //! [`report`] module renders the resulting events. [`reference`] is the spec as code, and
 //! [`spec`] the requirements it implements.
+//!
+//! The layers, which module may import which, and where each kind of change goes:
+//! [`docs/architecture.md`](https://github.com/messenger-conformance/messenger-conformance/blob/main/docs/architecture.md)
+//! (in the repository, beside this crate).
 
 pub mod adapter;
 pub mod broken;
@@ -31,6 +35,7 @@ pub mod selection;
 pub mod serve;
 pub mod service;
 pub mod session;
+pub(crate) mod shorten;
 pub mod smoke;
 pub mod spec;
 pub mod suite;

@@ -15,9 +15,7 @@ use serde_json::{json, Value};
 use crate::adapter::exec::{display_command, ExecProcess, StderrSink, MIN_START_TIMEOUT};
 use crate::adapter::http::HttpClient;
 use crate::adapter::json::JsonProblem;
-use crate::adapter::{
-    truncate, validate, AdapterError, AdapterErrorKind, MESSAGE_LIMIT, SEEN_LIMIT,
-};
+use crate::adapter::{validate, AdapterError, AdapterErrorKind, MESSAGE_LIMIT, SEEN_LIMIT};
 use crate::clock::system_now;
 use crate::contract::{
     Capability, Clock, FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings,
@@ -27,6 +25,7 @@ use crate::contract::{
 use crate::exit::Exit;
 use crate::reference::jws;
 use crate::reference::user_hash::user_hash;
+use crate::shorten::truncate;
 
 /// The adapter to smoke-test.
 #[derive(Debug, Clone, PartialEq, Eq)]

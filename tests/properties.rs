@@ -325,8 +325,7 @@ fn replays(
 #[test]
 fn the_generated_fixture_holds_the_property_pools() {
     use messenger_conformance::contract::Platform;
-    use messenger_conformance::properties::recipe::{IDV_SECRETS, KEY_POOL};
-    use messenger_conformance::properties::sign::ENCODED_SECRETS;
+    use messenger_conformance::properties::recipe::{ENCODED_SECRETS, IDV_SECRETS, KEY_POOL};
     let suite = common::suite();
     let generated = &suite.fixtures.workspaces[properties::counterexample::GENERATED_WORKSPACE];
     for (i, name) in ["web", "ios", "android"].iter().enumerate() {

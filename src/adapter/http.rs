@@ -235,7 +235,7 @@ impl HttpClient {
                 AdapterErrorKind::InvalidMessage,
                 format!(
                     "the response's Content-Type is {}, not application/json: answer with the header `Content-Type: application/json` and the JSON message as the body",
-                    content_type.map_or("missing".to_string(), |t| format!("`{}`", super::truncate(&t, 100)))
+                    content_type.map_or("missing".to_string(), |t| format!("`{}`", crate::shorten::truncate(&t, 100)))
                 ),
             )
             .with_seen(&String::from_utf8_lossy(&bytes)));
@@ -286,7 +286,7 @@ fn is_json(content_type: Option<&str>) -> bool {
 /// A 3xx answer: never followed, since the verdict would then come from another server.
 fn redirect_error(status: u16, location: Option<String>) -> AdapterError {
     let to = location.map_or(String::new(), |l| {
-        format!(" to `{}`", super::truncate(&l, SEEN_LIMIT))
+        format!(" to `{}`", crate::shorten::truncate(&l, SEEN_LIMIT))
     });
     AdapterError::new(
         AdapterErrorKind::Transport,

@@ -96,7 +96,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
             if object.contains_key(&name) {
                 return Err(de::Error::custom(format!(
                     "two members named `{}` in one object",
-                    super::truncate(&name, 100)
+                    crate::shorten::truncate(&name, 100)
                 )));
             }
             let Strict(value) = map.next_value()?;

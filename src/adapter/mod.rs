@@ -14,6 +14,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::contract::{FromAdapter, HelloReply, ToAdapter, PROTOCOL_VERSION};
+use crate::shorten::truncate;
 use json::JsonProblem;
 
 pub mod builtin;
@@ -247,46 +248,6 @@ fn duplicate_advice(what: &str, words: &str) -> String {
     )
 }
 
-/// Cut `text` to at most `limit` bytes on a char boundary, saying how much was left out.
-pub(crate) fn truncate(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_string();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [{} more bytes]", &text[..end], text.len() - end)
-}
-
-/// The end of `text`: its last `lines` lines, and at most `limit` bytes of them (cut on a char
-/// boundary), saying how much was left out before. Where a log is read, the end is what counts:
-/// a traceback ends with the error that stopped the program.
-pub(crate) fn tail(text: &str, lines: usize, limit: usize) -> String {
-    let mut start = text.len().saturating_sub(limit);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    if let Some((at, _)) = text[start..]
-        .rmatch_indices('\n')
-        .nth(lines.saturating_sub(1))
-    {
-        start += at + 1;
-    } else if start > 0 {
-        // Cut inside a line: start at the next whole one, when there is one.
-        if let Some(at) = text[start..]
-            .find('\n')
-            .filter(|&at| start + at + 1 < text.len())
-        {
-            start += at + 1;
-        }
-    }
-    match start {
-        0 => text.to_string(),
-        _ => format!("[{start} earlier bytes left out]\n{}", &text[start..]),
-    }
-}
-
 /// Checks that `answer` is the answer to `request`: right id and a type that answers it.
 pub(crate) fn check_answer(
     request: &ToAdapter,
@@ -324,28 +285,4 @@ pub(crate) fn check_answer(
         ));
     }
     Ok(answer)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tail;
-
-    #[test]
-    fn tail_keeps_the_last_lines_and_says_what_it_left_out() {
-        assert_eq!(tail("a\nb", 5, 100), "a\nb");
-        let text = "one\ntwo\nthree\nfour";
-        assert_eq!(
-            tail(text, 2, 100),
-            "[8 earlier bytes left out]\nthree\nfour"
-        );
-        // The byte limit cuts inside a line: the shown text starts at the next whole line.
-        assert_eq!(tail(text, 10, 8), "[14 earlier bytes left out]\nfour");
-        // One long line: its end, on a char boundary.
-        let long = "é".repeat(10);
-        let end = tail(&long, 3, 5);
-        assert!(
-            end.ends_with("éé") && end.starts_with("[16 earlier bytes left out]\n"),
-            "{end}"
-        );
-    }
 }

@@ -3,10 +3,10 @@
 //! SIGN-JWT-HEADER, not SIGN-HASH; an accepted token the reference refuses for its `exp` breaks
 //! JWT-EXP.
 
+use super::expectation::Expectation;
 use super::Problem;
 use crate::contract::{SignMode, ToAdapter, VerifyRequest};
 use crate::reference::{self, requirement as req};
-use crate::scenario::Expectation;
 
 /// Name, on each problem, the requirement the answer to `message` breaks, where it can be told.
 pub fn name_requirements(problems: &mut [Problem], message: &ToAdapter, expectation: &Expectation) {

@@ -5,157 +5,14 @@
 
 use serde_json::Value;
 
-use super::{Judgement, OutcomeClass, Problem, Severity};
-use crate::adapter::truncate;
+use super::{Problem, Severity};
 use crate::contract::{FromAdapter, SignRequest, Signed};
 use crate::debug;
 use crate::reference::jws::{self, JwsError, Part};
 use crate::reference::signer::{exact_exp, requirement as req};
 use crate::reference::user_hash::user_hash;
-use crate::scenario::Expectation;
+use crate::shorten::truncate;
 use crate::spec::Level;
-
-/// A `may` signer expectation: the first listed answer the signer gave passes (and is recorded);
-/// otherwise the answer fails at `should` when it is one of `should`, else at `must`, judged
-/// against the closest listed answer, after the problems that name what it did.
-pub(super) fn judge_any_of(
-    answers: &[Expectation],
-    should: &[Expectation],
-    request: Option<&SignRequest>,
-    answer: &FromAdapter,
-) -> Judgement {
-    // What the answer did that the table singles out: such an answer matches no listed one,
-    // even where a listed token's leeway (an `iat` of any value) would let it through.
-    let deeds = match (request, answer) {
-        (Some(request), FromAdapter::Signed(signed)) => what_it_did(request, signed),
-        _ => Vec::new(),
-    };
-    let mut closest: Option<(usize, Judgement)> = None;
-    for (index, expected) in answers.iter().enumerate() {
-        let judgement = super::signed::judge_signer(expected, answer);
-        if judgement.class == OutcomeClass::Pass && deeds.is_empty() {
-            return Judgement {
-                chosen: Some(index),
-                ..judgement
-            };
-        }
-        if !judgement.class.is_answered() {
-            return judgement;
-        }
-        // The same kind of answer first (a token beside a token), then the fewest differences.
-        let distance = |j: &Judgement| (j.class == OutcomeClass::WrongVerdict, j.problems.len());
-        if closest
-            .as_ref()
-            .is_none_or(|(_, c)| distance(&judgement) < distance(c))
-        {
-            closest = Some((index, judgement));
-        }
-    }
-    let Some((index, closest)) = closest else {
-        return Judgement::pass();
-    };
-    let at_should = should
-        .iter()
-        .any(|e| super::signed::judge_signer(e, answer).class == OutcomeClass::Pass);
-    let level = if at_should {
-        Level::Should
-    } else {
-        Level::Must
-    };
-    let did: Vec<String> = deeds.iter().map(|d| d.did.clone()).collect();
-    let named: Vec<Problem> = deeds.into_iter().map(|d| d.problem).collect();
-    let listed: Vec<String> = answers
-        .iter()
-        .enumerate()
-        .map(|(i, e)| format!("({}) {}", i + 1, describe_expected(e)))
-        .collect();
-    let summary = Problem {
-        field: "answer".into(),
-        expected: format!("any one of the conforming answers: {}", listed.join("; ")),
-        actual: describe_answer(answer),
-        why: format!(
-            "the signer rules leave this input open and allow {} (CONTRACT, \"Inputs the signer rules leave open\"); this answer is none of them, so it fails at {level} level{}; compared with the closest, ({}):",
-            match answers.len() {
-                1 => "one answer".to_string(),
-                n => format!("{n} answers"),
-            },
-            if did.is_empty() {
-                String::new()
-            } else {
-                format!(": it {}", did.join("; it "))
-            },
-            index + 1
-        ),
-        severity: named
-            .iter()
-            .map(|p| p.severity)
-            .chain(closest.severity)
-            .min()
-            .unwrap_or(Severity::Minor),
-        level: Some(level),
-        requirement: named.first().and_then(|p| p.requirement.clone()),
-    };
-    let named_fields: Vec<String> = named.iter().map(|p| p.field.clone()).collect();
-    let mut problems = vec![summary];
-    problems.extend(named);
-    problems.extend(
-        closest
-            .problems
-            .into_iter()
-            .filter(|p| !named_fields.contains(&p.field)),
-    );
-    for problem in &mut problems {
-        let lower = problem.level == Some(Level::Should);
-        problem.level = Some(if lower { Level::Should } else { level });
-        // Nobody is let in or locked out by a verifier following this profile.
-        if at_should {
-            problem.severity = Severity::Minor;
-        }
-    }
-    let class = match closest.class {
-        OutcomeClass::Pass => OutcomeClass::WrongDetail,
-        class => class,
-    };
-    Judgement::from_problems(class, problems)
-}
-
-/// One listed answer, in a few words.
-fn describe_expected(expected: &Expectation) -> String {
-    match expected {
-        Expectation::Refused { .. } => "refused".into(),
-        Expectation::UserHash {
-            user_hash,
-            user_id,
-            email,
-            ..
-        } => {
-            let over = match (user_id.as_deref(), email.as_deref()) {
-                (Some(id), _) if !id.is_empty() && user_hash_over(expected, id) => "the user_id",
-                (_, Some(email)) if user_hash_over(expected, email) => "the email",
-                _ => "the identifier",
-            };
-            format!("signed, the user_hash over {over} ({user_hash})")
-        }
-        Expectation::Jwt { claims, .. } => format!(
-            "signed, a JWT with claims {}",
-            truncate(&Value::Object(claims.clone()).to_string(), 300)
-        ),
-        other => format!("{other:?}"),
-    }
-}
-
-fn user_hash_over(expected: &Expectation, identifier: &str) -> bool {
-    match expected {
-        Expectation::UserHash {
-            user_hash: hash,
-            secrets,
-            ..
-        } => secrets
-            .first()
-            .is_some_and(|s| user_hash(&s.secret, identifier) == *hash),
-        _ => false,
-    }
-}
 
 /// The answer, in a few words.
 pub(super) fn describe_answer(answer: &FromAdapter) -> String {
@@ -467,6 +324,7 @@ fn has_reserved_attribute(request: &SignRequest) -> bool {
 mod tests {
     use super::*;
     use crate::contract::{Platform, User};
+    use crate::judge::{Expectation, Judgement, OutcomeClass};
     use serde_json::json;
 
     const KEY: &str = "open-inputs-judge-key-0123456789abcdef";

@@ -13,7 +13,6 @@
 use super::{Judgement, Problem, Severity};
 use crate::contract::{FromAdapter, ToAdapter, VerifyRequest};
 use crate::reference::verifier::{exposure, platform_signed_claims, Exposure};
-use crate::scenario::model::CaseSeverity;
 use crate::spec::Level;
 
 /// The problems whose severity depends on who could have sent the request: an acceptance of a
@@ -165,25 +164,15 @@ pub(crate) fn apply_override(judgement: &mut Judgement, severity: Severity, reas
     }
 }
 
-impl From<CaseSeverity> for Severity {
-    fn from(severity: CaseSeverity) -> Severity {
-        match severity {
-            CaseSeverity::Critical => Severity::Critical,
-            CaseSeverity::Major => Severity::Major,
-            CaseSeverity::Minor => Severity::Minor,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
 
     use super::*;
     use crate::contract::{Attributes, ErrorCode, Outcome, Verdict, VerifyRequest};
+    use crate::judge::{Expectation, ExpectedVerdict};
     use crate::reference::jws::{b64url_encode, hmac_sha256, sign_hs256};
     use crate::reference::user_hash::user_hash;
-    use crate::scenario::{Expectation, ExpectedVerdict};
 
     const NOW: i64 = 1_767_225_600;
     const K_WEB: &str = "jwt-web-secret-0004-0123456789abcdef";

@@ -2,22 +2,14 @@
 
 use serde_json::Value;
 
+use super::expectation::Expectation;
 use super::{Judgement, OutcomeClass, Problem, Severity};
 use crate::contract::{FromAdapter, Object, SignMode, SignRequest, Signed};
 use crate::debug;
 use crate::reference::jws;
-use crate::scenario::Expectation;
 use crate::spec::Level;
 
 pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> Judgement {
-    if let Expectation::SignerAnyOf {
-        answers,
-        should,
-        request,
-    } = expectation
-    {
-        return super::open::judge_any_of(answers, should, request.as_deref(), answer);
-    }
     let signed = match (expectation, answer) {
         (Expectation::Refused { .. }, FromAdapter::Refused(_)) => return Judgement::pass(),
         (Expectation::Refused { request }, FromAdapter::Signed(signed)) => {
@@ -32,7 +24,7 @@ pub(super) fn judge_signer(expectation: &Expectation, answer: &FromAdapter) -> J
             )
         }
         (_, FromAdapter::Signed(signed)) => signed,
-        (_, other) => return super::unexpected_type("signed or refused", other),
+        (_, other) => return super::judgement::unexpected_type("signed or refused", other),
     };
     let problems = match expectation {
         Expectation::UserHash {

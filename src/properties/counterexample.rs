@@ -9,9 +9,11 @@
 
 use serde_json::{json, Map, Value};
 
+use super::recipe::ENCODED_SECRETS;
 use super::recipe::{build_verify, IDV_SECRETS, KEY_POOL};
-use super::sign::{build_sign, ENCODED_SECRETS};
-use super::{expected_verdict, Property, Sample};
+use super::sign::build_sign;
+use super::table::Sample;
+use super::{expected_verdict, Property};
 use crate::contract::{ErrorCode, FromAdapter, Platform, SignMode, Workspace};
 use crate::reference;
 

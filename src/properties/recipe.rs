@@ -39,6 +39,18 @@ pub const KEY_POOL: [(&str, &str); 4] = [
     ("k3", "prop-jwt-key-3-a7b8c9e2d5f14b0a6e37"),
     ("k4", "prop-jwt-key-4-d0e1f2b8a6c39d7e4f51"),
 ];
+/// Secrets a careless signer decodes or cleans up: valid hex (32 bytes once decoded), valid
+/// base64 (33 bytes), and one with surrounding spaces (trimmed by a signer that "cleans" its
+/// configuration). As keys of the `generated` fixture workspace (listed for no platform), a
+/// counterexample names them `key:k-hex`, `key:k-base64`, `key:k-padded`.
+pub const ENCODED_SECRETS: [(&str, &str); 3] = [
+    (
+        "k-hex",
+        "50a6a8fdaf93f57773efc46548f3791e83414d0a28312fb04b8f8095e997c1ec",
+    ),
+    ("k-base64", "cHJvcC1zaWduZXItc2VjcmV0LWluLWJhc2U2NC1mb3Jt"),
+    ("k-padded", " prop-signer-secret-with-spaces-7c3e9a1f "),
+];
 /// Attribute names requests and claims draw from; workspaces lock some of them.
 pub const ATTRIBUTE_NAMES: [&str; 4] = ["plan", "name", "company", "email"];
 
@@ -51,7 +63,7 @@ pub fn all_secrets() -> Vec<String> {
         .iter()
         .chain(OTHER_WORKSPACE_SECRETS.iter())
         .chain(KEY_POOL.iter().map(|(_, s)| s))
-        .chain(super::sign::ENCODED_SECRETS.iter().map(|(_, s)| s))
+        .chain(ENCODED_SECRETS.iter().map(|(_, s)| s))
         .map(|s| s.to_string())
         .collect()
 }

@@ -15,22 +15,9 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Map, Value};
 
-use super::recipe::{platform, Identity, IDV_SECRETS, KEY_POOL};
+use super::recipe::{platform, Identity, ENCODED_SECRETS, IDV_SECRETS, KEY_POOL};
 use super::strategy::{identifier, EMAILS, USER_IDS};
 use crate::contract::{SignMode, SignRequest, User};
-
-/// Secrets a careless signer decodes or cleans up: valid hex (32 bytes once decoded), valid
-/// base64 (33 bytes), and one with surrounding spaces (trimmed by a signer that "cleans" its
-/// configuration). As keys of the `generated` fixture workspace (listed for no platform), a
-/// counterexample names them `key:k-hex`, `key:k-base64`, `key:k-padded`.
-pub const ENCODED_SECRETS: [(&str, &str); 3] = [
-    (
-        "k-hex",
-        "50a6a8fdaf93f57773efc46548f3791e83414d0a28312fb04b8f8095e997c1ec",
-    ),
-    ("k-base64", "cHJvcC1zaWduZXItc2VjcmV0LWluLWJhc2U2NC1mb3Jt"),
-    ("k-padded", " prop-signer-secret-with-spaces-7c3e9a1f "),
-];
 
 /// Ordinary attribute names, then the reserved names a signer refuses, or leaves out of the
 /// token, in `jwt` mode.

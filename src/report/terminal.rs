@@ -114,7 +114,7 @@ pub fn render_failure(event: &CaseEvent) -> String {
     }
     if !event.stderr.trim().is_empty() {
         // The end of stderr, where a traceback names what went wrong.
-        let end = crate::adapter::tail(event.stderr.trim_end(), STDERR_LINES, STDERR_BYTES);
+        let end = crate::shorten::tail(event.stderr.trim_end(), STDERR_LINES, STDERR_BYTES);
         let _ = writeln!(out, "  stderr (its end):");
         for line in visible_lines(&end).lines() {
             let _ = writeln!(out, "    | {line}");

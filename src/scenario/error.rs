@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::MessageFormatter;
 
 use super::source::{snippet, FieldPath, Loc, Node};
+use super::step::Problem;
+use super::typo::closest;
 
 /// One problem in the case files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,58 +326,44 @@ fn parse_unknown(message: &str) -> Option<(String, Vec<String>)> {
     Some((name.to_string(), expected))
 }
 
-/// The choice nearest to `word`, if it is near enough to be a likely typo.
-pub(crate) fn closest<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
-    let lower = word.to_lowercase();
-    let best = choices
-        .iter()
-        .map(|choice| (edit_distance(&lower, &choice.to_lowercase()), *choice))
-        .min_by_key(|(distance, _)| *distance)?;
-    let limit = (word.chars().count() / 3).max(2);
-    // A prefix of a choice (`key:k` for `key:k-web`) is a likely typo too.
-    let prefix = choices
-        .iter()
-        .find(|c| c.len() > 2 && (c.starts_with(&lower) || lower.starts_with(*c)));
-    if best.0 <= limit {
-        Some(best.1)
-    } else {
-        prefix.copied()
-    }
+/// A file's text and node locations, kept for errors found after parsing.
+pub(crate) struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+    pub node: Option<Node>,
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
+impl SourceFile {
+    pub(super) fn new(path: PathBuf, text: String) -> SourceFile {
+        let node = Node::parse(&text);
+        SourceFile { path, text, node }
     }
-    row[b.len()]
+
+    pub(crate) fn locate(&self, path: &FieldPath) -> Loc {
+        self.node
+            .as_ref()
+            .map_or(Loc::NONE, |node| node.locate(path))
+    }
+
+    pub(crate) fn error(
+        &self,
+        path: &FieldPath,
+        message: String,
+        hint: Option<String>,
+    ) -> LoadError {
+        LoadError::new(self.path.clone(), message)
+            .hint(hint)
+            .at(&self.text, self.locate(path))
+    }
+
+    pub(super) fn problem(&self, prefix: &FieldPath, problem: Problem) -> LoadError {
+        self.error(&problem.at.under(prefix), problem.message, problem.hint)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_near_names() {
-        assert_eq!(
-            closest("expected", &["id", "expect", "steps"]),
-            Some("expect")
-        );
-        assert_eq!(closest("k-wbe", &["k-web", "k-ios"]), Some("k-web"));
-        assert_eq!(
-            closest("JWT-ALGO", &["JWT-ALG", "IDV-HASH"]),
-            Some("JWT-ALG")
-        );
-        assert_eq!(closest("zzzzzz", &["id", "expect"]), None);
-    }
 
     #[test]
     fn reads_serde_unknown_messages() {

@@ -2,8 +2,8 @@
 
 use super::crypto::{b64, b64url, hex, hmac_sha256};
 use super::model::{HashEncoding, HashTemplate, Over, TextEdit};
-use super::resolve::{Problem, StepCtx};
 use super::source::FieldPath;
+use super::step::{Problem, StepCtx};
 
 /// The identifiers a hash may be computed over: the request's, or the signer's user.
 #[derive(Debug, Clone, Copy, Default)]

@@ -18,6 +18,7 @@ use crate::input;
 use crate::spec::Level;
 use crate::suite::{ExtraCases, SuiteIdentity};
 
+use super::error::SourceFile;
 use super::error::{from_yaml, FileKind, LoadError, LoadErrors};
 use super::lint::{
     check_ids_and_requirements, severity_override, short_fixture_secrets, short_secrets, CaseRef,
@@ -27,7 +28,8 @@ use super::resolve::{
     build_steps, check_structure, negative_leeway, BuildError, BuiltStep, Problem, DEFAULT_NOW,
     DEFAULT_WORKSPACE,
 };
-use super::source::{parse_options, FieldPath, Loc, Node};
+use super::source::case_path;
+use super::source::{parse_options, FieldPath, Loc};
 
 /// The fixtures file, directly in the cases directory.
 pub const FIXTURES_FILE: &str = "fixtures.yaml";
@@ -121,45 +123,6 @@ impl LoadedCase {
             origin: Arc::clone(&self.origin),
             index: self.index,
         }
-    }
-}
-
-pub(crate) fn case_path(index: usize) -> FieldPath {
-    FieldPath::root().key("cases").index(index)
-}
-
-/// A file's text and node locations, kept for errors found after parsing.
-pub(crate) struct SourceFile {
-    pub path: PathBuf,
-    pub text: String,
-    pub node: Option<Node>,
-}
-
-impl SourceFile {
-    fn new(path: PathBuf, text: String) -> SourceFile {
-        let node = Node::parse(&text);
-        SourceFile { path, text, node }
-    }
-
-    pub(crate) fn locate(&self, path: &FieldPath) -> Loc {
-        self.node
-            .as_ref()
-            .map_or(Loc::NONE, |node| node.locate(path))
-    }
-
-    pub(crate) fn error(
-        &self,
-        path: &FieldPath,
-        message: String,
-        hint: Option<String>,
-    ) -> LoadError {
-        LoadError::new(self.path.clone(), message)
-            .hint(hint)
-            .at(&self.text, self.locate(path))
-    }
-
-    fn problem(&self, prefix: &FieldPath, problem: Problem) -> LoadError {
-        self.error(&problem.at.under(prefix), problem.message, problem.hint)
     }
 }
 

@@ -9,10 +9,10 @@
 //! - [`lint`] and [`coverage_gaps`] check the suite as a whole against [`crate::spec`].
 //! - [`case_schema`] and [`fixtures_schema`] give editors the format as JSON Schema.
 
-pub(crate) mod expectation;
 pub(crate) mod model;
 pub(crate) mod time;
 
+mod audit;
 mod crypto;
 mod error;
 mod hash;
@@ -23,14 +23,17 @@ mod resolve;
 mod schema;
 mod secret;
 mod source;
+mod step;
 mod token;
+mod typo;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::judge::{Expectation, ExpectedVerdict};
+pub use audit::{coverage_gaps, lint, several_rules};
 pub use error::{LoadError, LoadErrors};
-pub use expectation::{Expectation, ExpectedVerdict};
-pub use lint::{coverage_gaps, lint, several_rules, MIN_SECRET_BYTES};
+pub use lint::MIN_SECRET_BYTES;
 pub use load::{load_suite, LoadedCase, Suite, SuiteSource, FIXTURES_FILE};
 #[cfg(test)]
 use resolve::BuiltStep;

@@ -416,3 +416,14 @@ pub struct ExpectedJwt {
     /// Times as `now+1h`, resolved against the step's `now`.
     pub claims: IndexMap<String, Value>,
 }
+
+/// A case's own `severity` is the judge's severity of its failure.
+impl From<CaseSeverity> for crate::judge::Severity {
+    fn from(severity: CaseSeverity) -> crate::judge::Severity {
+        match severity {
+            CaseSeverity::Critical => crate::judge::Severity::Critical,
+            CaseSeverity::Major => crate::judge::Severity::Major,
+            CaseSeverity::Minor => crate::judge::Severity::Minor,
+        }
+    }
+}

@@ -8,7 +8,6 @@
 //! chooses; it can then fail only on an overflow of the time arithmetic.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde_json::{Map, Value};
 
@@ -18,14 +17,14 @@ use crate::contract::{
 };
 use crate::spec::Level;
 
-use super::expectation::{Expectation, ExpectedVerdict};
 use super::hash::{build_hash, Identifiers};
 use super::model::{Case, Expect, ExpectedOutcome, Fixtures, RequestTemplate, SignTemplate};
 use super::patch::merge_patch;
-use super::secret::{find_key, unknown_key, unknown_workspace, SecretError, SecretRef};
+use super::secret::unknown_workspace;
 use super::source::FieldPath;
-use super::time::{fill_placeholders, looks_like_time, near_a_boundary, TimeExpr, TIME_FORMS};
+pub(crate) use super::step::{BuildError, Problem, StepCtx};
 use super::token::build_jwt;
+use crate::judge::{Expectation, ExpectedVerdict};
 
 /// The instant a case happens at unless it says otherwise: 2026-01-01T00:00:00Z.
 pub(crate) const DEFAULT_NOW: i64 = 1_767_225_600;
@@ -44,166 +43,6 @@ pub struct BuiltStep {
     /// Every non-empty secret the step involves (the workspace's, and any other one the templates
     /// used), longest first, without repeats: what a report must redact.
     pub secrets: Vec<String>,
-}
-
-/// A case that cannot be built at the instant asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildError {
-    pub case_id: String,
-    /// Where in the case, e.g. `steps[1].request.jwt.tamper[0]` (empty: the case itself).
-    pub path: String,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "case {}", self.case_id)?;
-        if !self.path.is_empty() {
-            write!(f, ", {}", self.path)?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for BuildError {}
-
-/// A problem at a path inside a case: becomes a located [`LoadError`](super::LoadError) at load
-/// time and a [`BuildError`] at run time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    pub at: FieldPath,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl Problem {
-    pub(crate) fn new(at: &FieldPath, message: impl Into<String>) -> Problem {
-        Problem {
-            at: at.clone(),
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Problem {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    fn from_secret(at: &FieldPath, error: SecretError) -> Problem {
-        Problem {
-            at: at.clone(),
-            message: error.message,
-            hint: error.hint,
-        }
-    }
-
-    pub(crate) fn into_build_error(self, case_id: &str) -> BuildError {
-        BuildError {
-            case_id: case_id.to_string(),
-            path: self.at.to_string(),
-            message: self.message,
-            hint: self.hint,
-        }
-    }
-}
-
-/// What the templates of one step resolve against, and what they used.
-pub(crate) struct StepCtx<'a> {
-    fixtures: &'a Fixtures,
-    workspace: &'a Workspace,
-    now: i64,
-    /// Secrets used beyond the workspace's own.
-    secrets: Vec<String>,
-    /// Whether any time expression fell within a few seconds of a verdict boundary.
-    near_boundary: bool,
-    /// Whether the step used any time expression at all.
-    uses_time: bool,
-}
-
-impl<'a> StepCtx<'a> {
-    fn new(fixtures: &'a Fixtures, workspace: &'a Workspace, now: i64) -> StepCtx<'a> {
-        StepCtx {
-            fixtures,
-            workspace,
-            now,
-            secrets: Vec::new(),
-            near_boundary: false,
-            uses_time: false,
-        }
-    }
-
-    /// Resolve a secret reference, and remember the secret for redaction.
-    pub(crate) fn secret(&mut self, text: &str, at: &FieldPath) -> Result<String, Problem> {
-        let secret = SecretRef::parse(text)
-            .and_then(|secret| secret.resolve(self.workspace, self.fixtures))
-            .map_err(|error| Problem::from_secret(at, error))?;
-        self.secrets.push(secret.clone());
-        Ok(secret)
-    }
-
-    /// A JWT key's secret, by id.
-    pub(crate) fn key_secret(&mut self, id: &str, at: &FieldPath) -> Result<String, Problem> {
-        match find_key(id, self.workspace, self.fixtures) {
-            Some(key) => {
-                self.secrets.push(key.secret.clone());
-                Ok(key.secret.clone())
-            }
-            None => Err(Problem::from_secret(
-                at,
-                unknown_key(id, self.workspace, self.fixtures),
-            )),
-        }
-    }
-
-    fn record_time(&mut self, offset: i64) {
-        self.uses_time = true;
-        if near_a_boundary(offset, self.workspace.jwt_leeway_seconds) {
-            self.near_boundary = true;
-        }
-    }
-
-    /// A time expression as Unix seconds at this step's `now`.
-    pub(crate) fn time(&mut self, text: &str, at: &FieldPath) -> Result<i64, Problem> {
-        let time = TimeExpr::parse(text).map_err(|error| {
-            Problem::new(at, error.to_string())
-                .hint("units are s, m, h and d; write the number in full, no spaces")
-        })?;
-        self.record_time(time.offset);
-        time.at(self.now)
-            .ok_or_else(|| Problem::new(at, format!("`{text}` at now = {} overflows", self.now)))
-    }
-
-    /// Raw JSON text with its `{{now...}}` placeholders filled.
-    pub(crate) fn fill(&mut self, raw: &str, at: &FieldPath) -> Result<String, Problem> {
-        let (text, offsets) = fill_placeholders(raw, self.now).map_err(|error| {
-            Problem::new(
-                at,
-                format!(
-                    "bad placeholder `{{{{{}}}}}`: expected {TIME_FORMS}",
-                    error.text
-                ),
-            )
-            .hint("placeholders are time expressions in double braces, e.g. {{now+10s}}")
-        })?;
-        for offset in offsets {
-            self.record_time(offset);
-        }
-        Ok(text)
-    }
-
-    /// A claim value: a string that is a time expression becomes integer seconds.
-    pub(crate) fn claim_value(&mut self, value: &Value, at: &FieldPath) -> Result<Value, Problem> {
-        match value {
-            Value::String(text) if looks_like_time(text) => Ok(Value::from(self.time(text, at)?)),
-            other => Ok(other.clone()),
-        }
-    }
 }
 
 /// One step as the case states it: a `steps` entry, or the case's own request/sign and expect.

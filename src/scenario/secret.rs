@@ -7,8 +7,8 @@
 
 use crate::contract::{JwtKey, Platform, Workspace};
 
-use super::error::closest;
 use super::model::Fixtures;
+use super::typo::closest;
 
 /// A parsed secret reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

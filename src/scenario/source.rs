@@ -476,6 +476,11 @@ fn without_secret_values(line: &str) -> Vec<char> {
     chars
 }
 
+/// The path of the `index`th case of a file: `cases[index]`.
+pub(crate) fn case_path(index: usize) -> FieldPath {
+    FieldPath::root().key("cases").index(index)
+}
+
 /// Whether a `secret:` value is a reference to a secret (`web`, `test/ios`, `key:k-web`,
 /// `empty`), which a snippet shows (a misspelt reference is what the error is about), rather
 /// than a secret written out (`literal:...`, a fixture's own value).

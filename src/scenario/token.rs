@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use super::crypto::{b64url, b64url_decode_lenient, hmac};
 use super::model::{JwtTemplate, MacAlg, Part, SignWith, Tamper};
 use super::patch::merge_patch;
-use super::resolve::{Problem, StepCtx};
 use super::source::FieldPath;
+use super::step::{Problem, StepCtx};
 
 /// Build the token a template describes, at the step's `now`.
 pub(crate) fn build_jwt(

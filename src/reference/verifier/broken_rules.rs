@@ -35,7 +35,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::request::{Action, MessengerRequest};
+use super::parsed::{Action, MessengerRequest};
 use super::Verifier;
 use crate::contract::{ErrorCode, Object, Platform, PlatformSettings, VerifyRequest, Workspace};
 use crate::reference::jws::{self, JsonObject, Part};
@@ -166,7 +166,7 @@ fn rule_2(
         if let Err(rejection) = verifier.rule_2_5(&claims) {
             broken.insert(rejection.code);
         }
-        if super::jwt::has_mistyped_claims_besides_user_id(&claims) {
+        if super::claims::has_mistyped_claims_besides_user_id(&claims) {
             broken.insert(ErrorCode::JwtClaimsInvalid);
         }
         broken.extend(verifier.time_rules_broken(&claims));

@@ -9,9 +9,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::idv::hashed_identifier;
-use super::jwt::{Mistyped, NumericDate, REGISTERED_CLAIMS};
-use super::request::{Action, MessengerRequest, REQUEST_FIELDS};
+use super::claims::{Mistyped, NumericDate, REGISTERED_CLAIMS};
+use super::parsed::{hashed_identifier, Action, MessengerRequest, REQUEST_FIELDS};
 use super::{idv_secret, locked};
 use crate::contract::{Attributes, Identity, JwtKey, Platform, Workspace};
 use crate::reference::json::kind;
@@ -19,6 +18,7 @@ use crate::reference::jws::{self, JsonObject, Split};
 use crate::reference::requirement as req;
 use crate::reference::user_hash::{self, Mismatch};
 use crate::reference::Check;
+use crate::shorten::{shorten_str, SHOWN};
 
 // ---------------------------------------------------------------------------------------------
 // Rule 1
@@ -785,18 +785,6 @@ pub(super) fn describe_attributes(attributes: &Attributes) -> String {
             dropped.join(", ")
         }
     )
-}
-
-const SHOWN: usize = 80;
-
-/// A string quoted with escapes, cut to a readable length (attacker text can be huge).
-pub(super) fn shorten_str(s: &str) -> String {
-    if s.chars().count() <= SHOWN {
-        format!("{s:?}")
-    } else {
-        let cut: String = s.chars().take(SHOWN).collect();
-        format!("{cut:?}… ({} chars)", s.chars().count())
-    }
 }
 
 /// A JSON value as compact JSON (a string quoted with escapes), cut to a readable length.

@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::{Sha256, Sha384, Sha512};
 
-use super::request::MessengerRequest;
+use super::parsed::{hashed_identifier, MessengerRequest};
 use super::{broken_rules, idv_secret, Verifier, RESERVED_ATTRIBUTES};
 use crate::contract::{ErrorCode, Identity, Platform, VerifyRequest};
 use crate::reference::jws;
@@ -111,7 +111,7 @@ fn idv_exposure(
     vouched: bool,
 ) -> Result<(String, bool), String> {
     let platform = parsed.platform;
-    let (name, identifier) = super::idv::hashed_identifier(parsed);
+    let (name, identifier) = hashed_identifier(parsed);
     let secret = idv_secret(verifier.workspace, platform);
     let proven = parsed.user_hash.as_deref().is_some_and(|given| {
         // Web's reading (either hex case), surrounding whitespace ignored.

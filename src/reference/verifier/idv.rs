@@ -2,12 +2,13 @@
 //! ([`crate::reference::user_hash`]) where JWT is not enabled; a hash without an identifier is
 //! refused (rule 4); a visitor is accepted unverified (rule 5).
 
-use super::explain::{self, shorten_str};
-use super::request::MessengerRequest;
+use super::explain;
+use super::parsed::{hashed_identifier, MessengerRequest};
 use super::{idv_secret, Accepted, Decision, Rejection, Verifier};
 use crate::contract::{Attributes, DropReason, ErrorCode, Identity};
 use crate::reference::requirement as req;
 use crate::reference::user_hash;
+use crate::shorten::shorten_str;
 
 impl Verifier<'_> {
     pub(super) fn rule_3(&mut self, request: &MessengerRequest) -> Decision {
@@ -187,15 +188,6 @@ impl Verifier<'_> {
             attributes,
             summary,
         }
-    }
-}
-
-/// What the user_hash is over: the user_id when one is sent, else the email (its name, its value).
-pub(super) fn hashed_identifier(request: &MessengerRequest) -> (&'static str, &str) {
-    match (&request.user_id, &request.email) {
-        (Some(user_id), _) => ("user_id", user_id.as_str()),
-        (None, Some(email)) => ("email", email.as_str()),
-        (None, None) => unreachable!("rule 3 is reached only with a user_id or an email"),
     }
 }
 

@@ -22,16 +22,19 @@ use crate::contract::{
 
 mod attributes;
 mod broken_rules;
+mod claims;
 mod explain;
 mod exposure;
 mod idv;
 mod jwt;
+mod parsed;
 mod request;
 
 pub use broken_rules::broken_rules;
+pub(crate) use claims::REGISTERED_CLAIMS;
 pub use exposure::{exposure, platform_signed_claims, Exposure};
-pub(crate) use jwt::REGISTERED_CLAIMS;
-pub(crate) use request::{parse_request, well_typed, MessengerRequest, RESERVED_ATTRIBUTES};
+pub(crate) use parsed::{MessengerRequest, RESERVED_ATTRIBUTES};
+pub(crate) use request::{parse_request, well_typed};
 
 /// Decide one request: [`verify_traced`] without the trace (so no passing check is put into
 /// words).

@@ -3,44 +3,13 @@
 
 use serde_json::Value;
 
-use super::explain::{self, shorten_str};
+use super::explain;
+use super::parsed::{Action, MessengerRequest, RESERVED_ATTRIBUTES};
 use super::{Rejection, Verifier};
 use crate::contract::{ErrorCode, Object, Platform};
 use crate::reference::json::kind;
 use crate::reference::requirement as req;
-
-/// Request attribute names that rule 1 reserves (they are request fields, not attributes).
-pub(crate) const RESERVED_ATTRIBUTES: [&str; 4] =
-    ["user_id", "email", "user_hash", "intercom_user_jwt"];
-
-/// The request fields rule 1 knows.
-pub(super) const REQUEST_FIELDS: [&str; 7] = [
-    "action",
-    "platform",
-    "user_id",
-    "email",
-    "user_hash",
-    "intercom_user_jwt",
-    "attributes",
-];
-
-/// The Messenger request after rule 1: every field of the right type.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct MessengerRequest {
-    pub action: Action,
-    pub platform: Platform,
-    pub user_id: Option<String>,
-    pub email: Option<String>,
-    pub user_hash: Option<String>,
-    pub intercom_user_jwt: Option<String>,
-    pub attributes: Object,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Action {
-    Boot,
-    Update,
-}
+use crate::shorten::shorten_str;
 
 impl Verifier<'_> {
     /// Rule 1: unknown platform or action, a field of the wrong type, an empty `user_id` or

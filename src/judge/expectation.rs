@@ -1,4 +1,5 @@
-//! Expectations after resolution: what the judge compares an answer with.
+//! Expectations after resolution: what the judge compares an answer with. The scenario loader
+//! builds them from a case, the properties from the reference; the judge owns the type.
 
 use std::collections::BTreeMap;
 

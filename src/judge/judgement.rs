@@ -1,0 +1,210 @@
+//! What the judge gives: a [`Judgement`] (its [`OutcomeClass`], the [`Problem`]s found and
+//! their [`Severity`]), and the judgements every kind of answer shares. The files of the judge
+//! build them; `mod.rs` dispatches an expectation to the file that judges it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::contract::FromAdapter;
+use crate::spec::Level;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Critical,
+    Major,
+    Minor,
+}
+
+impl Severity {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Major => "major",
+            Severity::Minor => "minor",
+        }
+    }
+}
+
+/// What kind of result a case had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeClass {
+    Pass,
+    /// Accepted where it must refuse, refused where it must accept; signed where it must refuse.
+    WrongVerdict,
+    /// Refused, but with another code.
+    WrongErrorCode,
+    /// The right decision, wrong identity, verified flag, attributes, hash or token.
+    WrongDetail,
+    /// No usable answer: crash, garbage, wrong id.
+    AdapterError,
+    /// No answer in time.
+    Timeout,
+    /// Not run, with a reason (role not offered, needs an exact instant, unsupported).
+    Skipped,
+}
+
+impl OutcomeClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeClass::Pass => "pass",
+            OutcomeClass::WrongVerdict => "wrong_verdict",
+            OutcomeClass::WrongErrorCode => "wrong_error_code",
+            OutcomeClass::WrongDetail => "wrong_detail",
+            OutcomeClass::AdapterError => "adapter_error",
+            OutcomeClass::Timeout => "timeout",
+            OutcomeClass::Skipped => "skipped",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        !matches!(self, OutcomeClass::Pass | OutcomeClass::Skipped)
+    }
+
+    /// Whether the implementation gave an answer to judge (not an adapter error or a timeout).
+    pub(crate) fn is_answered(self) -> bool {
+        !matches!(self, OutcomeClass::AdapterError | OutcomeClass::Timeout)
+    }
+}
+
+/// Why a case or property was skipped. `hello` declares the first three; the last is the
+/// implementation's word alone, which the gate does not take for a `must` case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipCause {
+    /// `hello` does not offer the role.
+    Role,
+    /// The case needs the injected instant, and `hello` says `clock: system`.
+    Clock,
+    /// A request needs a capability `hello` declares in `lacks`: it was not sent.
+    Lacks,
+    /// A request was answered `unsupported`, and `hello` declared no lack it needs.
+    Undeclared,
+}
+
+impl SkipCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipCause::Role => "role",
+            SkipCause::Clock => "clock",
+            SkipCause::Lacks => "lacks",
+            SkipCause::Undeclared => "undeclared",
+        }
+    }
+
+    /// Whether `hello` declared it: a role not offered, `clock: system`, a declared lack.
+    pub fn declared(self) -> bool {
+        self != SkipCause::Undeclared
+    }
+}
+
+/// One difference between expectation and answer, in the words a failure message uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The part of the answer, e.g. `outcome`, `error`, `identity.user_id`, `attributes.applied.plan`.
+    pub field: String,
+    pub expected: String,
+    pub actual: String,
+    /// Why it matters.
+    pub why: String,
+    pub severity: Severity,
+    /// The level of the rule this problem breaks, when the case checks it beside rules of its
+    /// own level: a signer's `typ` is a `should` rule inside `must` signer cases. `None`: the
+    /// case's level. A failure is judged at the case's level unless every problem names a lower
+    /// one ([`Judgement::level`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// The requirement whose rule the observed answer breaks, where it can be told (the case's
+    /// tags say what the case exercises; this says what this answer got wrong).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Judgement {
+    pub class: OutcomeClass,
+    pub severity: Option<Severity>,
+    pub problems: Vec<Problem>,
+    /// For `may` cases: which of the conforming answers the implementation chose.
+    pub chosen: Option<usize>,
+    /// Why the case was skipped.
+    pub skip_reason: Option<String>,
+    /// Whether `hello` declared the skip, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<SkipCause>,
+    /// The level the failure is judged at, when every problem breaks a rule of a stated level
+    /// (the strictest of them); `None`: the case's own level. The gate never judges a failure
+    /// above its case's level ([`crate::event::CaseEvent::gate_level`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+}
+
+impl Judgement {
+    pub(crate) fn pass() -> Self {
+        Judgement {
+            class: OutcomeClass::Pass,
+            severity: None,
+            problems: vec![],
+            chosen: None,
+            skip_reason: None,
+            skip: None,
+            level: None,
+        }
+    }
+
+    pub(crate) fn skipped(cause: SkipCause, reason: impl Into<String>) -> Self {
+        Judgement {
+            class: OutcomeClass::Skipped,
+            skip_reason: Some(reason.into()),
+            skip: Some(cause),
+            ..Judgement::pass()
+        }
+    }
+
+    /// A judgement from the problems found; no problems is a pass.
+    pub(crate) fn from_problems(class: OutcomeClass, problems: Vec<Problem>) -> Self {
+        if problems.is_empty() {
+            return Judgement::pass();
+        }
+        let severity = problems.iter().map(|p| p.severity).min();
+        let level = problems
+            .iter()
+            .map(|p| p.level)
+            .collect::<Option<Vec<Level>>>()
+            .and_then(|levels| levels.into_iter().max_by_key(|l| gates(*l)));
+        Judgement {
+            class,
+            severity,
+            problems,
+            chosen: None,
+            skip_reason: None,
+            skip: None,
+            level,
+        }
+    }
+}
+
+/// How strongly a failure at this level gates: `should` only under `--strict`; `must`, and a
+/// `may` answer that matches none of the listed ones, always.
+fn gates(level: Level) -> u8 {
+    match level {
+        Level::Should => 0,
+        Level::Must | Level::May => 1,
+    }
+}
+
+/// An answer of the wrong message type for the request.
+pub(crate) fn unexpected_type(expected: &str, answer: &FromAdapter) -> Judgement {
+    Judgement::from_problems(
+        OutcomeClass::AdapterError,
+        vec![Problem {
+            field: "type".into(),
+            expected: expected.into(),
+            actual: answer.type_name().into(),
+            why: "the contract answers each request type with its own message type".into(),
+            severity: Severity::Major,
+            level: None,
+            requirement: None,
+        }],
+    )
+}
