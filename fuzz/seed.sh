@@ -12,7 +12,9 @@
 # - exec_lines: the lines the reference answers with over the exec transport.
 #
 # case_loader needs no committed seeds: scripts/fuzz seeds it with cases/**/*.yaml as they are.
-# jws_differential builds its tokens from structure and starts from nothing.
+# jws_differential builds its tokens from structure: its seeds (fuzz/seeds/jws_differential/)
+# are 24 byte strings of 8 to 512 bytes from a seeded generator (any bytes decode to an input),
+# which this script leaves as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary="${1:-${CARGO_TARGET_DIR:-target}/debug/messenger-conformance}"
