@@ -95,7 +95,7 @@ fn regular(metadata: &Metadata) -> io::Result<()> {
         format!(
             "it is {}, not a regular file: the harness reads only regular files (reading a FIFO \
              or a device could block forever or never end); pass the file itself",
-            file_kind(metadata)
+            crate::output::kind_of(metadata)
         ),
     ))
 }
@@ -124,30 +124,6 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{bytes} bytes")
     }
-}
-
-fn file_kind(metadata: &Metadata) -> &'static str {
-    let kind = metadata.file_type();
-    if kind.is_dir() {
-        return "a directory";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if kind.is_char_device() {
-            return "a character device";
-        }
-        if kind.is_block_device() {
-            return "a block device";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-    }
-    "not a regular file"
 }
 
 /// Opens for reading without blocking on a FIFO (which would wait for a writer).

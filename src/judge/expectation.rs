@@ -76,6 +76,21 @@ pub struct ExpectedVerdict {
     pub dropped: BTreeMap<String, DropReason>,
 }
 
+impl ExpectedVerdict {
+    /// A rejection with `code` and nothing else: the shape every rejected verdict has.
+    pub(crate) fn rejected(code: ErrorCode) -> ExpectedVerdict {
+        ExpectedVerdict {
+            outcome: Outcome::Rejected,
+            error: Some(code),
+            also: Vec::new(),
+            verified: false,
+            identity: None,
+            applied: Object::new(),
+            dropped: BTreeMap::new(),
+        }
+    }
+}
+
 impl Expectation {
     /// What the signer rules require for `request` (CONTRACT, the signer rules and "Inputs the
     /// signer rules leave open"): the one answer, or, where the request touches an open input,

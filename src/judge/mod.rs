@@ -424,15 +424,7 @@ mod tests {
 
     fn listed() -> Vec<ExpectedVerdict> {
         vec![
-            ExpectedVerdict {
-                outcome: Outcome::Rejected,
-                error: Some(ErrorCode::JwtSignatureInvalid),
-                also: Vec::new(),
-                verified: false,
-                identity: None,
-                applied: Object::new(),
-                dropped: Default::default(),
-            },
+            ExpectedVerdict::rejected(ErrorCode::JwtSignatureInvalid),
             ExpectedVerdict {
                 outcome: Outcome::Accepted,
                 error: None,

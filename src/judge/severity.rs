@@ -226,15 +226,7 @@ mod tests {
 
     /// The judgement of an acceptance where `code` was expected, derived from `request`.
     fn judged(request: Value, code: ErrorCode) -> Judgement {
-        let expected = Expectation::Verdict(ExpectedVerdict {
-            outcome: Outcome::Rejected,
-            error: Some(code),
-            also: Vec::new(),
-            verified: false,
-            identity: None,
-            applied: Default::default(),
-            dropped: Default::default(),
-        });
+        let expected = Expectation::Verdict(ExpectedVerdict::rejected(code));
         let answer = accepted(true);
         let mut judgement = crate::judge::judge(&expected, &answer);
         assert_eq!(

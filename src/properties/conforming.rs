@@ -43,7 +43,7 @@ pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
         }
     }
     if reference.outcome == Outcome::Accepted && carries_unchecked_claim(request) {
-        verdicts.push(rejected(ErrorCode::JwtClaimsInvalid));
+        verdicts.push(ExpectedVerdict::rejected(ErrorCode::JwtClaimsInvalid));
     }
     let must = match verdicts.len() {
         1 => Expectation::Verdict(reference),
@@ -74,19 +74,6 @@ fn carries_unchecked_claim(request: &VerifyRequest) -> bool {
                 .any(|name| claims.contains_key(*name))
                 || claims.get("iat").is_some_and(|iat| !iat.is_number())
         })
-}
-
-/// A rejection with `code`, as an expectation.
-fn rejected(code: ErrorCode) -> ExpectedVerdict {
-    ExpectedVerdict {
-        outcome: Outcome::Rejected,
-        error: Some(code),
-        also: Vec::new(),
-        verified: false,
-        identity: None,
-        applied: Default::default(),
-        dropped: Default::default(),
-    }
 }
 
 /// The reference's verdict as an expectation, with the code of every rule the request breaks.
