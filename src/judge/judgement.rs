@@ -140,6 +140,16 @@ pub(crate) struct Judgement {
 }
 
 impl Judgement {
+    /// How far a failing judgement is from conforming, to pick the listed answer of a `may`
+    /// case a failure is explained against: the same kind of answer first (not a wrong
+    /// verdict), then the fewest differences.
+    pub(crate) fn distance(&self) -> (bool, usize) {
+        (
+            self.class == OutcomeClass::WrongVerdict,
+            self.problems.len(),
+        )
+    }
+
     pub(crate) fn pass() -> Self {
         Judgement {
             class: OutcomeClass::Pass,

@@ -41,10 +41,9 @@ pub(super) fn judge_any_of(
             return judgement;
         }
         // The same kind of answer first (a token beside a token), then the fewest differences.
-        let distance = |j: &Judgement| (j.class == OutcomeClass::WrongVerdict, j.problems.len());
         if closest
             .as_ref()
-            .is_none_or(|(_, c)| distance(&judgement) < distance(c))
+            .is_none_or(|(_, c)| judgement.distance() < c.distance())
         {
             closest = Some((index, judgement));
         }

@@ -129,10 +129,9 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
                 ..judgement
             };
         }
-        let distance = |j: &Judgement| (j.class == OutcomeClass::WrongVerdict, j.problems.len());
         if closest
             .as_ref()
-            .is_none_or(|(_, c)| distance(&judgement) < distance(c))
+            .is_none_or(|(_, c)| judgement.distance() < c.distance())
         {
             closest = Some((index, judgement));
         }
