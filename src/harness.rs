@@ -21,7 +21,7 @@
 //!
 //! [`main`] does the same for an implementation that speaks the protocol's JSON types
 //! ([`InProcess`]), such as the built-in reference, against a suite it is given
-//! (`SuiteSource::Embedded`, the suite built into the harness, or a cases directory such as
+//! ([`SuiteSource::Embedded`], the suite built into the harness, or a cases directory such as
 //! `"cases"`). A [`Service`] is tested against the embedded suite.
 //!
 //! A case for a role the implementation does not declare, or one that needs an exact instant
@@ -45,8 +45,12 @@ use crate::report::baseline::Baseline;
 use crate::report::gate::{self, GateOptions};
 use crate::report::terminal::render_failure;
 use crate::run::run_case;
-use crate::scenario::{Suite, SuiteSource};
+use crate::scenario::Suite;
 use crate::service::Service;
+
+/// Where [`main`] reads the suite from: the one built into this crate, or a cases directory
+/// (`"cases"`, any path).
+pub use crate::scenario::SuiteSource;
 
 /// Run the suite of `cases` (the embedded suite, or a cases directory) against `make`'s implementation as cargo tests, and exit with
 /// libtest's code (101 when a trial failed; 2 when the suite does not load or `MC_SEED` is not a

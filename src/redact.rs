@@ -21,7 +21,7 @@ pub(crate) const REDACTED: &str = "[redacted]";
 /// one is too short to be told from ordinary text.
 const MIN_ENCODED_LEN: usize = 8;
 
-/// Replaces every known secret, in every form, by [`REDACTED`].
+/// Replaces every known secret, in every form, by `REDACTED`.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     /// Every form of every secret, matched in one pass, the longest where forms overlap.

@@ -2,9 +2,9 @@
 //!
 //! One process per worker, one request in flight. Three threads per process keep the harness
 //! from ever blocking on it: a writer (a request larger than the pipe buffer cannot stall the
-//! caller), a stdout reader (lines capped at [`MESSAGE_LIMIT`](super::MESSAGE_LIMIT), the rest of
+//! caller), a stdout reader (lines capped at `MESSAGE_LIMIT`, the rest of
 //! an oversized line discarded as it streams by) and a stderr drain (the last
-//! [`STDERR_LIMIT`] bytes kept). The caller waits on a channel with `recv_timeout`.
+//! `STDERR_LIMIT` bytes kept). The caller waits on a channel with `recv_timeout`.
 //!
 //! Any adapter error kills the process (its whole process group, so `sh -c` or `npx` wrappers do
 //! not leave a hung child behind) and the next call starts a fresh one, replaying the handshake.
@@ -60,7 +60,7 @@ pub struct ExecFactory {
 }
 
 impl ExecFactory {
-    /// Run `command` with `timeout` per request, at least [`MIN_START_TIMEOUT`] to start, and
+    /// Run `command` with `timeout` per request, at least `MIN_START_TIMEOUT` to start, and
     /// no schema check.
     pub fn new(command: Vec<String>, timeout: Duration) -> Self {
         ExecFactory {
@@ -90,6 +90,7 @@ impl AdapterFactory for ExecFactory {
 }
 
 /// The command as a person would type it (arguments with spaces quoted).
+#[doc(hidden)]
 pub fn display_command(command: &[String]) -> String {
     command
         .iter()

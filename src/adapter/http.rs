@@ -3,7 +3,7 @@
 //!
 //! One keep-alive agent per worker, a global deadline per call (connect, send and read
 //! together), status codes read rather than turned into errors, and answer bodies capped at
-//! [`MESSAGE_LIMIT`](super::MESSAGE_LIMIT).
+//! `MESSAGE_LIMIT`.
 
 use std::io::Read;
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! How the harness talks to an implementation: one trait, three transports.
 //!
 //! - [`builtin`]: an implementation in this process (the reference, or a bundled broken one);
-//! - `exec`: a subprocess speaking JSON lines;
-//! - `http`: an endpoint that takes each message as a POST body.
+//! - [`exec`]: a subprocess speaking JSON lines;
+//! - [`http`]: an endpoint that takes each message as a POST body.
 //!
 //! An [`Adapter`] answers one message at a time. It contains its own failures: a hang, a crash
 //! or garbage becomes an [`AdapterError`] for that call, and the adapter restarts itself before
@@ -21,7 +21,12 @@ pub mod builtin;
 pub mod exec;
 pub mod http;
 pub(crate) mod json;
+// The protocol's JSON Schema checks (`--validate-protocol`, `smoke`): internal (src/lib.rs).
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod validate;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod validate;
 
 /// A started implementation that has answered `hello`.
 pub trait Adapter: Send {
@@ -133,6 +138,7 @@ pub(crate) const MESSAGE_LIMIT: usize = 1 << 20;
 
 /// Where an answer came from, for advice that fits the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
 pub enum Channel {
     /// A line on the adapter's stdout (exec).
     Stdout,
@@ -141,7 +147,8 @@ pub enum Channel {
 }
 
 /// Turns one raw answer into a message: JSON, then (with `validate`) the protocol's JSON Schema,
-/// then the wire type, then [`check_answer`]. Every failure says what to fix.
+/// then the wire type, then `check_answer`. Every failure says what to fix.
+#[doc(hidden)]
 pub fn decode_answer(
     request: &ToAdapter,
     raw: &str,
@@ -185,6 +192,7 @@ pub fn decode_answer(
 
 /// Checks a raw `hello` answer and says, in words, what is wrong with it: the first line a
 /// handshake reads. `Err` is the whole sentence for a [`StartError`].
+#[doc(hidden)]
 pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<HelloReply, String> {
     // Every sentence below goes to the terminal: what the adapter sent is shown made visible.
     let shown = crate::visible::visible(&truncate(raw, SEEN_LIMIT));

@@ -246,7 +246,7 @@ pub struct HashDiagnosis {
     pub verdict: Option<Verdict>,
 }
 
-/// Diagnose against workspaces: the first is the one the request goes to, the others (a [TEST]
+/// Diagnose against workspaces: the first is the one the request goes to, the others (a `TEST`
 /// workspace, say) are only searched. Runs the reference on the request to give its verdict.
 pub fn diagnose_hash(query: HashQuery<'_>, workspaces: &[Workspace]) -> HashDiagnosis {
     let request_workspace = workspaces

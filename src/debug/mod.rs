@@ -1,10 +1,10 @@
 //! Troubleshooting: say *why* a `user_hash` or a user JWT is refused, in the words of the
 //! vendor's troubleshooting guides.
 //!
-//! - [`hash`]: finds what a `user_hash` was computed over and with which secret (user_id, email,
+//! - `hash`: finds what a `user_hash` was computed over and with which secret (user_id, email,
 //!   both, trimmed or lowercased; every platform secret of every workspace given; hex of either
 //!   case or base64) and names the mistake ("hash over the email while a user_id is sent...").
-//! - [`jwt`]: a token debugger: decodes header and claims as far as it can, even from a
+//! - `jwt`: a token debugger: decodes header and claims as far as it can, even from a
 //!   malformed token, and walks every rule in the contract's order with the reference's trace.
 //!
 //! Both produce plain data that serializes to JSON (`debug ... --json`, the harness's failure

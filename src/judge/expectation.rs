@@ -17,7 +17,7 @@ pub enum Expectation {
     AnyOf { verdicts: Vec<ExpectedVerdict> },
     /// A signer's `signed` answer with exactly this `user_hash`. The inputs it was made from
     /// (the user, the platform and the candidate secrets) let a failure say what the signer
-    /// hashed instead ([`crate::debug::hash`]); they are not serialized, so reports stay as
+    /// hashed instead (`crate::debug::hash`); they are not serialized, so reports stay as
     /// they were and secrets never reach them.
     UserHash {
         user_hash: String,

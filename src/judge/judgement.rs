@@ -111,7 +111,7 @@ pub struct Problem {
     /// The level of the rule this problem breaks, when the case checks it beside rules of its
     /// own level: a signer's `typ` is a `should` rule inside `must` signer cases. `None`: the
     /// case's level. A failure is judged at the case's level unless every problem names a lower
-    /// one ([`Judgement::level`]).
+    /// one (`Judgement::level`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
     /// The requirement whose rule the observed answer breaks, where it can be told (the case's

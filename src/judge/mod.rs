@@ -1,4 +1,4 @@
-//! The judge: one expectation, one answer, one [`Judgement`].
+//! The judge: one expectation, one answer, one `Judgement`.
 //!
 //! Severity says what a difference means for the people behind the implementation:
 //! - **critical** (an authentication bypass): someone without the platform's secret could be let
@@ -13,8 +13,8 @@
 //! - **minor**: a lenient parser that loses nothing the signer meant, or the right decision with
 //!   the wrong error code or attribute detail.
 //!
-//! The judge compares answers only; [`severity::derive`] then rates each acceptance by who could
-//! have sent its request, [`severity::cap`] keeps `should` and `may` failures below critical, and
+//! The judge compares answers only; `severity::derive` then rates each acceptance by who could
+//! have sent its request, `severity::cap` keeps `should` and `may` failures below critical, and
 //! a case may set its own severity with a reason.
 
 use serde::Serialize;

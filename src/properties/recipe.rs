@@ -1,6 +1,6 @@
 //! Recipes: small, shrinkable descriptions of a workspace and a request, and how each becomes a
 //! protocol message. Strategies generate recipes; proptest shrinks them; [`build_verify`] and
-//! [`build_sign`] turn them into the exact messages sent.
+//! `build_sign` turn them into the exact messages sent.
 //!
 //! Secrets here are synthetic (`prop-…`), made for generated workspaces only; they are redacted
 //! from events like any other secret. cases/fixtures.yaml holds the same values as the
@@ -25,7 +25,7 @@ pub const IDV_SECRETS: [&str; 3] = [
     "prop-ios-idv-secret-3d4c92f0e17ab85d",
     "prop-android-idv-secret-5b6a0d3e9c4f7182",
 ];
-/// The same platforms' secrets in another workspace (the [TEST] one).
+/// The same platforms' secrets in another workspace (the `TEST` one).
 pub const OTHER_WORKSPACE_SECRETS: [&str; 3] = [
     "prop-test-web-idv-secret-7a8b4e1f0c92d6a5",
     "prop-test-ios-idv-secret-9c0d6b2a8e3f5147",
@@ -174,7 +174,7 @@ pub enum HashRecipe {
     Prefix(usize),
     /// Over the identifier trimmed and lowercased (what a normalising verifier would accept).
     Normalised,
-    /// The right hash with whitespace around it (one of [`HASH_PADDINGS`]).
+    /// The right hash with whitespace around it (one of `HASH_PADDINGS`).
     Padded(usize),
     /// The empty string: a present hash that matches nothing, not a missing one.
     Empty,
@@ -199,7 +199,7 @@ pub struct IdvRecipe {
 pub struct RequestExtras {
     /// `update` instead of `boot` (judged the same: REQ-ACTIONS).
     pub update: bool,
-    /// An attribute named like a request field (index into [`RESERVED_ATTRIBUTES`]).
+    /// An attribute named like a request field (index into `RESERVED_ATTRIBUTES`).
     pub reserved_attribute: Option<usize>,
 }
 

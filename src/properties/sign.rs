@@ -8,7 +8,7 @@
 //! surrounding spaces (used as their UTF-8 bytes, never decoded or trimmed); lifetimes of zero or
 //! less, and one that overflows `now + expires_in`; users with and without email, lifetimes and
 //! key ids. Each request is judged against the table of CONTRACT's "Inputs the signer rules
-//! leave open" ([`crate::scenario::Expectation::for_sign_request`]): every conforming answer
+//! leave open" (`Expectation::for_sign_request`): every conforming answer
 //! passes, those it rates `should` fail at `should`, anything else at `must`.
 
 use proptest::prelude::*;

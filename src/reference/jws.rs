@@ -8,7 +8,7 @@
 //! - each part canonical base64url (RFC 7515 §2): alphabet `A-Z a-z 0-9 - _` only, no padding,
 //!   no whitespace, no length ≡ 1 (mod 4), no non-zero unused trailing bits (Wycheproof tcId 374);
 //! - header and payload UTF-8 JSON objects without duplicate member names at any depth
-//!   ([`super::json`]);
+//!   (`super::json`);
 //! - header `alg` exactly the string `"HS256"`, and no `crit` (this profile understands no
 //!   extension, `b64:false` included);
 //! - an HMAC-SHA256 signature over the ASCII signing input `header.payload`, checked with
@@ -318,7 +318,7 @@ pub(crate) fn split_compact(token: &str) -> Result<Split<'_>, JwsError> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonObject {
     pub members: Object,
-    /// See [`Parsed::overflowing`]: these members hold a placeholder `null`.
+    /// See `Parsed::overflowing`: these members hold a placeholder `null`.
     pub parsed: Parsed,
 }
 

@@ -1,11 +1,11 @@
 //! The reference implementation: the executable form of `CONTRACT.md`.
 //!
-//! - [`verify`] / [`verify_traced`]: the verdict rules 1–5 ([`verifier`]), with a trace of every
+//! - [`verify`] / [`verify_traced`]: the verdict rules 1–5 (`verifier`), with a trace of every
 //!   rule evaluated, in order, and why it held or not (the token debugger prints it);
-//! - [`sign`]: the signer rules ([`signer`]);
+//! - [`sign`]: the signer rules (`signer`);
 //! - [`jws`]: a strict JWS compact codec for HS256, with helpers to build broken tokens;
 //! - [`user_hash`]: Identity Verification's HMAC and its constant-time check;
-//! - [`json`]: the strict JSON parser behind the codec (duplicate members, overflowing numbers).
+//! - `json`: the strict JSON parser behind the codec (duplicate members, overflowing numbers).
 //!
 //! [`Reference`] names the implementation (its `hello`); `adapter::builtin` runs it in process.
 

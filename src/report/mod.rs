@@ -1,10 +1,10 @@
-//! Reports, all rendered from the event stream ([`event`], read and written by [`stream`]).
+//! Reports, all rendered from the event stream ([`crate::event`], read and written by [`stream`]).
 //!
 //! A report directory holds `events.jsonl` and what is derived from it alone (plus, for the
-//! gate, the baseline): `junit.xml` ([`junit`]), `summary.md` ([`markdown`]), `summary.json`
-//! and `badge.json` ([`summary`]), `report.html` ([`html`]). [`gate`] decides whether the run
+//! gate, the baseline): `junit.xml` (`junit`), `summary.md` (`markdown`), `summary.json`
+//! and `badge.json` (`summary`), `report.html` (`html`). [`gate`] decides whether the run
 //! passes, with an optional [`baseline`] of known failures; [`diff`] compares two runs;
-//! [`merge`] partitions a run into shards and merges them back; [`snapshots`] writes the
+//! [`merge`] partitions a run into shards and merges them back; `snapshots` writes the
 //! implementations' messages for `cargo insta review`. Every renderer is a pure function of
 //! the records, and every one leads with the critical findings.
 

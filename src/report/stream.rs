@@ -2,7 +2,7 @@
 //! redaction pass that keeps every secret out of it and so out of every report.
 //!
 //! The file holds one JSON record per line: a `header`, one `case` per case in suite order,
-//! and a `footer` with the totals. While a run is going, [`EventLog`] appends cases in the order
+//! and a `footer` with the totals. While a run is going, `EventLog` appends cases in the order
 //! they complete, so a cut run still leaves a readable stream (without a footer); at the end the
 //! whole file is rewritten in suite order.
 

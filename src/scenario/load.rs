@@ -129,14 +129,15 @@ impl LoadedCase {
 /// Where a suite is read from: the suite the harness carries, or a cases directory (`--cases`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SuiteSource {
-    /// The suite compiled into the harness ([`crate::suite`]).
+    /// The suite compiled into the harness (the files of `cases/`, embedded at build time).
     Embedded,
     /// A directory holding `fixtures.yaml` and the area folders.
     Dir(PathBuf),
 }
 
 impl SuiteSource {
-    /// Load and check the suite (see [`load_suite`]).
+    /// Load and check the suite (see `load_suite`).
+    #[doc(hidden)]
     pub fn load(&self) -> Result<Suite, LoadErrors> {
         Suite::load_with(self, &[])
     }
@@ -229,7 +230,7 @@ const EMBEDDED_LABEL: &str = "cases";
 /// expectations and levels, fixture workspaces, keys and secret references, time expressions,
 /// every template and tamper op (each case is built once at its own `now`), ids unique across
 /// files, requirement ids known to [`crate::spec`], no secret an implementation is handed under 32
-/// bytes outside a short-key case ([`short_secrets`]). Not checked here: coverage of the spec (see
+/// bytes outside a short-key case (`short_secrets`). Not checked here: coverage of the spec (see
 /// [`coverage_gaps`](super::coverage_gaps)).
 pub fn load_suite(cases_dir: &Path) -> Result<Suite, LoadErrors> {
     Suite::load(cases_dir)

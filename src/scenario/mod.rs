@@ -1,12 +1,12 @@
-//! Case files: the format ([`model`]), loading and linting, and resolving templates into
+//! Case files: the format (`model`), loading and linting, and resolving templates into
 //! protocol messages and expectations.
 //!
 //! - [`load_suite`] reads `cases/fixtures.yaml` and every case file, checks everything (format,
 //!   fixtures, keys, secrets, times, templates, unique ids, known requirements) and reports every
 //!   problem with `file:line:column`, a snippet and a hint ([`LoadErrors`]).
-//! - [`LoadedCase::build`] turns a case into [`BuiltStep`]s: the protocol message of each step
+//! - [`LoadedCase::build`] turns a case into `BuiltStep`s: the protocol message of each step
 //!   and its resolved [`Expectation`], at the instant the harness chooses.
-//! - [`lint`] and [`coverage_gaps`] check the suite as a whole against [`crate::spec`].
+//! - `lint` and [`coverage_gaps`] check the suite as a whole against [`crate::spec`].
 //! - [`case_schema`] and [`fixtures_schema`] give editors the format as JSON Schema.
 
 pub(crate) mod model;
