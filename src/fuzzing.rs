@@ -4,7 +4,8 @@
 //! exec adapter's stdout line reader ([`read_lines`]). Each is reached here through one thin
 //! function, behind a feature rather than made public, so the library's public surface is the
 //! same as without fuzzing. The JWS codec ([`crate::reference::jws`]) and the case loader
-//! ([`crate::scenario::load_suite`]) are public already: the targets call them directly.
+//! ([`crate::scenario::load_suite`]) are internal modules the `internals` feature makes public
+//! (`fuzzing` implies it): the targets call them directly.
 
 use std::io::{ErrorKind, Read};
 use std::sync::{mpsc, Mutex};
