@@ -231,7 +231,7 @@ fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloRep
         protocol: PROTOCOL_VERSION,
     }));
     match process.receive(config.start_timeout) {
-        Ok(line) => decode_hello(&line, config.validate_protocol, Channel::Stdout).map_err(StartError),
+        Ok(line) => decode_hello(&line, config.validate_protocol, Channel::Stdout),
         Err(error) => Err(StartError(match error.kind {
             AdapterErrorKind::Timeout => format!(
                 "the adapter did not answer hello within {} ms: an adapter reads one JSON object per line on stdin, answers on stdout and flushes after each line{}",
