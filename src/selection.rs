@@ -38,13 +38,18 @@ impl Partition {
     }
 }
 
+/// Text that is not a partition (`K/N` with 1 <= K <= N); it holds the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a partition: write K/N with 1 <= K <= N, e.g. 2/4")]
+pub struct NotAPartition(pub String);
+
 impl FromStr for Partition {
-    type Err = String;
+    type Err = NotAPartition;
 
     /// `K/N`, or nextest's spelling `count:K/N`.
-    fn from_str(text: &str) -> Result<Partition, String> {
+    fn from_str(text: &str) -> Result<Partition, NotAPartition> {
         let spec = text.strip_prefix("count:").unwrap_or(text);
-        let usage = || format!("`{text}` is not a partition: write K/N with 1 <= K <= N, e.g. 2/4");
+        let usage = || NotAPartition(text.to_string());
         let (k, n) = spec.split_once('/').ok_or_else(usage)?;
         let index: usize = k.trim().parse().map_err(|_| usage())?;
         let count: usize = n.trim().parse().map_err(|_| usage())?;

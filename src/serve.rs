@@ -22,8 +22,22 @@ pub(crate) type MakeImplementation = Arc<dyn Fn() -> Box<dyn InProcess> + Send +
 /// The largest message the servers read: 16 MiB.
 pub(crate) const REQUEST_LIMIT: usize = 16 << 20;
 
+/// Why there is nothing to serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// `--broken` names no bundled broken implementation; `known` lists those there are.
+    #[error("unknown broken implementation `{name}`; the bundled ones are: {known}")]
+    UnknownBroken { name: String, known: String },
+    /// The address cannot be listened on.
+    #[error("could not listen on {address}: {source}")]
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
 /// The reference, or with `broken` a bundled broken implementation.
-pub fn implementation(broken: Option<&str>) -> Result<MakeImplementation, String> {
+pub fn implementation(broken: Option<&str>) -> Result<MakeImplementation, ServeError> {
     match broken {
         None => Ok(Arc::new(|| {
             Box::new(crate::reference::Reference) as Box<dyn InProcess>
@@ -33,12 +47,12 @@ pub fn implementation(broken: Option<&str>) -> Result<MakeImplementation, String
 }
 
 /// A bundled broken implementation ([`crate::broken`]), by name.
-fn broken_implementation(name: &str) -> Result<MakeImplementation, String> {
+fn broken_implementation(name: &str) -> Result<MakeImplementation, ServeError> {
     if crate::broken::by_name(name).is_none() {
-        return Err(format!(
-            "unknown broken implementation `{name}`; the bundled ones are: {}",
-            crate::broken::names().join(", ")
-        ));
+        return Err(ServeError::UnknownBroken {
+            name: name.to_string(),
+            known: crate::broken::names().join(", "),
+        });
     }
     let name = name.to_string();
     Ok(Arc::new(move || {
@@ -180,12 +194,13 @@ pub struct HttpServer {
 
 impl HttpServer {
     /// Binds `address` (`127.0.0.1:0` picks a free port).
-    pub fn bind(address: &str) -> Result<HttpServer, String> {
-        let listener = TcpListener::bind(address)
-            .map_err(|error| format!("could not listen on {address}: {error}"))?;
-        let address = listener
-            .local_addr()
-            .map_err(|error| format!("could not listen on {address}: {error}"))?;
+    pub fn bind(address: &str) -> Result<HttpServer, ServeError> {
+        let not_listening = |source| ServeError::Listen {
+            address: address.to_string(),
+            source,
+        };
+        let listener = TcpListener::bind(address).map_err(not_listening)?;
+        let address = listener.local_addr().map_err(not_listening)?;
         Ok(HttpServer {
             listener,
             address,
@@ -498,5 +513,29 @@ mod tests {
         let answer: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(answer["type"], "unsupported");
         assert_eq!(answer["id"], "x");
+    }
+
+    #[test]
+    fn nothing_to_serve_says_why() {
+        let Err(error) = implementation(Some("no-such-mutant")) else {
+            panic!("an unknown broken implementation is served");
+        };
+        let first = crate::broken::names()[0];
+        assert!(
+            error.to_string().starts_with(&format!(
+                "unknown broken implementation `no-such-mutant`; the bundled ones are: {first}, "
+            )),
+            "{error}"
+        );
+        assert!(implementation(Some(first)).is_ok());
+        let Err(error) = HttpServer::bind("not an address") else {
+            panic!("bound to no address");
+        };
+        assert!(
+            error
+                .to_string()
+                .starts_with("could not listen on not an address: "),
+            "{error}"
+        );
     }
 }

@@ -157,8 +157,8 @@ impl Request {
 
     /// The typed form of a raw Messenger request, or why it has none (a field of the wrong JSON
     /// type, an unknown platform or action, a missing `action` or `platform`).
-    fn from_json(raw: &Value) -> Result<Request, String> {
-        Request::deserialize(raw).map_err(|error| error.to_string())
+    fn from_json(raw: &Value) -> Result<Request, serde_json::Error> {
+        Request::deserialize(raw)
     }
 }
 

@@ -488,7 +488,7 @@ fn an_answer_with_a_member_named_twice_is_an_invalid_message() {
 
     let hello = r#"{"type":"hello","protocol":1,"implementation":{"name":"x","version":"1"},"roles":["verifier"],"roles":["signer"],"clock":"injected"}"#;
     let error = decode_hello(hello, false, Channel::Stdout).unwrap_err();
-    assert!(error.contains("two members named `roles`"), "{error}");
+    assert!(error.0.contains("two members named `roles`"), "{error}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -217,7 +217,7 @@ fn launch(
     let mut process = ExecProcess::spawn(&config.command, stderr.clone(), config.line_limit)?;
     match handshake(&mut process, config) {
         Ok(hello) => Ok((process, hello)),
-        Err(message) => {
+        Err(StartError(message)) => {
             process.kill();
             Err(StartError(with_stderr_tail(
                 message,
@@ -227,13 +227,13 @@ fn launch(
     }
 }
 
-fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloReply, String> {
+fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloReply, StartError> {
     process.send(&ToAdapter::Hello(HelloRequest {
         protocol: PROTOCOL_VERSION,
     }));
     match process.receive(config.start_timeout) {
         Ok(line) => decode_hello(&line, config.validate_protocol, Channel::Stdout),
-        Err(error) => Err(match error.kind {
+        Err(error) => Err(StartError(match error.kind {
             AdapterErrorKind::Timeout => format!(
                 "the adapter did not answer hello within {} ms: an adapter reads one JSON object per line on stdin, answers on stdout and flushes after each line{}",
                 config.start_timeout.as_millis(),
@@ -247,7 +247,7 @@ fn handshake(process: &mut ExecProcess, config: &ExecFactory) -> Result<HelloRep
                 error.detail,
                 error.seen.map(|s| format!(" (saw: {})", crate::visible::visible(&s))).unwrap_or_default()
             ),
-        }),
+        })),
     }
 }
 

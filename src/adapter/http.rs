@@ -106,7 +106,7 @@ fn handshake(client: &HttpClient, config: &HttpFactory) -> Result<HelloReply, St
         })
     })?;
     decode_hello(&raw, config.validate_protocol, Channel::HttpBody)
-        .map_err(|message| StartError(format!("{url}: {message}")))
+        .map_err(|StartError(message)| StartError(format!("{url}: {message}")))
 }
 
 impl Adapter for HttpAdapter {

@@ -191,60 +191,62 @@ pub fn decode_answer(
 }
 
 /// Checks a raw `hello` answer and says, in words, what is wrong with it: the first line a
-/// handshake reads. `Err` is the whole sentence for a [`StartError`].
+/// handshake reads. `Err` says the whole sentence.
 #[doc(hidden)]
-pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<HelloReply, String> {
+pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<HelloReply, StartError> {
     // Every sentence below goes to the terminal: what the adapter sent is shown made visible.
     let shown = crate::visible::visible(&truncate(raw, SEEN_LIMIT));
     let value: Value = match json::parse(raw) {
         Ok(value) => value,
         Err(JsonProblem::DuplicateMember(words)) => {
-            return Err(format!(
+            return Err(StartError(format!(
                 "{} (saw `{shown}`)",
                 duplicate_advice("the adapter's hello", &words)
-            ))
+            )))
         }
         Err(JsonProblem::NotJson(_)) => {
-            return Err(match channel {
+            return Err(StartError(match channel {
                 Channel::Stdout => format!(
                     "the adapter printed `{shown}` before its hello: stdout is the protocol channel, log to stderr"
                 ),
                 Channel::HttpBody => format!("the answer to hello is not JSON: `{shown}`"),
-            })
+            }))
         }
     };
     if value.get("type").and_then(Value::as_str) != Some("hello") {
-        return Err(match channel {
+        return Err(StartError(match channel {
             Channel::Stdout => format!(
                 "the adapter printed `{shown}` before its hello: stdout is the protocol channel, log to stderr; the first line must be the answer to {{\"type\":\"hello\",\"protocol\":{PROTOCOL_VERSION}}}"
             ),
             Channel::HttpBody => format!("the answer to hello is not a hello message: `{shown}`"),
-        });
+        }));
     }
     match value.get("protocol") {
         Some(Value::Number(n)) if n.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {}
         Some(other) => {
-            return Err(format!(
+            return Err(StartError(format!(
                 "the adapter's hello says protocol {other}; this harness speaks protocol {PROTOCOL_VERSION}: answer hello with \"protocol\":{PROTOCOL_VERSION}"
-            ))
+            )))
         }
         None => {
-            return Err(format!(
+            return Err(StartError(format!(
                 "the adapter's hello has no `protocol`; this harness speaks protocol {PROTOCOL_VERSION}: answer hello with \"protocol\":{PROTOCOL_VERSION} (saw `{shown}`)"
-            ))
+            )))
         }
     }
     if validate {
         if let Err(problems) = validate::answer(&value) {
-            return Err(format!(
+            return Err(StartError(format!(
                 "the adapter's hello does not match the protocol schema: {} (saw `{shown}`)",
                 problems.join("; ")
-            ));
+            )));
         }
     }
     serde_json::from_value::<HelloReply>(value).map_err(|error| {
         let error = crate::visible::visible(&error.to_string());
-        format!("the adapter's hello is not valid: {error} (saw `{shown}`)")
+        StartError(format!(
+            "the adapter's hello is not valid: {error} (saw `{shown}`)"
+        ))
     })
 }
 

@@ -28,20 +28,33 @@ struct Schemas {
     from_adapter: Direction,
 }
 
-fn schemas() -> Result<&'static Schemas, String> {
-    static SCHEMAS: OnceLock<Result<Schemas, String>> = OnceLock::new();
+/// Why the published schema cannot check messages (a bug of the harness, never of an adapter).
+#[derive(Debug, Clone, thiserror::Error)]
+enum SchemaError {
+    #[error("the protocol schema has no variants for {0}")]
+    NoVariants(String),
+    #[error("the protocol schema for `{type_name}` does not compile: {error}")]
+    NotCompiled {
+        type_name: String,
+        /// boon's error, in words (its type is not `Clone`, and the built schemas are kept).
+        error: String,
+    },
+}
+
+fn schemas() -> Result<&'static Schemas, SchemaError> {
+    static SCHEMAS: OnceLock<Result<Schemas, SchemaError>> = OnceLock::new();
     SCHEMAS.get_or_init(build).as_ref().map_err(Clone::clone)
 }
 
-fn build() -> Result<Schemas, String> {
+fn build() -> Result<Schemas, SchemaError> {
     let schema = protocol_schema();
     let definitions = schema.get("definitions").cloned().unwrap_or(Value::Null);
-    let direction = |name: &str| -> Result<Direction, String> {
+    let direction = |name: &str| -> Result<Direction, SchemaError> {
         let branches = definitions
             .get(name)
             .and_then(|d| d.get("oneOf"))
             .and_then(Value::as_array)
-            .ok_or_else(|| format!("the protocol schema has no variants for {name}"))?;
+            .ok_or_else(|| SchemaError::NoVariants(name.to_string()))?;
         let mut schemas = boon::Schemas::new();
         let mut compiler = boon::Compiler::new();
         compiler.set_default_draft(boon::Draft::V7);
@@ -55,8 +68,9 @@ fn build() -> Result<Schemas, String> {
                 object.insert("definitions".into(), definitions.clone());
             }
             let location = format!("urn:messenger-conformance:{name}:{type_name}");
-            let not_compiled = |error: boon::CompileError| {
-                format!("the protocol schema for `{type_name}` does not compile: {error:#}")
+            let not_compiled = |error: boon::CompileError| SchemaError::NotCompiled {
+                type_name: type_name.clone(),
+                error: format!("{error:#}"),
             };
             compiler
                 .add_resource(&location, variant)
@@ -219,7 +233,7 @@ fn located(error: &boon::ValidationError, text: String) -> String {
 /// with the JSON pointer of the offending value.
 pub fn answer(message: &Value) -> Result<(), Vec<String>> {
     schemas()
-        .map_err(|error| vec![error])?
+        .map_err(|error| vec![error.to_string()])?
         .from_adapter
         .check(message)
 }
@@ -228,7 +242,7 @@ pub fn answer(message: &Value) -> Result<(), Vec<String>> {
 /// show that what the harness sends is what the schema publishes.
 pub fn request(message: &Value) -> Result<(), Vec<String>> {
     schemas()
-        .map_err(|error| vec![error])?
+        .map_err(|error| vec![error.to_string()])?
         .to_adapter
         .check(message)
 }

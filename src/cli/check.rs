@@ -1,10 +1,10 @@
 //! `check`: lint the suite and report every problem at once.
 
-use super::{load, outln, CasesArg, CliError, Outcome};
+use super::{load, outln, CasesArg, CliError, CommandResult};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::scenario;
 
-pub fn check(cases: &CasesArg) -> Outcome {
+pub fn check(cases: &CasesArg) -> CommandResult {
     let suite = load(cases)?;
     let gaps = scenario::coverage_gaps(&suite);
     for gap in &gaps {

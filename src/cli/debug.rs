@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{ended, out, outln, CliError, Outcome};
+use super::{ended, out, outln, CliError, CommandResult};
 use messenger_conformance::contract::{Platform, Workspace};
 use messenger_conformance::debug::{self, HashQuery, JwtOptions};
 use messenger_conformance::exit::Exit;
@@ -80,7 +80,7 @@ fn parse_platform(text: &str) -> Result<Platform, String> {
     Platform::parse(text).ok_or_else(|| format!("unknown platform `{text}` (web, ios or android)"))
 }
 
-pub fn debug(args: DebugArgs) -> Outcome {
+pub fn debug(args: DebugArgs) -> CommandResult {
     match args.what {
         DebugCommand::Jwt(args) => jwt(args),
         DebugCommand::Hash(args) => hash(args),
@@ -94,7 +94,7 @@ fn load(path: &std::path::Path) -> Result<Workspace, CliError> {
 /// The longest token read from stdin: 1 MiB (a Messenger JWT is a few hundred bytes).
 const TOKEN_LIMIT: u64 = 1 << 20;
 
-fn jwt(args: JwtArgs) -> Outcome {
+fn jwt(args: JwtArgs) -> CommandResult {
     let now = match args.now.as_deref().map(debug::parse_now) {
         None => messenger_conformance::clock::system_now(),
         Some(Ok(now)) => now,
@@ -126,7 +126,7 @@ fn jwt(args: JwtArgs) -> Outcome {
     )
 }
 
-fn hash(args: HashArgs) -> Outcome {
+fn hash(args: HashArgs) -> CommandResult {
     let workspaces = args
         .workspace
         .iter()
@@ -154,7 +154,7 @@ fn show(
     render: impl FnOnce() -> String,
     json: bool,
     accepted: bool,
-) -> Outcome {
+) -> CommandResult {
     let printed = if json {
         outln!(
             "{}",

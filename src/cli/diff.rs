@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::report::read_stream;
-use super::{ended, out, outln, Outcome};
+use super::{ended, out, outln, CommandResult};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::report::diff::diff;
 use messenger_conformance::visible::visible_lines;
@@ -22,7 +22,7 @@ pub struct DiffArgs {
 
 /// Prints the changed cases (new failures first) and the counts; exit 1 when any case is a new
 /// failure, 0 otherwise, 2 when a directory holds no events.jsonl.
-pub fn diff_command(args: DiffArgs) -> Outcome {
+pub fn diff_command(args: DiffArgs) -> CommandResult {
     let old = read_stream(&args.old)?;
     let new = read_stream(&args.new)?;
     let who = |s: &messenger_conformance::report::Stream| {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::report::{read_stream, GateArgs};
-use super::{ended, out, outln, CliError, Outcome};
+use super::{ended, out, outln, CliError, CommandResult};
 use messenger_conformance::report::merge::merge;
 use messenger_conformance::report::write_report;
 use messenger_conformance::visible::visible_lines;
@@ -25,7 +25,7 @@ pub struct MergeArgs {
 /// Merges the streams (suite order restored when the dirs are all N shards of one run),
 /// renders every report into OUT_DIR, prints the gate and exits with it (0 or 1); 2 when a
 /// directory holds no events.jsonl or the runs cannot be merged.
-pub fn merge_command(args: MergeArgs) -> Outcome {
+pub fn merge_command(args: MergeArgs) -> CommandResult {
     let streams = args
         .dirs
         .iter()

@@ -79,7 +79,7 @@ pub(crate) use {out, outln};
 /// ends after printing: with its verdict, also when stdout was closed part way (the printing
 /// stops there, quietly); a closed pipe never turns a failure into a pass. Any other write
 /// error is an error.
-pub(crate) fn ended(exit: Exit, printed: std::io::Result<()>) -> Outcome {
+pub(crate) fn ended(exit: Exit, printed: std::io::Result<()>) -> CommandResult {
     match printed {
         Ok(()) => Ok(exit),
         Err(error) if closed_pipe(&error) => Ok(exit),
@@ -87,8 +87,8 @@ pub(crate) fn ended(exit: Exit, printed: std::io::Result<()>) -> Outcome {
     }
 }
 
-/// What a command returns.
-pub type Outcome = Result<Exit, CliError>;
+/// What a command returns: its exit code, or the error `main` prints once.
+pub type CommandResult = Result<Exit, CliError>;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{ended, out, outln, CliError, Outcome};
+use super::{ended, out, outln, CliError, CommandResult};
 use messenger_conformance::report::render_artefacts;
 use messenger_conformance::report::stream::Stream;
 use messenger_conformance::selection::Partition;
@@ -117,7 +117,7 @@ impl GateArgs {
     }
 }
 
-pub fn report(args: ReportArgs) -> Outcome {
+pub fn report(args: ReportArgs) -> CommandResult {
     let stream = read_stream(&args.dir).inspect_err(|_| {
         let removed = messenger_conformance::report::remove_rendered(&args.dir);
         if !removed.is_empty() {

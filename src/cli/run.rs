@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{load, outln, CasesArg, CliError, Outcome};
+use super::{load, outln, CasesArg, CliError, CommandResult};
 use messenger_conformance::adapter::{AdapterFactory, StartError};
 use messenger_conformance::event::{CaseEvent, RunOptions};
 use messenger_conformance::exit::Exit;
@@ -233,7 +233,7 @@ impl RunArgs {
 /// connection), and a machine gains nothing from more of them than it has cores many times over.
 const MAX_JOBS: usize = 64;
 
-pub fn run(args: RunArgs) -> Outcome {
+pub fn run(args: RunArgs) -> CommandResult {
     let suite = load(&args.cases)?;
     let (seed, origin) = match args.properties.seed {
         Some(SeedArg::Fixed(seed)) => (seed, "given"),
@@ -566,7 +566,7 @@ fn broken_factory(name: &str) -> Result<Box<dyn AdapterFactory>, String> {
     }
 }
 
-pub fn list(args: super::ListArgs) -> Outcome {
+pub fn list(args: super::ListArgs) -> CommandResult {
     let suite = load(&args.cases)?;
     let selection = args.select.selection();
     let cases: Vec<&LoadedCase> = suite

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{CliError, Outcome};
+use super::{CliError, CommandResult};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::serve::{implementation, serve_stdio, HttpServer, HttpTimeouts};
 
@@ -30,7 +30,7 @@ pub struct ServeArgs {
     pub request_timeout_ms: u64,
 }
 
-pub fn serve(args: ServeArgs) -> Outcome {
+pub fn serve(args: ServeArgs) -> CommandResult {
     let make = implementation(args.broken.as_deref()).map_err(CliError::new)?;
     if let Some(address) = &args.http {
         let server = HttpServer::bind(address)

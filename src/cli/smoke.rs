@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{ended, outln, CliError, Outcome};
+use super::{ended, outln, CliError, CommandResult};
 use messenger_conformance::exit::Exit;
 use messenger_conformance::smoke::{smoke as smoke_test, Target};
 
@@ -25,7 +25,7 @@ pub struct SmokeArgs {
     pub command: Vec<String>,
 }
 
-pub fn smoke(args: SmokeArgs) -> Outcome {
+pub fn smoke(args: SmokeArgs) -> CommandResult {
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
     let target = match (args.url, args.command.is_empty()) {
         (Some(url), true) => Target::Http(url),

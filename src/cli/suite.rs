@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{load, outln, CasesArg, CliError, Outcome};
+use super::{load, outln, CasesArg, CliError, CommandResult};
 use messenger_conformance::exit::Exit;
 
 #[derive(Debug, Subcommand)]
@@ -25,7 +25,7 @@ pub enum SuiteCommand {
     Info(CasesArg),
 }
 
-pub fn suite(command: SuiteCommand) -> Outcome {
+pub fn suite(command: SuiteCommand) -> CommandResult {
     match command {
         SuiteCommand::Export { dir, force } => {
             let exported =

@@ -741,7 +741,8 @@ mod tests {
         ]
     }
 
-    fn run(
+    /// The diagnosis of one query by a web or iOS production workspace, with no secret in it.
+    fn diagnosed(
         user_id: Option<&str>,
         email: Option<&str>,
         hash: Option<&str>,
@@ -772,7 +773,7 @@ mod tests {
 
     #[test]
     fn the_right_hash_has_no_finding() {
-        let d = run(
+        let d = diagnosed(
             Some("u-1"),
             Some("a@b.c"),
             Some(&user_hash(WEB, "u-1")),
@@ -785,7 +786,7 @@ mod tests {
 
     #[test]
     fn hash_over_the_email_beside_a_user_id() {
-        let d = run(
+        let d = diagnosed(
             Some("u-1"),
             Some("a@b.c"),
             Some(&user_hash(WEB, "a@b.c")),
@@ -801,14 +802,14 @@ mod tests {
 
     #[test]
     fn hash_over_both_joined_or_altered_spellings() {
-        let d = run(
+        let d = diagnosed(
             Some("u-1"),
             Some("a@b.c"),
             Some(&user_hash(WEB, "u-1a@b.c")),
             Web,
         );
         assert_eq!(codes(&d), ["over_user_id_and_email"]);
-        let d = run(
+        let d = diagnosed(
             None,
             Some("Ada@Example.com"),
             Some(&user_hash(WEB, "ada@example.com")),
@@ -824,12 +825,12 @@ mod tests {
 
     #[test]
     fn another_platform_or_workspace() {
-        let d = run(Some("u-1"), None, Some(&user_hash(IOS, "u-1")), Web);
+        let d = diagnosed(Some("u-1"), None, Some(&user_hash(IOS, "u-1")), Web);
         assert_eq!(codes(&d), ["wrong_platform_secret"]);
         assert!(d.findings[0]
             .message
             .starts_with("hash made with the ios secret, but the request is on web"));
-        let d = run(Some("u-1"), None, Some(&user_hash(TEST_WEB, "u-1")), Web);
+        let d = diagnosed(Some("u-1"), None, Some(&user_hash(TEST_WEB, "u-1")), Web);
         assert_eq!(codes(&d), ["wrong_workspace"]);
         assert!(d.findings[0]
             .message
@@ -838,14 +839,14 @@ mod tests {
 
     #[test]
     fn encodings() {
-        let d = run(
+        let d = diagnosed(
             Some("u-1"),
             None,
             Some(&user_hash(IOS, "u-1").to_uppercase()),
             Ios,
         );
         assert_eq!(codes(&d), ["uppercase_on_mobile"]);
-        let d = run(
+        let d = diagnosed(
             Some("u-1"),
             None,
             Some(&user_hash(WEB, "u-1").to_uppercase()),
@@ -853,12 +854,12 @@ mod tests {
         );
         assert!(d.accepted);
         let b64 = STANDARD.encode(hmac_sha256(WEB.as_bytes(), b"u-1"));
-        let d = run(Some("u-1"), None, Some(&b64), Web);
+        let d = diagnosed(Some("u-1"), None, Some(&b64), Web);
         assert_eq!(codes(&d), ["base64"]);
         assert!(d.findings[0]
             .message
             .starts_with("not hex at all (looks like base64)"));
-        let d = run(
+        let d = diagnosed(
             Some("u-1"),
             None,
             Some(&format!("{}\n", user_hash(WEB, "u-1"))),
@@ -869,18 +870,18 @@ mod tests {
 
     #[test]
     fn missing_pieces() {
-        let d = run(None, None, Some(&user_hash(WEB, "u-1")), Web);
+        let d = diagnosed(None, None, Some(&user_hash(WEB, "u-1")), Web);
         assert_eq!(codes(&d), ["no_identifier"]);
         assert!(d.findings[0]
             .message
             .starts_with("hash sent without an identifier"));
-        let d = run(Some("u-1"), None, None, Android);
+        let d = diagnosed(Some("u-1"), None, None, Android);
         assert_eq!(codes(&d), ["no_hash"]);
     }
 
     #[test]
     fn no_match_lists_what_was_tried_without_secrets() {
-        let d = run(
+        let d = diagnosed(
             Some("u-1"),
             Some("a@b.c"),
             Some(&user_hash("made-up", "u-1")),
@@ -896,7 +897,7 @@ mod tests {
             tried.contains("production/web, production/ios, test/web"),
             "{tried}"
         );
-        let d = run(Some("u-1"), None, Some("abc"), Web);
+        let d = diagnosed(Some("u-1"), None, Some("abc"), Web);
         assert_eq!(codes(&d), ["malformed", "no_match"]);
     }
 }

@@ -65,17 +65,18 @@ pub(crate) fn format_time(seconds: i64) -> String {
 
 /// Parse `--now`: Unix seconds, or an RFC 3339 instant (`2026-01-01T00:00:00Z`,
 /// `2026-01-01T01:00:00+01:00`; fractions of a second are dropped).
-pub fn parse_now(text: &str) -> Result<i64, String> {
+pub fn parse_now(text: &str) -> Result<i64, NotAnInstant> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {
         return Ok(seconds);
     }
-    parse_rfc3339(text).ok_or_else(|| {
-        format!(
-            "`{text}` is neither Unix seconds nor an RFC 3339 instant such as 2026-01-01T00:00:00Z"
-        )
-    })
+    parse_rfc3339(text).ok_or_else(|| NotAnInstant(text.to_string()))
 }
+
+/// Text that [`parse_now`] cannot read as an instant (the text, trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is neither Unix seconds nor an RFC 3339 instant such as 2026-01-01T00:00:00Z")]
+pub struct NotAnInstant(pub String);
 
 fn parse_rfc3339(text: &str) -> Option<i64> {
     let b = text.as_bytes();
@@ -245,7 +246,10 @@ mod tests {
         assert_eq!(parse_now("2026-01-01T01:00:00+01:00"), Ok(1_767_225_600));
         assert_eq!(parse_now("2026-01-01T00:00:00.250Z"), Ok(1_767_225_600));
         assert_eq!(parse_now("1970-01-01T00:00:00Z"), Ok(0));
-        assert!(parse_now("yesterday").is_err());
+        assert_eq!(
+            parse_now(" yesterday ").unwrap_err().to_string(),
+            "`yesterday` is neither Unix seconds nor an RFC 3339 instant such as 2026-01-01T00:00:00Z"
+        );
         assert!(parse_now("2026-13-01T00:00:00Z").is_err());
     }
 

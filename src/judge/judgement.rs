@@ -120,6 +120,112 @@ pub struct Problem {
     pub requirement: Option<String>,
 }
 
+impl Problem {
+    /// The one general shape: `field` should have been `expected` and was `actual`, which
+    /// matters because `why`. It breaks a rule of the case's own level and names no
+    /// requirement; [`Problem::at_level`] and [`Problem::breaking`] say otherwise.
+    pub(crate) fn new(
+        severity: Severity,
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        why: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            field: field.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+            why: why.into(),
+            severity,
+            level: None,
+            requirement: None,
+        }
+    }
+
+    /// The same problem, breaking a rule of `level` whatever the case's level.
+    pub(crate) fn at_level(self, level: Level) -> Problem {
+        Problem {
+            level: Some(level),
+            ..self
+        }
+    }
+
+    /// The same problem, naming the requirement the answer breaks.
+    pub(crate) fn breaking(self, requirement: impl Into<String>) -> Problem {
+        Problem {
+            requirement: Some(requirement.into()),
+            ..self
+        }
+    }
+
+    /// A request that got no usable answer; `actual` says what came instead.
+    pub(crate) fn no_answer(actual: impl Into<String>) -> Problem {
+        Problem::new(
+            Severity::Major,
+            "answer",
+            "one valid protocol message answering the request",
+            actual,
+            "an adapter error never counts as a pass; the adapter was restarted and the run went on",
+        )
+    }
+
+    /// A case or property (`what`) that was never sent, because the run stopped (`reason`).
+    pub(crate) fn not_run(what: &str, reason: impl Into<String>) -> Problem {
+        Problem::new(
+            Severity::Major,
+            "answer",
+            "an answer",
+            reason,
+            format!("a {what} that did not run tested nothing: the run cannot pass"),
+        )
+    }
+
+    /// An answer of the wrong message type: `expected` was asked for, `actual` came back.
+    pub(crate) fn wrong_type(
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        why: impl Into<String>,
+    ) -> Problem {
+        Problem::new(Severity::Major, "type", expected, actual, why)
+    }
+
+    /// A case file the harness cannot turn into requests (`error` says why).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "run.rs still writes this problem out; use it there"
+        )
+    )]
+    pub(crate) fn unbuildable_case(error: impl std::fmt::Display) -> Problem {
+        Problem::new(
+            Severity::Major,
+            "case",
+            "a case the harness can build",
+            error.to_string(),
+            "the case itself is broken: fix the case file",
+        )
+    }
+
+    /// A property whose run stopped before its end (`reason`, from the property runner).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "properties/mod.rs still writes this problem out; use it there"
+        )
+    )]
+    pub(crate) fn property_aborted(reason: impl std::fmt::Display) -> Problem {
+        Problem::new(
+            Severity::Major,
+            "property",
+            "a completed property run",
+            format!("aborted: {reason}"),
+            "the property could not run to the end",
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Judgement {
     pub class: OutcomeClass,
@@ -207,14 +313,74 @@ fn gates(level: Level) -> u8 {
 pub(crate) fn unexpected_type(expected: &str, answer: &FromAdapter) -> Judgement {
     Judgement::from_problems(
         OutcomeClass::AdapterError,
-        vec![Problem {
-            field: "type".into(),
-            expected: expected.into(),
-            actual: answer.type_name().into(),
-            why: "the contract answers each request type with its own message type".into(),
-            severity: Severity::Major,
-            level: None,
-            requirement: None,
-        }],
+        vec![Problem::wrong_type(
+            expected,
+            answer.type_name(),
+            "the contract answers each request type with its own message type",
+        )],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_general_shape_breaks_a_rule_of_the_case_level_and_names_no_requirement() {
+        let problem = Problem::new(Severity::Minor, "error", "a", "b", "why");
+        assert_eq!(
+            (problem.level, problem.requirement.as_deref()),
+            (None, None)
+        );
+        let problem = problem.at_level(Level::Should).breaking("SIGN-JWT-TYP");
+        assert_eq!(problem.level, Some(Level::Should));
+        assert_eq!(problem.requirement.as_deref(), Some("SIGN-JWT-TYP"));
+        assert_eq!(
+            (problem.field.as_str(), problem.expected.as_str()),
+            ("error", "a")
+        );
+        assert_eq!(
+            (problem.actual.as_str(), problem.why.as_str()),
+            ("b", "why")
+        );
+    }
+
+    /// The problems the runner and the property runner still write out by hand (`run.rs`,
+    /// `properties/mod.rs`): the constructors say the same words, so using them changes no
+    /// report.
+    #[test]
+    fn the_named_problems_say_what_the_runners_say() {
+        assert_eq!(
+            Problem::unbuildable_case("case c1: no such key"),
+            Problem {
+                field: "case".into(),
+                expected: "a case the harness can build".into(),
+                actual: "case c1: no such key".into(),
+                why: "the case itself is broken: fix the case file".into(),
+                severity: Severity::Major,
+                level: None,
+                requirement: None,
+            }
+        );
+        assert_eq!(
+            Problem::property_aborted("too many global rejects"),
+            Problem {
+                field: "property".into(),
+                expected: "a completed property run".into(),
+                actual: "aborted: too many global rejects".into(),
+                why: "the property could not run to the end".into(),
+                severity: Severity::Major,
+                level: None,
+                requirement: None,
+            }
+        );
+        let not_run = Problem::not_run("case", "interrupted");
+        assert_eq!(
+            (not_run.actual.as_str(), not_run.why.as_str()),
+            (
+                "interrupted",
+                "a case that did not run tested nothing: the run cannot pass"
+            )
+        );
+    }
 }

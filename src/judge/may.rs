@@ -66,31 +66,35 @@ pub(super) fn judge_any_of(
         .enumerate()
         .map(|(i, e)| format!("({}) {}", i + 1, describe_expected(e)))
         .collect();
+    let severity = named
+        .iter()
+        .map(|p| p.severity)
+        .chain(closest.severity)
+        .min()
+        .unwrap_or(Severity::Minor);
+    let why = format!(
+        "the signer rules leave this input open and allow {} (CONTRACT, \"Inputs the signer rules leave open\"); this answer is none of them, so it fails at {level} level{}; compared with the closest, ({}):",
+        match answers.len() {
+            1 => "one answer".to_string(),
+            n => format!("{n} answers"),
+        },
+        if did.is_empty() {
+            String::new()
+        } else {
+            format!(": it {}", did.join("; it "))
+        },
+        index + 1
+    );
     let summary = Problem {
-        field: "answer".into(),
-        expected: format!("any one of the conforming answers: {}", listed.join("; ")),
-        actual: describe_answer(answer),
-        why: format!(
-            "the signer rules leave this input open and allow {} (CONTRACT, \"Inputs the signer rules leave open\"); this answer is none of them, so it fails at {level} level{}; compared with the closest, ({}):",
-            match answers.len() {
-                1 => "one answer".to_string(),
-                n => format!("{n} answers"),
-            },
-            if did.is_empty() {
-                String::new()
-            } else {
-                format!(": it {}", did.join("; it "))
-            },
-            index + 1
-        ),
-        severity: named
-            .iter()
-            .map(|p| p.severity)
-            .chain(closest.severity)
-            .min()
-            .unwrap_or(Severity::Minor),
-        level: Some(level),
         requirement: named.first().and_then(|p| p.requirement.clone()),
+        ..Problem::new(
+            severity,
+            "answer",
+            format!("any one of the conforming answers: {}", listed.join("; ")),
+            describe_answer(answer),
+            why,
+        )
+        .at_level(level)
     };
     let named_fields: Vec<String> = named.iter().map(|p| p.field.clone()).collect();
     let mut problems = vec![summary];

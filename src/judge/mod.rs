@@ -43,33 +43,16 @@ pub(crate) fn no_answer(timed_out: bool, actual: String) -> Judgement {
     } else {
         OutcomeClass::AdapterError
     };
-    let problem = Problem {
-        field: "answer".into(),
-        expected: "one valid protocol message answering the request".into(),
-        actual,
-        why:
-            "an adapter error never counts as a pass; the adapter was restarted and the run went on"
-                .into(),
-        severity: Severity::Major,
-        level: None,
-        requirement: None,
-    };
-    Judgement::from_problems(class, vec![problem])
+    Judgement::from_problems(class, vec![Problem::no_answer(actual)])
 }
 
 /// A case or property (`what`) that was never sent, because the run stopped (`reason`): an
 /// adapter error, never a pass.
 pub(crate) fn not_run(what: &str, reason: &str) -> Judgement {
-    let problem = Problem {
-        field: "answer".into(),
-        expected: "an answer".into(),
-        actual: reason.to_string(),
-        why: format!("a {what} that did not run tested nothing: the run cannot pass"),
-        severity: Severity::Major,
-        level: None,
-        requirement: None,
-    };
-    Judgement::from_problems(OutcomeClass::AdapterError, vec![problem])
+    Judgement::from_problems(
+        OutcomeClass::AdapterError,
+        vec![Problem::not_run(what, reason)],
+    )
 }
 
 /// An `unsupported` answer to a request `hello` declared no lack for (the harness never sends
@@ -144,10 +127,11 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
         .enumerate()
         .map(|(i, v)| format!("({}) {}", i + 1, describe_verdict(v)))
         .collect();
-    let summary = Problem {
-        field: "verdict".into(),
-        expected: format!("any one of the listed verdicts: {}", listed.join("; ")),
-        actual: describe_verdict(&ExpectedVerdict {
+    let summary = Problem::new(
+        closest.severity.unwrap_or(Severity::Minor),
+        "verdict",
+        format!("any one of the listed verdicts: {}", listed.join("; ")),
+        describe_verdict(&ExpectedVerdict {
             outcome: actual.outcome,
             error: actual.error,
             also: Vec::new(),
@@ -156,15 +140,12 @@ fn judge_any_of(verdicts: &[ExpectedVerdict], actual: &Verdict) -> Judgement {
             applied: actual.attributes.applied.clone(),
             dropped: actual.attributes.dropped.clone(),
         }),
-        why: format!(
+        format!(
             "this `may` case lets the implementation choose among {} verdicts and never fails it for the choice, but this answer matches none of them, so it breaks a rule like any other answer; compared with the closest, ({}):",
             verdicts.len(),
             index + 1
         ),
-        severity: closest.severity.unwrap_or(Severity::Minor),
-        level: None,
-        requirement: None,
-    };
+    );
     let mut problems = vec![summary];
     problems.extend(closest.problems);
     Judgement::from_problems(closest.class, problems)
@@ -224,15 +205,7 @@ pub(crate) fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Jud
         {
             why.push_str(". Note: the reference verifies this user_hash; check that the implementation hashes the user_id when one is sent (else the email), exactly as sent, with the request platform's own secret, and accepts either hex case on web (`messenger-conformance debug hash` names such mistakes)");
         }
-        let problem = Problem {
-            field: "outcome".into(),
-            expected: expected_text,
-            actual: actual_text,
-            why,
-            severity,
-            level: None,
-            requirement: None,
-        };
+        let problem = Problem::new(severity, "outcome", expected_text, actual_text, why);
         return Judgement::from_problems(OutcomeClass::WrongVerdict, vec![problem]);
     }
 
@@ -254,42 +227,36 @@ pub(crate) fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Jud
                         .join(" or ")
                 ),
             };
-            problems.push(Problem {
-                field: "error".into(),
-                expected: expected_codes,
-                actual: show_code(actual.error),
-                why:
-                    "integrators and their logs rely on the code to find which rule a request broke"
-                        .into(),
-                severity: Severity::Minor,
-                level: None,
-                requirement: None,
-            });
+            problems.push(Problem::new(
+                Severity::Minor,
+                "error",
+                expected_codes,
+                show_code(actual.error),
+                "integrators and their logs rely on the code to find which rule a request broke",
+            ));
         }
         let shape_ok = !actual.verified
             && actual.identity.is_none()
             && actual.attributes.applied.is_empty()
             && actual.attributes.dropped.is_empty();
         if !shape_ok {
-            problems.push(Problem {
-                field: "rejection".into(),
-                expected: "verified false, identity null, no attributes".into(),
-                actual: format!(
+            problems.push(Problem::new(
+                if actual.verified || !actual.attributes.applied.is_empty() {
+                    Severity::Critical
+                } else {
+                    Severity::Minor
+                },
+                "rejection",
+                "verified false, identity null, no attributes",
+                format!(
                     "verified {}, identity {}, {} applied, {} dropped",
                     actual.verified,
                     show_json(&actual.identity),
                     actual.attributes.applied.len(),
                     actual.attributes.dropped.len()
                 ),
-                why: "a rejected request must not identify anyone or change any attribute".into(),
-                severity: if actual.verified || !actual.attributes.applied.is_empty() {
-                    Severity::Critical
-                } else {
-                    Severity::Minor
-                },
-                level: None,
-                requirement: None,
-            });
+                "a rejected request must not identify anyone or change any attribute",
+            ));
         }
         let class = if problems.iter().any(|p| p.field == "error") {
             OutcomeClass::WrongErrorCode
@@ -305,39 +272,36 @@ pub(crate) fn judge_verdict(expected: &ExpectedVerdict, actual: &Verdict) -> Jud
         } else {
             ("it did not vouch for an identity that was proven: the user is treated as unverified", Severity::Major)
         };
-        problems.push(Problem {
-            field: "verified".into(),
-            expected: expected.verified.to_string(),
-            actual: actual.verified.to_string(),
-            why: why.into(),
+        problems.push(Problem::new(
             severity,
-            level: None,
-            requirement: None,
-        });
+            "verified",
+            expected.verified.to_string(),
+            actual.verified.to_string(),
+            why,
+        ));
     }
     if expected.identity != actual.identity {
         let wrong_user = actual.verified
             && actual.identity.as_ref().and_then(|i| i.user_id.as_ref())
                 != expected.identity.as_ref().and_then(|i| i.user_id.as_ref());
-        problems.push(Problem {
-            field: "identity".into(),
-            expected: show_json(&expected.identity),
-            actual: show_json(&actual.identity),
-            why: if wrong_user {
-                "the session is verified as another user than the proof names (impersonation)"
-                    .into()
-            } else {
-                "the identity must come from the signed data, and unsigned data must not replace it"
-                    .into()
-            },
-            severity: if wrong_user {
-                Severity::Critical
-            } else {
-                Severity::Minor
-            },
-            level: None,
-            requirement: None,
-        });
+        let (why, severity) = if wrong_user {
+            (
+                "the session is verified as another user than the proof names (impersonation)",
+                Severity::Critical,
+            )
+        } else {
+            (
+                "the identity must come from the signed data, and unsigned data must not replace it",
+                Severity::Minor,
+            )
+        };
+        problems.push(Problem::new(
+            severity,
+            "identity",
+            show_json(&expected.identity),
+            show_json(&actual.identity),
+            why,
+        ));
     }
     problems.extend(judge_attributes(expected, actual));
     Judgement::from_problems(OutcomeClass::WrongDetail, problems)
@@ -370,24 +334,24 @@ fn judge_attributes(expected: &ExpectedVerdict, actual: &Verdict) -> Vec<Problem
         let locked_but_applied = expected.dropped.get(name).map(|r| r.as_str())
             == Some("locked_attribute")
             && actual.attributes.applied.contains_key(name);
-        problems.push(Problem {
-            field: format!("attributes.{name}"),
-            expected: want,
-            actual: got,
-            why: if locked_but_applied {
-                "a locked attribute changed without a valid JWT: only a signed token may change it"
-                    .into()
-            } else {
-                "attributes must be applied or dropped exactly as the locking rules say".into()
-            },
-            severity: if locked_but_applied {
-                Severity::Critical
-            } else {
-                Severity::Minor
-            },
-            level: None,
-            requirement: None,
-        });
+        let (why, severity) = if locked_but_applied {
+            (
+                "a locked attribute changed without a valid JWT: only a signed token may change it",
+                Severity::Critical,
+            )
+        } else {
+            (
+                "attributes must be applied or dropped exactly as the locking rules say",
+                Severity::Minor,
+            )
+        };
+        problems.push(Problem::new(
+            severity,
+            format!("attributes.{name}"),
+            want,
+            got,
+            why,
+        ));
     }
     problems
 }

@@ -96,19 +96,14 @@ fn finding(
     (level, requirement): (Level, &str),
     severity: Severity,
 ) -> Problem {
-    Problem {
-        field: field.into(),
-        expected: expected.into(),
-        actual: did,
-        why: why.into(),
-        severity: if level == Level::Should {
-            Severity::Minor
-        } else {
-            severity
-        },
-        level: Some(level),
-        requirement: Some(requirement.into()),
-    }
+    let severity = if level == Level::Should {
+        Severity::Minor
+    } else {
+        severity
+    };
+    Problem::new(severity, field, expected, did, why)
+        .at_level(level)
+        .breaking(requirement)
 }
 
 fn hash_findings(request: &SignRequest, hash: &str, problems: &mut Vec<Problem>) {

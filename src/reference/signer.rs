@@ -171,11 +171,46 @@ pub fn sign_read(request: &SignRequest, reading: Reading) -> FromAdapter {
             user_hash,
             jwt,
         }),
-        Err(message) => FromAdapter::Refused(Refused {
+        Err(refusal) => FromAdapter::Refused(Refused {
             id: request.id.clone(),
-            message,
+            message: refusal.to_string(),
         }),
     }
+}
+
+/// Why the reference refuses to sign: the message of its `refused` answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Refusal {
+    #[error(
+        "the secret is empty: verifiers never accept a user_hash or JWT made with an empty secret"
+    )]
+    EmptySecret,
+    #[error("the user_id is an empty string, which verifiers reject")]
+    EmptyUserId,
+    #[error("the email is an empty string, which verifiers reject")]
+    EmptyEmail,
+    #[error("a user_hash needs a user_id or an email; this user has neither")]
+    NoIdentifier,
+    #[error("a user JWT needs a user_id (the `user_id` claim is required); this user has none")]
+    NoUserId,
+    /// Attributes named like a claim or field of their own (in the request's order).
+    #[error("{}", reserved_words(.0))]
+    ReservedAttributes(Vec<String>),
+    #[error("expires_in {0} would make a token that is expired on arrival")]
+    ExpiredOnArrival(i64),
+    #[error("now {now} + expires_in {expires_in} overflows a 64-bit integer")]
+    Overflow { now: i64, expires_in: i64 },
+}
+
+fn reserved_words(reserved: &[String]) -> String {
+    let one = reserved.len() == 1;
+    format!(
+        "attribute{} {} would become top-level claim{} with a meaning of {} own (identity, registered claim or request field); refusing rather than overwrite it",
+        if one { "" } else { "s" },
+        reserved.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        if one { "" } else { "s" },
+        if one { "its" } else { "their" },
+    )
 }
 
 /// The user's identifiers as `reading` takes them: `None` for absent, and for an empty one read
@@ -183,9 +218,9 @@ pub fn sign_read(request: &SignRequest, reading: Reading) -> FromAdapter {
 fn identifiers<'a>(
     request: &'a SignRequest,
     reading: Reading,
-) -> Result<(Option<&'a str>, Option<&'a str>), String> {
+) -> Result<(Option<&'a str>, Option<&'a str>), Refusal> {
     if request.secret.is_empty() && !reading.empty_secret {
-        return Err("the secret is empty: verifiers never accept a user_hash or JWT made with an empty secret".into());
+        return Err(Refusal::EmptySecret);
     }
     let (user_id, email) = (
         request.user.user_id.as_deref(),
@@ -194,7 +229,7 @@ fn identifiers<'a>(
     let non_empty = |id: Option<&'a str>| id.filter(|id| !id.is_empty());
     let user_id = match user_id {
         Some("") if reading.empty_as_absent && request.mode == SignMode::UserHash => None,
-        Some("") => return Err("the user_id is an empty string, which verifiers reject".into()),
+        Some("") => return Err(Refusal::EmptyUserId),
         other => other,
     };
     let email = match email {
@@ -203,32 +238,27 @@ fn identifiers<'a>(
         Some("") if non_empty(user_id).is_some() && reading.empty_as_absent => None,
         // Without a user_id, reading it as absent leaves no identifier: refused below.
         Some("") if user_id.is_none() && reading.empty_as_absent => None,
-        Some("") => return Err("the email is an empty string, which verifiers reject".into()),
+        Some("") => return Err(Refusal::EmptyEmail),
         other => other,
     };
     Ok((user_id, email))
 }
 
 /// The `user_hash` for the request's user, or why there is none.
-fn sign_user_hash(request: &SignRequest, reading: Reading) -> Result<String, String> {
+fn sign_user_hash(request: &SignRequest, reading: Reading) -> Result<String, Refusal> {
     let identifier = match identifiers(request, reading)? {
         (Some(user_id), _) => user_id,
         (None, Some(email)) => email,
-        (None, None) => {
-            return Err("a user_hash needs a user_id or an email; this user has neither".into())
-        }
+        (None, None) => return Err(Refusal::NoIdentifier),
     };
     Ok(user_hash(&request.secret, identifier))
 }
 
 /// The user JWT for the request's user, or why there is none.
-fn sign_jwt(request: &SignRequest, reading: Reading) -> Result<String, String> {
+fn sign_jwt(request: &SignRequest, reading: Reading) -> Result<String, Refusal> {
     let (user_id, email) = identifiers(request, reading)?;
     let Some(user_id) = user_id else {
-        return Err(
-            "a user JWT needs a user_id (the `user_id` claim is required); this user has none"
-                .into(),
-        );
+        return Err(Refusal::NoUserId);
     };
     let is_reserved =
         |name: &str| RESERVED_ATTRIBUTES.contains(&name) || REGISTERED_CLAIMS.contains(&name);
@@ -239,30 +269,24 @@ fn sign_jwt(request: &SignRequest, reading: Reading) -> Result<String, String> {
         .filter(|name| is_reserved(name))
         .collect();
     if !reserved.is_empty() && !reading.drop_reserved {
-        return Err(format!(
-            "attribute{} {} would become top-level claim{} with a meaning of {} own (identity, registered claim or request field); refusing rather than overwrite it",
-            if reserved.len() == 1 { "" } else { "s" },
-            reserved.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
-            if reserved.len() == 1 { "" } else { "s" },
-            if reserved.len() == 1 { "its" } else { "their" },
+        return Err(Refusal::ReservedAttributes(
+            reserved.into_iter().map(str::to_string).collect(),
         ));
     }
     let exp = match request.expires_in {
         None => None,
         Some(seconds) if seconds <= 0 && !reading.any_lifetime => {
-            return Err(format!(
-                "expires_in {seconds} would make a token that is expired on arrival"
-            ));
+            return Err(Refusal::ExpiredOnArrival(seconds));
         }
         Some(seconds) => match exact_exp(request.now, seconds) {
             Some(exp) if reading.any_lifetime || request.now.checked_add(seconds).is_some() => {
                 Some(exp)
             }
             _ => {
-                return Err(format!(
-                    "now {} + expires_in {seconds} overflows a 64-bit integer",
-                    request.now
-                ))
+                return Err(Refusal::Overflow {
+                    now: request.now,
+                    expires_in: seconds,
+                })
             }
         },
     };
@@ -435,6 +459,58 @@ mod tests {
             let message = refused(sign(&r));
             assert!(message.contains(&format!("`{name}`")), "{name}: {message}");
         }
+    }
+
+    /// The words of every refusal, as `refused` answers and failure messages show them.
+    #[test]
+    fn refusals_say_why_in_words() {
+        let mut r = request(SignMode::Jwt, Some("u-1"), None);
+        r.attributes.insert("sub".into(), json!("x"));
+        assert_eq!(
+            refused(sign(&r)),
+            "attribute `sub` would become top-level claim with a meaning of its own (identity, registered claim or request field); refusing rather than overwrite it"
+        );
+        r.attributes.insert("email".into(), json!("x"));
+        assert_eq!(
+            refused(sign(&r)),
+            "attributes `sub`, `email` would become top-level claims with a meaning of their own (identity, registered claim or request field); refusing rather than overwrite it"
+        );
+        let mut r = request(SignMode::Jwt, Some("u-1"), None);
+        r.expires_in = Some(0);
+        assert_eq!(
+            refused(sign(&r)),
+            "expires_in 0 would make a token that is expired on arrival"
+        );
+        r.expires_in = Some(i64::MAX);
+        assert_eq!(
+            refused(sign(&r)),
+            format!(
+                "now 1767225600 + expires_in {} overflows a 64-bit integer",
+                i64::MAX
+            )
+        );
+        let mut r = request(SignMode::UserHash, Some(""), Some("ada@example.com"));
+        assert_eq!(
+            refused(sign(&r)),
+            "the user_id is an empty string, which verifiers reject"
+        );
+        r.secret = String::new();
+        assert_eq!(
+            refused(sign(&r)),
+            "the secret is empty: verifiers never accept a user_hash or JWT made with an empty secret"
+        );
+        assert_eq!(
+            refused(sign(&request(SignMode::UserHash, None, None))),
+            "a user_hash needs a user_id or an email; this user has neither"
+        );
+        assert_eq!(
+            refused(sign(&request(SignMode::Jwt, None, Some("ada@example.com")))),
+            "a user JWT needs a user_id (the `user_id` claim is required); this user has none"
+        );
+        assert_eq!(
+            refused(sign(&request(SignMode::Jwt, Some("u-1"), Some("")))),
+            "the email is an empty string, which verifiers reject"
+        );
     }
 
     #[test]

@@ -46,14 +46,14 @@ pub(crate) fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         _ => Some(Severity::Major),
     };
     let problems = severity
-        .map(|severity| Problem {
-            field: "outcome".into(),
-            expected: "rejected (jwt_algorithm_not_allowed)".into(),
-            actual: "accepted".into(),
-            why: "it accepted a request that must be refused".into(),
-            severity,
-            level: None,
-            requirement: None,
+        .map(|severity| {
+            Problem::new(
+                severity,
+                "outcome",
+                "rejected (jwt_algorithm_not_allowed)",
+                "accepted",
+                "it accepted a request that must be refused",
+            )
         })
         .into_iter()
         .collect();

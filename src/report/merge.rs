@@ -302,6 +302,10 @@ mod tests {
         for bad in ["0/3", "4/3", "1/0", "a/b", "3", "hash:1/2"] {
             assert!(bad.parse::<Partition>().is_err(), "{bad}");
         }
+        assert_eq!(
+            "0/3".parse::<Partition>().unwrap_err().to_string(),
+            "`0/3` is not a partition: write K/N with 1 <= K <= N, e.g. 2/4"
+        );
         let p = Partition { index: 2, count: 3 };
         assert_eq!(p.select((0..8).collect()), vec![1, 4, 7]);
     }

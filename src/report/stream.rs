@@ -122,7 +122,7 @@ impl Stream {
             .ok_or_else(|| invalid(1, "no header record: this is not an event stream".into()))?;
         let last = text.lines().count().max(1);
         check_consistent(&header, &cases, footer.as_ref())
-            .map_err(|message| invalid(last, message))?;
+            .map_err(|contradiction| invalid(last, contradiction.to_string()))?;
         let complete = footer.is_some();
         let footer =
             footer.unwrap_or_else(|| footer_for(&cases, cases.iter().map(|c| c.duration_ms).sum()));
@@ -231,22 +231,20 @@ fn check_consistent(
     header: &RunHeader,
     cases: &[CaseEvent],
     footer: Option<&RunFooter>,
-) -> Result<(), String> {
+) -> Result<(), Contradiction> {
     let mut seen = std::collections::HashSet::new();
     if let Some(twice) = cases
         .iter()
         .find(|c| !seen.insert((c.kind == crate::event::Kind::Property, c.id.as_str())))
     {
-        return Err(format!(
-            "{} {} has more than one record: each case runs once in a run; this stream was \
-             edited or concatenated (`merge` combines runs)",
-            if twice.kind == crate::event::Kind::Property {
+        return Err(Contradiction::Twice {
+            kind: if twice.kind == crate::event::Kind::Property {
                 "property"
             } else {
                 "case"
             },
-            twice.id
-        ));
+            id: twice.id.clone(),
+        });
     }
     let Some(footer) = footer else {
         // A run cut short holds what ran, and its totals are computed from it.
@@ -256,17 +254,10 @@ fn check_consistent(
     if (footer.passed, footer.failed, footer.skipped)
         != (totals.passed, totals.failed, totals.skipped)
     {
-        return Err(format!(
-            "the footer claims {} passed, {} failed, {} skipped, and the records hold {} passed, \
-             {} failed, {} skipped: the stream contradicts itself; report the run from the \
-             events.jsonl it wrote, or run it again",
-            footer.passed,
-            footer.failed,
-            footer.skipped,
-            totals.passed,
-            totals.failed,
-            totals.skipped
-        ));
+        return Err(Contradiction::Totals {
+            claimed: (footer.passed, footer.failed, footer.skipped),
+            held: (totals.passed, totals.failed, totals.skipped),
+        });
     }
     if let (false, Some(suite)) = (header.options.selection.is_partial(), &header.suite) {
         let expected = suite.cases + suite.extra.iter().map(|e| e.cases).sum::<usize>();
@@ -275,15 +266,39 @@ fn check_consistent(
             .filter(|c| c.kind == crate::event::Kind::Case)
             .count();
         if found != expected {
-            return Err(format!(
-                "the header records a run of the whole suite ({expected} cases, no --filter, \
-                 --skip, --role, --only or --partition), and the stream holds {found} case \
-                 records: it is not the run it claims to be; report the run from the \
-                 events.jsonl it wrote, or run it again"
-            ));
+            return Err(Contradiction::CasesMissing { expected, found });
         }
     }
     Ok(())
+}
+
+/// How a stream contradicts itself ([`check_consistent`]).
+#[derive(Debug, thiserror::Error)]
+enum Contradiction {
+    #[error(
+        "{kind} {id} has more than one record: each case runs once in a run; this stream was \
+         edited or concatenated (`merge` combines runs)"
+    )]
+    Twice { kind: &'static str, id: String },
+    #[error(
+        "the footer claims {} passed, {} failed, {} skipped, and the records hold {} passed, \
+         {} failed, {} skipped: the stream contradicts itself; report the run from the \
+         events.jsonl it wrote, or run it again",
+        claimed.0, claimed.1, claimed.2, held.0, held.1, held.2
+    )]
+    Totals {
+        /// Passed, failed, skipped, as the footer says.
+        claimed: (usize, usize, usize),
+        /// Passed, failed, skipped, as the records hold.
+        held: (usize, usize, usize),
+    },
+    #[error(
+        "the header records a run of the whole suite ({expected} cases, no --filter, \
+         --skip, --role, --only or --partition), and the stream holds {found} case \
+         records: it is not the run it claims to be; report the run from the \
+         events.jsonl it wrote, or run it again"
+    )]
+    CasesMissing { expected: usize, found: usize },
 }
 
 fn push_record(out: &mut String, record: &Record) {
@@ -342,6 +357,25 @@ mod tests {
     use super::*;
     use crate::judge::OutcomeClass;
     use crate::report::fixtures::{case, header};
+
+    #[test]
+    fn a_contradiction_says_what_to_do() {
+        let twice = Contradiction::Twice {
+            kind: "case",
+            id: "JWT-1".into(),
+        };
+        assert_eq!(twice.to_string(), "case JWT-1 has more than one record: each case runs once in a run; this stream was edited or concatenated (`merge` combines runs)");
+        let totals = Contradiction::Totals {
+            claimed: (450, 0, 1),
+            held: (2, 1, 0),
+        };
+        assert_eq!(totals.to_string(), "the footer claims 450 passed, 0 failed, 1 skipped, and the records hold 2 passed, 1 failed, 0 skipped: the stream contradicts itself; report the run from the events.jsonl it wrote, or run it again");
+        let missing = Contradiction::CasesMissing {
+            expected: 450,
+            found: 3,
+        };
+        assert_eq!(missing.to_string(), "the header records a run of the whole suite (450 cases, no --filter, --skip, --role, --only or --partition), and the stream holds 3 case records: it is not the run it claims to be; report the run from the events.jsonl it wrote, or run it again");
+    }
 
     #[test]
     fn round_trips_through_jsonl() {

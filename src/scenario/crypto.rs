@@ -15,16 +15,16 @@ use sha2::{Sha256, Sha384, Sha512};
 use super::model::MacAlg;
 
 pub(crate) fn hmac(alg: MacAlg, key: &[u8], data: &[u8]) -> Vec<u8> {
-    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+    fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
         let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
             .expect("HMAC takes keys of any length");
         mac.update(data);
         mac.finalize().into_bytes().to_vec()
     }
     match alg {
-        MacAlg::HS256 => run::<Hmac<Sha256>>(key, data),
-        MacAlg::HS384 => run::<Hmac<Sha384>>(key, data),
-        MacAlg::HS512 => run::<Hmac<Sha512>>(key, data),
+        MacAlg::HS256 => mac::<Hmac<Sha256>>(key, data),
+        MacAlg::HS384 => mac::<Hmac<Sha384>>(key, data),
+        MacAlg::HS512 => mac::<Hmac<Sha512>>(key, data),
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::MessageFormatter;
 
 use super::source::{snippet, FieldPath, Loc, Node};
-use super::step::Problem;
+use super::step::FieldError;
 use super::typo::closest;
 
 /// One problem in the case files.
@@ -356,7 +356,7 @@ impl SourceFile {
             .at(&self.text, self.locate(path))
     }
 
-    pub(super) fn problem(&self, prefix: &FieldPath, problem: Problem) -> LoadError {
+    pub(super) fn problem(&self, prefix: &FieldPath, problem: FieldError) -> LoadError {
         self.error(&problem.at.under(prefix), problem.message, problem.hint)
     }
 }

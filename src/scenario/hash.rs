@@ -3,7 +3,7 @@
 use super::crypto::{b64, b64url, hex, hmac_sha256};
 use super::model::{HashEncoding, HashTemplate, Over, TextEdit};
 use super::source::FieldPath;
-use super::step::{Problem, StepCtx};
+use super::step::{FieldError, StepCtx};
 
 /// The identifiers a hash may be computed over: the request's, or the signer's user.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,7 +19,7 @@ pub(crate) fn build_hash(
     at: &FieldPath,
     ids: Identifiers<'_>,
     ctx: &mut StepCtx<'_>,
-) -> Result<String, Problem> {
+) -> Result<String, FieldError> {
     let encoded = match (&template.hmac, &template.literal) {
         (Some(spec), None) => {
             let text = over_text(&spec.over, &at.key("hmac").key("over"), ids)?;
@@ -29,22 +29,23 @@ pub(crate) fn build_hash(
         }
         (None, Some(literal)) => {
             if template.encoding.is_some() {
-                return Err(
-                    Problem::new(&at.key("encoding"), "`encoding` applies to `hmac` only")
-                        .hint("a `literal` is sent as written: remove `encoding`"),
-                );
+                return Err(FieldError::new(
+                    &at.key("encoding"),
+                    "`encoding` applies to `hmac` only",
+                )
+                .hint("a `literal` is sent as written: remove `encoding`"));
             }
             literal.clone()
         }
         (Some(_), Some(_)) => {
             return Err(
-                Problem::new(at, "a user_hash template has both `hmac` and `literal`")
+                FieldError::new(at, "a user_hash template has both `hmac` and `literal`")
                     .hint("keep one: `hmac: {over: user_id, secret: web}` or `literal: \"...\"`"),
             )
         }
         (None, None) => {
             return Err(
-                Problem::new(at, "a user_hash template needs `hmac` or `literal`")
+                FieldError::new(at, "a user_hash template needs `hmac` or `literal`")
                     .hint("e.g. `user_hash: {hmac: {over: user_id, secret: web}}`"),
             )
         }
@@ -52,10 +53,10 @@ pub(crate) fn build_hash(
     apply_edits(encoded, &template.edit, &at.key("edit"))
 }
 
-fn over_text(over: &Over, at: &FieldPath, ids: Identifiers<'_>) -> Result<String, Problem> {
+fn over_text(over: &Over, at: &FieldPath, ids: Identifiers<'_>) -> Result<String, FieldError> {
     let need = |value: Option<&str>, name: &str| {
         value.map(str::to_string).ok_or_else(|| {
-            Problem::new(
+            FieldError::new(
                 at,
                 format!(
                     "the hash is over `{name}`, but {} has no string `{name}`",
@@ -91,13 +92,13 @@ pub(crate) fn apply_edits(
     mut text: String,
     edits: &[TextEdit],
     at: &FieldPath,
-) -> Result<String, Problem> {
+) -> Result<String, FieldError> {
     for (i, edit) in edits.iter().enumerate() {
         let at = at.index(i);
         let chars: Vec<char> = text.chars().collect();
         text = match edit {
             TextEdit::Truncate(keep) if *keep >= chars.len() => {
-                return Err(Problem::new(
+                return Err(FieldError::new(
                     &at,
                     format!(
                         "`truncate: {keep}` keeps the whole {}-character text",
@@ -111,7 +112,7 @@ pub(crate) fn apply_edits(
             TextEdit::Prepend(more) => more.clone() + &text,
             TextEdit::FlipChar(index) => {
                 let Some(&c) = chars.get(*index) else {
-                    return Err(Problem::new(
+                    return Err(FieldError::new(
                         &at,
                         format!(
                             "`flip_char: {index}` is past the end of the {}-character text",
@@ -136,7 +137,7 @@ pub(crate) fn apply_edits(
                         .take(3)
                         .map(|(i, c)| format!("{i} (`{c}`)"))
                         .collect();
-                    return Err(Problem::new(
+                    return Err(FieldError::new(
                         &at,
                         format!("character {index} of `{text}` is `{c}`, which has no other case"),
                     )

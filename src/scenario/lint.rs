@@ -16,13 +16,13 @@ use super::model::{Case, CaseSeverity, Fixtures};
 use super::secret::SecretRef;
 use super::source::case_path;
 use super::source::FieldPath;
-use super::step::Problem;
+use super::step::FieldError;
 use super::typo::closest;
 
 /// A case's own `severity` comes with a `severity_reason` (what a failure lets happen), and is
 /// never `critical` on a `should` or `may` case: failing a rule the contract leaves open lets no
 /// one in.
-pub(crate) fn severity_override(case: &Case) -> Vec<Problem> {
+pub(crate) fn severity_override(case: &Case) -> Vec<FieldError> {
     let root = FieldPath::root();
     let reason = case
         .severity_reason
@@ -31,21 +31,21 @@ pub(crate) fn severity_override(case: &Case) -> Vec<Problem> {
     let mut problems = Vec::new();
     match (case.severity, reason) {
         (Some(severity), None) => problems.push(
-            Problem::new(
+            FieldError::new(
                 &root.key(if case.severity_reason.is_some() { "severity_reason" } else { "severity" }),
                 format!("`severity: {}` needs a `severity_reason`", severity_name(severity)),
             )
             .hint("say what a failure of this case lets happen, e.g. `severity_reason: the token is MACed with the platform's key; accepting it late defeats revocation`; or remove `severity` to keep the one derived from the request"),
         ),
         (None, Some(_)) => problems.push(
-            Problem::new(&root.key("severity_reason"), "`severity_reason` without a `severity`")
+            FieldError::new(&root.key("severity_reason"), "`severity_reason` without a `severity`")
                 .hint("add `severity: critical|major|minor`, or remove the reason"),
         ),
         _ => {}
     }
     if case.severity == Some(CaseSeverity::Critical) && case.level != Level::Must {
         problems.push(
-            Problem::new(
+            FieldError::new(
                 &root.key("severity"),
                 format!("a `{}` case cannot be `critical`", case.level),
             )
@@ -84,7 +84,7 @@ pub(crate) fn is_short_key_case(case: &Case) -> bool {
 /// by reference, `web` or `key:k-web`, is the fixtures', checked by [`short_fixture_secrets`].
 /// A `literal:` secret a token or hash is forged with never reaches the implementation, and the
 /// empty secret is the subject of its own cases.) Paths are relative to the case.
-pub(crate) fn short_secrets(case: &Case) -> Vec<Problem> {
+pub(crate) fn short_secrets(case: &Case) -> Vec<FieldError> {
     if is_short_key_case(case) {
         return Vec::new();
     }
@@ -135,7 +135,7 @@ fn patch_secrets(value: &Value, at: &FieldPath, found: &mut Vec<(FieldPath, Stri
 
 /// Every non-empty identity-verification or key secret of the fixtures under
 /// [`MIN_SECRET_BYTES`]: every case may use them, so none is exempt.
-pub(crate) fn short_fixture_secrets(fixtures: &Fixtures) -> Vec<Problem> {
+pub(crate) fn short_fixture_secrets(fixtures: &Fixtures) -> Vec<FieldError> {
     let root = FieldPath::root();
     let mut found = Vec::new();
     for (name, workspace) in &fixtures.workspaces {
@@ -166,7 +166,7 @@ pub(crate) fn short_fixture_secrets(fixtures: &Fixtures) -> Vec<Problem> {
 }
 
 /// The problem with one secret, if it is short; the secret itself is never shown.
-fn short_secret_problem(at: &FieldPath, secret: &str, in_case: bool) -> Option<Problem> {
+fn short_secret_problem(at: &FieldPath, secret: &str, in_case: bool) -> Option<FieldError> {
     if secret.is_empty() || secret.len() >= MIN_SECRET_BYTES {
         return None;
     }
@@ -176,7 +176,7 @@ fn short_secret_problem(at: &FieldPath, secret: &str, in_case: bool) -> Option<P
         ""
     };
     Some(
-        Problem::new(
+        FieldError::new(
             at,
             format!(
                 "a secret of {} bytes: every key and secret an implementation is handed is at least {MIN_SECRET_BYTES} bytes (256 bits, RFC 7518 section 3.2), or some JWS libraries refuse it and the case fails for the key, not for what it checks",

@@ -25,7 +25,7 @@ use super::lint::{
 };
 use super::model::{Case, CaseFile, Fixtures};
 use super::resolve::{
-    build_steps, check_structure, negative_leeway, BuildError, BuiltStep, Problem, DEFAULT_NOW,
+    build_steps, check_structure, negative_leeway, BuildError, BuiltStep, FieldError, DEFAULT_NOW,
     DEFAULT_WORKSPACE,
 };
 use super::source::case_path;
@@ -637,12 +637,12 @@ fn load_fixtures(
 
 /// What the format cannot say: names match keys, every platform is configured, a key id means
 /// one secret everywhere.
-fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
+fn check_fixtures(fixtures: &Fixtures) -> Vec<FieldError> {
     let mut problems = Vec::new();
     let root = FieldPath::root();
     if !fixtures.workspaces.contains_key(DEFAULT_WORKSPACE) {
         problems.push(
-            Problem::new(
+            FieldError::new(
                 &root.key("workspaces"),
                 format!("no `{DEFAULT_WORKSPACE}` workspace"),
             )
@@ -671,7 +671,7 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
     for (key, at) in listed {
         match first.get(key.id.as_str()) {
             Some((secret, original)) if *secret != key.secret => problems.push(
-                Problem::new(
+                FieldError::new(
                     &at.key("secret"),
                     format!("key `{}` has another secret at {original}", key.id),
                 )
@@ -687,7 +687,7 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
         let at = root.key("workspaces").key(name);
         if &workspace.name != name {
             problems.push(
-                Problem::new(
+                FieldError::new(
                     &at.key("name"),
                     format!("workspace `{name}` is named `{}`", workspace.name),
                 )
@@ -709,7 +709,7 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
             .collect();
         if !missing.is_empty() {
             problems.push(
-                Problem::new(
+                FieldError::new(
                     &at.key("platforms"),
                     format!("workspace `{name}` has no {} settings", missing.join(", ")),
                 )
@@ -719,7 +719,7 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
         let mut seen = Vec::new();
         for (i, key) in workspace.jwt_keys.iter().enumerate() {
             if seen.contains(&key.id.as_str()) {
-                problems.push(Problem::new(
+                problems.push(FieldError::new(
                     &at.key("jwt_keys").index(i).key("id"),
                     format!("key `{}` is listed twice", key.id),
                 ));
@@ -730,7 +730,7 @@ fn check_fixtures(fixtures: &Fixtures) -> Vec<Problem> {
     for (i, key) in fixtures.keys.iter().enumerate() {
         let at = root.key("keys").index(i);
         if fixtures.keys[..i].iter().any(|k| k.id == key.id) {
-            problems.push(Problem::new(
+            problems.push(FieldError::new(
                 &at.key("id"),
                 format!("key `{}` is listed twice", key.id),
             ));

@@ -22,7 +22,7 @@ use super::model::{Case, Expect, ExpectedOutcome, Fixtures, RequestTemplate, Sig
 use super::patch::merge_patch;
 use super::secret::unknown_workspace;
 use super::source::FieldPath;
-pub(crate) use super::step::{BuildError, Problem, StepCtx};
+pub(crate) use super::step::{BuildError, FieldError, StepCtx};
 use super::token::build_jwt;
 use crate::judge::{Expectation, ExpectedVerdict};
 
@@ -89,19 +89,19 @@ pub(crate) fn step_views(case: &Case) -> Vec<StepView<'_>> {
 
 /// Check what a case says, independently of fixtures and time. Returns the case's role when its
 /// bodies agree on one.
-pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
+pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<FieldError>) {
     let mut problems = Vec::new();
     let root = FieldPath::root();
     check_id(&case.id, &root.key("id"), &mut problems);
     if case.title.trim().is_empty() {
         problems.push(
-            Problem::new(&root.key("title"), "the title is empty")
+            FieldError::new(&root.key("title"), "the title is empty")
                 .hint("say what the case proves, as a sentence"),
         );
     }
     if case.requirements.is_empty() {
         problems.push(
-            Problem::new(
+            FieldError::new(
                 &root.key("requirements"),
                 "a case checks at least one requirement",
             )
@@ -121,14 +121,14 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
     match bodies.as_slice() {
         [_] => {}
         [] => {
-            problems.push(Problem::new(&root, "a case needs exactly one of request, sign or steps").hint(
+            problems.push(FieldError::new(&root, "a case needs exactly one of request, sign or steps").hint(
                 "add `request:` (a verifier case), `sign:` (a signer case) or `steps:` (several requests in order)",
             ));
             return (None, problems);
         }
         [first, second, ..] => {
             problems.push(
-                Problem::new(&root.key(second), "a case needs exactly one of request, sign or steps").hint(format!(
+                FieldError::new(&root.key(second), "a case needs exactly one of request, sign or steps").hint(format!(
                     "this case has both `{first}` and `{second}`: split it into two cases, or make each request a step"
                 )),
             );
@@ -138,7 +138,7 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
     if !case.steps.is_empty() {
         if case.expect.is_some() {
             problems.push(
-                Problem::new(
+                FieldError::new(
                     &root.key("expect"),
                     "a case with steps has no `expect` of its own",
                 )
@@ -147,7 +147,7 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
         }
     } else if case.expect.is_none() {
         problems.push(
-            Problem::new(&root, "the case has no `expect`")
+            FieldError::new(&root, "the case has no `expect`")
                 .hint("state the whole expected answer, e.g. `expect: {outcome: rejected, error: jwt_expired}`"),
         );
     }
@@ -158,7 +158,7 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
     for view in step_views(case) {
         if view.after_seconds < 0 {
             problems.push(
-                Problem::new(
+                FieldError::new(
                     &view.at.key("after_seconds"),
                     format!(
                         "`after_seconds` is {}: a step cannot come before the case's `now`",
@@ -173,7 +173,7 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
             (None, Some(_)) => Role::Signer,
             (Some(_), Some(_)) => {
                 problems.push(
-                    Problem::new(
+                    FieldError::new(
                         &view.at.key("sign"),
                         "a step has exactly one of request or sign",
                     )
@@ -183,7 +183,7 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
             }
             (None, None) => {
                 problems.push(
-                    Problem::new(&view.at, "a step needs a request or sign")
+                    FieldError::new(&view.at, "a step needs a request or sign")
                         .hint("add `request:` (for a verifier) or `sign:` (for a signer)"),
                 );
                 continue;
@@ -193,7 +193,7 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
             None => role = Some(step_role),
             Some(role) if role != step_role => {
                 problems.push(
-                    Problem::new(
+                    FieldError::new(
                         &view.at,
                         "all steps of a case are requests, or all are sign requests",
                     )
@@ -219,14 +219,14 @@ pub(crate) fn check_structure(case: &Case) -> (Option<Role>, Vec<Problem>) {
     }
     if case.level == Level::May && !any_of_used {
         problems.push(
-            Problem::new(&root.key("level"), "a `may` case lists every conforming answer in `any_of`")
+            FieldError::new(&root.key("level"), "a `may` case lists every conforming answer in `any_of`")
                 .hint("add `expect: {any_of: [..., ...]}` with at least two verdicts, or use level must or should"),
         );
     }
     (role, problems)
 }
 
-fn check_id(id: &str, at: &FieldPath, problems: &mut Vec<Problem>) {
+fn check_id(id: &str, at: &FieldPath, problems: &mut Vec<FieldError>) {
     let well_formed = !id.is_empty()
         && id.starts_with(|c: char| c.is_ascii_alphanumeric())
         && id
@@ -234,7 +234,7 @@ fn check_id(id: &str, at: &FieldPath, problems: &mut Vec<Problem>) {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !well_formed {
         problems.push(
-            Problem::new(at, format!("`{id}` is not a case id"))
+            FieldError::new(at, format!("`{id}` is not a case id"))
                 .hint("ids are letters, digits, `-`, `_` and `.`, like JWT-ALG-003; they name the case in reports"),
         );
     }
@@ -247,15 +247,15 @@ fn check_expect(
     level: Level,
     at: &FieldPath,
     in_any_of: bool,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<FieldError>,
 ) {
-    let fail = |problems: &mut Vec<Problem>, field: &str, message: String, hint: &str| {
+    let fail = |problems: &mut Vec<FieldError>, field: &str, message: String, hint: &str| {
         let at = if field.is_empty() {
             at.clone()
         } else {
             at.key(field)
         };
-        problems.push(Problem::new(&at, message).hint(hint));
+        problems.push(FieldError::new(&at, message).hint(hint));
     };
     if !expect.any_of.is_empty() {
         if in_any_of {
@@ -304,10 +304,10 @@ fn check_expect(
         }
         return;
     }
-    let forbid = |fields: &[&str], outcome: &str, hint: &str, problems: &mut Vec<Problem>| {
+    let forbid = |fields: &[&str], outcome: &str, hint: &str, problems: &mut Vec<FieldError>| {
         for field in set_fields(expect).iter().filter(|f| fields.contains(f)) {
             problems.push(
-                Problem::new(
+                FieldError::new(
                     &at.key(field),
                     format!("`{field}` does not belong in a `{outcome}` expectation"),
                 )
@@ -342,7 +342,7 @@ fn check_expect(
         ),
         (Role::Verifier, Some(ExpectedOutcome::Rejected)) => {
             if expect.error.is_none() {
-                problems.push(Problem::new(&outcome_at, "rejected needs an error code").hint(format!(
+                problems.push(FieldError::new(&outcome_at, "rejected needs an error code").hint(format!(
                     "add `error:` with one code of the closed list: {}",
                     ErrorCode::ALL.map(ErrorCode::as_str).join(", ")
                 )));
@@ -397,7 +397,7 @@ fn check_expect(
             let header = expect.jwt.as_ref().and_then(|jwt| jwt.header.as_ref());
             if header.is_some_and(|header| header.contains_key("typ")) {
                 problems.push(
-                    Problem::new(&at.key("jwt").key("header").key("typ"), "an expected header does not list `typ`")
+                    FieldError::new(&at.key("jwt").key("header").key("typ"), "an expected header does not list `typ`")
                         .hint("the judge applies the signer rule for typ to every token (absent, or \"JWT\" in any case; any other value fails at should level, SIGN-JWT-TYP): remove `typ`"),
                 );
             }
@@ -440,7 +440,7 @@ fn set_fields(expect: &Expect) -> Vec<&'static str> {
 /// The result of building every step of a case.
 pub(crate) struct Built {
     pub steps: Vec<BuiltStep>,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<FieldError>,
     /// Some time expression is within a few seconds of a verdict boundary, or a later step uses
     /// time at all: the case needs the injected clock.
     pub needs_exact_instant: bool,
@@ -461,7 +461,7 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
         } else {
             root.clone()
         };
-        let mut problem = Problem::from_secret(&at, unknown_workspace(name, fixtures));
+        let mut problem = FieldError::from_secret(&at, unknown_workspace(name, fixtures));
         if case.workspace.is_none() {
             problem.message = format!(
                 "the default fixture workspace `{DEFAULT_WORKSPACE}` is not in fixtures.yaml"
@@ -494,7 +494,7 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
         let settings: Workspace = match serde_json::from_value(workspace.clone()) {
             Ok(settings) => settings,
             Err(error) => {
-                built.problems.push(Problem::new(
+                built.problems.push(FieldError::new(
                     &root,
                     format!("the workspace is invalid: {error}"),
                 ));
@@ -502,7 +502,7 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
             }
         };
         let Some(step_now) = now.checked_add(view.after_seconds) else {
-            built.problems.push(Problem::new(
+            built.problems.push(FieldError::new(
                 &view.at.key("after_seconds"),
                 "the step's instant overflows",
             ));
@@ -527,7 +527,7 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
                     ToAdapter::Sign(sign)
                 })
             }
-            (None, None) => Err(Problem::new(&view.at, "a step needs a request or sign")),
+            (None, None) => Err(FieldError::new(&view.at, "a step needs a request or sign")),
         };
         let sign_request = match &message {
             Ok(ToAdapter::Sign(sign)) => Some(sign),
@@ -540,7 +540,7 @@ pub(crate) fn build_steps(case: &Case, fixtures: &Fixtures, now: i64) -> Built {
                 &view.at.key("expect"),
                 &mut ctx,
             ),
-            None => Err(Problem::new(&view.at, "the step has no `expect`")),
+            None => Err(FieldError::new(&view.at, "the step has no `expect`")),
         };
         built.needs_exact_instant |=
             ctx.near_boundary || (view.after_seconds != 0 && ctx.uses_time);
@@ -579,9 +579,9 @@ fn apply_patch(
     patch: &Value,
     at: &FieldPath,
     fixtures: &Fixtures,
-) -> Result<(), Problem> {
+) -> Result<(), FieldError> {
     if !patch.is_object() {
-        return Err(Problem::new(
+        return Err(FieldError::new(
             at,
             "a patch is a mapping, merged into the workspace (RFC 7396)",
         )
@@ -591,7 +591,7 @@ fn apply_patch(
     let mut patched = workspace.clone();
     merge_patch(&mut patched, patch);
     let settings: Workspace = serde_json::from_value(patched.clone()).map_err(|error| {
-        Problem::new(at, format!("after this patch the workspace is invalid: {error}"))
+        FieldError::new(at, format!("after this patch the workspace is invalid: {error}"))
             .hint("a patch changes fields of the workspace's own shape (see schema/fixtures.schema.json); null removes a field")
     })?;
     if patch.get("jwt_leeway_seconds").is_some() && settings.jwt_leeway_seconds < 0 {
@@ -606,7 +606,7 @@ fn apply_patch(
         .map(|p| p.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(Problem::new(at, format!("after this patch the workspace has no {} settings", missing.join(", ")))
+        return Err(FieldError::new(at, format!("after this patch the workspace has no {} settings", missing.join(", ")))
             .hint("every workspace configures web, ios and android; to turn a platform's checks off, patch its settings"));
     }
     *workspace = patched;
@@ -619,13 +619,13 @@ fn fill_key_secrets(
     patch: &Value,
     at: &FieldPath,
     fixtures: &Fixtures,
-) -> Result<Value, Problem> {
+) -> Result<Value, FieldError> {
     let mut patch = patch.clone();
     let Some(keys) = patch.get_mut("jwt_keys").and_then(Value::as_array_mut) else {
         return Ok(patch);
     };
     let current: Workspace = serde_json::from_value(workspace.clone())
-        .map_err(|error| Problem::new(at, format!("the workspace is invalid: {error}")))?;
+        .map_err(|error| FieldError::new(at, format!("the workspace is invalid: {error}")))?;
     for (i, key) in keys.iter_mut().enumerate() {
         let Some(key) = key.as_object_mut() else {
             continue;
@@ -638,7 +638,7 @@ fn fill_key_secrets(
             continue;
         };
         let Some(known) = super::secret::find_key(id, &current, fixtures) else {
-            return Err(Problem::new(
+            return Err(FieldError::new(
                 &at.key("jwt_keys").index(i),
                 format!("key `{id}` has no `secret`, and no key `{id}` is in the workspace or cases/fixtures.yaml to take it from"),
             )
@@ -650,8 +650,8 @@ fn fill_key_secrets(
 }
 
 /// A workspace's `jwt_leeway_seconds` below 0 (in fixtures.yaml or a patch).
-pub(crate) fn negative_leeway(at: &FieldPath, leeway: i64) -> Problem {
-    Problem::new(
+pub(crate) fn negative_leeway(at: &FieldPath, leeway: i64) -> FieldError {
+    FieldError::new(
         at,
         format!("`jwt_leeway_seconds` is {leeway}: a leeway is 0 or more seconds"),
     )
@@ -662,7 +662,7 @@ fn build_request(
     template: &RequestTemplate,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<Value, Problem> {
+) -> Result<Value, FieldError> {
     let mut request = Map::new();
     request.insert(
         "action".into(),
@@ -720,7 +720,7 @@ fn build_sign(
     template: &SignTemplate,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<SignRequest, Problem> {
+) -> Result<SignRequest, FieldError> {
     Ok(SignRequest {
         id: String::new(),
         now: ctx.now,
@@ -746,7 +746,7 @@ fn build_expectation(
     sign: Option<(&SignTemplate, &SignRequest)>,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<Expectation, Problem> {
+) -> Result<Expectation, FieldError> {
     match (expect.any_of.is_empty(), sign) {
         (true, _) => build_one(expect, sign, at, ctx),
         // A signer `may` case: every listed answer, and, from the signer rules' table, the
@@ -772,7 +772,7 @@ fn build_one(
     sign: Option<(&SignTemplate, &SignRequest)>,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<Expectation, Problem> {
+) -> Result<Expectation, FieldError> {
     match (expect.outcome, sign) {
         (Some(ExpectedOutcome::Refused), sign) => Ok(Expectation::Refused {
             // For naming what a signer that signs anyway did.
@@ -783,7 +783,7 @@ fn build_one(
                 let template = expect
                     .user_hash
                     .as_ref()
-                    .ok_or_else(|| Problem::new(at, "no `user_hash` to expect"))?;
+                    .ok_or_else(|| FieldError::new(at, "no `user_hash` to expect"))?;
                 let ids = Identifiers {
                     user_id: sign.user.user_id.as_deref(),
                     email: sign.user.email.as_deref(),
@@ -807,7 +807,7 @@ fn build_one(
                 let jwt = expect
                     .jwt
                     .as_ref()
-                    .ok_or_else(|| Problem::new(at, "no `jwt` to expect"))?;
+                    .ok_or_else(|| FieldError::new(at, "no `jwt` to expect"))?;
                 let at = at.key("jwt");
                 let secret = ctx.secret(&jwt.secret, &at.key("secret"))?;
                 let header = match &jwt.header {

@@ -106,11 +106,12 @@ impl fmt::Display for FieldPath {
 #[derive(Debug)]
 pub(crate) struct Node {
     pub loc: Loc,
-    pub kind: Kind,
+    pub shape: Shape,
 }
 
+/// What a YAML node is: a scalar, a sequence or a mapping, with the nodes it holds.
 #[derive(Debug)]
-pub(crate) enum Kind {
+pub(crate) enum Shape {
     Scalar,
     Seq(Vec<Node>),
     /// Key text, key location, value.
@@ -150,12 +151,14 @@ impl Node {
     }
 
     fn child(&self, seg: &Seg) -> Option<(Loc, &Node)> {
-        match (&self.kind, seg) {
-            (Kind::Map(entries), Seg::Key(key)) => entries
+        match (&self.shape, seg) {
+            (Shape::Map(entries), Seg::Key(key)) => entries
                 .iter()
                 .find(|(k, _, _)| k == key)
                 .map(|(_, key_loc, node)| (*key_loc, node)),
-            (Kind::Seq(items), Seg::Index(index)) => items.get(*index).map(|node| (node.loc, node)),
+            (Shape::Seq(items), Seg::Index(index)) => {
+                items.get(*index).map(|node| (node.loc, node))
+            }
             _ => None,
         }
     }
@@ -169,9 +172,9 @@ impl Node {
         for seg in &path.0 {
             match node.child(seg) {
                 Some((key_loc, child)) => {
-                    loc = match child.kind {
-                        Kind::Scalar => child.loc,
-                        Kind::Seq(_) | Kind::Map(_) if matches!(seg, Seg::Key(_)) => key_loc,
+                    loc = match child.shape {
+                        Shape::Scalar => child.loc,
+                        Shape::Seq(_) | Shape::Map(_) if matches!(seg, Seg::Key(_)) => key_loc,
                         _ => child.loc,
                     };
                     node = child;
@@ -186,9 +189,9 @@ impl Node {
     pub(crate) fn path_at(&self, line: usize, column: usize) -> Option<FieldPath> {
         fn walk(node: &Node, line: usize, column: usize, path: &mut Vec<Seg>) -> bool {
             let here = |loc: Loc| loc.line == line && loc.column == column;
-            match &node.kind {
-                Kind::Scalar => here(node.loc),
-                Kind::Seq(items) => {
+            match &node.shape {
+                Shape::Scalar => here(node.loc),
+                Shape::Seq(items) => {
                     for (i, item) in items.iter().enumerate() {
                         path.push(Seg::Index(i));
                         if walk(item, line, column, path) {
@@ -198,7 +201,7 @@ impl Node {
                     }
                     here(node.loc)
                 }
-                Kind::Map(entries) => {
+                Shape::Map(entries) => {
                     for (key, key_loc, value) in entries {
                         path.push(Seg::Key(key.clone()));
                         if walk(value, line, column, path) || here(*key_loc) {
@@ -226,7 +229,7 @@ struct NodeVisitor;
 fn scalar<E>() -> Result<Node, E> {
     Ok(Node {
         loc: Loc::NONE,
-        kind: Kind::Scalar,
+        shape: Shape::Scalar,
     })
 }
 
@@ -284,7 +287,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         }
         Ok(Node {
             loc: Loc::NONE,
-            kind: Kind::Seq(items),
+            shape: Shape::Seq(items),
         })
     }
 
@@ -300,7 +303,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         }
         Ok(Node {
             loc: Loc::NONE,
-            kind: Kind::Map(entries),
+            shape: Shape::Map(entries),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! One step's resolution: what its templates resolve against ([`StepCtx`]: the fixtures, the
-//! workspace, the step's `now`, and the secrets and times they used), and the problem a step
-//! can have ([`Problem`], a [`BuildError`] at run time). `resolve` builds a step with it, `hash`
+//! workspace, the step's `now`, and the secrets and times they used), and the error a step can
+//! have ([`FieldError`], a [`BuildError`] at run time). `resolve` builds a step with it, `hash`
 //! and `token` build their parts of one.
 
 use std::fmt;
@@ -40,31 +40,32 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// A problem at a path inside a case: becomes a located [`LoadError`](super::LoadError) at load
+/// An error at a field of a case file (not the judge's [`Problem`](crate::judge::Problem), a
+/// difference in an answer): becomes a located [`LoadError`](super::LoadError) at load
 /// time and a [`BuildError`] at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
+pub(crate) struct FieldError {
     pub at: FieldPath,
     pub message: String,
     pub hint: Option<String>,
 }
 
-impl Problem {
-    pub(crate) fn new(at: &FieldPath, message: impl Into<String>) -> Problem {
-        Problem {
+impl FieldError {
+    pub(crate) fn new(at: &FieldPath, message: impl Into<String>) -> FieldError {
+        FieldError {
             at: at.clone(),
             message: message.into(),
             hint: None,
         }
     }
 
-    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Problem {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> FieldError {
         self.hint = Some(hint.into());
         self
     }
 
-    pub(super) fn from_secret(at: &FieldPath, error: SecretError) -> Problem {
-        Problem {
+    pub(super) fn from_secret(at: &FieldPath, error: SecretError) -> FieldError {
+        FieldError {
             at: at.clone(),
             message: error.message,
             hint: error.hint,
@@ -107,22 +108,22 @@ impl<'a> StepCtx<'a> {
     }
 
     /// Resolve a secret reference, and remember the secret for redaction.
-    pub(crate) fn secret(&mut self, text: &str, at: &FieldPath) -> Result<String, Problem> {
+    pub(crate) fn secret(&mut self, text: &str, at: &FieldPath) -> Result<String, FieldError> {
         let secret = SecretRef::parse(text)
             .and_then(|secret| secret.resolve(self.workspace, self.fixtures))
-            .map_err(|error| Problem::from_secret(at, error))?;
+            .map_err(|error| FieldError::from_secret(at, error))?;
         self.secrets.push(secret.clone());
         Ok(secret)
     }
 
     /// A JWT key's secret, by id.
-    pub(crate) fn key_secret(&mut self, id: &str, at: &FieldPath) -> Result<String, Problem> {
+    pub(crate) fn key_secret(&mut self, id: &str, at: &FieldPath) -> Result<String, FieldError> {
         match find_key(id, self.workspace, self.fixtures) {
             Some(key) => {
                 self.secrets.push(key.secret.clone());
                 Ok(key.secret.clone())
             }
-            None => Err(Problem::from_secret(
+            None => Err(FieldError::from_secret(
                 at,
                 unknown_key(id, self.workspace, self.fixtures),
             )),
@@ -137,20 +138,20 @@ impl<'a> StepCtx<'a> {
     }
 
     /// A time expression as Unix seconds at this step's `now`.
-    pub(crate) fn time(&mut self, text: &str, at: &FieldPath) -> Result<i64, Problem> {
+    pub(crate) fn time(&mut self, text: &str, at: &FieldPath) -> Result<i64, FieldError> {
         let time = TimeExpr::parse(text).map_err(|error| {
-            Problem::new(at, error.to_string())
+            FieldError::new(at, error.to_string())
                 .hint("units are s, m, h and d; write the number in full, no spaces")
         })?;
         self.record_time(time.offset);
         time.at(self.now)
-            .ok_or_else(|| Problem::new(at, format!("`{text}` at now = {} overflows", self.now)))
+            .ok_or_else(|| FieldError::new(at, format!("`{text}` at now = {} overflows", self.now)))
     }
 
     /// Raw JSON text with its `{{now...}}` placeholders filled.
-    pub(crate) fn fill(&mut self, raw: &str, at: &FieldPath) -> Result<String, Problem> {
+    pub(crate) fn fill(&mut self, raw: &str, at: &FieldPath) -> Result<String, FieldError> {
         let (text, offsets) = fill_placeholders(raw, self.now).map_err(|error| {
-            Problem::new(
+            FieldError::new(
                 at,
                 format!(
                     "bad placeholder `{{{{{}}}}}`: expected {TIME_FORMS}",
@@ -166,7 +167,11 @@ impl<'a> StepCtx<'a> {
     }
 
     /// A claim value: a string that is a time expression becomes integer seconds.
-    pub(crate) fn claim_value(&mut self, value: &Value, at: &FieldPath) -> Result<Value, Problem> {
+    pub(crate) fn claim_value(
+        &mut self,
+        value: &Value,
+        at: &FieldPath,
+    ) -> Result<Value, FieldError> {
         match value {
             Value::String(text) if looks_like_time(text) => Ok(Value::from(self.time(text, at)?)),
             other => Ok(other.clone()),

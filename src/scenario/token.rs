@@ -12,14 +12,14 @@ use super::crypto::{b64url, b64url_decode_lenient, hmac};
 use super::model::{JwtTemplate, MacAlg, Part, SignWith, Tamper};
 use super::patch::merge_patch;
 use super::source::FieldPath;
-use super::step::{Problem, StepCtx};
+use super::step::{FieldError, StepCtx};
 
 /// Build the token a template describes, at the step's `now`.
 pub(crate) fn build_jwt(
     template: &JwtTemplate,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<String, Problem> {
+) -> Result<String, FieldError> {
     let mut token = match &template.literal {
         Some(literal) => {
             let extra = [
@@ -30,7 +30,7 @@ pub(crate) fn build_jwt(
                 ("sign", template.sign.is_some()),
             ];
             if let Some((name, _)) = extra.iter().find(|(_, present)| *present) {
-                return Err(Problem::new(&at.key(name), format!("a `literal` token cannot also have `{name}`"))
+                return Err(FieldError::new(&at.key(name), format!("a `literal` token cannot also have `{name}`"))
                     .hint("`literal` is the whole token as sent; use `tamper` to change it, or drop `literal`"));
             }
             Token::compact(literal.split('.').map(str::to_string).collect())
@@ -51,7 +51,7 @@ pub(crate) fn build_jwt(
     };
     for (i, op) in template.tamper.iter().enumerate() {
         token.apply(op).map_err(|(message, hint)| {
-            let problem = Problem::new(&at.key("tamper").index(i), message);
+            let problem = FieldError::new(&at.key("tamper").index(i), message);
             match hint {
                 Some(hint) => problem.hint(hint),
                 None => problem,
@@ -65,9 +65,9 @@ fn header_bytes(
     template: &JwtTemplate,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<Vec<u8>, Problem> {
+) -> Result<Vec<u8>, FieldError> {
     match (&template.header, &template.header_raw) {
-        (Some(_), Some(_)) => Err(Problem::new(&at.key("header_raw"), "a JWT template has both `header` and `header_raw`")
+        (Some(_), Some(_)) => Err(FieldError::new(&at.key("header_raw"), "a JWT template has both `header` and `header_raw`")
             .hint("keep one: `header` is merged over {\"alg\":\"HS256\",\"typ\":\"JWT\"}, `header_raw` is the exact text")),
         (Some(members), None) => {
             let mut header = json!({"alg": "HS256", "typ": "JWT"});
@@ -84,9 +84,9 @@ fn payload_bytes(
     template: &JwtTemplate,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<Vec<u8>, Problem> {
+) -> Result<Vec<u8>, FieldError> {
     match (&template.claims, &template.claims_raw) {
-        (Some(_), Some(_)) => Err(Problem::new(&at.key("claims_raw"), "a JWT template has both `claims` and `claims_raw`")
+        (Some(_), Some(_)) => Err(FieldError::new(&at.key("claims_raw"), "a JWT template has both `claims` and `claims_raw`")
             .hint("keep one: `claims` is a mapping (times as now+1h), `claims_raw` the exact payload text")),
         (Some(claims), None) => {
             let mut object = Map::new();
@@ -96,7 +96,7 @@ fn payload_bytes(
             Ok(serde_json::to_vec(&Value::Object(object)).expect("JSON values serialize"))
         }
         (None, Some(raw)) => Ok(ctx.fill(raw, &at.key("claims_raw"))?.into_bytes()),
-        (None, None) => Err(Problem::new(at, "a JWT template needs `claims` or `claims_raw` (or a `literal` token)")
+        (None, None) => Err(FieldError::new(at, "a JWT template needs `claims` or `claims_raw` (or a `literal` token)")
             .hint("e.g. `claims: {user_id: u-1, exp: now+1h}`; `claims: {}` for an empty payload")),
     }
 }
@@ -105,19 +105,19 @@ fn signing_key(
     sign: &SignWith,
     at: &FieldPath,
     ctx: &mut StepCtx<'_>,
-) -> Result<(String, MacAlg), Problem> {
+) -> Result<(String, MacAlg), FieldError> {
     let secret = match (&sign.key, &sign.secret) {
         (Some(key), None) => ctx.key_secret(key, &at.key("key"))?,
         (None, Some(secret)) => ctx.secret(secret, &at.key("secret"))?,
         (Some(_), Some(_)) => {
             return Err(
-                Problem::new(&at.key("secret"), "`sign` has both `key` and `secret`").hint(
+                FieldError::new(&at.key("secret"), "`sign` has both `key` and `secret`").hint(
                     "keep one: `key: k-web` (a JWT key) or `secret: web` (a secret reference)",
                 ),
             )
         }
         (None, None) => {
-            return Err(Problem::new(at, "`sign` needs `key` or `secret`")
+            return Err(FieldError::new(at, "`sign` needs `key` or `secret`")
                 .hint("e.g. `sign: {key: k-web}`; leave `sign` out for an empty signature"))
         }
     };

@@ -96,20 +96,16 @@ pub fn exposure(request: &VerifyRequest, vouched: bool) -> Exposure {
         );
     }
     match idv_exposure(&verifier, &parsed, vouched) {
-        Ok((what, protects)) => leniency(what, protects),
-        Err(why) => Exposure::Bypass(why),
+        Exposure::Lenient { what, protects } => leniency(what, protects),
+        bypass => bypass,
     }
 }
 
-/// Rule 3's proof: `Ok` (what is lenient, and whether the rule it waives protects users) when
-/// the user_hash verifies under the platform's secret (its hex read leniently), or when nothing
-/// needs proving (identity verification not enforced, JWT not enabled, and the user not said to
-/// be verified); `Err` (why anyone could send it) otherwise.
-fn idv_exposure(
-    verifier: &Verifier,
-    parsed: &MessengerRequest,
-    vouched: bool,
-) -> Result<(String, bool), String> {
+/// Rule 3's proof: [`Exposure::Lenient`] when the user_hash verifies under the platform's
+/// secret (its hex read leniently), or when nothing needs proving (identity verification not
+/// enforced, JWT not enabled, and the user not said to be verified); [`Exposure::Bypass`]
+/// otherwise.
+fn idv_exposure(verifier: &Verifier, parsed: &MessengerRequest, vouched: bool) -> Exposure {
     let platform = parsed.platform;
     let (name, identifier) = hashed_identifier(parsed);
     let secret = idv_secret(verifier.workspace, platform);
@@ -123,25 +119,26 @@ fn idv_exposure(
         None => format!("no user_hash proves the {name}"),
         Some(_) => format!("the user_hash is not the HMAC of the {name} under {platform}'s secret"),
     };
+    let lenient = |what: String, protects: bool| Exposure::Lenient { what, protects };
     match (proven, jwt_required) {
-        (true, true) => Ok((format!(
+        (true, true) => lenient(format!(
             "a JWT requirement that does not hold: JWT is enabled on {platform}, yet a user_hash (which the platform's secret made, but which never expires) let the user in without a token"
-        ), true)),
-        (true, false) => Ok((format!(
+        ), true),
+        (true, false) => lenient(format!(
             "a lenient user_hash format (its hex case or whitespace): the hash itself is the HMAC of the {name} under {platform}'s secret"
-        ), false)),
-        (false, true) => Err(format!(
+        ), false),
+        (false, true) => Exposure::Bypass(format!(
             "JWT is enabled on {platform}, no token was sent, and {unproven}: anyone can send it"
         )),
-        (false, false) if enforced => Err(format!(
+        (false, false) if enforced => Exposure::Bypass(format!(
             "{unproven}, where identity verification is enforced on {platform}: anyone can claim any {name}"
         )),
-        (false, false) if vouched => Err(format!(
+        (false, false) if vouched => Exposure::Bypass(format!(
             "{unproven}, yet the user was said to be verified: anyone can claim any {name}"
         )),
-        (false, false) => Ok((format!(
+        (false, false) => lenient(format!(
             "identity verification is not enforced on {platform}, so the rules would let this {name} in unverified anyway"
-        ), false)),
+        ), false),
     }
 }
 

@@ -272,7 +272,7 @@ mod tests {
         );
         assert!(!trace_of(&trace, req::IDV_HEX_CASE).holds);
         let upper = user_hash(IDV_WEB, "u-1").to_uppercase();
-        let (v, _) = run_with(
+        let (v, _) = traced_with(
             web_idv(),
             idv("web", json!({"user_id": "u-1", "user_hash": upper})),
         );
@@ -289,7 +289,7 @@ mod tests {
                 }
             })
             .collect();
-        let (v, trace) = run_with(
+        let (v, trace) = traced_with(
             web_idv(),
             idv("web", json!({"user_id": "u-1", "user_hash": mixed})),
         );
@@ -348,7 +348,7 @@ mod tests {
             .detail
             .contains("the secret of JWT key `k-ios`"));
         // An empty secret matches nothing, not even the HMAC under the empty key.
-        let (v, trace) = run_with(
+        let (v, trace) = traced_with(
             |w| w["platforms"]["ios"]["identity_verification"]["secret"] = json!(""),
             idv(
                 "ios",
@@ -409,7 +409,7 @@ mod tests {
             })
         );
         // Email beside a user_id when `email` is not locked: kept as sent.
-        let (v, _) = run_with(
+        let (v, _) = traced_with(
             |w| w["locked_attributes"] = json!([]),
             idv(
                 "android",

@@ -374,7 +374,7 @@ mod tests {
     use super::NumericDate;
 
     fn claims_code(claims: Value) -> Option<ErrorCode> {
-        run(web_jwt(jwt(claims, K_WEB))).0.error
+        traced(web_jwt(jwt(claims, K_WEB))).0.error
     }
 
     // --- rule 2.1 to 2.3 ---
@@ -489,11 +489,11 @@ mod tests {
             ]);
         };
         for secret in ["jwt-new-secret-0006", "jwt-old-secret-0007"] {
-            let (v, _) = run_with(two_keys, web_jwt(jwt(json!({"user_id": "u-1"}), secret)));
+            let (v, _) = traced_with(two_keys, web_jwt(jwt(json!({"user_id": "u-1"}), secret)));
             assert_eq!(v.outcome, Outcome::Accepted, "{secret}");
         }
         // The multi-platform key verifies on ios too (ios has JWT disabled: enable it).
-        let (v, _) = run_with(
+        let (v, _) = traced_with(
             |w| {
                 two_keys(w);
                 w["platforms"]["ios"]["jwt"]["enabled"] = json!(true);
@@ -502,16 +502,16 @@ mod tests {
         );
         assert_eq!(v.outcome, Outcome::Accepted);
         // A key with no platforms verifies nowhere; an empty secret never verifies.
-        let (v, _) = run_with(
+        let (v, _) = traced_with(
             two_keys,
             web_jwt(jwt(json!({"user_id": "u-1"}), "jwt-nowhere-0008")),
         );
         assert_eq!(v.error, Some(ErrorCode::JwtSignatureInvalid));
-        let (v, trace) = run_with(two_keys, web_jwt(jwt(json!({"user_id": "u-1"}), "")));
+        let (v, trace) = traced_with(two_keys, web_jwt(jwt(json!({"user_id": "u-1"}), "")));
         assert_eq!(v.error, Some(ErrorCode::JwtSignatureInvalid));
         assert!(!trace_of(&trace, req::KEY_EMPTY_SECRET).holds);
         // Rotated out: the old key is gone from the list.
-        let (v, trace) = run_with(
+        let (v, trace) = traced_with(
             |w| {
                 w["jwt_keys"] =
                     json!([{"id": "k-new", "secret": "jwt-new-secret-0006", "platforms": ["web"]}])
@@ -567,7 +567,7 @@ mod tests {
 
     #[test]
     fn rule_2_4_kid_naming_another_platform_key_is_tried_anyway() {
-        let (v, trace) = run_with(
+        let (v, trace) = traced_with(
             |w| {
                 w["jwt_keys"].as_array_mut().unwrap().push(json!({"id": "k-web-2", "secret": "jwt-web2-secret-0009", "platforms": ["web"]}))
             },
@@ -666,7 +666,7 @@ mod tests {
     // --- rules 2.6 and 2.7 ---
 
     fn time_code(claims: Value, leeway: i64) -> Option<ErrorCode> {
-        run_with(
+        traced_with(
             |w| w["jwt_leeway_seconds"] = json!(leeway),
             web_jwt(jwt(claims, K_WEB)),
         )
@@ -724,7 +724,7 @@ mod tests {
             trace_of(&trace, req::JWT_EXP).detail,
             "exp 1767229200 is 3600 s after now 1767225600: not expired"
         );
-        let (v, trace) = run_with(
+        let (v, trace) = traced_with(
             |w| w["jwt_leeway_seconds"] = json!(30),
             web_jwt(jwt(json!({"user_id": "u-1", "exp": NOW - 30}), K_WEB)),
         );
@@ -773,7 +773,7 @@ mod tests {
                 .as_object_mut()
                 .unwrap()
                 .extend(fields.as_object().unwrap().clone());
-            run(request).0.error
+            traced(request).0.error
         };
         assert_eq!(
             with(json!({"user_id": "u-2"})),
@@ -851,7 +851,7 @@ mod tests {
             Some("ada@example.com")
         );
         assert!(v.attributes.dropped.is_empty());
-        let (v, _) = run_with(
+        let (v, _) = traced_with(
             |w| w["locked_attributes"] = json!(["plan"]),
             json!({"action": "boot", "platform": "web", "email": "ada@example.com", "intercom_user_jwt": jwt(json!({"user_id": "u-1"}), K_WEB)}),
         );

@@ -39,16 +39,17 @@ pub(crate) use request::{parse_request, well_typed};
 /// Decide one request: [`verify_traced`] without the trace (so no passing check is put into
 /// words).
 pub fn verify(request: &VerifyRequest) -> Verdict {
-    run(request, None).0
+    decide(request, None).0
 }
 
 /// Decide one request and say how: every rule evaluated, in order.
 pub fn verify_traced(request: &VerifyRequest) -> (Verdict, Vec<Check>) {
-    let (verdict, trace) = run(request, Some(Vec::new()));
+    let (verdict, trace) = decide(request, Some(Vec::new()));
     (verdict, trace.unwrap_or_default())
 }
 
-fn run(request: &VerifyRequest, trace: Option<Vec<Check>>) -> (Verdict, Option<Vec<Check>>) {
+/// The verdict of one request, with the trace of its checks when `trace` starts one.
+fn decide(request: &VerifyRequest, trace: Option<Vec<Check>>) -> (Verdict, Option<Vec<Check>>) {
     let mut verifier = Verifier {
         now: request.now,
         workspace: &request.workspace,
@@ -259,8 +260,11 @@ mod test_support {
         })
     }
 
-    /// Run a request against the default workspace changed by `edit`.
-    pub(super) fn run_with(edit: impl FnOnce(&mut Value), request: Value) -> (Verdict, Vec<Check>) {
+    /// The verdict and trace of a request against the default workspace changed by `edit`.
+    pub(super) fn traced_with(
+        edit: impl FnOnce(&mut Value),
+        request: Value,
+    ) -> (Verdict, Vec<Check>) {
         let mut workspace = workspace_json();
         edit(&mut workspace);
         let request = VerifyRequest {
@@ -276,8 +280,9 @@ mod test_support {
         (verdict, trace)
     }
 
-    pub(super) fn run(request: Value) -> (Verdict, Vec<Check>) {
-        run_with(|_| {}, request)
+    /// The verdict and trace of a request against the default workspace.
+    pub(super) fn traced(request: Value) -> (Verdict, Vec<Check>) {
+        traced_with(|_| {}, request)
     }
 
     /// The contract's verdict shape, and a trace that agrees with it.
@@ -308,7 +313,7 @@ mod test_support {
     }
 
     pub(super) fn rejected(request: Value, code: ErrorCode) -> (Verdict, Vec<Check>) {
-        let (verdict, trace) = run(request.clone());
+        let (verdict, trace) = traced(request.clone());
         assert_eq!(
             verdict.error,
             Some(code),
@@ -318,7 +323,7 @@ mod test_support {
     }
 
     pub(super) fn accepted(request: Value) -> (Verdict, Vec<Check>) {
-        let (verdict, trace) = run(request.clone());
+        let (verdict, trace) = traced(request.clone());
         assert_eq!(
             verdict.outcome,
             Outcome::Accepted,
@@ -354,9 +359,10 @@ mod tests {
     #[test]
     fn boot_and_update_get_the_same_verdict() {
         let token = jwt(json!({"user_id": "u-1", "plan": "pro"}), K_WEB);
-        let boot = run(json!({"action": "boot", "platform": "web", "intercom_user_jwt": token})).0;
+        let boot =
+            traced(json!({"action": "boot", "platform": "web", "intercom_user_jwt": token})).0;
         let update =
-            run(json!({"action": "update", "platform": "web", "intercom_user_jwt": token})).0;
+            traced(json!({"action": "update", "platform": "web", "intercom_user_jwt": token})).0;
         assert_eq!(
             (boot.outcome, boot.identity, boot.attributes),
             (update.outcome, update.identity, update.attributes)

@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn rule_1_a_platform_the_workspace_does_not_configure_is_unknown() {
         let request = json!({"action": "boot", "platform": "ios"});
-        let (verdict, _) = run_with(
+        let (verdict, _) = traced_with(
             |w| drop(w["platforms"].as_object_mut().unwrap().remove("ios")),
             request,
         );
