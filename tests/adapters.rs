@@ -607,6 +607,38 @@ fn smoke_names_what_is_wrong_with_a_signed_jwt(#[case] name: &str, #[case] says:
     assert!(failures[0].starts_with(says), "{output}");
 }
 
+/// smoke's whole output, stable from run to run: the pid and the binary's path replaced.
+fn smoke_output(target: &[String]) -> String {
+    let output = smoke(target);
+    let stdout: Vec<String> = output
+        .stdout
+        .lines()
+        .map(|line| match line.strip_prefix("ok     started (pid ") {
+            Some(_) => "ok     started (pid PID)".to_string(),
+            None => line.replace(BIN, "BIN"),
+        })
+        .collect();
+    format!("exit {}\n{}", output.code, stdout.join("\n"))
+}
+
+/// What smoke says of the reference and of broken implementations, line by line. The lines of
+/// a broken one are the judge's and the decoders' own words: a change to a rule there shows
+/// here.
+#[rstest]
+#[case::reference(None)]
+#[case::idv_hashes_email(Some("idv-hashes-email"))]
+#[case::sign_hash_uppercase(Some("sign-hash-uppercase"))]
+#[case::sign_nested_attributes(Some("sign-nested-attributes"))]
+#[case::sign_typ_jose(Some("sign-typ-jose"))]
+fn smoke_says_the_same_as_before(#[case] broken: Option<&str>) {
+    let target = match broken {
+        Some(name) => broken_target(name),
+        None => exec_target(reference_command()),
+    };
+    let name = format!("smoke_{}", broken.unwrap_or("reference"));
+    insta::assert_snapshot!(name, smoke_output(&target));
+}
+
 #[test]
 fn smoke_notes_a_typ_other_than_jwt_without_failing() {
     let output = smoke(&broken_target("sign-typ-jose"));
