@@ -161,6 +161,8 @@ pub(crate) enum AnswerRule {
 pub(crate) struct CheckedAnswer {
     /// The message, when the answer is one (whether or not it answers the request).
     pub message: Option<FromAdapter>,
+    /// The `type` the answer names, if it is JSON with a string `type`.
+    pub type_name: Option<String>,
     /// Each rule checked, in order, with its problem when the answer breaks it. After a
     /// [`AnswerRule::Json`] problem nothing else is checked; a [`AnswerRule::Message`] problem
     /// is left out when the schema found one (the schema says better what is wrong).
@@ -214,6 +216,7 @@ pub(crate) fn check_raw_answer(
             rulings.push((AnswerRule::Json, Err(invalid(detail))));
             return CheckedAnswer {
                 message: None,
+                type_name: None,
                 rulings,
             };
         }
@@ -255,7 +258,11 @@ pub(crate) fn check_raw_answer(
     for (rule, ruling) in fit(request, type_name.as_deref(), id.as_deref()) {
         rulings.push((rule, ruling.map_err(|error| error.with_seen(raw))));
     }
-    CheckedAnswer { message, rulings }
+    CheckedAnswer {
+        message,
+        type_name,
+        rulings,
+    }
 }
 
 /// Turns one raw answer into a message, or says what is wrong with it: the first problem
