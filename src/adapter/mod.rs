@@ -266,7 +266,8 @@ pub(crate) fn check_raw_answer(
 }
 
 /// Turns one raw answer into a message, or says what is wrong with it: the first problem
-/// [`check_raw_answer`] finds.
+/// `check_raw_answer` finds (JSON, then with `validate` the protocol's JSON Schema, then the
+/// wire type, then the type and id that answer the request).
 pub fn decode_answer(
     request: &ToAdapter,
     raw: &str,
@@ -395,7 +396,7 @@ pub(crate) fn check_hello(raw: &str, validate: bool, channel: Channel) -> Checke
 }
 
 /// Checks a raw `hello` answer and says, in words, what is wrong with it: the first line a
-/// handshake reads, and the first problem [`check_hello`] finds. `Err` is the whole sentence
+/// handshake reads, and the first problem `check_hello` finds. `Err` is the whole sentence
 /// for a [`StartError`].
 pub fn decode_hello(raw: &str, validate: bool, channel: Channel) -> Result<HelloReply, String> {
     let checked = check_hello(raw, validate, channel);
