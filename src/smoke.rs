@@ -1,11 +1,15 @@
 //! The smoke test, for adapter authors: start the adapter, check the handshake, send one verify
 //! and two signs (a `user_hash`, then a JWT with a key id, an attribute and a lifetime), and
-//! check every raw message it answers against the protocol's JSON Schema, the request's id and a
-//! plain expectation: for the JWT, its header (alg HS256, typ absent or JWT, kid), its claims
-//! (user_id, email, the attribute, exp = now + expires_in in integer seconds) and its signature,
-//! so that header and claim mistakes show before a full run. Each check is one line that says
-//! what to fix, handed to the caller as it is made (the command line prints it at once) and
-//! returned at the end.
+//! check every raw message it answers, so that protocol, header and claim mistakes show before
+//! a full run. Each observation is one line that says what to fix, handed to the caller as it is
+//! made (the command line prints it at once) and returned at the end.
+//!
+//! smoke has no rule of its own: the handshake and each answer are checked by the decoders a run
+//! uses, in their collect mode (`adapter::check_hello`, `adapter::check_raw_answer`: every rule
+//! an answer breaks, not only the first), and each answer is judged by the run's judge
+//! (`judge::judge_message`) against the expectation a run would build for the request, so a
+//! rule changed there changes smoke too. What smoke adds is the order of the requests and the
+//! words of its passing lines.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -14,8 +18,10 @@ use serde_json::{json, Value};
 
 use crate::adapter::exec::{display_command, ExecProcess, StderrSink, MIN_START_TIMEOUT};
 use crate::adapter::http::HttpClient;
-use crate::adapter::json::JsonProblem;
-use crate::adapter::{validate, AdapterError, AdapterErrorKind, MESSAGE_LIMIT, SEEN_LIMIT};
+use crate::adapter::{
+    check_hello, check_raw_answer, AdapterError, AdapterErrorKind, AnswerRule, Channel, HelloRule,
+    MESSAGE_LIMIT, SEEN_LIMIT,
+};
 use crate::clock::system_now;
 use crate::contract::{
     Capability, Clock, FromAdapter, HelloReply, HelloRequest, IdentityVerification, JwtSettings,
@@ -23,9 +29,11 @@ use crate::contract::{
     Workspace, PROTOCOL_VERSION,
 };
 use crate::exit::Exit;
+use crate::judge::{self, Expectation, Judgement, OutcomeClass, Problem};
 use crate::reference::jws;
 use crate::reference::user_hash::user_hash;
 use crate::shorten::truncate;
+use crate::spec::Level;
 
 /// The adapter to smoke-test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +54,7 @@ impl Target {
     }
 }
 
-/// What one check found.
+/// What one observation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Passed,
@@ -57,14 +65,14 @@ pub enum Status {
     Quote,
 }
 
-/// One line of the smoke test.
+/// One line of the smoke test: a check that passed or failed, a note, or a quoted line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub struct Observation {
     pub status: Status,
     pub text: String,
 }
 
-impl Check {
+impl Observation {
     /// The line as the terminal shows it: `ok     ...`, `FAIL   ...`, `note   ...`.
     pub fn line(&self) -> String {
         let tag = match self.status {
@@ -82,7 +90,7 @@ impl Check {
 /// The smoke test's result.
 #[derive(Debug, Clone)]
 pub struct Smoke {
-    pub checks: Vec<Check>,
+    pub observations: Vec<Observation>,
     pub passed: usize,
     pub failed: usize,
     /// Passed when every check passed; Failed when one failed; Usage when nothing answered
@@ -100,7 +108,9 @@ const USER_ID: &str = "smoke-user-1";
 const EMAIL: &str = "smoke@example.com";
 const ATTRIBUTE: (&str, &str) = ("plan", "smoke-pro");
 const EXPIRES_IN: i64 = 3600;
-/// How far `exp` may be from `now + expires_in` when the implementation reads its own clock.
+/// How far the instant a JWT was signed at (its `exp - expires_in`) may be from the `now` of
+/// the request when the implementation reads its own clock: the two processes read their
+/// clocks at different moments.
 const SYSTEM_CLOCK_SLACK: i64 = 5;
 const VERIFY_ID: &str = "smoke-verify";
 const SIGN_ID: &str = "smoke-sign";
@@ -109,10 +119,14 @@ const SIGN_JWT_ID: &str = "smoke-sign-jwt";
 /// How many lines that are not messages the handshake reads past, reporting each.
 const NOISE_LINES: usize = 20;
 
-/// Smoke-test `target`, each request waiting at most `timeout`; `on_check` sees each check as it
-/// is made.
-pub fn smoke(target: &Target, timeout: Duration, mut on_check: impl FnMut(&Check)) -> Smoke {
-    let mut checks = Checklist::new(&mut on_check);
+/// Smoke-test `target`, each request waiting at most `timeout`; `on_observation` sees each
+/// observation as it is made.
+pub fn smoke(
+    target: &Target,
+    timeout: Duration,
+    mut on_observation: impl FnMut(&Observation),
+) -> Smoke {
+    let mut checks = Checklist::new(&mut on_observation);
     let mut peer = match target {
         Target::Http(url) => Peer::Http(HttpClient::new(url, timeout, MESSAGE_LIMIT)),
         Target::Exec(command) => {
@@ -161,7 +175,7 @@ fn session(
     let raw = peer
         .ask(&request, "hello", checks, start_timeout)
         .ok_or(Stop::NoHello)?;
-    let hello = handshake(&raw, checks).ok_or(Stop::Gone)?;
+    let hello = handshake(&raw, peer.channel(), checks).ok_or(Stop::Gone)?;
     if hello.roles.contains(&Role::Verifier) {
         smoke_verify(peer, checks, timeout).ok_or(Stop::Gone)?;
     } else {
@@ -184,76 +198,61 @@ fn session(
     Ok(())
 }
 
-fn handshake(raw: &str, checks: &mut Checklist<'_>) -> Option<HelloReply> {
-    let value = answer_json(raw, "hello", checks)?;
-    schema_check(&value, "hello", checks);
-    match value.get("type").and_then(Value::as_str) {
-        Some("hello") => {}
-        other => {
-            checks.fail(format!(
-                "the answer to hello has type {}; it must be \"hello\"",
-                other.map_or("(none)".to_string(), |t| format!("\"{t}\""))
-            ));
-            return None;
-        }
-    }
-    match value.get("protocol") {
-        Some(Value::Number(n)) if n.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {
-            checks.pass(format!("hello says protocol {PROTOCOL_VERSION}"));
-        }
-        Some(other) => {
-            checks.fail(format!(
-                "your hello says protocol {other}; this harness speaks protocol {PROTOCOL_VERSION}: answer with \"protocol\":{PROTOCOL_VERSION}"
-            ));
-            return None;
-        }
-        None => {
-            checks.fail(format!(
-                "your hello has no \"protocol\"; answer with \"protocol\":{PROTOCOL_VERSION}"
-            ));
-            return None;
-        }
-    }
-    match serde_json::from_value::<HelloReply>(value) {
-        Ok(hello) => {
-            let roles: Vec<&str> = hello.roles.iter().map(|r| r.as_str()).collect();
-            checks.pass(format!(
-                "hello: {} {}, roles [{}], clock {}",
-                hello.implementation.name,
-                hello.implementation.version,
-                roles.join(", "),
-                serde_json::to_value(hello.clock)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            ));
-            if hello.lacks.is_empty() {
-                checks.note(
-                    "hello declares no lack (`lacks`): every request of its roles will be sent, and an `unsupported` answer to any of them fails a must case",
-                );
-            } else {
-                let lacks: Vec<String> = hello
-                    .lacks
-                    .iter()
-                    .map(|c| format!("{} (`{c}`)", c.describe()))
-                    .collect();
-                checks.note(format!(
-                    "hello declares the implementation lacks {}: the requests that need it are not sent, and their cases are skipped, counted in every report",
-                    lacks.join(", ")
-                ));
+/// The hello, checked by the run's own decoder in its collect mode ([`check_hello`]): each
+/// ruling a line, the schema's first (as for every answer); the hello when it can be read.
+fn handshake(raw: &str, channel: Channel, checks: &mut Checklist<'_>) -> Option<HelloReply> {
+    let checked = check_hello(raw, true, channel);
+    for rule in [
+        HelloRule::Json,
+        HelloRule::Schema,
+        HelloRule::Type,
+        HelloRule::Protocol,
+        HelloRule::Message,
+    ] {
+        match checked.rulings.iter().find(|(r, _)| *r == rule) {
+            Some((_, Err(problem))) => checks.fail(problem.clone()),
+            Some((HelloRule::Schema, Ok(()))) => {
+                checks.pass("the hello matches the protocol schema")
             }
-            if hello.roles.is_empty() {
-                checks.fail(
-                    "hello offers no role: list \"verifier\", \"signer\" or both in \"roles\"",
-                );
+            Some((HelloRule::Protocol, Ok(()))) => {
+                checks.pass(format!("hello says protocol {PROTOCOL_VERSION}"))
             }
-            Some(hello)
-        }
-        Err(error) => {
-            checks.fail(format!("the hello is not valid: {error}"));
-            None
+            _ => {}
         }
     }
+    let hello = checked.hello?;
+    let roles: Vec<&str> = hello.roles.iter().map(|r| r.as_str()).collect();
+    checks.pass(format!(
+        "hello: {} {}, roles [{}], clock {}",
+        hello.implementation.name,
+        hello.implementation.version,
+        roles.join(", "),
+        serde_json::to_value(hello.clock)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    ));
+    if hello.lacks.is_empty() {
+        checks.note(
+            "hello declares no lack (`lacks`): every request of its roles will be sent, and an `unsupported` answer to any of them fails a must case",
+        );
+    } else {
+        let lacks: Vec<String> = hello
+            .lacks
+            .iter()
+            .map(|c| format!("{} (`{c}`)", c.describe()))
+            .collect();
+        checks.note(format!(
+            "hello declares the implementation lacks {}: the requests that need it are not sent, and their cases are skipped, counted in every report",
+            lacks.join(", ")
+        ));
+    }
+    if hello.roles.is_empty() {
+        // A run of such an implementation skips everything, and its gate fails: nothing was
+        // tested.
+        checks.fail("hello offers no role: list \"verifier\", \"signer\" or both in \"roles\"");
+    }
+    Some(hello)
 }
 
 fn smoke_workspace() -> Workspace {
@@ -294,51 +293,26 @@ fn smoke_verify(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) 
             "attributes": {"name": "Smoke Test"}
         }),
     };
-    let expected = crate::reference::verify(&request);
+    let expectation = Expectation::for_verify_request(&request);
     let message = ToAdapter::Verify(request);
-    let raw = peer.ask(&message, "verify", checks, timeout)?;
-    match checked_answer(&message, &raw, "verify", "verdict", checks) {
-        Some(FromAdapter::Verdict(verdict)) => {
-            let said = describe(
-                verdict.outcome.as_str(),
-                verdict.verified,
-                verdict.error.map(|e| e.as_str()),
-            );
-            let wanted = describe(
-                expected.outcome.as_str(),
-                expected.verified,
-                expected.error.map(|e| e.as_str()),
-            );
-            if said == wanted && verdict.identity == expected.identity {
-                checks.pass(format!(
-                    "a valid user_hash on web is {said}, as the reference says"
-                ));
-            } else if said == wanted {
-                checks.fail(format!(
-                    "the verdict's identity is {}; the reference's is {}: the identity is the user_id and email as sent",
-                    json!(verdict.identity),
-                    json!(expected.identity)
-                ));
-            } else {
-                checks.fail(format!(
-                    "a valid user_hash on web (HMAC-SHA256 of the user_id under the web secret) is {said}; the reference says {wanted}: check how the adapter passes the workspace settings and the user_hash to your code"
-                ));
-            }
-        }
-        Some(FromAdapter::Unsupported(unsupported)) => checks.fail(format!(
-            "a plain verify was answered unsupported ({}), though hello offers the verifier role",
-            unsupported.message
-        )),
-        _ => {}
+    let unsupported = ("verify", "verify", "though hello offers the verifier role");
+    let Some(answer) = answer(peer, checks, timeout, &message, unsupported)? else {
+        return Some(());
+    };
+    let wanted = match &expectation {
+        Expectation::Verdict(v) => match v.error {
+            Some(code) => format!("{} ({code})", v.outcome),
+            None => format!("{}, verified: {}", v.outcome, v.verified),
+        },
+        _ => String::new(),
+    };
+    let pass = format!("a valid user_hash on web is {wanted}, as the reference says");
+    if !judged(&expectation, &answer, &message, pass, checks) {
+        checks.note(format!(
+            "the reference's verdict on this valid user_hash on web is {wanted}: check too how the adapter passes the workspace settings and the user_hash to your code"
+        ));
     }
     Some(())
-}
-
-fn describe(outcome: &str, verified: bool, error: Option<&str>) -> String {
-    match error {
-        Some(code) => format!("{outcome} ({code})"),
-        None => format!("{outcome}, verified: {verified}"),
-    }
 }
 
 fn smoke_sign(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) -> Option<()> {
@@ -356,29 +330,12 @@ fn smoke_sign(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) ->
         attributes: Default::default(),
         expires_in: None,
     };
+    let expectation = Expectation::for_sign_request(&request);
     let message = ToAdapter::Sign(request);
-    let raw = peer.ask(&message, "sign", checks, timeout)?;
-    let expected = user_hash(SECRET, USER_ID);
-    match checked_answer(&message, &raw, "sign", "signed", checks) {
-        Some(FromAdapter::Signed(signed)) => match signed.user_hash {
-            Some(hash) if hash == expected => {
-                checks.pass("the signed user_hash is the lowercase hex HMAC-SHA256 of the user_id");
-            }
-            Some(hash) => checks.fail(format!(
-                "the signed user_hash is \"{}\"; expected \"{expected}\": lowercase hex HMAC-SHA256 of the user_id (not the email) under the secret sent",
-                truncate(&hash, 100)
-            )),
-            None => checks.fail("the signed answer has no user_hash: mode user_hash answers {\"user_hash\":\"<hex>\"}"),
-        },
-        Some(FromAdapter::Refused(refused)) => checks.fail(format!(
-            "a plain user_hash sign was refused ({}); a user with a user_id is always signed",
-            refused.message
-        )),
-        Some(FromAdapter::Unsupported(unsupported)) => checks.fail(format!(
-            "a plain user_hash sign was answered unsupported ({}), though hello offers the signer role and declares no lack of user_hash signing: if the implementation cannot make one, declare `\"lacks\": [\"sign_user_hash\"]` in hello",
-            unsupported.message
-        )),
-        _ => {}
+    let unsupported = ("sign", "user_hash sign", "though hello offers the signer role and declares no lack of user_hash signing: if the implementation cannot make one, declare `\"lacks\": [\"sign_user_hash\"]` in hello");
+    if let Some(answer) = answer(peer, checks, timeout, &message, unsupported)? {
+        let pass = "the signed user_hash is the lowercase hex HMAC-SHA256 of the user_id";
+        judged(&expectation, &answer, &message, pass.into(), checks);
     }
     Some(())
 }
@@ -393,7 +350,63 @@ fn smoke_sign_jwt(
         Clock::Injected => NOW,
         Clock::System => system_now(),
     };
-    let request = SignRequest {
+    let request = jwt_sign_request(now);
+    let message = ToAdapter::Sign(request.clone());
+    let unsupported = ("jwt sign", "JWT sign", "though hello declares no lack of JWT signing: each JWT signer case would be a skip hello did not declare, which fails the gate. If the implementation cannot make a JWT, declare `\"lacks\": [\"sign_jwt\"]` in hello");
+    if let Some(answer) = answer(peer, checks, timeout, &message, unsupported)? {
+        judge_jwt_answer(&request, clock, &answer, checks);
+    }
+    Some(())
+}
+
+/// Sends `message` (called `what`) and checks the raw answer ([`decoded`]): the answer to
+/// judge, if its type answers the request and it is not `unsupported`, which fails as `a plain
+/// {plain} was answered unsupported (...), {why}`. `None` when nothing usable came back.
+fn answer(
+    peer: &mut Peer,
+    checks: &mut Checklist<'_>,
+    timeout: Duration,
+    message: &ToAdapter,
+    (what, plain, why): (&str, &str, &str),
+) -> Option<Option<FromAdapter>> {
+    let raw = peer.ask(message, what, checks, timeout)?;
+    match decoded(message, &raw, what, peer.channel(), checks) {
+        Some(FromAdapter::Unsupported(unsupported)) => {
+            let said = unsupported.message;
+            checks.fail(format!(
+                "a plain {plain} was answered unsupported ({said}), {why}"
+            ));
+            Some(None)
+        }
+        answer => Some(answer),
+    }
+}
+
+/// `answer` judged as a run judges it: `pass` when it conforms, else each problem a line
+/// ([`report`]). Whether it conforms.
+fn judged(
+    expectation: &Expectation,
+    answer: &FromAdapter,
+    message: &ToAdapter,
+    pass: String,
+    checks: &mut Checklist<'_>,
+) -> bool {
+    let judgement = judge::judge_message(expectation, answer, message);
+    let what = match message {
+        ToAdapter::Verify(_) => "verify",
+        _ => "sign",
+    };
+    if judgement.class == OutcomeClass::Pass {
+        checks.pass(pass);
+        return true;
+    }
+    report(&judgement, what, checks);
+    false
+}
+
+/// The JWT sign at `now`: a key id, one attribute and a lifetime.
+fn jwt_sign_request(now: i64) -> SignRequest {
+    SignRequest {
         id: SIGN_JWT_ID.into(),
         now,
         mode: SignMode::Jwt,
@@ -408,247 +421,169 @@ fn smoke_sign_jwt(
             .into_iter()
             .collect(),
         expires_in: Some(EXPIRES_IN),
-    };
-    let message = ToAdapter::Sign(request);
-    let raw = peer.ask(&message, "jwt sign", checks, timeout)?;
-    match checked_answer(&message, &raw, "jwt sign", "signed", checks) {
-        Some(FromAdapter::Signed(signed)) => match (signed.jwt, signed.user_hash) {
-            (Some(token), _) => check_token(&token, now, clock, checks),
-            (None, Some(_)) => checks.fail("the jwt sign was answered with a user_hash and no jwt: mode jwt answers {\"jwt\":\"<token>\",\"user_hash\":null}; check that the adapter passes `mode` to your code"),
-            (None, None) => checks.fail("the signed answer has no jwt: mode jwt answers {\"jwt\":\"<token>\"}"),
-        },
-        Some(FromAdapter::Refused(refused)) => checks.fail(format!(
-            "a plain JWT sign was refused ({}); a user with a user_id is always signed",
-            refused.message
-        )),
-        Some(FromAdapter::Unsupported(unsupported)) => checks.fail(format!(
-            "a plain JWT sign was answered unsupported ({}), though hello declares no lack of JWT signing: each JWT signer case would be a skip hello did not declare, which fails the gate. If the implementation cannot make a JWT, declare `\"lacks\": [\"sign_jwt\"]` in hello",
-            unsupported.message
-        )),
-        _ => {}
-    }
-    Some(())
-}
-
-/// The smoke JWT, part by part: what a verifier following this profile would do with it.
-fn check_token(token: &str, now: i64, clock: Clock, checks: &mut Checklist<'_>) {
-    let decoded = match jws::decode_unverified(token) {
-        Ok(decoded) => decoded,
-        Err(error) => {
-            checks.fail(format!(
-                "the jwt is refused by a verifier following this profile with {}: {error}; it is a compact JWS (three base64url parts without padding) with header alg \"HS256\"",
-                error.code()
-            ));
-            return;
-        }
-    };
-    // Header: alg is checked by decoding; then typ, kid and nothing else.
-    let header = &decoded.header.members;
-    let mut header_ok = true;
-    match header.get("typ") {
-        None => {}
-        Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
-        Some(other) => {
-            header_ok = false;
-            checks.note(format!(
-                "the jwt header's typ is {other}: verifiers following this profile never read it, but it should be absent or \"JWT\" (a should-level failure of every signer case, SIGN-JWT-TYP; it gates under --strict)"
-            ));
-        }
-    }
-    match header.get("kid") {
-        None => checks.note(format!(
-            "the jwt header has no kid; it is optional, but with key_id {KEY_ID:?} given, kid = key_id lets a verifier with several keys pick the right one"
-        )),
-        Some(Value::String(kid)) if kid == KEY_ID => {}
-        Some(other) => {
-            header_ok = false;
-            checks.fail(format!(
-                "the jwt header's kid is {other}; the request's key_id is {KEY_ID:?}: a verifier that picks the key by kid refuses the token (jwt_signature_invalid); write kid = key_id"
-            ));
-        }
-    }
-    let extra: Vec<&str> = header
-        .keys()
-        .map(String::as_str)
-        .filter(|name| !matches!(*name, "alg" | "typ" | "kid"))
-        .collect();
-    if !extra.is_empty() {
-        header_ok = false;
-        checks.fail(format!(
-            "the jwt header has {}: the signer rules allow alg, typ and kid only; remove {}",
-            extra
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if extra.len() == 1 { "it" } else { "them" }
-        ));
-    }
-    if header_ok {
-        checks.pass(format!(
-            "the jwt header is {}: alg HS256, typ absent or JWT, kid = key_id or absent",
-            Value::Object(header.clone())
-        ));
-    }
-    check_claims(&decoded.claims.members, now, clock, checks);
-    if decoded.verifies_under(JWT_SECRET.as_bytes()) {
-        checks.pass("the jwt's signature is HMAC-SHA256 under the secret sent");
-    } else {
-        checks.fail("the jwt's signature does not verify under the secret sent: a verifier refuses it (jwt_signature_invalid); MAC the first two parts with HMAC-SHA256 keyed with the request's `secret` as UTF-8 bytes (not base64-decoded, not the key_id)");
     }
 }
 
-fn check_claims(
-    claims: &crate::contract::Object,
-    now: i64,
+/// The answer to the JWT sign, judged as a run judges it, each problem a line in the judge's
+/// words; then, for a token that decodes, a passing line for each part (header, claims,
+/// signature) the judge found nothing wrong with.
+fn judge_jwt_answer(
+    request: &SignRequest,
     clock: Clock,
+    answer: &FromAdapter,
     checks: &mut Checklist<'_>,
 ) {
-    let mut ok = true;
-    let mut fail = |checks: &mut Checklist<'_>, text: String| {
-        ok = false;
-        checks.fail(text);
+    let token = match answer {
+        FromAdapter::Signed(signed) => signed
+            .jwt
+            .as_deref()
+            .and_then(|token| jws::decode_unverified(token).ok()),
+        _ => None,
     };
-    for (name, want, why) in [
-        ("user_id", USER_ID, "the user's id as a string: a verifier compares it with the request's user_id"),
-        ("email", EMAIL, "the user's email, when the user has one"),
-        (ATTRIBUTE.0, ATTRIBUTE.1, "each attribute is a top-level claim (not nested under `attributes`), applied by the verifier"),
-    ] {
-        match claims.get(name) {
-            Some(Value::String(got)) if got == want => {}
-            Some(other) => fail(checks, format!("the jwt's `{name}` claim is {other}; expected {want:?}: {why}")),
-            None => fail(checks, format!("the jwt has no `{name}` claim; expected {want:?}: {why}")),
+    let now = signing_instant(
+        request.now,
+        clock,
+        token.as_ref().and_then(|t| t.claims.members.get("exp")),
+    );
+    let request = SignRequest {
+        now,
+        ..request.clone()
+    };
+    let expectation = Expectation::for_sign_request(&request);
+    let message = ToAdapter::Sign(request);
+    let judgement = judge::judge_message(&expectation, answer, &message);
+    let Some(token) = token else {
+        report(&judgement, "jwt sign", checks);
+        return;
+    };
+    let part = |field: &str| field.split('.').next().unwrap_or_default().to_string();
+    let parts = ["header", "claims", "signature"];
+    // What is not about one part of the token first, then each part: its problems, or a line
+    // saying it passed.
+    report_problems(
+        judgement
+            .problems
+            .iter()
+            .filter(|p| !parts.contains(&part(&p.field).as_str())),
+        "jwt sign",
+        checks,
+    );
+    for name in parts {
+        let mut problems = judgement
+            .problems
+            .iter()
+            .filter(|p| part(&p.field) == name)
+            .peekable();
+        if problems.peek().is_some() {
+            report_problems(problems, "jwt sign", checks);
+            continue;
+        }
+        match name {
+            "header" => checks.pass(format!(
+                "the jwt header is {}: alg HS256, typ absent or JWT, kid = key_id or absent",
+                Value::Object(token.header.members.clone())
+            )),
+            "claims" => checks.pass(format!(
+                "the jwt's claims are user_id, email, {} and exp = now + expires_in ({})",
+                ATTRIBUTE.0,
+                now + EXPIRES_IN
+            )),
+            _ => checks.pass("the jwt's signature is HMAC-SHA256 under the secret sent"),
         }
     }
-    let want_exp = now + EXPIRES_IN;
-    let slack = if clock == Clock::System {
-        SYSTEM_CLOCK_SLACK
-    } else {
-        0
-    };
-    match claims.get("exp") {
-        Some(Value::Number(exp)) if exp.as_i64().is_some_and(|e| (e - want_exp).abs() <= slack) => {}
-        Some(exp) => {
-            let hint = crate::debug::time_claim_hint("exp", exp)
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            fail(checks, format!(
-                "the jwt's exp is {exp}; expected {want_exp} = now {now} + expires_in {EXPIRES_IN}, an integer number of seconds{hint}"
-            ));
+}
+
+/// The instant the JWT is judged at: the request's `now`; with the implementation's own clock,
+/// the instant its `exp` was computed from (`exp - expires_in`) when that is within
+/// [`SYSTEM_CLOCK_SLACK`] of `now`.
+fn signing_instant(now: i64, clock: Clock, exp: Option<&Value>) -> i64 {
+    let signed_at = exp
+        .and_then(Value::as_i64)
+        .map(|exp| exp.saturating_sub(EXPIRES_IN));
+    match signed_at {
+        Some(at) if clock == Clock::System && (at - now).abs() <= SYSTEM_CLOCK_SLACK => at,
+        _ => now,
+    }
+}
+
+/// Each problem of `judgement` as a line, in the judge's words ([`report_problems`]).
+fn report(judgement: &Judgement, what: &str, checks: &mut Checklist<'_>) {
+    if let Some(reason) = &judgement.skip_reason {
+        checks.fail(format!("{what}: {reason}"));
+    }
+    report_problems(&judgement.problems, what, checks);
+}
+
+/// Each problem as a line, in the judge's words (as the run's report gives them): a failure,
+/// or a note for a problem that breaks only a `should` rule (which gates only under
+/// `--strict`).
+fn report_problems<'a>(
+    problems: impl IntoIterator<Item = &'a Problem>,
+    what: &str,
+    checks: &mut Checklist<'_>,
+) {
+    for problem in problems {
+        let mut rated = vec![problem.severity.as_str().to_string()];
+        if let Some(level) = problem.level {
+            rated.push(format!("{level} rule"));
         }
-        None => fail(checks, format!(
-            "the jwt has no exp; expected {want_exp} = now {now} + expires_in {EXPIRES_IN}: without it the token never expires"
-        )),
-    }
-    let allowed = ["user_id", "email", ATTRIBUTE.0, "exp", "iat"];
-    let extra: Vec<&str> = claims
-        .keys()
-        .map(String::as_str)
-        .filter(|name| !allowed.contains(name))
-        .collect();
-    if !extra.is_empty() {
-        fail(checks, format!(
-            "the jwt has the claim{} {}: the signer rules allow user_id, email, the attributes, exp and iat only (a verifier applies any other claim as an attribute)",
-            if extra.len() == 1 { "" } else { "s" },
-            extra.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if claims.get("iat").is_some_and(|iat| !iat.is_i64()) {
-        fail(
-            checks,
-            format!(
-                "the jwt's iat is {}: when present, iat is an integer number of seconds",
-                claims["iat"]
-            ),
+        rated.extend(problem.requirement.clone());
+        let line = format!(
+            "{what}, {}: expected {}, got {}; why it matters ({}): {}",
+            problem.field,
+            problem.expected,
+            problem.actual,
+            rated.join(", "),
+            problem.why
         );
-    }
-    if ok {
-        checks.pass(format!(
-            "the jwt's claims are user_id, email, {} and exp = now + expires_in ({want_exp})",
-            ATTRIBUTE.0
-        ));
-    }
-}
-
-fn answer_json(raw: &str, what: &str, checks: &mut Checklist<'_>) -> Option<Value> {
-    match crate::adapter::json::parse(raw) {
-        Ok(value) => Some(value),
-        Err(JsonProblem::NotJson(error)) => {
-            checks.fail(format!(
-                "the answer to {what} is not JSON ({error}): `{}`",
-                truncate(raw, SEEN_LIMIT)
-            ));
-            None
-        }
-        Err(JsonProblem::DuplicateMember(words)) => {
-            checks.fail(format!(
-                "the answer to {what} has {words}: send each member once (a harness would have to guess which value counts): `{}`",
-                truncate(raw, SEEN_LIMIT)
-            ));
-            None
+        if problem.level == Some(Level::Should) {
+            checks.note(format!("{line}; it gates under --strict"));
+        } else {
+            checks.fail(line);
         }
     }
 }
 
-fn schema_check(value: &Value, name: &str, checks: &mut Checklist<'_>) {
-    match validate::answer(value) {
-        Ok(()) => checks.pass(format!("the {name} matches the protocol schema")),
-        Err(problems) => checks.fail(format!(
-            "the {name} does not match the protocol schema: {}",
-            problems.join("; ")
-        )),
-    }
-}
-
-/// JSON, schema, type and id of one answer; the message when it deserializes.
-fn checked_answer(
+/// One raw answer, checked by the run's own decoder in its collect mode ([`check_raw_answer`]):
+/// each ruling a line; the message when its type answers the request.
+fn decoded(
     request: &ToAdapter,
     raw: &str,
     what: &str,
-    expected: &str,
+    channel: Channel,
     checks: &mut Checklist<'_>,
 ) -> Option<FromAdapter> {
-    let value = answer_json(raw, what, checks)?;
-    let type_name = value
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let checked = check_raw_answer(request, raw, true, channel);
+    let type_name = checked.type_name.as_deref().unwrap_or("");
     let name = if type_name.is_empty() {
-        "answer".to_string()
+        "answer"
     } else {
-        type_name.clone()
+        type_name
     };
-    schema_check(&value, &format!("\"{name}\" answer"), checks);
-    let fits = type_name == expected
-        || type_name == "unsupported"
-        || (matches!(request, ToAdapter::Sign(_)) && type_name == "refused");
-    if fits {
-        checks.pass(format!("{what} is answered by a \"{type_name}\""));
-    } else {
-        checks.fail(format!(
-            "the answer to {what} has type {}; a {what} is answered by \"{expected}\" (or \"unsupported\")",
-            if type_name.is_empty() { "(none)".to_string() } else { format!("\"{type_name}\"") }
-        ));
-    }
-    let wanted = request.id().unwrap_or_default();
-    match value.get("id") {
-        Some(Value::String(id)) if id == wanted => {
-            checks.pass(format!("the {name} echoes the request id \"{wanted}\""))
+    let mut fits = false;
+    for (rule, ruling) in &checked.rulings {
+        match (rule, ruling) {
+            (AnswerRule::Json | AnswerRule::Message, Err(problem)) => checks.fail(format!(
+                "{}: `{}`",
+                problem.detail,
+                problem.seen.as_deref().unwrap_or_default()
+            )),
+            (_, Err(problem)) => checks.fail(problem.detail.clone()),
+            (AnswerRule::Schema, Ok(())) => {
+                checks.pass(format!("the \"{name}\" answer matches the protocol schema"))
+            }
+            (AnswerRule::Type, Ok(())) => {
+                fits = true;
+                checks.pass(format!("{what} is answered by a \"{type_name}\""));
+            }
+            (AnswerRule::Id, Ok(())) => checks.pass(format!(
+                "the {name} echoes the request id \"{}\"",
+                request.id().unwrap_or_default()
+            )),
+            (AnswerRule::Json | AnswerRule::Message, Ok(())) => {}
         }
-        Some(other) => checks.fail(format!(
-            "the {name}'s id {other} does not echo the request id \"{wanted}\""
-        )),
-        None => checks.fail(format!(
-            "the {name} has no id: echo the request id \"{wanted}\""
-        )),
     }
-    let answer = serde_json::from_value::<FromAdapter>(value).ok();
-    if fits {
-        answer
-    } else {
-        None
-    }
+    checked.message.filter(|_| fits)
 }
 
 /// The adapter under test, seen raw.
@@ -658,6 +593,14 @@ enum Peer {
 }
 
 impl Peer {
+    /// Where the peer's answers come from, for advice that fits the transport.
+    fn channel(&self) -> Channel {
+        match self {
+            Peer::Exec(_) => Channel::Stdout,
+            Peer::Http(_) => Channel::HttpBody,
+        }
+    }
+
     /// Sends `message` and returns the raw answer. On exec, lines that are not messages (not
     /// JSON, or JSON without a `type`) are reported and read past.
     fn ask(
@@ -793,31 +736,32 @@ fn http_advice(error: &AdapterError) -> String {
     }
 }
 
-/// Collects the checks, hands each to the caller as it is made, and counts them.
+/// Collects the observations, hands each to the caller as it is made, and counts the checks
+/// that passed and failed.
 struct Checklist<'a> {
-    checks: Vec<Check>,
-    on_check: &'a mut dyn FnMut(&Check),
+    observations: Vec<Observation>,
+    on_observation: &'a mut dyn FnMut(&Observation),
     passed: usize,
     failed: usize,
 }
 
 impl<'a> Checklist<'a> {
-    fn new(on_check: &'a mut dyn FnMut(&Check)) -> Self {
+    fn new(on_observation: &'a mut dyn FnMut(&Observation)) -> Self {
         Checklist {
-            checks: Vec::new(),
-            on_check,
+            observations: Vec::new(),
+            on_observation,
             passed: 0,
             failed: 0,
         }
     }
 
     fn add(&mut self, status: Status, text: impl Into<String>) {
-        let check = Check {
+        let observation = Observation {
             status,
             text: text.into(),
         };
-        (self.on_check)(&check);
-        self.checks.push(check);
+        (self.on_observation)(&observation);
+        self.observations.push(observation);
     }
 
     fn pass(&mut self, what: impl Into<String>) {
@@ -836,7 +780,7 @@ impl<'a> Checklist<'a> {
 
     fn into_smoke(self, exit: Exit) -> Smoke {
         Smoke {
-            checks: self.checks,
+            observations: self.observations,
             passed: self.passed,
             failed: self.failed,
             exit,
@@ -847,26 +791,44 @@ impl<'a> Checklist<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::Signed;
 
     fn claims() -> Value {
         json!({"user_id": USER_ID, "email": EMAIL, "plan": "smoke-pro", "exp": NOW + EXPIRES_IN})
     }
 
-    /// The checks made of one token: (failures, notes, passes).
-    fn check(header: Value, claims: Value, secret: &str) -> (Vec<String>, Vec<String>, usize) {
-        let token = jws::sign_hs256(&header, &claims, secret.as_bytes());
-        let mut ignore = |_: &Check| {};
+    fn signed(token: String) -> FromAdapter {
+        FromAdapter::Signed(Signed {
+            id: SIGN_JWT_ID.into(),
+            user_hash: None,
+            jwt: Some(token),
+        })
+    }
+
+    /// What smoke says of one token: (failures, notes, passes).
+    fn observe(
+        header: Value,
+        claims: Value,
+        secret: &str,
+        clock: Clock,
+    ) -> (Vec<String>, Vec<String>, usize) {
+        let answer = signed(jws::sign_hs256(&header, &claims, secret.as_bytes()));
+        let mut ignore = |_: &Observation| {};
         let mut checks = Checklist::new(&mut ignore);
-        check_token(&token, NOW, Clock::Injected, &mut checks);
+        judge_jwt_answer(&jwt_sign_request(NOW), clock, &answer, &mut checks);
         let texts = |status| {
             checks
-                .checks
+                .observations
                 .iter()
-                .filter(|c| c.status == status)
-                .map(|c| c.text.clone())
+                .filter(|o| o.status == status)
+                .map(|o| o.text.clone())
                 .collect::<Vec<_>>()
         };
         (texts(Status::Failed), texts(Status::Note), checks.passed)
+    }
+
+    fn check(header: Value, claims: Value, secret: &str) -> (Vec<String>, Vec<String>, usize) {
+        observe(header, claims, secret, Clock::Injected)
     }
 
     #[test]
@@ -876,8 +838,11 @@ mod tests {
             json!({"alg": "HS256", "kid": KEY_ID}),
             json!({"alg": "HS256", "typ": "jwt"}),
         ] {
-            let (failed, _, passed) = check(header.clone(), claims(), JWT_SECRET);
-            assert!(failed.is_empty(), "{header}: {failed:?}");
+            let (failed, notes, passed) = check(header.clone(), claims(), JWT_SECRET);
+            assert!(
+                failed.is_empty() && notes.is_empty(),
+                "{header}: {failed:?} {notes:?}"
+            );
             assert_eq!(passed, 3, "{header}");
         }
         let mut with_iat = claims();
@@ -887,62 +852,104 @@ mod tests {
             .is_empty());
     }
 
+    /// The proof that smoke states no signer rule of its own: a token that breaks a header rule
+    /// and a claim rule gets both reported, each in the words of the judge a run uses, with
+    /// the requirement it breaks.
+    #[test]
+    fn a_token_that_breaks_two_rules_gets_both_in_the_judges_words() {
+        let header = json!({"alg": "HS256", "kid": "k-other"});
+        let mut claims = claims();
+        claims["exp"] = json!((NOW + EXPIRES_IN) * 1000);
+        let (failed, notes, passed) = check(header.clone(), claims.clone(), JWT_SECRET);
+        // What the judge itself says of the same answer to the same request.
+        let request = jwt_sign_request(NOW);
+        let expectation = Expectation::for_sign_request(&request);
+        let answer = signed(jws::sign_hs256(&header, &claims, JWT_SECRET.as_bytes()));
+        let judgement = judge::judge_message(&expectation, &answer, &ToAdapter::Sign(request));
+        let fields: Vec<&str> = judgement
+            .problems
+            .iter()
+            .map(|p| p.field.as_str())
+            .collect();
+        assert_eq!(fields, ["header.kid", "claims.exp"]);
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        for (line, problem) in failed.iter().zip(&judgement.problems) {
+            assert_eq!(
+                line,
+                &format!(
+                    "jwt sign, {}: expected {}, got {}; why it matters ({}, {}): {}",
+                    problem.field,
+                    problem.expected,
+                    problem.actual,
+                    problem.severity.as_str(),
+                    problem.requirement.as_deref().unwrap_or_default(),
+                    problem.why
+                )
+            );
+        }
+        assert!(failed[0].starts_with(r#"jwt sign, header.kid: expected "smoke-key-1", got "k-other"; why it matters (major, SIGN-JWT-HEADER): a verifier following this profile may pick the key by kid"#), "{failed:?}");
+        assert!(failed[1].starts_with("jwt sign, claims.exp: expected 1767229200, got 1767229200000; why it matters (critical, SIGN-JWT-EXP): the token lives longer than asked"), "{failed:?}");
+        assert!(notes.is_empty(), "{notes:?}");
+        // Only the signature is right.
+        assert_eq!(passed, 1);
+    }
+
     #[test]
     fn each_header_mistake_is_named() {
-        let (failed, _, _) = check(
-            json!({"alg": "HS256", "kid": "k-other"}),
-            claims(),
-            JWT_SECRET,
-        );
-        assert_eq!(failed, vec!["the jwt header's kid is \"k-other\"; the request's key_id is \"smoke-key-1\": a verifier that picks the key by kid refuses the token (jwt_signature_invalid); write kid = key_id".to_string()]);
         let (failed, _, _) = check(
             json!({"alg": "HS256", "jku": "https://example.com/keys"}),
             claims(),
             JWT_SECRET,
         );
-        assert_eq!(
-            failed,
-            vec![
-                "the jwt header has `jku`: the signer rules allow alg, typ and kid only; remove it"
-                    .to_string()
-            ]
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(
+            failed[0].starts_with("jwt sign, header.jku: expected absent, got \"https://example.com/keys\"; why it matters (major, SIGN-JWT-HEADER)"),
+            "{failed:?}"
         );
-        let (failed, notes, _) =
+        // A typ other than JWT breaks a should rule: a note, not a failure, and no passing
+        // header.
+        let (failed, notes, passed) =
             check(json!({"alg": "HS256", "typ": "JOSE"}), claims(), JWT_SECRET);
         assert!(failed.is_empty(), "{failed:?}");
         assert!(
-            notes[0].starts_with("the jwt header's typ is \"JOSE\""),
+            notes[0].starts_with(r#"jwt sign, header.typ: expected absent, or "JWT" (in any case), got "JOSE"; why it matters (minor, should rule, SIGN-JWT-TYP)"#)
+                && notes[0].ends_with("; it gates under --strict"),
             "{notes:?}"
         );
-        let (failed, _, _) = check(json!({"alg": "none"}), claims(), JWT_SECRET);
+        assert_eq!(passed, 2);
+        let (failed, _, passed) = check(json!({"alg": "none"}), claims(), JWT_SECRET);
+        assert_eq!(failed.len(), 1, "{failed:?}");
         assert!(
-            failed[0].starts_with("the jwt is refused by a verifier following this profile with jwt_algorithm_not_allowed"),
+            failed[0].starts_with("jwt sign, jwt: expected a compact JWS")
+                && failed[0].contains("refuses this token with jwt_algorithm_not_allowed"),
             "{failed:?}"
         );
+        assert_eq!(passed, 0);
     }
 
     #[test]
     fn each_claim_and_signature_mistake_is_named() {
         let header = json!({"alg": "HS256"});
+        let fields = |failed: &[String]| {
+            failed
+                .iter()
+                .map(|f| f.split(':').next().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        };
         let mut nested = claims();
         nested.as_object_mut().unwrap().shift_remove("plan");
         nested["attributes"] = json!({"plan": "smoke-pro"});
         let (failed, _, _) = check(header.clone(), nested, JWT_SECRET);
-        assert_eq!(failed.len(), 2, "{failed:?}");
-        assert!(
-            failed[0].starts_with("the jwt has no `plan` claim"),
-            "{failed:?}"
-        );
-        assert!(
-            failed[1].starts_with("the jwt has the claim `attributes`: the signer rules allow"),
-            "{failed:?}"
+        assert_eq!(
+            fields(&failed),
+            ["jwt sign, claims.plan", "jwt sign, claims.attributes"]
         );
 
         let mut float_exp = claims();
         float_exp["exp"] = json!((NOW + EXPIRES_IN) as f64 + 0.5);
         let (failed, _, _) = check(header.clone(), float_exp, JWT_SECRET);
         assert!(
-            failed[0].starts_with("the jwt's exp is 1767229200.5; expected 1767229200"),
+            failed[0].starts_with("jwt sign, claims.exp: expected 1767229200, got 1767229200.5"),
             "{failed:?}"
         );
 
@@ -950,42 +957,58 @@ mod tests {
         numeric_id["user_id"] = json!(1);
         let (failed, _, _) = check(header.clone(), numeric_id, JWT_SECRET);
         assert!(
-            failed[0].starts_with("the jwt's `user_id` claim is 1; expected \"smoke-user-1\""),
+            failed[0].starts_with(r#"jwt sign, claims.user_id: expected "smoke-user-1", got 1"#),
             "{failed:?}"
         );
 
         let mut string_iat = claims();
         string_iat["iat"] = json!("now");
         let (failed, _, _) = check(header.clone(), string_iat, JWT_SECRET);
-        assert_eq!(
-            failed,
-            vec![
-                "the jwt's iat is \"now\": when present, iat is an integer number of seconds"
-                    .to_string()
-            ]
-        );
+        assert_eq!(fields(&failed), ["jwt sign, claims.iat"]);
 
-        let (failed, _, _) = check(header, claims(), "another-secret-of-thirty-two-byte");
-        assert_eq!(failed.len(), 1, "{failed:?}");
-        assert!(
-            failed[0].starts_with("the jwt's signature does not verify under the secret sent"),
-            "{failed:?}"
-        );
+        let (failed, _, passed) = check(header, claims(), "another-secret-of-thirty-two-byte");
+        assert_eq!(fields(&failed), ["jwt sign, signature"]);
+        assert_eq!(passed, 2);
     }
 
     #[test]
     fn with_the_system_clock_exp_may_be_a_few_seconds_off() {
-        let token = jws::sign_hs256(
-            &json!({"alg": "HS256"}),
-            &json!({"user_id": USER_ID, "email": EMAIL, "plan": "smoke-pro", "exp": NOW + EXPIRES_IN + 2}),
-            JWT_SECRET.as_bytes(),
-        );
+        let mut late = claims();
+        late["exp"] = json!(NOW + EXPIRES_IN + 2);
         for (clock, fails) in [(Clock::System, false), (Clock::Injected, true)] {
-            let mut ignore = |_: &Check| {};
-            let mut checks = Checklist::new(&mut ignore);
-            check_token(&token, NOW, clock, &mut checks);
-            assert_eq!(checks.failed > 0, fails, "{clock:?}: {:?}", checks.checks);
+            let (failed, _, _) = observe(json!({"alg": "HS256"}), late.clone(), JWT_SECRET, clock);
+            assert_eq!(!failed.is_empty(), fails, "{clock:?}: {failed:?}");
         }
+        let mut far = claims();
+        far["exp"] = json!(NOW + EXPIRES_IN + SYSTEM_CLOCK_SLACK + 1);
+        let (failed, _, _) = observe(json!({"alg": "HS256"}), far, JWT_SECRET, Clock::System);
+        assert_eq!(failed.len(), 1, "{failed:?}");
+    }
+
+    /// Every rule an answer breaks is a line of its own, in the decoder's words.
+    #[test]
+    fn an_answer_of_the_wrong_type_and_id_gets_both() {
+        let message = ToAdapter::Sign(jwt_sign_request(NOW));
+        let raw = r#"{"type":"verdict","id":"v9","outcome":"rejected","verified":false,"identity":null,"error":"jwt_malformed","attributes":{"applied":{},"dropped":{}}}"#;
+        let mut ignore = |_: &Observation| {};
+        let mut checks = Checklist::new(&mut ignore);
+        let answer = decoded(&message, raw, "jwt sign", Channel::Stdout, &mut checks);
+        assert!(answer.is_none());
+        let checked = check_raw_answer(&message, raw, true, Channel::Stdout);
+        let problems: Vec<String> = checked
+            .rulings
+            .iter()
+            .filter_map(|(_, ruling)| ruling.as_ref().err().map(|e| e.detail.clone()))
+            .collect();
+        let failed: Vec<String> = checks
+            .observations
+            .iter()
+            .filter(|o| o.status == Status::Failed)
+            .map(|o| o.text.clone())
+            .collect();
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert_eq!(failed, problems);
+        assert_eq!(checks.passed, 1, "the schema passes");
     }
 
     #[test]

@@ -589,12 +589,13 @@ fn broken_target(name: &str) -> Vec<String> {
         .to_vec()
 }
 
-/// The JWT a broken signer makes is checked part by part: each bug is named before a full run.
+/// The JWT a broken signer makes is judged as a run judges it: each bug is named, in the judge's
+/// words, before a full run.
 #[rstest]
-#[case::exp_in_milliseconds("sign-exp-milliseconds", "FAIL   the jwt's exp is 1767229200000; expected 1767229200 = now 1767225600 + expires_in 3600, an integer number of seconds (exp is 1767229200000: looks like milliseconds")]
-#[case::no_exp("sign-drops-exp", "FAIL   the jwt has no exp; expected 1767229200")]
-#[case::no_attribute("sign-drops-attributes", "FAIL   the jwt has no `plan` claim; expected \"smoke-pro\": each attribute is a top-level claim")]
-#[case::hs512("sign-hs512", "FAIL   the jwt is refused by a verifier following this profile with jwt_algorithm_not_allowed: header `alg` is \"HS512\"")]
+#[case::exp_in_milliseconds("sign-exp-milliseconds", "FAIL   jwt sign, claims.exp: expected 1767229200, got 1767229200000; why it matters (critical, SIGN-JWT-EXP): the token lives longer than asked")]
+#[case::no_exp("sign-drops-exp", "FAIL   jwt sign, claims.exp: expected 1767229200, got absent; why it matters (critical, SIGN-JWT-EXP): the token never expires")]
+#[case::no_attribute("sign-drops-attributes", "FAIL   jwt sign, claims.plan: expected \"smoke-pro\", got absent; why it matters (major, SIGN-JWT-CLAIMS): `plan` must be a top-level claim")]
+#[case::hs512("sign-hs512", "FAIL   jwt sign, jwt: expected a compact JWS with header alg HS256, three canonical base64url parts, JSON header and claims, got header `alg` is \"HS512\"")]
 fn smoke_names_what_is_wrong_with_a_signed_jwt(#[case] name: &str, #[case] says: &str) {
     let output = smoke(&broken_target(name));
     assert_eq!(output.code, 1, "{output}");
@@ -607,12 +608,44 @@ fn smoke_names_what_is_wrong_with_a_signed_jwt(#[case] name: &str, #[case] says:
     assert!(failures[0].starts_with(says), "{output}");
 }
 
+/// smoke's whole output, stable from run to run: the pid and the binary's path replaced.
+fn smoke_output(target: &[String]) -> String {
+    let output = smoke(target);
+    let stdout: Vec<String> = output
+        .stdout
+        .lines()
+        .map(|line| match line.strip_prefix("ok     started (pid ") {
+            Some(_) => "ok     started (pid PID)".to_string(),
+            None => line.replace(BIN, "BIN"),
+        })
+        .collect();
+    format!("exit {}\n{}", output.code, stdout.join("\n"))
+}
+
+/// What smoke says of the reference and of broken implementations, line by line. The lines of
+/// a broken one are the judge's and the decoders' own words: a change to a rule there shows
+/// here.
+#[rstest]
+#[case::reference(None)]
+#[case::idv_hashes_email(Some("idv-hashes-email"))]
+#[case::sign_hash_uppercase(Some("sign-hash-uppercase"))]
+#[case::sign_nested_attributes(Some("sign-nested-attributes"))]
+#[case::sign_typ_jose(Some("sign-typ-jose"))]
+fn smoke_says_the_same_as_before(#[case] broken: Option<&str>) {
+    let target = match broken {
+        Some(name) => broken_target(name),
+        None => exec_target(reference_command()),
+    };
+    let name = format!("smoke_{}", broken.unwrap_or("reference"));
+    insta::assert_snapshot!(name, smoke_output(&target));
+}
+
 #[test]
 fn smoke_notes_a_typ_other_than_jwt_without_failing() {
     let output = smoke(&broken_target("sign-typ-jose"));
     assert_eq!(output.code, 0, "{output}");
     assert!(
-        output.stdout.lines().any(|l| l.starts_with(r#"note   the jwt header's typ is "JOSE": verifiers following this profile never read it, but it should be absent or "JWT""#)),
+        output.stdout.lines().any(|l| l.starts_with(r#"note   jwt sign, header.typ: expected absent, or "JWT" (in any case), got "JOSE"; why it matters (minor, should rule, SIGN-JWT-TYP): typ is not read by verifiers following this profile"#)),
         "{output}"
     );
     assert!(
@@ -624,11 +657,11 @@ fn smoke_notes_a_typ_other_than_jwt_without_failing() {
 #[rstest]
 #[case::wrong_id(
     "wrong-id",
-    r#"the verdict's id "not-smoke-verify" does not echo the request id "smoke-verify""#
+    r#"the answer's id "not-smoke-verify" is not the request's id "smoke-verify""#
 )]
 #[case::protocol_2(
     "protocol2",
-    "your hello says protocol 2; this harness speaks protocol 1"
+    "the adapter's hello says protocol 2; this harness speaks protocol 1"
 )]
 #[case::banner("banner", "stdout carried a non-JSON line: `Misbehaving adapter v0.1 starting up...`: print logs to stderr")]
 #[case::bad_field(

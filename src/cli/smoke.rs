@@ -1,4 +1,5 @@
-//! `smoke`: for adapter authors. Prints each check of the library's smoke test as it is made.
+//! `smoke`: for adapter authors. Prints each observation of the library's smoke test as it is
+//! made.
 //!
 //! Exit codes: 0 every check passed, 1 some check failed, 2 the adapter could not be started
 //! (or reached) at all.
@@ -42,9 +43,9 @@ pub fn smoke(args: SmokeArgs) -> CommandResult {
         target.describe(),
         timeout.as_millis()
     );
-    let result = smoke_test(&target, timeout, |check| {
+    let result = smoke_test(&target, timeout, |observation| {
         if printed.is_ok() {
-            printed = outln!("{}", check.line());
+            printed = outln!("{}", observation.line());
         }
     });
     let printed = printed.and_then(|()| {

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::contract::{DropReason, ErrorCode, FromAdapter, Identity, Object, Outcome, SignRequest};
+use crate::contract::{
+    DropReason, ErrorCode, FromAdapter, Identity, Object, Outcome, SignRequest, VerifyRequest,
+};
 
 /// What a step expects back, with every template and time resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,6 +94,25 @@ impl ExpectedVerdict {
 }
 
 impl Expectation {
+    /// What the verifier rules require for `request`: the reference's verdict, with the code of
+    /// every other rule the request breaks (any of them conforms too).
+    pub(crate) fn for_verify_request(request: &VerifyRequest) -> Expectation {
+        let verdict = crate::reference::verify(request);
+        let also = crate::reference::broken_rules(request)
+            .into_iter()
+            .filter(|code| Some(*code) != verdict.error)
+            .collect();
+        Expectation::Verdict(ExpectedVerdict {
+            outcome: verdict.outcome,
+            error: verdict.error,
+            also,
+            verified: verdict.verified,
+            identity: verdict.identity,
+            applied: verdict.attributes.applied,
+            dropped: verdict.attributes.dropped,
+        })
+    }
+
     /// What the signer rules require for `request` (CONTRACT, the signer rules and "Inputs the
     /// signer rules leave open"): the one answer, or, where the request touches an open input,
     /// every conforming answer and those that fail at `should` only.

@@ -20,7 +20,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::contract::{ErrorCode, FromAdapter, Outcome, Verdict};
+use crate::contract::{ErrorCode, FromAdapter, Outcome, ToAdapter, Verdict};
 use judgement::unexpected_type;
 
 pub mod breaks;
@@ -96,6 +96,20 @@ pub(crate) fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgemen
             signed::judge_signer(expectation, answer)
         }
     }
+}
+
+/// [`judge`], each problem naming the requirement the answer to `message` breaks, and its
+/// severity derived from what the request lets happen: the judgement a run records, and the one
+/// `smoke` shows.
+pub(crate) fn judge_message(
+    expectation: &Expectation,
+    answer: &FromAdapter,
+    message: &ToAdapter,
+) -> Judgement {
+    let mut judgement = judge(expectation, answer);
+    breaks::name_requirements(&mut judgement.problems, message, expectation);
+    severity::derive(&mut judgement, message, answer);
+    judgement
 }
 
 /// A `may` case: any listed verdict passes, and the report records which was chosen. An answer

@@ -276,8 +276,14 @@ fn judge_claims(expected: &Object, actual: &Object) -> Vec<Problem> {
                 (Some(want), Some(got)) => got > want,
                 _ => got.is_none(),
             };
+            problem.why = if got.is_none() {
+                "the token never expires: revoking a session by a short exp no longer works; write exp = now + expires_in, in integer seconds".into()
+            } else if lives_longer {
+                "the token lives longer than asked: revoking a session by a short exp no longer works (exp is in seconds, not milliseconds)".into()
+            } else {
+                "exp is now + expires_in, written as a JSON integer of seconds (no fraction, not a string, not milliseconds): a verifier reads it as the instant the session ends".into()
+            };
             if lives_longer {
-                problem.why = "the token lives longer than asked: revoking a session by a short exp no longer works (exp is in seconds, not milliseconds)".into();
                 problem.severity = Severity::Critical;
             }
         }
@@ -497,6 +503,30 @@ mod tests {
             problems[0].why
         );
         assert_eq!(problems[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn a_missing_or_misread_exp_says_what_exp_is() {
+        let mut want = Object::new();
+        want.insert("exp".into(), 1_767_229_200_i64.into());
+        let problems = judge_claims(&want, &Object::new());
+        assert!(
+            problems[0].why.starts_with("the token never expires"),
+            "{}",
+            problems[0].why
+        );
+        assert_eq!(problems[0].severity, Severity::Critical);
+        let mut relative = Object::new();
+        relative.insert("exp".into(), 3600.into());
+        let problems = judge_claims(&want, &relative);
+        assert!(
+            problems[0]
+                .why
+                .starts_with("exp is now + expires_in, written as a JSON integer of seconds"),
+            "{}",
+            problems[0].why
+        );
+        assert_eq!(problems[0].severity, Severity::Major);
     }
 
     const KEY: &str = "signer-jwt-key-for-the-judge-0123";
