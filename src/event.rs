@@ -156,6 +156,25 @@ pub struct CaseEvent {
     /// property's: its seed, its budget and the adapter command), when the runner knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<String>,
+    /// For a failing property: the case its failing request was shrunk to, and where that case
+    /// was written. Absent in a stream written before events recorded it (such a stream says it
+    /// in a problem whose field is `counterexample`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<ShrunkCase>,
+}
+
+/// A property's failure shrunk to a minimal request, kept as a ready-to-commit YAML case
+/// ([`crate::properties::counterexample`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShrunkCase {
+    /// The id of the case: `PROP-IDV-HASH-7`.
+    pub case_id: String,
+    /// The file the case was written to, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Where the case went, as the reports say it: `written to PATH`, `could not be written in
+    /// DIR: ...`, `not written: ...`.
+    pub written: String,
 }
 
 impl CaseEvent {

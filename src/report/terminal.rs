@@ -108,6 +108,24 @@ pub fn render_failure(event: &CaseEvent) -> String {
             visible(&problem.why)
         );
     }
+    if let Some((shrunk, replay)) = counterexample_words(event) {
+        // Worded as the problem older streams record it as (field `counterexample`).
+        let level = event
+            .failure_level
+            .map(|l| format!(", {l} rule"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  counterexample: expected no counterexample, got {}",
+            visible(&shrunk)
+        );
+        let _ = writeln!(
+            out,
+            "    why it matters ({}{level}): {}",
+            event.severity.unwrap_or(Severity::Minor).as_str(),
+            visible(&replay)
+        );
+    }
     if let Some(message) = &event.message {
         let quoted = visible(&message.replace('\\', "\\\\").replace('"', "\\\""));
         let _ = writeln!(out, "  the implementation said: \"{quoted}\"");
@@ -137,6 +155,18 @@ pub fn render_failure(event: &CaseEvent) -> String {
         }
     }
     out
+}
+
+/// What a property's counterexample is and how to use it: `shrunk to case ID (written to
+/// PATH)`, and `reproduce with `COMMAND`, or run the counterexample case`. `None` without one.
+pub fn counterexample_words(event: &CaseEvent) -> Option<(String, String)> {
+    let shrunk = event.counterexample.as_ref()?;
+    let what = format!("shrunk to case {} ({})", shrunk.case_id, shrunk.written);
+    let next = match &event.reproduce {
+        Some(command) => format!("reproduce with `{command}`, or run the counterexample case"),
+        None => "run the counterexample case".to_string(),
+    };
+    Some((what, next))
 }
 
 /// Whether `event` is a case or property the circuit breaker kept from the adapter.
