@@ -302,3 +302,30 @@ pub enum Record {
     Case(CaseEvent),
     Footer(RunFooter),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    /// The counterexample is an optional field: absent from a record without one (a stream
+    /// reads as before), present and read back with one.
+    #[test]
+    fn the_counterexample_field_is_written_only_when_there_is_one() {
+        let mut event = fixtures::case("idv-hash", "properties", OutcomeClass::WrongVerdict);
+        let line = serde_json::to_string(&event).unwrap();
+        assert!(!line.contains("counterexample"), "{line}");
+        event.counterexample = Some(ShrunkCase {
+            case_id: "PROP-IDV-HASH-7".into(),
+            path: None,
+            written: "not written: --no-report".into(),
+        });
+        let line = serde_json::to_string(&event).unwrap();
+        assert!(
+            line.contains(r#""counterexample":{"case_id":"PROP-IDV-HASH-7","written":"not written: --no-report"}"#),
+            "{line}"
+        );
+        let read: CaseEvent = serde_json::from_str(&line).unwrap();
+        assert_eq!(read, event);
+    }
+}

@@ -340,6 +340,15 @@ mod tests {
     }
 
     #[test]
+    fn a_service_without_a_role_is_a_typed_error_before_any_trial() {
+        let error = service_trials(Service::new("nothing", "1"))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(error, HarnessError::NotStarted(_)), "{error:?}");
+        assert!(error.to_string().contains("declares no role"), "{error}");
+    }
+
+    #[test]
     fn the_reference_behind_the_typed_verifier_passes_and_the_signer_role_is_ignored() {
         let suite = suite().unwrap();
         let signer_cases = suite

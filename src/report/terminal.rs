@@ -368,6 +368,39 @@ mod tests {
         event
     }
 
+    /// The typed counterexample renders in the words of the problem older streams record it
+    /// as, so a failure reads the same whichever harness wrote its stream.
+    #[test]
+    fn a_typed_counterexample_reads_as_the_problem_older_streams_hold() {
+        let mut typed = property_failure();
+        typed.failure_level = Some(Level::Should);
+        typed.reproduce = Some("messenger-conformance run --seed 7".into());
+        let mut old = typed.clone();
+        typed.counterexample = Some(crate::event::ShrunkCase {
+            case_id: "PROP-JWT-SINGLE-FAULT-7".into(),
+            path: Some("r/x.yaml".into()),
+            written: "written to r/x.yaml".into(),
+        });
+        old.problems.push(crate::judge::Problem {
+            field: "counterexample".into(),
+            expected: "no counterexample".into(),
+            actual: "shrunk to case PROP-JWT-SINGLE-FAULT-7 (written to r/x.yaml)".into(),
+            why: "reproduce with `messenger-conformance run --seed 7`, or run the counterexample case".into(),
+            severity: typed.severity.unwrap(),
+            level: Some(Level::Should),
+            requirement: None,
+        });
+        let text = render_failure(&typed);
+        assert!(text.contains("  counterexample: expected no counterexample, got shrunk to case PROP-JWT-SINGLE-FAULT-7 (written to r/x.yaml)\n    why it matters (major, should rule): reproduce with `"), "{text}");
+        assert_eq!(text, render_failure(&old));
+        assert_eq!(typed.first_problem_line(), old.first_problem_line());
+        assert_eq!(
+            counterexample_words(&typed),
+            Some((old.problems[1].actual.clone(), old.problems[1].why.clone()))
+        );
+        assert_eq!(counterexample_words(&old), None);
+    }
+
     #[test]
     fn a_property_failure_shows_only_the_rules_its_problems_name() {
         let mut event = property_failure();
