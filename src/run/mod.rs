@@ -87,7 +87,9 @@ impl Ran {
 
 /// What a run tells its caller, in order: `Started`; a `CaseFinished` per case (in the order
 /// they finish); `PropertiesStarted`, then a `PropertyFinished` per property, when any are
-/// selected; `BreakerTripped` at most once, right after the record that tripped it; `Finished`.
+/// selected; `BreakerTripped` at most once, after the first record that finds the breaker
+/// tripped (with several workers, records of items already under way may come first);
+/// `Finished`.
 #[derive(Debug, Clone, Copy)]
 pub enum RunEvent<'a> {
     /// The adapters started and answered `hello`: the header the report records (the
