@@ -156,6 +156,25 @@ pub struct CaseEvent {
     /// property's: its seed, its budget and the adapter command), when the runner knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<String>,
+    /// For a failing property: the case its failing request was shrunk to, and where that case
+    /// was written. Absent in a stream written before events recorded it (such a stream says it
+    /// in a problem whose field is `counterexample`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<ShrunkCase>,
+}
+
+/// A property's failure shrunk to a minimal request, kept as a ready-to-commit YAML case
+/// ([`crate::properties::counterexample`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShrunkCase {
+    /// The id of the case: `PROP-IDV-HASH-7`.
+    pub case_id: String,
+    /// The file the case was written to, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Where the case went, as the reports say it: `written to PATH`, `could not be written in
+    /// DIR: ...`, `not written: ...`.
+    pub written: String,
 }
 
 impl CaseEvent {
@@ -282,4 +301,31 @@ pub enum Record {
     Header(RunHeader),
     Case(CaseEvent),
     Footer(RunFooter),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    /// The counterexample is an optional field: absent from a record without one (a stream
+    /// reads as before), present and read back with one.
+    #[test]
+    fn the_counterexample_field_is_written_only_when_there_is_one() {
+        let mut event = fixtures::case("idv-hash", "properties", OutcomeClass::WrongVerdict);
+        let line = serde_json::to_string(&event).unwrap();
+        assert!(!line.contains("counterexample"), "{line}");
+        event.counterexample = Some(ShrunkCase {
+            case_id: "PROP-IDV-HASH-7".into(),
+            path: None,
+            written: "not written: --no-report".into(),
+        });
+        let line = serde_json::to_string(&event).unwrap();
+        assert!(
+            line.contains(r#""counterexample":{"case_id":"PROP-IDV-HASH-7","written":"not written: --no-report"}"#),
+            "{line}"
+        );
+        let read: CaseEvent = serde_json::from_str(&line).unwrap();
+        assert_eq!(read, event);
+    }
 }

@@ -6,33 +6,121 @@
 //! property record can never differ in what they let through.
 #![warn(missing_docs)]
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use crate::adapter::{Adapter, AdapterErrorKind};
 use crate::clock::system_now;
 use crate::contract::{Capability, Clock, FromAdapter, HelloReply, Role, SignMode, ToAdapter};
-use crate::event::Exchange;
+use crate::event::{CaseEvent, Exchange, Kind};
 use crate::judge::{self, Judgement, SkipCause};
 use crate::redact::Redactor;
 use crate::scenario::Expectation;
+use crate::spec::Level;
 
-/// What one request got: the judgement and the redacted evidence for the record.
+/// What one or more requests got: the judgement that decides, and the redacted evidence for the
+/// record. A case's steps and a property's request sent twice add up into one
+/// ([`Exchanged::then`]); a result decided before anything is sent has none
+/// ([`Exchanged::unsent`]). [`Exchanged::into_event`] is the one place a [`CaseEvent`] is built.
 #[derive(Debug, Clone)]
 pub(crate) struct Exchanged {
     pub judgement: Judgement,
-    /// The request and the answer (or what was seen instead), for the transcript.
-    pub exchange: Exchange,
-    /// The expectation, as JSON.
+    /// Each request and its answer (or what was seen instead), in order.
+    pub transcript: Vec<Exchange>,
+    /// The expectation of the request that decided, as JSON.
     pub expected: Value,
-    /// The answer as JSON, or `{"adapter_error": kind, "detail": ...}` when there was none.
+    /// Its answer as JSON, or `{"adapter_error": kind, "detail": ...}` when there was none.
     pub actual: Value,
     /// The implementation's own `message`.
     pub message: Option<String>,
-    /// What the adapter wrote to stderr while this request was in flight.
+    /// What the adapter wrote to stderr while these requests were in flight.
     pub stderr: String,
     /// The answer itself, unredacted, for a second judgement (a property judges one answer at
     /// several levels). Never written anywhere.
     pub answer: Option<FromAdapter>,
+}
+
+/// What a record is about: a case of the suite, or a property.
+pub(crate) struct Subject {
+    pub id: String,
+    pub area: String,
+    pub title: String,
+    pub kind: Kind,
+    pub requirements: Vec<String>,
+    pub level: Level,
+    /// Where it is defined: `cases/jwt/alg.yaml:12`.
+    pub location: String,
+    /// The case's note, redacted.
+    pub note: Option<String>,
+}
+
+impl Exchanged {
+    /// A result decided without sending anything (a skip, a case that cannot be built, a run
+    /// that stopped).
+    pub fn unsent(judgement: Judgement) -> Exchanged {
+        Exchanged {
+            judgement,
+            transcript: Vec::new(),
+            expected: Value::Null,
+            actual: Value::Null,
+            message: None,
+            stderr: String::new(),
+            answer: None,
+        }
+    }
+
+    /// The next step after this one: its exchange and stderr are added to the evidence, and it
+    /// decides (its judgement, expectation, answer and message replace these).
+    pub fn then(&mut self, next: Exchanged) {
+        self.transcript.extend(next.transcript);
+        self.stderr.push_str(&next.stderr);
+        self.judgement = next.judgement;
+        self.expected = next.expected;
+        self.actual = next.actual;
+        self.message = next.message;
+        self.answer = next.answer;
+    }
+
+    /// The record of `subject`, which took `duration` (a failure already capped at its level).
+    pub fn into_event(self, subject: Subject, duration: Duration) -> CaseEvent {
+        let Subject {
+            id,
+            area,
+            title,
+            kind,
+            requirements,
+            level,
+            location,
+            note,
+        } = subject;
+        let judgement = self.judgement;
+        CaseEvent {
+            id,
+            area,
+            title,
+            kind,
+            requirements,
+            level,
+            failure_level: judgement.level,
+            outcome: judgement.class,
+            severity: judgement.severity,
+            problems: judgement.problems,
+            expected: self.expected,
+            actual: self.actual,
+            message: self.message,
+            skip_reason: judgement.skip_reason,
+            skip: judgement.skip,
+            chosen: judgement.chosen,
+            location: Some(location),
+            duration_ms: duration.as_secs_f64() * 1000.0,
+            transcript: self.transcript,
+            stderr: self.stderr,
+            note,
+            reproduce: None,
+            counterexample: None,
+        }
+    }
 }
 
 /// Send `message`, judge the answer against `expectation`, and keep the evidence, the
@@ -54,11 +142,11 @@ pub(crate) fn exchange(
             redactor.value(&mut response);
             Exchanged {
                 judgement: redactor.redacted(&judged(expectation, &answer, message)),
-                exchange: Exchange {
+                transcript: vec![Exchange {
                     request,
                     response: response.clone(),
                     seen: None,
-                },
+                }],
                 expected,
                 actual: response,
                 message: answer.message().map(|m| redactor.text(m)),
@@ -75,11 +163,11 @@ pub(crate) fn exchange(
             };
             Exchanged {
                 judgement: judge::no_answer(error.kind == AdapterErrorKind::Timeout, actual_text),
-                exchange: Exchange {
+                transcript: vec![Exchange {
                     request,
                     response: Value::Null,
                     seen,
-                },
+                }],
                 expected,
                 actual: json!({ "adapter_error": error.kind.as_str(), "detail": detail }),
                 message: None,

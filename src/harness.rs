@@ -35,17 +35,14 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::adapter::builtin::{BuiltinFactory, InProcess};
-use crate::adapter::{Adapter, AdapterFactory};
-use crate::event::CaseEvent;
-use crate::exchange::skip_reason;
+use crate::adapter::{AdapterFactory, StartError};
+use crate::event::{CaseEvent, RunOptions};
 use crate::judge::OutcomeClass;
-use crate::properties::{self, Settings};
-use crate::redact::Redactor;
-use crate::report::baseline::Baseline;
+use crate::report::baseline::{Baseline, BaselineError};
 use crate::report::gate::{self, GateOptions};
 use crate::report::terminal::render_failure;
-use crate::run::run_case;
-use crate::scenario::Suite;
+use crate::run::Runner;
+use crate::scenario::{LoadErrors, Suite};
 use crate::service::Service;
 
 /// Where [`main`] reads the suite from: the one built into this crate, or a cases directory
@@ -76,13 +73,31 @@ pub fn run(service: Service) -> ! {
     exit(service_trials(service))
 }
 
-fn service_trials(service: Service) -> Result<Vec<Trial>, String> {
+/// Why the suite cannot run as cargo tests: printed as `error: ...`, exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// The suite's case files do not load.
+    #[error("{0}")]
+    Suite(#[from] LoadErrors),
+    /// The implementation cannot start (a [`Service`] that declares no role).
+    #[error("{0}")]
+    NotStarted(#[from] StartError),
+    /// The service's baseline of known failures does not load.
+    #[error("{0}")]
+    Baseline(#[from] BaselineError),
+    /// `MC_SEED` is set to something that is not a seed.
+    #[error("MC_SEED={text:?} is not a seed (a whole number)")]
+    Seed {
+        /// What `MC_SEED` holds.
+        text: String,
+    },
+}
+
+fn service_trials(service: Service) -> Result<Vec<Trial>, HarnessError> {
     // A service with no role does not start: say so before any trial runs.
-    service.start().map_err(|error| error.to_string())?;
+    service.start()?;
     let baseline = match service.baseline_path() {
-        Some(path) => Some(Arc::new(
-            Baseline::load(path).map_err(|error| error.to_string())?,
-        )),
+        Some(path) => Some(Arc::new(Baseline::load(path)?)),
         None => None,
     };
     let policy = Policy { baseline };
@@ -90,19 +105,22 @@ fn service_trials(service: Service) -> Result<Vec<Trial>, String> {
 }
 
 /// The suite a [`Service`] is tested against: the one built into the harness.
-fn suite() -> Result<Suite, String> {
+fn suite() -> Result<Suite, HarnessError> {
     load(SuiteSource::Embedded)
 }
 
-fn load(cases: SuiteSource) -> Result<Suite, String> {
-    cases.load().map_err(|errors| errors.to_string())
+fn load(cases: SuiteSource) -> Result<Suite, HarnessError> {
+    Ok(cases.load()?)
 }
 
-fn exit(trials: Result<Vec<Trial>, String>) -> ! {
+fn exit(trials: Result<Vec<Trial>, HarnessError>) -> ! {
     match trials {
         Ok(trials) => libtest_mimic::run(&Arguments::from_args(), trials).exit(),
-        Err(message) => {
-            eprintln!("error: {}", crate::visible::visible_lines(&message));
+        Err(error) => {
+            eprintln!(
+                "error: {}",
+                crate::visible::visible_lines(&error.to_string())
+            );
             std::process::exit(2);
         }
     }
@@ -116,64 +134,34 @@ struct Policy {
 }
 
 /// One trial per case and property (and one for the baseline's entries, when there is one), or
-/// why the suite cannot run.
+/// why the suite cannot run. Each trial runs its case or property alone through the one
+/// [`Runner`], on an adapter of its own.
 fn trials(
     suite: Suite,
     factory: Arc<dyn AdapterFactory>,
     policy: Policy,
-) -> Result<Vec<Trial>, String> {
+) -> Result<Vec<Trial>, HarnessError> {
     let seed = match std::env::var("MC_SEED") {
         Err(_) => suite.identity.default_seed(),
-        Ok(text) => text
-            .parse()
-            .map_err(|_| format!("MC_SEED={text:?} is not a seed (a whole number)"))?,
+        Ok(text) => text.parse().map_err(|_| HarnessError::Seed { text })?,
     };
-    let redactor = Arc::new(Redactor::new(
-        suite.secrets().into_iter().chain(properties::secrets()),
-    ));
+    let options = RunOptions {
+        seed: Some(seed),
+        ..RunOptions::default()
+    };
+    let runner = Arc::new(Runner::new(Arc::new(suite), factory, options));
     let mut names: Vec<String> = Vec::new();
     let mut trials = Vec::new();
-    for case in suite.cases {
-        let (factory, redactor, policy) =
-            (Arc::clone(&factory), Arc::clone(&redactor), policy.clone());
-        names.push(case.id.clone());
-        trials.push(Trial::ignorable_test(
-            format!("{}::{}", case.area, case.id),
-            move || {
-                let mut adapter = start(factory.as_ref())?;
-                if let Some((_, reason)) =
-                    skip_reason(adapter.hello(), case.role, case.needs_exact_instant)
-                {
-                    return Ok(Completion::ignored_with(reason));
-                }
-                let event = run_case(adapter.as_mut(), &case, &redactor);
-                adapter.shutdown();
-                conclude(&event, &policy)
-            },
-        ));
-    }
-    for property in properties::all() {
-        let (factory, redactor, policy) =
-            (Arc::clone(&factory), Arc::clone(&redactor), policy.clone());
-        names.push(property.name.to_string());
-        trials.push(Trial::ignorable_test(
-            format!("properties::{}", property.name),
-            move || {
-                let mut adapter = start(factory.as_ref())?;
-                if let Some((_, reason)) =
-                    skip_reason(adapter.hello(), property.role, property.needs_exact_instant)
-                {
-                    return Ok(Completion::ignored_with(reason));
-                }
-                let settings = Settings {
-                    seed,
-                    ..Settings::default()
-                };
-                let run = property.run(adapter.as_mut(), &settings, &redactor);
-                adapter.shutdown();
-                conclude(&run.event, &policy)
-            },
-        ));
+    for item in runner.items() {
+        let (area, id) = runner.area_and_id(item);
+        names.push(id.to_string());
+        let (runner, policy) = (Arc::clone(&runner), policy.clone());
+        trials.push(Trial::ignorable_test(format!("{area}::{id}"), move || {
+            let ran = runner
+                .run_alone(item)
+                .map_err(|error| format!("the implementation did not start: {error}"))?;
+            conclude(ran.event(), &policy)
+        }));
     }
     if let Some(baseline) = policy.baseline {
         trials.push(Trial::test("baseline::entries", move || {
@@ -181,12 +169,6 @@ fn trials(
         }));
     }
     Ok(trials)
-}
-
-fn start(factory: &dyn AdapterFactory) -> Result<Box<dyn Adapter>, Failed> {
-    factory
-        .start()
-        .map_err(|error| format!("the implementation did not start: {error}").into())
 }
 
 /// A pass passes; a skip `hello` declared is ignored with its reason, one it did not (an
@@ -287,6 +269,7 @@ mod tests {
 
     use super::*;
     use crate::contract::{self, Outcome, VerifyRequest};
+    use crate::properties;
     use crate::reference;
     use crate::service::{Identity, Request, Verdict, Verifier, Workspace};
 
@@ -358,6 +341,15 @@ mod tests {
 
     fn verifier(forget_email: bool) -> Service {
         Service::new("typed-reference", "1").verifier(move || TypedReference { forget_email })
+    }
+
+    #[test]
+    fn a_service_without_a_role_is_a_typed_error_before_any_trial() {
+        let error = service_trials(Service::new("nothing", "1"))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(error, HarnessError::NotStarted(_)), "{error:?}");
+        assert!(error.to_string().contains("declares no role"), "{error}");
     }
 
     #[test]

@@ -83,6 +83,7 @@ fn normalise(text: &str, root: &str) -> String {
 #[case::jwt_time_window("jwt-time-window", "jwt-exp-off-by-one")]
 #[case::idv_hash("idv-hash", "idv-hashes-email")]
 fn property_failure_messages(#[case] property: &str, #[case] mutant: &str) {
+    use messenger_conformance::properties::counterexample::Counterexamples;
     use messenger_conformance::properties::{self, Settings};
     use messenger_conformance::redact::Redactor;
     let root = env!("CARGO_MANIFEST_DIR");
@@ -98,7 +99,7 @@ fn property_failure_messages(#[case] property: &str, #[case] mutant: &str) {
     let replay = format!(
         "messenger-conformance run --only properties --filter properties::{property} --exact --seed 7 --broken {mutant}"
     );
-    run.note_counterexample("not written: a test", &replay);
+    run.keep_counterexample(&Counterexamples::NotWritten("a test".into()));
     run.event.reproduce = Some(replay);
     let text = normalise(&render_failure(&run.event), root);
     let covered = found.requirements.len();

@@ -11,6 +11,7 @@ use messenger_conformance::contract::{
     Clock, FromAdapter, HelloReply, SignRequest, Verdict, VerifyRequest,
 };
 use messenger_conformance::judge::OutcomeClass;
+use messenger_conformance::properties::counterexample::Counterexamples;
 use messenger_conformance::properties::{self, Settings};
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::reference::{self, Reference};
@@ -53,10 +54,10 @@ fn the_reference_satisfies_every_property() {
             run.event.problems
         );
         assert!(
-            run.requests >= u64::from(settings().cases),
+            run.stats.requests >= u64::from(settings().cases),
             "{} sent only {} requests",
             property.name,
-            run.requests
+            run.stats.requests
         );
     }
 }
@@ -164,9 +165,9 @@ fn verdict_deterministic_runs_under_the_system_clock() {
     assert!(run.event.skip_reason.is_none());
     // Each generated request is sent twice.
     assert!(
-        run.requests >= 2 * u64::from(settings().cases),
+        run.stats.requests >= 2 * u64::from(settings().cases),
         "only {} requests",
-        run.requests
+        run.stats.requests
     );
 
     // It judges under the system clock: a verdict that changes between two sends fails it.
@@ -190,7 +191,7 @@ fn verdict_deterministic_runs_under_the_system_clock() {
     let window = properties::find("jwt-time-window").unwrap();
     let run = window.run(adapter.as_mut(), &settings(), &Redactor::default());
     assert_eq!(run.event.outcome, OutcomeClass::Skipped);
-    assert_eq!(run.requests, 0);
+    assert_eq!(run.stats.requests, 0);
     assert!(run
         .event
         .skip_reason
@@ -229,20 +230,35 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
         "{:#?}",
         run.event.problems
     );
-    // The caller says where it wrote the counterexample and how to replay (tests/counterexamples.rs
-    // checks the command line's words).
-    run.note_counterexample(
-        "written to x.yaml",
-        &format!("messenger-conformance run --only properties --seed {SEED}"),
-    );
+    // Not recorded unless the caller asks: the event says nothing of it.
+    run.keep_counterexample(&Counterexamples::Unrecorded);
+    assert_eq!(run.event.counterexample, None);
+    // Written where the caller asks, and the event says which case and where, typed.
+    let dir = common::scratch("keep-counterexample");
+    run.keep_counterexample(&Counterexamples::WriteTo(dir.clone()));
+    let kept = run
+        .event
+        .counterexample
+        .clone()
+        .expect("recorded on the event");
+    let found = run.counterexample.as_ref().expect("a counterexample");
+    let path = dir.join(&found.file_name);
+    assert_eq!(kept.case_id, found.case_id);
+    assert_eq!(kept.path, Some(path.display().to_string()));
+    assert_eq!(kept.written, format!("written to {}", path.display()));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), found.yaml);
+    // A directory that cannot be made: the event says why it was not written.
+    let blocked = dir.join(&found.file_name).join("below-a-file");
+    run.keep_counterexample(&Counterexamples::WriteTo(blocked.clone()));
+    let kept = run.event.counterexample.clone().unwrap();
+    assert_eq!(kept.path, None);
     assert!(
-        run.event
-            .problems
-            .iter()
-            .any(|p| p.why.contains(&format!("--seed {SEED}"))),
-        "the failure says how to replay it: {:#?}",
-        run.event.problems
+        kept.written
+            .starts_with(&format!("could not be written in {}: ", blocked.display())),
+        "{}",
+        kept.written
     );
+    let _ = std::fs::remove_dir_all(&dir);
     let counterexample = run
         .counterexample
         .expect("a failing property writes a counterexample");
@@ -506,9 +522,9 @@ fn a_shrunk_failure_keeps_the_severity_of_the_request_that_first_failed() {
         .expect("a problem");
     // Shrinking stays in its budget (512 simpler requests) after the requests generated.
     assert!(
-        run.requests <= u64::from(settings().cases) + 512 + 1,
+        run.stats.requests <= u64::from(settings().cases) + 512 + 1,
         "{} requests",
-        run.requests
+        run.stats.requests
     );
     let severity = run.event.severity.expect("a failure has a severity");
     assert!(

@@ -1,22 +1,21 @@
 //! `run` and `list`.
 
 use std::io::Write;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::{load, outln, CasesArg, CliError, CommandResult};
-use messenger_conformance::adapter::{AdapterFactory, StartError};
+use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::event::{CaseEvent, RunOptions};
 use messenger_conformance::exit::Exit;
-use messenger_conformance::properties::counterexample::{self, Counterexample};
-use messenger_conformance::properties::{Property, Settings};
-use messenger_conformance::redact::Redactor;
+use messenger_conformance::properties::counterexample::{self, Counterexamples};
 use messenger_conformance::report::terminal;
-use messenger_conformance::run::{header_for, Limits, Workers};
+use messenger_conformance::run::{Limits, Reproduce, RunError, RunEvent, Runner, MAX_JOBS};
 use messenger_conformance::scenario::LoadedCase;
 use messenger_conformance::selection::{Only, Selection};
-use messenger_conformance::session::Session;
+use messenger_conformance::session::{Session, SessionError};
 use messenger_conformance::visible::{visible, visible_lines};
 
 #[derive(Debug, Args, Clone, Default)]
@@ -152,9 +151,8 @@ impl RunArgs {
         }
     }
 
-    /// The command that reruns case `area::id` alone against this run's implementation and
-    /// suite, as printed.
-    fn rerun_case(&self, area: &str, id: &str) -> String {
+    /// How this run's reproduce commands are phrased: its suite and its implementation.
+    fn commands(&self) -> Commands {
         let path = |flag: &str, dir: &std::path::Path| {
             format!(
                 " {flag} {}",
@@ -170,24 +168,10 @@ impl RunArgs {
         for dir in &self.cases.extra_cases {
             suite.push_str(&path("--extra-cases", dir));
         }
-        format!(
-            "messenger-conformance run{suite} --filter {area}::{id} --exact{}",
-            self.target_args()
-        )
-    }
-
-    /// The command that replays property `name` against this run's implementation, as printed.
-    fn replay(&self, name: &str, seed: u64) -> String {
-        // The budget too when it is not the default: a failure found at request 900 is not
-        // reproduced by a run of 256.
-        let budget = match self.properties.property_cases {
-            messenger_conformance::properties::DEFAULT_CASES => String::new(),
-            cases => format!(" --property-cases {cases}"),
-        };
-        format!(
-            "messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{budget}{}",
-            self.target_args()
-        )
+        Commands {
+            suite,
+            target: self.target_args(),
+        }
     }
 
     /// The arguments that name this run's implementation, last on a command line (` -- CMD`).
@@ -204,6 +188,20 @@ impl RunArgs {
                 messenger_conformance::adapter::exec::display_command(&self.target.command)
             ),
             (None, None, true) => String::new(),
+        }
+    }
+
+    /// Where counterexamples go: beside the report, or where asked; never into the current
+    /// directory.
+    fn counterexamples(&self) -> Counterexamples {
+        match (&self.properties.counterexamples, self.report.no_report) {
+            (Some(dir), _) => Counterexamples::WriteTo(dir.clone()),
+            (None, false) => {
+                Counterexamples::WriteTo(self.report.report_dir.join("counterexamples"))
+            }
+            (None, true) => Counterexamples::NotWritten(
+                "--no-report; give --counterexamples DIR to keep it".to_string(),
+            ),
         }
     }
 
@@ -229,9 +227,35 @@ impl RunArgs {
     }
 }
 
-/// The most workers a run starts, whatever `--jobs` asks: each is an adapter process (or
-/// connection), and a machine gains nothing from more of them than it has cores many times over.
-const MAX_JOBS: usize = 64;
+/// The commands that reproduce a record against this run's implementation and suite, as printed.
+struct Commands {
+    /// ` --cases DIR --extra-cases DIR`, or nothing for the built-in suite.
+    suite: String,
+    /// ` --broken NAME`, ` --url URL`, ` -- CMD`.
+    target: String,
+}
+
+impl Reproduce for Commands {
+    fn case(&self, area: &str, id: &str) -> String {
+        format!(
+            "messenger-conformance run{} --filter {area}::{id} --exact{}",
+            self.suite, self.target
+        )
+    }
+
+    fn property(&self, name: &str, seed: u64, requests: u32) -> String {
+        // The budget too when it is not the default: a failure found at request 900 is not
+        // reproduced by a run of 256.
+        let budget = match requests {
+            messenger_conformance::properties::DEFAULT_CASES => String::new(),
+            cases => format!(" --property-cases {cases}"),
+        };
+        format!(
+            "messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{budget}{}",
+            self.target
+        )
+    }
+}
 
 pub fn run(args: RunArgs) -> CommandResult {
     let suite = load(&args.cases)?;
@@ -248,193 +272,135 @@ pub fn run(args: RunArgs) -> CommandResult {
         }
         None => (suite.identity.default_seed(), "the suite's own"),
     };
-    let options = args.options(seed);
-    let selection = &options.selection;
-    let cases: Vec<&LoadedCase> = suite
-        .cases
-        .iter()
-        .filter(|case| selection.selects_case(&case.area, &case.id, case.role))
-        .collect();
-    // Partition last, over the final selection, so shards are balanced and merge restores order.
-    let cases = match selection.shard() {
-        Some(shard) => shard.select(cases),
-        None => cases,
-    };
-    let properties: Vec<&Property> = messenger_conformance::properties::all()
-        .iter()
-        .filter(|p| selection.selects_property(p.name, p.role))
-        .collect();
-    let settings = Settings {
-        seed,
-        cases: args.properties.property_cases,
-    };
-    let factory = match &args.broken {
+    let factory: Arc<dyn AdapterFactory> = match &args.broken {
         Some(name) => broken_factory(name),
         None => args.target.factory(),
     }
-    .map_err(CliError::new)?;
-    let factory = factory.as_ref();
-    let not_started = |error: StartError| {
-        CliError::new(format!("could not start {}: {error}", factory.describe()))
-    };
+    .map_err(CliError::new)?
+    .into();
     if args.jobs > MAX_JOBS {
         eprintln!(
             "note: --jobs {} is capped at {MAX_JOBS}: each job starts an adapter of its own",
             args.jobs
         );
     }
-    let jobs = args
-        .jobs
-        .clamp(1, MAX_JOBS)
-        .min(cases.len().max(properties.len()).max(1));
-    end_adapters_on_signals();
-    let mut workers = Workers::start(factory, jobs)
-        .map_err(not_started)?
+    let interrupted = Arc::new(AtomicBool::new(false));
+    end_adapters_on_signals(Arc::clone(&interrupted));
+    let runner = Runner::new(Arc::new(suite), factory, args.options(seed))
         .with_breaker(Limits {
             consecutive: args.max_consecutive_errors as usize,
             total: args.max_adapter_errors as usize,
             error_time: Some(std::time::Duration::from_secs(u64::from(
                 args.max_error_seconds,
             ))),
-        });
-    let breaker = workers.breaker();
-    let mut header = header_for(factory, workers.hello(), options);
-    header.suite = Some(suite.identity.clone());
-    if !args.quiet {
-        // A closed stdout stops the printing, not the run: its reports and its exit code (the
-        // gate) are what it is for.
-        let _ = writeln!(std::io::stdout(), "{}", suite.identity);
-        for lack in &header.lacks {
-            let _ = writeln!(
-                std::io::stdout(),
-                "hello declares the implementation lacks {} (`{lack}`): requests that need it are not sent, and their cases are skipped",
-                lack.describe()
-            );
-        }
-    }
-    let redactor = Redactor::new(
-        suite
-            .secrets()
-            .into_iter()
-            .chain(messenger_conformance::properties::secrets()),
-    );
-    let mut session = Session::start(args.report.settings(), header, redactor.clone())?;
-    // The report's counterexamples are this run's alone: an earlier run's would be read as
-    // evidence against a build that no longer fails them.
-    if !args.report.no_report {
-        let dir = args.report.report_dir.join("counterexamples");
-        if let Err(error) = counterexample::clear_owned(&dir) {
-            eprintln!(
-                "warning: could not clear the earlier counterexamples in {}: {error}",
-                dir.display()
-            );
-        }
-    }
-    let started = Instant::now();
+        })
+        .with_counterexamples(args.counterexamples())
+        .with_reproduce(args.commands())
+        .with_cancel(Arc::clone(&interrupted));
     let stdout = std::io::stdout();
-    let mut show = |event: &CaseEvent| {
-        // After an interrupt, cases only meet ended adapters: they are not recorded.
-        if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
-            return;
-        }
-        if let Some(warning) = session.record(event) {
-            eprintln!("warning: {}", visible_lines(&warning));
-        }
-        if !args.quiet {
-            let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(event));
-        }
-    };
-    let mut events = workers.run_cases(&cases, &redactor, &mut show);
-    for event in &mut events {
-        event.reproduce = Some(args.rerun_case(&event.area, &event.id));
-    }
-    if !properties.is_empty() {
-        if !args.quiet {
-            let _ = writeln!(
-                stdout.lock(),
-                "properties: seed {seed} ({origin}), {} requests each (replay with --seed {seed})",
-                settings.cases
-            );
-        }
-        // Counterexamples go beside the report, or where asked; never into the current directory.
-        let counterexamples = args.properties.counterexamples.clone().or_else(|| {
-            (!args.report.no_report).then(|| args.report.report_dir.join("counterexamples"))
-        });
-        let runs = workers.run(
-            &properties,
-            |adapter, p| {
-                let mut run = p.run_unless(adapter, &settings, &redactor, breaker.tripped());
-                breaker.record(
-                    run.event.outcome,
-                    std::time::Duration::from_secs_f64(run.event.duration_ms.max(0.0) / 1000.0),
-                );
-                run.event.reproduce = Some(args.replay(p.name, seed));
-                if let Some(counterexample) = &run.counterexample {
-                    let written = match &counterexamples {
-                        Some(dir) => match write_counterexample(dir, counterexample) {
-                            Ok(path) => format!("written to {}", path.display()),
-                            Err(error) => {
-                                format!("could not be written in {}: {error}", dir.display())
-                            }
-                        },
-                        None => "not written: --no-report; give --counterexamples DIR to keep it"
-                            .to_string(),
-                    };
-                    run.note_counterexample(&written, &args.replay(p.name, seed));
+    let mut session: Option<Session> = None;
+    let ran = runner.try_execute(|event| -> Result<(), SessionError> {
+        match event {
+            RunEvent::Started { header, .. } => {
+                if !args.quiet {
+                    // A closed stdout stops the printing, not the run: its reports and its exit
+                    // code (the gate) are what it is for.
+                    let _ = writeln!(stdout.lock(), "{}", runner.suite().identity);
+                    for lack in &header.lacks {
+                        let _ = writeln!(
+                            stdout.lock(),
+                            "hello declares the implementation lacks {} (`{lack}`): requests that need it are not sent, and their cases are skipped",
+                            lack.describe()
+                        );
+                    }
                 }
-                run
-            },
-            |run| show(&run.event),
-        );
-        let mut out = stdout.lock();
-        for run in runs {
-            let secs = run.event.duration_ms / 1000.0;
-            let rate = if secs > 0.0 {
-                run.requests as f64 / secs
-            } else {
-                0.0
-            };
-            let mut unsupported = match run.unsupported {
-                0 => String::new(),
-                n => format!(", {n} answered unsupported without a declared lack"),
-            };
-            if run.lacking > 0 {
-                unsupported.push_str(&format!(
-                    ", {} not sent: they need what hello declares lacking",
-                    run.lacking
-                ));
+                session = Some(Session::start(
+                    args.report.settings(),
+                    header.clone(),
+                    runner.redactor().clone(),
+                )?);
+                // The report's counterexamples are this run's alone: an earlier run's would be
+                // read as evidence against a build that no longer fails them.
+                if !args.report.no_report {
+                    let dir = args.report.report_dir.join("counterexamples");
+                    if let Err(error) = counterexample::clear_owned(&dir) {
+                        eprintln!(
+                            "warning: could not clear the earlier counterexamples in {}: {error}",
+                            dir.display()
+                        );
+                    }
+                }
             }
-            let _ = writeln!(
-                out,
-                "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s{unsupported})",
-                run.event.id, run.requests
-            );
-            if let Some(note) = run
-                .event
-                .problems
-                .iter()
-                .find(|p| p.field == "counterexample")
-            {
+            RunEvent::PropertiesStarted {
+                seed,
+                requests_each,
+                ..
+            } if !args.quiet => {
                 let _ = writeln!(
-                    out,
-                    "  counterexample {}; {}",
-                    visible(&note.actual),
-                    visible(&note.why)
+                    stdout.lock(),
+                    "properties: seed {seed} ({origin}), {requests_each} requests each (replay with --seed {seed})"
                 );
             }
-            events.push(run.event);
+            RunEvent::CaseFinished(event) | RunEvent::PropertyFinished { event, .. } => {
+                if let Some(warning) = session.as_mut().and_then(|s| s.record(event)) {
+                    eprintln!("warning: {}", visible_lines(&warning));
+                }
+                if !args.quiet {
+                    let _ = writeln!(stdout.lock(), "{}", terminal::progress_line(event));
+                }
+            }
+            _ => {}
         }
-    }
-    drop(workers);
-    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        Ok(())
+    });
+    let summary = match ran {
+        Ok(summary) => summary,
+        Err(RunError::Callback(error)) => return Err(error.into()),
+        Err(error @ RunError::NotStarted { .. }) => return Err(CliError::new(error)),
+    };
+    if summary.cancelled {
         // The cases that ran after the signal only met ended adapters: the stream stays without
         // a footer, and the signal's thread exits with 128 + the signal.
         loop {
             std::thread::park();
         }
     }
-    let elapsed = started.elapsed().as_secs_f64();
+    let session = session.expect("a run that finished has started its session");
     let mut out = stdout.lock();
+    for run in &summary.properties {
+        let secs = run.event.duration_ms / 1000.0;
+        let rate = if secs > 0.0 {
+            run.stats.requests as f64 / secs
+        } else {
+            0.0
+        };
+        let mut unsupported = match run.stats.unsupported {
+            0 => String::new(),
+            n => format!(", {n} answered unsupported without a declared lack"),
+        };
+        if run.stats.lacking > 0 {
+            unsupported.push_str(&format!(
+                ", {} not sent: they need what hello declares lacking",
+                run.stats.lacking
+            ));
+        }
+        let _ = writeln!(
+            out,
+            "property {}: {} requests in {secs:.3}s ({rate:.0} requests/s{unsupported})",
+            run.event.id, run.stats.requests
+        );
+        if let Some((shrunk, replay)) = terminal::counterexample_words(&run.event) {
+            let _ = writeln!(
+                out,
+                "  counterexample {}; {}",
+                visible(&shrunk),
+                visible(&replay)
+            );
+        }
+    }
+    let elapsed = summary.elapsed.as_secs_f64();
+    let breaker = summary.breaker.clone();
+    let events = summary.into_events();
     // The cases the breaker kept from the adapter are one line, not a failure block each.
     let not_run_events: Vec<CaseEvent> = events
         .iter()
@@ -442,7 +408,7 @@ pub fn run(args: RunArgs) -> CommandResult {
         .cloned()
         .collect();
     let not_run: Vec<&CaseEvent> = not_run_events.iter().collect();
-    if let Some(why) = breaker.tripped() {
+    if let Some(why) = &breaker {
         let _ = writeln!(
             out,
             "\n{}: the adapter stopped answering; {}",
@@ -501,14 +467,12 @@ fn collapse_not_run(gate_text: &str, not_run: &[&CaseEvent]) -> String {
     out
 }
 
-/// Set when a signal interrupts the run: the signal's thread ends the process, not `run`.
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// On SIGINT, SIGTERM or SIGHUP (Ctrl-C, a CI timeout), end every adapter's process group
-/// (TERM, then KILL after a grace period) and exit 128 + the signal. The event log already holds
+/// On SIGINT, SIGTERM or SIGHUP (Ctrl-C, a CI timeout), set `interrupted` (the runner starts
+/// and reports nothing more), end every adapter's process group (TERM, then KILL after a grace
+/// period) and exit 128 + the signal. The event log already holds
 /// every case that finished, as a stream without a footer: `report DIR` renders it and says it
 /// is incomplete.
-fn end_adapters_on_signals() {
+fn end_adapters_on_signals(interrupted: Arc<AtomicBool>) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         eprintln!(
@@ -518,7 +482,7 @@ fn end_adapters_on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+            interrupted.store(true, Ordering::SeqCst);
             eprintln!("\ninterrupted (signal {signal}): ending the adapters; the report directory holds what ran, without a footer");
             messenger_conformance::adapter::exec::end_every_adapter(
                 std::time::Duration::from_secs(2),
@@ -541,18 +505,6 @@ fn random_seed() -> u64 {
             .map_or(0, |d| d.as_nanos()),
     );
     hasher.finish() & 0xffff_ffff
-}
-
-fn write_counterexample(
-    dir: &std::path::Path,
-    counterexample: &Counterexample,
-) -> std::io::Result<std::path::PathBuf> {
-    // Beside the report: the same rules (no link followed, no FIFO opened, written whole).
-    messenger_conformance::output::check_own_dir(dir)?;
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(&counterexample.file_name);
-    messenger_conformance::output::write_atomically(&path, counterexample.yaml.as_bytes())?;
-    Ok(path)
 }
 
 /// The factory of the bundled broken implementation `name`, or a usage error naming them all.

@@ -20,12 +20,28 @@ use crate::reference;
 /// The fixture workspace (cases/fixtures.yaml) that holds the properties' secrets.
 pub const GENERATED_WORKSPACE: &str = "generated";
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counterexample {
     pub case_id: String,
     /// `<property>-<seed>.yaml`, under `counterexamples/` of the report directory by default.
     pub file_name: String,
     /// The whole case file.
     pub yaml: String,
+}
+
+/// What a run does with the counterexamples its properties find.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Counterexamples {
+    /// Neither written nor recorded on the property's event: the caller has each one in the
+    /// property's result (the Rust harness, whose failures stay as they are).
+    #[default]
+    Unrecorded,
+    /// Written as YAML cases into this directory (created if need be, under the rules of
+    /// [`crate::output`]), and the event says where.
+    WriteTo(std::path::PathBuf),
+    /// Not written: the event says so, with this reason (`--no-report; give --counterexamples
+    /// DIR to keep it`).
+    NotWritten(String),
 }
 
 /// Whether `name` is the name of a file a run writes: `<property>-<seed>.yaml`.
@@ -68,6 +84,16 @@ pub fn clear_owned(dir: &std::path::Path) -> std::io::Result<Vec<std::path::Path
 }
 
 impl Counterexample {
+    /// Write the case into `dir` as `file_name`, beside a report and under its rules (no link
+    /// followed, no FIFO opened, written whole). Returns its path.
+    pub fn write_into(&self, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+        crate::output::check_own_dir(dir)?;
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(&self.file_name);
+        crate::output::write_atomically(&path, self.yaml.as_bytes())?;
+        Ok(path)
+    }
+
     pub(crate) fn new(property: &Property, seed: u64, sample: &Sample, now: i64) -> Counterexample {
         let case_id = format!("PROP-{}-{seed}", property.name.to_uppercase());
         let mut case = Map::new();

@@ -9,7 +9,7 @@
 //! as a ready-to-commit YAML case ([`counterexample`]).
 
 use std::cell::{Cell, RefCell};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use proptest::strategy::{BoxedStrategy, Strategy};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::adapter::Adapter;
 use crate::contract::{FromAdapter, Outcome, ToAdapter};
-use crate::event::{CaseEvent, Exchange, Kind};
-use crate::exchange::{declared_lack, exchange, instant, skip_reason};
+use crate::event::{CaseEvent, Kind, ShrunkCase};
+use crate::exchange::{declared_lack, exchange, instant, skip_reason, Exchanged, Subject};
 use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity, SkipCause};
 use crate::redact::Redactor;
 use crate::scenario::{Expectation, DEFAULT_NOW};
@@ -86,25 +86,24 @@ impl Default for Settings {
 }
 
 /// One property's result: its event, how many requests it sent, and its counterexample.
+#[derive(Debug, Clone)]
 pub struct PropertyRun {
     pub event: CaseEvent,
+    pub stats: PropertyStats,
+    /// The failure shrunk to a minimal request, as a YAML case (not yet written anywhere:
+    /// [`PropertyRun::keep_counterexample`]).
+    pub counterexample: Option<counterexample::Counterexample>,
+}
+
+/// What a property sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PropertyStats {
+    /// Requests sent (a request sent twice counts twice).
     pub requests: u64,
     /// How many of them were answered `unsupported` (each a skip `hello` did not declare).
     pub unsupported: u64,
     /// How many generated requests were not sent: they need what `hello` declares lacking.
     pub lacking: u64,
-    pub counterexample: Option<counterexample::Counterexample>,
-}
-
-/// The outcome of one sample: what was sent, what came back, and the judgement.
-struct Trial {
-    judgement: Judgement,
-    transcript: Vec<Exchange>,
-    expected: Value,
-    actual: Value,
-    message: Option<String>,
-    stderr: String,
-    answer: Option<FromAdapter>,
 }
 
 impl Property {
@@ -143,10 +142,11 @@ impl Property {
             return self.run(adapter, settings, redactor);
         };
         PropertyRun {
-            event: self.event(judge::not_run("property", why), None, Instant::now()),
-            requests: 0,
-            unsupported: 0,
-            lacking: 0,
+            event: self.record(
+                Exchanged::unsent(judge::not_run("property", why)),
+                Duration::ZERO,
+            ),
+            stats: PropertyStats::default(),
             counterexample: None,
         }
     }
@@ -161,12 +161,10 @@ impl Property {
         let started = Instant::now();
         let hello = adapter.hello().clone();
         if let Some((cause, reason)) = skip_reason(&hello, self.role, self.needs_exact_instant) {
-            let event = self.event(Judgement::skipped(cause, reason), None, started);
+            let skip = Exchanged::unsent(Judgement::skipped(cause, reason));
             return PropertyRun {
-                event,
-                requests: 0,
-                unsupported: 0,
-                lacking: 0,
+                event: self.record(skip, started.elapsed()),
+                stats: PropertyStats::default(),
                 counterexample: None,
             };
         }
@@ -180,12 +178,12 @@ impl Property {
         let lacking = Cell::new(0u64);
         // The first request answered `unsupported` though hello declared no lack it needs: the
         // property is a skip hello did not declare, unless an answer fails it.
-        let undeclared: RefCell<Option<Trial>> = RefCell::new(None);
+        let undeclared: RefCell<Option<Exchanged>> = RefCell::new(None);
         // The first request the adapter could not answer, before any failure: the property
         // stops there (no more requests are sent) and reports it as what it is.
-        let no_answer: RefCell<Option<Trial>> = RefCell::new(None);
+        let no_answer: RefCell<Option<Exchanged>> = RefCell::new(None);
         // The first answer that fails at `should` level only: reported if nothing fails at `must`.
-        let should_failure: RefCell<Option<Trial>> = RefCell::new(None);
+        let should_failure: RefCell<Option<Exchanged>> = RefCell::new(None);
         let failing = Cell::new(false);
         // The severity of the first failing request: shrinking looks for a smaller request that
         // fails, not one that fails as badly, and must not make the finding look milder.
@@ -243,20 +241,21 @@ impl Property {
             }
         });
         let adapter = adapter.into_inner();
-        let run = |event, counterexample| PropertyRun {
-            event,
-            requests: sent.get(),
-            unsupported: unsupported.get(),
-            lacking: lacking.get(),
+        let run = |trial: Exchanged, counterexample| PropertyRun {
+            event: self.record(trial, started.elapsed()),
+            stats: PropertyStats {
+                requests: sent.get(),
+                unsupported: unsupported.get(),
+                lacking: lacking.get(),
+            },
             counterexample,
         };
         if let Some(trial) = no_answer.into_inner() {
-            let event = self.event(trial.judgement.clone(), Some(&trial), started);
-            return run(event, None);
+            return run(trial, None);
         }
         match result {
             Ok(()) if undeclared.borrow().is_some() => {
-                let trial = undeclared.take().expect("checked above");
+                let mut trial = undeclared.take().expect("checked above");
                 let reason = format!(
                     "{} of {} requests {}; the first {}",
                     unsupported.get(),
@@ -268,11 +267,11 @@ impl Property {
                     },
                     trial.judgement.skip_reason.as_deref().unwrap_or_default()
                 );
-                let judgement = Judgement::skipped(SkipCause::Undeclared, reason);
-                run(self.event(judgement, Some(&trial), started), None)
+                trial.judgement = Judgement::skipped(SkipCause::Undeclared, reason);
+                run(trial, None)
             }
             Ok(()) if supported.get() == 0 && should_failure.borrow().is_none() => {
-                let event = self.event(
+                let nothing = Exchanged::unsent(
                     Judgement::skipped(
                         SkipCause::Lacks,
                         format!(
@@ -286,23 +285,19 @@ impl Property {
                                 .join(", ")
                         ),
                     ),
-                    None,
-                    started,
                 );
-                run(event, None)
+                run(nothing, None)
             }
             Ok(()) => match should_failure.into_inner() {
-                Some(trial) => {
-                    let event = self.event(trial.judgement.clone(), Some(&trial), started);
-                    run(event, None)
-                }
-                None => run(self.event(Judgement::pass(), None, started), None),
+                Some(trial) => run(trial, None),
+                None => run(Exchanged::unsent(Judgement::pass()), None),
             },
             Err(TestError::Fail(_, stopped_at)) => {
                 let minimal = smallest.into_inner().unwrap_or(stopped_at);
                 // Replay the minimal sample once more for its transcript and judgement.
-                let trial = self.trial(adapter, &minimal, now, &sent, redactor);
-                let judgement = if trial.judgement.class.is_failure() {
+                let mut trial = self.trial(adapter, &minimal, now, &sent, redactor);
+                let replayed = trial.judgement.class;
+                let judgement = if replayed.is_failure() {
                     let mut judgement = trial.judgement.clone();
                     judgement.severity = never_milder(judgement.severity, original_severity.get());
                     judgement
@@ -311,11 +306,11 @@ impl Property {
                 };
                 let counterexample =
                     counterexample::Counterexample::new(self, settings.seed, &minimal, now);
-                let event = self.event(judgement, Some(&trial), started);
-                if !trial.judgement.class.is_failure() || trial.judgement.class.is_answered() {
-                    return run(event, Some(counterexample));
+                trial.judgement = judgement;
+                if !replayed.is_failure() || replayed.is_answered() {
+                    return run(trial, Some(counterexample));
                 }
-                run(event, None)
+                run(trial, None)
             }
             Err(TestError::Abort(reason)) => {
                 let problem = Problem {
@@ -327,12 +322,11 @@ impl Property {
                     level: None,
                     requirement: None,
                 };
-                let event = self.event(
-                    Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
-                    None,
-                    started,
-                );
-                run(event, None)
+                let aborted = Exchanged::unsent(Judgement::from_problems(
+                    OutcomeClass::AdapterError,
+                    vec![problem],
+                ));
+                run(aborted, None)
             }
         }
     }
@@ -344,7 +338,7 @@ impl Property {
         now: i64,
         sent: &Cell<u64>,
         redactor: &Redactor,
-    ) -> Trial {
+    ) -> Exchanged {
         let id = format!("{}-{}", self.name, sent.get() + 1);
         let (message, expectation, should) = match sample {
             Sample::Verify(recipe) => {
@@ -363,15 +357,7 @@ impl Property {
             }
         };
         if let Some(skip) = declared_lack(adapter.hello(), &message) {
-            return Trial {
-                judgement: skip,
-                transcript: vec![],
-                expected: Value::Null,
-                actual: Value::Null,
-                message: None,
-                stderr: String::new(),
-                answer: None,
-            };
+            return Exchanged::unsent(skip);
         }
         let mut trial = self.exchange(adapter, &message, &expectation, sent, redactor);
         if self.invariant == Invariant::Deterministic {
@@ -425,12 +411,12 @@ impl Property {
     fn send_again(
         &self,
         adapter: &mut dyn Adapter,
-        mut first: Trial,
+        mut first: Exchanged,
         message: &ToAdapter,
         expectation: &Expectation,
         sent: &Cell<u64>,
         redactor: &Redactor,
-    ) -> Trial {
+    ) -> Exchanged {
         if !first.judgement.class.is_answered() || first.judgement.class == OutcomeClass::Skipped {
             return first;
         }
@@ -455,70 +441,56 @@ impl Property {
         expectation: &Expectation,
         sent: &Cell<u64>,
         redactor: &Redactor,
-    ) -> Trial {
+    ) -> Exchanged {
         sent.set(sent.get() + 1);
-        let step = exchange(adapter, message, expectation, redactor);
-        Trial {
-            judgement: step.judgement,
-            transcript: vec![step.exchange],
-            expected: step.expected,
-            actual: step.actual,
-            message: step.message,
-            stderr: step.stderr,
-            answer: step.answer,
-        }
+        exchange(adapter, message, expectation, redactor)
     }
 
-    fn event(
-        &self,
-        mut judgement: Judgement,
-        trial: Option<&Trial>,
-        started: Instant,
-    ) -> CaseEvent {
-        judge::severity::cap_judgement(&mut judgement, Level::Must);
-        CaseEvent {
+    /// The property's record: its result judged at `must` at most, with the evidence of the
+    /// request that decided it.
+    fn record(&self, mut decided: Exchanged, duration: Duration) -> CaseEvent {
+        judge::severity::cap_judgement(&mut decided.judgement, Level::Must);
+        let subject = Subject {
             id: self.name.to_string(),
             area: "properties".into(),
             title: self.title.to_string(),
             kind: Kind::Property,
             requirements: self.requirements.iter().map(|s| s.to_string()).collect(),
             level: Level::Must,
-            failure_level: judgement.level,
-            outcome: judgement.class,
-            severity: judgement.severity,
-            problems: judgement.problems,
-            expected: trial.map_or(Value::Null, |t| t.expected.clone()),
-            actual: trial.map_or(Value::Null, |t| t.actual.clone()),
-            message: trial.and_then(|t| t.message.clone()),
-            skip_reason: judgement.skip_reason,
-            skip: judgement.skip,
-            chosen: None,
-            location: Some(format!("src/properties/mod.rs ({})", self.name)),
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            transcript: trial.map_or_else(Vec::new, |t| t.transcript.clone()),
-            stderr: trial.map_or_else(String::new, |t| t.stderr.clone()),
+            location: format!("src/properties/mod.rs ({})", self.name),
             note: None,
-            reproduce: None,
-        }
+        };
+        decided.into_event(subject, duration)
     }
 }
 
 impl PropertyRun {
-    /// Say where the counterexample went (`written`: its path, or why it was not written) and
-    /// the command that replays the property, as printed.
-    pub fn note_counterexample(&mut self, written: &str, replay: &str) {
+    /// Keep the counterexample as `how` says (write it, or say why it is not written), and
+    /// record on the event which case it is and where it went. Nothing without one.
+    pub fn keep_counterexample(&mut self, how: &counterexample::Counterexamples) {
         let Some(counterexample) = &self.counterexample else {
             return;
         };
-        let event = &mut self.event;
-        event.problems.push(Problem {
-            field: "counterexample".into(),
-            expected: "no counterexample".into(),
-            actual: format!("shrunk to case {} ({written})", counterexample.case_id),
-            why: format!("reproduce with `{replay}`, or run the counterexample case"),
-            severity: event.severity.unwrap_or(Severity::Minor),
-            level: event.failure_level,
-            requirement: None,
+        let (path, written) = match how {
+            counterexample::Counterexamples::Unrecorded => return,
+            counterexample::Counterexamples::WriteTo(dir) => match counterexample.write_into(dir) {
+                Ok(path) => (
+                    Some(path.display().to_string()),
+                    format!("written to {}", path.display()),
+                ),
+                Err(error) => (
+                    None,
+                    format!("could not be written in {}: {error}", dir.display()),
+                ),
+            },
+            counterexample::Counterexamples::NotWritten(why) => {
+                (None, format!("not written: {why}"))
+            }
+        };
+        self.event.counterexample = Some(ShrunkCase {
+            case_id: counterexample.case_id.clone(),
+            path,
+            written,
         });
     }
 }

@@ -89,6 +89,7 @@ pub(crate) fn case(id: &str, area: &str, outcome: OutcomeClass) -> CaseEvent {
         stderr: String::new(),
         note: None,
         reproduce: None,
+        counterexample: None,
     }
 }
 

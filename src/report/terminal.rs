@@ -108,6 +108,24 @@ pub fn render_failure(event: &CaseEvent) -> String {
             visible(&problem.why)
         );
     }
+    if let Some((shrunk, replay)) = counterexample_words(event) {
+        // Worded as the problem older streams record it as (field `counterexample`).
+        let level = event
+            .failure_level
+            .map(|l| format!(", {l} rule"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  counterexample: expected no counterexample, got {}",
+            visible(&shrunk)
+        );
+        let _ = writeln!(
+            out,
+            "    why it matters ({}{level}): {}",
+            event.severity.unwrap_or(Severity::Minor).as_str(),
+            visible(&replay)
+        );
+    }
     if let Some(message) = &event.message {
         let quoted = visible(&message.replace('\\', "\\\\").replace('"', "\\\""));
         let _ = writeln!(out, "  the implementation said: \"{quoted}\"");
@@ -137,6 +155,18 @@ pub fn render_failure(event: &CaseEvent) -> String {
         }
     }
     out
+}
+
+/// What a property's counterexample is and how to use it: `shrunk to case ID (written to
+/// PATH)`, and `reproduce with `COMMAND`, or run the counterexample case`. `None` without one.
+pub fn counterexample_words(event: &CaseEvent) -> Option<(String, String)> {
+    let shrunk = event.counterexample.as_ref()?;
+    let what = format!("shrunk to case {} ({})", shrunk.case_id, shrunk.written);
+    let next = match &event.reproduce {
+        Some(command) => format!("reproduce with `{command}`, or run the counterexample case"),
+        None => "run the counterexample case".to_string(),
+    };
+    Some((what, next))
 }
 
 /// Whether `event` is a case or property the circuit breaker kept from the adapter.
@@ -336,6 +366,39 @@ mod tests {
         event.kind = Kind::Property;
         event.requirements = vec!["JWT-FORMAT".into(), "JWT-ALG".into(), "JWT-CRIT".into()];
         event
+    }
+
+    /// The typed counterexample renders in the words of the problem older streams record it
+    /// as, so a failure reads the same whichever harness wrote its stream.
+    #[test]
+    fn a_typed_counterexample_reads_as_the_problem_older_streams_hold() {
+        let mut typed = property_failure();
+        typed.failure_level = Some(Level::Should);
+        typed.reproduce = Some("messenger-conformance run --seed 7".into());
+        let mut old = typed.clone();
+        typed.counterexample = Some(crate::event::ShrunkCase {
+            case_id: "PROP-JWT-SINGLE-FAULT-7".into(),
+            path: Some("r/x.yaml".into()),
+            written: "written to r/x.yaml".into(),
+        });
+        old.problems.push(crate::judge::Problem {
+            field: "counterexample".into(),
+            expected: "no counterexample".into(),
+            actual: "shrunk to case PROP-JWT-SINGLE-FAULT-7 (written to r/x.yaml)".into(),
+            why: "reproduce with `messenger-conformance run --seed 7`, or run the counterexample case".into(),
+            severity: typed.severity.unwrap(),
+            level: Some(Level::Should),
+            requirement: None,
+        });
+        let text = render_failure(&typed);
+        assert!(text.contains("  counterexample: expected no counterexample, got shrunk to case PROP-JWT-SINGLE-FAULT-7 (written to r/x.yaml)\n    why it matters (major, should rule): reproduce with `"), "{text}");
+        assert_eq!(text, render_failure(&old));
+        assert_eq!(typed.first_problem_line(), old.first_problem_line());
+        assert_eq!(
+            counterexample_words(&typed),
+            Some((old.problems[1].actual.clone(), old.problems[1].why.clone()))
+        );
+        assert_eq!(counterexample_words(&old), None);
     }
 
     #[test]

@@ -1,42 +1,18 @@
-//! Running cases: build each step's message, exchange it with the implementation, and emit one
-//! [`CaseEvent`] per case. [`Workers`] run cases (and properties) in parallel, one adapter each.
-#![warn(missing_docs)]
+//! The workers of a run, one adapter each, and the circuit breaker that stops sending requests
+//! to an implementation that keeps failing to answer.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
-use std::time::{Duration, Instant};
-
-use serde_json::Value;
+use std::time::Duration;
 
 use crate::adapter::{Adapter, AdapterFactory, StartError};
-use crate::clock::system_now;
 use crate::contract::HelloReply;
-use crate::event::{CaseEvent, Kind, RunHeader, RunOptions};
-use crate::exchange::{declared_lack, exchange, instant, skip_reason};
-use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
+use crate::event::CaseEvent;
+use crate::exchange::Exchanged;
+use crate::judge::{self, OutcomeClass};
 use crate::redact::Redactor;
+use crate::run::case::{run_case, subject};
 use crate::scenario::LoadedCase;
-
-/// The report's header record, from the target's `hello`.
-pub fn header_for(
-    factory: &dyn AdapterFactory,
-    hello: &HelloReply,
-    options: RunOptions,
-) -> RunHeader {
-    RunHeader {
-        format_version: crate::event::EVENTS_FORMAT_VERSION,
-        harness_version: env!("CARGO_PKG_VERSION").to_string(),
-        target: factory.describe(),
-        implementation: hello.implementation.clone(),
-        roles: hello.roles.iter().map(|r| r.as_str().to_string()).collect(),
-        clock: hello.clock,
-        lacks: hello.lacks.clone(),
-        seed: options.seed,
-        options,
-        started_at: system_now(),
-        suite: None,
-    }
-}
 
 /// When to give up on an implementation that keeps failing to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,14 +90,19 @@ impl Breaker {
         ));
     }
 
+    /// Count one record as it finished.
+    pub fn record_event(&self, event: &CaseEvent) {
+        self.record(
+            event.outcome,
+            Duration::from_secs_f64(event.duration_ms.max(0.0) / 1000.0),
+        );
+    }
+
     /// The record of a case that was not sent because the breaker tripped.
     pub fn not_run(&self, case: &LoadedCase) -> Option<CaseEvent> {
         let why = self.tripped()?;
-        Some(finish(
-            empty_event(case),
-            judge::not_run("case", why),
-            Instant::now(),
-        ))
+        let not_run = Exchanged::unsent(judge::not_run("case", why));
+        Some(not_run.into_event(subject(case), Duration::ZERO))
     }
 }
 
@@ -161,12 +142,12 @@ impl Workers {
     }
 
     /// Do `work` for every item, spread over the workers. `on_result` sees each result as it
-    /// completes; the returned results are in the order of `items`.
+    /// completes (and may change it); the returned results are in the order of `items`.
     pub fn run<T: Sync, R: Send>(
         &mut self,
         items: &[T],
         work: impl Fn(&mut dyn Adapter, &T) -> R + Sync,
-        mut on_result: impl FnMut(&R),
+        mut on_result: impl FnMut(&mut R),
     ) -> Vec<R> {
         let next = AtomicUsize::new(0);
         let (sender, receiver) = mpsc::channel::<(usize, R)>();
@@ -184,8 +165,8 @@ impl Workers {
                 });
             }
             drop(sender);
-            for (index, result) in receiver {
-                on_result(&result);
+            for (index, mut result) in receiver {
+                on_result(&mut result);
                 slots[index] = Some(result);
             }
         });
@@ -198,7 +179,7 @@ impl Workers {
         &mut self,
         cases: &[&LoadedCase],
         redactor: &Redactor,
-        on_event: impl FnMut(&CaseEvent),
+        mut on_event: impl FnMut(&CaseEvent),
     ) -> Vec<CaseEvent> {
         let breaker = self.breaker();
         self.run(
@@ -206,14 +187,11 @@ impl Workers {
             |adapter, case| {
                 breaker.not_run(case).unwrap_or_else(|| {
                     let event = run_case(adapter, case, redactor);
-                    breaker.record(
-                        event.outcome,
-                        Duration::from_secs_f64(event.duration_ms.max(0.0) / 1000.0),
-                    );
+                    breaker.record_event(&event);
                     event
                 })
             },
-            on_event,
+            |event| on_event(event),
         )
     }
 }
@@ -224,96 +202,4 @@ impl Drop for Workers {
             adapter.shutdown();
         }
     }
-}
-
-/// Run one case, every step in order, stopping at the first step that does not pass.
-/// Every secret in the evidence is replaced by `redactor`.
-pub fn run_case(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redactor) -> CaseEvent {
-    let started = Instant::now();
-    let hello = adapter.hello().clone();
-    let mut event = empty_event(case);
-    // A note may quote a secret of the case (a seed's placeholder key): redacted like the rest.
-    event.note = case.note.as_deref().map(|note| redactor.text(note));
-    if let Some((cause, reason)) = skip_reason(&hello, case.role, case.needs_exact_instant) {
-        return finish(event, Judgement::skipped(cause, reason), started);
-    }
-    let steps = match case.build(instant(&hello, case.now)) {
-        Ok(steps) => steps,
-        Err(error) => {
-            let problem = Problem {
-                field: "case".into(),
-                expected: "a case the harness can build".into(),
-                actual: error.to_string(),
-                why: "the case itself is broken: fix the case file".into(),
-                severity: Severity::Major,
-                level: None,
-                requirement: None,
-            };
-            return finish(
-                event,
-                Judgement::from_problems(OutcomeClass::AdapterError, vec![problem]),
-                started,
-            );
-        }
-    };
-    let mut judgement = Judgement::pass();
-    for step in &steps {
-        if let Some(skip) = declared_lack(&hello, &step.message) {
-            judgement = skip;
-            break;
-        }
-        let step = exchange(adapter, &step.message, &step.expectation, redactor);
-        event.expected = step.expected;
-        event.actual = step.actual;
-        event.message = step.message;
-        event.stderr.push_str(&step.stderr);
-        event.transcript.push(step.exchange);
-        judgement = step.judgement;
-        if judgement.class != OutcomeClass::Pass {
-            break;
-        }
-    }
-    judge::severity::cap_judgement(&mut judgement, case.level);
-    if let (Some(severity), Some(reason)) = (case.source.severity, &case.source.severity_reason) {
-        judge::severity::apply_override(&mut judgement, severity.into(), reason);
-    }
-    finish(event, judgement, started)
-}
-fn empty_event(case: &LoadedCase) -> CaseEvent {
-    CaseEvent {
-        id: case.id.clone(),
-        area: case.area.clone(),
-        title: case.title.clone(),
-        kind: Kind::Case,
-        requirements: case.requirements.clone(),
-        level: case.level,
-        failure_level: None,
-        outcome: OutcomeClass::Pass,
-        severity: None,
-        problems: vec![],
-        expected: Value::Null,
-        actual: Value::Null,
-        message: None,
-        skip_reason: None,
-        skip: None,
-        chosen: None,
-        location: Some(format!("{}:{}", case.file.display(), case.line)),
-        duration_ms: 0.0,
-        transcript: vec![],
-        stderr: String::new(),
-        note: None,
-        reproduce: None,
-    }
-}
-
-fn finish(mut event: CaseEvent, judgement: Judgement, started: Instant) -> CaseEvent {
-    event.outcome = judgement.class;
-    event.severity = judgement.severity;
-    event.failure_level = judgement.level;
-    event.problems = judgement.problems;
-    event.chosen = judgement.chosen;
-    event.skip_reason = judgement.skip_reason;
-    event.skip = judgement.skip;
-    event.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    event
 }
