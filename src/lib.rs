@@ -13,6 +13,7 @@
 pub mod adapter;
 pub mod broken;
 pub mod clock;
+pub mod compare;
 pub mod contract;
 pub mod debug;
 pub mod event;
