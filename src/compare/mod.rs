@@ -23,6 +23,7 @@ pub mod answer;
 pub mod expectations;
 pub mod html;
 pub mod render;
+pub mod write;
 
 pub use expectations::{Expectations, KnownFailure};
 
