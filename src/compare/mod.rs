@@ -22,6 +22,7 @@ use crate::spec::Level;
 pub mod answer;
 pub mod expectations;
 pub mod html;
+pub mod manifest;
 pub mod render;
 pub mod write;
 

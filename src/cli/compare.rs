@@ -1,0 +1,636 @@
+//! `compare`: the same suite, selection and seed against many implementations, one comparison.
+//!
+//! Running one implementation is [`run_one`], and nothing else here knows how a run is made:
+//! the rest parses flags, runs [`run_one`] for each implementation (`--parallel` at once), reads
+//! earlier runs (`--from`), and hands the runs to the library's `compare` module.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use super::run::{PropertyArgs, SeedArg, SelectArgs};
+use super::target::RoleArg;
+use super::{load, CasesArg, CliError, Outcome};
+use messenger_conformance::adapter::builtin::BuiltinFactory;
+use messenger_conformance::adapter::exec::{display_command, ExecFactory};
+use messenger_conformance::adapter::http::HttpFactory;
+use messenger_conformance::adapter::AdapterFactory;
+use messenger_conformance::compare::manifest::{self, ImplementationSpec, Target};
+use messenger_conformance::compare::{render, write, Comparison, Expectations, ImplementationRun};
+use messenger_conformance::event::{CaseEvent, RunOptions};
+use messenger_conformance::properties::{Property, Settings};
+use messenger_conformance::redact::Redactor;
+use messenger_conformance::run::{header_for, Limits, Workers};
+use messenger_conformance::scenario::{LoadedCase, Suite};
+use messenger_conformance::selection::{Only, Selection};
+use messenger_conformance::session::{ReportSettings, Session};
+use messenger_conformance::visible::visible;
+
+/// The report directory of `compare` unless `--report` says otherwise.
+pub const DEFAULT_COMPARE_DIR: &str = "reports/compare";
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// An implementation to compare (repeatable): NAME='COMMAND ARGS' (exec; split as a shell
+    /// would), NAME=http://HOST:PORT/PATH, NAME=builtin:reference or NAME=builtin:broken/BUG.
+    /// NAME names its report directory.
+    #[arg(long = "impl", value_name = "NAME=IMPL", value_parser = manifest::parse_impl)]
+    pub impls: Vec<ImplementationSpec>,
+    /// A YAML file of implementations: `implementations:`, each with `name`, one of `command`
+    /// (an argv list), `url` or `builtin`, and optionally `expectations` (known failures with
+    /// reasons, as in ecosystem/*/expectations.yaml) and `configuration` (in words).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Combine the reports of earlier runs: a `run` report directory (events.jsonl) or a
+    /// `compare` report directory. Refused when their suites or seeds differ.
+    #[arg(long = "from", value_name = "DIR", num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    /// How many implementations run at once (default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub parallel: Option<usize>,
+    /// Also fail (exit 1) when the implementations disagree on a must case.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub cases: CasesArg,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub properties: PropertyArgs,
+    /// Which cases to run by role: verifier cases, signer cases, or all.
+    #[arg(long, value_enum, default_value = "all")]
+    pub role: RoleArg,
+    /// Parallel workers per implementation, each with its own adapter.
+    #[arg(long, short = 'j', default_value_t = 1, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub jobs: usize,
+    /// How long one request may take, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub timeout_ms: u64,
+    /// Check every message each implementation sends against the protocol's JSON Schema.
+    #[arg(long)]
+    pub validate_protocol: bool,
+    /// Stop sending an implementation requests after this many adapter errors in a row.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_consecutive_errors: u32,
+    /// Stop after this many adapter errors in all.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_adapter_errors: u32,
+    /// Stop once failed requests have cost this many seconds in all.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_error_seconds: u32,
+    /// Where the comparison goes: compare.{jsonl,json,md,html}, badges/, and each
+    /// implementation's own report in DIR/NAME/.
+    #[arg(long = "report", value_name = "DIR", default_value = DEFAULT_COMPARE_DIR)]
+    pub report_dir: PathBuf,
+    /// Print no progress line per implementation.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Implementations disagree on a must case.
+    Disagreement,
+}
+
+/// What every implementation gets: the same suite, selection, seed and limits.
+pub struct Plan<'a> {
+    pub suite: &'a Suite,
+    pub cases: Vec<&'a LoadedCase>,
+    pub properties: Vec<&'static Property>,
+    pub settings: Settings,
+    pub options: RunOptions,
+    pub jobs: usize,
+    pub limits: Limits,
+    pub timeout: Duration,
+    pub validate_protocol: bool,
+    pub redactor: Redactor,
+    pub report_dir: PathBuf,
+    /// `--cases DIR --extra-cases DIR` as given, for reproduce commands.
+    pub suite_args: String,
+}
+
+/// The factory of a target, and the arguments that name it to `run`.
+fn factory_of(
+    target: &Target,
+    timeout: Duration,
+    validate: bool,
+) -> Result<(Box<dyn AdapterFactory>, String), String> {
+    match target {
+        Target::Command(argv) => Ok((
+            Box::new(ExecFactory::new(argv.clone(), timeout).validate_protocol(validate)),
+            format!(" -- {}", display_command(argv)),
+        )),
+        Target::Url(url) => Ok((
+            Box::new(HttpFactory::new(url.clone(), timeout).validate_protocol(validate)),
+            format!(" --url {url}"),
+        )),
+        Target::Builtin(name) if name == "reference" => {
+            Ok((Box::new(BuiltinFactory::reference()), String::new()))
+        }
+        Target::Builtin(name) => match name
+            .strip_prefix("broken/")
+            .and_then(messenger_conformance::broken::factory)
+        {
+            Some(factory) => Ok((
+                Box::new(factory),
+                format!(" --broken {}", name.trim_start_matches("broken/")),
+            )),
+            None => Err(format!(
+                "unknown built-in implementation `{name}`: give `reference` or `broken/BUG`, BUG one of {}",
+                messenger_conformance::broken::names().join(", ")
+            )),
+        },
+    }
+}
+
+/// Run the plan against ONE implementation: start its workers, write its usual reports in
+/// `DIR/NAME/`, and return what happened. An implementation that cannot be started comes back
+/// as such (never an error): no implementation is dropped.
+///
+/// This is the one place that knows how a run is made (`Workers`, `run_cases`,
+/// `Property::run_unless`, `Session`); the library `Runner` replaces its body.
+pub fn run_one(spec: &ImplementationSpec, plan: &Plan) -> ImplementationRun {
+    let mut run = ImplementationRun {
+        name: spec.name.clone(),
+        ..ImplementationRun::default()
+    };
+    let (factory, target_args) =
+        match factory_of(&spec.target, plan.timeout, plan.validate_protocol) {
+            Ok(found) => found,
+            Err(error) => {
+                run.start_error = Some(error);
+                return run;
+            }
+        };
+    run.target = factory.describe();
+    run.target_args = target_args;
+    let jobs = plan
+        .jobs
+        .min(plan.cases.len().max(plan.properties.len()).max(1));
+    let mut workers = match Workers::start(factory.as_ref(), jobs) {
+        Ok(workers) => workers.with_breaker(plan.limits),
+        Err(error) => {
+            run.start_error = Some(format!("could not start {}: {error}", run.target));
+            return run;
+        }
+    };
+    let breaker = workers.breaker();
+    let dir = plan.report_dir.join(&spec.name);
+    let mut options = plan.options.clone();
+    options.report = Some(dir.display().to_string());
+    let mut header = header_for(factory.as_ref(), workers.hello(), options);
+    header.suite = Some(plan.suite.identity.clone());
+    run.header = Some(header.clone());
+    let settings = ReportSettings {
+        report_dir: Some(dir.clone()),
+        ..ReportSettings::default()
+    };
+    let session = Session::start(settings, header, plan.redactor.clone());
+    let mut session = match session {
+        Ok(session) => session,
+        Err(error) => {
+            run.start_error = Some(format!(
+                "cannot write its report in {}: {error}",
+                dir.display()
+            ));
+            return run;
+        }
+    };
+    let started = Instant::now();
+    let mut record = |event: &CaseEvent| {
+        if let Some(warning) = session.record(event) {
+            eprintln!("warning: {}: {}", spec.name, visible(&warning));
+        }
+    };
+    let mut events = workers.run_cases(&plan.cases, &plan.redactor, &mut record);
+    for event in &mut events {
+        event.reproduce = Some(format!(
+            "messenger-conformance run{} --filter {}::{} --exact{}",
+            plan.suite_args, event.area, event.id, run.target_args
+        ));
+    }
+    let seed = plan.settings.seed;
+    let budget = match plan.settings.cases {
+        messenger_conformance::properties::DEFAULT_CASES => String::new(),
+        cases => format!(" --property-cases {cases}"),
+    };
+    let replay = |name: &str| {
+        format!(
+            "messenger-conformance run --only properties --filter properties::{name} --exact --seed {seed}{budget}{}",
+            run.target_args
+        )
+    };
+    let counterexamples = dir.join("counterexamples");
+    let runs = workers.run(
+        &plan.properties,
+        |adapter, p| {
+            let mut result =
+                p.run_unless(adapter, &plan.settings, &plan.redactor, breaker.tripped());
+            breaker.record(
+                result.event.outcome,
+                Duration::from_secs_f64(result.event.duration_ms.max(0.0) / 1000.0),
+            );
+            result.event.reproduce = Some(replay(p.name));
+            if let Some(counterexample) = &result.counterexample {
+                let written = write_counterexample(&counterexamples, counterexample).map_or_else(
+                    |error| {
+                        format!(
+                            "could not be written in {}: {error}",
+                            counterexamples.display()
+                        )
+                    },
+                    |path| format!("written to {}", path.display()),
+                );
+                result.note_counterexample(&written, &replay(p.name));
+            }
+            result
+        },
+        |result| record(&result.event),
+    );
+    events.extend(runs.into_iter().map(|r| r.event));
+    drop(workers);
+    run.stopped = breaker.tripped().map(str::to_string);
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Err(error) = session.finish(events.clone(), elapsed) {
+        eprintln!("warning: {}: {}", spec.name, visible(&error.to_string()));
+    }
+    run.events = events;
+    run
+}
+
+fn write_counterexample(
+    dir: &Path,
+    counterexample: &messenger_conformance::properties::counterexample::Counterexample,
+) -> std::io::Result<PathBuf> {
+    messenger_conformance::output::check_own_dir(dir)?;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(&counterexample.file_name);
+    messenger_conformance::output::write_atomically(&path, counterexample.yaml.as_bytes())?;
+    Ok(path)
+}
+
+/// A seed for `--seed random`, under 2^32 (as `run` draws it).
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish() & 0xffff_ffff
+}
+
+pub fn compare(args: CompareArgs) -> Outcome {
+    let mut specs = args.impls.clone();
+    if let Some(path) = &args.manifest {
+        specs.extend(manifest::load(path).map_err(CliError::new)?);
+    }
+    manifest::check_unique(&specs).map_err(CliError::new)?;
+    if specs.is_empty() && args.from.is_empty() {
+        return Err(CliError::new(
+            "nothing to compare: give --impl NAME=IMPL (repeatable), --manifest FILE or --from DIR",
+        ));
+    }
+    // Every expectations file is read before anything runs: a typo is a configuration error.
+    let mut expectations = Vec::new();
+    for spec in &specs {
+        expectations.push(match &spec.expectations {
+            Some(path) => Some((
+                Expectations::load(Path::new(path)).map_err(CliError::new)?,
+                path.clone(),
+            )),
+            None => None,
+        });
+        if let Target::Builtin(name) = &spec.target {
+            // An unknown built-in is a usage error, found before anything runs.
+            factory_of(&spec.target, Duration::from_secs(1), false)
+                .map_err(|e| CliError::new(format!("--impl {}: {e}", spec.name)))?;
+            let _ = name;
+        }
+    }
+    let suite = load(&args.cases)?;
+    let seed = match args.properties.seed {
+        Some(SeedArg::Fixed(seed)) => seed,
+        Some(SeedArg::Random) => {
+            let seed = random_seed();
+            let _ = writeln!(
+                std::io::stdout(),
+                "seed: drew {seed} at random (--seed random); replay with --seed {seed}"
+            );
+            seed
+        }
+        None => suite.identity.default_seed(),
+    };
+    let selection = Selection {
+        role: args.role.into(),
+        only: args.properties.only.map(Only::from),
+        ..args.select.selection()
+    };
+    let cases: Vec<&LoadedCase> = suite
+        .cases
+        .iter()
+        .filter(|case| selection.selects_case(&case.area, &case.id, case.role))
+        .collect();
+    let properties: Vec<&'static Property> = messenger_conformance::properties::all()
+        .iter()
+        .filter(|p| selection.selects_property(p.name, p.role))
+        .collect();
+    let redactor = Redactor::new(
+        suite
+            .secrets()
+            .into_iter()
+            .chain(messenger_conformance::properties::secrets()),
+    );
+    let mut suite_args = String::new();
+    if let Some(dir) = &args.cases.cases {
+        suite_args.push_str(&format!(
+            " --cases {}",
+            display_command(&[dir.display().to_string()])
+        ));
+    }
+    for dir in &args.cases.extra_cases {
+        suite_args.push_str(&format!(
+            " --extra-cases {}",
+            display_command(&[dir.display().to_string()])
+        ));
+    }
+    let plan = Plan {
+        suite: &suite,
+        cases,
+        properties,
+        settings: Settings {
+            seed,
+            cases: args.properties.property_cases,
+        },
+        options: RunOptions {
+            selection,
+            jobs: args.jobs,
+            timeout_ms: Some(args.timeout_ms),
+            validate_protocol: args.validate_protocol,
+            seed: Some(seed),
+            property_cases: Some(args.properties.property_cases),
+            ..RunOptions::default()
+        },
+        jobs: args.jobs,
+        limits: Limits {
+            consecutive: args.max_consecutive_errors as usize,
+            total: args.max_adapter_errors as usize,
+            error_time: Some(Duration::from_secs(u64::from(args.max_error_seconds))),
+        },
+        timeout: Duration::from_millis(args.timeout_ms),
+        validate_protocol: args.validate_protocol,
+        redactor: redactor.clone(),
+        report_dir: args.report_dir.clone(),
+        suite_args,
+    };
+    let earlier = args
+        .from
+        .iter()
+        .map(|dir| read_earlier(dir))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    let parallel = args
+        .parallel
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, specs.len().max(1));
+    let mut fresh = run_all(&specs, &plan, parallel, args.quiet);
+    for (run, expected) in fresh.iter_mut().zip(expectations) {
+        if let Some((expectations, path)) = expected {
+            run.expectations = Some(expectations);
+            run.expectations_path = Some(path);
+        }
+    }
+    let mut runs = earlier;
+    for run in fresh {
+        if runs.iter().any(|r: &ImplementationRun| r.name == run.name) {
+            return Err(CliError::new(format!(
+                "`{}` is both an earlier run (--from) and an implementation to run: give it another name",
+                run.name
+            )));
+        }
+        runs.push(run);
+    }
+    check_same_suite_and_seed(&runs)?;
+    let mut comparison = Comparison::build(&runs);
+    comparison.redact(&redactor);
+    let written = write::write_all(&args.report_dir, &comparison).map_err(|error| {
+        CliError::new(format!(
+            "cannot write the comparison in {}: {error}",
+            args.report_dir.display()
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out);
+    let _ = write!(out, "{}", render::terminal(&comparison));
+    let _ = writeln!(
+        out,
+        "\ncompare: {} ({} files; each implementation's own report in {}/NAME/)",
+        args.report_dir.display(),
+        written.len(),
+        args.report_dir.display()
+    );
+    let exit = comparison.exit(args.fail_on == Some(FailOn::Disagreement));
+    let _ = writeln!(
+        out,
+        "{}",
+        exit_line(&comparison, exit, args.fail_on.is_some())
+    );
+    Ok(exit)
+}
+
+/// The last line: why the exit code is what it is.
+fn exit_line(
+    comparison: &Comparison,
+    exit: messenger_conformance::exit::Exit,
+    fail_on_disagreement: bool,
+) -> String {
+    use messenger_conformance::compare::State;
+    use messenger_conformance::exit::Exit;
+    let names = |pick: &dyn Fn(&messenger_conformance::compare::ImplementationSummary) -> bool| {
+        comparison
+            .implementations
+            .iter()
+            .filter(|i| pick(i))
+            .map(|i| visible(&i.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match exit {
+        Exit::Usage => format!(
+            "FAILED (exit 2): did not start: {}",
+            names(&|i| i.state == State::DidNotStart)
+        ),
+        Exit::Failed if comparison.implementations.iter().any(|i| !i.matches) => format!(
+            "FAILED (exit 1): not as expected (unexpected failures, or listed failures that passed): {}",
+            names(&|i| !i.matches)
+        ),
+        Exit::Failed => format!(
+            "FAILED (exit 1): --fail-on disagreement: the implementations disagree on {} must cases",
+            comparison.must_disagreements().len()
+        ),
+        _ if fail_on_disagreement => {
+            "PASSED: every implementation matches its expectations, and they agree on every must case".into()
+        }
+        _ => "PASSED: every implementation matches its expectations (without a file: no must failure)".into(),
+    }
+}
+
+/// Run every implementation, `parallel` at once; the runs come back in the order given.
+fn run_all(
+    specs: &[ImplementationSpec],
+    plan: &Plan,
+    parallel: usize,
+    quiet: bool,
+) -> Vec<ImplementationRun> {
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<ImplementationRun>>> = Mutex::new(vec![None; specs.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..parallel {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(spec) = specs.get(index) else { break };
+                let started = Instant::now();
+                let run = run_one(spec, plan);
+                if !quiet {
+                    let failed = run.events.iter().filter(|e| e.failed()).count();
+                    let status = match &run.start_error {
+                        Some(_) => "did not start".to_string(),
+                        None => format!("{} results, {failed} failed", run.events.len()),
+                    };
+                    let _ = writeln!(
+                        std::io::stdout().lock(),
+                        "{}: {status} ({:.1}s)",
+                        visible(&spec.name),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                slots.lock().expect("no run panics")[index] = Some(run);
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .expect("no run panics")
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The runs an earlier report directory holds: a `run` report (events.jsonl) is one, named
+/// after the directory; a `compare` report is every implementation it compared.
+fn read_earlier(dir: &Path) -> Result<Vec<ImplementationRun>, CliError> {
+    use messenger_conformance::report::Stream;
+    let compared = dir.join("compare.json");
+    if compared.is_file() {
+        let text = std::fs::read_to_string(&compared)
+            .map_err(|e| CliError::new(format!("cannot read {}: {e}", compared.display())))?;
+        let earlier: Comparison = serde_json::from_str(&text).map_err(|e| {
+            CliError::new(format!(
+                "{} is not a comparison this harness reads: {e}",
+                compared.display()
+            ))
+        })?;
+        let mut runs = Vec::new();
+        for implementation in &earlier.implementations {
+            let mut run = ImplementationRun {
+                name: implementation.name.clone(),
+                target: implementation.target.clone(),
+                target_args: implementation.target_args.clone(),
+                ..ImplementationRun::default()
+            };
+            if implementation.state == messenger_conformance::compare::State::DidNotStart {
+                run.start_error = implementation.detail.clone();
+            } else {
+                let stream = Stream::read_dir(&dir.join(&implementation.name)).map_err(|e| {
+                    CliError::new(format!(
+                        "--from {}: {}: {e}",
+                        dir.display(),
+                        implementation.name
+                    ))
+                })?;
+                if implementation.state == messenger_conformance::compare::State::Stopped {
+                    run.stopped = implementation.detail.clone();
+                }
+                run.header = Some(stream.header);
+                run.events = stream.cases;
+            }
+            if let Some(path) = &implementation.expectations {
+                run.expectations =
+                    Some(Expectations::load(Path::new(path)).map_err(CliError::new)?);
+                run.expectations_path = Some(path.clone());
+            }
+            runs.push(run);
+        }
+        return Ok(runs);
+    }
+    let stream = Stream::read_dir(dir).map_err(|e| {
+        CliError::new(format!(
+            "--from {}: neither a compare report (compare.json) nor a run report: {e}",
+            dir.display()
+        ))
+    })?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "earlier".into());
+    manifest::check_name(&name).map_err(CliError::new)?;
+    let target = stream.header.target.clone();
+    let target_args = if let Some(command) = target.strip_prefix("exec:") {
+        format!(" -- {command}")
+    } else if let Some(url) = target.strip_prefix("http:") {
+        format!(" --url {url}")
+    } else if let Some(bug) = target.strip_prefix("broken:") {
+        format!(" --broken {bug}")
+    } else {
+        String::new()
+    };
+    Ok(vec![ImplementationRun {
+        name,
+        target,
+        target_args,
+        header: Some(stream.header),
+        events: stream.cases,
+        ..ImplementationRun::default()
+    }])
+}
+
+/// Refuse runs of different suites or seeds: their answers are to different requests.
+fn check_same_suite_and_seed(runs: &[ImplementationRun]) -> Result<(), CliError> {
+    let mut first: Option<(&str, Option<String>, Option<u64>)> = None;
+    for run in runs {
+        let Some(header) = &run.header else { continue };
+        let digest = header.suite.as_ref().map(|s| s.digest.clone());
+        match &first {
+            None => first = Some((&run.name, digest, header.seed)),
+            Some((name, d, s)) => {
+                if *d != digest {
+                    return Err(CliError::new(format!(
+                        "`{name}` and `{}` ran different suites ({} and {}): a comparison needs one suite; run them again with the same --cases",
+                        run.name,
+                        d.as_deref().unwrap_or("not recorded"),
+                        digest.as_deref().unwrap_or("not recorded")
+                    )));
+                }
+                if *s != header.seed {
+                    return Err(CliError::new(format!(
+                        "`{name}` and `{}` ran with different seeds ({} and {}): their properties sent different requests; run them again with the same --seed",
+                        run.name,
+                        s.map_or("none".into(), |s| s.to_string()),
+                        header.seed.map_or("none".into(), |s| s.to_string())
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
