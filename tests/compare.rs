@@ -245,3 +245,83 @@ fn earlier_runs_combine_and_other_seeds_are_refused() {
     assert_eq!(out.code, 2, "{out}");
     assert!(out.stderr.contains("different seeds"), "{out}");
 }
+
+/// The Chromium binary (`$CHROMIUM`, or `chromium`): the test fails without one, and says how
+/// to get it.
+fn chromium() -> String {
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
+    let ok = std::process::Command::new(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "compare.html is tested in a headless Chromium: run `scripts/test` (it installs Debian's `chromium`), or `apt-get install -y chromium`, or point $CHROMIUM at one");
+    binary
+}
+
+#[test]
+fn compare_html_opens_a_case_from_the_url_in_headless_chromium() {
+    let dir = scratch("html");
+    let mut args = vec![
+        "compare",
+        "-q",
+        "--report",
+        path_arg(&dir),
+        "--impl",
+        "ref=builtin:reference",
+        "--impl",
+        "alg=builtin:broken/jwt-alg-none",
+    ];
+    args.extend(NARROW);
+    assert_eq!(cli(&args).code, 1);
+    let page = dir.join("compare.html");
+    let url = format!("file://{}#case-JWT-ALG-002", page.display());
+    let profile = dir.join("profile");
+    let output = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        dom.contains("data-ready=\"true\""),
+        "the script ran: {}",
+        &dom[..dom.len().min(500)]
+    );
+    let case = dom
+        .split("id=\"case-JWT-ALG-002\"")
+        .nth(1)
+        .expect("the case is on the page");
+    let tag_end = case.find('>').unwrap();
+    assert!(
+        case[..tag_end].contains("open"),
+        "the case the URL names is open: {}",
+        &case[..tag_end]
+    );
+    let other = dom
+        .split("id=\"case-JWT-ALG-003\"")
+        .nth(1)
+        .expect("another case");
+    assert!(
+        !other[..other.find('>').unwrap()].contains("open"),
+        "other cases stay closed"
+    );
+    assert!(
+        case.contains("token header"),
+        "the drill-down decodes the token"
+    );
+    assert!(
+        case.contains("reproduce: <code>messenger-conformance run --filter"),
+        "a reproduce command"
+    );
+}

@@ -24,6 +24,9 @@ fn verdict(id: &str, class: OutcomeClass, outcome: &str, error: Option<&str>) ->
     let mut event = case(id, "jwt", class);
     event.actual = json!({"type": "verdict", "id": format!("{id}/1"), "outcome": outcome,
         "error": error, "message": "whatever it says"});
+    event.reproduce = Some(format!(
+        "messenger-conformance run --filter jwt::{id} --exact"
+    ));
     event
 }
 
@@ -333,4 +336,32 @@ fn badge_says_must_and_should_with_the_suite_version() {
     assert_eq!(badge["message"], "must 100% · should 0%");
     assert_eq!(badge["label"], "a · suite 0.1.0");
     assert_eq!(badge["color"], "yellow");
+}
+
+#[test]
+fn the_page_escapes_and_holds_every_view() {
+    let mut hostile = accepted("A-1");
+    hostile.message = Some("<script>alert(1)</script>".into());
+    let mut b = run("b", vec![hostile]);
+    b.expectations = Some(
+        Expectations::parse("failures:\n  - {id: A-1, behaviour: \"<img src=x>\"}\n").unwrap(),
+    );
+    let comparison = Comparison::build(&[run("a", vec![rejected("A-1")]), b]);
+    let page = html::render(&comparison);
+    assert!(!page.contains("<script>alert"), "the message is escaped");
+    assert!(!page.contains("<img src=x>"), "the reason is escaped");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        page.contains("default-src 'none'"),
+        "the CSP of report.html"
+    );
+    for id in [
+        "id=\"implementations\"",
+        "id=\"requirements-must\"",
+        "id=\"case-A-1\"",
+        "id=\"impl-b\"",
+        "reproduce",
+    ] {
+        assert!(page.contains(id), "{id}");
+    }
 }
