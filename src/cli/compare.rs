@@ -88,6 +88,11 @@ pub struct CompareArgs {
     /// implementation's own report in DIR/NAME/.
     #[arg(long = "report", value_name = "DIR", default_value = DEFAULT_COMPARE_DIR)]
     pub report_dir: PathBuf,
+    /// Also write the conformance page (Markdown: which implementations conform out of the
+    /// box, under which configuration, where each deviates and why) to FILE; this is how
+    /// docs/ecosystem.md is made from ecosystem/manifest.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub page: Option<PathBuf>,
     /// Print no progress line per implementation.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -405,6 +410,10 @@ pub fn compare(args: CompareArgs) -> Outcome {
         .clamp(1, specs.len().max(1));
     let mut fresh = run_all(&specs, &plan, parallel, args.quiet);
     for (run, expected) in fresh.iter_mut().zip(expectations) {
+        run.configuration = specs
+            .iter()
+            .find(|s| s.name == run.name)
+            .and_then(|s| s.configuration.clone());
         if let Some((expectations, path)) = expected {
             run.expectations = Some(expectations);
             run.expectations_path = Some(path);
@@ -429,6 +438,14 @@ pub fn compare(args: CompareArgs) -> Outcome {
             args.report_dir.display()
         ))
     })?;
+    if let Some(page) = &args.page {
+        let command = page_command(&args, page);
+        messenger_conformance::output::write_atomically(
+            page,
+            render::ecosystem_page(&comparison, &command).as_bytes(),
+        )
+        .map_err(|e| CliError::new(format!("cannot write the page {}: {e}", page.display())))?;
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out);
     let _ = write!(out, "{}", render::terminal(&comparison));
@@ -446,6 +463,28 @@ pub fn compare(args: CompareArgs) -> Outcome {
         exit_line(&comparison, exit, args.fail_on.is_some())
     );
     Ok(exit)
+}
+
+/// The command that made a page, as the page says (the flags that decide its content).
+fn page_command(args: &CompareArgs, page: &Path) -> String {
+    let mut command = String::from("messenger-conformance compare");
+    if let Some(manifest) = &args.manifest {
+        command.push_str(&format!(" --manifest {}", manifest.display()));
+    }
+    if let Some(SeedArg::Fixed(seed)) = args.properties.seed {
+        command.push_str(&format!(" --seed {seed}"));
+    }
+    if args.properties.property_cases != messenger_conformance::properties::DEFAULT_CASES {
+        command.push_str(&format!(
+            " --property-cases {}",
+            args.properties.property_cases
+        ));
+    }
+    if args.validate_protocol {
+        command.push_str(" --validate-protocol");
+    }
+    command.push_str(&format!(" --page {}", page.display()));
+    command
 }
 
 /// The last line: why the exit code is what it is.
@@ -564,6 +603,7 @@ fn read_earlier(dir: &Path) -> Result<Vec<ImplementationRun>, CliError> {
                 run.header = Some(stream.header);
                 run.events = stream.cases;
             }
+            run.configuration = implementation.configuration.clone();
             if let Some(path) = &implementation.expectations {
                 run.expectations =
                     Some(Expectations::load(Path::new(path)).map_err(CliError::new)?);

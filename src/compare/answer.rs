@@ -107,7 +107,10 @@ pub fn answer_of(event: &CaseEvent) -> Answer {
         }
         "" => Answer::new(
             format!("outcome:{}", event.outcome.as_str()),
-            event.outcome.as_str(),
+            match event.outcome {
+                OutcomeClass::AdapterError => "error: no usable answer".to_string(),
+                class => class.as_str().to_string(),
+            },
         ),
         other => Answer::new(canonical(&strip(actual)), other.to_string()),
     }

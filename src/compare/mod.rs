@@ -52,6 +52,8 @@ pub struct ImplementationRun {
     pub expectations: Option<Expectations>,
     /// Where the expectations came from, as given.
     pub expectations_path: Option<String>,
+    /// How it is configured, in words (the manifest's `configuration`).
+    pub configuration: Option<String>,
 }
 
 /// What became of an implementation.
@@ -174,6 +176,9 @@ pub struct ImplementationSummary {
     pub matches: bool,
     /// The command line arguments that name it to `run`, for reproduce commands.
     pub target_args: String,
+    /// How it is configured, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<String>,
 }
 
 /// One member of a group: an implementation and what it said.
@@ -458,6 +463,7 @@ fn summarize(run: &ImplementationRun) -> ImplementationSummary {
         library: expectations.and_then(|e| e.library.clone()),
         matches,
         target_args: run.target_args.clone(),
+        configuration: run.configuration.clone(),
     }
 }
 

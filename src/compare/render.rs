@@ -415,3 +415,107 @@ pub fn terminal(comparison: &Comparison) -> String {
     }
     out
 }
+
+/// The ecosystem page (`docs/ecosystem.md`): which implementations conform out of the box,
+/// under which configuration, and where each deviates, with the reasons from its expectations.
+/// Deterministic: no times and no digest, so it changes only when a verdict does. `command` is
+/// the command that generated it.
+pub fn ecosystem_page(comparison: &Comparison, command: &str) -> String {
+    let level_of = |id: &str| {
+        comparison
+            .cases
+            .iter()
+            .find(|c| c.id == id)
+            .map_or("?".to_string(), |c| c.level.to_string())
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "# The ecosystem's conformance\n");
+    let _ = writeln!(
+        out,
+        "Generated from `ecosystem/manifest.yaml` by `{command}`: do not edit by hand. \
+         `tests/ecosystem.rs` checks that this page matches a fresh comparison.\n"
+    );
+    let _ = writeln!(
+        out,
+        "Suite {}, seed {}. An implementation *conforms out of the box* when it fails no `must` \
+         case or property under the configuration shown (its adapter's header comment says why \
+         each option is set). Every deviation below is listed, with its reason, in the \
+         implementation's expectations file.\n",
+        comparison
+            .suite
+            .as_ref()
+            .and_then(|s| s.version.clone())
+            .unwrap_or_else(|| "of its own".into()),
+        comparison.seed.map_or("none".into(), |s| s.to_string())
+    );
+    let _ = writeln!(out, "| implementation | library | configuration | state | must | should | may | out of the box |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for i in &comparison.implementations {
+        let verdict = if i.state == State::DidNotStart {
+            "did not start".to_string()
+        } else if i.levels.must.failed == 0 {
+            match i.levels.should.failed + i.levels.may.failed {
+                0 => "conforms".to_string(),
+                n => format!("conforms ({n} should/may deviations)"),
+            }
+        } else {
+            format!("no: {} must failures", i.levels.must.failed)
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            md_cell(&i.name),
+            md_cell(
+                i.library
+                    .as_deref()
+                    .or(i.implementation.as_deref())
+                    .unwrap_or("-")
+            ),
+            md_cell(i.configuration.as_deref().unwrap_or("-")),
+            md_cell(&state_cell(i)),
+            ratio(&i.levels.must),
+            ratio(&i.levels.should),
+            ratio(&i.levels.may),
+            md_cell(&verdict)
+        );
+    }
+    let _ = writeln!(out, "\n## Where each deviates");
+    for i in &comparison.implementations {
+        let _ = writeln!(out, "\n### {}\n", md_cell(&i.name));
+        if let Some(expectations) = &i.expectations {
+            let _ = writeln!(out, "Expectations: {}.\n", md_cell(expectations));
+        }
+        if i.failing.is_empty() {
+            let _ = writeln!(out, "No deviation: every case and property it ran passed.");
+            continue;
+        }
+        let _ = writeln!(out, "| case | level | reason | source |");
+        let _ = writeln!(out, "| --- | --- | --- | --- |");
+        for id in &i.failing {
+            let listed = i.expected_failures.iter().find(|f| &f.id == id);
+            let reason = match listed {
+                Some(f) => match &f.suspected_suite_bug {
+                    Some(bug) => format!("{} (suspected suite bug: {bug})", f.reason),
+                    None => f.reason.clone(),
+                },
+                None => "not listed in its expectations".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md_cell(id),
+                level_of(id),
+                md_cell(&reason),
+                md_cell(listed.and_then(|f| f.source.as_deref()).unwrap_or("-"))
+            );
+        }
+        for f in &i.unexpectedly_passing {
+            let _ = writeln!(
+                out,
+                "\n{} is listed in its expectations but passed.",
+                md_cell(&f.id)
+            );
+        }
+    }
+    out
+}
