@@ -325,3 +325,30 @@ fn compare_html_opens_a_case_from_the_url_in_headless_chromium() {
         "a reproduce command"
     );
 }
+
+#[test]
+fn diff_lists_the_cells_that_changed_between_two_comparisons() {
+    let dir = scratch("diff");
+    let (before, after) = (dir.join("before"), dir.join("after"));
+    for (report, target) in [
+        (&before, "x=builtin:reference"),
+        (&after, "x=builtin:broken/jwt-alg-none"),
+    ] {
+        let mut args = vec![
+            "compare",
+            "-q",
+            "--report",
+            path_arg(report),
+            "--impl",
+            target,
+        ];
+        args.extend(NARROW);
+        cli(&args);
+    }
+    let out = cli(&["diff", path_arg(&before), path_arg(&after)]);
+    assert_eq!(out.code, 1, "a cell that passed now fails: {out}");
+    assert!(out.stdout.contains("worse   JWT-ALG-002 × x: rejected: jwt_algorithm_not_allowed [pass] -> accepted (verified) [wrong_verdict]"), "{out}");
+    let back = cli(&["diff", path_arg(&after), path_arg(&before)]);
+    assert_eq!(back.code, 0, "fixed cells only: {back}");
+    assert!(back.stdout.contains("changed JWT-ALG-002 × x"), "{back}");
+}

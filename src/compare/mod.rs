@@ -20,6 +20,7 @@ use crate::redact::Redactor;
 use crate::spec::Level;
 
 pub mod answer;
+pub mod diff;
 pub mod expectations;
 pub mod html;
 pub mod manifest;
@@ -271,6 +272,10 @@ pub struct Comparison {
 
 /// The label of the group of implementations that did not start.
 pub const DID_NOT_START: &str = "did not start";
+
+/// The label of the group of implementations whose run did not hold the case (an earlier run
+/// with another selection).
+pub const NOT_IN_RUN: &str = "not in its run";
 
 impl Comparison {
     /// Build the comparison. Every run becomes a column, whatever became of it.
@@ -545,7 +550,7 @@ fn compare_case(id: &str, runs: &[ImplementationRun]) -> CaseComparison {
                 let (key, label) = if run.start_error.is_some() {
                     ("did-not-start".to_string(), DID_NOT_START.to_string())
                 } else {
-                    ("not-selected".to_string(), "not in its run".to_string())
+                    ("not-selected".to_string(), NOT_IN_RUN.to_string())
                 };
                 let member = Member {
                     name: run.name.clone(),

@@ -365,3 +365,15 @@ fn the_page_escapes_and_holds_every_view() {
         assert!(page.contains(id), "{id}");
     }
 }
+
+pub(crate) fn run_of(name: &str, events: Vec<CaseEvent>) -> ImplementationRun {
+    run(name, events)
+}
+
+pub(crate) fn rejected_event(id: &str) -> CaseEvent {
+    rejected(id)
+}
+
+pub(crate) fn accepted_event(id: &str) -> CaseEvent {
+    accepted(id)
+}
