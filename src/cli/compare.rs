@@ -314,11 +314,10 @@ pub fn compare(args: CompareArgs) -> Outcome {
             )),
             None => None,
         });
-        if let Target::Builtin(name) = &spec.target {
+        if matches!(spec.target, Target::Builtin(_)) {
             // An unknown built-in is a usage error, found before anything runs.
             factory_of(&spec.target, Duration::from_secs(1), false)
                 .map_err(|e| CliError::new(format!("--impl {}: {e}", spec.name)))?;
-            let _ = name;
         }
     }
     let suite = load(&args.cases)?;

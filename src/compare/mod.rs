@@ -292,20 +292,17 @@ impl Comparison {
             });
         let seed = runs.iter().find_map(|r| r.header.as_ref()?.seed);
         let implementations: Vec<ImplementationSummary> = runs.iter().map(summarize).collect();
-        let mut order: Vec<(String, String)> = Vec::new();
+        let mut order: Vec<String> = Vec::new();
         let mut seen = BTreeSet::new();
         for run in runs {
             for event in &run.events {
                 if seen.insert(event.id.clone()) {
-                    order.push((event.id.clone(), event.area.clone()));
+                    order.push(event.id.clone());
                 }
             }
         }
-        let mut cases: Vec<CaseComparison> = order
-            .iter()
-            .enumerate()
-            .map(|(_, (id, _))| compare_case(id, runs))
-            .collect();
+        let mut cases: Vec<CaseComparison> =
+            order.iter().map(|id| compare_case(id, runs)).collect();
         // Stable: ties keep suite order.
         cases.sort_by(|a, b| {
             (b.disagreement && b.level == Level::Must)
