@@ -119,6 +119,9 @@ pub struct Plan<'a> {
     pub report_dir: PathBuf,
     /// `--cases DIR --extra-cases DIR` as given, for reproduce commands.
     pub suite_args: String,
+    /// `--counterexamples DIR`: each implementation's go to DIR/NAME (default: its report's
+    /// `counterexamples/`).
+    pub counterexamples: Option<PathBuf>,
 }
 
 /// The factory of a target, and the arguments that name it to `run`.
@@ -232,7 +235,10 @@ pub fn run_one(spec: &ImplementationSpec, plan: &Plan) -> ImplementationRun {
             run.target_args
         )
     };
-    let counterexamples = dir.join("counterexamples");
+    let counterexamples = match &plan.counterexamples {
+        Some(root) => root.join(&spec.name),
+        None => dir.join("counterexamples"),
+    };
     let runs = workers.run(
         &plan.properties,
         |adapter, p| {
@@ -394,6 +400,7 @@ pub fn compare(args: CompareArgs) -> Outcome {
         redactor: redactor.clone(),
         report_dir: args.report_dir.clone(),
         suite_args,
+        counterexamples: args.properties.counterexamples.clone(),
     };
     let earlier = args
         .from

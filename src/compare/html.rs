@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::answer::decode_segment;
 use super::render::{badge_message, flags, suite_line};
 use super::{CaseComparison, Comparison, ImplementationSummary, ListedFailure, State};
 use crate::report::escape::html_escape as esc;
@@ -238,7 +237,7 @@ fn case_details(out: &mut String, case: &CaseComparison, comparison: &Comparison
             out,
             "<details><summary>request</summary><pre>{}</pre>{}</details>",
             esc(&serde_json::to_string_pretty(&case.request).unwrap_or_default()),
-            decoded(&case.request)
+            decoded(case)
         );
     }
     let _ = writeln!(
@@ -283,52 +282,31 @@ fn case_details(out: &mut String, case: &CaseComparison, comparison: &Comparison
     let _ = writeln!(out, "</details>");
 }
 
-/// The request's token, decoded (header and claims), and what a user_hash is computed over.
-fn decoded(request: &Value) -> String {
+/// The request's token, decoded (header and claims), and what a user_hash is computed over:
+/// both from the comparison, which was redacted (a token's header may carry a key).
+fn decoded(case: &CaseComparison) -> String {
     let mut out = String::new();
-    let inner = request.get("request").unwrap_or(request);
-    if let Some(jwt) = inner.get("intercom_user_jwt").and_then(Value::as_str) {
-        let mut parts = jwt.split('.');
-        let header = parts.next().and_then(decode_segment);
-        let claims = parts.next().and_then(decode_segment);
-        let show = |v: Option<Value>| {
-            v.map_or_else(
-                || "(not base64url JSON)".to_string(),
-                |v| serde_json::to_string_pretty(&v).unwrap_or_default(),
-            )
+    if let Some(token) = &case.token {
+        let show = |v: &Value| {
+            if v.is_null() {
+                "(not base64url JSON)".to_string()
+            } else {
+                serde_json::to_string_pretty(v).unwrap_or_default()
+            }
         };
         let _ = write!(
             out,
             "<p>token header</p><pre>{}</pre><p>token claims</p><pre>{}</pre>",
-            esc(&show(header)),
-            esc(&show(claims))
+            esc(&show(&token["header"])),
+            esc(&show(&token["claims"]))
         );
     }
-    let hash_input = |holder: &Value| {
-        holder
-            .get("user_id")
-            .and_then(Value::as_str)
-            .map(|id| format!("user_id {id:?}"))
-            .or_else(|| {
-                holder
-                    .get("email")
-                    .and_then(Value::as_str)
-                    .map(|email| format!("email {email:?} (no user_id)"))
-            })
-    };
-    if inner.get("user_hash").is_some() {
-        if let Some(input) = hash_input(inner) {
-            let _ = write!(out, "<p>user_hash is HMAC-SHA256 over {}</p>", esc(&input));
-        }
-    }
-    if request.get("mode").and_then(Value::as_str) == Some("user_hash") {
-        if let Some(input) = request.get("user").and_then(hash_input) {
-            let _ = write!(
-                out,
-                "<p>the user_hash to sign is HMAC-SHA256 over {}</p>",
-                esc(&input)
-            );
-        }
+    if let Some(input) = &case.hash_input {
+        let _ = write!(
+            out,
+            "<p>the user_hash is HMAC-SHA256 over {}</p>",
+            esc(input)
+        );
     }
     out
 }

@@ -232,6 +232,13 @@ pub struct CaseComparison {
     /// The request of the deciding step (redacted), the same for every implementation.
     #[serde(default)]
     pub request: Value,
+    /// The request's token, decoded: `{"header": ..., "claims": ...}` (redacted with the rest:
+    /// a header may carry a key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Value>,
+    /// What the request's user_hash is computed over (`user_id "u-1"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_input: Option<String>,
     /// Where the case is defined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
@@ -492,6 +499,41 @@ fn role_of(event: &CaseEvent) -> Option<&'static str> {
     }
 }
 
+/// The request's JWT, decoded (header and claims; `null` where a segment is not base64url JSON).
+fn token_of(request: &Value) -> Option<Value> {
+    let inner = request.get("request").unwrap_or(request);
+    let jwt = inner.get("intercom_user_jwt").and_then(Value::as_str)?;
+    let mut parts = jwt.split('.');
+    let header = parts.next().and_then(answer::decode_segment);
+    let claims = parts.next().and_then(answer::decode_segment);
+    Some(serde_json::json!({"header": header, "claims": claims}))
+}
+
+/// What a user_hash in the request (to verify, or to sign) is computed over: the user_id, or
+/// the email when there is none.
+fn hash_input_of(request: &Value) -> Option<String> {
+    let over = |holder: &Value| {
+        holder
+            .get("user_id")
+            .and_then(Value::as_str)
+            .map(|id| format!("user_id {id:?}"))
+            .or_else(|| {
+                holder
+                    .get("email")
+                    .and_then(Value::as_str)
+                    .map(|email| format!("email {email:?} (no user_id)"))
+            })
+    };
+    let inner = request.get("request").unwrap_or(request);
+    if inner.get("user_hash").is_some() {
+        return over(inner);
+    }
+    if request.get("mode").and_then(Value::as_str) == Some("user_hash") {
+        return request.get("user").and_then(over);
+    }
+    None
+}
+
 /// Each problem of a failure (or the skip reason), one line.
 fn problem_lines(event: &CaseEvent) -> Vec<String> {
     if event.outcome == OutcomeClass::Skipped {
@@ -607,8 +649,15 @@ fn compare_case(id: &str, runs: &[ImplementationRun]) -> CaseComparison {
         .filter(|g| !g.expected)
         .map(|g| g.implementations.len())
         .sum();
+    let request = sent
+        .transcript
+        .last()
+        .map(|x| x.request.clone())
+        .unwrap_or(Value::Null);
     CaseComparison {
         id: id.to_string(),
+        token: token_of(&request),
+        hash_input: hash_input_of(&request),
         area: first.area.clone(),
         title: first.title.clone(),
         kind: match first.kind {
@@ -618,11 +667,7 @@ fn compare_case(id: &str, runs: &[ImplementationRun]) -> CaseComparison {
         level: first.level,
         requirements: first.requirements.clone(),
         expected: sent.expected.clone(),
-        request: sent
-            .transcript
-            .last()
-            .map(|x| x.request.clone())
-            .unwrap_or(Value::Null),
+        request,
         location: first.location.clone(),
         dissent,
         disagreement: answering.len() > 1,

@@ -377,3 +377,27 @@ pub(crate) fn rejected_event(id: &str) -> CaseEvent {
 pub(crate) fn accepted_event(id: &str) -> CaseEvent {
     accepted(id)
 }
+
+#[test]
+fn a_key_inside_a_token_header_is_redacted_in_the_drill_down() {
+    use base64::Engine;
+    let secret = "attacker-key-0123456789abcdef";
+    let encode = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    let jwt = format!(
+        "{}.{}.sig",
+        encode(json!({"alg": "HS256", "jwk": {"kty": "oct", "k": key}})),
+        encode(json!({"user_id": "u-1"}))
+    );
+    let mut event = rejected("A-1");
+    event.transcript[0].request = json!({"type": "verify", "request": {"intercom_user_jwt": jwt}});
+    let mut comparison = Comparison::build(&[run("a", vec![event])]);
+    assert_eq!(
+        comparison.cases[0].token.as_ref().unwrap()["claims"]["user_id"],
+        "u-1"
+    );
+    comparison.redact(&Redactor::new([secret]));
+    let page = html::render(&comparison);
+    assert!(page.contains("token header"));
+    assert!(!page.contains(&key), "the decoded header's key is redacted");
+}
