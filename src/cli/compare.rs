@@ -287,6 +287,32 @@ fn write_counterexample(
     Ok(path)
 }
 
+/// Set when a signal interrupts the comparison: the signal's thread ends the process.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// On SIGINT, SIGTERM or SIGHUP (Ctrl-C, a CI timeout), end every implementation's adapters
+/// (TERM, then KILL after a grace period) and exit 128 + the signal: each implementation's
+/// `DIR/NAME/events.jsonl` holds what ran, without a footer; no comparison is written.
+fn end_adapters_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        eprintln!(
+            "warning: cannot handle interrupts: an interrupted compare may leave adapters running"
+        );
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            eprintln!("\ninterrupted (signal {signal}): ending every implementation's adapters; no comparison is written");
+            messenger_conformance::adapter::exec::end_every_adapter(Duration::from_secs(2));
+            let exit =
+                messenger_conformance::exit::Exit::Interrupted(u8::try_from(signal).unwrap_or(0));
+            std::process::exit(i32::from(exit.code()));
+        }
+    });
+}
+
 /// A seed for `--seed random`, under 2^32 (as `run` draws it).
 fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -414,7 +440,15 @@ pub fn compare(args: CompareArgs) -> Outcome {
         .parallel
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, specs.len().max(1));
+    end_adapters_on_signals();
     let mut fresh = run_all(&specs, &plan, parallel, args.quiet);
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // The runs that ended after the signal only met ended adapters: nothing is compared,
+        // and the signal's thread exits with 128 + the signal.
+        loop {
+            std::thread::park();
+        }
+    }
     for (run, expected) in fresh.iter_mut().zip(expectations) {
         run.configuration = specs
             .iter()
