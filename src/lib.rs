@@ -162,6 +162,7 @@ macro_rules! internal {
 
 internal! {
     mod clock;
+    mod compare;
     mod debug;
     mod event;
     mod input;

@@ -432,3 +432,65 @@ fn a_failure_not_listed_and_an_entry_not_failing_are_both_reported() {
     let text = mismatch("f", &expectations, &observed(&["A"])).expect("B no longer fails");
     assert!(text.contains(r#"listed but not failing: ["B"]"#), "{text}");
 }
+
+/// `docs/ecosystem.md` is generated from `ecosystem/manifest.yaml` by `compare --page`: a fresh
+/// comparison of every implementation the manifest names must give the committed page, byte for
+/// byte. Regenerate it with the command the page names (from the repository root).
+#[test]
+fn the_committed_ecosystem_page_matches_a_fresh_compare() {
+    // The Rust examples the manifest names are built into target/debug/examples/.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .current_dir(common::root())
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "profile_adapter",
+            "--example",
+            "naive_adapter",
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "could not build the example adapters: run `cargo build --examples`"
+    );
+    let scratch = common::scratch("ecosystem-page");
+    let page = scratch.join("ecosystem.md");
+    let output = Command::new(common::BIN)
+        .current_dir(common::root())
+        .args(["compare", "-q", "--manifest", "ecosystem/manifest.yaml"])
+        .args([
+            "--seed",
+            PROPERTY_SEED,
+            "--property-cases",
+            PROPERTY_CASES,
+            "--validate-protocol",
+        ])
+        .arg("--page")
+        .arg(&page)
+        .arg("--report")
+        .arg(scratch.join("report"))
+        .output()
+        .expect("run compare");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_ne!(
+        output.status.code(),
+        Some(2),
+        "an implementation of the manifest did not start (or the manifest is wrong):\n{stdout}\n{}\n{INSTALL}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let fresh = std::fs::read_to_string(&page).expect("compare wrote the page");
+    let committed = std::fs::read_to_string(common::root().join("docs/ecosystem.md"))
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    // The page names the file it was written to: the committed one says docs/ecosystem.md.
+    let fresh = fresh.replace(&page.display().to_string(), "docs/ecosystem.md");
+    assert!(
+        fresh == committed,
+        "docs/ecosystem.md is not what a fresh comparison gives; regenerate it from the repository root with\n  \
+         messenger-conformance compare --manifest ecosystem/manifest.yaml --seed {PROPERTY_SEED} --property-cases {PROPERTY_CASES} --validate-protocol --page docs/ecosystem.md\n\
+         and review the diff. Fresh page:\n{fresh}"
+    );
+}

@@ -136,3 +136,71 @@ fn a_stream_cut_mid_line_leaves_no_stale_report_beside_the_error() {
     }
     let _ = std::fs::remove_dir_all(&report);
 }
+
+#[test]
+fn sigterm_ends_every_adapter_of_a_compare() {
+    let binary = env!("CARGO_BIN_EXE_messenger-conformance");
+    let scratch = std::env::temp_dir().join(format!("mc-interrupt-compare-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let marker = scratch.join("marker").display().to_string();
+    let report = scratch.join("report");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapters/misbehave.py");
+    let hang = format!(
+        "hang=python3 {} hang --at 5 --once {marker} -- {binary} serve --stdio",
+        script.display()
+    );
+    let mut compare = Command::new(binary)
+        .args([
+            "compare",
+            "-q",
+            "--only",
+            "cases",
+            "--jobs",
+            "2",
+            "--timeout-ms",
+            "60000",
+        ])
+        .args([
+            "--impl",
+            "ref=builtin:reference",
+            "--impl",
+            &hang,
+            "--report",
+        ])
+        .arg(&report)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let events = report.join("hang").join("events.jsonl");
+    let started = Instant::now();
+    while std::fs::read_to_string(&events).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !processes_with(&marker).is_empty(),
+        "the adapters are running"
+    );
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(compare.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = compare.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<String>::new(),
+        "adapters left running"
+    );
+    assert!(
+        !report.join("compare.json").exists(),
+        "no comparison of a cut run"
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}

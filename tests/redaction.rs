@@ -134,3 +134,49 @@ fn the_scan_finds_a_leak_when_there_is_one() {
     let texts = vec![("x".to_string(), "hex 733363726574 here".to_string())];
     assert_eq!(leaks(&texts, &forbidden).len(), 1);
 }
+
+#[test]
+fn compare_leaks_no_secret_into_any_of_its_files() {
+    let scratch = std::env::temp_dir().join(format!("mc-redaction-compare-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let report = scratch.join("report");
+    let output = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
+        .current_dir(manifest())
+        .args(["compare", "--property-cases", "16", "--seed", "7"])
+        .arg("--report")
+        .arg(&report)
+        .args(["--impl", "ref=builtin:reference"])
+        .args(["--impl", "echo=python3 tests/adapters/echo_secrets.py"])
+        .output()
+        .expect("run the harness");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let compared = fs::read_to_string(report.join("compare.json")).unwrap();
+    assert!(
+        compared.contains("[redacted]"),
+        "the secrets came back, and were redacted"
+    );
+    let mut texts = vec![
+        ("stdout".to_string(), stdout),
+        ("stderr".to_string(), stderr),
+    ];
+    let mut files = Vec::new();
+    files_under(&report, &mut files);
+    for file in files {
+        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+        texts.push((file.display().to_string(), text));
+    }
+    let found = leaks(&texts, &forbidden());
+    assert!(
+        found.is_empty(),
+        "{} secret(s) leaked:\n{}",
+        found.len(),
+        found[..found.len().min(20)].join("\n")
+    );
+    let _ = fs::remove_dir_all(&scratch);
+}

@@ -11,6 +11,7 @@ use messenger_conformance::scenario::{Suite, SuiteSource};
 use messenger_conformance::visible::visible_lines;
 
 mod check;
+mod compare;
 mod debug;
 mod diff;
 mod merge;
@@ -121,6 +122,10 @@ pub enum Command {
     Suite(suite::SuiteCommand),
     /// Re-render every report of a report directory from its events.jsonl, and gate it again.
     Report(report::ReportArgs),
+    /// Run many implementations against the same suite, selection and seed, and compare their
+    /// answers case by case (compare.html, compare.md, compare.json). Exit 0 when each matches
+    /// its expectations (none: no must failure), 1 otherwise, 2 when one did not start.
+    Compare(compare::CompareArgs),
     /// Compare two runs case by case (new failures, fixed, reason changed, added, removed).
     Diff(diff::DiffArgs),
     /// Merge the report directories of a run's shards (`run --partition K/N`) into one.
@@ -207,6 +212,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Suite(command) => suite::suite(command),
         Command::Report(args) => report::report(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Diff(args) => diff::diff_command(args),
         Command::Merge(args) => merge::merge_command(args),
         Command::Serve(args) => serve::serve(args),

@@ -228,11 +228,11 @@ impl RunArgs {
 }
 
 /// The commands that reproduce a record against this run's implementation and suite, as printed.
-struct Commands {
+pub(super) struct Commands {
     /// ` --cases DIR --extra-cases DIR`, or nothing for the built-in suite.
-    suite: String,
+    pub(super) suite: String,
     /// ` --broken NAME`, ` --url URL`, ` -- CMD`.
-    target: String,
+    pub(super) target: String,
 }
 
 impl Reproduce for Commands {
@@ -285,7 +285,10 @@ pub fn run(args: RunArgs) -> CommandResult {
         );
     }
     let interrupted = Arc::new(AtomicBool::new(false));
-    end_adapters_on_signals(Arc::clone(&interrupted));
+    end_adapters_on_signals(
+        Arc::clone(&interrupted),
+        "ending the adapters; the report directory holds what ran, without a footer",
+    );
     let runner = Runner::new(Arc::new(suite), factory, args.options(seed))
         .with_breaker(Limits {
             consecutive: args.max_consecutive_errors as usize,
@@ -472,7 +475,7 @@ fn collapse_not_run(gate_text: &str, not_run: &[&CaseEvent]) -> String {
 /// period) and exit 128 + the signal. The event log already holds
 /// every case that finished, as a stream without a footer: `report DIR` renders it and says it
 /// is incomplete.
-fn end_adapters_on_signals(interrupted: Arc<AtomicBool>) {
+pub(super) fn end_adapters_on_signals(interrupted: Arc<AtomicBool>, what_happens: &'static str) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         eprintln!(
@@ -483,7 +486,7 @@ fn end_adapters_on_signals(interrupted: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             interrupted.store(true, Ordering::SeqCst);
-            eprintln!("\ninterrupted (signal {signal}): ending the adapters; the report directory holds what ran, without a footer");
+            eprintln!("\ninterrupted (signal {signal}): {what_happens}");
             messenger_conformance::adapter::exec::end_every_adapter(
                 std::time::Duration::from_secs(2),
             );
@@ -496,7 +499,7 @@ fn end_adapters_on_signals(interrupted: Arc<AtomicBool>) {
 /// A seed for `--seed random`: the standard library's randomly keyed hasher (keyed from the
 /// operating system's randomness), mixed with the clock; kept under 2^32 so it is short to type
 /// and exact in any JSON reader.
-fn random_seed() -> u64 {
+pub(super) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(

@@ -242,12 +242,7 @@ impl Runner {
             .iter()
             .filter(|p| selection.selects_property(p.name, p.role))
             .collect();
-        let redactor = Redactor::new(
-            suite
-                .secrets()
-                .into_iter()
-                .chain(crate::properties::secrets()),
-        );
+        let redactor = redactor_for(&suite);
         Runner {
             suite,
             factory,
@@ -524,6 +519,17 @@ impl<F: FnMut(RunEvent<'_>) -> Result<(), E>, E> Emitter<'_, F, E> {
             }
         }
     }
+}
+
+/// The redactor of a run of `suite`: its secrets and the properties' own. Every record of a
+/// run passes through it; a caller that renders several runs (compare) uses the same one.
+pub fn redactor_for(suite: &Suite) -> Redactor {
+    Redactor::new(
+        suite
+            .secrets()
+            .into_iter()
+            .chain(crate::properties::secrets()),
+    )
 }
 
 #[cfg(test)]
