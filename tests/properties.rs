@@ -619,30 +619,26 @@ fn verdict_deterministic_judges_only_whether_the_answer_changes() {
 #[test]
 fn the_runner_reads_no_proptest_variable_and_prints_nothing_of_proptest() {
     // Run in a child so the variables reach a fresh process: proptest reads them once.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .args([
-            "run",
-            "--only",
-            "properties",
-            // A small budget: proptest reads `max_shrink_iters: u32::MAX` as `cases * 4`
-            // and says so when shrinking reaches it (idv-hashes-email shrinks further).
-            "--property-cases",
-            "2",
-            "--broken",
-            "idv-hashes-email",
-            "--no-report",
-            "-q",
-        ])
-        .current_dir(common::root())
-        .env("PROPTEST_VERBOSE", "2")
-        .env("PROPTEST_MAX_SHRINK_ITERS", "1")
-        .env("PROPTEST_CASES", "1")
-        .env("PROPTEST_NO_SUCH_THING", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let out = common::bin(&[
+        "run",
+        "--only",
+        "properties",
+        // A small budget: proptest reads `max_shrink_iters: u32::MAX` as `cases * 4`
+        // and says so when shrinking reaches it (idv-hashes-email shrinks further).
+        "--property-cases",
+        "2",
+        "--broken",
+        "idv-hashes-email",
+        "--no-report",
+        "-q",
+    ])
+    .env("PROPTEST_VERBOSE", "2")
+    .env("PROPTEST_MAX_SHRINK_ITERS", "1")
+    .env("PROPTEST_CASES", "1")
+    .env("PROPTEST_NO_SUCH_THING", "1")
+    .output();
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert_eq!(out.code, 1, "{stdout}\n{stderr}");
     assert!(
         !stderr.contains("proptest") && !stdout.contains("proptest"),
         "proptest spoke:\n{stderr}"
