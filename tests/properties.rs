@@ -55,14 +55,17 @@ fn failing_properties(name: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// A broken implementation's name, and its run of each property by name.
+type MutantRuns = (&'static str, Vec<(&'static str, PropertyRun)>);
+
 /// Every bundled broken implementation with its runs of every property, in the order of
 /// `broken::all()`. Run once per test binary, each mutant in a thread of its own (each has its
 /// own in-process instance), and shared: `properties_alone_catch_the_broken_implementations`
 /// reads which properties fail, `a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces`
 /// replays the counterexamples of `signer-output` (the same run, same seed and budget, that it
 /// would otherwise repeat).
-fn mutant_runs() -> &'static [(&'static str, Vec<(&'static str, PropertyRun)>)] {
-    static RUNS: OnceLock<Vec<(&'static str, Vec<(&'static str, PropertyRun)>)>> = OnceLock::new();
+fn mutant_runs() -> &'static [MutantRuns] {
+    static RUNS: OnceLock<Vec<MutantRuns>> = OnceLock::new();
     RUNS.get_or_init(|| {
         std::thread::scope(|scope| {
             let handles: Vec<_> = broken::all()
