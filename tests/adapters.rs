@@ -57,14 +57,11 @@ fn python() -> String {
 
 /// The exec command of the misbehaving adapter.
 fn misbehaving(mode: &str, extra: &[&str]) -> Vec<String> {
-    let script = common::root().join("tests/adapters/misbehave.py");
+    let script = common::test_adapter("misbehave.py");
     let mut command = vec![python(), script.display().to_string(), mode.to_string()];
     command.extend(extra.iter().map(|s| s.to_string()));
-    command.extend(
-        ["--", BIN, "serve", "--stdio"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
+    command.push("--".to_string());
+    command.extend(reference_command());
     command
 }
 
@@ -78,7 +75,7 @@ fn misbehaving_once(mode: &str) -> (Vec<String>, PathBuf) {
 
 /// The reference, `serve --stdio`.
 fn reference_command() -> Vec<String> {
-    vec![BIN.into(), "serve".into(), "--stdio".into()]
+    common::reference_command().map(String::from).to_vec()
 }
 
 fn exec(command: Vec<String>, timeout_ms: u64) -> ExecFactory {
@@ -433,13 +430,9 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--http", "127.0.0.1:0"])
-            .stdin(Stdio::null())
+        let mut child = common::bin(&["serve", "--http", "127.0.0.1:0"])
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
+            .spawn();
         let mut first = String::new();
         BufReader::new(child.stderr.take().expect("stderr"))
             .read_line(&mut first)
@@ -737,20 +730,9 @@ fn smoke_cannot_start_a_missing_program() {
 
 #[test]
 fn serve_stdio_reports_a_bad_line_goes_on_and_exits_0_on_bye() {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(["serve", "--stdio"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(b"this is not json\n{\"type\":\"hello\",\"protocol\":1}\n{\"type\":\"bye\"}\n")
-        .unwrap();
-    drop(stdin);
-    let output = Output::from(child.wait_with_output().unwrap());
+    let output = common::bin(&["serve", "--stdio"])
+        .stdin("this is not json\n{\"type\":\"hello\",\"protocol\":1}\n{\"type\":\"bye\"}\n")
+        .output();
     assert_eq!(output.code, 0, "{output}");
     assert_eq!(output.stdout.lines().count(), 1, "{output}");
     assert!(

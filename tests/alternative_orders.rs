@@ -22,12 +22,10 @@
 //! here is either a bug of the Python or a case (or the harness's rule-set judging) that tells a
 //! correct implementation it is broken.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
 /// Each implementation: its `--order`, and whether with `--eager` (the widest reading of that
 /// order: `alg` read from the first segment whatever follows, the whole user_hash check before
 /// JWT-required).
@@ -41,24 +39,16 @@ const ORDERS: [(&str, bool); 6] = [
 ];
 const PROPERTY_SEEDS: std::ops::RangeInclusive<u64> = 1..=8;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mc-orders-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs one order of the alternative implementation over the cases or the properties, and
 /// returns the case records of its `events.jsonl`, after checking that the run passed the gate,
 /// that the adapter (not the built-in reference) answered and that nothing was skipped.
 fn run_order((order, eager): (&str, bool), only: &str, seed: u64) -> Vec<Value> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let label = if eager {
         format!("{order}, eager")
     } else {
         order.to_string()
     };
-    let dir = scratch(&format!("{order}-{eager}-{only}-{seed}"));
+    let dir = common::scratch(&format!("{order}-{eager}-{only}-{seed}"));
     let report = dir.join("report");
     let seed_text = seed.to_string();
     let mut args = vec!["run", "--only", only, "--jobs", "2", "--seed", &seed_text];
@@ -83,20 +73,11 @@ fn run_order((order, eager): (&str, bool), only: &str, seed: u64) -> Vec<Value> 
     if eager {
         args.push("--eager");
     }
-    let output = Command::new(BIN)
-        .args(&args)
-        .current_dir(root)
-        .output()
-        .expect("the harness binary runs");
-    let rerun = format!("messenger-conformance {}", args.join(" "));
-    let events = std::fs::read_to_string(report.join("events.jsonl")).unwrap_or_else(|e| {
-        panic!(
-            "`{rerun}` wrote no events.jsonl ({e}); exit {:?}\nstdout:\n{}\nstderr:\n{}",
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let run = common::bin(&args);
+    let rerun = run.command_line();
+    let output = run.output();
+    let events = std::fs::read_to_string(report.join("events.jsonl"))
+        .unwrap_or_else(|e| panic!("`{rerun}` wrote no events.jsonl ({e}); {output}"));
     let records: Vec<Value> = events
         .lines()
         .map(|line| serde_json::from_str(line).expect("events.jsonl holds one JSON record a line"))
@@ -151,11 +132,9 @@ fn run_order((order, eager): (&str, bool), only: &str, seed: u64) -> Vec<Value> 
         (&Value::from(0), &Value::from(0)),
         "`{rerun}`: the footer must count no failure and no skip: {footer}"
     );
-    assert!(
-        output.status.success(),
-        "`{rerun}`: every record passed, so the gate must pass (exit 0), got {:?}\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout)
+    assert_eq!(
+        output.code, 0,
+        "`{rerun}`: every record passed, so the gate must pass (exit 0), got {output}"
     );
     let _ = std::fs::remove_dir_all(&dir);
     cases

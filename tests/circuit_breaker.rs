@@ -1,35 +1,30 @@
 //! An implementation that answers nothing usable stops the run early: the rest is recorded as
 //! not run (an adapter error), the run fails, and it says why in one sentence.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 #[test]
 fn an_adapter_that_fails_every_request_trips_the_breaker() {
-    let binary = env!("CARGO_BIN_EXE_messenger-conformance");
-    let report = std::env::temp_dir().join(format!("mc-breaker-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&report);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapters/misbehave.py");
-    let output = Command::new(binary)
-        .args([
-            "run",
-            "--jobs",
-            "2",
-            "--timeout-ms",
-            "2000",
-            "--max-consecutive-errors",
-            "4",
-            "--report",
-        ])
-        .arg(&report)
-        .args(["--", "python3"])
-        .arg(&script)
-        // Garbage instead of the first answer of every process: every request fails.
-        .args(["non-json", "--at", "1", "--", binary, "serve", "--stdio"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let report = common::scratch("every-request").join("report");
+    let output = common::bin(&[
+        "run",
+        "--jobs",
+        "2",
+        "--timeout-ms",
+        "2000",
+        "--max-consecutive-errors",
+        "4",
+        "--report",
+    ])
+    .arg(&report)
+    .args(["--", "python3"])
+    .arg(common::test_adapter("misbehave.py"))
+    // Garbage instead of the first answer of every process: every request fails.
+    .args(["non-json", "--at", "1", "--"])
+    .args(common::reference_command())
+    .output();
+    let stdout = &output.stdout;
+    assert_eq!(output.code, 1, "{stdout}");
     assert!(
         stdout.contains("the run stopped after 4 adapter errors in a row"),
         "{stdout}"
@@ -44,21 +39,15 @@ fn an_adapter_that_fails_every_request_trips_the_breaker() {
 
 /// `run` against the misbehaving adapter in `mode` (at its `at`-th request of each process),
 /// with `options`; the exit code and stdout.
-fn run_against(mode: &str, at: &str, options: &[&str]) -> (Option<i32>, String) {
-    let binary = env!("CARGO_BIN_EXE_messenger-conformance");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapters/misbehave.py");
-    let output = Command::new(binary)
-        .arg("run")
+fn run_against(mode: &str, at: &str, options: &[&str]) -> (i32, String) {
+    let output = common::bin(&["run"])
         .args(options)
         .args(["--", "python3"])
-        .arg(&script)
-        .args([mode, "--at", at, "--", binary, "serve", "--stdio"])
-        .output()
-        .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
+        .arg(common::test_adapter("misbehave.py"))
+        .args([mode, "--at", at, "--"])
+        .args(common::reference_command())
+        .output();
+    (output.code, output.stdout)
 }
 
 #[test]
@@ -82,7 +71,7 @@ fn an_adapter_that_hangs_on_every_third_request_trips_the_time_budget() {
             "1000",
         ],
     );
-    assert_eq!(code, Some(1), "{stdout}");
+    assert_eq!(code, 1, "{stdout}");
     assert!(
         stdout.contains("over its time budget for failed requests (--max-error-seconds 2)"),
         "{stdout}"
@@ -110,7 +99,7 @@ fn after_the_breaker_trips_the_cases_not_run_are_one_line() {
             "3",
         ],
     );
-    assert_eq!(code, Some(1), "{stdout}");
+    assert_eq!(code, 1, "{stdout}");
     // Three adapter errors, each a failure block of its own; the rest is one line.
     let blocks = stdout.lines().filter(|l| l.starts_with("--- ")).count();
     assert_eq!(blocks, 3, "{stdout}");

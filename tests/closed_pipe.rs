@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// What a run of the binary left: its exit code and its stderr.
 struct Ended {
@@ -33,12 +32,10 @@ impl Ended {
 fn with_stdout_closed(args: &[&str]) -> Ended {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let out = Command::new(common::BIN)
-        .args(args)
-        .stdin(Stdio::null())
+    let out = common::bin(args)
         .stdout(writer)
-        .stderr(Stdio::piped())
-        .output()
+        .spawn()
+        .wait_with_output()
         .unwrap();
     Ended {
         code: out.status.code(),
@@ -48,13 +45,7 @@ fn with_stdout_closed(args: &[&str]) -> Ended {
 
 /// Runs the binary as `... | head -1` does: the reader takes one line, then closes the pipe.
 fn read_one_line(args: &[&str]) -> (String, Ended) {
-    let mut child = Command::new(common::BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::bin(args).spawn();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)

@@ -1,47 +1,39 @@
 //! A property failure says where its counterexample really is, with a replay command that works
 //! as printed; `--no-report` writes nothing, and nothing lands in the current directory.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
+use common::BIN;
 
 fn cases() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("cases")
-        .display()
-        .to_string()
+    common::cases_arg()
 }
 
 #[test]
 fn the_counterexample_path_and_replay_command_are_the_real_ones() {
-    let scratch = std::env::temp_dir().join(format!("mc-counterexample-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = common::scratch("replay");
     let report = scratch.join("report");
-    let output = Command::new(BIN)
-        .current_dir(&scratch)
-        .args([
-            "run",
-            "--cases",
-            &cases(),
-            "--only",
-            "properties",
-            "--seed",
-            "3",
-        ])
-        .args([
-            "--property-cases",
-            "64",
-            "--broken",
-            "jwt-exp-off-by-one",
-            "--report",
-        ])
-        .arg(&report)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let output = common::bin(&[
+        "run",
+        "--cases",
+        &cases(),
+        "--only",
+        "properties",
+        "--seed",
+        "3",
+    ])
+    .args([
+        "--property-cases",
+        "64",
+        "--broken",
+        "jwt-exp-off-by-one",
+        "--report",
+    ])
+    .arg(&report)
+    .dir(&scratch)
+    .output();
+    let stdout = output.stdout;
+    assert_eq!(output.code, 1, "{stdout}");
     let dir = report.join("counterexamples");
     let written = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("no {}: {e}\n{stdout}", dir.display()))
@@ -70,14 +62,12 @@ fn the_counterexample_path_and_replay_command_are_the_real_ones() {
     // The budget is part of the command: a failure found late is not found by a shorter run.
     assert!(replay.contains("--property-cases 64"), "{replay}");
     let args: Vec<&str> = replay.split_whitespace().skip(1).collect();
-    let again = Command::new(BIN)
-        .current_dir(&scratch)
-        .args(&args)
+    let again = common::bin(&args)
         .args(["--cases", &cases(), "--no-report"])
-        .output()
-        .unwrap();
-    let again_out = String::from_utf8_lossy(&again.stdout);
-    assert_eq!(again.status.code(), Some(1), "{again_out}");
+        .dir(&scratch)
+        .output();
+    let again_out = again.stdout;
+    assert_eq!(again.code, 1, "{again_out}");
     assert!(again_out.contains("FAILED"), "{again_out}");
     let ran = again_out.lines().filter(|l| l.starts_with("case ")).count();
     assert_eq!(ran, 1, "the replay runs the property alone:\n{again_out}");
@@ -99,19 +89,10 @@ fn the_counterexample_path_and_replay_command_are_the_real_ones() {
 /// alone, its seed, its budget and the adapter command, and run as printed it fails the same way.
 #[test]
 fn a_property_failure_s_next_line_carries_the_seed_and_the_adapter_command() {
-    let scratch = std::env::temp_dir().join(format!("mc-next-line-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = common::scratch("next-line");
     let run = |args: &[&str]| {
-        let output = Command::new(BIN)
-            .current_dir(&scratch)
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        )
+        let output = common::bin(args).dir(&scratch).output();
+        (output.code, output.stdout)
     };
     let (code, stdout) = run(&[
         "run",
@@ -129,7 +110,7 @@ fn a_property_failure_s_next_line_carries_the_seed_and_the_adapter_command() {
         "--broken",
         "idv-hashes-email",
     ]);
-    assert_eq!(code, Some(1), "{stdout}");
+    assert_eq!(code, 1, "{stdout}");
     let next = stdout
         .lines()
         .find(|l| l.starts_with("  next: reproduce it with `"))
@@ -156,7 +137,7 @@ fn a_property_failure_s_next_line_carries_the_seed_and_the_adapter_command() {
     let mut again_args = args.clone();
     again_args.insert(1, "--no-report");
     let (again_code, again) = run(&again_args);
-    assert_eq!(again_code, Some(1), "{again}");
+    assert_eq!(again_code, 1, "{again}");
     let failed: Vec<&str> = again
         .lines()
         .filter(|l| l.starts_with("case ") && l.contains("FAILED"))
@@ -170,26 +151,22 @@ fn a_property_failure_s_next_line_carries_the_seed_and_the_adapter_command() {
 /// alone against the same implementation.
 #[test]
 fn a_case_failure_shows_its_note_and_a_rerun_against_the_same_implementation() {
-    let scratch = std::env::temp_dir().join(format!("mc-case-next-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = common::scratch("case-next");
     let report = scratch.join("report");
-    let output = Command::new(BIN)
-        .current_dir(&scratch)
-        .args([
-            "run",
-            "--broken",
-            "jwt-alg-none",
-            "--filter",
-            "JWT-ALG-002",
-            "--exact",
-            "--report",
-        ])
-        .arg(&report)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let output = common::bin(&[
+        "run",
+        "--broken",
+        "jwt-alg-none",
+        "--filter",
+        "JWT-ALG-002",
+        "--exact",
+        "--report",
+    ])
+    .arg(&report)
+    .dir(&scratch)
+    .output();
+    let stdout = output.stdout;
+    assert_eq!(output.code, 1, "{stdout}");
     let note = "  note: The signature is k-web's HS256 MAC over the header as sent";
     assert!(stdout.contains(note), "{stdout}");
     assert!(

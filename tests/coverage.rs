@@ -1,27 +1,26 @@
 //! A run in which nothing was tested does not pass, and every report says what was not covered.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+
+use common::{Output, BIN};
 
 fn run(report: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--property-cases", "8", "--seed", "1", "--report"])
+    common::bin(&["run", "--property-cases", "8", "--seed", "1", "--report"])
         .arg(report)
         .args(extra)
         .args(["--", "python3", "tests/adapters/unsupported.py"])
         .output()
-        .expect("run the harness")
 }
 
 #[test]
 fn an_adapter_that_supports_nothing_fails_the_gate_and_every_report_says_why() {
-    let report = std::env::temp_dir().join(format!("mc-coverage-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&report);
+    let report = common::scratch("supports-nothing").join("report");
     let output = run(&report, &[]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stdout = &output.stdout;
+    assert_eq!(output.code, 1, "{stdout}");
     assert!(
         stdout.contains("gate: FAILED: nothing was tested"),
         "{stdout}"
@@ -42,40 +41,32 @@ fn an_adapter_that_supports_nothing_fails_the_gate_and_every_report_says_why() {
     assert!(read("junit.xml").contains("<failure message=\"nothing was tested"));
     assert!(read("report.html").contains("not covered: nothing was tested"));
     // `report DIR` gates the stored run the same way.
-    let again = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .arg("report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(1));
+    let again = common::bin(&["report"]).arg(&report).output();
+    assert_eq!(again.code, 1, "{again}");
     let _ = fs::remove_dir_all(&report);
 }
 
 #[test]
 fn skipped_must_cases_fail_the_gate_only_when_asked() {
-    let binary = env!("CARGO_BIN_EXE_messenger-conformance");
     let run = |extra: &[&str]| {
-        Command::new(binary)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "--only", "cases", "--no-report"])
+        common::bin(&["run", "--only", "cases", "--no-report"])
             .args(extra)
-            .args(["--", "python3", "tests/adapters/verifier_only.py", binary])
+            .args(["--", "python3", "tests/adapters/verifier_only.py", BIN])
             .output()
-            .expect("run the harness")
     };
     // The signer cases are skipped (role not declared): the gate passes, and says what was not
     // covered.
     let plain = run(&[]);
-    let stdout = String::from_utf8_lossy(&plain.stdout);
-    assert_eq!(plain.status.code(), Some(0), "{stdout}");
+    let stdout = &plain.stdout;
+    assert_eq!(plain.code, 0, "{stdout}");
     assert!(
         stdout.contains("not tested because the implementation does not declare the role: SIGN-"),
         "{stdout}"
     );
     // With the switch, the skipped must cases fail it.
     let strict = run(&["--fail-on-skipped-must"]);
-    let stdout = String::from_utf8_lossy(&strict.stdout);
-    assert_eq!(strict.status.code(), Some(1), "{stdout}");
+    let stdout = &strict.stdout;
+    assert_eq!(strict.code, 1, "{stdout}");
     assert!(stdout.contains("skipped must case"), "{stdout}");
     assert!(
         stdout.contains("which --fail-on-skipped-must counts as failures: signer::"),
@@ -86,32 +77,23 @@ fn skipped_must_cases_fail_the_gate_only_when_asked() {
 /// `run --report DIR -- python3 tests/adapters/dodge.py BIN MODE` (see that file for the modes),
 /// its properties on few requests and a fixed seed; the run's output and the report's files.
 struct Dodged {
-    code: Option<i32>,
+    code: i32,
     stdout: String,
     report: std::path::PathBuf,
 }
 
 impl Dodged {
     fn run(mode: &str, extra: &[&str]) -> Dodged {
-        let binary = env!("CARGO_BIN_EXE_messenger-conformance");
-        let report = std::env::temp_dir().join(format!(
-            "mc-dodge-{}-{}-{}",
-            mode.replace('=', "-"),
-            extra.len(),
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&report);
-        let output = Command::new(binary)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "--property-cases", "8", "--seed", "1", "--report"])
+        let report = common::scratch(&format!("dodge-{}-{}", mode.replace('=', "-"), extra.len()))
+            .join("report");
+        let output = common::bin(&["run", "--property-cases", "8", "--seed", "1", "--report"])
             .arg(&report)
             .args(extra)
-            .args(["--", "python3", "tests/adapters/dodge.py", binary, mode])
-            .output()
-            .expect("run the harness");
+            .args(["--", "python3", "tests/adapters/dodge.py", BIN, mode])
+            .output();
         Dodged {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            code: output.code,
+            stdout: output.stdout,
             report,
         }
     }
@@ -137,7 +119,7 @@ impl Drop for Dodged {
 #[test]
 fn answering_unsupported_to_every_rejection_fails_with_a_red_badge_and_the_reason() {
     let run = Dodged::run("rejects", &[]);
-    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout
             .contains("cases skipped for a reason hello did not declare"),
@@ -175,12 +157,8 @@ fn answering_unsupported_to_every_rejection_fails_with_a_red_badge_and_the_reaso
         .read("junit.xml")
         .contains("skipped for a reason hello did not declare"));
     // Gating the stored run again agrees, and so does the switch that also fails declared skips.
-    let again = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .arg("report")
-        .arg(&run.report)
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(1));
+    let again = common::bin(&["report"]).arg(&run.report).output();
+    assert_eq!(again.code, 1, "{again}");
 }
 
 /// One answer, then `unsupported` to everything: it tested something, so "nothing was tested"
@@ -188,7 +166,7 @@ fn answering_unsupported_to_every_rejection_fails_with_a_red_badge_and_the_reaso
 #[test]
 fn answering_once_then_unsupported_fails_with_a_red_badge() {
     let run = Dodged::run("once", &[]);
-    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         !run.stdout.contains("nothing was tested"),
         "one case ran: {}",
@@ -223,8 +201,14 @@ fn answering_once_then_unsupported_fails_with_a_red_badge() {
 /// adapter without the declaration fails.
 #[test]
 fn a_declared_lack_of_jwt_signing_passes_with_its_skips_counted() {
-    let run = Dodged::run("lacks=jwt", &[]);
-    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    // Three independent runs, at once: each mostly waits for its Python adapter.
+    let (run, strict, undeclared) = std::thread::scope(|scope| {
+        let strict = scope.spawn(|| Dodged::run("lacks=jwt", &["--fail-on-skipped-must"]));
+        let undeclared = scope.spawn(|| Dodged::run("jwt", &[]));
+        let run = Dodged::run("lacks=jwt", &[]);
+        (run, strict.join().unwrap(), undeclared.join().unwrap())
+    });
+    assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(
         run.stdout
             .contains("hello declares the implementation lacks JWT signing (`sign_jwt`)"),
@@ -257,16 +241,14 @@ fn a_declared_lack_of_jwt_signing_passes_with_its_skips_counted() {
         .read("junit.xml")
         .contains("<skipped message=\"needs JWT signing"));
     // --fail-on-skipped-must keeps its meaning: it fails declared skips too.
-    let strict = Dodged::run("lacks=jwt", &["--fail-on-skipped-must"]);
-    assert_eq!(strict.code, Some(1), "{}", strict.stdout);
+    assert_eq!(strict.code, 1, "{}", strict.stdout);
     assert!(
         strict.stdout.contains("skipped must case"),
         "{}",
         strict.stdout
     );
 
-    let undeclared = Dodged::run("jwt", &[]);
-    assert_eq!(undeclared.code, Some(1), "{}", undeclared.stdout);
+    assert_eq!(undeclared.code, 1, "{}", undeclared.stdout);
     assert!(
         undeclared.stdout.contains(
             "but hello declared no lack of JWT signing (`sign_jwt`): answer it, or declare `\"lacks\": [\"sign_jwt\"]` in hello"

@@ -135,9 +135,7 @@ fn perl(dir: &'static str, module: &str) -> Adapter {
 /// outcome, and what the run printed.
 fn failures(adapter: &Adapter) -> (BTreeMap<String, String>, String) {
     let report = common::scratch(&adapter.dir.replace('/', "-"));
-    let output = Command::new(common::BIN)
-        .current_dir(common::root())
-        .args(["run", "--quiet", "--validate-protocol", "--jobs", "2"])
+    let output = common::bin(&["run", "--quiet", "--validate-protocol", "--jobs", "2"])
         .args(["--seed", PROPERTY_SEED])
         .args(["--property-cases", PROPERTY_CASES])
         .arg("--cases")
@@ -148,13 +146,8 @@ fn failures(adapter: &Adapter) -> (BTreeMap<String, String>, String) {
         .arg(report.join("counterexamples"))
         .arg("--")
         .args(&adapter.command)
-        .output()
-        .expect("the messenger-conformance binary starts");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .output();
+    let said = format!("{}{}", output.stdout, output.stderr);
     let events = std::fs::read_to_string(report.join("events.jsonl")).unwrap_or_else(|e| {
         panic!(
             "{}: no events.jsonl ({e}); the run said:\n{said}",
@@ -458,9 +451,7 @@ fn the_committed_ecosystem_page_matches_a_fresh_compare() {
     );
     let scratch = common::scratch("ecosystem-page");
     let page = scratch.join("ecosystem.md");
-    let output = Command::new(common::BIN)
-        .current_dir(common::root())
-        .args(["compare", "-q", "--manifest", "ecosystem/manifest.yaml"])
+    let output = common::bin(&["compare", "-q", "--manifest", "ecosystem/manifest.yaml"])
         .args([
             "--seed",
             PROPERTY_SEED,
@@ -472,14 +463,10 @@ fn the_committed_ecosystem_page_matches_a_fresh_compare() {
         .arg(&page)
         .arg("--report")
         .arg(scratch.join("report"))
-        .output()
-        .expect("run compare");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+        .output();
     assert_ne!(
-        output.status.code(),
-        Some(2),
-        "an implementation of the manifest did not start (or the manifest is wrong):\n{stdout}\n{}\n{INSTALL}",
-        String::from_utf8_lossy(&output.stderr)
+        output.code, 2,
+        "an implementation of the manifest did not start (or the manifest is wrong):\n{output}\n{INSTALL}"
     );
     let fresh = std::fs::read_to_string(&page).expect("compare wrote the page");
     let committed = std::fs::read_to_string(common::root().join("docs/ecosystem.md"))

@@ -14,8 +14,6 @@ use std::process::Command;
 use common::Output;
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
-
 fn python() -> String {
     let out = Command::new("python3")
         .args(["-c", "import sys; print(sys.executable)"])
@@ -26,17 +24,16 @@ fn python() -> String {
 
 /// `-- misbehave.py hostile-text -- messenger-conformance serve --stdio`.
 fn hostile_adapter() -> Vec<String> {
-    let script = common::root().join("tests/adapters/misbehave.py");
-    vec![
+    let script = common::test_adapter("misbehave.py");
+    let mut command = vec![
         "--".into(),
         python(),
         script.display().to_string(),
         "hostile-text".into(),
         "--".into(),
-        BIN.into(),
-        "serve".into(),
-        "--stdio".into(),
-    ]
+    ];
+    command.extend(common::reference_command().map(String::from));
+    command
 }
 
 /// Nothing in `out` can drive a terminal or a CI runner: no control character but the line

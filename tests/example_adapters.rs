@@ -81,32 +81,19 @@ impl SuiteRun {
 /// Run the suite against `adapter` (a command line), with `baseline` if given.
 fn run_suite(label: &str, baseline: Option<&str>, adapter: &[&str]) -> SuiteRun {
     let report = common::scratch(label);
-    let mut command = Command::new(common::BIN);
-    command
-        .current_dir(common::root())
-        .arg("run")
-        .arg("--quiet")
-        .arg("--cases")
-        .arg(common::root().join("cases"));
+    let mut command = common::bin(&["run", "--quiet", "--cases"]).arg(common::cases_dir());
     // A fixed seed for the properties, so the baselines describe one reproducible run; their
     // counterexamples go to the report directory, not to reports/ in the work tree.
-    command.args(["--seed", PROPERTY_SEED]);
-    command.arg("--report").arg(&report);
-    command
+    command = command.args(["--seed", PROPERTY_SEED]);
+    command = command.arg("--report").arg(&report);
+    command = command
         .arg("--counterexamples")
         .arg(report.join("counterexamples"));
     if let Some(baseline) = baseline {
-        command.arg("--baseline").arg(common::root().join(baseline));
+        command = command.arg("--baseline").arg(common::root().join(baseline));
     }
-    command.arg("--").args(adapter);
-    let output = command
-        .output()
-        .expect("the messenger-conformance binary starts");
-    let output_text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = command.arg("--").args(adapter).output();
+    let output_text = format!("{}{}", output.stdout, output.stderr);
     let events_path = report.join("events.jsonl");
     let events = std::fs::read_to_string(&events_path).unwrap_or_else(|error| {
         panic!(
@@ -136,7 +123,7 @@ fn run_suite(label: &str, baseline: Option<&str>, adapter: &[&str]) -> SuiteRun 
     );
     SuiteRun {
         label: label.to_string(),
-        code: output.status.code(),
+        code: Some(output.code),
         output: output_text,
         header,
         cases,

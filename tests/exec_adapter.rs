@@ -3,8 +3,9 @@
 //! restarts the adapter when it dies (tests/exec_adapter_leaks.rs checks that nothing is left
 //! behind).
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::Duration;
 
 use messenger_conformance::adapter::exec::ExecFactory;
@@ -12,21 +13,18 @@ use messenger_conformance::event::CaseEvent;
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::run::Workers;
-use messenger_conformance::scenario::{load_suite, LoadedCase, Suite};
+use messenger_conformance::scenario::LoadedCase;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
-
-fn suite() -> Suite {
-    load_suite(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")).expect("the suite loads")
-}
+use common::suite;
 
 /// `misbehave.py MODE OPTIONS -- messenger-conformance serve --stdio`.
 fn misbehaving(mode: &str, options: &[&str]) -> ExecFactory {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapters/misbehave.py");
+    let script = common::test_adapter("misbehave.py");
     let mut command = vec!["python3".to_string(), script.display().to_string()];
     command.push(mode.to_string());
     command.extend(options.iter().map(|s| s.to_string()));
-    command.extend(["--", BIN, "serve", "--stdio"].map(String::from));
+    command.push("--".to_string());
+    command.extend(common::reference_command().map(String::from));
     ExecFactory::new(command, Duration::from_millis(5000))
 }
 
@@ -77,8 +75,7 @@ fn a_request_answered_twice_fails_its_own_case_not_the_next() {
         .filter(|c| c.area == "visitors")
         .take(6)
         .collect();
-    let once = std::env::temp_dir().join(format!("mc-extra-line-{}", std::process::id()));
-    let _ = std::fs::remove_file(&once);
+    let once = common::unique_path("extra-line");
     let events = run(
         &cases,
         &misbehaving(

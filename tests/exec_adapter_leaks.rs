@@ -2,7 +2,8 @@
 //! exit, not a timeout, and each restart leaves no thread behind. Alone in its test binary, so
 //! the thread count is this test's alone.
 
-use std::path::Path;
+mod common;
+
 use std::time::Duration;
 
 use messenger_conformance::adapter::exec::ExecFactory;
@@ -10,9 +11,7 @@ use messenger_conformance::event::CaseEvent;
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::run::Workers;
-use messenger_conformance::scenario::{load_suite, LoadedCase};
-
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
+use messenger_conformance::scenario::LoadedCase;
 
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
@@ -20,7 +19,7 @@ fn threads() -> usize {
 
 #[test]
 fn an_adapter_that_dies_while_a_grandchild_holds_stdout_is_an_exit_and_leaks_nothing() {
-    let suite = load_suite(&Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")).unwrap();
+    let suite = common::suite();
     let cases: Vec<&LoadedCase> = suite
         .cases
         .iter()
@@ -29,20 +28,12 @@ fn an_adapter_that_dies_while_a_grandchild_holds_stdout_is_an_exit_and_leaks_not
         .collect();
     let before = threads();
     // Every second request of each process: the adapter dies, its grandchild keeps stdout.
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adapters/misbehave.py");
-    let command = [
-        "python3",
-        &script.display().to_string(),
-        "setsid-exit",
-        "--at",
-        "2",
-        "--",
-        BIN,
-        "serve",
-        "--stdio",
-    ]
-    .map(String::from)
-    .to_vec();
+    let script = common::test_adapter("misbehave.py").display().to_string();
+    let command = ["python3", &script, "setsid-exit", "--at", "2", "--"]
+        .into_iter()
+        .chain(common::reference_command())
+        .map(String::from)
+        .collect();
     let factory = ExecFactory::new(command, Duration::from_millis(5000));
     let events = Workers::start(&factory, 1)
         .expect("the adapter starts")

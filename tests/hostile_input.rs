@@ -5,8 +5,9 @@
 //! (exit 2 for input files and flags, an adapter error for an answer), never a hang, an OOM, a
 //! silent drop or a pass.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -18,29 +19,21 @@ use messenger_conformance::adapter::{
 use messenger_conformance::contract::{FromAdapter, ToAdapter};
 use messenger_conformance::scenario::{load_suite, LoadError, LoadErrors, Suite};
 
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
+use common::{mkfifo, scratch, Output};
 
 fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// A fresh, empty directory for one test, under cargo's scratch directory for tests (emptied at
-/// the next run, so nothing piles up).
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hostile-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::root().join(path)
 }
 
 /// A cases directory with the real fixtures.yaml and, under `jwt/`, the given case files.
 fn cases_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = scratch(name);
-    std::fs::copy(repo("cases/fixtures.yaml"), dir.join("fixtures.yaml")).unwrap();
+    let files: Vec<(String, &str)> = files
+        .iter()
+        .map(|(file, text)| (format!("jwt/{file}"), *text))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (f.as_str(), *t)).collect();
+    let dir = common::cases_with(name, &files);
     std::fs::create_dir_all(dir.join("jwt")).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join("jwt").join(file), text).unwrap();
-    }
     dir
 }
 
@@ -52,11 +45,6 @@ const GOOD_CASE: &str = "cases:
     request: {platform: web}
     expect: {outcome: accepted}
 ";
-
-fn mkfifo(path: &Path) {
-    let status = Command::new("mkfifo").arg(path).status().unwrap();
-    assert!(status.success(), "mkfifo {}", path.display());
-}
 
 /// `load_suite` on another thread: a test fails, instead of hanging, if loading blocks.
 fn load_within(dir: &Path, seconds: u64) -> Result<Suite, LoadErrors> {
@@ -86,32 +74,11 @@ fn the_one_error(dir: &Path) -> LoadError {
 
 /// Runs the binary; kills it and fails the test if it has not ended within `seconds`.
 fn run_within(args: &[&str], seconds: u64) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "`messenger-conformance {}` did not end within {seconds} s; stderr: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    common::bin(args).within(seconds)
 }
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    output.stderr.clone()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,7 +201,7 @@ fn a_baseline_that_is_a_fifo_or_too_large_is_a_usage_error() {
             60,
         );
         let err = stderr(&output);
-        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert_eq!(output.code, 2, "{err}");
         assert!(
             err.contains(&format!("cannot read the baseline {}", path.display()))
                 && err.contains(words),
@@ -265,7 +232,7 @@ fn an_events_file_that_is_a_fifo_or_too_large_is_a_usage_error() {
     ] {
         let output = run_within(&args, 30);
         let err = stderr(&output);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(output.code, 2, "{args:?}: {err}");
         assert!(
             err.contains("events.jsonl") && err.contains(words),
             "{args:?}: {err}"
@@ -289,7 +256,7 @@ fn a_workspace_file_for_debug_that_is_a_fifo_is_a_usage_error() {
         30,
     );
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(output.code, 2, "{err}");
     assert!(err.contains("a FIFO"), "{err}");
 }
 
@@ -313,13 +280,13 @@ fn jobs_are_capped_at_64_with_a_note() {
         60,
     );
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert_eq!(output.code, 0, "{err}");
     assert!(
         err.contains("--jobs 100000 is capped at 64"),
         "stderr: {err}"
     );
     let output = run_within(&["run", "--jobs", "0"], 30);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(output.code, 2, "{}", stderr(&output));
     assert!(stderr(&output).contains("--jobs"), "{}", stderr(&output));
 }
 
@@ -332,7 +299,7 @@ fn a_zero_timeout_is_a_usage_error() {
     ] {
         let output = run_within(&args, 30);
         let err = stderr(&output);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(output.code, 2, "{args:?}: {err}");
         assert!(
             err.contains("invalid value '0' for '--timeout-ms <MS>'"),
             "{args:?}: {err}"

@@ -312,37 +312,49 @@ fn both_pass_the_signer_property_on_several_seeds() {
 /// The contract-only implementation, both readings, through the exec transport.
 #[test]
 fn the_contract_only_signer_passes_in_both_readings() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for reading in ["refuse", "open"] {
-        for (only, seed) in [
-            ("cases", "1"),
-            ("properties", "1"),
-            ("properties", "2"),
-            ("properties", "3"),
-        ] {
-            let output = std::process::Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-                .current_dir(root)
-                .env("ALT_SIGNER_READING", reading)
-                .args(["run", "--role", "signer", "--only", only, "--seed", seed])
-                .args(["--property-cases", "128", "--no-report", "--strict"])
-                .args([
-                    "--",
-                    "python3",
-                    "tests/adapters/alt_verifier.py",
-                    "--order",
-                    "alg-first",
-                ])
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success() && stdout.contains(" 0 failed"),
-                "reading {reading}, {only}, seed {seed}: exit {:?}\n{stdout}\n{}",
-                output.status.code(),
-                String::from_utf8_lossy(&output.stderr)
-            );
+    let runs: Vec<(&str, &str, &str)> = ["refuse", "open"]
+        .into_iter()
+        .flat_map(|reading| {
+            [
+                ("cases", "1"),
+                ("properties", "1"),
+                ("properties", "2"),
+                ("properties", "3"),
+            ]
+            .map(|(only, seed)| (reading, only, seed))
+        })
+        .collect();
+    // The eight runs are independent, and each mostly waits for its Python adapter: at once.
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|&(reading, only, seed)| {
+                scope.spawn(move || {
+                    let output =
+                        common::bin(&["run", "--role", "signer", "--only", only, "--seed", seed])
+                            .env("ALT_SIGNER_READING", reading)
+                            .args(["--property-cases", "128", "--no-report", "--strict"])
+                            .args([
+                                "--",
+                                "python3",
+                                "tests/adapters/alt_verifier.py",
+                                "--order",
+                                "alg-first",
+                            ])
+                            .output();
+                    assert!(
+                        output.code == 0 && output.stdout.contains(" 0 failed"),
+                        "reading {reading}, {only}, seed {seed}: {output}"
+                    );
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
-    }
+    });
 }
 
 /// Every bundled broken signer is still caught by a signer case, and a problem of that failure

@@ -12,11 +12,13 @@ use messenger_conformance::contract::{
 };
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::properties::counterexample::Counterexamples;
-use messenger_conformance::properties::{self, Settings};
+use messenger_conformance::properties::{self, PropertyRun, Settings};
 use messenger_conformance::redact::Redactor;
 use messenger_conformance::reference::{self, Reference};
 use messenger_conformance::run::run_case;
 use messenger_conformance::{broken, scenario};
+
+use std::sync::OnceLock;
 
 const SEED: u64 = 20261122;
 
@@ -27,18 +29,67 @@ fn settings() -> Settings {
     }
 }
 
-fn failing_properties(factory: &dyn AdapterFactory) -> Vec<&'static str> {
+/// Every property run against `factory`'s implementation, in the order of `properties::all()`,
+/// on one instance (as one server process would see them).
+fn run_every_property(factory: &dyn AdapterFactory) -> Vec<(&'static str, PropertyRun)> {
     let mut adapter = factory.start().expect("in-process adapters start");
     properties::all()
         .iter()
-        .filter(|p| {
-            p.run(adapter.as_mut(), &settings(), &Redactor::default())
-                .event
-                .outcome
-                .is_failure()
+        .map(|p| {
+            (
+                p.name,
+                p.run(adapter.as_mut(), &settings(), &Redactor::default()),
+            )
         })
-        .map(|p| p.name)
         .collect()
+}
+
+/// The properties that fail the bundled broken implementation `name` (from [`mutant_runs`]).
+fn failing_properties(name: &str) -> Vec<&'static str> {
+    let (_, runs) = mutant_runs()
+        .iter()
+        .find(|(mutant, _)| *mutant == name)
+        .unwrap_or_else(|| panic!("no broken implementation {name}"));
+    runs.iter()
+        .filter(|(_, run)| run.event.outcome.is_failure())
+        .map(|(property, _)| *property)
+        .collect()
+}
+
+/// A broken implementation's name, and its run of each property by name.
+type MutantRuns = (&'static str, Vec<(&'static str, PropertyRun)>);
+
+/// Every bundled broken implementation with its runs of every property, in the order of
+/// `broken::all()`. Run once per test binary, each mutant in a thread of its own (each has its
+/// own in-process instance), and shared: `properties_alone_catch_the_broken_implementations`
+/// reads which properties fail, `a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces`
+/// replays the counterexamples of `signer-output` (the same run, same seed and budget, that it
+/// would otherwise repeat).
+fn mutant_runs() -> &'static [MutantRuns] {
+    static RUNS: OnceLock<Vec<MutantRuns>> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = broken::all()
+                .iter()
+                .map(|mutant| {
+                    scope.spawn(move || {
+                        (
+                            mutant.name,
+                            run_every_property(&common::broken_implementation(mutant.name)),
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    })
 }
 
 #[test]
@@ -66,25 +117,11 @@ fn the_reference_satisfies_every_property() {
 fn properties_alone_catch_the_broken_implementations() {
     let mut caught = Vec::new();
     let mut missed = Vec::new();
-    // Each mutant in a thread of its own (each has its own in-process instance), the results
-    // read in the order of `broken::all()`: the same runs, on every core.
-    let runs: Vec<Vec<&'static str>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = broken::all()
-            .iter()
-            .map(|mutant| {
-                scope.spawn(move || failing_properties(&common::broken_implementation(mutant.name)))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    for (mutant, failing) in broken::all().iter().zip(runs) {
+    let runs = mutant_runs();
+    assert_eq!(runs.len(), broken::all().len());
+    for (mutant, (name, _)) in broken::all().iter().zip(runs) {
+        assert_eq!(mutant.name, *name);
+        let failing = failing_properties(name);
         println!("{:<32} {}", mutant.name, failing.join(", "));
         if failing.is_empty() {
             missed.push(mutant.name);
@@ -268,19 +305,42 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
 /// The same for the signer: a `sign` counterexample names its secret, and reproduces.
 #[test]
 fn a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
-    let mut replayed = 0;
-    for mutant in broken::all().iter().filter(|m| m.name.starts_with("sign-")) {
-        let factory = common::broken_implementation(mutant.name);
-        let mut adapter = factory.start().unwrap();
-        let property = properties::find("signer-output").unwrap();
-        let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
-        assert!(run.event.outcome.is_failure(), "{}", mutant.name);
+    // Each signer mutant's run of `signer-output` with `settings()` (on the mutant's own
+    // instance, after the other properties), shared with
+    // properties_alone_catch_the_broken_implementations.
+    let mut to_replay = Vec::new();
+    for (mutant, property_runs) in mutant_runs().iter().filter(|(m, _)| m.starts_with("sign-")) {
+        let (_, run) = property_runs
+            .iter()
+            .find(|(property, _)| *property == "signer-output")
+            .expect("signer-output ran");
+        assert!(run.event.outcome.is_failure(), "{mutant}");
         // A `should`-level failure (sign-typ-jose) is reported without a counterexample.
-        if let Some(counterexample) = run.counterexample {
-            replays(&factory, &counterexample, run.event.outcome);
-            replayed += 1;
+        if let Some(counterexample) = &run.counterexample {
+            to_replay.push((*mutant, counterexample, run.event.outcome));
         }
     }
+    // The replays are independent (each its own copy of the suite): one thread each.
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = to_replay
+            .iter()
+            .map(|(mutant, counterexample, outcome)| {
+                scope.spawn(move || {
+                    replays(
+                        &common::broken_implementation(mutant),
+                        counterexample,
+                        *outcome,
+                    )
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+    });
+    let replayed = to_replay.len();
     assert!(replayed >= 20, "only {replayed} signer counterexamples");
 }
 
@@ -323,7 +383,13 @@ fn replays(
     );
 
     // The whole suite plus the counterexample: `check` (load and lint) accepts it.
-    let dir = common::scratch(&format!("suite-and-{}", counterexample.file_name));
+    // Named by the implementation too: the signer mutants' counterexamples share a file name,
+    // and their replays run at once.
+    let dir = common::scratch(&format!(
+        "suite-and-{}-{}",
+        factory.describe(),
+        counterexample.file_name
+    ));
     common::copy_dir(&common::cases_dir(), &dir);
     std::fs::create_dir_all(dir.join("counterexamples")).unwrap();
     std::fs::write(
@@ -548,7 +614,7 @@ fn verdict_deterministic_judges_only_whether_the_answer_changes() {
             run.event.problems
         );
         assert!(
-            !failing_properties(&factory).is_empty(),
+            !failing_properties(name).is_empty(),
             "{name} is caught by another property"
         );
     }
@@ -572,30 +638,26 @@ fn verdict_deterministic_judges_only_whether_the_answer_changes() {
 #[test]
 fn the_runner_reads_no_proptest_variable_and_prints_nothing_of_proptest() {
     // Run in a child so the variables reach a fresh process: proptest reads them once.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .args([
-            "run",
-            "--only",
-            "properties",
-            // A small budget: proptest reads `max_shrink_iters: u32::MAX` as `cases * 4`
-            // and says so when shrinking reaches it (idv-hashes-email shrinks further).
-            "--property-cases",
-            "2",
-            "--broken",
-            "idv-hashes-email",
-            "--no-report",
-            "-q",
-        ])
-        .current_dir(common::root())
-        .env("PROPTEST_VERBOSE", "2")
-        .env("PROPTEST_MAX_SHRINK_ITERS", "1")
-        .env("PROPTEST_CASES", "1")
-        .env("PROPTEST_NO_SUCH_THING", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let out = common::bin(&[
+        "run",
+        "--only",
+        "properties",
+        // A small budget: proptest reads `max_shrink_iters: u32::MAX` as `cases * 4`
+        // and says so when shrinking reaches it (idv-hashes-email shrinks further).
+        "--property-cases",
+        "2",
+        "--broken",
+        "idv-hashes-email",
+        "--no-report",
+        "-q",
+    ])
+    .env("PROPTEST_VERBOSE", "2")
+    .env("PROPTEST_MAX_SHRINK_ITERS", "1")
+    .env("PROPTEST_CASES", "1")
+    .env("PROPTEST_NO_SUCH_THING", "1")
+    .output();
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert_eq!(out.code, 1, "{stdout}\n{stderr}");
     assert!(
         !stderr.contains("proptest") && !stdout.contains("proptest"),
         "proptest spoke:\n{stderr}"

@@ -3,21 +3,16 @@
 //! run wrote (stdout, stderr, every report file) for every secret of the suite and of the
 //! properties, as itself, in hex (both cases), base64 and base64url.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use base64::Engine as _;
 use messenger_conformance::properties;
-use messenger_conformance::scenario::load_suite;
-
-fn manifest() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Every form of every secret the run knows that must not appear anywhere.
 fn forbidden() -> Vec<(String, String)> {
-    let suite = load_suite(&manifest().join("cases")).expect("the suite loads");
+    let suite = common::suite();
     let mut secrets = suite.secrets();
     secrets.extend(properties::secrets());
     let mut forms = Vec::new();
@@ -42,17 +37,6 @@ fn forbidden() -> Vec<(String, String)> {
     forms
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
 /// Where each forbidden form was found, as `where: secret form`.
 fn leaks(texts: &[(String, String)], forbidden: &[(String, String)]) -> Vec<String> {
     let mut found = Vec::new();
@@ -68,34 +52,28 @@ fn leaks(texts: &[(String, String)], forbidden: &[(String, String)]) -> Vec<Stri
 
 #[test]
 fn an_adapter_that_echoes_every_secret_leaks_none_into_any_output() {
-    let scratch = std::env::temp_dir().join(format!("mc-redaction-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&scratch);
+    let scratch = common::scratch("echo");
     let report = scratch.join("report");
-    let output = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .current_dir(manifest())
-        .args([
-            "run",
-            "--jobs",
-            "2",
-            "--property-cases",
-            "16",
-            "--seed",
-            "7",
-        ])
-        .arg("--report")
-        .arg(&report)
-        .arg("--counterexamples")
-        .arg(scratch.join("counterexamples"))
-        .args(["--", "python3", "tests/adapters/echo_secrets.py"])
-        .output()
-        .expect("run the harness");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let output = common::bin(&[
+        "run",
+        "--jobs",
+        "2",
+        "--property-cases",
+        "16",
+        "--seed",
+        "7",
+    ])
+    .arg("--report")
+    .arg(&report)
+    .arg("--counterexamples")
+    .arg(scratch.join("counterexamples"))
+    .args(["--", "python3", "tests/adapters/echo_secrets.py"])
+    .output();
     assert_eq!(
-        output.status.code(),
-        Some(1),
-        "the echoing adapter is nonconformant\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        output.code, 1,
+        "the echoing adapter is nonconformant\n{output}"
     );
+    let common::Output { stdout, stderr, .. } = output;
     // The run really carried the secrets back: the reports say so, redacted.
     let events = fs::read_to_string(report.join("events.jsonl")).unwrap();
     assert!(events.contains("[redacted]"), "nothing was redacted");
@@ -108,8 +86,7 @@ fn an_adapter_that_echoes_every_secret_leaks_none_into_any_output() {
         ("stdout".to_string(), stdout),
         ("stderr".to_string(), stderr),
     ];
-    let mut files = Vec::new();
-    files_under(&report, &mut files);
+    let files = common::files_under(&report);
     assert!(
         files.len() >= 6,
         "the report directory is incomplete: {files:?}"
@@ -137,25 +114,19 @@ fn the_scan_finds_a_leak_when_there_is_one() {
 
 #[test]
 fn compare_leaks_no_secret_into_any_of_its_files() {
-    let scratch = std::env::temp_dir().join(format!("mc-redaction-compare-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&scratch);
+    let scratch = common::scratch("compare");
     let report = scratch.join("report");
-    let output = Command::new(env!("CARGO_BIN_EXE_messenger-conformance"))
-        .current_dir(manifest())
-        .args(["compare", "--property-cases", "16", "--seed", "7"])
+    let output = common::bin(&["compare", "--property-cases", "16", "--seed", "7"])
         .arg("--report")
         .arg(&report)
         .args(["--impl", "ref=builtin:reference"])
         .args(["--impl", "echo=python3 tests/adapters/echo_secrets.py"])
-        .output()
-        .expect("run the harness");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        .output();
     assert_eq!(
-        output.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+        output.code, 1,
+        "the echoing adapter is nonconformant\n{output}"
     );
+    let common::Output { stdout, stderr, .. } = output;
     let compared = fs::read_to_string(report.join("compare.json")).unwrap();
     assert!(
         compared.contains("[redacted]"),
@@ -165,9 +136,7 @@ fn compare_leaks_no_secret_into_any_of_its_files() {
         ("stdout".to_string(), stdout),
         ("stderr".to_string(), stderr),
     ];
-    let mut files = Vec::new();
-    files_under(&report, &mut files);
-    for file in files {
+    for file in common::files_under(&report) {
         let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
         texts.push((file.display().to_string(), text));
     }
@@ -178,5 +147,4 @@ fn compare_leaks_no_secret_into_any_of_its_files() {
         found.len(),
         found[..found.len().min(20)].join("\n")
     );
-    let _ = fs::remove_dir_all(&scratch);
 }

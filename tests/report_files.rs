@@ -9,12 +9,9 @@ mod common;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-use common::Output;
-
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
+use common::{mkfifo, Output};
 const RENDERED: [&str; 5] = [
     "junit.xml",
     "summary.md",
@@ -23,29 +20,9 @@ const RENDERED: [&str; 5] = [
     "report.html",
 ];
 
-fn mkfifo(path: &Path) {
-    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
-}
-
 /// The binary with `args`; the test fails instead of hanging if it has not ended in a minute.
 fn cli_within(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(common::root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("`messenger-conformance {}` hung", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap().into()
+    common::bin(args).within(60)
 }
 
 /// A quick passing run of a few cases against the reference, reporting into `report`.
@@ -72,41 +49,26 @@ fn an_interrupted_run_leaves_no_previous_verdict_behind() {
         assert!(report.join(name).is_file(), "{name} of the first run");
     }
     // The second run's adapter hangs on its second request; SIGTERM ends the run there.
-    let script = common::root().join("tests/adapters/misbehave.py");
-    let mut run = Command::new(BIN)
-        .args([
-            "run",
-            "--only",
-            "cases",
-            "--timeout-ms",
-            "60000",
-            "--report",
-        ])
-        .arg(&report)
-        .args(["--", "python3"])
-        .arg(&script)
-        .args(["hang", "--at", "2", "--", BIN, "serve", "--stdio"])
-        .current_dir(common::root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut run = common::bin(&[
+        "run",
+        "--only",
+        "cases",
+        "--timeout-ms",
+        "60000",
+        "--report",
+    ])
+    .arg(&report)
+    .args(["--", "python3"])
+    .arg(common::test_adapter("misbehave.py"))
+    .args(["hang", "--at", "2", "--"])
+    .args(common::reference_command())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn();
     let events = report.join("events.jsonl");
-    let started = Instant::now();
     // The new log holds its header and the first case; the second is hanging.
-    while fs::read_to_string(&events).map_or(true, |t| {
-        !t.contains("exec:python3") || t.lines().count() < 2
-    }) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the run never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // SAFETY: kill(2) on the child this test started.
-    unsafe {
-        libc::kill(run.id() as libc::pid_t, libc::SIGTERM);
-    }
+    common::wait_for_lines(&events, 2, |text| text.contains("exec:python3"));
+    common::sigterm(&run);
     assert_eq!(run.wait().unwrap().code(), Some(143));
     for name in RENDERED {
         assert!(

@@ -168,11 +168,15 @@ fn acceptance_update_baseline_pass_with_it_then_stale_against_the_reference() {
     let broken = ["--broken", "jwt-alg-none"];
     let run = |report: &str, extra: &[&str]| {
         let report = dir.join(report);
+        // Few generated requests per property: every run here has the same seed and budget,
+        // and what is claimed (baseline written, passed with, stale) holds for any budget.
         let mut args = vec![
             "run",
             "-q",
             "--seed",
             "1",
+            "--property-cases",
+            "16",
             "--counterexamples",
             path_arg(&counterexamples),
             "--report",
@@ -464,7 +468,15 @@ fn summaries_lead_with_criticals_and_fit_github() {
 #[test]
 fn report_command_rerenders_every_artefact_from_events_alone() {
     let dir = scratch("rerender");
-    let out = cli(&["run", "-q", "--report", path_arg(&dir)]);
+    // Few generated requests per property: re-rendering does not depend on how many ran.
+    let out = cli(&[
+        "run",
+        "-q",
+        "--property-cases",
+        "16",
+        "--report",
+        path_arg(&dir),
+    ]);
     assert_eq!(out.code, 0, "{out}");
     let names = [
         "junit.xml",
@@ -499,7 +511,15 @@ fn report_command_rerenders_every_artefact_from_events_alone() {
 fn no_report_writes_nothing() {
     let dir = scratch("no-report");
     let target = dir.join("never");
-    let out = cli(&["run", "-q", "--no-report", "--report", path_arg(&target)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--property-cases",
+        "16",
+        "--no-report",
+        "--report",
+        path_arg(&target),
+    ]);
     assert_eq!(out.code, 0, "{out}");
     assert!(!target.exists());
 }
@@ -553,6 +573,8 @@ fn update_baseline_from_a_conforming_run_is_empty_and_gates_clean() {
     let out = cli(&[
         "run",
         "-q",
+        "--property-cases",
+        "16",
         "--no-report",
         "--baseline",
         path_arg(&baseline),
@@ -569,6 +591,8 @@ fn update_baseline_from_a_conforming_run_is_empty_and_gates_clean() {
     let out = cli(&[
         "run",
         "-q",
+        "--property-cases",
+        "16",
         "--no-report",
         "--baseline",
         path_arg(&baseline),
@@ -615,6 +639,8 @@ fn stale_and_expired_entries_fail_the_run_by_name() {
     let out = cli(&[
         "run",
         "-q",
+        "--property-cases",
+        "16",
         "--report",
         path_arg(&dir.join("report")),
         "--baseline",
@@ -787,7 +813,15 @@ fn diff_classifies_and_gates_on_new_failures() {
 fn snapshots_are_insta_files_and_changes_go_pending() {
     let dir = scratch("snapshots");
     let snaps = dir.join("snaps");
-    let out = cli(&["run", "-q", "--no-report", "--snapshots", path_arg(&snaps)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--property-cases",
+        "16",
+        "--no-report",
+        "--snapshots",
+        path_arg(&snaps),
+    ]);
     assert_eq!(out.code, 0, "{out}");
     assert!(out.stdout.contains("new, 0 changed, 0 unchanged"), "{out}");
     let files: Vec<PathBuf> = files_under(&snaps);
@@ -800,14 +834,30 @@ fn snapshots_are_insta_files_and_changes_go_pending() {
     assert_eq!(snapshot.metadata().source(), Some("messenger-conformance"));
 
     // A rerun changes nothing; an edited snapshot is a change to review.
-    let out = cli(&["run", "-q", "--no-report", "--snapshots", path_arg(&snaps)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--property-cases",
+        "16",
+        "--no-report",
+        "--snapshots",
+        path_arg(&snaps),
+    ]);
     assert!(out.stdout.contains(" 0 new, 0 changed,"), "{out}");
     fs::write(
         any,
         "---\nsource: messenger-conformance\nexpression: message\n---\nan older wording\n",
     )
     .unwrap();
-    let out = cli(&["run", "-q", "--no-report", "--snapshots", path_arg(&snaps)]);
+    let out = cli(&[
+        "run",
+        "-q",
+        "--property-cases",
+        "16",
+        "--no-report",
+        "--snapshots",
+        path_arg(&snaps),
+    ]);
     assert!(
         out.stdout.contains("1 changed")
             && out.stdout.contains("cargo insta review --workspace-root"),

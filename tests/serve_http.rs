@@ -2,12 +2,12 @@
 //! none are answered 408 when their request time is up, and never occupy the workers, so the
 //! next request is answered.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
 
 /// `serve --http` on a free port, with a short request timeout; killed on drop.
 struct Server {
@@ -17,21 +17,17 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--http",
-                "127.0.0.1:0",
-                "--threads",
-                "4",
-                "--request-timeout-ms",
-                "300",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = common::bin(&[
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--threads",
+            "4",
+            "--request-timeout-ms",
+            "300",
+        ])
+        .stdout(Stdio::null())
+        .spawn();
         let mut stderr = child.stderr.take().unwrap();
         let mut line = Vec::new();
         let mut byte = [0u8];

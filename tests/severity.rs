@@ -8,18 +8,15 @@
 //! reader, standard library only), run here through the exec transport by the real binary over
 //! every verifier case and property.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_messenger-conformance");
+use common::BIN;
 
 /// The case records of a run of the lenient verifier over `only` (cases or properties).
 fn run_lenient(only: &str) -> (Vec<Value>, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("mc-severity-{}-{only}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch(&format!("lenient-{only}"));
     let report = dir.join("report").display().to_string();
     let counterexamples = dir.join("counterexamples").display().to_string();
     let args = [
@@ -46,17 +43,14 @@ fn run_lenient(only: &str) -> (Vec<Value>, String) {
         "serve",
         "--stdio",
     ];
-    let output = Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .output()
-        .expect("the harness binary runs");
-    let rerun = format!("messenger-conformance {}", args.join(" "));
+    let run = common::bin(&args);
+    let rerun = run.command_line();
+    let output = run.output();
     let events =
         std::fs::read_to_string(dir.join("report").join("events.jsonl")).unwrap_or_else(|e| {
             panic!(
                 "`{rerun}` wrote no events.jsonl ({e}); stderr:\n{}",
-                String::from_utf8_lossy(&output.stderr)
+                output.stderr
             )
         });
     let records: Vec<Value> = events
@@ -69,8 +63,7 @@ fn run_lenient(only: &str) -> (Vec<Value>, String) {
         "`{rerun}` must have tested the lenient verifier"
     );
     assert_eq!(
-        output.status.code(),
-        Some(1),
+        output.code, 1,
         "`{rerun}`: the lenient verifier breaks must rules, so the gate fails"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -178,32 +171,27 @@ fn the_properties_rate_a_lenient_parser_below_critical() {
 /// the failure says why; the same case without it gets the derived severity.
 #[test]
 fn a_case_override_replaces_the_derived_severity_with_its_reason() {
-    let dir = std::env::temp_dir().join(format!("mc-severity-override-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("team/mine")).unwrap();
+    let dir = common::scratch("override");
     let case = |id: &str, severity: &str| {
         format!(
             "cases:\n  - id: {id}\n    title: An expired token is refused\n    requirements: [JWT-EXP]\n    level: must\n{severity}    request:\n      platform: web\n      jwt:\n        claims: {{user_id: u-1, exp: now-1s}}\n        sign: {{key: k-web}}\n    expect: {{outcome: rejected, error: jwt_expired}}\n"
         )
     };
-    std::fs::write(
-        dir.join("team/mine/own.yaml"),
-        case(
+    common::write_file(
+        &dir.join("team/mine/own.yaml"),
+        &(case(
             "TEAM-SEV-001",
             "    severity: critical\n    severity_reason: this workspace revokes sessions by expiry alone\n",
-        ) + &case("TEAM-SEV-002", "").replace("cases:\n", ""),
-    )
-    .unwrap();
+        ) + &case("TEAM-SEV-002", "").replace("cases:\n", "")),
+    );
     let report = dir.join("report");
-    let output = Command::new(BIN)
-        .args(["run", "--only", "cases", "--broken", "jwt-exp-ignored"])
+    let output = common::bin(&["run", "--only", "cases", "--broken", "jwt-exp-ignored"])
         .args(["--extra-cases", "team", "--filter", "TEAM-SEV-", "--report"])
         .arg(&report)
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+        .dir(&dir)
+        .output();
     let events = std::fs::read_to_string(report.join("events.jsonl"))
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+        .unwrap_or_else(|e| panic!("{e}: {}", output.stderr));
     let records: Vec<Value> = events
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -1,6 +1,11 @@
 //! What the integration tests share: where the crate and its cases are, the suite, cases run
-//! against an implementation, the binary run with its output captured, scratch directories, the
-//! CI gate as `run` decides it, a signed token, and an XML well-formedness check.
+//! against an implementation, the binary run (with arguments, environment, directory, stdin and
+//! a time limit) with its output captured, the reference as an adapter command, scratch
+//! directories and case files, a report's events, the CI gate as `run` decides it, a signed
+//! token, and an XML well-formedness check.
+//!
+//! A test file starts the binary with [`bin`] (or [`cli`]) and makes its folders with
+//! [`scratch`], never by hand: one place says how.
 //!
 //! Each test file declares `mod common;` and uses what it needs, so a helper one file does not
 //! use is not dead code.
@@ -9,9 +14,11 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use messenger_conformance::adapter::builtin::BuiltinFactory;
 use messenger_conformance::adapter::AdapterFactory;
@@ -106,18 +113,217 @@ impl fmt::Display for Output {
 
 /// Run the binary from the crate root (so `cases/` is found), stdin empty, output captured.
 pub fn cli<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    cli_in(root(), args)
+    bin(args).output()
 }
 
 /// Run the binary from `dir`, stdin empty, output captured.
 pub fn cli_in<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
+    bin(args).dir(dir).output()
+}
+
+/// The binary with `args`, to be run from the crate root (so `cases/` and `tests/adapters/` are
+/// found) with an empty stdin, unless [`Bin::dir`] and [`Bin::stdin`] say otherwise.
+pub fn bin<S: AsRef<OsStr>>(args: &[S]) -> Bin {
+    let mut command = Command::new(BIN);
+    command.current_dir(root()).stdin(Stdio::null());
+    Bin {
+        command,
+        shown: Vec::new(),
+        stdin: None,
+        stdout: None,
+        stderr: None,
+    }
+    .args(args)
+}
+
+/// One run of the binary being put together: its arguments, environment, directory and stdin.
+pub struct Bin {
+    command: Command,
+    /// The arguments, for messages.
+    shown: Vec<String>,
+    stdin: Option<Vec<u8>>,
+    stdout: Option<Stdio>,
+    stderr: Option<Stdio>,
+}
+
+impl Bin {
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Bin {
+        self.shown.push(arg.as_ref().to_string_lossy().into_owned());
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<S: AsRef<OsStr>>(self, args: impl IntoIterator<Item = S>) -> Bin {
+        args.into_iter().fold(self, Bin::arg)
+    }
+
+    pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Bin {
+        self.command.env(name, value);
+        self
+    }
+
+    pub fn env_remove(mut self, name: impl AsRef<OsStr>) -> Bin {
+        self.command.env_remove(name);
+        self
+    }
+
+    /// Run it from `dir` instead of the crate root.
+    pub fn dir(mut self, dir: impl AsRef<Path>) -> Bin {
+        self.command.current_dir(dir);
+        self
+    }
+
+    /// Give it `text` on stdin (then end of file).
+    pub fn stdin(mut self, text: impl Into<Vec<u8>>) -> Bin {
+        self.stdin = Some(text.into());
+        self
+    }
+
+    /// Where [`Bin::spawn`] sends stdout (piped unless said here), e.g. `Stdio::null()` for a
+    /// run whose output nobody reads while it runs.
+    pub fn stdout(mut self, to: impl Into<Stdio>) -> Bin {
+        self.stdout = Some(to.into());
+        self
+    }
+
+    /// Where [`Bin::spawn`] sends stderr (piped unless said here).
+    pub fn stderr(mut self, to: impl Into<Stdio>) -> Bin {
+        self.stderr = Some(to.into());
+        self
+    }
+
+    /// The command line, as a reader would type it again: `messenger-conformance run ...`.
+    pub fn command_line(&self) -> String {
+        let mut words = vec!["messenger-conformance".to_string()];
+        words.extend(self.shown.iter().cloned());
+        words.join(" ")
+    }
+
+    /// Start it with stdout and stderr piped unless [`Bin::stdout`] and [`Bin::stderr`] said
+    /// otherwise (and stdin piped if [`Bin::stdin`] gave it text: that text is written, then
+    /// stdin closed).
+    pub fn spawn(mut self) -> Child {
+        let stdout = self.stdout.take().unwrap_or_else(Stdio::piped);
+        let stderr = self.stderr.take().unwrap_or_else(Stdio::piped);
+        self.command.stdout(stdout).stderr(stderr);
+        if self.stdin.is_some() {
+            self.command.stdin(Stdio::piped());
+        }
+        let mut child = self
+            .command
+            .spawn()
+            .unwrap_or_else(|e| panic!("`{}` does not start: {e}", self.shown.join(" ")));
+        if let Some(text) = self.stdin.take() {
+            let mut stdin = child.stdin.take().expect("stdin is piped");
+            std::thread::spawn(move || {
+                // The process may end without reading all of it.
+                let _ = stdin.write_all(&text);
+            });
+        }
+        child
+    }
+
+    /// Run it to its end; its output captured.
+    pub fn output(self) -> Output {
+        self.spawn()
+            .wait_with_output()
+            .expect("the binary runs")
+            .into()
+    }
+
+    /// Run it to its end, failing the test (after killing it) if it has not ended within
+    /// `seconds`: a hang is a failure, not a test that never ends.
+    pub fn within(self, seconds: u64) -> Output {
+        let line = self.command_line();
+        let mut child = self.spawn();
+        // Read both pipes while waiting, so a chatty process never blocks on a full pipe.
+        let stdout = read_in_background(child.stdout.take());
+        let stderr = read_in_background(child.stderr.take());
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for the binary") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+                panic!("`{line}` did not end within {seconds} s; stderr: {stderr}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::process::Output {
+            status,
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        }
         .into()
+    }
+}
+
+/// Everything `pipe` holds up to its end, read on a thread of its own (nothing if not piped).
+fn read_in_background(
+    pipe: Option<impl std::io::Read + Send + 'static>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// The reference implementation as an exec adapter's command: `serve --stdio` of the binary.
+pub fn reference_command() -> [&'static str; 3] {
+    [BIN, "serve", "--stdio"]
+}
+
+/// A test adapter of `tests/adapters/`, by file name.
+pub fn test_adapter(name: &str) -> PathBuf {
+    root().join("tests/adapters").join(name)
+}
+
+/// Send SIGTERM to a child this test started.
+#[cfg(unix)]
+pub fn sigterm(child: &Child) {
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+/// Wait (up to a minute, else fail) until the file at `path` holds at least `lines` lines and
+/// `ready` says the text is what the caller waits for.
+pub fn wait_for_lines(path: &Path, lines: usize, ready: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        if let Ok(text) = fs::read_to_string(path) {
+            if text.lines().count() >= lines && ready(&text) {
+                return text;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} never held {lines} lines: the run never started",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The pids of processes whose command line holds `marker`.
+#[cfg(target_os = "linux")]
+pub fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(bytes) = fs::read(entry.path().join("cmdline")) {
+            if String::from_utf8_lossy(&bytes).contains(marker) {
+                found.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    found
 }
 
 impl From<std::process::Output> for Output {
@@ -176,6 +382,44 @@ pub fn unique_path(name: &str) -> PathBuf {
     ));
     let _ = fs::remove_file(&path);
     path
+}
+
+/// A named pipe at `path` (a file no reader should block on).
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A scratch cases directory: the bundled `fixtures.yaml` and the given case files, each
+/// `(path under the directory, YAML)`, e.g. `("jwt/one.yaml", "cases: ...")`.
+pub fn cases_with(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = scratch(name);
+    fs::copy(cases_dir().join("fixtures.yaml"), dir.join("fixtures.yaml")).expect("copy fixtures");
+    for (file, text) in files {
+        write_file(&dir.join(file), text);
+    }
+    dir
+}
+
+/// Write `text` to `path`, making its folders.
+pub fn write_file(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).expect("create the file's folder");
+    }
+    fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// The records of a report directory's `events.jsonl`, each a JSON value.
+pub fn events(report: &Path) -> Vec<Value> {
+    let path = report.join("events.jsonl");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("events.jsonl holds one JSON record a line"))
+        .collect()
 }
 
 /// Every file under `dir`, at any depth.
