@@ -32,7 +32,6 @@ pub(crate) mod strategy;
 mod table;
 
 use conforming::conforming;
-pub(crate) use conforming::expected_verdict;
 pub use table::{all, find, secrets, Property};
 use table::{Generator, Invariant, Sample};
 
