@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 
 use crate::adapter::{Adapter, AdapterErrorKind};
 use crate::clock::system_now;
-use crate::contract::{Capability, Clock, FromAdapter, HelloReply, Role, SignMode, ToAdapter};
+use crate::contract::{Clock, FromAdapter, HelloReply, Role, ToAdapter};
 use crate::event::{CaseEvent, Exchange, Kind};
-use crate::judge::{self, Judgement, SkipCause};
+use crate::judge::{self, needs, Judgement, SkipCause};
 use crate::redact::Redactor;
 use crate::scenario::Expectation;
 use crate::spec::Level;
@@ -141,7 +141,7 @@ pub(crate) fn exchange(
             let mut response = serde_json::to_value(&answer).unwrap_or(Value::Null);
             redactor.value(&mut response);
             Exchanged {
-                judgement: redactor.redacted(&judged(expectation, &answer, message)),
+                judgement: redactor.redacted(&judge::judge_message(expectation, &answer, message)),
                 transcript: vec![Exchange {
                     request,
                     response: response.clone(),
@@ -178,37 +178,6 @@ pub(crate) fn exchange(
     }
 }
 
-/// The judgement of `answer`, each problem naming the requirement it breaks, its severity
-/// derived from what the request lets happen. An `unsupported` answer is a skip `hello` did not
-/// declare (a request that needs a declared lack is never sent: [`declared_lack`]), in words
-/// that say what the request needed.
-fn judged(expectation: &Expectation, answer: &FromAdapter, message: &ToAdapter) -> Judgement {
-    if let FromAdapter::Unsupported(unsupported) = answer {
-        let (need, remedy) = match needs(message) {
-            Some(capability) => (
-                format!("{} (`{capability}`)", capability.describe()),
-                format!(
-                    "answer it, or declare `\"lacks\": [\"{capability}\"]` in hello if the \
-                     implementation cannot do it"
-                ),
-            ),
-            None => (
-                format!(
-                    "what this request needs (the {} role, which hello offers)",
-                    role_of(message).map_or("", Role::as_str)
-                ),
-                "answer it: `unsupported` is only for what hello declares the implementation lacks"
-                    .to_string(),
-            ),
-        };
-        return judge::undeclared_unsupported(&unsupported.message, &need, &remedy);
-    }
-    let mut judgement = judge::judge(expectation, answer);
-    judge::breaks::name_requirements(&mut judgement.problems, message, expectation);
-    judge::severity::derive(&mut judgement, message, answer);
-    judgement
-}
-
 /// Why a case or property of `role` cannot run against an implementation that said `hello`,
 /// if it cannot: the role is not offered, or it needs the injected instant and the
 /// implementation reads its own clock.
@@ -233,29 +202,6 @@ pub(crate) fn skip_reason(
         ))
     } else {
         None
-    }
-}
-
-/// The capability `message` needs beyond its role, if any: its sign mode, or for a verify whose
-/// fields do not all have their contract's types, the reading of such requests.
-pub(crate) fn needs(message: &ToAdapter) -> Option<Capability> {
-    match message {
-        ToAdapter::Sign(sign) => Some(match sign.mode {
-            SignMode::UserHash => Capability::SignUserHash,
-            SignMode::Jwt => Capability::SignJwt,
-        }),
-        ToAdapter::Verify(verify) => {
-            (!crate::reference::well_typed(&verify.request)).then_some(Capability::IllTypedRequests)
-        }
-        ToAdapter::Hello(_) | ToAdapter::Bye => None,
-    }
-}
-
-fn role_of(message: &ToAdapter) -> Option<Role> {
-    match message {
-        ToAdapter::Verify(_) => Some(Role::Verifier),
-        ToAdapter::Sign(_) => Some(Role::Signer),
-        ToAdapter::Hello(_) | ToAdapter::Bye => None,
     }
 }
 
@@ -286,7 +232,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::contract::{SignRequest, User, VerifyRequest};
+    use crate::contract::{Capability, SignMode, SignRequest, User, VerifyRequest};
     use crate::reference::Reference;
 
     fn sign(mode: SignMode) -> ToAdapter {
@@ -361,7 +307,7 @@ mod tests {
             message: "no tokens here".into(),
         });
         let expectation = Expectation::AnyOf { verdicts: vec![] };
-        let judgement = judged(&expectation, &unsupported, &sign(SignMode::Jwt));
+        let judgement = judge::judge_message(&expectation, &unsupported, &sign(SignMode::Jwt));
         assert_eq!(judgement.class, crate::judge::OutcomeClass::Skipped);
         assert_eq!(judgement.skip, Some(SkipCause::Undeclared));
         assert_eq!(
@@ -369,7 +315,7 @@ mod tests {
             Some("answered `unsupported` (\"no tokens here\"), but hello declared no lack of JWT signing (`sign_jwt`): answer it, or declare `\"lacks\": [\"sign_jwt\"]` in hello if the implementation cannot do it")
         );
         let verify = verify(json!({"action": "boot", "platform": "web"}));
-        let judgement = judged(&expectation, &unsupported, &verify);
+        let judgement = judge::judge_message(&expectation, &unsupported, &verify);
         assert!(
             judgement.skip_reason.as_deref().unwrap().contains(
                 "hello declared no lack of what this request needs (the verifier role, which hello offers)"

@@ -295,8 +295,7 @@ fn smoke_verify(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) 
     };
     let expectation = Expectation::for_verify_request(&request);
     let message = ToAdapter::Verify(request);
-    let unsupported = ("verify", "verify", "though hello offers the verifier role");
-    let Some(answer) = answer(peer, checks, timeout, &message, unsupported)? else {
+    let Some(answer) = answer(peer, checks, timeout, &message, "verify")? else {
         return Some(());
     };
     let wanted = match &expectation {
@@ -332,8 +331,7 @@ fn smoke_sign(peer: &mut Peer, checks: &mut Checklist<'_>, timeout: Duration) ->
     };
     let expectation = Expectation::for_sign_request(&request);
     let message = ToAdapter::Sign(request);
-    let unsupported = ("sign", "user_hash sign", "though hello offers the signer role and declares no lack of user_hash signing: if the implementation cannot make one, declare `\"lacks\": [\"sign_user_hash\"]` in hello");
-    if let Some(answer) = answer(peer, checks, timeout, &message, unsupported)? {
+    if let Some(answer) = answer(peer, checks, timeout, &message, "sign")? {
         let pass = "the signed user_hash is the lowercase hex HMAC-SHA256 of the user_id";
         judged(&expectation, &answer, &message, pass.into(), checks);
     }
@@ -352,30 +350,31 @@ fn smoke_sign_jwt(
     };
     let request = jwt_sign_request(now);
     let message = ToAdapter::Sign(request.clone());
-    let unsupported = ("jwt sign", "JWT sign", "though hello declares no lack of JWT signing: each JWT signer case would be a skip hello did not declare, which fails the gate. If the implementation cannot make a JWT, declare `\"lacks\": [\"sign_jwt\"]` in hello");
-    if let Some(answer) = answer(peer, checks, timeout, &message, unsupported)? {
+    if let Some(answer) = answer(peer, checks, timeout, &message, "jwt sign")? {
         judge_jwt_answer(&request, clock, &answer, checks);
     }
     Some(())
 }
 
 /// Sends `message` (called `what`) and checks the raw answer ([`decoded`]): the answer to
-/// judge, if its type answers the request and it is not `unsupported`, which fails as `a plain
-/// {plain} was answered unsupported (...), {why}`. `None` when nothing usable came back.
+/// judge, if its type answers the request and it is not `unsupported`, which fails in the
+/// run's words ([`judge::unsupported`]: the skip hello did not declare, and what to declare).
+/// `None` when nothing usable came back.
 fn answer(
     peer: &mut Peer,
     checks: &mut Checklist<'_>,
     timeout: Duration,
     message: &ToAdapter,
-    (what, plain, why): (&str, &str, &str),
+    what: &str,
 ) -> Option<Option<FromAdapter>> {
     let raw = peer.ask(message, what, checks, timeout)?;
     match decoded(message, &raw, what, peer.channel(), checks) {
         Some(FromAdapter::Unsupported(unsupported)) => {
-            let said = unsupported.message;
-            checks.fail(format!(
-                "a plain {plain} was answered unsupported ({said}), {why}"
-            ));
+            report(
+                &judge::unsupported(&unsupported.message, message),
+                what,
+                checks,
+            );
             Some(None)
         }
         answer => Some(answer),

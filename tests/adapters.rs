@@ -712,7 +712,7 @@ fn smoke_reports_what_hello_declares_lacking_and_does_not_ask_for_it() {
         "{output}"
     );
     assert!(
-        output.stdout.lines().any(|l| l.starts_with("FAIL   a plain JWT sign was answered unsupported (dodged), though hello declares no lack of JWT signing")
+        output.stdout.lines().any(|l| l.starts_with(r#"FAIL   jwt sign: answered `unsupported` ("dodged"), but hello declared no lack of JWT signing (`sign_jwt`)"#)
             && l.contains(r#"declare `"lacks": ["sign_jwt"]` in hello"#)),
         "{output}"
     );

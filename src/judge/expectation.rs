@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::contract::{
-    DropReason, ErrorCode, FromAdapter, Identity, Object, Outcome, SignRequest, VerifyRequest,
+    DropReason, ErrorCode, FromAdapter, Identity, Object, Outcome, SignRequest, Verdict,
+    VerifyRequest,
 };
 
 /// What a step expects back, with every template and time resolved.
@@ -79,6 +80,30 @@ pub struct ExpectedVerdict {
 }
 
 impl ExpectedVerdict {
+    /// A verdict as the expectation it is: exactly this verdict, and no other code.
+    pub(crate) fn exactly(verdict: &Verdict) -> ExpectedVerdict {
+        ExpectedVerdict {
+            outcome: verdict.outcome,
+            error: verdict.error,
+            also: Vec::new(),
+            verified: verdict.verified,
+            identity: verdict.identity.clone(),
+            applied: verdict.attributes.applied.clone(),
+            dropped: verdict.attributes.dropped.clone(),
+        }
+    }
+
+    /// What the verifier rules require for `request`: the reference's verdict, with the code of
+    /// every other rule the request breaks (any of them conforms too).
+    pub(crate) fn for_verify_request(request: &VerifyRequest) -> ExpectedVerdict {
+        let mut expected = ExpectedVerdict::exactly(&crate::reference::verify(request));
+        expected.also = crate::reference::broken_rules(request)
+            .into_iter()
+            .filter(|code| Some(*code) != expected.error)
+            .collect();
+        expected
+    }
+
     /// A rejection with `code` and nothing else: the shape every rejected verdict has.
     pub(crate) fn rejected(code: ErrorCode) -> ExpectedVerdict {
         ExpectedVerdict {
@@ -94,23 +119,9 @@ impl ExpectedVerdict {
 }
 
 impl Expectation {
-    /// What the verifier rules require for `request`: the reference's verdict, with the code of
-    /// every other rule the request breaks (any of them conforms too).
+    /// What the verifier rules require for `request` ([`ExpectedVerdict::for_verify_request`]).
     pub(crate) fn for_verify_request(request: &VerifyRequest) -> Expectation {
-        let verdict = crate::reference::verify(request);
-        let also = crate::reference::broken_rules(request)
-            .into_iter()
-            .filter(|code| Some(*code) != verdict.error)
-            .collect();
-        Expectation::Verdict(ExpectedVerdict {
-            outcome: verdict.outcome,
-            error: verdict.error,
-            also,
-            verified: verdict.verified,
-            identity: verdict.identity,
-            applied: verdict.attributes.applied,
-            dropped: verdict.attributes.dropped,
-        })
+        Expectation::Verdict(ExpectedVerdict::for_verify_request(request))
     }
 
     /// What the signer rules require for `request` (CONTRACT, the signer rules and "Inputs the

@@ -190,13 +190,6 @@ impl Problem {
     }
 
     /// A case file the harness cannot turn into requests (`error` says why).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "run.rs still writes this problem out; use it there"
-        )
-    )]
     pub(crate) fn unbuildable_case(error: impl std::fmt::Display) -> Problem {
         Problem::new(
             Severity::Major,
@@ -208,13 +201,6 @@ impl Problem {
     }
 
     /// A property whose run stopped before its end (`reason`, from the property runner).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "properties/mod.rs still writes this problem out; use it there"
-        )
-    )]
     pub(crate) fn property_aborted(reason: impl std::fmt::Display) -> Problem {
         Problem::new(
             Severity::Major,
@@ -345,9 +331,9 @@ mod tests {
         );
     }
 
-    /// The problems the runner and the property runner still write out by hand (`run.rs`,
-    /// `properties/mod.rs`): the constructors say the same words, so using them changes no
-    /// report.
+    /// The problems the runner and the property runner build (`run/case.rs`,
+    /// `properties/mod.rs`) say the words they wrote out by hand before the constructors, so
+    /// using them changed no report.
     #[test]
     fn the_named_problems_say_what_the_runners_say() {
         assert_eq!(

@@ -85,17 +85,18 @@ pub(super) fn judge_any_of(
         },
         index + 1
     );
-    let summary = Problem {
-        requirement: named.first().and_then(|p| p.requirement.clone()),
-        ..Problem::new(
-            severity,
-            "answer",
-            format!("any one of the conforming answers: {}", listed.join("; ")),
-            describe_answer(answer),
-            why,
-        )
-        .at_level(level)
-    };
+    let mut summary = Problem::new(
+        severity,
+        "answer",
+        format!("any one of the conforming answers: {}", listed.join("; ")),
+        describe_answer(answer),
+        why,
+    )
+    .at_level(level);
+    // The summary breaks the rule its first named deed breaks, if that one names it.
+    if let Some(requirement) = named.first().and_then(|p| p.requirement.clone()) {
+        summary = summary.breaking(requirement);
+    }
     let named_fields: Vec<String> = named.iter().map(|p| p.field.clone()).collect();
     let mut problems = vec![summary];
     problems.extend(named);

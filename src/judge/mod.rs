@@ -20,7 +20,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::contract::{ErrorCode, FromAdapter, Outcome, ToAdapter, Verdict};
+use crate::contract::{
+    Capability, ErrorCode, FromAdapter, Outcome, Role, SignMode, ToAdapter, Verdict,
+};
 use judgement::unexpected_type;
 
 pub mod breaks;
@@ -55,11 +57,57 @@ pub(crate) fn not_run(what: &str, reason: &str) -> Judgement {
     )
 }
 
-/// An `unsupported` answer to a request `hello` declared no lack for (the harness never sends
-/// one that needs a declared lack): a skip the implementation did not declare, which fails the
-/// gate for a `must` case. `need` names what the request needs (`JWT signing (\`sign_jwt\`)`),
-/// `remedy` what to do.
-pub(crate) fn undeclared_unsupported(message: &str, need: &str, remedy: &str) -> Judgement {
+/// An `unsupported` answer (`said`) to `message`, a request `hello` declared no lack for (the
+/// harness never sends one that needs a declared lack): a skip the implementation did not
+/// declare, which fails the gate for a `must` case, in words that say what the request needed.
+/// The run records it; smoke fails with it.
+pub(crate) fn unsupported(said: &str, message: &ToAdapter) -> Judgement {
+    let (need, remedy) = match needs(message) {
+        Some(capability) => (
+            format!("{} (`{capability}`)", capability.describe()),
+            format!(
+                "answer it, or declare `\"lacks\": [\"{capability}\"]` in hello if the \
+                 implementation cannot do it"
+            ),
+        ),
+        None => (
+            format!(
+                "what this request needs (the {} role, which hello offers)",
+                role_of(message).map_or("", Role::as_str)
+            ),
+            "answer it: `unsupported` is only for what hello declares the implementation lacks"
+                .to_string(),
+        ),
+    };
+    undeclared_unsupported(said, &need, &remedy)
+}
+
+/// The capability `message` needs beyond its role, if any: its sign mode, or for a verify whose
+/// fields do not all have their contract's types, the reading of such requests.
+pub(crate) fn needs(message: &ToAdapter) -> Option<Capability> {
+    match message {
+        ToAdapter::Sign(sign) => Some(match sign.mode {
+            SignMode::UserHash => Capability::SignUserHash,
+            SignMode::Jwt => Capability::SignJwt,
+        }),
+        ToAdapter::Verify(verify) => {
+            (!crate::reference::well_typed(&verify.request)).then_some(Capability::IllTypedRequests)
+        }
+        ToAdapter::Hello(_) | ToAdapter::Bye => None,
+    }
+}
+
+fn role_of(message: &ToAdapter) -> Option<Role> {
+    match message {
+        ToAdapter::Verify(_) => Some(Role::Verifier),
+        ToAdapter::Sign(_) => Some(Role::Signer),
+        ToAdapter::Hello(_) | ToAdapter::Bye => None,
+    }
+}
+
+/// An `unsupported` answer that says nothing of the request: `need` names what the request
+/// needs (`JWT signing (\`sign_jwt\`)`), `remedy` what to do.
+fn undeclared_unsupported(message: &str, need: &str, remedy: &str) -> Judgement {
     Judgement::skipped(
         SkipCause::Undeclared,
         format!(
@@ -99,13 +147,17 @@ pub(crate) fn judge(expectation: &Expectation, answer: &FromAdapter) -> Judgemen
 }
 
 /// [`judge`], each problem naming the requirement the answer to `message` breaks, and its
-/// severity derived from what the request lets happen: the judgement a run records, and the one
-/// `smoke` shows.
+/// severity derived from what the request lets happen; an `unsupported` answer is a skip hello
+/// did not declare, in words that say what `message` needed ([`unsupported`]). The judgement a
+/// run records, and the one `smoke` shows.
 pub(crate) fn judge_message(
     expectation: &Expectation,
     answer: &FromAdapter,
     message: &ToAdapter,
 ) -> Judgement {
+    if let FromAdapter::Unsupported(answer) = answer {
+        return unsupported(&answer.message, message);
+    }
     let mut judgement = judge(expectation, answer);
     breaks::name_requirements(&mut judgement.problems, message, expectation);
     severity::derive(&mut judgement, message, answer);

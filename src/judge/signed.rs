@@ -168,43 +168,31 @@ fn refusal_rule(request: &SignRequest, signed: &Signed) -> (&'static str, &'stat
 fn wrong_verdict(expected: &str, actual: &str, why: String) -> Judgement {
     Judgement::from_problems(
         OutcomeClass::WrongVerdict,
-        vec![Problem {
-            field: "type".into(),
-            expected: expected.into(),
-            actual: actual.into(),
-            why,
-            severity: Severity::Major,
-            level: None,
-            requirement: None,
-        }],
+        vec![Problem::wrong_type(expected, actual, why)],
     )
 }
 
 fn missing(field: &str) -> Problem {
-    Problem {
-        field: field.into(),
-        expected: format!("a `{field}` string"),
-        actual: "null".into(),
-        why: "the front end has nothing to pass to the Messenger".into(),
-        severity: Severity::Major,
-        level: None,
-        requirement: None,
-    }
+    Problem::new(
+        Severity::Major,
+        field,
+        format!("a `{field}` string"),
+        "null",
+        "the front end has nothing to pass to the Messenger",
+    )
 }
 
 fn judge_user_hash(expected: &str, actual: Option<&str>) -> Vec<Problem> {
     match actual {
         None => vec![missing("user_hash")],
         Some(actual) if actual == expected => vec![],
-        Some(actual) => vec![Problem {
-            field: "user_hash".into(),
-            expected: expected.into(),
-            actual: actual.into(),
-            why: "the user_hash must be lowercase hex HMAC-SHA256 of the platform's secret over the user_id (else the email); any other value is refused when identity verification is enforced".into(),
-            severity: Severity::Major,
-            level: None,
-            requirement: None,
-        }],
+        Some(actual) => vec![Problem::new(
+            Severity::Major,
+            "user_hash",
+            expected,
+            actual,
+            "the user_hash must be lowercase hex HMAC-SHA256 of the platform's secret over the user_id (else the email); any other value is refused when identity verification is enforced",
+        )],
     }
 }
 
@@ -212,26 +200,22 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
     let decoded = match jws::decode_unverified(token) {
         Ok(decoded) => decoded,
         Err(error) => {
-            return vec![Problem {
-                field: "jwt".into(),
-                expected: "a compact JWS with header alg HS256, three canonical base64url parts, JSON header and claims".into(),
-                actual: error.to_string(),
-                why: format!(
+            return vec![Problem::new(
+                Severity::Major,
+                "jwt",
+                "a compact JWS with header alg HS256, three canonical base64url parts, JSON header and claims",
+                error.to_string(),
+                format!(
                     "a verifier following this profile refuses this token with {} (CONTRACT rule {})",
                     error.code(),
                     error.rule()
                 ),
-                severity: Severity::Major,
-                level: None,
-                // The header's `alg` or `crit` (rule 2.3), else the token's form (rule 2.2).
-                requirement: Some(
-                    match error.rule() {
-                        "2.3" => "SIGN-JWT-HEADER",
-                        _ => "SIGN-JWT-SIGNATURE",
-                    }
-                    .into(),
-                ),
-            }];
+            )
+            // The header's `alg` or `crit` (rule 2.3), else the token's form (rule 2.2).
+            .breaking(match error.rule() {
+                "2.3" => "SIGN-JWT-HEADER",
+                _ => "SIGN-JWT-SIGNATURE",
+            })];
         }
     };
     let (token_header, token_claims) = (&decoded.header.members, &decoded.claims.members);
@@ -248,15 +232,13 @@ fn judge_jwt(secret: &str, header: &Object, claims: &Object, token: &str) -> Vec
         decoded.verifies_under(secret.as_bytes())
     };
     if !verifies {
-        problems.push(Problem {
-            field: "signature".into(),
-            expected: "HMAC-SHA256 under the key's secret".into(),
-            actual: "a signature that does not verify under that secret".into(),
-            why: "a verifier following this profile refuses it with jwt_signature_invalid: sign with the key configured for this platform".into(),
-            severity: Severity::Major,
-            level: None,
-            requirement: None,
-        });
+        problems.push(Problem::new(
+            Severity::Major,
+            "signature",
+            "HMAC-SHA256 under the key's secret",
+            "a signature that does not verify under that secret",
+            "a verifier following this profile refuses it with jwt_signature_invalid: sign with the key configured for this platform",
+        ));
     }
     problems.extend(judge_header(header, token_header));
     problems.extend(judge_claims(claims, token_claims));
@@ -332,15 +314,16 @@ pub(crate) fn typ_problem(typ: Option<&Value>) -> Option<Problem> {
     match typ {
         None => None,
         Some(Value::String(text)) if text.eq_ignore_ascii_case("JWT") => None,
-        Some(other) => Some(Problem {
-            field: "header.typ".into(),
-            expected: "absent, or \"JWT\" (in any case)".into(),
-            actual: other.to_string(),
-            why: "typ is not read by verifiers following this profile: harmless to them, but RFC 7519 section 5.1 reserves it for the media type \"JWT\", and a JWT library that checks typ (to keep other JOSE objects out) refuses this token; leave typ out, as ruby-jwt does, or write \"JWT\"".into(),
-            severity: Severity::Minor,
-            level: Some(Level::Should),
-            requirement: None,
-        }),
+        Some(other) => Some(
+            Problem::new(
+                Severity::Minor,
+                "header.typ",
+                "absent, or \"JWT\" (in any case)",
+                other.to_string(),
+                "typ is not read by verifiers following this profile: harmless to them, but RFC 7519 section 5.1 reserves it for the media type \"JWT\", and a JWT library that checks typ (to keep other JOSE objects out) refuses this token; leave typ out, as ruby-jwt does, or write \"JWT\"",
+            )
+            .at_level(Level::Should),
+        ),
     }
 }
 
@@ -373,15 +356,13 @@ fn header_problem(name: &str, want: Option<&Value>, got: Option<&Value>) -> Prob
             Severity::Major,
         ),
     };
-    Problem {
-        field: format!("header.{name}"),
-        expected: want.map_or_else(|| "absent".to_string(), Value::to_string),
-        actual: shown,
-        why,
+    Problem::new(
         severity,
-        level: None,
-        requirement: None,
-    }
+        format!("header.{name}"),
+        want.map_or_else(|| "absent".to_string(), Value::to_string),
+        shown,
+        why,
+    )
 }
 
 fn member_problem(part: &str, name: &str, want: Option<&Value>, got: Option<&Value>) -> Problem {
@@ -393,15 +374,13 @@ fn member_problem(part: &str, name: &str, want: Option<&Value>, got: Option<&Val
         ("user_id", _) => "user_id must be the user's id as a string: the verifier compares it with the request (jwt_claims_invalid or jwt_identity_mismatch otherwise)".into(),
         _ => format!("`{name}` must be a top-level claim with exactly this value: the verifier applies claims as attributes"),
     };
-    Problem {
-        field: format!("{part}.{name}"),
-        expected: want.map_or_else(|| "absent".to_string(), |v| v.to_string()),
-        actual: show(got),
+    Problem::new(
+        Severity::Major,
+        format!("{part}.{name}"),
+        want.map_or_else(|| "absent".to_string(), |v| v.to_string()),
+        show(got),
         why,
-        severity: Severity::Major,
-        level: None,
-        requirement: None,
-    }
+    )
 }
 
 fn show(value: Option<&Value>) -> String {

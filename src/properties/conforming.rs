@@ -4,7 +4,7 @@
 //! may break several rules and touch the choices CONTRACT leaves open, so its expectation is
 //! computed:
 //! - **must**: the reference's verdict, accepting the code of *every* rule the request breaks
-//!   ([`reference::broken_rules`]), so a verifier that checks the rules in another order
+//!   ([`broken_rules`](crate::reference::broken_rules)), so a verifier that checks the rules in another order
 //!   conforms; where the token's `kid` names another of the platform's keys than the one
 //!   that signed, also the verdict of a verifier that trusts `kid` (a `may` choice); and, for an
 //!   accepted token that carries a claim the profile leaves unchecked (`aud`, `iss`, `sub`,
@@ -20,8 +20,8 @@ use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine as _};
 use serde_json::Value;
 
-use crate::contract::{ErrorCode, Outcome, Verdict, VerifyRequest};
-use crate::reference::{self, jws};
+use crate::contract::{ErrorCode, Outcome, VerifyRequest};
+use crate::reference::jws;
 use crate::scenario::{Expectation, ExpectedVerdict};
 
 /// The conforming answers to one generated verify request.
@@ -35,9 +35,9 @@ pub(crate) struct Conforming {
 
 /// The conforming answers to `request`.
 pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
-    let reference = expected_for(request);
+    let reference = ExpectedVerdict::for_verify_request(request);
     let mut verdicts = vec![reference.clone()];
-    if let Some(trusting) = trusting_kid(request).map(|r| expected_for(&r)) {
+    if let Some(trusting) = trusting_kid(request).map(|r| ExpectedVerdict::for_verify_request(&r)) {
         if trusting != reference {
             verdicts.push(trusting);
         }
@@ -50,7 +50,7 @@ pub(crate) fn conforming(request: &VerifyRequest) -> Conforming {
         _ => Expectation::AnyOf { verdicts },
     };
     let mut should: Vec<ExpectedVerdict> = respelled_canonically(request)
-        .map(|r| expected_for(&r))
+        .map(|r| ExpectedVerdict::for_verify_request(&r))
         .filter(|lenient| !matches(&must, lenient))
         .into_iter()
         .collect();
@@ -74,29 +74,6 @@ fn carries_unchecked_claim(request: &VerifyRequest) -> bool {
                 .any(|name| claims.contains_key(*name))
                 || claims.get("iat").is_some_and(|iat| !iat.is_number())
         })
-}
-
-/// The reference's verdict as an expectation, with the code of every rule the request breaks.
-pub(crate) fn expected_for(request: &VerifyRequest) -> ExpectedVerdict {
-    let mut expected = expected_verdict(&reference::verify(request));
-    expected.also = reference::broken_rules(request)
-        .into_iter()
-        .filter(|code| Some(*code) != expected.error)
-        .collect();
-    expected
-}
-
-/// A verdict as the expectation it is.
-pub(crate) fn expected_verdict(verdict: &Verdict) -> ExpectedVerdict {
-    ExpectedVerdict {
-        outcome: verdict.outcome,
-        error: verdict.error,
-        also: Vec::new(),
-        verified: verdict.verified,
-        identity: verdict.identity.clone(),
-        applied: verdict.attributes.applied.clone(),
-        dropped: verdict.attributes.dropped.clone(),
-    }
 }
 
 fn matches(expectation: &Expectation, verdict: &ExpectedVerdict) -> bool {
@@ -172,6 +149,7 @@ mod tests {
     use proptest::test_runner::{Config, TestRunner};
 
     use super::*;
+    use crate::reference;
     use crate::properties::recipe::build_verify;
     use crate::properties::strategy;
     use crate::scenario::DEFAULT_NOW;

@@ -13,7 +13,7 @@ use super::recipe::ENCODED_SECRETS;
 use super::recipe::{build_verify, IDV_SECRETS, KEY_POOL};
 use super::sign::build_sign;
 use super::table::Sample;
-use super::{expected_verdict, Property};
+use super::Property;
 use crate::contract::{ErrorCode, FromAdapter, Platform, SignMode, Workspace};
 use crate::reference;
 
@@ -258,7 +258,7 @@ fn secret_reference(secret: &str) -> String {
 /// The reference's verdict; for a rejection, the codes of the other rules the request breaks
 /// in `also`, as the property judged it (a shrunk request may break several).
 fn verdict_expect(verdict: &crate::contract::Verdict, broken: &[ErrorCode]) -> Value {
-    let expected = expected_verdict(verdict);
+    let expected = crate::judge::ExpectedVerdict::exactly(verdict);
     let mut expect = Map::new();
     expect.insert("outcome".into(), json!(expected.outcome));
     if let Some(error) = expected.error {

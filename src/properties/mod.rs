@@ -32,7 +32,6 @@ pub(crate) mod strategy;
 mod table;
 
 use conforming::conforming;
-pub(crate) use conforming::expected_verdict;
 pub use table::{all, find, secrets, Property};
 use table::{Generator, Invariant, Sample};
 
@@ -313,18 +312,9 @@ impl Property {
                 run(trial, None)
             }
             Err(TestError::Abort(reason)) => {
-                let problem = Problem {
-                    field: "property".into(),
-                    expected: "a completed property run".into(),
-                    actual: format!("aborted: {reason}"),
-                    why: "the property could not run to the end".into(),
-                    severity: Severity::Major,
-                    level: None,
-                    requirement: None,
-                };
                 let aborted = Exchanged::unsent(Judgement::from_problems(
                     OutcomeClass::AdapterError,
-                    vec![problem],
+                    vec![Problem::property_aborted(reason)],
                 ));
                 run(aborted, None)
             }
@@ -513,15 +503,13 @@ fn summary(judgement: &Judgement) -> String {
 }
 
 fn flaky(judgement: &Judgement) -> Judgement {
-    let problem = Problem {
-        field: "verdict".into(),
-        expected: "the same answer each time the same request is sent".into(),
-        actual: format!("a failing answer first, then {} on replay", judgement.class.as_str()),
-        why: "an implementation whose verdict changes for the same request cannot be trusted (state leaks between requests)".into(),
-        severity: Severity::Major,
-        level: None,
-        requirement: None,
-    };
+    let problem = Problem::new(
+        Severity::Major,
+        "verdict",
+        "the same answer each time the same request is sent",
+        format!("a failing answer first, then {} on replay", judgement.class.as_str()),
+        "an implementation whose verdict changes for the same request cannot be trusted (state leaks between requests)",
+    );
     Judgement::from_problems(OutcomeClass::WrongDetail, vec![problem])
 }
 
@@ -541,15 +529,13 @@ pub(crate) fn expected_signature(request: &crate::contract::SignRequest) -> Expe
 }
 
 fn must_reject(actual: &Value) -> Option<Problem> {
-    (actual.get("outcome").and_then(Value::as_str) == Some(Outcome::Accepted.as_str())).then(|| Problem {
-        field: "outcome".into(),
-        expected: "rejected".into(),
-        actual: "accepted".into(),
-        why: "a token with any character changed must not verify: its signature no longer matches".into(),
-        severity: Severity::Critical,
-        level: None,
-        requirement: None,
-    })
+    (actual.get("outcome").and_then(Value::as_str) == Some(Outcome::Accepted.as_str())).then(|| Problem::new(
+        Severity::Critical,
+        "outcome",
+        "rejected",
+        "accepted",
+        "a token with any character changed must not verify: its signature no longer matches",
+    ))
 }
 
 fn locked_never_applied(actual: &Value, message: &ToAdapter) -> Option<Problem> {
@@ -564,16 +550,13 @@ fn locked_never_applied(actual: &Value, message: &ToAdapter) -> Option<Problem> 
         .locked_attributes
         .iter()
         .find(|name| applied.contains_key(name.as_str()))?;
-    Some(Problem {
-        field: format!("attributes.{locked}"),
-        expected: "dropped (locked_attribute)".into(),
-        actual: format!("applied {}", applied[locked.as_str()]),
-        why: "a locked attribute changed without a valid JWT: only a signed token may change it"
-            .into(),
-        severity: Severity::Critical,
-        level: None,
-        requirement: None,
-    })
+    Some(Problem::new(
+        Severity::Critical,
+        format!("attributes.{locked}"),
+        "dropped (locked_attribute)",
+        format!("applied {}", applied[locked.as_str()]),
+        "a locked attribute changed without a valid JWT: only a signed token may change it",
+    ))
 }
 
 fn same_answer(first: &Value, second: &Value) -> Option<Problem> {
@@ -584,15 +567,15 @@ fn same_answer(first: &Value, second: &Value) -> Option<Problem> {
         }
         v
     };
-    (strip(first) != strip(second)).then(|| Problem {
-        // Not `verdict` or `outcome`: those name the rule the reference refuses by, and this
-        // problem breaks no verdict rule, only consistency.
-        field: "answer to the same request, sent again".into(),
-        expected: strip(first).to_string(),
-        actual: strip(second).to_string(),
-        why: "the same request must get the same verdict: a verdict that changes leaks state between requests".into(),
-        severity: Severity::Major,
-        level: None,
-        requirement: None,
+    (strip(first) != strip(second)).then(|| {
+        Problem::new(
+            Severity::Major,
+            // Not `verdict` or `outcome`: those name the rule the reference refuses by, and this
+            // problem breaks no verdict rule, only consistency.
+            "answer to the same request, sent again",
+            strip(first).to_string(),
+            strip(second).to_string(),
+            "the same request must get the same verdict: a verdict that changes leaks state between requests",
+        )
     })
 }

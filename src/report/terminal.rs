@@ -381,15 +381,16 @@ mod tests {
             path: Some("r/x.yaml".into()),
             written: "written to r/x.yaml".into(),
         });
-        old.problems.push(crate::judge::Problem {
-            field: "counterexample".into(),
-            expected: "no counterexample".into(),
-            actual: "shrunk to case PROP-JWT-SINGLE-FAULT-7 (written to r/x.yaml)".into(),
-            why: "reproduce with `messenger-conformance run --seed 7`, or run the counterexample case".into(),
-            severity: typed.severity.unwrap(),
-            level: Some(Level::Should),
-            requirement: None,
-        });
+        old.problems.push(
+            crate::judge::Problem::new(
+                typed.severity.unwrap(),
+                "counterexample",
+                "no counterexample",
+                "shrunk to case PROP-JWT-SINGLE-FAULT-7 (written to r/x.yaml)",
+                "reproduce with `messenger-conformance run --seed 7`, or run the counterexample case",
+            )
+            .at_level(Level::Should),
+        );
         let text = render_failure(&typed);
         assert!(text.contains("  counterexample: expected no counterexample, got shrunk to case PROP-JWT-SINGLE-FAULT-7 (written to r/x.yaml)\n    why it matters (major, should rule): reproduce with `"), "{text}");
         assert_eq!(text, render_failure(&old));

@@ -8,7 +8,7 @@ use crate::clock::system_now;
 use crate::contract::HelloReply;
 use crate::event::{CaseEvent, Kind, RunHeader, RunOptions};
 use crate::exchange::{declared_lack, exchange, instant, skip_reason, Exchanged, Subject};
-use crate::judge::{self, Judgement, OutcomeClass, Problem, Severity};
+use crate::judge::{self, Judgement, OutcomeClass, Problem};
 use crate::redact::Redactor;
 use crate::scenario::LoadedCase;
 
@@ -53,18 +53,9 @@ fn exchanged(adapter: &mut dyn Adapter, case: &LoadedCase, redactor: &Redactor) 
     let steps = match case.build(instant(&hello, case.now)) {
         Ok(steps) => steps,
         Err(error) => {
-            let problem = Problem {
-                field: "case".into(),
-                expected: "a case the harness can build".into(),
-                actual: error.to_string(),
-                why: "the case itself is broken: fix the case file".into(),
-                severity: Severity::Major,
-                level: None,
-                requirement: None,
-            };
             return Exchanged::unsent(Judgement::from_problems(
                 OutcomeClass::AdapterError,
-                vec![problem],
+                vec![Problem::unbuildable_case(error)],
             ));
         }
     };
