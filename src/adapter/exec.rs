@@ -678,13 +678,18 @@ impl ExecProcess {
             .unwrap_or_else(|| "it is still running".into())
     }
 
-    /// Waits up to `within` for the process to exit.
+    /// Waits up to `within` for the process to exit, checking often at first (an adapter
+    /// that was told `bye` is usually gone within a millisecond), then every 5 ms.
     pub(crate) fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
+        let mut pause = Duration::from_micros(200);
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => return Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                Ok(None) if Instant::now() < deadline => {
+                    thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                    pause = (pause * 2).min(Duration::from_millis(5));
+                }
                 _ => return None,
             }
         }
