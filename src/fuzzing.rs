@@ -8,9 +8,8 @@
 //! (`fuzzing` implies it): the targets call them directly.
 
 use std::io::{ErrorKind, Read};
-use std::sync::{mpsc, Mutex};
 
-use crate::adapter::exec::{self, Pending, StdoutEvent};
+use crate::adapter::exec::{self, StdoutEvent};
 use crate::reference::json;
 
 pub use crate::reference::json::{JsonError, Parsed};
@@ -46,18 +45,11 @@ pub enum LineEvent {
 /// Run the exec adapter's line reader over `reads`, one `read` call returning each (an empty
 /// one is an `Interrupted` error, which the reader retries), then the end of the stream.
 pub fn read_lines(reads: &[&[u8]], limit: usize) -> Vec<LineEvent> {
-    // At most one event per line, plus the end: the channel never fills, so one thread will do.
-    let lines = reads.iter().flat_map(|r| r.iter()).filter(|&&b| b == b'\n');
-    let bound = lines.count() + 2;
-    let (sender, receiver) = mpsc::sync_channel(bound);
-    let pending = Mutex::new(Pending::default());
     let reader = Reads {
         reads: reads.iter(),
         current: &[],
     };
-    exec::read_lines(reader, &sender, &pending, limit, |_| false);
-    drop(sender);
-    receiver
+    exec::read_lines(reader, limit)
         .into_iter()
         .map(|event| match event {
             StdoutEvent::Line { text, more } => LineEvent::Line { text, more },
@@ -65,9 +57,6 @@ pub fn read_lines(reads: &[&[u8]], limit: usize) -> Vec<LineEvent> {
             StdoutEvent::Oversized(head) => LineEvent::Oversized(head),
             StdoutEvent::Closed { partial } => LineEvent::Closed { partial },
             StdoutEvent::ReadFailed(reason) => LineEvent::ReadFailed(reason),
-            StdoutEvent::WriteFailed(reason) => {
-                unreachable!("the reader never reports a write: {reason}")
-            }
         })
         .collect()
 }

@@ -31,41 +31,8 @@ use messenger_conformance::adapter::exec::ExecFactory;
 use messenger_conformance::adapter::http::HttpFactory;
 use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::contract::ToAdapter;
+use messenger_conformance_benches::harness_binary;
 use serde_json::json;
-
-/// The `messenger-conformance` binary, built in release mode into this bench's own profile
-/// directory (`target/release/`): a bench of another package has no `CARGO_BIN_EXE_` for it, so
-/// it is built here (a no-op when it is up to date).
-fn harness_binary() -> String {
-    let me = std::env::current_exe().expect("the bench binary's path");
-    let profile_dir = me
-        .parent()
-        .and_then(Path::parent)
-        .expect("the bench runs from target/<profile>/deps/");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "messenger-conformance",
-        ])
-        .args(["--bin", "messenger-conformance"])
-        .status()
-        .expect("cargo runs");
-    let binary = profile_dir.join(format!(
-        "messenger-conformance{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    assert!(
-        status.success() && binary.exists(),
-        "could not build {}: run `cargo build --release` at the repository root",
-        binary.display()
-    );
-    binary.display().to_string()
-}
 
 /// Set in the environment of the copy of this binary that plays the echo adapter.
 const ECHO_ENV: &str = "MESSENGER_CONFORMANCE_BENCH_ECHO";

@@ -1,21 +1,22 @@
 //! The exec transport: an implementation as a subprocess speaking JSON lines.
 //!
-//! One process per worker, one request in flight. Three threads per process keep the harness
-//! from ever blocking on it: a writer (a request larger than the pipe buffer cannot stall the
-//! caller), a stdout reader (lines capped at `MESSAGE_LIMIT`, the rest of
-//! an oversized line discarded as it streams by) and a stderr drain (the last
-//! `STDERR_LIMIT` bytes kept). The caller waits on a channel with `recv_timeout`.
+//! One process per worker, one request in flight. The caller's thread writes each request and
+//! reads its answer itself, on non-blocking pipes with `poll(2)`, so a request costs no thread
+//! hop: a request larger than the pipe buffer is written as the adapter takes it while stdout is
+//! read, lines are capped at `MESSAGE_LIMIT` (the rest of an oversized
+//! line discarded as it streams by), and every wait is bounded by the request's timeout. One
+//! thread per process drains stderr (the last `STDERR_LIMIT` bytes kept), so an adapter that
+//! logs a lot between requests never blocks on it.
 //!
 //! Any adapter error kills the process (its whole process group, so `sh -c` or `npx` wrappers do
 //! not leave a hung child behind) and the next call starts a fresh one, replaying the handshake.
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -266,7 +267,7 @@ fn with_stderr_tail(message: String, tail: &str) -> String {
 // One process
 // ---------------------------------------------------------------------------------------------
 
-/// What the stdout reader (or the stdin writer) reports.
+/// What the stdout reader reports.
 #[derive(Debug)]
 pub(crate) enum StdoutEvent {
     /// One complete line, without its `\n`; `more` when more bytes had already arrived after
@@ -284,29 +285,40 @@ pub(crate) enum StdoutEvent {
         partial: Option<String>,
     },
     ReadFailed(String),
-    WriteFailed(String),
 }
 
-/// The start of a line the reader has not seen the end of yet, for "no answer" errors.
-#[derive(Debug, Default)]
-pub(crate) struct Pending {
-    head: Vec<u8>,
-    len: usize,
+/// Why no line came.
+enum NoLine {
+    /// The time was up.
+    Timeout,
+    /// Stdout had already ended.
+    Gone,
 }
 
 /// A running adapter process: the raw exec transport. [`ExecAdapter`] builds on it; `smoke`
 /// uses it directly to see every line.
+///
+/// The caller's thread writes the requests and reads the answers itself, with non-blocking
+/// pipes and `poll(2)`: no thread hop on the way there or back. A request larger than the pipe
+/// buffer is written as the adapter reads it, while its stdout is read, so a caller never
+/// blocks on either pipe, and every wait is bounded by the request's timeout.
 pub(crate) struct ExecProcess {
     child: Child,
-    stdin: Option<Sender<Vec<u8>>>,
-    events: Receiver<StdoutEvent>,
-    pending: Arc<Mutex<Pending>>,
+    /// Its stdin, non-blocking; `None` once closed or broken.
+    stdin: Option<File>,
+    /// What was sent and the pipe has not taken yet.
+    outbox: Vec<u8>,
+    /// Why writing to stdin failed, until a receive reports it.
+    write_failed: Option<String>,
+    /// Its stdout, non-blocking, read only when the caller asks for a line.
+    stdout: Polled,
+    lines: LineReader,
     stderr: StderrSink,
     /// This process's stderr pipe, read by the drain thread and, to attribute what was written
     /// before an answer to that answer's request, by the caller.
     stderr_pipe: Arc<Polled>,
-    /// Tells the reader and drain threads to stop: they end within [`POLL_SLICE`] of a kill,
-    /// even when a process the adapter started keeps the pipes open.
+    /// Tells the drain thread to stop: it ends within [`POLL_SLICE`] of a kill, even when a
+    /// process the adapter started keeps the pipe open.
     stop: Arc<AtomicBool>,
     line_limit: usize,
     /// A sentence about how the process ended, once known.
@@ -354,31 +366,22 @@ impl ExecProcess {
             ));
         };
         live_groups().insert(child.id());
-        // Bounded: a process that floods stdout while nobody asks blocks on its own pipe.
-        let (event_sender, events) = mpsc::sync_channel(4);
-        let pending = Arc::new(Mutex::new(Pending::default()));
         let stop = Arc::new(AtomicBool::new(false));
-        let spawned = Polled::new(stdout, &stop)
-            .and_then(|stdout| {
-                spawn_reader(
-                    stdout,
-                    event_sender.clone(),
-                    Arc::clone(&pending),
-                    line_limit,
-                )
-            })
-            .and_then(|()| Polled::new(child_stderr, &stop).map(Arc::new))
-            .and_then(|stderr_pipe| {
+        let pipes = nonblocking(stdin.into())
+            .and_then(|stdin| Ok((stdin, Polled::new(stdout, &stop)?)))
+            .and_then(|(stdin, stdout)| {
+                let stderr_pipe = Arc::new(Polled::new(child_stderr, &stop)?);
                 stderr.drain(Arc::clone(&stderr_pipe))?;
-                let to_stdin = spawn_writer(stdin, event_sender)?;
-                Ok((to_stdin, stderr_pipe))
+                Ok((stdin, stdout, stderr_pipe))
             });
-        match spawned {
-            Ok((to_stdin, stderr_pipe)) => Ok(ExecProcess {
+        match pipes {
+            Ok((stdin, stdout, stderr_pipe)) => Ok(ExecProcess {
                 child,
-                stdin: Some(to_stdin),
-                events,
-                pending,
+                stdin: Some(stdin),
+                outbox: Vec::new(),
+                write_failed: None,
+                stdout,
+                lines: LineReader::new(line_limit),
                 stderr,
                 stderr_pipe,
                 stop,
@@ -390,7 +393,7 @@ impl ExecProcess {
                 stop.store(true, Ordering::Relaxed);
                 kill_group(&mut child);
                 Err(StartError(format!(
-                    "could not start the threads that read the adapter: {error}"
+                    "could not set up the adapter's pipes and the thread that reads its stderr: {error}"
                 )))
             }
         }
@@ -400,34 +403,98 @@ impl ExecProcess {
         self.child.id()
     }
 
-    /// Queues one message as a line on stdin.
+    /// Sends one message as a line on stdin: what the pipe takes now is written at once, the
+    /// rest while the next receive waits. A write that fails shows up in
+    /// [`receive`](Self::receive).
     pub(crate) fn send(&mut self, message: &ToAdapter) {
-        let line = serde_json::to_string(message).unwrap_or_default();
-        self.send_line(&line);
+        if self.stdin.is_none() {
+            return;
+        }
+        let start = self.outbox.len();
+        if serde_json::to_writer(&mut self.outbox, message).is_err() {
+            self.outbox.truncate(start);
+        }
+        self.outbox.push(b'\n');
+        self.write_now();
     }
 
-    /// Queues one raw line (a `\n` is added). A write that fails shows up in [`receive`](Self::receive).
-    pub(crate) fn send_line(&mut self, line: &str) {
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
-        if let Some(stdin) = &self.stdin {
-            // A closed writer already reported why (WriteFailed).
-            let _ = stdin.send(bytes);
+    /// Writes as much of the outbox as the pipe takes now, without waiting.
+    fn write_now(&mut self) {
+        let Some(stdin) = &self.stdin else { return };
+        let mut written = 0;
+        let failed = loop {
+            if written == self.outbox.len() {
+                break None;
+            }
+            match (&*stdin).write(&self.outbox[written..]) {
+                Ok(0) => break Some("the pipe took no bytes".to_string()),
+                Ok(n) => written += n,
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error) if error.kind() == ErrorKind::WouldBlock => break None,
+                Err(error) => break Some(error.to_string()),
+            }
+        };
+        self.outbox.drain(..written);
+        if let Some(reason) = failed {
+            self.outbox.clear();
+            self.stdin = None;
+            self.write_failed = Some(reason);
         }
     }
 
-    /// Closes stdin (after what was queued is written): the adapter sees end of input.
+    /// Closes stdin once what was sent is written (waiting up to [`POLL_SLICE`] for an adapter
+    /// that does not read it): the adapter sees end of input.
     pub(crate) fn close_stdin(&mut self) {
+        let deadline = Instant::now() + POLL_SLICE;
+        while !self.outbox.is_empty() && self.stdin.is_some() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.wait_io(left, false, true);
+            self.write_now();
+        }
+        self.outbox.clear();
         self.stdin = None;
+    }
+
+    /// Waits up to `within` until stdout has something to read or has ended (with `read`), or
+    /// stdin takes bytes when some are waiting to be written (with `write`). Says whether either
+    /// happened.
+    fn wait_io(&self, within: Duration, read: bool, write: bool) -> bool {
+        let writing = match &self.stdin {
+            Some(stdin) if write && !self.outbox.is_empty() => stdin.as_raw_fd(),
+            _ => -1,
+        };
+        let reading = if read {
+            self.stdout.file.as_raw_fd()
+        } else {
+            -1
+        };
+        // poll(2) skips a negative descriptor.
+        let mut fds = [
+            libc::pollfd {
+                fd: reading,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: writing,
+                events: libc::POLLOUT,
+                revents: 0,
+            },
+        ];
+        // Rounded up, so that a wait of less than a millisecond does not spin.
+        let millis = libc::c_int::try_from(within.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
+        // SAFETY: poll(2) on an array of two valid pollfd that lives for the call.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, millis) };
+        ready > 0
     }
 
     /// Lines that arrived without being asked for, taken without waiting.
     pub(crate) fn unsolicited(&mut self) -> Option<Result<String, AdapterError>> {
-        match self.events.try_recv() {
-            Ok(event) => Some(self.interpret(event)),
-            Err(_) => None,
-        }
+        let event = self.lines.next(&mut self.stdout)?;
+        Some(self.interpret(event))
     }
 
     /// Waits up to `timeout` for the next stdout line.
@@ -441,40 +508,69 @@ impl ExecProcess {
     fn receive_line(&mut self, timeout: Duration) -> Result<(String, bool), AdapterError> {
         let deadline = Instant::now() + timeout;
         loop {
+            self.write_now();
+            match self.lines.next(&mut self.stdout) {
+                Some(StdoutEvent::Line { text, more }) => return Ok((text, more)),
+                Some(event) => return self.interpret(event).map(|line| (line, false)),
+                None if self.lines.ended() => return Err(self.no_line(NoLine::Gone, timeout)),
+                None => {}
+            }
+            if let Some(reason) = self.write_failed.take() {
+                return Err(AdapterError::new(
+                    AdapterErrorKind::Exited,
+                    format!(
+                        "could not write the request to its stdin ({reason}): {}",
+                        self.ending()
+                    ),
+                ));
+            }
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left.min(POLL_SLICE)) {
-                Ok(StdoutEvent::Line { text, more }) => return Ok((text, more)),
-                Ok(event) => return self.interpret(event).map(|line| (line, false)),
-                Err(RecvTimeoutError::Timeout) if left > POLL_SLICE => {
-                    if let Ok(Some(status)) = self.child.try_wait() {
-                        // An answer may still be on its way through the pipe.
-                        if let Ok(event) = self.events.recv_timeout(POLL_SLICE) {
-                            return self.interpret(event).map(|line| (line, false));
-                        }
-                        self.ended = Some(describe_status(status));
-                        return Err(AdapterError::new(
-                            AdapterErrorKind::Exited,
-                            format!(
-                                "the adapter ended without answering ({}), though a process it started still holds its stdout open",
-                                describe_status(status)
-                            ),
-                        ));
+            if left.is_zero() {
+                return Err(self.no_line(NoLine::Timeout, timeout));
+            }
+            if !self.wait_io(left.min(POLL_SLICE), true, true) && left > POLL_SLICE {
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    // An answer may still be on its way through the pipe.
+                    if let Some(event) = self.next_within(POLL_SLICE) {
+                        return self.interpret(event).map(|line| (line, false));
                     }
+                    self.ended = Some(describe_status(status));
+                    return Err(AdapterError::new(
+                        AdapterErrorKind::Exited,
+                        format!(
+                            "the adapter ended without answering ({}), though a process it started still holds its stdout open",
+                            describe_status(status)
+                        ),
+                    ));
                 }
-                Err(error) => return Err(self.no_line(error, timeout)),
             }
         }
     }
 
+    /// The next stdout event within `within`, if any.
+    fn next_within(&mut self, within: Duration) -> Option<StdoutEvent> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(event) = self.lines.next(&mut self.stdout) {
+                return Some(event);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if self.lines.ended() || left.is_zero() {
+                return None;
+            }
+            self.wait_io(left, true, false);
+        }
+    }
+
     /// Why no line came: the timeout (with what arrived without a newline), or the end of stdout.
-    fn no_line(&mut self, error: RecvTimeoutError, timeout: Duration) -> AdapterError {
-        match error {
-            RecvTimeoutError::Timeout => {
+    fn no_line(&mut self, why: NoLine, timeout: Duration) -> AdapterError {
+        match why {
+            NoLine::Timeout => {
                 let mut error = AdapterError::new(
                     AdapterErrorKind::Timeout,
                     format!("no answer within {} ms", timeout.as_millis()),
                 );
-                let pending = lock(&self.pending);
+                let pending = &self.lines.pending;
                 if pending.len > 0 {
                     let head = String::from_utf8_lossy(&pending.head).into_owned();
                     error.detail.push_str(&format!(
@@ -485,7 +581,7 @@ impl ExecProcess {
                 }
                 error
             }
-            RecvTimeoutError::Disconnected => AdapterError::new(
+            NoLine::Gone => AdapterError::new(
                 AdapterErrorKind::Exited,
                 format!("stdout is gone: {}", self.ending()),
             ),
@@ -523,13 +619,6 @@ impl ExecProcess {
                 AdapterErrorKind::Exited,
                 format!("could not read stdout ({reason}): {}", self.ending()),
             )),
-            StdoutEvent::WriteFailed(reason) => Err(AdapterError::new(
-                AdapterErrorKind::Exited,
-                format!(
-                    "could not write the request to its stdin ({reason}): {}",
-                    self.ending()
-                ),
-            )),
         }
     }
 
@@ -562,9 +651,9 @@ impl ExecProcess {
             return Ok(line);
         }
         // A second line came with the answer: it belongs to this request, not to the next.
-        let extra = match self.events.recv_timeout(EXTRA_LINE_GRACE) {
-            Ok(StdoutEvent::Line { text, .. }) => text,
-            _ => String::from_utf8_lossy(&lock(&self.pending).head).into_owned(),
+        let extra = match self.next_within(EXTRA_LINE_GRACE) {
+            Some(StdoutEvent::Line { text, .. }) => text,
+            _ => String::from_utf8_lossy(&self.lines.pending.head).into_owned(),
         };
         Err(AdapterError::new(
             AdapterErrorKind::InvalidMessage,
@@ -590,13 +679,18 @@ impl ExecProcess {
             .unwrap_or_else(|| "it is still running".into())
     }
 
-    /// Waits up to `within` for the process to exit.
+    /// Waits up to `within` for the process to exit, checking often at first (an adapter
+    /// that was told `bye` is usually gone within a millisecond), then every 5 ms.
     pub(crate) fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;
+        let mut pause = Duration::from_micros(200);
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => return Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                Ok(None) if Instant::now() < deadline => {
+                    thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                    pause = (pause * 2).min(Duration::from_millis(5));
+                }
                 _ => return None,
             }
         }
@@ -618,6 +712,7 @@ impl ExecProcess {
             self.killed = true;
         }
         self.stdin = None;
+        self.outbox.clear();
         self.stderr.wait_drained(Duration::from_millis(200));
         // The pipes may be held open by a process that left the group: stop reading them.
         self.stop.store(true, Ordering::Relaxed);
@@ -721,120 +816,184 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn spawn_writer(
-    mut stdin: ChildStdin,
-    events: SyncSender<StdoutEvent>,
-) -> std::io::Result<Sender<Vec<u8>>> {
-    let (sender, lines) = mpsc::channel::<Vec<u8>>();
-    thread::Builder::new()
-        .name("adapter-stdin".into())
-        .spawn(move || {
-            for line in lines {
-                if let Err(error) = stdin.write_all(&line).and_then(|()| stdin.flush()) {
-                    let _ = events.send(StdoutEvent::WriteFailed(error.to_string()));
-                    return;
+/// Puts a pipe in non-blocking mode.
+fn nonblocking(pipe: OwnedFd) -> std::io::Result<File> {
+    let file = File::from(pipe);
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl(2) on a descriptor this function owns; no memory is touched.
+    let set = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) >= 0
+    };
+    if set {
+        Ok(file)
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// How much of an adapter's stdout one read takes.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// The start of a line the reader has not seen the end of yet, for "no answer" errors.
+#[derive(Debug, Default)]
+struct Pending {
+    head: Vec<u8>,
+    len: usize,
+}
+
+/// Where a [`LineReader`] reads from.
+pub(crate) trait LineSource {
+    /// Reads what is there now: `Ok(None)` when nothing is yet, `Ok(Some(0))` at the end.
+    fn read_now(&mut self, buffer: &mut [u8]) -> std::io::Result<Option<usize>>;
+    /// Whether more bytes are waiting beyond what was read.
+    fn waiting(&self) -> bool;
+}
+
+impl LineSource for Polled {
+    fn read_now(&mut self, buffer: &mut [u8]) -> std::io::Result<Option<usize>> {
+        Polled::read_now(self, buffer)
+    }
+
+    fn waiting(&self) -> bool {
+        self.has_bytes_waiting()
+    }
+}
+
+/// Splits what an adapter prints into `\n`-terminated lines of at most `limit` bytes, reading
+/// only when asked for the next one. Memory stays bounded by `limit` plus the read buffer,
+/// whatever the process prints: the rest of an oversized line is discarded as it streams by.
+pub(crate) struct LineReader {
+    buffer: Box<[u8]>,
+    /// The bytes read and not split yet: `buffer[start..end]`.
+    start: usize,
+    end: usize,
+    line: Vec<u8>,
+    /// Bytes of the current line seen so far, kept or not.
+    line_len: usize,
+    discarding: bool,
+    limit: usize,
+    pending: Pending,
+    /// The stream ended (or failed): nothing more comes.
+    ended: bool,
+}
+
+impl LineReader {
+    pub(crate) fn new(limit: usize) -> LineReader {
+        LineReader {
+            buffer: vec![0; READ_BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            line: Vec::new(),
+            line_len: 0,
+            discarding: false,
+            limit,
+            pending: Pending::default(),
+            ended: false,
+        }
+    }
+
+    /// Whether the stream has ended (its last event was reported).
+    pub(crate) fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The next event in what has arrived, reading `source` as needed; `None` when nothing
+    /// more has arrived, or after the end of the stream.
+    pub(crate) fn next(&mut self, source: &mut impl LineSource) -> Option<StdoutEvent> {
+        while !self.ended {
+            if self.start == self.end {
+                self.start = 0;
+                self.end = 0;
+                match source.read_now(&mut self.buffer) {
+                    Ok(None) => return None,
+                    Ok(Some(0)) => {
+                        self.ended = true;
+                        let partial = (!self.discarding && !self.line.is_empty())
+                            .then(|| String::from_utf8_lossy(&self.line).into_owned());
+                        return Some(StdoutEvent::Closed { partial });
+                    }
+                    Ok(Some(n)) => self.end = n,
+                    Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                    Err(error) => {
+                        self.ended = true;
+                        return Some(StdoutEvent::ReadFailed(error.to_string()));
+                    }
                 }
             }
-            // `stdin` drops here: the adapter sees end of input.
-        })?;
-    Ok(sender)
-}
-
-fn spawn_reader(
-    stdout: Polled,
-    events: SyncSender<StdoutEvent>,
-    pending: Arc<Mutex<Pending>>,
-    limit: usize,
-) -> std::io::Result<()> {
-    thread::Builder::new()
-        .name("adapter-stdout".into())
-        .spawn(move || read_lines(stdout, &events, &pending, limit, Polled::has_bytes_waiting))?;
-    Ok(())
-}
-
-/// Reads `\n`-terminated lines of at most `limit` bytes. Memory stays bounded by `limit` plus
-/// the read buffer, whatever the process prints. `crate::fuzzing` drives it with any bytes, cut
-/// into any reads.
-pub(crate) fn read_lines<R: Read>(
-    stdout: R,
-    events: &SyncSender<StdoutEvent>,
-    pending: &Mutex<Pending>,
-    limit: usize,
-    waiting: impl Fn(&R) -> bool,
-) {
-    let mut reader = BufReader::with_capacity(64 * 1024, stdout);
-    let mut line: Vec<u8> = Vec::new();
-    // Bytes of the current line seen so far, kept or not.
-    let mut line_len: usize = 0;
-    let mut discarding = false;
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => {
-                let _ = events.send(StdoutEvent::ReadFailed(error.to_string()));
-                return;
+            if let Some(event) = self.split(source) {
+                return Some(event);
             }
-        };
-        if chunk.is_empty() {
-            let partial = (!discarding && !line.is_empty())
-                .then(|| String::from_utf8_lossy(&line).into_owned());
-            let _ = events.send(StdoutEvent::Closed { partial });
-            return;
         }
+        None
+    }
+
+    /// Takes the buffered bytes up to and with the next `\n` (or all of them), and says what
+    /// they complete, if anything.
+    fn split(&mut self, source: &impl LineSource) -> Option<StdoutEvent> {
+        let chunk = &self.buffer[self.start..self.end];
         let (taken, complete) = match chunk.iter().position(|&b| b == b'\n') {
             Some(at) => (at, true),
             None => (chunk.len(), false),
         };
-        if !discarding {
-            if line.len() + taken > limit {
-                let room = limit.saturating_sub(line.len());
-                line.extend_from_slice(&chunk[..room.min(taken)]);
-                let head =
-                    String::from_utf8_lossy(&line[..line.len().min(SEEN_LIMIT)]).into_owned();
-                line = Vec::new();
-                discarding = true;
-                if events.send(StdoutEvent::Oversized(head)).is_err() {
-                    return;
-                }
+        let mut event = None;
+        if !self.discarding {
+            if self.line.len() + taken > self.limit {
+                let room = self.limit.saturating_sub(self.line.len());
+                self.line.extend_from_slice(&chunk[..room.min(taken)]);
+                let head = String::from_utf8_lossy(&self.line[..self.line.len().min(SEEN_LIMIT)])
+                    .into_owned();
+                self.line = Vec::new();
+                self.discarding = true;
+                event = Some(StdoutEvent::Oversized(head));
             } else {
-                line.extend_from_slice(&chunk[..taken]);
+                self.line.extend_from_slice(&chunk[..taken]);
             }
         }
-        line_len += taken;
-        let consumed = if complete { taken + 1 } else { taken };
-        reader.consume(consumed);
+        self.line_len += taken;
+        self.start += if complete { taken + 1 } else { taken };
         if complete {
-            let event = if discarding {
-                None
-            } else {
-                let bytes = std::mem::take(&mut line);
-                Some(match String::from_utf8(bytes) {
+            if !self.discarding {
+                let bytes = std::mem::take(&mut self.line);
+                event = Some(match String::from_utf8(bytes) {
                     Ok(text) => StdoutEvent::Line {
                         text: text.strip_suffix('\r').map(str::to_string).unwrap_or(text),
-                        more: !reader.buffer().is_empty() || waiting(reader.get_ref()),
+                        more: self.start < self.end || source.waiting(),
                     },
                     Err(error) => {
                         StdoutEvent::NotUtf8(String::from_utf8_lossy(error.as_bytes()).into_owned())
                     }
-                })
-            };
-            discarding = false;
-            line_len = 0;
-            *lock(pending) = Pending::default();
-            if let Some(event) = event {
-                if events.send(event).is_err() {
-                    return;
-                }
+                });
             }
-        } else if !discarding {
-            let mut pending = lock(pending);
-            pending.len = line_len;
-            if pending.head.len() < SEEN_LIMIT {
-                pending.head = line[..line.len().min(SEEN_LIMIT)].to_vec();
+            self.discarding = false;
+            self.line_len = 0;
+            self.pending = Pending::default();
+        } else if !self.discarding {
+            self.pending.len = self.line_len;
+            if self.pending.head.len() < SEEN_LIMIT {
+                self.pending.head = self.line[..self.line.len().min(SEEN_LIMIT)].to_vec();
             }
         }
+        event
     }
+}
+
+/// Every event of a [`LineReader`] over a blocking `stdout`, to its end. `crate::fuzzing` drives
+/// it with any bytes, cut into any reads.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn read_lines<R: Read>(stdout: R, limit: usize) -> Vec<StdoutEvent> {
+    struct Blocking<R>(R);
+    impl<R: Read> LineSource for Blocking<R> {
+        fn read_now(&mut self, buffer: &mut [u8]) -> std::io::Result<Option<usize>> {
+            self.0.read(buffer).map(Some)
+        }
+        fn waiting(&self) -> bool {
+            false
+        }
+    }
+    let mut source = Blocking(stdout);
+    let mut reader = LineReader::new(limit);
+    std::iter::from_fn(|| reader.next(&mut source)).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -850,18 +1009,8 @@ struct Polled {
 
 impl Polled {
     fn new(pipe: impl Into<OwnedFd>, stop: &Arc<AtomicBool>) -> std::io::Result<Polled> {
-        let file = File::from(pipe.into());
-        let fd = file.as_raw_fd();
-        // SAFETY: fcntl(2) on a descriptor this struct owns; no memory is touched.
-        let set = unsafe {
-            let flags = libc::fcntl(fd, libc::F_GETFL);
-            flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) >= 0
-        };
-        if !set {
-            return Err(std::io::Error::last_os_error());
-        }
         Ok(Polled {
-            file,
+            file: nonblocking(pipe.into())?,
             stop: Arc::clone(stop),
         })
     }
@@ -900,21 +1049,6 @@ impl Polled {
                 Err(error) if error.kind() == ErrorKind::Interrupted => continue,
                 Err(error) => return Err(error),
             }
-        }
-    }
-}
-
-impl Read for Polled {
-    /// Blocks, in slices, until there is something to read; the end of the stream once stopped.
-    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        loop {
-            if self.stopped() {
-                return Ok(0);
-            }
-            if let Some(n) = self.read_now(buffer)? {
-                return Ok(n);
-            }
-            self.wait();
         }
     }
 }
@@ -1024,11 +1158,7 @@ mod tests {
     use super::*;
 
     fn lines_of(input: &[u8], limit: usize) -> Vec<StdoutEvent> {
-        let (sender, receiver) = mpsc::sync_channel(64);
-        let pending = Mutex::new(Pending::default());
-        read_lines(input, &sender, &pending, limit, |_| false);
-        drop(sender);
-        receiver.into_iter().collect()
+        read_lines(input, limit)
     }
 
     #[test]
@@ -1070,6 +1200,122 @@ mod tests {
         );
         assert_eq!(kept, "b".repeat(STDERR_LIMIT));
         assert_eq!(sink.take(), "");
+    }
+
+    /// A source that has nothing at times: `None` in `reads` is "nothing yet".
+    struct Trickle(std::collections::VecDeque<Option<Vec<u8>>>);
+
+    impl LineSource for Trickle {
+        fn read_now(&mut self, buffer: &mut [u8]) -> std::io::Result<Option<usize>> {
+            match self.0.pop_front() {
+                None => Ok(Some(0)),
+                Some(None) => Ok(None),
+                Some(Some(bytes)) => {
+                    buffer[..bytes.len()].copy_from_slice(&bytes);
+                    Ok(Some(bytes.len()))
+                }
+            }
+        }
+
+        fn waiting(&self) -> bool {
+            matches!(self.0.front(), Some(Some(_)))
+        }
+    }
+
+    #[test]
+    fn a_line_cut_by_pauses_is_read_whole_once_it_ends() {
+        let mut source = Trickle(
+            [
+                Some(b"{\"a\"".to_vec()),
+                None,
+                Some(b":1}\n{\"b\":".to_vec()),
+                None,
+                Some(b"2}\n".to_vec()),
+            ]
+            .into(),
+        );
+        let mut reader = LineReader::new(100);
+        assert!(reader.next(&mut source).is_none(), "half a line is no line");
+        assert_eq!(reader.pending.len, 4);
+        assert!(matches!(
+            reader.next(&mut source),
+            Some(StdoutEvent::Line { text, more: true }) if text == "{\"a\":1}"
+        ));
+        assert!(reader.next(&mut source).is_none());
+        assert!(matches!(
+            reader.next(&mut source),
+            Some(StdoutEvent::Line { text, .. }) if text == "{\"b\":2}"
+        ));
+        assert!(!reader.ended());
+        assert!(matches!(
+            reader.next(&mut source),
+            Some(StdoutEvent::Closed { partial: None })
+        ));
+        assert!(reader.ended());
+        assert!(reader.next(&mut source).is_none());
+    }
+
+    fn shell(script: &str) -> ExecProcess {
+        let command = ["sh", "-c", script].map(String::from);
+        ExecProcess::spawn(&command, StderrSink::default(), MESSAGE_LIMIT)
+            .unwrap_or_else(|error| panic!("{}", error.0))
+    }
+
+    /// Queues a raw line, as `send` does with a message.
+    fn send_raw(process: &mut ExecProcess, line: &[u8]) {
+        process.outbox.extend_from_slice(line);
+        process.outbox.push(b'\n');
+        process.write_now();
+    }
+
+    #[test]
+    fn a_request_larger_than_the_pipe_is_written_while_the_answer_is_read() {
+        // `cat` answers with the request itself, as it reads it: neither side may wait for the
+        // other to finish.
+        let mut process = shell("exec cat");
+        let line = vec![b'x'; 600 * 1024];
+        send_raw(&mut process, &line);
+        assert!(!process.outbox.is_empty(), "the pipe took it all at once");
+        let answer = process.receive(Duration::from_secs(20)).expect("the echo");
+        assert_eq!(answer.len(), line.len());
+        assert!(process.outbox.is_empty());
+        process.kill();
+    }
+
+    #[test]
+    fn an_adapter_that_never_reads_a_large_request_times_out() {
+        let mut process = shell("exec sleep 30");
+        send_raw(&mut process, &vec![b'x'; 600 * 1024]);
+        let error = process
+            .receive(Duration::from_millis(300))
+            .expect_err("no answer");
+        assert_eq!(error.kind, AdapterErrorKind::Timeout, "{error}");
+        // Closing stdin gives up what the pipe would not take, within a poll slice.
+        process.close_stdin();
+        assert!(process.outbox.is_empty());
+        process.kill();
+    }
+
+    #[test]
+    fn a_request_to_a_closed_stdin_is_an_exit_that_says_so() {
+        let mut process = shell("exec 0<&-; echo closed >&2; exec sleep 30");
+        // Wait until it has closed its stdin.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !process.stderr.peek_tail(100).contains("closed") && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        process.send(&ToAdapter::Bye);
+        let error = process
+            .receive(Duration::from_secs(5))
+            .expect_err("nothing was written");
+        assert_eq!(error.kind, AdapterErrorKind::Exited, "{error}");
+        assert!(
+            error
+                .detail
+                .contains("could not write the request to its stdin"),
+            "{error}"
+        );
+        process.kill();
     }
 
     #[test]
