@@ -55,13 +55,13 @@ impl Expectations {
         })?;
         Expectations::parse(&text).map_err(|error| ExpectationsError::Parse {
             path: path.display().to_string(),
-            error,
+            error: error.to_string(),
         })
     }
 
     /// Parse the YAML text of a file: an expectations file, or a baseline (`known_failures:`,
     /// each with its `reason`), whose entries are read as known failures.
-    pub fn parse(text: &str) -> Result<Expectations, String> {
+    pub fn parse(text: &str) -> Result<Expectations, serde_saphyr::Error> {
         #[derive(Deserialize)]
         struct Baseline {
             known_failures: Vec<BaselineEntry>,
@@ -90,7 +90,7 @@ impl Expectations {
                         })
                         .collect(),
                 }),
-                Err(_) => Err(error.to_string()),
+                Err(_) => Err(error),
             },
         }
     }

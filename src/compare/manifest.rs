@@ -51,8 +51,40 @@ struct Entry {
     configuration: Option<String>,
 }
 
+/// Why an implementation list (`--impl`, a manifest) cannot be used: each says what to give.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error(
+        "`{0}` cannot name an implementation: it names its report directory, so use letters, \
+         digits, `.`, `_` and `-` (at most 64, not `.`, `..` or `badges`)"
+    )]
+    Name(String),
+    #[error("--impl `{0}` has no `=`: give NAME='COMMAND ARGS', NAME=http://HOST:PORT/PATH or NAME=builtin:reference")]
+    NoEquals(String),
+    #[error("--impl {name}: `{value}` cannot be split into words (an unclosed quote?)")]
+    Unsplittable { name: String, value: String },
+    #[error("--impl {0}: the command is empty")]
+    EmptyCommand(String),
+    #[error("cannot read the manifest {path}: {error}")]
+    Read { path: String, error: String },
+    #[error("the manifest {path}: {error}")]
+    In {
+        path: String,
+        error: Box<ManifestError>,
+    },
+    #[error(
+        "{0}; expected `implementations:`, a list of entries with `name` and one of `command` \
+         (a list), `url` or `builtin`, and optionally `expectations` and `configuration`"
+    )]
+    Shape(String),
+    #[error("implementation `{0}` needs exactly one of `command` (a non-empty list), `url` or `builtin`")]
+    Target(String),
+    #[error("two implementations are called `{0}`: each needs a name of its own (it names its report directory)")]
+    Twice(String),
+}
+
 /// A name that is also a directory name in the report: letters, digits, `.`, `_`, `-`.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), ManifestError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name != "."
@@ -64,20 +96,15 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{name}` cannot name an implementation: it names its report directory, so use letters, \
-             digits, `.`, `_` and `-` (at most 64, not `.`, `..` or `badges`)"
-        ))
+        Err(ManifestError::Name(name.to_string()))
     }
 }
 
 /// Parse `--impl NAME=VALUE`: `http://...`/`https://...` is a URL, `builtin:NAME` a built-in
 /// implementation, anything else a command, split as a POSIX shell splits words.
-pub fn parse_impl(text: &str) -> Result<ImplementationSpec, String> {
+pub fn parse_impl(text: &str) -> Result<ImplementationSpec, ManifestError> {
     let Some((name, value)) = text.split_once('=') else {
-        return Err(format!(
-            "--impl `{text}` has no `=`: give NAME='COMMAND ARGS', NAME=http://HOST:PORT/PATH or NAME=builtin:reference"
-        ));
+        return Err(ManifestError::NoEquals(text.to_string()));
     };
     check_name(name)?;
     let target = if value.starts_with("http://") || value.starts_with("https://") {
@@ -85,11 +112,12 @@ pub fn parse_impl(text: &str) -> Result<ImplementationSpec, String> {
     } else if let Some(builtin) = value.strip_prefix("builtin:") {
         Target::Builtin(builtin.to_string())
     } else {
-        let words = shlex::split(value).ok_or_else(|| {
-            format!("--impl {name}: `{value}` cannot be split into words (an unclosed quote?)")
+        let words = shlex::split(value).ok_or_else(|| ManifestError::Unsplittable {
+            name: name.to_string(),
+            value: value.to_string(),
         })?;
         if words.is_empty() {
-            return Err(format!("--impl {name}: the command is empty"));
+            return Err(ManifestError::EmptyCommand(name.to_string()));
         }
         Target::Command(words)
     };
@@ -102,20 +130,23 @@ pub fn parse_impl(text: &str) -> Result<ImplementationSpec, String> {
 }
 
 /// Read a manifest file.
-pub fn load(path: &Path) -> Result<Vec<ImplementationSpec>, String> {
-    let text = crate::input::read_text(path, crate::input::FILE_LIMIT)
-        .map_err(|e| format!("cannot read the manifest {}: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("the manifest {}: {e}", path.display()))
+pub fn load(path: &Path) -> Result<Vec<ImplementationSpec>, ManifestError> {
+    let text = crate::input::read_text(path, crate::input::FILE_LIMIT).map_err(|e| {
+        ManifestError::Read {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        }
+    })?;
+    parse(&text).map_err(|e| ManifestError::In {
+        path: path.display().to_string(),
+        error: Box::new(e),
+    })
 }
 
 /// Parse a manifest's text.
-pub fn parse(text: &str) -> Result<Vec<ImplementationSpec>, String> {
-    let manifest: Manifest = serde_saphyr::from_str(text).map_err(|e| {
-        format!(
-            "{e}; expected `implementations:`, a list of entries with `name` and one of `command` \
-             (a list), `url` or `builtin`, and optionally `expectations` and `configuration`"
-        )
-    })?;
+pub fn parse(text: &str) -> Result<Vec<ImplementationSpec>, ManifestError> {
+    let manifest: Manifest =
+        serde_saphyr::from_str(text).map_err(|e| ManifestError::Shape(e.to_string()))?;
     manifest
         .implementations
         .into_iter()
@@ -125,12 +156,7 @@ pub fn parse(text: &str) -> Result<Vec<ImplementationSpec>, String> {
                 (Some(command), None, None) if !command.is_empty() => Target::Command(command),
                 (None, Some(url), None) => Target::Url(url),
                 (None, None, Some(builtin)) => Target::Builtin(builtin),
-                _ => {
-                    return Err(format!(
-                        "implementation `{}` needs exactly one of `command` (a non-empty list), `url` or `builtin`",
-                        entry.name
-                    ))
-                }
+                _ => return Err(ManifestError::Target(entry.name)),
             };
             Ok(ImplementationSpec {
                 name: entry.name,
@@ -143,14 +169,11 @@ pub fn parse(text: &str) -> Result<Vec<ImplementationSpec>, String> {
 }
 
 /// Refuse two implementations of one name.
-pub fn check_unique(specs: &[ImplementationSpec]) -> Result<(), String> {
+pub fn check_unique(specs: &[ImplementationSpec]) -> Result<(), ManifestError> {
     let mut seen = std::collections::BTreeSet::new();
     for spec in specs {
         if !seen.insert(spec.name.as_str()) {
-            return Err(format!(
-                "two implementations are called `{}`: each needs a name of its own (it names its report directory)",
-                spec.name
-            ));
+            return Err(ManifestError::Twice(spec.name.clone()));
         }
     }
     Ok(())
