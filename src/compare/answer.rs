@@ -101,7 +101,13 @@ pub fn answer_of(event: &CaseEvent) -> Answer {
                 );
             }
             match actual.get("jwt").and_then(Value::as_str) {
-                Some(jwt) => Answer::new(format!("signed:jwt:{jwt}"), token_shape(jwt)),
+                // By what the token says, not its bytes: two signers that write the same header
+                // and claims in another member order gave the same answer. The outcome keeps a
+                // token whose signature the judge refused apart from one it accepted.
+                Some(jwt) => Answer::new(
+                    format!("signed:jwt:{}:{}", token_content(jwt), event.outcome.as_str()),
+                    token_shape(jwt),
+                ),
                 None => Answer::new(canonical(&strip(actual)), "signed: nothing"),
             }
         }
@@ -125,12 +131,26 @@ pub fn token_shape(jwt: &str) -> String {
     };
     let header = decode_segment(header);
     let claims = decode_segment(payload);
-    let header = header.map_or_else(|| "(header not JSON)".to_string(), |h| h.to_string());
+    let header = header.map_or_else(|| "(header not JSON)".to_string(), |h| canonical(&h));
     let names = match claims {
-        Some(Value::Object(map)) => map.keys().cloned().collect::<Vec<_>>().join(", "),
+        Some(Value::Object(map)) => {
+            let mut names: Vec<&str> = map.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            names.join(", ")
+        }
         _ => "(claims not a JSON object)".to_string(),
     };
     format!("signed: JWT {header} · {names}")
+}
+
+/// A token's decoded header and claims, members sorted (a segment that is not JSON as it was
+/// sent), so the same content in another member order is the same answer.
+fn token_content(jwt: &str) -> String {
+    jwt.split('.')
+        .take(2)
+        .map(|segment| decode_segment(segment).map_or_else(|| segment.to_string(), |v| canonical(&v)))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A JWS segment as JSON, when it is base64url of JSON.
@@ -225,6 +245,41 @@ mod tests {
         assert_eq!(
             token.label,
             "signed: JWT {\"alg\":\"HS256\",\"typ\":\"JWT\"} · user_id"
+        );
+    }
+
+    #[test]
+    fn tokens_group_by_what_they_say_not_by_member_order() {
+        let token = |header: Value, claims: Value| {
+            let segment = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+            format!("{}.{}.sig", segment(&header), segment(&claims))
+        };
+        let one = token(
+            json!({"alg": "HS256", "typ": "JWT", "kid": "k-web"}),
+            json!({"user_id": "u-1", "exp": 1}),
+        );
+        // serde_json keeps insertion order only with preserve_order; build the other order by hand.
+        let other = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"kid":"k-web","typ":"JWT","alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode(r#"{"exp":1,"user_id":"u-1"}"#)
+        );
+        let a = answer_of(&answered(json!({"type": "signed", "jwt": one})));
+        let b = answer_of(&answered(json!({"type": "signed", "jwt": other})));
+        assert_eq!(a.key, b.key, "the same header and claims in another order");
+        assert_eq!(a.label, b.label);
+        let another_user = token(
+            json!({"alg": "HS256", "typ": "JWT", "kid": "k-web"}),
+            json!({"user_id": "u-2", "exp": 1}),
+        );
+        let c = answer_of(&answered(json!({"type": "signed", "jwt": another_user})));
+        assert_ne!(a.key, c.key, "another claim value is another answer");
+        let mut refused = answered(json!({"type": "signed", "jwt": one}));
+        refused.outcome = OutcomeClass::WrongVerdict;
+        assert_ne!(
+            a.key,
+            answer_of(&refused).key,
+            "a token the judge refused (its signature) is not grouped with one it accepted"
         );
     }
 

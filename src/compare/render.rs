@@ -299,7 +299,16 @@ pub fn flags(case: &CaseComparison) -> Vec<String> {
         flags.push("most disagree with the suite: the suite may be wrong".to_string());
     }
     if let Some(lone) = &case.lone_dissenter {
-        flags.push(format!("lone dissenter: {lone}"));
+        // Alone, but conforming (a `may` case's other listed answer): different, not wrong.
+        let conforms = case
+            .groups
+            .iter()
+            .any(|g| g.expected && g.implementations.contains(lone));
+        flags.push(if conforms {
+            format!("lone dissenter: {lone} (its answer conforms too)")
+        } else {
+            format!("lone dissenter: {lone}")
+        });
     }
     flags
 }
