@@ -380,7 +380,7 @@ impl Runner {
             .collect();
         let mut results = Vec::new();
         if !halted() {
-            let ran = workers.run(
+            let ran = workers.spread(
                 &cases,
                 |adapter, item| (!halted()).then(|| self.run_on(adapter, *item, &breaker)),
                 |ran| emit.finished(ran, self.cancel.as_ref(), &breaker),
@@ -398,7 +398,7 @@ impl Runner {
                 .iter()
                 .map(|p| Selected::Property(p))
                 .collect();
-            let ran = workers.run(
+            let ran = workers.spread(
                 &properties,
                 |adapter, item| (!halted()).then(|| self.run_on(adapter, *item, &breaker)),
                 |ran| emit.finished(ran, self.cancel.as_ref(), &breaker),

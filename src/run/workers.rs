@@ -143,7 +143,7 @@ impl Workers {
 
     /// Do `work` for every item, spread over the workers. `on_result` sees each result as it
     /// completes (and may change it); the returned results are in the order of `items`.
-    pub fn run<T: Sync, R: Send>(
+    pub fn spread<T: Sync, R: Send>(
         &mut self,
         items: &[T],
         work: impl Fn(&mut dyn Adapter, &T) -> R + Sync,
@@ -182,7 +182,7 @@ impl Workers {
         mut on_event: impl FnMut(&CaseEvent),
     ) -> Vec<CaseEvent> {
         let breaker = self.breaker();
-        self.run(
+        self.spread(
             cases,
             |adapter, case| {
                 breaker.not_run(case).unwrap_or_else(|| {
