@@ -406,6 +406,43 @@ fn failures_only_reaches_each_implementations_summary() {
     assert!(alg.contains("JWT-ALG-00"), "failures stay:\n{alg}");
 }
 
+/// The long flags a help text names at the start of a line (`  -q, --quiet`, `  --url <URL>`).
+fn flags_of(help: &str) -> Vec<String> {
+    help.lines()
+        .filter_map(|line| {
+            let mut line = line.trim_start();
+            // `-q, --quiet`: the long flag after the short one.
+            if !line.starts_with("--") && line.starts_with('-') {
+                line = line.split_once(", ")?.1;
+            }
+            let flag = line.strip_prefix("--")?.split([' ', ',', '=']).next()?;
+            Some(format!("--{flag}"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_flag_of_run_is_taken_or_its_absence_explained() {
+    let run = cli(&["run", "--help"]);
+    let compare = cli(&["compare", "--help"]);
+    let (options, left_out) = compare
+        .stdout
+        .split_once("Flags of `run` compare does not take, and why:")
+        .unwrap_or_else(|| panic!("compare --help explains what it leaves out: {compare}"));
+    let taken = flags_of(options);
+    let explained = flags_of(left_out);
+    assert!(taken.contains(&"--strict".to_string()), "{compare}");
+    assert!(taken.contains(&"--failures-only".to_string()), "{compare}");
+    let run_flags = flags_of(&run.stdout);
+    assert!(run_flags.len() > 20, "{run}");
+    for flag in run_flags {
+        assert!(
+            taken.contains(&flag) || explained.contains(&flag) || left_out.contains(&flag),
+            "`run {flag}` is neither a flag of compare nor explained in `compare --help`"
+        );
+    }
+}
+
 /// The Chromium binary (`$CHROMIUM`, or `chromium`): the test fails without one, and says how
 /// to get it.
 fn chromium() -> String {

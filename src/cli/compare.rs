@@ -40,9 +40,9 @@ pub const DEFAULT_COMPARE_DIR: &str = "reports/compare";
                                  (--manifest), with reasons
   --fail-on-skipped-must         a whole role skipped is a state of the implementation (`role
                                  unsupported`: a signer library is no verifier), not a failure
-  --partition                    a comparison is of whole runs: shards of one cannot be combined
-                                 (--from refuses them: their selections differ); narrow it with
-                                 --filter, --skip or --role instead
+  --partition                    a comparison is of whole runs, and nothing merges the shards
+                                 of one (`merge` takes run reports); narrow it with --filter,
+                                 --skip or --role, spread it with --parallel and --jobs
   --no-report                    the comparison is written from each implementation's report
                                  (DIR/NAME/), and --from reads them back
   --snapshots                    one snapshot directory per run: give each implementation's run
