@@ -62,7 +62,9 @@ pub struct CompareArgs {
     /// `compare` report directory. Refused when their suites or seeds differ.
     #[arg(long = "from", value_name = "DIR", num_args = 1..)]
     pub from: Vec<PathBuf>,
-    /// How many implementations run at once (default: the number of cores).
+    /// How many implementations run at once (default: twice the number of cores: a run
+    /// through exec is two processes taking turns, the harness and the adapter, and keeps less
+    /// than a core busy; docs/performance.md has the figures).
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub parallel: Option<usize>,
     /// Also fail (exit 1) when the implementations disagree on a must case.
@@ -357,7 +359,7 @@ pub fn compare(args: CompareArgs) -> CommandResult {
         .collect::<Vec<_>>();
     let parallel = args
         .parallel
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, specs.len().max(1));
     end_adapters_on_signals(
         Arc::clone(&cancel),
