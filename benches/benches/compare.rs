@@ -183,11 +183,10 @@ fn main() {
     let reports = std::env::temp_dir().join(format!("compare-bench-{}", std::process::id()));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "compare over {MANIFEST} ({} implementations, {} {}) against `run` of each one after \
-         another; {cores} cores; {reps} repetitions",
+        "compare over {MANIFEST} ({} implementations, {} --report DIR) against `run` of each \
+         one after another; {cores} cores; {reps} repetitions",
         specs.len(),
         FLAGS.join(" "),
-        "--report DIR"
     );
     let mut rows = Vec::new();
     let mut last_each = Vec::new();
