@@ -246,6 +246,203 @@ fn earlier_runs_combine_and_other_seeds_are_refused() {
     assert!(out.stderr.contains("different seeds"), "{out}");
 }
 
+#[test]
+fn earlier_runs_of_different_suites_are_refused() {
+    let dir = scratch("from-suites");
+    // The same seed, one case more: a different suite (its digest differs).
+    let extra = dir.join("extra");
+    fs::create_dir_all(extra.join("jwt")).unwrap();
+    fs::write(
+        extra.join("jwt/team.yaml"),
+        "cases:\n  - id: TEAM-EXTRA-001\n    title: an anonymous visitor\n    requirements: [VISITOR-ANONYMOUS]\n    level: must\n    request: {platform: web}\n    expect: {outcome: rejected, error: invalid_request}\n",
+    )
+    .unwrap();
+    let plain = dir.join("plain");
+    let extended = dir.join("extended");
+    let run = |report: &std::path::Path, impl_: &str, extra_args: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "-q",
+            "--seed",
+            "5",
+            "--report",
+            path_arg(report),
+            "--impl",
+            impl_,
+        ];
+        args.extend(extra_args);
+        args.extend(NARROW);
+        cli(&args)
+    };
+    assert_eq!(run(&plain, "ref=builtin:reference", &[]).code, 0);
+    let out = run(
+        &extended,
+        "team=builtin:reference",
+        &["--extra-cases", path_arg(&extra)],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let combined = dir.join("combined");
+    let out = cli(&[
+        "compare",
+        "-q",
+        "--report",
+        path_arg(&combined),
+        "--from",
+        path_arg(&plain),
+        path_arg(&extended),
+    ]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("different suites"), "{out}");
+    assert!(out.stderr.contains("`ref` and `team`"), "{out}");
+    assert!(
+        !combined.join("compare.json").exists(),
+        "nothing is compared"
+    );
+    // A suite of its own (`--cases`: the built-in one less a file the selection does not run).
+    let own = dir.join("own-suite");
+    assert_eq!(cli(&["suite", "export", path_arg(&own)]).code, 0);
+    fs::remove_file(own.join("jwt/exp.yaml")).unwrap();
+    let shrunk = dir.join("shrunk");
+    let out = run(
+        &shrunk,
+        "own=builtin:reference",
+        &["--cases", path_arg(&own)],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let out = cli(&[
+        "compare",
+        "-q",
+        "--report",
+        path_arg(&combined),
+        "--from",
+        path_arg(&plain),
+        path_arg(&shrunk),
+    ]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("different suites"), "{out}");
+    assert!(out.stderr.contains("`ref` and `own`"), "{out}");
+}
+
+#[test]
+fn strict_counts_should_failures_of_an_implementation_without_expectations() {
+    let dir = scratch("strict");
+    // generic-error-codes fails these duplicate-member cases at `should` only.
+    let compare = |strict: bool| {
+        let mut args = vec![
+            "compare",
+            "-q",
+            "--report",
+            path_arg(&dir),
+            "--impl",
+            "generic=builtin:broken/generic-error-codes",
+            "--filter",
+            "JWT-DUP-00",
+            "--only",
+            "cases",
+        ];
+        if strict {
+            args.push("--strict");
+        }
+        cli(&args)
+    };
+    let out = compare(false);
+    assert_eq!(
+        out.code, 0,
+        "should failures do not count by default: {out}"
+    );
+    let generic = &compare_json(&dir)["implementations"][0];
+    assert!(generic["levels"]["should"]["failed"].as_u64().unwrap() > 0);
+    assert!(generic["unexpected_failures"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let out = compare(true);
+    assert_eq!(out.code, 1, "--strict: should failures count: {out}");
+    assert!(out.stdout.contains("not as expected"), "{out}");
+    let generic = &compare_json(&dir)["implementations"][0];
+    assert_eq!(generic["strict"], true);
+    assert!(!generic["unexpected_failures"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // The implementation's own run recorded it, as `run --strict` does.
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("generic/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["gate"]["strict"], true, "{summary}");
+    assert_eq!(summary["gate"]["passed"], false, "{summary}");
+}
+
+#[test]
+fn failures_only_reaches_each_implementations_summary() {
+    let dir = scratch("failures-only");
+    let compare = |extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "-q",
+            "--report",
+            path_arg(&dir),
+            "--impl",
+            "ref=builtin:reference",
+            "--impl",
+            "alg=builtin:broken/jwt-alg-none",
+        ];
+        args.extend(NARROW);
+        args.extend(extra);
+        cli(&args)
+    };
+    // JWT-ALG-001 rejects alg none: the reference passes it, jwt-alg-none fails it.
+    compare(&[]);
+    let full = fs::read_to_string(dir.join("ref/summary.md")).unwrap();
+    assert!(full.contains("JWT-ALG-00"), "{full}");
+    let out = compare(&["--failures-only"]);
+    assert_eq!(out.code, 1, "{out}");
+    let reference = fs::read_to_string(dir.join("ref/summary.md")).unwrap();
+    assert!(
+        !reference.contains("JWT-ALG-00"),
+        "passing cases are left out:\n{reference}"
+    );
+    let alg = fs::read_to_string(dir.join("alg/summary.md")).unwrap();
+    assert!(alg.contains("JWT-ALG-00"), "failures stay:\n{alg}");
+}
+
+/// The long flags a help text names at the start of a line (`  -q, --quiet`, `  --url <URL>`).
+fn flags_of(help: &str) -> Vec<String> {
+    help.lines()
+        .filter_map(|line| {
+            let mut line = line.trim_start();
+            // `-q, --quiet`: the long flag after the short one.
+            if !line.starts_with("--") && line.starts_with('-') {
+                line = line.split_once(", ")?.1;
+            }
+            let flag = line.strip_prefix("--")?.split([' ', ',', '=']).next()?;
+            Some(format!("--{flag}"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_flag_of_run_is_taken_or_its_absence_explained() {
+    let run = cli(&["run", "--help"]);
+    let compare = cli(&["compare", "--help"]);
+    let (options, left_out) = compare
+        .stdout
+        .split_once("Flags of `run` compare does not take, and why:")
+        .unwrap_or_else(|| panic!("compare --help explains what it leaves out: {compare}"));
+    let taken = flags_of(options);
+    let explained = flags_of(left_out);
+    assert!(taken.contains(&"--strict".to_string()), "{compare}");
+    assert!(taken.contains(&"--failures-only".to_string()), "{compare}");
+    let run_flags = flags_of(&run.stdout);
+    assert!(run_flags.len() > 20, "{run}");
+    for flag in run_flags {
+        assert!(
+            taken.contains(&flag) || explained.contains(&flag) || left_out.contains(&flag),
+            "`run {flag}` is neither a flag of compare nor explained in `compare --help`"
+        );
+    }
+}
+
 /// The Chromium binary (`$CHROMIUM`, or `chromium`): the test fails without one, and says how
 /// to get it.
 fn chromium() -> String {

@@ -34,6 +34,19 @@ use messenger_conformance::visible::visible;
 pub const DEFAULT_COMPARE_DIR: &str = "reports/compare";
 
 #[derive(Debug, Args)]
+#[command(after_help = "Flags of `run` compare does not take, and why:
+  --url, --broken, -- COMMAND    give each implementation with --impl or --manifest
+  --baseline, --update-baseline  each implementation's known failures are its expectations file
+                                 (--manifest), with reasons
+  --fail-on-skipped-must         a whole role skipped is a state of the implementation (`role
+                                 unsupported`: a signer library is no verifier), not a failure
+  --partition                    a comparison is of whole runs, and nothing merges the shards
+                                 of one (`merge` takes run reports); narrow it with --filter,
+                                 --skip or --role, spread it with --parallel and --jobs
+  --no-report                    the comparison is written from each implementation's report
+                                 (DIR/NAME/), and --from reads them back
+  --snapshots                    one snapshot directory per run: give each implementation's run
+                                 its own (`run --snapshots`)")]
 pub struct CompareArgs {
     /// An implementation to compare (repeatable): NAME='COMMAND ARGS' (exec; split as a shell
     /// would), NAME=http://HOST:PORT/PATH, NAME=builtin:reference or NAME=builtin:broken/BUG.
@@ -49,7 +62,9 @@ pub struct CompareArgs {
     /// `compare` report directory. Refused when their suites or seeds differ.
     #[arg(long = "from", value_name = "DIR", num_args = 1..)]
     pub from: Vec<PathBuf>,
-    /// How many implementations run at once (default: the number of cores).
+    /// How many implementations run at once (default: twice the number of cores: a run
+    /// through exec is two processes taking turns, the harness and the adapter, and keeps less
+    /// than a core busy; docs/performance.md has the figures).
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub parallel: Option<usize>,
     /// Also fail (exit 1) when the implementations disagree on a must case.
@@ -93,6 +108,13 @@ pub struct CompareArgs {
     /// docs/ecosystem.md is made from ecosystem/manifest.yaml.
     #[arg(long, value_name = "FILE")]
     pub page: Option<PathBuf>,
+    /// Also count should-level failures against an implementation that has no expectations
+    /// file (with one, every failure it does not list counts already), as `run --strict` gates.
+    #[arg(long)]
+    pub strict: bool,
+    /// Each implementation's summary.md (DIR/NAME/summary.md) lists failures and skips only.
+    #[arg(long)]
+    pub failures_only: bool,
     /// Print no progress line per implementation.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -309,6 +331,8 @@ pub fn compare(args: CompareArgs) -> CommandResult {
             jobs: args.jobs,
             timeout_ms: Some(args.timeout_ms),
             validate_protocol: args.validate_protocol,
+            strict: args.strict,
+            failures_only: args.failures_only,
             seed: Some(seed),
             property_cases: Some(args.properties.property_cases),
             ..RunOptions::default()
@@ -335,7 +359,7 @@ pub fn compare(args: CompareArgs) -> CommandResult {
         .collect::<Vec<_>>();
     let parallel = args
         .parallel
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, specs.len().max(1));
     end_adapters_on_signals(
         Arc::clone(&cancel),
@@ -454,12 +478,17 @@ fn exit_line(
             names(&|i| !i.matches)
         ),
         Exit::Failed => format!(
-            "FAILED (exit 1): --fail-on disagreement: the implementations disagree on {} must cases",
-            comparison.must_disagreements().len()
+            "FAILED (exit 1): --fail-on disagreement: the implementations disagree on {}",
+            render::count(
+                comparison.must_disagreements().len(),
+                "must case",
+                "must cases"
+            )
         ),
         _ if fail_on_disagreement => {
             "PASSED: every implementation matches its expectations, and they agree on every must case".into()
         }
+        _ if comparison.implementations.iter().any(|i| i.strict) => "PASSED: every implementation matches its expectations (without a file, --strict: no must or should failure)".into(),
         _ => "PASSED: every implementation matches its expectations (without a file: no must failure)".into(),
     }
 }
@@ -584,12 +613,18 @@ fn read_earlier(dir: &Path) -> Result<Vec<ImplementationRun>, CliError> {
     }])
 }
 
-/// Refuse runs of different suites or seeds: their answers are to different requests.
+/// Refuse runs of different suites (extra cases included) or seeds: their answers are to
+/// different requests.
 fn check_same_suite_and_seed(runs: &[ImplementationRun]) -> Result<(), CliError> {
     let mut first: Option<(&str, Option<String>, Option<u64>)> = None;
     for run in runs {
         let Some(header) = &run.header else { continue };
-        let digest = header.suite.as_ref().map(|s| s.digest.clone());
+        // The suite and the extra cases beside it (`--extra-cases`, digested on their own).
+        let digest = header.suite.as_ref().map(|s| {
+            s.extra.iter().fold(s.digest.clone(), |key, extra| {
+                format!("{key} with extra cases {}", extra.digest)
+            })
+        });
         match &first {
             None => first = Some((&run.name, digest, header.seed)),
             Some((name, d, s)) => {

@@ -45,20 +45,23 @@ const SCRIPT: &str = r#"
 /// The page.
 pub fn render(comparison: &Comparison) -> String {
     let mut out = String::with_capacity(64 * 1024 + comparison.cases.len() * 1024);
+    let compared = super::render::count(
+        comparison.implementations.len(),
+        "implementation",
+        "implementations",
+    );
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
-         <title>Messenger conformance: {} implementations compared</title>\n<style>{STYLE}</style>\n</head>\n<body data-ready=\"false\">\n",
-        comparison.implementations.len()
+         <title>Messenger conformance: {compared} compared</title>\n<style>{STYLE}</style>\n</head>\n<body data-ready=\"false\">\n",
     );
     let _ = writeln!(
         out,
-        "<header><h1>Messenger conformance: {} implementations compared</h1>\n<p>{} · harness {}</p>\n\
+        "<header><h1>Messenger conformance: {compared} compared</h1>\n<p>{} · harness {}</p>\n\
          <nav><a href=\"#implementations\">implementations</a><a href=\"#requirements\">requirements</a>\
          <a href=\"#cases\">cases by dissent</a><a href=\"#pages\">per implementation</a></nav></header>",
-        comparison.implementations.len(),
         esc(&suite_line(comparison)),
         esc(&comparison.harness_version)
     );
@@ -329,7 +332,7 @@ fn page(out: &mut String, i: &ImplementationSummary) {
         i.library.as_deref().map_or(String::new(), |l| format!(" · library {}", esc(l))),
         i.expectations
             .as_deref()
-            .map_or(" · no expectations file: only must failures count".to_string(), |e| format!(" · expectations <code>{}</code>", esc(e))),
+            .map_or(if i.strict { " · no expectations file, --strict: must and should failures count" } else { " · no expectations file: only must failures count" }.to_string(), |e| format!(" · expectations <code>{}</code>", esc(e))),
         name = esc(&i.name),
     );
     if let Some(detail) = &i.detail {

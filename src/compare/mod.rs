@@ -162,7 +162,7 @@ pub struct ImplementationSummary {
     /// Failures its expectations file lists.
     pub expected_failures: Vec<ListedFailure>,
     /// Failures that count against it: every failure its expectations do not list; without an
-    /// expectations file, its `must` failures.
+    /// expectations file, its `must` failures (and `should` ones under `--strict`).
     pub unexpected_failures: Vec<String>,
     /// Entries of its expectations file that passed (or were not failed) this time.
     pub unexpectedly_passing: Vec<ListedFailure>,
@@ -175,6 +175,10 @@ pub struct ImplementationSummary {
     /// Whether it matched its expectations: it started, no unexpected failure, and nothing
     /// listed passed.
     pub matches: bool,
+    /// Whether it ran under `--strict`: without an expectations file, its should failures
+    /// count against it too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
     /// The command line arguments that name it to `run`, for reproduce commands.
     pub target_args: String,
     /// How it is configured, in words.
@@ -404,12 +408,18 @@ fn summarize(run: &ImplementationRun) -> ImplementationSummary {
         .filter_map(|id| listed(id).map(ListedFailure::of))
         .collect();
     let by_id: BTreeMap<&str, &CaseEvent> = run.events.iter().map(|e| (e.id.as_str(), e)).collect();
+    // `--strict` (as the run recorded it): should failures count too.
+    let strict = run.header.as_ref().is_some_and(|h| h.options.strict);
     let unexpected_failures: Vec<String> = failing
         .iter()
         .filter(|id| listed(id).is_none())
         .filter(|id| {
             expectations.is_some()
-                || by_id.get(id.as_str()).map(|e| e.gate_level()) == Some(Level::Must)
+                || match by_id.get(id.as_str()).map(|e| e.gate_level()) {
+                    Some(Level::Must) => true,
+                    Some(Level::Should) => strict,
+                    _ => false,
+                }
         })
         .cloned()
         .collect();
@@ -471,6 +481,7 @@ fn summarize(run: &ImplementationRun) -> ImplementationSummary {
         expectations: run.expectations_path.clone(),
         library: expectations.and_then(|e| e.library.clone()),
         matches,
+        strict,
         target_args: run.target_args.clone(),
         configuration: run.configuration.clone(),
     }

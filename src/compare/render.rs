@@ -12,6 +12,11 @@ use crate::report::escape::{clip, md_cell};
 use crate::spec::Level;
 use crate::visible::visible;
 
+/// `count` and the noun in the number it calls for: `1 must failure`, `3 must failures`.
+pub fn count(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// The files a comparison writes beside the implementations' own report directories.
 pub const FILES: [&str; 4] = [
     "compare.jsonl",
@@ -217,8 +222,12 @@ pub fn markdown(comparison: &Comparison) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## Messenger conformance: {} implementations compared\n",
-        comparison.implementations.len()
+        "## Messenger conformance: {} compared\n",
+        count(
+            comparison.implementations.len(),
+            "implementation",
+            "implementations"
+        )
     );
     let _ = writeln!(out, "{}\n", md_cell(&suite_line(comparison)));
     let _ = writeln!(out, "| implementation | version | state | must | should | may | expected failures | unexpected | unexpectedly passing | matches |");
@@ -465,10 +474,17 @@ pub fn ecosystem_page(comparison: &Comparison, command: &str) -> String {
         } else if i.levels.must.failed == 0 {
             match i.levels.should.failed + i.levels.may.failed {
                 0 => "conforms".to_string(),
-                n => format!("conforms ({n} should/may deviations)"),
+                n => format!(
+                    "conforms ({} should/may {})",
+                    n,
+                    if n == 1 { "deviation" } else { "deviations" }
+                ),
             }
         } else {
-            format!("no: {} must failures", i.levels.must.failed)
+            format!(
+                "no: {}",
+                count(i.levels.must.failed, "must failure", "must failures")
+            )
         };
         let _ = writeln!(
             out,

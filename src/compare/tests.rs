@@ -401,3 +401,26 @@ fn a_key_inside_a_token_header_is_redacted_in_the_drill_down() {
     assert!(page.contains("token header"));
     assert!(!page.contains(&key), "the decoded header's key is redacted");
 }
+
+#[test]
+fn counts_take_the_number_they_call_for() {
+    let mut must = accepted("M-1");
+    must.level = Level::Must;
+    let mut should = accepted("S-1");
+    should.level = Level::Should;
+    let mut musts = vec![accepted("M-2"), accepted("M-3")];
+    for event in &mut musts {
+        event.level = Level::Must;
+    }
+    let one = Comparison::build(&[run("one", vec![must.clone()])]);
+    let page = render::ecosystem_page(&one, "cmd");
+    assert!(page.contains("| no: 1 must failure |"), "{page}");
+    assert!(render::markdown(&one).contains("1 implementation compared"));
+    assert!(html::render(&one).contains("<h1>Messenger conformance: 1 implementation compared"));
+    let page = render::ecosystem_page(
+        &Comparison::build(&[run("two", musts), run("three", vec![should])]),
+        "cmd",
+    );
+    assert!(page.contains("| no: 2 must failures |"), "{page}");
+    assert!(page.contains("| conforms \\(1 should/may deviation\\) |"), "{page}");
+}
