@@ -432,9 +432,9 @@ fn a_failure_not_listed_and_an_entry_not_failing_are_both_reported() {
 #[test]
 fn the_committed_ecosystem_page_matches_a_fresh_compare() {
     // The Rust examples the manifest names are built into target/debug/examples/.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(cargo)
-        .current_dir(common::root())
+    // common::cargo: without the variables cargo set for this test, which would rebuild ring
+    // and this crate here and again in the next `cargo test`.
+    let status = common::cargo()
         .args([
             "build",
             "--quiet",

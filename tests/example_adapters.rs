@@ -238,11 +238,10 @@ fn example(name: &str) -> PathBuf {
         _ => true,
     };
     if stale {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let mut build = Command::new(cargo);
-        build
-            .current_dir(common::root())
-            .args(["build", "--quiet", "--example", name]);
+        // common::cargo: without the variables cargo set for this test, which would rebuild
+        // ring and this crate here and again in the next `cargo test`.
+        let mut build = common::cargo();
+        build.args(["build", "--quiet", "--example", name]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             build.arg("--release");
         }

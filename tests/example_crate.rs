@@ -9,43 +9,19 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use messenger_conformance::properties;
 use messenger_conformance::report::baseline::Baseline;
 
 /// `cargo test -p toy-service --test conformance -- ARGS`, its output captured.
 fn example(args: &[&str]) -> (Output, String) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut command = Command::new(cargo);
+    // common::cargo: without the variables cargo set for this test, which would rebuild ring.
+    let mut command = common::cargo();
     command
-        .current_dir(common::root())
         .args(["test", "-p", "toy-service", "--test", "conformance", "--"])
         .args(args)
         .env_remove("MC_SEED");
-    // What cargo set for this test process describes this package, not the build: left in, a
-    // build script that reruns when one changes (ring's, on `CARGO_MANIFEST_DIR`) would rebuild
-    // its crate and everything above it on every run, and again for the next root `cargo test`.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_by_cargo = name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_BIN_EXE_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_MANIFEST_LINKS",
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-                "OUT_DIR",
-            ]
-            .contains(&name.as_ref());
-        if set_by_cargo {
-            command.env_remove(name.as_ref());
-        }
-    }
     let output = command.output().expect("cargo runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(

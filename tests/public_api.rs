@@ -14,7 +14,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Command;
 
 /// The modules of the API, as src/lib.rs's documentation presents them.
 const API: [&str; 6] = ["adapter", "contract", "exit", "harness", "run", "service"];
@@ -54,34 +53,9 @@ const INTERNAL: [&str; 25] = [
 /// rustdoc's pages of the crate as a dependent sees them: `cargo doc --no-deps --lib` with the
 /// default features. Returns the directory of the crate's pages and rustdoc's stderr.
 fn document() -> (PathBuf, String) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(common::root())
-        .args(["doc", "--no-deps", "--lib", "--offline"]);
-    // What cargo set for this test process describes this package, not the build: left in, a
-    // build script that reruns when one changes (ring's, on `CARGO_MANIFEST_DIR`) would rebuild
-    // its crate and everything above it (as in tests/example_crate.rs).
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_by_cargo = name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_BIN_EXE_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_MANIFEST_LINKS",
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-                "OUT_DIR",
-            ]
-            .contains(&name.as_ref());
-        if set_by_cargo {
-            command.env_remove(name.as_ref());
-        }
-    }
+    // common::cargo: without the variables cargo set for this test, which would rebuild ring.
+    let mut command = common::cargo();
+    command.args(["doc", "--no-deps", "--lib", "--offline"]);
     let output = command.output().expect("cargo runs");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(

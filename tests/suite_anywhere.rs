@@ -6,7 +6,6 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::{cli_in, path_arg, BIN};
 use serde_json::Value;
@@ -424,10 +423,8 @@ fn a_baseline_of_another_suite_says_which_cases_are_new_since() {
 
 #[test]
 fn the_package_holds_what_the_build_needs_and_nothing_else() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
+    let out = common::cargo()
         .args(["package", "--list", "--allow-dirty", "--offline"])
-        .current_dir(common::root())
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -59,6 +59,40 @@ pub fn suite() -> Suite {
     load_suite(&cases_dir()).unwrap_or_else(|errors| panic!("the suite does not load:\n{errors}"))
 }
 
+/// A `cargo` command (the cargo that runs these tests) in the crate's root, without the
+/// variables cargo set for this test process: they describe this test's package, not a build.
+/// Left in, a build script that reruns when one of them changes (ring's, on `CARGO_MANIFEST_DIR`
+/// and `CARGO_PKG_*`) reruns here, rebuilds its crate and everything above it (rustls, ureq, this
+/// crate), and again in the next `cargo test` or `cargo clippy` run from a shell: each test that
+/// runs cargo (`cargo build --example`, `cargo test -p toy-service`, `cargo doc`) goes through
+/// this.
+pub fn cargo() -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = Command::new(cargo);
+    command.current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_EXE_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_MANIFEST_LINKS",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// Every case of `suite`, in order.
 pub fn all_cases(suite: &Suite) -> Vec<&LoadedCase> {
     suite.cases.iter().collect()
