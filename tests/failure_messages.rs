@@ -94,7 +94,7 @@ fn property_failure_messages(#[case] property: &str, #[case] mutant: &str) {
         seed: 7,
         ..Settings::default()
     };
-    let mut run = found.run(adapter.as_mut(), &settings, &Redactor::default());
+    let mut run = found.check(adapter.as_mut(), &settings, &Redactor::default());
     assert!(run.event.failed(), "{mutant} passes {property}");
     let replay = format!(
         "messenger-conformance run --only properties --filter properties::{property} --exact --seed 7 --broken {mutant}"

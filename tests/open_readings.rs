@@ -140,7 +140,7 @@ fn a_verifier_taking_every_open_refusal_satisfies_every_property() {
         ..Settings::default()
     };
     for property in properties::all() {
-        let run = property.run(adapter.as_mut(), &settings, &Redactor::default());
+        let run = property.check(adapter.as_mut(), &settings, &Redactor::default());
         assert_eq!(
             run.event.outcome,
             OutcomeClass::Pass,

@@ -294,7 +294,7 @@ fn both_pass_the_signer_property_on_several_seeds() {
     for (name, factory) in [("node", node_client()), ("rails", rails_gem())] {
         let mut adapter = factory.start().unwrap();
         for seed in 1..=6 {
-            let run = property.run(
+            let run = property.check(
                 adapter.as_mut(),
                 &Settings { seed, cases: 256 },
                 &Redactor::default(),

@@ -38,7 +38,7 @@ fn run_every_property(factory: &dyn AdapterFactory) -> Vec<(&'static str, Proper
         .map(|p| {
             (
                 p.name,
-                p.run(adapter.as_mut(), &settings(), &Redactor::default()),
+                p.check(adapter.as_mut(), &settings(), &Redactor::default()),
             )
         })
         .collect()
@@ -96,7 +96,7 @@ fn mutant_runs() -> &'static [MutantRuns] {
 fn the_reference_satisfies_every_property() {
     let mut adapter = BuiltinFactory::reference().start().unwrap();
     for property in properties::all() {
-        let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+        let run = property.check(adapter.as_mut(), &settings(), &Redactor::default());
         assert_eq!(
             run.event.outcome,
             OutcomeClass::Pass,
@@ -191,7 +191,7 @@ fn verdict_deterministic_runs_under_the_system_clock() {
     let property = properties::find("verdict-deterministic").unwrap();
     assert!(!property.needs_exact_instant);
     let mut adapter = system_clock(false).start().unwrap();
-    let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+    let run = property.check(adapter.as_mut(), &settings(), &Redactor::default());
     assert_eq!(
         run.event.outcome,
         OutcomeClass::Pass,
@@ -209,13 +209,13 @@ fn verdict_deterministic_runs_under_the_system_clock() {
 
     // It judges under the system clock: a verdict that changes between two sends fails it.
     let mut flaky = system_clock(true).start().unwrap();
-    let run = property.run(flaky.as_mut(), &settings(), &Redactor::default());
+    let run = property.check(flaky.as_mut(), &settings(), &Redactor::default());
     assert!(run.event.outcome.is_failure(), "{:?}", run.event.outcome);
 
     // So does the one-fault-at-a-time property: its times are far from the edges too.
     let single = properties::find("jwt-single-fault").unwrap();
     assert!(!single.needs_exact_instant);
-    let run = single.run(adapter.as_mut(), &settings(), &Redactor::default());
+    let run = single.check(adapter.as_mut(), &settings(), &Redactor::default());
     assert_eq!(
         run.event.outcome,
         OutcomeClass::Pass,
@@ -226,7 +226,7 @@ fn verdict_deterministic_runs_under_the_system_clock() {
 
     // A property that needs an exact instant is still skipped, with the reason.
     let window = properties::find("jwt-time-window").unwrap();
-    let run = window.run(adapter.as_mut(), &settings(), &Redactor::default());
+    let run = window.check(adapter.as_mut(), &settings(), &Redactor::default());
     assert_eq!(run.event.outcome, OutcomeClass::Skipped);
     assert_eq!(run.stats.requests, 0);
     assert!(run
@@ -243,7 +243,7 @@ fn the_same_seed_replays_the_same_requests() {
         let mut adapter = factory.start().unwrap();
         let property = properties::find("jwt-time-window").unwrap();
         property
-            .run(
+            .check(
                 adapter.as_mut(),
                 &Settings { seed, ..settings() },
                 &Redactor::default(),
@@ -260,7 +260,7 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     let factory = common::broken_implementation("jwt-exp-off-by-one");
     let mut adapter = factory.start().unwrap();
     let property = properties::find("jwt-time-window").unwrap();
-    let mut run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+    let mut run = property.check(adapter.as_mut(), &settings(), &Redactor::default());
     assert_eq!(
         run.event.outcome,
         OutcomeClass::WrongVerdict,
@@ -487,7 +487,7 @@ fn counterexamples_shrink_identifiers_and_attributes() {
     ] {
         let factory = common::broken_implementation(mutant);
         let mut adapter = factory.start().unwrap();
-        let run = properties::find(property).unwrap().run(
+        let run = properties::find(property).unwrap().check(
             adapter.as_mut(),
             &Settings { seed, ..settings() },
             &Redactor::default(),
@@ -571,7 +571,7 @@ fn a_shrunk_failure_keeps_the_severity_of_the_request_that_first_failed() {
     let factory = BuiltinFactory::new("worse-first", || Box::new(WorseFirst { betrayed: false }));
     let mut adapter = factory.start().unwrap();
     let property = properties::find("jwt-differential").unwrap();
-    let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+    let run = property.check(adapter.as_mut(), &settings(), &Redactor::default());
     // The shrunk request only gets the wrong code: its own problems are the milder ones.
     assert_eq!(
         run.event.outcome,
@@ -606,7 +606,7 @@ fn verdict_deterministic_judges_only_whether_the_answer_changes() {
     for name in ["idv-hashes-email", "jwt-alg-none", "generic-error-codes"] {
         let factory = common::broken_implementation(name);
         let mut adapter = factory.start().unwrap();
-        let run = property.run(adapter.as_mut(), &settings(), &Redactor::default());
+        let run = property.check(adapter.as_mut(), &settings(), &Redactor::default());
         assert_eq!(
             run.event.outcome,
             OutcomeClass::Pass,
@@ -620,7 +620,7 @@ fn verdict_deterministic_judges_only_whether_the_answer_changes() {
     }
     // A verdict that changes between two sends still fails it, naming no verdict rule.
     let mut flaky = system_clock(true).start().unwrap();
-    let run = property.run(flaky.as_mut(), &settings(), &Redactor::default());
+    let run = property.check(flaky.as_mut(), &settings(), &Redactor::default());
     assert_eq!(
         run.event.outcome,
         OutcomeClass::WrongDetail,

@@ -83,7 +83,7 @@ fn run(typ: Option<&'static str>) -> (Vec<CaseEvent>, CaseEvent) {
         ..Settings::default()
     };
     let event = property
-        .run(adapter.as_mut(), &settings, &Redactor::default())
+        .check(adapter.as_mut(), &settings, &Redactor::default())
         .event;
     (events, event)
 }
@@ -209,7 +209,7 @@ fn a_should_level_typ_does_not_hide_a_must_level_failure_from_the_property() {
     let mut adapter = factory.start().unwrap();
     let property = properties::find("signer-output").unwrap();
     let event = property
-        .run(
+        .check(
             adapter.as_mut(),
             &Settings {
                 seed: 7,

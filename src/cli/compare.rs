@@ -176,12 +176,10 @@ fn factory_of(
     }
 }
 
-/// Run the plan against ONE implementation: start its workers, write its usual reports in
-/// `DIR/NAME/`, and return what happened. An implementation that cannot be started comes back
-/// as such (never an error): no implementation is dropped.
-///
-/// This is the one place that knows how a run is made (`Workers`, `run_cases`,
-/// `Property::run_unless`, `Session`); the library `Runner` replaces its body.
+/// Run the plan against one implementation through the library's `Runner`, with its own
+/// timeouts and circuit breaker, write its usual reports in `DIR/NAME/`, and return what
+/// happened. An implementation that cannot be started comes back as such (never an error): no
+/// implementation is dropped.
 pub fn run_one(spec: &ImplementationSpec, plan: &Plan) -> ImplementationRun {
     let mut run = ImplementationRun {
         name: spec.name.clone(),

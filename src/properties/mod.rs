@@ -128,9 +128,9 @@ impl Property {
     }
 
     /// Run the property against `adapter`.
-    /// [`Property::run`], unless the run's circuit breaker has tripped (`stopped` says why): then
+    /// [`Property::check`], unless the run's circuit breaker has tripped (`stopped` says why): then
     /// the property is recorded as not run, an adapter error.
-    pub fn run_unless(
+    pub fn check_unless(
         &self,
         adapter: &mut dyn Adapter,
         settings: &Settings,
@@ -138,7 +138,7 @@ impl Property {
         stopped: Option<&str>,
     ) -> PropertyRun {
         let Some(why) = stopped else {
-            return self.run(adapter, settings, redactor);
+            return self.check(adapter, settings, redactor);
         };
         PropertyRun {
             event: self.record(
@@ -151,7 +151,7 @@ impl Property {
     }
 
     /// Every secret in the evidence is replaced by `redactor` (which must know [`secrets`]).
-    pub fn run(
+    pub fn check(
         &self,
         adapter: &mut dyn Adapter,
         settings: &Settings,

@@ -462,7 +462,7 @@ impl Runner {
                     cases: self.property_cases,
                 };
                 let mut run =
-                    property.run_unless(adapter, &settings, &self.redactor, breaker.tripped());
+                    property.check_unless(adapter, &settings, &self.redactor, breaker.tripped());
                 breaker.record_event(&run.event);
                 run.event.reproduce = self
                     .reproduce
