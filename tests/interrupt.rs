@@ -6,13 +6,32 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
+/// Once `events` holds four records and the adapters (marked by `marker`) run, SIGTERM
+/// `child`: it exits 143, and no adapter is left running.
+fn terminate_once_running(mut child: std::process::Child, events: &std::path::Path, marker: &str) {
+    common::wait_for_lines(events, 4, |_| true);
+    assert!(
+        !common::processes_with(marker).is_empty(),
+        "the adapters are running"
+    );
+    common::sigterm(&child);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        common::processes_with(marker),
+        Vec::<String>::new(),
+        "adapters left running"
+    );
+}
+
 #[test]
 fn sigterm_ends_every_adapter_and_the_stream_is_incomplete() {
     let scratch = common::scratch("sigterm");
     let marker = scratch.join("marker").display().to_string();
     let report = scratch.join("report");
     // The adapter hangs on its 5th request; the harness would wait a minute for it.
-    let mut run = common::bin(&[
+    let run = common::bin(&[
         "run",
         "--only",
         "cases",
@@ -30,20 +49,7 @@ fn sigterm_ends_every_adapter_and_the_stream_is_incomplete() {
     .stdout(Stdio::null())
     .spawn();
     let events = report.join("events.jsonl");
-    common::wait_for_lines(&events, 4, |_| true);
-    assert!(
-        !common::processes_with(&marker).is_empty(),
-        "the adapters are running"
-    );
-    common::sigterm(&run);
-    let status = run.wait().unwrap();
-    assert_eq!(status.code(), Some(143));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        common::processes_with(&marker),
-        Vec::<String>::new(),
-        "adapters left running"
-    );
+    terminate_once_running(run, &events, &marker);
     // What ran is there, without a footer, and `report` does not pass it.
     let text = std::fs::read_to_string(&events).unwrap();
     assert!(!text.contains("\"record\":\"footer\""));
@@ -98,7 +104,7 @@ fn sigterm_ends_every_adapter_of_a_compare() {
         common::test_adapter("misbehave.py").display(),
         common::reference_command().join(" ")
     );
-    let mut compare = common::bin(&[
+    let compare = common::bin(&[
         "compare",
         "-q",
         "--only",
@@ -116,20 +122,7 @@ fn sigterm_ends_every_adapter_of_a_compare() {
     .arg(&report)
     .stdout(Stdio::null())
     .spawn();
-    common::wait_for_lines(&report.join("hang").join("events.jsonl"), 4, |_| true);
-    assert!(
-        !common::processes_with(&marker).is_empty(),
-        "the adapters are running"
-    );
-    common::sigterm(&compare);
-    let status = compare.wait().unwrap();
-    assert_eq!(status.code(), Some(143));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        common::processes_with(&marker),
-        Vec::<String>::new(),
-        "adapters left running"
-    );
+    terminate_once_running(compare, &report.join("hang").join("events.jsonl"), &marker);
     assert!(
         !report.join("compare.json").exists(),
         "no comparison of a cut run"
