@@ -282,22 +282,26 @@ fn earlier_runs_of_different_suites_are_refused() {
     );
     assert_eq!(out.code, 0, "{out}");
     let combined = dir.join("combined");
-    let out = cli(&[
-        "compare",
-        "-q",
-        "--report",
-        path_arg(&combined),
-        "--from",
-        path_arg(&plain),
-        path_arg(&extended),
-    ]);
-    assert_eq!(out.code, 2, "{out}");
-    assert!(out.stderr.contains("different suites"), "{out}");
-    assert!(out.stderr.contains("`ref` and `team`"), "{out}");
-    assert!(
-        !combined.join("compare.json").exists(),
-        "nothing is compared"
-    );
+    // Combining `plain` with `other` is refused, naming both, and nothing is compared.
+    let refused = |other: &std::path::Path, names: &str| {
+        let out = cli(&[
+            "compare",
+            "-q",
+            "--report",
+            path_arg(&combined),
+            "--from",
+            path_arg(&plain),
+            path_arg(other),
+        ]);
+        assert_eq!(out.code, 2, "{out}");
+        assert!(out.stderr.contains("different suites"), "{out}");
+        assert!(out.stderr.contains(names), "{out}");
+        assert!(
+            !combined.join("compare.json").exists(),
+            "nothing is compared"
+        );
+    };
+    refused(&extended, "`ref` and `team`");
     // A suite of its own (`--cases`: the built-in one less a file the selection does not run).
     let own = dir.join("own-suite");
     assert_eq!(cli(&["suite", "export", path_arg(&own)]).code, 0);
@@ -309,18 +313,7 @@ fn earlier_runs_of_different_suites_are_refused() {
         &["--cases", path_arg(&own)],
     );
     assert_eq!(out.code, 0, "{out}");
-    let out = cli(&[
-        "compare",
-        "-q",
-        "--report",
-        path_arg(&combined),
-        "--from",
-        path_arg(&plain),
-        path_arg(&shrunk),
-    ]);
-    assert_eq!(out.code, 2, "{out}");
-    assert!(out.stderr.contains("different suites"), "{out}");
-    assert!(out.stderr.contains("`ref` and `own`"), "{out}");
+    refused(&shrunk, "`ref` and `own`");
 }
 
 #[test]
