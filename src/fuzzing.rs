@@ -1,11 +1,12 @@
-//! Entry points for the fuzz targets of `fuzz/`, compiled only with the `fuzzing` feature.
+//! Entry points for the fuzz targets of `fuzz/` (and `tests/fuzz_seeds.rs`, which replays their
+//! seeds), compiled only with the `internals` feature, hidden from the documentation like the
+//! other internal modules.
 //!
-//! Two parsers the targets drive are internal: the strict JSON parser ([`parse_json`]) and the
-//! exec adapter's stdout line reader ([`read_lines`]). Each is reached here through one thin
-//! function, behind a feature rather than made public, so the library's public surface is the
-//! same as without fuzzing. The JWS codec ([`crate::reference::jws`]) and the case loader
-//! ([`crate::scenario::load_suite`]) are internal modules the `internals` feature makes public
-//! (`fuzzing` implies it): the targets call them directly.
+//! Two parsers the targets drive are private to their modules: the strict JSON parser
+//! ([`parse_json`]) and the exec adapter's stdout line reader ([`read_lines`]). Each is reached
+//! here through one thin function rather than made public. The JWS codec
+//! ([`crate::reference::jws`]) and the case loader ([`crate::scenario::load_suite`]) are internal
+//! modules `internals` makes public: the targets call them directly.
 
 use std::io::{ErrorKind, Read};
 

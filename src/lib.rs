@@ -143,7 +143,7 @@ pub mod harness;
 pub mod run;
 pub mod service;
 
-#[cfg(feature = "fuzzing")]
+#[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod fuzzing;
 

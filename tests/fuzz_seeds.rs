@@ -4,8 +4,7 @@
 //! file includes the same checks and runs every committed input through them, as the fuzzer runs
 //! its corpus before it starts mutating. A crash (a panic, a failed assertion) fails the test and
 //! names the input and the command that replays it under the fuzzer. No fuzz build, no cargo-fuzz:
-//! the entry points are the library's `fuzzing` feature (src/fuzzing.rs), which the
-//! dev-dependency on this crate turns on for the tests.
+//! the entry points are the library's hidden `fuzzing` module (src/fuzzing.rs).
 //!
 //! The inputs of target `T`:
 //! - `fuzz/seeds/T/` (committed);

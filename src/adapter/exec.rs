@@ -980,7 +980,7 @@ impl LineReader {
 
 /// Every event of a [`LineReader`] over a blocking `stdout`, to its end. `crate::fuzzing` drives
 /// it with any bytes, cut into any reads.
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(any(test, feature = "internals"))]
 pub(crate) fn read_lines<R: Read>(stdout: R, limit: usize) -> Vec<StdoutEvent> {
     struct Blocking<R>(R);
     impl<R: Read> LineSource for Blocking<R> {

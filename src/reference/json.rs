@@ -58,7 +58,7 @@ impl Parsed {
 pub enum JsonError {
     /// Not JSON at all (RFC 8259 grammar), at a byte offset.
     Syntax { offset: usize, reason: &'static str },
-    /// Nesting deeper than [`MAX_DEPTH`].
+    /// Nesting deeper than `MAX_DEPTH` allows.
     TooDeep { offset: usize },
     /// An object with two members of the same name (after unescaping).
     DuplicateMember { pointer: String, name: String },
