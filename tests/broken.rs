@@ -7,10 +7,13 @@
 
 mod common;
 
+use std::collections::HashMap;
+
 use common::Output;
 use messenger_conformance::adapter::builtin::BuiltinFactory;
 use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::broken::{self, BrokenImplementation};
+use messenger_conformance::contract::Role;
 use messenger_conformance::event::CaseEvent;
 use messenger_conformance::scenario::Suite;
 
@@ -131,6 +134,36 @@ fn the_suite_catches_every_mutant() {
         missed.len(),
         catches.len(),
         missed.join("\n  ")
+    );
+
+    // Each bug is in one role; the other role answers with the reference's own code, so none of
+    // its cases fails (tests/properties.rs runs each mutant's properties of its role alone).
+    let role_of: HashMap<&str, Role> = suite
+        .cases
+        .iter()
+        .map(|case| (case.id.as_str(), case.role))
+        .collect();
+    let off_role: Vec<String> = catches
+        .iter()
+        .flat_map(|catch| {
+            catch
+                .failing
+                .iter()
+                .filter(|e| role_of[e.id.as_str()] != catch.mutant.broken_role())
+                .map(|e| {
+                    format!(
+                        "{} (a {:?} bug) fails {}",
+                        catch.mutant.name,
+                        catch.mutant.broken_role(),
+                        e.id
+                    )
+                })
+        })
+        .collect();
+    assert!(
+        off_role.is_empty(),
+        "a mutant fails a case of the role its bug is not in:\n  {}",
+        off_role.join("\n  ")
     );
 }
 

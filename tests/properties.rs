@@ -8,7 +8,7 @@ use messenger_conformance::adapter::builtin::{BuiltinFactory, InProcess};
 use messenger_conformance::adapter::AdapterFactory;
 use messenger_conformance::clock::system_now;
 use messenger_conformance::contract::{
-    Clock, FromAdapter, HelloReply, SignRequest, Verdict, VerifyRequest,
+    Clock, FromAdapter, HelloReply, Role, SignRequest, Verdict, VerifyRequest,
 };
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::properties::counterexample::Counterexamples;
@@ -29,12 +29,16 @@ fn settings() -> Settings {
     }
 }
 
-/// Every property run against `factory`'s implementation, in the order of `properties::all()`,
-/// on one instance (as one server process would see them).
-fn run_every_property(factory: &dyn AdapterFactory) -> Vec<(&'static str, PropertyRun)> {
+/// Every property of `role` run against `factory`'s implementation, in the order of
+/// `properties::all()`, on one instance (as one server process would see them).
+fn run_every_property(
+    factory: &dyn AdapterFactory,
+    role: Role,
+) -> Vec<(&'static str, PropertyRun)> {
     let mut adapter = factory.start().expect("in-process adapters start");
     properties::all()
         .iter()
+        .filter(|p| p.role == role)
         .map(|p| {
             (
                 p.name,
@@ -59,9 +63,12 @@ fn failing_properties(name: &str) -> Vec<&'static str> {
 /// A broken implementation's name, and its run of each property by name.
 type MutantRuns = (&'static str, Vec<(&'static str, PropertyRun)>);
 
-/// Every bundled broken implementation with its runs of every property, in the order of
-/// `broken::all()`. Run once per test binary, each mutant in a thread of its own (each has its
-/// own in-process instance), and shared: `properties_alone_catch_the_broken_implementations`
+/// Every bundled broken implementation with its runs of every property of the role its bug is
+/// in, in the order of `broken::all()`. The other role's properties are left out: that role
+/// answers with the reference's own code (`BrokenImplementation::broken_role`, which
+/// tests/broken.rs checks on the cases), and on the same seed, so its runs would be
+/// `the_reference_satisfies_every_property`'s again. Run once per test binary, each mutant in a
+/// thread of its own (each has its own in-process instance), and shared: `properties_alone_catch_the_broken_implementations`
 /// reads which properties fail, `a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces`
 /// replays the counterexamples of `signer-output` (the same run, same seed and budget, that it
 /// would otherwise repeat).
@@ -75,7 +82,10 @@ fn mutant_runs() -> &'static [MutantRuns] {
                     scope.spawn(move || {
                         (
                             mutant.name,
-                            run_every_property(&common::broken_implementation(mutant.name)),
+                            run_every_property(
+                                &common::broken_implementation(mutant.name),
+                                mutant.broken_role(),
+                            ),
                         )
                     })
                 })
@@ -306,7 +316,7 @@ fn a_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
 #[test]
 fn a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
     // Each signer mutant's run of `signer-output` with `settings()` (on the mutant's own
-    // instance, after the other properties), shared with
+    // instance), shared with
     // properties_alone_catch_the_broken_implementations.
     let mut to_replay = Vec::new();
     for (mutant, property_runs) in mutant_runs().iter().filter(|(m, _)| m.starts_with("sign-")) {

@@ -2,11 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::adapter::builtin::InProcess;
-use crate::contract::{
-    FromAdapter, HelloReply, JwtKey, Platform, SignRequest, Verdict, VerifyRequest,
-};
-use crate::reference::{jws, sign, verify, Reference};
+use crate::contract::{JwtKey, Platform, Verdict, VerifyRequest};
+use crate::reference::{jws, verify};
 
 use super::tools::{decode_lenient, parsed, resigned, unverified_token, with_workspace};
 
@@ -57,12 +54,8 @@ pub(super) struct RememberingKeys {
     seen: BTreeMap<String, Vec<JwtKey>>,
 }
 
-impl InProcess for RememberingKeys {
-    fn hello(&self) -> HelloReply {
-        Reference::hello()
-    }
-
-    fn verify(&mut self, request: &VerifyRequest) -> Verdict {
+impl RememberingKeys {
+    pub(super) fn verify(&mut self, request: &VerifyRequest) -> Verdict {
         let cache = self.seen.entry(request.workspace.name.clone()).or_default();
         for key in &request.workspace.jwt_keys {
             if !cache.contains(key) {
@@ -77,10 +70,6 @@ impl InProcess for RememberingKeys {
                 }
             }
         }))
-    }
-
-    fn sign(&mut self, request: &SignRequest) -> FromAdapter {
-        sign(request)
     }
 }
 
