@@ -37,23 +37,24 @@ const ORDERS: [(&str, bool); 6] = [
     ("alg-first", true),
     ("time-first", true),
 ];
-const PROPERTY_SEEDS: std::ops::RangeInclusive<u64> = 1..=8;
+/// Generated requests per property: as many as eight seeds of the tests' usual 64, in one run
+/// (a run's start-up, the harness's and Python's, costs as much as a hundred requests).
+const PROPERTY_CASES: &str = "512";
 
 /// Runs one order of the alternative implementation over the cases or the properties, and
 /// returns the case records of its `events.jsonl`, after checking that the run passed the gate,
 /// that the adapter (not the built-in reference) answered and that nothing was skipped.
-fn run_order((order, eager): (&str, bool), only: &str, seed: u64) -> Vec<Value> {
+fn run_order((order, eager): (&str, bool), only: &str) -> Vec<Value> {
     let label = if eager {
         format!("{order}, eager")
     } else {
         order.to_string()
     };
-    let dir = common::scratch(&format!("{order}-{eager}-{only}-{seed}"));
+    let dir = common::scratch(&format!("{order}-{eager}-{only}"));
     let report = dir.join("report");
-    let seed_text = seed.to_string();
-    let mut args = vec!["run", "--only", only, "--jobs", "2", "--seed", &seed_text];
+    let mut args = vec!["run", "--only", only, "--jobs", "2", "--seed", "1"];
     if only == "properties" {
-        args.extend(["--property-cases", "64"]);
+        args.extend(["--property-cases", PROPERTY_CASES]);
     }
     let report_text = report.display().to_string();
     let counterexamples = dir.join("counterexamples").display().to_string();
@@ -165,7 +166,7 @@ fn for_each_order<T: Send>(each: impl Fn((&'static str, bool)) -> T + Sync) -> V
 
 #[test]
 fn every_case_passes_in_every_other_order() {
-    let runs = for_each_order(|order| run_order(order, "cases", 1));
+    let runs = for_each_order(|order| run_order(order, "cases"));
     for (order, cases) in ORDERS.into_iter().zip(runs) {
         // The whole suite ran, both roles included: not a filtered or empty selection.
         assert!(
@@ -191,19 +192,13 @@ fn every_case_passes_in_every_other_order() {
 }
 
 #[test]
-fn every_property_passes_in_every_other_order_for_eight_seeds() {
-    let runs = for_each_order(|order| {
-        PROPERTY_SEEDS
-            .map(|seed| run_order(order, "properties", seed))
-            .collect::<Vec<_>>()
-    });
-    for (order, per_seed) in ORDERS.into_iter().zip(runs) {
-        for (seed, properties) in PROPERTY_SEEDS.zip(per_seed) {
-            assert!(
-                properties.len() >= 7,
-                "{order:?}, seed {seed}: {} property records; there are 7 properties",
-                properties.len()
-            );
-        }
+fn every_property_passes_in_every_other_order_for_512_requests_each() {
+    let runs = for_each_order(|order| run_order(order, "properties"));
+    for (order, properties) in ORDERS.into_iter().zip(runs) {
+        assert!(
+            properties.len() >= 7,
+            "{order:?}: {} property records; there are 7 properties",
+            properties.len()
+        );
     }
 }
