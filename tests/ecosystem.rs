@@ -1,7 +1,8 @@
 //! Ground truth from the ecosystem: the adapters of `ecosystem/` (real libraries, installed by
 //! `scripts/test`, wrapped as an integrator configures them) run through the real binary over the
 //! whole suite, cases and properties, with a fixed `--seed` (and `--validate-protocol`, so an
-//! answer off the protocol's schema is an adapter error, never a verdict).
+//! answer off the protocol's schema is an adapter error, never a verdict): one `compare` of every
+//! implementation `ecosystem/manifest.yaml` names, which also gives `docs/ecosystem.md`.
 //!
 //! Each adapter's `expectations.yaml` lists exactly the cases and properties it fails, each with
 //! the library behaviour that deviates and the file and line of the library's source as
@@ -21,6 +22,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -53,11 +55,11 @@ struct Expected {
     suspected_suite_bug: Option<String>,
 }
 
-/// One ecosystem adapter: its directory (with `expectations.yaml`), its command line, and where
-/// the library's source is installed (the root its `source:` paths are relative to).
+/// One ecosystem adapter: its directory (with `expectations.yaml`), and where the library's
+/// source is installed (the root its `source:` paths are relative to). The manifest holds its
+/// command line.
 struct Adapter {
     dir: &'static str,
-    command: Vec<String>,
     source_root: PathBuf,
 }
 
@@ -91,7 +93,6 @@ fn python(dir: &'static str, module: &str) -> Adapter {
     );
     Adapter {
         dir,
-        command: vec![venv, format!("{dir}/adapter.py")],
         source_root: PathBuf::from(site),
     }
 }
@@ -106,7 +107,6 @@ fn node(dir: &'static str, package: &str) -> Adapter {
     );
     Adapter {
         dir,
-        command: vec!["node".into(), format!("{dir}/adapter.js")],
         source_root: common::root().join("ecosystem/node/node_modules"),
     }
 }
@@ -126,34 +126,86 @@ fn perl(dir: &'static str, module: &str) -> Adapter {
         .unwrap_or_else(|| panic!("{module} is at {path}, not under a root ending in {file}"));
     Adapter {
         dir,
-        command: vec!["perl".into(), format!("{dir}/adapter.pl")],
         source_root: PathBuf::from(root),
     }
 }
 
-/// Runs the suite against the adapter and returns each failing case or property with its
-/// outcome, and what the run printed.
+/// The comparison of every implementation `ecosystem/manifest.yaml` names, with the page it
+/// generates: run once per test binary and shared. The page test compares the page; each
+/// adapter's test reads its own run from the comparison's report, `report/NAME/events.jsonl`,
+/// the run `messenger-conformance run` makes of it with the same flags (`compare` drives the
+/// same Runner for each implementation).
+struct Comparison {
+    /// What `compare` printed, and its exit code.
+    output: common::Output,
+    /// The page, or why there is none.
+    page: Result<String, String>,
+    report: PathBuf,
+}
+
+fn comparison() -> &'static Comparison {
+    static COMPARISON: OnceLock<Comparison> = OnceLock::new();
+    COMPARISON.get_or_init(|| {
+        // The Rust examples the manifest names are built into target/debug/examples/.
+        // common::cargo: without the variables cargo set for this test, which would rebuild ring
+        // and this crate here and again in the next `cargo test`.
+        let status = common::cargo()
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "profile_adapter",
+                "--example",
+                "naive_adapter",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(
+            status.success(),
+            "could not build the example adapters: run `cargo build --examples`"
+        );
+        let scratch = common::scratch("ecosystem-compare");
+        let page = scratch.join("ecosystem.md");
+        let report = scratch.join("report");
+        let output = common::bin(&["compare", "-q", "--manifest", "ecosystem/manifest.yaml"])
+            .args([
+                "--seed",
+                PROPERTY_SEED,
+                "--property-cases",
+                PROPERTY_CASES,
+                "--validate-protocol",
+            ])
+            .arg("--page")
+            .arg(&page)
+            .arg("--report")
+            .arg(&report)
+            .output();
+        // The page names the file it was written to: the committed one says docs/ecosystem.md.
+        let page = std::fs::read_to_string(&page)
+            .map(|fresh| fresh.replace(&page.display().to_string(), "docs/ecosystem.md"))
+            .map_err(|e| format!("compare wrote no page ({e})"));
+        Comparison {
+            output,
+            page,
+            report,
+        }
+    })
+}
+
+/// The adapter's run in the comparison: each failing case or property with its outcome, and
+/// what the comparison printed.
 fn failures(adapter: &Adapter) -> (BTreeMap<String, String>, String) {
-    let report = common::scratch(&adapter.dir.replace('/', "-"));
-    let output = common::bin(&["run", "--quiet", "--validate-protocol", "--jobs", "2"])
-        .args(["--seed", PROPERTY_SEED])
-        .args(["--property-cases", PROPERTY_CASES])
-        .arg("--cases")
-        .arg(common::root().join("cases"))
-        .arg("--report")
-        .arg(&report)
-        .arg("--counterexamples")
-        .arg(report.join("counterexamples"))
-        .arg("--")
-        .args(&adapter.command)
-        .output();
+    let Comparison { output, report, .. } = comparison();
     let said = format!("{}{}", output.stdout, output.stderr);
-    let events = std::fs::read_to_string(report.join("events.jsonl")).unwrap_or_else(|e| {
-        panic!(
-            "{}: no events.jsonl ({e}); the run said:\n{said}",
-            adapter.dir
-        )
-    });
+    // The manifest names each ecosystem adapter after its directory.
+    let name = adapter.dir.rsplit('/').next().expect("a directory");
+    let events = std::fs::read_to_string(report.join(name).join("events.jsonl"))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: the comparison wrote no {name}/events.jsonl ({e}); it said:\n{said}\n{INSTALL}",
+                adapter.dir
+            )
+        });
     let mut failing = BTreeMap::new();
     let mut ran = 0;
     for line in events.lines() {
@@ -170,7 +222,7 @@ fn failures(adapter: &Adapter) -> (BTreeMap<String, String>, String) {
     }
     assert!(
         ran > 0,
-        "{}: the run recorded no case; it said:\n{said}",
+        "{}: the run recorded no case; the comparison said:\n{said}",
         adapter.dir
     );
     (failing, said)
@@ -373,7 +425,6 @@ fn an_entry_without_a_real_source_line_is_reported() {
     std::fs::write(dir.join("lib.py"), "one\ntwo\n").unwrap();
     let adapter = Adapter {
         dir: "unused",
-        command: Vec::new(),
         source_root: dir.clone(),
     };
     let expectations: Expectations = serde_saphyr::from_str(
@@ -431,51 +482,19 @@ fn a_failure_not_listed_and_an_entry_not_failing_are_both_reported() {
 /// byte. Regenerate it with the command the page names (from the repository root).
 #[test]
 fn the_committed_ecosystem_page_matches_a_fresh_compare() {
-    // The Rust examples the manifest names are built into target/debug/examples/.
-    // common::cargo: without the variables cargo set for this test, which would rebuild ring
-    // and this crate here and again in the next `cargo test`.
-    let status = common::cargo()
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "profile_adapter",
-            "--example",
-            "naive_adapter",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(
-        status.success(),
-        "could not build the example adapters: run `cargo build --examples`"
-    );
-    let scratch = common::scratch("ecosystem-page");
-    let page = scratch.join("ecosystem.md");
-    let output = common::bin(&["compare", "-q", "--manifest", "ecosystem/manifest.yaml"])
-        .args([
-            "--seed",
-            PROPERTY_SEED,
-            "--property-cases",
-            PROPERTY_CASES,
-            "--validate-protocol",
-        ])
-        .arg("--page")
-        .arg(&page)
-        .arg("--report")
-        .arg(scratch.join("report"))
-        .output();
+    let Comparison { output, page, .. } = comparison();
     assert_ne!(
         output.code, 2,
         "an implementation of the manifest did not start (or the manifest is wrong):\n{output}\n{INSTALL}"
     );
-    let fresh = std::fs::read_to_string(&page).expect("compare wrote the page");
+    let fresh = page
+        .as_ref()
+        .unwrap_or_else(|why| panic!("{why}:\n{output}"));
     let committed = std::fs::read_to_string(common::root().join("docs/ecosystem.md"))
         .unwrap_or_default()
         .replace("\r\n", "\n");
-    // The page names the file it was written to: the committed one says docs/ecosystem.md.
-    let fresh = fresh.replace(&page.display().to_string(), "docs/ecosystem.md");
     assert!(
-        fresh == committed,
+        *fresh == committed,
         "docs/ecosystem.md is not what a fresh comparison gives; regenerate it from the repository root with\n  \
          messenger-conformance compare --manifest ecosystem/manifest.yaml --seed {PROPERTY_SEED} --property-cases {PROPERTY_CASES} --validate-protocol --page docs/ecosystem.md\n\
          and review the diff. Fresh page:\n{fresh}"
