@@ -141,32 +141,11 @@ fn run_order((order, eager): (&str, bool), only: &str) -> Vec<Value> {
     cases
 }
 
-/// `each(order)` for every order at once, one thread each, the results in the order of
-/// `ORDERS`. A run spends most of its time waiting for the Python adapter's answers over a pipe,
-/// so the six overlap on two cores. A panic in one is raised again, with its own message.
-fn for_each_order<T: Send>(each: impl Fn((&'static str, bool)) -> T + Sync) -> Vec<T> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = ORDERS
-            .map(|order| {
-                let each = &each;
-                scope.spawn(move || each(order))
-            })
-            .into_iter()
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
-}
-
 #[test]
 fn every_case_passes_in_every_other_order() {
-    let runs = for_each_order(|order| run_order(order, "cases"));
+    // A run spends most of its time waiting for the Python adapter's answers over a pipe, so the
+    // six overlap on two cores.
+    let runs = common::in_threads(ORDERS, |order| run_order(order, "cases"));
     for (order, cases) in ORDERS.into_iter().zip(runs) {
         // The whole suite ran, both roles included: not a filtered or empty selection.
         assert!(
@@ -193,7 +172,7 @@ fn every_case_passes_in_every_other_order() {
 
 #[test]
 fn every_property_passes_in_every_other_order_for_512_requests_each() {
-    let runs = for_each_order(|order| run_order(order, "properties"));
+    let runs = common::in_threads(ORDERS, |order| run_order(order, "properties"));
     for (order, properties) in ORDERS.into_iter().zip(runs) {
         assert!(
             properties.len() >= 7,

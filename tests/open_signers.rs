@@ -325,35 +325,22 @@ fn the_contract_only_signer_passes_in_both_readings() {
         })
         .collect();
     // The eight runs are independent, and each mostly waits for its Python adapter: at once.
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .iter()
-            .map(|&(reading, only, seed)| {
-                scope.spawn(move || {
-                    let output =
-                        common::bin(&["run", "--role", "signer", "--only", only, "--seed", seed])
-                            .env("ALT_SIGNER_READING", reading)
-                            .args(["--property-cases", "128", "--no-report", "--strict"])
-                            .args([
-                                "--",
-                                "python3",
-                                "tests/adapters/alt_verifier.py",
-                                "--order",
-                                "alg-first",
-                            ])
-                            .output();
-                    assert!(
-                        output.code == 0 && output.stdout.contains(" 0 failed"),
-                        "reading {reading}, {only}, seed {seed}: {output}"
-                    );
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        }
+    common::in_threads(runs, |(reading, only, seed)| {
+        let output = common::bin(&["run", "--role", "signer", "--only", only, "--seed", seed])
+            .env("ALT_SIGNER_READING", reading)
+            .args(["--property-cases", "128", "--no-report", "--strict"])
+            .args([
+                "--",
+                "python3",
+                "tests/adapters/alt_verifier.py",
+                "--order",
+                "alg-first",
+            ])
+            .output();
+        assert!(
+            output.code == 0 && output.stdout.contains(" 0 failed"),
+            "reading {reading}, {only}, seed {seed}: {output}"
+        );
     });
 }
 

@@ -75,29 +75,12 @@ type MutantRuns = (&'static str, Vec<(&'static str, PropertyRun)>);
 fn mutant_runs() -> &'static [MutantRuns] {
     static RUNS: OnceLock<Vec<MutantRuns>> = OnceLock::new();
     RUNS.get_or_init(|| {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = broken::all()
-                .iter()
-                .map(|mutant| {
-                    scope.spawn(move || {
-                        (
-                            mutant.name,
-                            run_every_property(
-                                &common::broken_implementation(mutant.name),
-                                mutant.broken_role(),
-                            ),
-                        )
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+        common::in_threads(broken::all(), |mutant| {
+            let factory = common::broken_implementation(mutant.name);
+            (
+                mutant.name,
+                run_every_property(&factory, mutant.broken_role()),
+            )
         })
     })
 }
@@ -331,24 +314,12 @@ fn a_signer_counterexample_is_a_case_that_check_accepts_and_run_reproduces() {
         }
     }
     // The replays are independent (each its own copy of the suite): one thread each.
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = to_replay
-            .iter()
-            .map(|(mutant, counterexample, outcome)| {
-                scope.spawn(move || {
-                    replays(
-                        &common::broken_implementation(mutant),
-                        counterexample,
-                        *outcome,
-                    )
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        }
+    common::in_threads(&to_replay, |(mutant, counterexample, outcome)| {
+        replays(
+            &common::broken_implementation(mutant),
+            counterexample,
+            *outcome,
+        )
     });
     let replayed = to_replay.len();
     assert!(replayed >= 20, "only {replayed} signer counterexamples");

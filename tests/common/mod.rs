@@ -507,3 +507,27 @@ pub fn check_xml(xml: &str) -> Result<usize, String> {
         .filter(|node| node.is_element())
         .count())
 }
+
+/// `each(item)` for every item at once, one thread each, the results in the items' order. For
+/// independent runs that mostly wait (on an adapter over a pipe, a child process) or that own
+/// their in-process instance. A panic in one is raised again, with its own message.
+pub fn in_threads<I: Send, T: Send>(
+    items: impl IntoIterator<Item = I>,
+    each: impl Fn(I) -> T + Sync,
+) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let each = &each;
+        let handles: Vec<_> = items
+            .into_iter()
+            .map(|item| scope.spawn(move || each(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
