@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
 
@@ -58,6 +59,25 @@ fn leaks(texts: &[(String, String)], forbidden: &[(String, String)]) -> Vec<Stri
     found
 }
 
+/// Every form of every secret is absent from the run's stdout and stderr and from each file.
+fn assert_nothing_leaked(stdout: String, stderr: String, files: Vec<PathBuf>) {
+    let mut texts = vec![
+        ("stdout".to_string(), stdout),
+        ("stderr".to_string(), stderr),
+    ];
+    for file in files {
+        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+        texts.push((file.display().to_string(), text));
+    }
+    let found = leaks(&texts, &forbidden());
+    assert!(
+        found.is_empty(),
+        "{} secret(s) leaked:\n{}",
+        found.len(),
+        found[..found.len().min(20)].join("\n")
+    );
+}
+
 #[test]
 fn an_adapter_that_echoes_every_secret_leaks_none_into_any_output() {
     let scratch = common::scratch("echo");
@@ -90,26 +110,12 @@ fn an_adapter_that_echoes_every_secret_leaks_none_into_any_output() {
         "the failures shown hold no redaction"
     );
 
-    let mut texts = vec![
-        ("stdout".to_string(), stdout),
-        ("stderr".to_string(), stderr),
-    ];
     let files = common::files_under(&report);
     assert!(
         files.len() >= 6,
         "the report directory is incomplete: {files:?}"
     );
-    for file in files {
-        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
-        texts.push((file.display().to_string(), text));
-    }
-    let found = leaks(&texts, &forbidden());
-    assert!(
-        found.is_empty(),
-        "{} secret(s) leaked:\n{}",
-        found.len(),
-        found[..found.len().min(20)].join("\n")
-    );
+    assert_nothing_leaked(stdout, stderr, files);
     let _ = fs::remove_dir_all(&scratch);
 }
 
@@ -157,20 +163,6 @@ fn compare_leaks_no_secret_into_any_of_its_files() {
         compared.contains("[redacted]"),
         "the secrets came back, and were redacted"
     );
-    let mut texts = vec![
-        ("stdout".to_string(), stdout),
-        ("stderr".to_string(), stderr),
-    ];
-    for file in common::files_under(&report) {
-        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
-        texts.push((file.display().to_string(), text));
-    }
-    let found = leaks(&texts, &forbidden());
-    assert!(
-        found.is_empty(),
-        "{} secret(s) leaked:\n{}",
-        found.len(),
-        found[..found.len().min(20)].join("\n")
-    );
+    assert_nothing_leaked(stdout, stderr, common::files_under(&report));
     let _ = fs::remove_dir_all(&scratch);
 }
