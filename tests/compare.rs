@@ -3,35 +3,40 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 
-use common::{cli, path_arg, scratch};
+use common::{cli, path_arg, scratch, Output};
 use serde_json::Value;
 
 /// A narrow selection keeps each run short: the algorithm cases, no properties.
 const NARROW: [&str; 4] = ["--filter", "JWT-ALG-00", "--only", "cases"];
 
-fn compare_json(dir: &std::path::Path) -> Value {
+/// `compare -q --report REPORT ARGS` over the narrow selection.
+fn compare_narrow(report: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["compare", "-q", "--report", path_arg(report)];
+    all.extend(args);
+    all.extend(NARROW);
+    cli(&all)
+}
+
+fn compare_json(dir: &Path) -> Value {
     serde_json::from_str(&fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap()
 }
 
 #[test]
 fn every_implementation_stays_a_column_and_one_that_did_not_start_exits_2() {
     let dir = scratch("columns");
-    let out = cli(&[
-        "compare",
-        "-q",
-        "--report",
-        path_arg(&dir),
-        "--impl",
-        "ref=builtin:reference",
-        "--impl",
-        "alg=builtin:broken/jwt-alg-none",
-        "--impl",
-        "gone=/nonexistent/adapter 'an arg'",
-    ]
-    .into_iter()
-    .chain(NARROW)
-    .collect::<Vec<_>>());
+    let out = compare_narrow(
+        &dir,
+        &[
+            "--impl",
+            "ref=builtin:reference",
+            "--impl",
+            "alg=builtin:broken/jwt-alg-none",
+            "--impl",
+            "gone=/nonexistent/adapter 'an arg'",
+        ],
+    );
     assert_eq!(out.code, 2, "{out}");
     let json = compare_json(&dir);
     let states: Vec<(&str, &str)> = json["implementations"]
@@ -90,23 +95,12 @@ fn every_implementation_stays_a_column_and_one_that_did_not_start_exits_2() {
 #[test]
 fn exit_follows_the_expectations() {
     let dir = scratch("expectations");
-    let args = |extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = [
-            "compare",
-            "-q",
-            "--report",
-            path_arg(&dir),
-            "--impl",
-            "ref=builtin:reference",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args.extend(NARROW.iter().map(|s| s.to_string()));
-        args
+    let compare = |extra: &[&str]| {
+        let mut args = vec!["--impl", "ref=builtin:reference"];
+        args.extend(extra);
+        compare_narrow(&dir, &args)
     };
-    let out = cli(&args(&["--impl", "alg=builtin:broken/jwt-alg-none"]));
+    let out = compare(&["--impl", "alg=builtin:broken/jwt-alg-none"]);
     assert_eq!(out.code, 1, "a must failure without expectations: {out}");
     let failing: Vec<String> = compare_json(&dir)["implementations"][1]["failing"]
         .as_array()
@@ -131,7 +125,7 @@ fn exit_follows_the_expectations() {
         ),
     )
     .unwrap();
-    let out = cli(&args(&["--manifest", path_arg(&manifest)]));
+    let out = compare(&["--manifest", path_arg(&manifest)]);
     assert_eq!(out.code, 0, "every failure listed: {out}");
     let alg = &compare_json(&dir)["implementations"][1];
     assert_eq!(
@@ -140,12 +134,12 @@ fn exit_follows_the_expectations() {
     );
     assert_eq!(alg["expected_failures"][0]["reason"], "accepts alg none");
     // --fail-on disagreement: they still disagree on must cases.
-    let out = cli(&args(&[
+    let out = compare(&[
         "--manifest",
         path_arg(&manifest),
         "--fail-on",
         "disagreement",
-    ]));
+    ]);
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stdout.contains("disagree"), "{out}");
 }
@@ -198,19 +192,8 @@ fn earlier_runs_combine_and_other_seeds_are_refused() {
     let first = dir.join("first");
     let second = dir.join("second");
     let other_seed = dir.join("other");
-    let run = |report: &std::path::Path, impl_: &str, seed: &str| {
-        let mut args = vec![
-            "compare",
-            "-q",
-            "--seed",
-            seed,
-            "--report",
-            path_arg(report),
-            "--impl",
-            impl_,
-        ];
-        args.extend(NARROW);
-        cli(&args)
+    let run = |report: &Path, impl_: &str, seed: &str| {
+        compare_narrow(report, &["--seed", seed, "--impl", impl_])
     };
     assert_eq!(run(&first, "ref=builtin:reference", "5").code, 0);
     assert_eq!(run(&second, "alg=builtin:broken/jwt-alg-none", "5").code, 1);
@@ -259,20 +242,10 @@ fn earlier_runs_of_different_suites_are_refused() {
     .unwrap();
     let plain = dir.join("plain");
     let extended = dir.join("extended");
-    let run = |report: &std::path::Path, impl_: &str, extra_args: &[&str]| {
-        let mut args = vec![
-            "compare",
-            "-q",
-            "--seed",
-            "5",
-            "--report",
-            path_arg(report),
-            "--impl",
-            impl_,
-        ];
+    let run = |report: &Path, impl_: &str, extra_args: &[&str]| {
+        let mut args = vec!["--seed", "5", "--impl", impl_];
         args.extend(extra_args);
-        args.extend(NARROW);
-        cli(&args)
+        compare_narrow(report, &args)
     };
     assert_eq!(run(&plain, "ref=builtin:reference", &[]).code, 0);
     let out = run(
@@ -283,7 +256,7 @@ fn earlier_runs_of_different_suites_are_refused() {
     assert_eq!(out.code, 0, "{out}");
     let combined = dir.join("combined");
     // Combining `plain` with `other` is refused, naming both, and nothing is compared.
-    let refused = |other: &std::path::Path, names: &str| {
+    let refused = |other: &Path, names: &str| {
         let out = cli(&[
             "compare",
             "-q",
@@ -371,18 +344,13 @@ fn failures_only_reaches_each_implementations_summary() {
     let dir = scratch("failures-only");
     let compare = |extra: &[&str]| {
         let mut args = vec![
-            "compare",
-            "-q",
-            "--report",
-            path_arg(&dir),
             "--impl",
             "ref=builtin:reference",
             "--impl",
             "alg=builtin:broken/jwt-alg-none",
         ];
-        args.extend(NARROW);
         args.extend(extra);
-        cli(&args)
+        compare_narrow(&dir, &args)
     };
     // JWT-ALG-001 rejects alg none: the reference passes it, jwt-alg-none fails it.
     compare(&[]);
@@ -451,18 +419,16 @@ fn chromium() -> String {
 #[test]
 fn compare_html_opens_a_case_from_the_url_in_headless_chromium() {
     let dir = scratch("html");
-    let mut args = vec![
-        "compare",
-        "-q",
-        "--report",
-        path_arg(&dir),
-        "--impl",
-        "ref=builtin:reference",
-        "--impl",
-        "alg=builtin:broken/jwt-alg-none",
-    ];
-    args.extend(NARROW);
-    assert_eq!(cli(&args).code, 1);
+    let out = compare_narrow(
+        &dir,
+        &[
+            "--impl",
+            "ref=builtin:reference",
+            "--impl",
+            "alg=builtin:broken/jwt-alg-none",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out}");
     let page = dir.join("compare.html");
     let url = format!("file://{}#case-JWT-ALG-002", page.display());
     let profile = dir.join("profile");
@@ -524,16 +490,7 @@ fn diff_lists_the_cells_that_changed_between_two_comparisons() {
         (&before, "x=builtin:reference"),
         (&after, "x=builtin:broken/jwt-alg-none"),
     ] {
-        let mut args = vec![
-            "compare",
-            "-q",
-            "--report",
-            path_arg(report),
-            "--impl",
-            target,
-        ];
-        args.extend(NARROW);
-        cli(&args);
+        compare_narrow(report, &["--impl", target]);
     }
     let out = cli(&["diff", path_arg(&before), path_arg(&after)]);
     assert_eq!(out.code, 1, "a cell that passed now fails: {out}");
