@@ -813,15 +813,18 @@ fn diff_classifies_and_gates_on_new_failures() {
 fn snapshots_are_insta_files_and_changes_go_pending() {
     let dir = scratch("snapshots");
     let snaps = dir.join("snaps");
-    let out = cli(&[
-        "run",
-        "-q",
-        "--property-cases",
-        "16",
-        "--no-report",
-        "--snapshots",
-        path_arg(&snaps),
-    ]);
+    let run = || {
+        cli(&[
+            "run",
+            "-q",
+            "--property-cases",
+            "16",
+            "--no-report",
+            "--snapshots",
+            path_arg(&snaps),
+        ])
+    };
+    let out = run();
     assert_eq!(out.code, 0, "{out}");
     assert!(out.stdout.contains("new, 0 changed, 0 unchanged"), "{out}");
     let files: Vec<PathBuf> = files_under(&snaps);
@@ -834,30 +837,14 @@ fn snapshots_are_insta_files_and_changes_go_pending() {
     assert_eq!(snapshot.metadata().source(), Some("messenger-conformance"));
 
     // A rerun changes nothing; an edited snapshot is a change to review.
-    let out = cli(&[
-        "run",
-        "-q",
-        "--property-cases",
-        "16",
-        "--no-report",
-        "--snapshots",
-        path_arg(&snaps),
-    ]);
+    let out = run();
     assert!(out.stdout.contains(" 0 new, 0 changed,"), "{out}");
     fs::write(
         any,
         "---\nsource: messenger-conformance\nexpression: message\n---\nan older wording\n",
     )
     .unwrap();
-    let out = cli(&[
-        "run",
-        "-q",
-        "--property-cases",
-        "16",
-        "--no-report",
-        "--snapshots",
-        path_arg(&snaps),
-    ]);
+    let out = run();
     assert!(
         out.stdout.contains("1 changed")
             && out.stdout.contains("cargo insta review --workspace-root"),
