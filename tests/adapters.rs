@@ -8,7 +8,7 @@
 //!
 //! No test asserts on durations; the timeouts are small so the suite stays fast.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

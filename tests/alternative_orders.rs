@@ -22,7 +22,7 @@
 //! here is either a bug of the Python or a case (or the harness's rule-set judging) that tells a
 //! correct implementation it is broken.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

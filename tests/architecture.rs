@@ -6,7 +6,7 @@
 //! any `crate::NAME` in the code of a file (comments and the `#[cfg(test)]` module at the end of
 //! a file are left out: tests may look anywhere).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -1,6 +1,6 @@
 //! `--update-baseline` never writes adapter errors as known failures.
 
-mod common;
+use crate::common;
 
 #[test]
 fn a_run_with_adapter_errors_is_not_written_as_a_baseline() {

@@ -5,7 +5,7 @@
 //! A mutant that is not caught means either the mutant is unrealistic or the suite has a gap:
 //! add the case that catches it; never weaken this test.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -5,7 +5,7 @@
 //! `file:line:column`, the lines around it, and the hint. Paths in messages start at the cases
 //! directory's own name, so the snapshots do not depend on where the repository lives.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! run as the action runs it (inputs as `INPUT_*`, GitHub's files as temporary files), and the
 //! action's own file is checked to call only that script with inputs it declares.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::fs;

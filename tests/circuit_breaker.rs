@@ -1,7 +1,7 @@
 //! An implementation that answers nothing usable stops the run early: the rest is recorded as
 //! not run (an adapter error), the run fails, and it says why in one sentence.
 
-mod common;
+use crate::common;
 
 #[test]
 fn an_adapter_that_fails_every_request_trips_the_breaker() {

@@ -3,7 +3,7 @@
 //! `diff`) still ends with it, and `run` still writes its report directory: a closed pipe stops
 //! the printing, never the work, and never turns a failure into a pass.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! `messenger-conformance compare`: many implementations, one suite, one seed, one comparison.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! record counts against the header and the footer and refuses an id recorded twice; `merge`
 //! refuses shards run with different options (anything but the partition).
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! A property failure says where its counterexample really is, with a replay command that works
 //! as printed; `--no-report` writes nothing, and nothing lands in the current directory.
 
-mod common;
+use crate::common;
 
 use common::BIN;
 

@@ -1,6 +1,6 @@
 //! A run in which nothing was tested does not pass, and every report says what was not covered.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,10 +3,10 @@
 //! exit codes (0 accepted, 1 not, 2 bad input). No secret of any fixture workspace may appear
 //! in any output.
 //!
-//! Create or update: `INSTA_UPDATE=always cargo test --test debug_cli`, then read the `.snap`
+//! Create or update: `INSTA_UPDATE=always cargo test --test integration debug_cli::`, then read the `.snap`
 //! files. The snapshot of a table's case is named after the case.
 
-mod common;
+use crate::common;
 
 use common::{sign_jwt, Output};
 use messenger_conformance::reference::jws::{b64url_encode, hmac_sha256, sign_raw};

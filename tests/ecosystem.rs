@@ -10,14 +10,14 @@
 //! an entry names no behaviour or a source line that is not there.
 //!
 //! To see what an adapter fails today (after a change to the suite or the judge), run
-//! `ECOSYSTEM_OBSERVED=1 cargo test --test ecosystem -- --nocapture`: every adapter prints its
+//! `ECOSYSTEM_OBSERVED=1 cargo test --test integration ecosystem:: -- --nocapture`: every adapter prints its
 //! observed failures in the expectations file's format (known entries keep their text; new ones
 //! say TODO).
 //!
 //! When an interpreter or a package is missing, the test fails and says how to install it: it
 //! never passes unrun.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -350,7 +350,7 @@ fn mismatch(
          failing but not listed: {unlisted:?}\n  listed but not failing: {stale:?}\n\
          A must failure on one of Intercom's own libraries is a bug in the suite unless the \
          case's note argues the consequence (ecosystem/README.md). If the change is right, \
-         update the file: `ECOSYSTEM_OBSERVED=1 cargo test --test ecosystem -- --nocapture` \
+         update the file: `ECOSYSTEM_OBSERVED=1 cargo test --test integration ecosystem:: -- --nocapture` \
          prints the observed list in its format; give every new entry the library behaviour \
          that deviates and its source line.",
         expectations.library

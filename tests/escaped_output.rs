@@ -6,7 +6,7 @@
 //!
 //! The hostile adapter is `tests/adapters/misbehave.py hostile-text`.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! recorded a version. Every later version must still read both with `report`, `diff` and
 //! `merge`; a stream of a version newer than the harness reads is refused, exit 2.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

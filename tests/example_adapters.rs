@@ -10,7 +10,7 @@
 //! Node and Python need their packages, which `scripts/test` installs. When `node`, `python3` or a
 //! package is missing, the test fails and says how to install it: it never passes unrun.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -226,7 +226,7 @@ fn example(name: &str) -> PathBuf {
     let binary = profile_dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    // `cargo test` builds the examples; `cargo test --test example_adapters` does not. Build it
+    // `cargo test` builds the examples; `cargo test --test integration` does not. Build it
     // here when it is missing or older than its source (the examples use nothing of the library),
     // so the test never runs a stale adapter.
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();

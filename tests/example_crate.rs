@@ -7,7 +7,7 @@
 //! it is built with `cargo test -p toy-service`, into this workspace's target directory (the
 //! `CARGO_TARGET_DIR` cargo ran these tests with, if any), so it reuses what is compiled.
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 

@@ -3,7 +3,7 @@
 //! restarts the adapter when it dies (tests/exec_adapter_leaks.rs checks that nothing is left
 //! behind).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

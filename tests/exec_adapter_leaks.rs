@@ -2,7 +2,7 @@
 //! exit, not a timeout, and each restart leaves no thread behind. Alone in its test binary, so
 //! the thread count is this test's alone.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

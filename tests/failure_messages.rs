@@ -6,11 +6,11 @@
 //! breaks (the one a reader would look at). Two things are normalised so that snapshots change
 //! only when the message does: the checkout's path, and the line of the case in its file.
 //!
-//! Create or update: `INSTA_UPDATE=always cargo test --test failure_messages`, then read the
+//! Create or update: `INSTA_UPDATE=always cargo test --test integration failure_messages::`, then read the
 //! `.snap` files (one per mutant, named after it). Under `CI=true` a mismatch fails and nothing
 //! is written.
 
-mod common;
+use crate::common;
 
 use messenger_conformance::broken;
 use messenger_conformance::report::terminal::render_failure;

@@ -5,7 +5,7 @@
 //! (exit 2 for input files and flags, an adapter error for an answer), never a hang, an OOM, a
 //! silent drop or a pass.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

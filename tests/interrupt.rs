@@ -1,7 +1,7 @@
 //! An interrupted run (Ctrl-C, a CI timeout) leaves no adapter running, exits 128 + the signal,
 //! and leaves what ran as an incomplete stream that `report` does not pass.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -13,7 +13,7 @@
 //! pass every case and every property; the refusals must actually happen (so this test cannot
 //! pass by never reaching them).
 
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

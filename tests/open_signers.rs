@@ -20,7 +20,7 @@
 //! its default reading (refuse every open input) and with `ALT_SIGNER_READING=open` (the other
 //! conforming answer of each row), through the exec transport.
 
-mod common;
+use crate::common;
 
 use messenger_conformance::adapter::builtin::{BuiltinFactory, InProcess};
 use messenger_conformance::adapter::AdapterFactory;

@@ -2,7 +2,7 @@
 //! implementations on their own, and a failure shrinks to a YAML case that `check` accepts and
 //! `run` reproduces.
 
-mod common;
+use crate::common;
 
 use messenger_conformance::adapter::builtin::{BuiltinFactory, InProcess};
 use messenger_conformance::adapter::AdapterFactory;

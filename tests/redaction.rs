@@ -3,7 +3,7 @@
 //! run wrote (stdout, stderr, every report file) for every secret of the suite and of the
 //! properties, as itself, in hex (both cases), base64 and base64url.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -17,7 +17,7 @@
 //! Tokens also cross over: jsonwebtoken's `encode` output verifies under the reference codec and
 //! verifier, and the reference's `sign_hs256` and signer output decodes under jsonwebtoken.
 
-mod common;
+use crate::common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

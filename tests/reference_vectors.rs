@@ -14,7 +14,7 @@
 //! today) would allow either outcome and print the one chosen. Four labels are known to be wrong
 //! upstream and are judged by the profile instead (see [`PROFILE_OVERRIDES`]).
 
-mod common;
+use crate::common;
 
 use messenger_conformance::reference::jws::{
     b64url_decode_strict, hmac_sha256, hmac_sha256_verify, verify_compact_signature, JwsError,

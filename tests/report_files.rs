@@ -4,7 +4,7 @@
 //! of unpredictable name and a rename; and a symbolic link, FIFO or folder where a file is to be
 //! written is refused with a named error (exit 2), never followed, opened or blocked on.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::symlink;

@@ -6,7 +6,7 @@
 //! (a critical one and a minor one) and a bad habit (it echoes the workspace secret and some
 //! HTML in its `message`), so the tests can prove that no secret and no markup gets through.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

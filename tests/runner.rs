@@ -3,7 +3,7 @@
 //! commands and counterexamples. (The command line's own words are tested by tests/cli*.rs,
 //! tests/counterexamples.rs and tests/interrupt.rs.)
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! records it, and `--seed N` replays it. A run clears its report's `counterexamples/` (only the
 //! files runs write) before it starts.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
@@ -12,11 +12,7 @@ use serde_json::Value;
 
 /// The header and the property records of a run's `events.jsonl`.
 fn events(report: &Path) -> (Value, Vec<Value>) {
-    let text = fs::read_to_string(report.join("events.jsonl")).expect("events.jsonl");
-    let records: Vec<Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON record"))
-        .collect();
+    let records = common::events(report);
     let header = records
         .iter()
         .find(|r| r["record"] == "header")

@@ -2,7 +2,7 @@
 //! none are answered 408 when their request time is up, and never occupy the workers, so the
 //! next request is answered.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

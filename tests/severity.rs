@@ -8,7 +8,7 @@
 //! reader, standard library only), run here through the exec transport by the real binary over
 //! every verifier case and property.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

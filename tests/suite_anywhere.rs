@@ -2,7 +2,7 @@
 //! the checkout; extra cases beside the suite; `suite export` and its round trip; the suite's
 //! identity in the reports and in baselines; what `cargo package` ships.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

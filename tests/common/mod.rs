@@ -6,10 +6,6 @@
 //!
 //! A test file starts the binary with [`bin`] (or [`cli`]) and makes its folders with
 //! [`scratch`], never by hand: one place says how.
-//!
-//! Each test file declares `mod common;` and uses what it needs, so a helper one file does not
-//! use is not dead code.
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -193,11 +189,6 @@ impl Bin {
 
     pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Bin {
         self.command.env(name, value);
-        self
-    }
-
-    pub fn env_remove(mut self, name: impl AsRef<OsStr>) -> Bin {
-        self.command.env_remove(name);
         self
     }
 
