@@ -24,7 +24,6 @@ use messenger_conformance::contract::{HelloRequest, ToAdapter};
 use messenger_conformance::judge::OutcomeClass;
 use messenger_conformance::report::CaseEvent;
 use messenger_conformance::scenario::{LoadedCase, Suite};
-use rstest::rstest;
 
 /// The first `n` cases of an area: enough requests for the 3rd to break.
 fn some_cases(suite: &Suite, n: usize) -> Vec<&LoadedCase> {
@@ -118,23 +117,39 @@ fn the_broken_case(factory: &ExecFactory) -> CaseEvent {
 // Misbehaviour through the library API
 // ---------------------------------------------------------------------------------------------
 
-#[rstest]
-#[case::hang("hang", OutcomeClass::Timeout, "no answer within 300 ms")]
-#[case::exits("exit", OutcomeClass::AdapterError, "exited with status 3")]
-#[case::closes_stdout("close-stdout", OutcomeClass::AdapterError, "closed stdout")]
-#[case::wrong_id("wrong-id", OutcomeClass::AdapterError, "is not the request's id")]
-#[case::non_json("non-json", OutcomeClass::AdapterError, "not JSON")]
-#[case::huge_line("huge-line", OutcomeClass::AdapterError, "longer than 1048576 bytes")]
-#[case::extra_line(
-    "extra-line",
-    OutcomeClass::AdapterError,
-    "answered this request with more than one line"
-)]
-#[case::bad_field("bad-field", OutcomeClass::AdapterError, "unknown variant `ok`")]
+common::cases!(
+    one_broken_request_fails_one_case_and_the_restarted_adapter_passes_the_rest {
+        hang: ("hang", OutcomeClass::Timeout, "no answer within 300 ms"),
+        exits: ("exit", OutcomeClass::AdapterError, "exited with status 3"),
+        closes_stdout: ("close-stdout", OutcomeClass::AdapterError, "closed stdout"),
+        wrong_id: (
+            "wrong-id",
+            OutcomeClass::AdapterError,
+            "is not the request's id"
+        ),
+        non_json: ("non-json", OutcomeClass::AdapterError, "not JSON"),
+        huge_line: (
+            "huge-line",
+            OutcomeClass::AdapterError,
+            "longer than 1048576 bytes"
+        ),
+        extra_line: (
+            "extra-line",
+            OutcomeClass::AdapterError,
+            "answered this request with more than one line"
+        ),
+        bad_field: (
+            "bad-field",
+            OutcomeClass::AdapterError,
+            "unknown variant `ok`"
+        ),
+    }
+);
+
 fn one_broken_request_fails_one_case_and_the_restarted_adapter_passes_the_rest(
-    #[case] mode: &str,
-    #[case] class: OutcomeClass,
-    #[case] says: &str,
+    mode: &str,
+    class: OutcomeClass,
+    says: &str,
 ) {
     let suite = common::suite();
     let cases = some_cases(&suite, 6);
@@ -283,24 +298,26 @@ fn start_error(factory: &dyn AdapterFactory) -> String {
 const DIES_AT_START: &str =
     "import sys; sys.stderr.write('ImportError: no module named foo\\n'); sys.exit(1)";
 
-#[rstest]
-#[case::a_banner_before_hello_says_where_logs_go(
-    misbehaving("banner", &[]),
-    &["the adapter printed `Misbehaving adapter v0.1 starting up...` before its hello: stdout is the protocol channel, log to stderr"]
-)]
-#[case::protocol_2_names_both_versions(
-    misbehaving("protocol2", &[]),
-    &["says protocol 2; this harness speaks protocol 1"]
-)]
-#[case::a_missing_program(
-    vec!["/nonexistent/adapter".into()],
-    &["`/nonexistent/adapter` was not found"]
-)]
-#[case::an_adapter_that_dies_at_start_shows_its_stderr(
-    vec![python(), "-c".into(), DIES_AT_START.into()],
-    &["exited with status 1", "ImportError: no module named foo"]
-)]
-fn exec_start_errors(#[case] command: Vec<String>, #[case] says: &[&str]) {
+common::cases!(exec_start_errors {
+    a_banner_before_hello_says_where_logs_go: (
+        misbehaving("banner", &[]),
+        &["the adapter printed `Misbehaving adapter v0.1 starting up...` before its hello: stdout is the protocol channel, log to stderr"]
+    ),
+    protocol_2_names_both_versions: (
+        misbehaving("protocol2", &[]),
+        &["says protocol 2; this harness speaks protocol 1"]
+    ),
+    a_missing_program: (
+        vec!["/nonexistent/adapter".into()],
+        &["`/nonexistent/adapter` was not found"]
+    ),
+    an_adapter_that_dies_at_start_shows_its_stderr: (
+        vec![python(), "-c".into(), DIES_AT_START.into()],
+        &["exited with status 1", "ImportError: no module named foo"]
+    ),
+});
+
+fn exec_start_errors(command: Vec<String>, says: &[&str]) {
     let message = start_error(&exec(command, 300));
     for text in says {
         assert!(message.contains(text), "{text:?} in: {message}");
@@ -489,10 +506,12 @@ fn reference_target(transport: Transport) -> (Vec<String>, Option<Server>) {
     }
 }
 
-#[rstest]
-#[case::over_exec(Transport::Exec)]
-#[case::over_http(Transport::Http)]
-fn the_reference_passes_the_whole_suite(#[case] transport: Transport) {
+common::cases!(the_reference_passes_the_whole_suite {
+    over_exec: (Transport::Exec),
+    over_http: (Transport::Http),
+});
+
+fn the_reference_passes_the_whole_suite(transport: Transport) {
     let (target, _server) = reference_target(transport);
     let output = run_suite(&["-q", "-j", "2"], &target);
     assert_eq!(output.code, 0, "{output}");
@@ -569,10 +588,12 @@ fn smoke(target: &[String]) -> Output {
     common::cli(&args)
 }
 
-#[rstest]
-#[case::over_exec(Transport::Exec)]
-#[case::over_http(Transport::Http)]
-fn smoke_passes_the_reference(#[case] transport: Transport) {
+common::cases!(smoke_passes_the_reference {
+    over_exec: (Transport::Exec),
+    over_http: (Transport::Http),
+});
+
+fn smoke_passes_the_reference(transport: Transport) {
     let (target, _server) = reference_target(transport);
     let output = smoke(&target);
     assert_eq!(output.code, 0, "{output}");
@@ -598,14 +619,16 @@ fn broken_target(name: &str) -> Vec<String> {
         .to_vec()
 }
 
+common::cases!(smoke_names_what_is_wrong_with_a_signed_jwt {
+    exp_in_milliseconds: ("sign-exp-milliseconds", "FAIL   jwt sign, claims.exp: expected 1767229200, got 1767229200000; why it matters (critical, SIGN-JWT-EXP): the token lives longer than asked"),
+    no_exp: ("sign-drops-exp", "FAIL   jwt sign, claims.exp: expected 1767229200, got absent; why it matters (critical, SIGN-JWT-EXP): the token never expires"),
+    no_attribute: ("sign-drops-attributes", "FAIL   jwt sign, claims.plan: expected \"smoke-pro\", got absent; why it matters (major, SIGN-JWT-CLAIMS): `plan` must be a top-level claim"),
+    hs512: ("sign-hs512", "FAIL   jwt sign, jwt: expected a compact JWS with header alg HS256, three canonical base64url parts, JSON header and claims, got header `alg` is \"HS512\""),
+});
+
 /// The JWT a broken signer makes is judged as a run judges it: each bug is named, in the judge's
 /// words, before a full run.
-#[rstest]
-#[case::exp_in_milliseconds("sign-exp-milliseconds", "FAIL   jwt sign, claims.exp: expected 1767229200, got 1767229200000; why it matters (critical, SIGN-JWT-EXP): the token lives longer than asked")]
-#[case::no_exp("sign-drops-exp", "FAIL   jwt sign, claims.exp: expected 1767229200, got absent; why it matters (critical, SIGN-JWT-EXP): the token never expires")]
-#[case::no_attribute("sign-drops-attributes", "FAIL   jwt sign, claims.plan: expected \"smoke-pro\", got absent; why it matters (major, SIGN-JWT-CLAIMS): `plan` must be a top-level claim")]
-#[case::hs512("sign-hs512", "FAIL   jwt sign, jwt: expected a compact JWS with header alg HS256, three canonical base64url parts, JSON header and claims, got header `alg` is \"HS512\"")]
-fn smoke_names_what_is_wrong_with_a_signed_jwt(#[case] name: &str, #[case] says: &str) {
+fn smoke_names_what_is_wrong_with_a_signed_jwt(name: &str, says: &str) {
     let output = smoke(&broken_target(name));
     assert_eq!(output.code, 1, "{output}");
     let failures: Vec<&str> = output
@@ -631,16 +654,18 @@ fn smoke_output(target: &[String]) -> String {
     format!("exit {}\n{}", output.code, stdout.join("\n"))
 }
 
+common::cases!(smoke_says_the_same_as_before {
+    reference: (None),
+    idv_hashes_email: (Some("idv-hashes-email")),
+    sign_hash_uppercase: (Some("sign-hash-uppercase")),
+    sign_nested_attributes: (Some("sign-nested-attributes")),
+    sign_typ_jose: (Some("sign-typ-jose")),
+});
+
 /// What smoke says of the reference and of broken implementations, line by line. The lines of
 /// a broken one are the judge's and the decoders' own words: a change to a rule there shows
 /// here.
-#[rstest]
-#[case::reference(None)]
-#[case::idv_hashes_email(Some("idv-hashes-email"))]
-#[case::sign_hash_uppercase(Some("sign-hash-uppercase"))]
-#[case::sign_nested_attributes(Some("sign-nested-attributes"))]
-#[case::sign_typ_jose(Some("sign-typ-jose"))]
-fn smoke_says_the_same_as_before(#[case] broken: Option<&str>) {
+fn smoke_says_the_same_as_before(broken: Option<&str>) {
     let target = match broken {
         Some(name) => broken_target(name),
         None => exec_target(reference_command()),
@@ -663,21 +688,23 @@ fn smoke_notes_a_typ_other_than_jwt_without_failing() {
     );
 }
 
-#[rstest]
-#[case::wrong_id(
-    "wrong-id",
-    r#"the answer's id "not-smoke-verify" is not the request's id "smoke-verify""#
-)]
-#[case::protocol_2(
-    "protocol2",
-    "the adapter's hello says protocol 2; this harness speaks protocol 1"
-)]
-#[case::banner("banner", "stdout carried a non-JSON line: `Misbehaving adapter v0.1 starting up...`: print logs to stderr")]
-#[case::bad_field(
-    "bad-field",
-    r#"/outcome: "ok" is not one of "accepted" or "rejected""#
-)]
-fn smoke_says_what_to_fix(#[case] mode: &str, #[case] says: &str) {
+common::cases!(smoke_says_what_to_fix {
+    wrong_id: (
+        "wrong-id",
+        r#"the answer's id "not-smoke-verify" is not the request's id "smoke-verify""#
+    ),
+    protocol_2: (
+        "protocol2",
+        "the adapter's hello says protocol 2; this harness speaks protocol 1"
+    ),
+    banner: ("banner", "stdout carried a non-JSON line: `Misbehaving adapter v0.1 starting up...`: print logs to stderr"),
+    bad_field: (
+        "bad-field",
+        r#"/outcome: "ok" is not one of "accepted" or "rejected""#
+    ),
+});
+
+fn smoke_says_what_to_fix(mode: &str, says: &str) {
     let output = smoke(&exec_target(misbehaving(mode, &["--at", "1"])));
     assert_eq!(output.code, 1, "{output}");
     assert!(

@@ -10,7 +10,6 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use messenger_conformance::scenario::{load_suite, LoadErrors};
-use rstest::{rstest, Context};
 
 fn broken(name: &str) -> PathBuf {
     common::root().join("tests/fixtures/broken").join(name)
@@ -26,19 +25,23 @@ fn errors_of(name: &str) -> LoadErrors {
     }
 }
 
+common::cases!(
+    the_errors_of,
+    named {
+        yaml_syntax: ("yaml-syntax"),
+        wrong_type: ("wrong-type"),
+        unknown_requirement: ("unknown-requirement"),
+        duplicate_id: ("duplicate-id"),
+        unknown_fixture: ("unknown-fixture"),
+        unknown_key: ("unknown-key"),
+        bad_time: ("bad-time"),
+        two_bodies: ("two-bodies"),
+        rejected_without_error: ("rejected-without-error"),
+    }
+);
+
 /// The errors of a broken directory, as a user sees them, in the snapshot named after the case.
-#[rstest]
-#[case::yaml_syntax("yaml-syntax")]
-#[case::wrong_type("wrong-type")]
-#[case::unknown_requirement("unknown-requirement")]
-#[case::duplicate_id("duplicate-id")]
-#[case::unknown_fixture("unknown-fixture")]
-#[case::unknown_key("unknown-key")]
-#[case::bad_time("bad-time")]
-#[case::two_bodies("two-bodies")]
-#[case::rejected_without_error("rejected-without-error")]
-fn the_errors_of(#[context] ctx: Context, #[case] dir: &str) {
-    let name = ctx.description.expect("every case is named");
+fn the_errors_of(name: &str, dir: &str) {
     insta::assert_snapshot!(name, errors_of(dir).to_string());
 }
 

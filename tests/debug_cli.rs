@@ -11,7 +11,6 @@ use crate::common;
 use common::{sign_jwt, Output};
 use messenger_conformance::reference::jws::{b64url_encode, hmac_sha256, sign_raw};
 use messenger_conformance::reference::user_hash::user_hash;
-use rstest::{rstest, Context};
 use serde_json::{json, Value};
 
 /// 2026-01-01 00:00:00 UTC.
@@ -89,12 +88,11 @@ fn jwt(token: &str, args: &[&str]) -> Output {
 
 /// The exit code is `code`, stdout says each of `says`, and the whole output is the snapshot
 /// named after the table's case.
-fn assert_shown(ctx: &Context, out: &Output, code: i32, says: &[&str]) {
+fn assert_shown(name: &str, out: &Output, code: i32, says: &[&str]) {
     assert_eq!(out.code, code, "{}", shown(out));
     for text in says {
         assert!(out.stdout.contains(text), "{text:?} in:\n{}", shown(out));
     }
-    let name = ctx.description.expect("every case of a table is named");
     insta::assert_snapshot!(name, shown(out));
 }
 
@@ -109,81 +107,83 @@ fn base64_hash(secret: &str, text: &str) -> String {
         .encode(hmac_sha256(secret.as_bytes(), text.as_bytes()))
 }
 
-#[rstest]
-#[case::hash_right(
-    &["--user-id", "u-1", "--email", "ada@example.com"],
-    Some(user_hash(PROD_WEB, "u-1")),
-    &["--workspace", PROD, "--workspace", TEST],
-    0,
-    &[]
-)]
-#[case::hash_over_email_while_user_id_sent(
-    &["--user-id", "u-1", "--email", "ada@example.com"],
-    Some(user_hash(PROD_WEB, "ada@example.com")),
-    &["--workspace", PROD, "--workspace", TEST],
-    1,
-    &["hash over the email while a user_id is sent: it must be computed over the user_id"]
-)]
-#[case::hash_without_identifier(
-    &[],
-    Some(user_hash(PROD_WEB, "u-1")),
-    &["--workspace", PROD],
-    1,
-    &["hash sent without an identifier"]
-)]
-#[case::hash_with_another_platform_secret(
-    &["--user-id", "u-1"],
-    Some(user_hash(PROD_IOS, "u-1")),
-    &["--platform", "web", "--workspace", PROD, "--workspace", TEST],
-    1,
-    &["hash made with the ios secret, but the request is on web: each platform has its own secret"]
-)]
-#[case::hash_with_the_test_workspace_secret(
-    &["--user-id", "u-1"],
-    Some(user_hash(TEST_WEB, "u-1")),
-    &["--workspace", PROD, "--workspace", TEST],
-    1,
-    &[
-        "hash made with the [TEST] workspace's secret",
-        "your test and production workspaces have their own secrets"
-    ]
-)]
-#[case::hash_in_base64(
-    &["--user-id", "u-1"],
-    Some(base64_hash(PROD_WEB, "u-1")),
-    &["--workspace", PROD],
-    1,
-    &["not hex at all (looks like base64)"]
-)]
-#[case::hash_over_a_lowercased_email(
-    &["--email", "Ada@Example.com"],
-    Some(user_hash(PROD_WEB, "ada@example.com")),
-    &["--workspace", PROD],
-    1,
-    &[]
-)]
-#[case::hash_matching_no_secret(
-    &["--user-id", "u-1", "--email", "ada@example.com"],
-    Some(user_hash("a-secret-someone-made-up", "u-1")),
-    &["--workspace", PROD, "--workspace", TEST],
-    1,
-    &["no match with any configured secret", "production/web, production/ios"]
-)]
-#[case::hash_missing(&["--user-id", "u-1"], None, &["--workspace", PROD], 1, &[])]
+common::cases!(debug_hash, named {
+    hash_right: (
+        &["--user-id", "u-1", "--email", "ada@example.com"],
+        Some(user_hash(PROD_WEB, "u-1")),
+        &["--workspace", PROD, "--workspace", TEST],
+        0,
+        &[]
+    ),
+    hash_over_email_while_user_id_sent: (
+        &["--user-id", "u-1", "--email", "ada@example.com"],
+        Some(user_hash(PROD_WEB, "ada@example.com")),
+        &["--workspace", PROD, "--workspace", TEST],
+        1,
+        &["hash over the email while a user_id is sent: it must be computed over the user_id"]
+    ),
+    hash_without_identifier: (
+        &[],
+        Some(user_hash(PROD_WEB, "u-1")),
+        &["--workspace", PROD],
+        1,
+        &["hash sent without an identifier"]
+    ),
+    hash_with_another_platform_secret: (
+        &["--user-id", "u-1"],
+        Some(user_hash(PROD_IOS, "u-1")),
+        &["--platform", "web", "--workspace", PROD, "--workspace", TEST],
+        1,
+        &["hash made with the ios secret, but the request is on web: each platform has its own secret"]
+    ),
+    hash_with_the_test_workspace_secret: (
+        &["--user-id", "u-1"],
+        Some(user_hash(TEST_WEB, "u-1")),
+        &["--workspace", PROD, "--workspace", TEST],
+        1,
+        &[
+            "hash made with the [TEST] workspace's secret",
+            "your test and production workspaces have their own secrets"
+        ]
+    ),
+    hash_in_base64: (
+        &["--user-id", "u-1"],
+        Some(base64_hash(PROD_WEB, "u-1")),
+        &["--workspace", PROD],
+        1,
+        &["not hex at all (looks like base64)"]
+    ),
+    hash_over_a_lowercased_email: (
+        &["--email", "Ada@Example.com"],
+        Some(user_hash(PROD_WEB, "ada@example.com")),
+        &["--workspace", PROD],
+        1,
+        &[]
+    ),
+    hash_matching_no_secret: (
+        &["--user-id", "u-1", "--email", "ada@example.com"],
+        Some(user_hash("a-secret-someone-made-up", "u-1")),
+        &["--workspace", PROD, "--workspace", TEST],
+        1,
+        &["no match with any configured secret", "production/web, production/ios"]
+    ),
+    hash_missing: (&["--user-id", "u-1"], None, &["--workspace", PROD], 1, &[]),
+});
+
 fn debug_hash(
-    #[context] ctx: Context,
-    #[case] identity: &[&str],
-    #[case] sent: Option<String>,
-    #[case] rest: &[&str],
-    #[case] code: i32,
-    #[case] says: &[&str],
+    name: &str,
+    identity: &[&str],
+    sent: Option<String>,
+    rest: &[&str],
+    code: i32,
+    says: &[&str],
 ) {
     let mut args = identity.to_vec();
     if let Some(sent) = &sent {
         args.extend(["--hash", sent.as_str()]);
     }
     args.extend_from_slice(rest);
-    assert_shown(&ctx, &hash(&args), code, says);
+    assert_shown(name, &hash(&args), code, says);
 }
 
 #[test]
@@ -247,63 +247,83 @@ fn bad_base64_in_the_payload() -> String {
     format!("{}.{}.{}", parts[0], payload, parts[2])
 }
 
-#[rstest]
-#[case::jwt_valid(
-    sign_jwt(&json!({"user_id": "u-1", "email": "ada@example.com", "plan": "pro", "exp": NOW + 3540}), K_WEB),
-    &["--workspace", JWT_WS, "--user-id", "u-1"],
-    0,
-    &["valid for another 59 min"]
-)]
-#[case::jwt_expired(
-    sign_jwt(&json!({"user_id": "u-1", "exp": NOW - 7500, "iat": NOW - 11100}), K_WEB),
-    &["--workspace", JWT_WS],
-    1,
-    &["expired 2 h 5 min ago"]
-)]
-#[case::jwt_signed_with_another_platform_key(
-    sign_jwt(&json!({"user_id": "u-1"}), K_IOS),
-    &["--workspace", JWT_WS, "--platform", "web"],
-    1,
-    &["k-ios"]
-)]
-// Accepted (a far-future exp is not expired), but the hint says why it is wrong.
-#[case::jwt_exp_in_milliseconds(
-    sign_jwt(&json!({"user_id": "u-1", "exp": (NOW + 3600) * 1000}), K_WEB),
-    &["--workspace", JWT_WS],
-    0,
-    &["looks like milliseconds"]
-)]
-#[case::jwt_bad_base64_in_the_payload(bad_base64_in_the_payload(), &["--workspace", JWT_WS], 1, &["of the token"])]
-#[case::jwt_payload_not_json(
-    sign_raw(br#"{"alg":"HS256","typ":"JWT"}"#, b"user_id=u-1", K_WEB.as_bytes()),
-    &["--workspace", JWT_WS],
-    1,
-    &[r#"header   {"alg":"HS256","typ":"JWT"}"#]
-)]
-#[case::jwt_alg_none(
-    format!(
-        "{}.{}.",
-        b64url_encode(br#"{"alg":"none","typ":"JWT"}"#),
-        b64url_encode(br#"{"user_id":"admin"}"#)
-    ),
-    &["--workspace", JWT_WS],
-    1,
-    &[]
-)]
-#[case::jwt_without_workspace(
-    sign_jwt(&json!({"sub": "u-1", "exp": NOW + 600, "custom_attributes": {"plan": "pro"}}), K_WEB),
-    &["--user-id", "u-1"],
-    1,
-    &["cannot be checked without --workspace"]
-)]
-fn debug_jwt(
-    #[context] ctx: Context,
-    #[case] token: String,
-    #[case] args: &[&str],
-    #[case] code: i32,
-    #[case] says: &[&str],
-) {
-    assert_shown(&ctx, &jwt(&token, args), code, says);
+common::cases!(
+    debug_jwt,
+    named {
+        jwt_valid: (
+            sign_jwt(
+                &json!({"user_id": "u-1", "email": "ada@example.com", "plan": "pro", "exp": NOW + 3540}),
+                K_WEB
+            ),
+            &["--workspace", JWT_WS, "--user-id", "u-1"],
+            0,
+            &["valid for another 59 min"]
+        ),
+        jwt_expired: (
+            sign_jwt(
+                &json!({"user_id": "u-1", "exp": NOW - 7500, "iat": NOW - 11100}),
+                K_WEB
+            ),
+            &["--workspace", JWT_WS],
+            1,
+            &["expired 2 h 5 min ago"]
+        ),
+        jwt_signed_with_another_platform_key: (
+            sign_jwt(&json!({"user_id": "u-1"}), K_IOS),
+            &["--workspace", JWT_WS, "--platform", "web"],
+            1,
+            &["k-ios"]
+        ),
+        // Accepted (a far-future exp is not expired), but the hint says why it is wrong.
+        jwt_exp_in_milliseconds: (
+            sign_jwt(
+                &json!({"user_id": "u-1", "exp": (NOW + 3600) * 1000}),
+                K_WEB
+            ),
+            &["--workspace", JWT_WS],
+            0,
+            &["looks like milliseconds"]
+        ),
+        jwt_bad_base64_in_the_payload: (
+            bad_base64_in_the_payload(),
+            &["--workspace", JWT_WS],
+            1,
+            &["of the token"]
+        ),
+        jwt_payload_not_json: (
+            sign_raw(
+                br#"{"alg":"HS256","typ":"JWT"}"#,
+                b"user_id=u-1",
+                K_WEB.as_bytes()
+            ),
+            &["--workspace", JWT_WS],
+            1,
+            &[r#"header   {"alg":"HS256","typ":"JWT"}"#]
+        ),
+        jwt_alg_none: (
+            format!(
+                "{}.{}.",
+                b64url_encode(br#"{"alg":"none","typ":"JWT"}"#),
+                b64url_encode(br#"{"user_id":"admin"}"#)
+            ),
+            &["--workspace", JWT_WS],
+            1,
+            &[]
+        ),
+        jwt_without_workspace: (
+            sign_jwt(
+                &json!({"sub": "u-1", "exp": NOW + 600, "custom_attributes": {"plan": "pro"}}),
+                K_WEB
+            ),
+            &["--user-id", "u-1"],
+            1,
+            &["cannot be checked without --workspace"]
+        ),
+    }
+);
+
+fn debug_jwt(name: &str, token: String, args: &[&str], code: i32, says: &[&str]) {
+    assert_shown(name, &jwt(&token, args), code, says);
 }
 
 #[test]

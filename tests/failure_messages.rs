@@ -14,27 +14,28 @@ use crate::common;
 
 use messenger_conformance::broken;
 use messenger_conformance::report::terminal::render_failure;
-use rstest::rstest;
+
+common::cases!(failure_messages {
+    idv_hashes_email: ("idv-hashes-email"),
+    idv_enforcement_ignored: ("idv-enforcement-ignored"),
+    idv_uppercase_on_mobile: ("idv-uppercase-on-mobile"),
+    idv_jwt_required_ignored: ("idv-jwt-required-ignored"),
+    jwt_alg_none: ("jwt-alg-none"),
+    jwt_exp_off_by_one: ("jwt-exp-off-by-one"),
+    jwt_exp_required: ("jwt-exp-required"),
+    jwt_identity_mismatch_ignored: ("jwt-identity-mismatch-ignored"),
+    attr_locked_from_request: ("attr-locked-from-request"),
+    generic_error_codes: ("generic-error-codes"),
+    sign_exp_milliseconds: ("sign-exp-milliseconds"),
+    sign_jwt_without_user_id: ("sign-jwt-without-user-id"),
+    sign_hash_blank_identifier: ("sign-hash-blank-identifier"),
+    sign_empty_identifier_signed: ("sign-empty-identifier-signed"),
+    sign_reserved_attributes_overwrite: ("sign-reserved-attributes-overwrite"),
+    sign_empty_secret: ("sign-empty-secret"),
+});
 
 /// One per kind of bug and of failure: bypass, lock-out, wrong code, wrong detail, signer.
-#[rstest]
-#[case::idv_hashes_email("idv-hashes-email")]
-#[case::idv_enforcement_ignored("idv-enforcement-ignored")]
-#[case::idv_uppercase_on_mobile("idv-uppercase-on-mobile")]
-#[case::idv_jwt_required_ignored("idv-jwt-required-ignored")]
-#[case::jwt_alg_none("jwt-alg-none")]
-#[case::jwt_exp_off_by_one("jwt-exp-off-by-one")]
-#[case::jwt_exp_required("jwt-exp-required")]
-#[case::jwt_identity_mismatch_ignored("jwt-identity-mismatch-ignored")]
-#[case::attr_locked_from_request("attr-locked-from-request")]
-#[case::generic_error_codes("generic-error-codes")]
-#[case::sign_exp_milliseconds("sign-exp-milliseconds")]
-#[case::sign_jwt_without_user_id("sign-jwt-without-user-id")]
-#[case::sign_hash_blank_identifier("sign-hash-blank-identifier")]
-#[case::sign_empty_identifier_signed("sign-empty-identifier-signed")]
-#[case::sign_reserved_attributes_overwrite("sign-reserved-attributes-overwrite")]
-#[case::sign_empty_secret("sign-empty-secret")]
-fn failure_messages(#[case] name: &str) {
+fn failure_messages(name: &str) {
     let root = env!("CARGO_MANIFEST_DIR");
     let suite = common::suite();
     let mutant = broken::find(name).unwrap_or_else(|| panic!("no mutant {name}"));
@@ -76,13 +77,15 @@ fn normalise(text: &str, root: &str) -> String {
         .join("\n")
 }
 
+common::cases!(property_failure_messages {
+    jwt_time_window: ("jwt-time-window", "jwt-exp-off-by-one"),
+    idv_hash: ("idv-hash", "idv-hashes-email"),
+});
+
 /// A property's failure, pinned: only the rules its shrunk request's problems name (not every
 /// requirement the property covers), the severity of the request that first failed, and the
 /// command that reproduces it.
-#[rstest]
-#[case::jwt_time_window("jwt-time-window", "jwt-exp-off-by-one")]
-#[case::idv_hash("idv-hash", "idv-hashes-email")]
-fn property_failure_messages(#[case] property: &str, #[case] mutant: &str) {
+fn property_failure_messages(property: &str, mutant: &str) {
     use messenger_conformance::properties::counterexample::Counterexamples;
     use messenger_conformance::properties::{self, Settings};
     use messenger_conformance::redact::Redactor;

@@ -30,7 +30,6 @@ use messenger_conformance::report::{write_report, CaseEvent, RenderOptions, Stre
 use messenger_conformance::run::{header_for, Workers};
 use messenger_conformance::scenario::{LoadedCase, Suite};
 use messenger_conformance::selection::Only;
-use rstest::rstest;
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
@@ -371,17 +370,19 @@ fn library_path_gates_with_a_baseline_and_redacts_a_leaky_implementation() {
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
+common::cases!(the_xml_check_catches_broken_xml {
+    crossed_tags: ("<a><b></a></b>"),
+    a_bare_ampersand: ("<a>x & y</a>"),
+    an_unknown_entity: ("<a>&nbsp;</a>"),
+    lt_in_an_attribute: ("<a x=\"<\"/>"),
+    an_unquoted_attribute: ("<a x=1/>"),
+    a_control_character: ("<a>\u{1}</a>"),
+    an_unclosed_element: ("<a>"),
+    a_stray_close: ("<a/></b>"),
+});
+
 /// The well-formedness check below is only worth something if it catches broken XML.
-#[rstest]
-#[case::crossed_tags("<a><b></a></b>")]
-#[case::a_bare_ampersand("<a>x & y</a>")]
-#[case::an_unknown_entity("<a>&nbsp;</a>")]
-#[case::lt_in_an_attribute("<a x=\"<\"/>")]
-#[case::an_unquoted_attribute("<a x=1/>")]
-#[case::a_control_character("<a>\u{1}</a>")]
-#[case::an_unclosed_element("<a>")]
-#[case::a_stray_close("<a/></b>")]
-fn the_xml_check_catches_broken_xml(#[case] body: &str) {
+fn the_xml_check_catches_broken_xml(body: &str) {
     let xml = format!("{XML_DECLARATION}{body}");
     assert!(check_xml(&xml).is_err(), "{xml:?} passed");
 }

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rstest::rstest;
 use serde_json::{json, Value};
 
 use super::crypto::{b64url, b64url_decode_lenient, hex, hmac, hmac_sha256};
@@ -494,20 +493,25 @@ cases:
     .needs_exact_instant
 }
 
-#[rstest]
-#[case::exp_now("{user_id: u-1, exp: now}", "{}", true)]
-#[case::exp_a_second_ahead("{user_id: u-1, exp: now+1s}", "{}", true)]
-#[case::nbf_seconds_ago("{user_id: u-1, nbf: now-5s}", "{}", true)]
-#[case::exp_an_hour_ago("{user_id: u-1, exp: now-1h}", "{}", false)]
-#[case::exp_at_the_leeway("{user_id: u-1, exp: now-60s}", "{jwt_leeway_seconds: 60}", true)]
-#[case::nbf_near_the_leeway("{user_id: u-1, nbf: now+62s}", "{jwt_leeway_seconds: 60}", true)]
-#[case::exp_an_hour_ago_with_leeway(
-    "{user_id: u-1, exp: now-1h}",
-    "{jwt_leeway_seconds: 60}",
-    false
-)]
-fn exact_instants_are_flagged(#[case] claims: &str, #[case] patch: &str, #[case] exact: bool) {
-    assert_eq!(flagged(claims, patch), exact, "{claims} after {patch}");
+#[test]
+fn exact_instants_are_flagged() {
+    let cases: &[(&str, &str, &str, bool)] = &[
+        ("exp_now", "{user_id: u-1, exp: now}", "{}", true),
+        ("exp_a_second_ahead", "{user_id: u-1, exp: now+1s}", "{}", true),
+        ("nbf_seconds_ago", "{user_id: u-1, nbf: now-5s}", "{}", true),
+        ("exp_an_hour_ago", "{user_id: u-1, exp: now-1h}", "{}", false),
+        ("exp_at_the_leeway", "{user_id: u-1, exp: now-60s}", "{jwt_leeway_seconds: 60}", true),
+        ("nbf_near_the_leeway", "{user_id: u-1, nbf: now+62s}", "{jwt_leeway_seconds: 60}", true),
+        (
+            "exp_an_hour_ago_with_leeway",
+            "{user_id: u-1, exp: now-1h}",
+            "{jwt_leeway_seconds: 60}",
+            false,
+        ),
+    ];
+    for &(case, claims, patch, exact) in cases {
+        assert_eq!(flagged(claims, patch), exact, "{case}: {claims} after {patch}");
+    }
 }
 
 #[test]
@@ -688,74 +692,93 @@ const MUST_REQUEST: &str = "    level: must\n    request: {user_id: u}\n";
 const MAY_REQUEST: &str = "    level: may\n    request: {user_id: u}\n";
 const MUST_SIGN: &str = "    level: must\n    sign: {mode: jwt, secret: web, user: {user_id: u}}\n";
 
-#[rstest]
-#[case::a_rejected_verdict_with_what_only_acceptance_has(
-    MUST_REQUEST,
-    "{outcome: rejected, error: jwt_required, identity: {user_id: u}, verified: true, applied: {a: 1}}",
-    &[
-        "a rejected verdict has no identity",
-        "a rejected verdict is never verified",
-        "a rejected verdict has no `applied` attributes"
-    ]
-)]
-#[case::an_accepted_verdict_with_an_error(
-    MUST_REQUEST,
-    "{outcome: accepted, error: jwt_required}",
-    &["an accepted verdict has no error code"]
-)]
-#[case::a_signer_answer_to_a_request(
-    MUST_REQUEST,
-    "{outcome: signed}",
-    &["`signed` and `refused` are signer answers; a request expects `accepted` or `rejected`"]
-)]
-#[case::no_outcome(MUST_REQUEST, "{verified: true}", &["the expectation has no `outcome`"])]
-#[case::any_of_in_a_must_case(
-    MUST_REQUEST,
-    "{any_of: [{outcome: accepted}, {outcome: rejected, error: jwt_required}]}",
-    &["`any_of` is for `level: may` cases; this case is `must`"]
-)]
-#[case::outcome_beside_a_short_any_of(
-    MAY_REQUEST,
-    "{outcome: accepted, any_of: [{outcome: accepted}]}",
-    &["`outcome` beside `any_of`", "`any_of` lists at least two answers"]
-)]
-#[case::a_signed_jwt_without_the_jwt_and_with_an_error(
-    MUST_SIGN,
-    "{outcome: signed, error: jwt_required}",
-    &[
-        "a `signed` expectation for mode jwt states the `jwt`",
-        "`error` does not belong in a `signed` expectation"
-    ]
-)]
-#[case::a_refusal_with_a_user_hash(
-    MUST_SIGN,
-    "{outcome: refused, user_hash: {literal: x}}",
-    &["`user_hash` does not belong in a `refused` expectation"]
-)]
-fn expectations_must_be_coherent(#[case] body: &str, #[case] expect: &str, #[case] says: &[&str]) {
-    assert_eq!(case_errors(&format!("{body}    expect: {expect}\n")), says);
+#[test]
+fn expectations_must_be_coherent() {
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        (
+            "a_rejected_verdict_with_what_only_acceptance_has",
+            MUST_REQUEST,
+            "{outcome: rejected, error: jwt_required, identity: {user_id: u}, verified: true, applied: {a: 1}}",
+            &[
+                "a rejected verdict has no identity",
+                "a rejected verdict is never verified",
+                "a rejected verdict has no `applied` attributes"
+            ],
+        ),
+        (
+            "an_accepted_verdict_with_an_error",
+            MUST_REQUEST,
+            "{outcome: accepted, error: jwt_required}",
+            &["an accepted verdict has no error code"],
+        ),
+        (
+            "a_signer_answer_to_a_request",
+            MUST_REQUEST,
+            "{outcome: signed}",
+            &["`signed` and `refused` are signer answers; a request expects `accepted` or `rejected`"],
+        ),
+        ("no_outcome", MUST_REQUEST, "{verified: true}", &["the expectation has no `outcome`"]),
+        (
+            "any_of_in_a_must_case",
+            MUST_REQUEST,
+            "{any_of: [{outcome: accepted}, {outcome: rejected, error: jwt_required}]}",
+            &["`any_of` is for `level: may` cases; this case is `must`"],
+        ),
+        (
+            "outcome_beside_a_short_any_of",
+            MAY_REQUEST,
+            "{outcome: accepted, any_of: [{outcome: accepted}]}",
+            &["`outcome` beside `any_of`", "`any_of` lists at least two answers"],
+        ),
+        (
+            "a_signed_jwt_without_the_jwt_and_with_an_error",
+            MUST_SIGN,
+            "{outcome: signed, error: jwt_required}",
+            &[
+                "a `signed` expectation for mode jwt states the `jwt`",
+                "`error` does not belong in a `signed` expectation"
+            ],
+        ),
+        (
+            "a_refusal_with_a_user_hash",
+            MUST_SIGN,
+            "{outcome: refused, user_hash: {literal: x}}",
+            &["`user_hash` does not belong in a `refused` expectation"],
+        ),
+    ];
+    for &(case, body, expect, says) in cases {
+        assert_eq!(case_errors(&format!("{body}    expect: {expect}\n")), says, "{case}");
+    }
 }
 
-#[rstest]
-#[case::no_body(
-    "    level: must\n    expect: {outcome: accepted}\n",
-    &["a case needs exactly one of request, sign or steps"]
-)]
-#[case::a_request_and_steps(
-    "    level: must\n    request: {}\n    steps: [{request: {}, expect: {outcome: accepted}}]\n",
-    &["a case needs exactly one of request, sign or steps"]
-)]
-#[case::no_expect("    level: must\n    request: {}\n", &["the case has no `expect`"])]
-#[case::a_request_step_and_a_sign_step(
-    "    level: must\n    steps:\n      - {request: {}, expect: {outcome: accepted}}\n      - {sign: {mode: user_hash, secret: web, user: {user_id: u}}, expect: {outcome: refused}}\n",
-    &["all steps of a case are requests, or all are sign requests"]
-)]
-#[case::a_step_without_a_body_and_steps_with_an_expect(
-    "    level: must\n    steps: [{expect: {outcome: accepted}}]\n    expect: {outcome: accepted}\n",
-    &["a step needs a request or sign", "a case with steps has no `expect` of its own"]
-)]
-fn bodies_steps_and_roles(#[case] rest: &str, #[case] says: &[&str]) {
-    assert_eq!(case_errors(rest), says);
+#[test]
+fn bodies_steps_and_roles() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "no_body",
+            "    level: must\n    expect: {outcome: accepted}\n",
+            &["a case needs exactly one of request, sign or steps"],
+        ),
+        (
+            "a_request_and_steps",
+            "    level: must\n    request: {}\n    steps: [{request: {}, expect: {outcome: accepted}}]\n",
+            &["a case needs exactly one of request, sign or steps"],
+        ),
+        ("no_expect", "    level: must\n    request: {}\n", &["the case has no `expect`"]),
+        (
+            "a_request_step_and_a_sign_step",
+            "    level: must\n    steps:\n      - {request: {}, expect: {outcome: accepted}}\n      - {sign: {mode: user_hash, secret: web, user: {user_id: u}}, expect: {outcome: refused}}\n",
+            &["all steps of a case are requests, or all are sign requests"],
+        ),
+        (
+            "a_step_without_a_body_and_steps_with_an_expect",
+            "    level: must\n    steps: [{expect: {outcome: accepted}}]\n    expect: {outcome: accepted}\n",
+            &["a step needs a request or sign", "a case with steps has no `expect` of its own"],
+        ),
+    ];
+    for &(case, rest, says) in cases {
+        assert_eq!(case_errors(rest), says, "{case}");
+    }
 }
 
 #[test]
@@ -773,43 +796,55 @@ fn request_errors(request: &str) -> Vec<String> {
     ))
 }
 
-#[rstest]
-#[case::a_hash_over_a_missing_email(
-    "{user_hash: {hmac: {over: email, secret: web}}}",
-    &["the hash is over `email`, but the request has no string `email`"]
-)]
-#[case::an_encoding_of_a_literal(
-    "{user_id: u, user_hash: {literal: x, encoding: hex}}",
-    &["`encoding` applies to `hmac` only"]
-)]
-#[case::an_empty_user_hash(
-    "{user_id: u, user_hash: {}}",
-    &["a user_hash template needs `hmac` or `literal`"]
-)]
-#[case::a_jwt_without_claims(
-    "{jwt: {header: {alg: none}}}",
-    &["a JWT template needs `claims` or `claims_raw` (or a `literal` token)"]
-)]
-#[case::a_literal_with_claims(
-    "{jwt: {literal: a.b.c, claims: {}}}",
-    &["a `literal` token cannot also have `claims`"]
-)]
-#[case::an_empty_sign("{jwt: {claims: {}, sign: {}}}", &["`sign` needs `key` or `secret`"])]
-#[case::a_sign_with_key_and_secret(
-    "{jwt: {claims: {}, sign: {key: k-web, secret: web}}}",
-    &["`sign` has both `key` and `secret`"]
-)]
-#[case::a_tamper_that_changes_nothing(
-    "{jwt: {claims: {}, tamper: [strip_signature]}}",
-    &["this tamper op leaves the token unchanged"]
-)]
-#[case::a_tamper_after_json_serialization(
-    "{jwt: {claims: {}, tamper: [json_serialization, trailing_dot]}}",
-    &["no tamper op can follow `json_serialization`"]
-)]
-#[case::an_unknown_key("{jwt: {claims: {}, sign: {key: k-nope}}}", &["unknown key `k-nope`"])]
-fn templates_and_references_are_checked_at_load(#[case] request: &str, #[case] says: &[&str]) {
-    assert_eq!(request_errors(request), says);
+#[test]
+fn templates_and_references_are_checked_at_load() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "a_hash_over_a_missing_email",
+            "{user_hash: {hmac: {over: email, secret: web}}}",
+            &["the hash is over `email`, but the request has no string `email`"],
+        ),
+        (
+            "an_encoding_of_a_literal",
+            "{user_id: u, user_hash: {literal: x, encoding: hex}}",
+            &["`encoding` applies to `hmac` only"],
+        ),
+        (
+            "an_empty_user_hash",
+            "{user_id: u, user_hash: {}}",
+            &["a user_hash template needs `hmac` or `literal`"],
+        ),
+        (
+            "a_jwt_without_claims",
+            "{jwt: {header: {alg: none}}}",
+            &["a JWT template needs `claims` or `claims_raw` (or a `literal` token)"],
+        ),
+        (
+            "a_literal_with_claims",
+            "{jwt: {literal: a.b.c, claims: {}}}",
+            &["a `literal` token cannot also have `claims`"],
+        ),
+        ("an_empty_sign", "{jwt: {claims: {}, sign: {}}}", &["`sign` needs `key` or `secret`"]),
+        (
+            "a_sign_with_key_and_secret",
+            "{jwt: {claims: {}, sign: {key: k-web, secret: web}}}",
+            &["`sign` has both `key` and `secret`"],
+        ),
+        (
+            "a_tamper_that_changes_nothing",
+            "{jwt: {claims: {}, tamper: [strip_signature]}}",
+            &["this tamper op leaves the token unchanged"],
+        ),
+        (
+            "a_tamper_after_json_serialization",
+            "{jwt: {claims: {}, tamper: [json_serialization, trailing_dot]}}",
+            &["no tamper op can follow `json_serialization`"],
+        ),
+        ("an_unknown_key", "{jwt: {claims: {}, sign: {key: k-nope}}}", &["unknown key `k-nope`"]),
+    ];
+    for &(case, request, says) in cases {
+        assert_eq!(request_errors(request), says, "{case}");
+    }
 }
 
 #[test]

@@ -522,3 +522,38 @@ pub fn in_threads<I: Send, T: Send>(
             .collect()
     })
 }
+
+/// A table of cases, a test each. `cases!(check { name: (ARGS), .. })` is a module `check` with
+/// one `#[test] fn name() { check(ARGS) }` per case: each case runs on its own and a failure
+/// names it (`cargo test check::name`). `cases!(check, named { .. })` also passes the case's
+/// name first, `check("name", ARGS)`, for a snapshot named after the case.
+///
+/// This is what rstest's `#[case]` did; its proc macro's dependencies (regex, glob, syn's
+/// `visit-mut`) cost the cold test command about 20 s (docs/performance.md).
+macro_rules! cases {
+    ($check:ident { $($case:ident: ($($arg:expr),* $(,)?)),+ $(,)? }) => {
+        mod $check {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $case() {
+                    super::$check($($arg),*)
+                }
+            )+
+        }
+    };
+    ($check:ident, named { $($case:ident: ($($arg:expr),* $(,)?)),+ $(,)? }) => {
+        mod $check {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $case() {
+                    super::$check(stringify!($case), $($arg),*)
+                }
+            )+
+        }
+    };
+}
+pub(crate) use cases;
