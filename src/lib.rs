@@ -111,10 +111,10 @@
 //! - [`adapter`]: the `Adapter` and `AdapterFactory` traits, the in-process `InProcess` trait,
 //!   and the three transports;
 //! - [`contract`]: the protocol's wire types and its JSON Schema;
-//! - [`run`]: the runner the command line and the harness share;
 //! - [`exit`]: the process's [`Exit`](exit::Exit) codes.
 //!
-//! The modules below them (the judge, the case loader, the reports, ...) are internal. With the
+//! The modules below them (the runner, the judge, the case loader, the reports, ...) are
+//! internal. With the
 //! default feature `internals` they are public for the command line and this crate's own tests,
 //! and hidden from this documentation: nothing in them is a stable API. A dependent that wants
 //! exactly the API above depends with `default-features = false`.
@@ -128,10 +128,11 @@
 //! and how the code is laid out, which module may import which, and where each kind of change goes:
 //! [docs/architecture.md](https://github.com/messenger-conformance/messenger-conformance/blob/main/docs/architecture.md).
 
-// Without `internals`, the code only the command line calls (the report renderers, diff and
-// merge, the token debugger's words, the case lint, the suite's export) is unreachable from the
-// API above, and the lints would call it dead though the binary uses it (193 items and 11
-// imports: `cargo rustc --lib --no-default-features --profile=check -- --force-warn dead_code`).
+// Without `internals`, the code only the command line calls (the runner's parallel runs, the
+// report renderers, diff and merge, the token debugger's words, the case lint, the suite's
+// export) is unreachable from the API above, and the lints would call it dead though the binary
+// uses it (303 warnings: `cargo rustc --lib --no-default-features --profile=check --
+// --force-warn dead_code --force-warn unused_imports 2>&1 | grep -c ^warning`).
 // The allowance is for that build only; the default build is linted as before.
 #![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
 
@@ -140,7 +141,6 @@ pub mod adapter;
 pub mod contract;
 pub mod exit;
 pub mod harness;
-pub mod run;
 pub mod service;
 
 #[cfg(feature = "internals")]
@@ -172,6 +172,7 @@ internal! {
     mod redact;
     mod reference;
     mod report;
+    mod run;
     mod scenario;
     mod selection;
     mod spec;
