@@ -380,13 +380,21 @@ pub fn path_arg(path: &Path) -> &str {
 // Files
 // ---------------------------------------------------------------------------------------------
 
-/// The scratch space of this test binary, inside the target directory.
+/// The scratch folder of the test file that calls (`target/tmp/integration/FILE/`): every file of
+/// `tests/` is a module of one binary, whose tests run at once, so a name is unique in its file
+/// alone.
+#[track_caller]
 fn scratch_root() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(env!("CARGO_CRATE_NAME"))
+    let file = Path::new(std::panic::Location::caller().file());
+    let stem = file.file_stem().expect("a source file");
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(env!("CARGO_CRATE_NAME"))
+        .join(stem)
 }
 
 /// A fresh, empty directory for one test: `name` must be unique in its test file. It is left
 /// behind for a look after a failure.
+#[track_caller]
 pub fn scratch(name: &str) -> PathBuf {
     let dir = scratch_root().join(name);
     let _ = fs::remove_dir_all(&dir);
@@ -396,6 +404,7 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// A path that nothing exists at and that no other test (or run) uses, for a file a test
 /// expects something else to create.
+#[track_caller]
 pub fn unique_path(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = scratch_root().join("unique");
@@ -421,6 +430,7 @@ pub fn mkfifo(path: &Path) {
 
 /// A scratch cases directory: the bundled `fixtures.yaml` and the given case files, each
 /// `(path under the directory, YAML)`, e.g. `("jwt/one.yaml", "cases: ...")`.
+#[track_caller]
 pub fn cases_with(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = scratch(name);
     fs::copy(cases_dir().join("fixtures.yaml"), dir.join("fixtures.yaml")).expect("copy fixtures");
