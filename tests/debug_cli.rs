@@ -3,8 +3,8 @@
 //! exit codes (0 accepted, 1 not, 2 bad input). No secret of any fixture workspace may appear
 //! in any output.
 //!
-//! Create or update: `INSTA_UPDATE=always cargo test --test integration debug_cli::`, then read the `.snap`
-//! files. The snapshot of a table's case is named after the case.
+//! Create or update: `INSTA_UPDATE=always cargo test --test integration debug_cli::`, then read the
+//! `.snap` files. The snapshot of a table's case is named after the case.
 
 use crate::common;
 

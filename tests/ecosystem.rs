@@ -10,9 +10,9 @@
 //! an entry names no behaviour or a source line that is not there.
 //!
 //! To see what an adapter fails today (after a change to the suite or the judge), run
-//! `ECOSYSTEM_OBSERVED=1 cargo test --test integration ecosystem:: -- --nocapture`: every adapter prints its
-//! observed failures in the expectations file's format (known entries keep their text; new ones
-//! say TODO).
+//! `ECOSYSTEM_OBSERVED=1 cargo test --test integration ecosystem:: -- --nocapture`: every adapter
+//! prints its observed failures in the expectations file's format (known entries keep their text;
+//! new ones say TODO).
 //!
 //! When an interpreter or a package is missing, the test fails and says how to install it: it
 //! never passes unrun.

@@ -6,9 +6,9 @@
 //! breaks (the one a reader would look at). Two things are normalised so that snapshots change
 //! only when the message does: the checkout's path, and the line of the case in its file.
 //!
-//! Create or update: `INSTA_UPDATE=always cargo test --test integration failure_messages::`, then read the
-//! `.snap` files (one per mutant, named after it). Under `CI=true` a mismatch fails and nothing
-//! is written.
+//! Create or update: `INSTA_UPDATE=always cargo test --test integration failure_messages::`, then
+//! read the `.snap` files (one per mutant, named after it). Under `CI=true` a mismatch fails and
+//! nothing is written.
 
 use crate::common;
 

@@ -3,10 +3,10 @@
 //! are public only with the `internals` feature and hidden from the documentation.
 //!
 //! The test documents the crate as `cargo doc --no-deps --lib` does (into the target directory
-//! these tests were built in, where a plain `cargo doc` finds it fresh) and reads rustdoc's
-//! pages: the crate's modules from its index, every item from `all.html`. The item list is an
-//! insta snapshot (`tests/snapshots/integration__public_api__items.snap`): an item added to, or gone from, the
-//! API shows as a diff to review. The example crate (`examples/rust-service`, run by
+//! these tests were built in, where a plain `cargo doc` finds it fresh) and reads rustdoc's pages:
+//! the crate's modules from its index, every item from `all.html`. The item list is an insta
+//! snapshot (`tests/snapshots/integration__public_api__items.snap`): an item added to, or gone
+//! from, the API shows as a diff to review. The example crate (`examples/rust-service`, run by
 //! tests/example_crate.rs) depends with `default-features = false`: it compiles against the API
 //! alone.
 
