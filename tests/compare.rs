@@ -11,6 +11,15 @@ use serde_json::Value;
 /// A narrow selection keeps each run short: the algorithm cases, no properties.
 const NARROW: [&str; 4] = ["--filter", "JWT-ALG-00", "--only", "cases"];
 
+/// The reference and a verifier that lets `alg: none` in: on the narrow selection, they disagree
+/// on JWT-ALG-001.
+const REFERENCE_AND_ALG_NONE: [&str; 4] = [
+    "--impl",
+    "ref=builtin:reference",
+    "--impl",
+    "alg=builtin:broken/jwt-alg-none",
+];
+
 /// `compare -q --report REPORT ARGS` over the narrow selection.
 fn compare_narrow(report: &Path, args: &[&str]) -> Output {
     let mut all = vec!["compare", "-q", "--report", path_arg(report)];
@@ -26,17 +35,9 @@ fn compare_json(dir: &Path) -> Value {
 #[test]
 fn every_implementation_stays_a_column_and_one_that_did_not_start_exits_2() {
     let dir = scratch("columns");
-    let out = compare_narrow(
-        &dir,
-        &[
-            "--impl",
-            "ref=builtin:reference",
-            "--impl",
-            "alg=builtin:broken/jwt-alg-none",
-            "--impl",
-            "gone=/nonexistent/adapter 'an arg'",
-        ],
-    );
+    let mut args = REFERENCE_AND_ALG_NONE.to_vec();
+    args.extend(["--impl", "gone=/nonexistent/adapter 'an arg'"]);
+    let out = compare_narrow(&dir, &args);
     assert_eq!(out.code, 2, "{out}");
     let json = compare_json(&dir);
     let states: Vec<(&str, &str)> = json["implementations"]
@@ -343,12 +344,7 @@ fn strict_counts_should_failures_of_an_implementation_without_expectations() {
 fn failures_only_reaches_each_implementations_summary() {
     let dir = scratch("failures-only");
     let compare = |extra: &[&str]| {
-        let mut args = vec![
-            "--impl",
-            "ref=builtin:reference",
-            "--impl",
-            "alg=builtin:broken/jwt-alg-none",
-        ];
+        let mut args = REFERENCE_AND_ALG_NONE.to_vec();
         args.extend(extra);
         compare_narrow(&dir, &args)
     };
@@ -419,15 +415,7 @@ fn chromium() -> String {
 #[test]
 fn compare_html_opens_a_case_from_the_url_in_headless_chromium() {
     let dir = scratch("html");
-    let out = compare_narrow(
-        &dir,
-        &[
-            "--impl",
-            "ref=builtin:reference",
-            "--impl",
-            "alg=builtin:broken/jwt-alg-none",
-        ],
-    );
+    let out = compare_narrow(&dir, &REFERENCE_AND_ALG_NONE);
     assert_eq!(out.code, 1, "{out}");
     let page = dir.join("compare.html");
     let url = format!("file://{}#case-JWT-ALG-002", page.display());
