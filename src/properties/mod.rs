@@ -127,9 +127,8 @@ impl Property {
         }
     }
 
-    /// Run the property against `adapter`.
-    /// [`Property::check`], unless the run's circuit breaker has tripped (`stopped` says why): then
-    /// the property is recorded as not run, an adapter error.
+    /// [`Property::check`] against `adapter`, unless the run's circuit breaker has tripped
+    /// (`stopped` says why): then the property is recorded as not run, an adapter error.
     pub fn check_unless(
         &self,
         adapter: &mut dyn Adapter,
